@@ -1,0 +1,93 @@
+"""Writing outputs atomically: a failed run leaves no partial file and never
+clobbers a previous good one.
+
+Every writer goes through :func:`atomic_path`: the data are written to a temporary
+file in the destination folder, then renamed over the destination in one step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import OutputError
+
+
+def check_writable(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Check that ``path`` can be written before any expensive work starts."""
+    p = Path(path)
+    if p.exists() and p.is_dir():
+        raise OutputError(f"{p}: is a folder; give a file name such as {p / 'out.csv'}")
+    if p.exists() and not overwrite:
+        raise OutputError(f"{p}: exists; pass --overwrite to replace it")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists():
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{p}: cannot create its folder {parent}: {exc.strerror}") from exc
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{p}: folder {parent} is not writable")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` on success.
+
+    On any exception the temporary file is removed and ``path`` is left untouched.
+    """
+    dest = check_writable(path, overwrite=overwrite)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp" + dest.suffix,
+                               dir=dest.parent if str(dest.parent) else ".")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    # Some writers (GDAL) refuse to write into an existing empty file.
+    tmp_path.unlink()
+    try:
+        yield tmp_path
+        if not tmp_path.exists():
+            raise OutputError(f"{dest}: the writer produced no file")
+        os.replace(tmp_path, dest)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str, *, overwrite: bool = True) -> Path:
+    """Write UTF-8 text atomically."""
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Write a table as UTF-8 CSV with a BOM (so Excel on Chinese Windows reads it) atomically."""
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return Path(path)
+
+
+def write_gpkg(layers: dict[str, object], path: str | os.PathLike, *,
+               overwrite: bool = True) -> Path:
+    """Write several GeoDataFrames (or plain DataFrames) as layers of one GeoPackage.
+
+    Plain DataFrames become attribute-only tables. The file is built under a
+    temporary name and renamed into place, so QGIS never sees a half-written file.
+    """
+    import geopandas as gpd
+    import pyogrio
+
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        for name, frame in layers.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            else:
+                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
+    return Path(path)
