@@ -1,0 +1,83 @@
+"""What every ``parksite`` command shares: verbosity, error handling, the console.
+
+Exit codes: 0 ok, 1 findings (e.g. red-line conflicts), 2 bad input, 3 internal error.
+A :class:`~geo.errors.ParksiteError` becomes a one-line message (several lines for
+a study file with several problems); any other exception is a bug, reported in one
+line with its traceback only under ``-v``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+
+from ..errors import ParksiteError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class State:
+    verbose: int = 0
+    quiet: bool = False
+
+
+state = State()
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
+    if not state.quiet:
+        console.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command body: warnings as one line each, errors as messages, exit codes."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        old = warnings.showwarning
+        warnings.showwarning = _show_warning
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("default")
+                # Libraries' own chatter is not the user's business.
+                warnings.filterwarnings("ignore", category=DeprecationWarning)
+                warnings.filterwarnings("ignore", category=FutureWarning)
+                warnings.filterwarnings("ignore", module="pyogrio")
+                code = func(*args, **kwargs)
+        except ParksiteError as exc:
+            console.print(f"[bold red]parksite: error:[/] {exc}", markup=True, highlight=False)
+            if state.verbose:
+                console.print(traceback.format_exc(), markup=False)
+            sys.exit(EXIT_BAD_INPUT)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            console.print("parksite: interrupted; no output was written half-way")
+            sys.exit(130)
+        except Exception as exc:  # a bug: say so plainly
+            console.print(f"[bold red]parksite: internal error:[/] {type(exc).__name__}: {exc}. "
+                          "This is a bug in parksite; run again with -v for the traceback "
+                          "and report it.", markup=True, highlight=False)
+            if state.verbose:
+                console.print(traceback.format_exc(), markup=False)
+            sys.exit(EXIT_INTERNAL)
+        finally:
+            warnings.showwarning = old
+        sys.exit(code or EXIT_OK)
+
+    return wrapper
+
+
+overwrite_option = click.option(
+    "--overwrite/--no-overwrite", default=True, show_default=True,
+    help="Replace an existing output file (always written atomically).")
