@@ -49,6 +49,9 @@ BOX = (118.5, 29.6, 123.3, 33.2)
 CORE = (119.9, 30.6, 122.3, 32.2)
 AREA_CRS = area_crs_for(BOX)
 DEFAULT_PARK_KM2 = 20.0
+# Parks that the facts table calls the administrative twin of a district: their
+# illustrative outline is that district's land (real geometry) instead of a disk.
+PARK_FROM_DISTRICT = {"snd": "虎丘区"}
 DIANSHAN_BELT_M = 2000.0  # assumption, stated in the attributes and data/README.md
 TAIHU_BELT_M = 5000.0  # Jiangsu Taihu regulation: lake body + 5 km shore belt
 
@@ -238,14 +241,24 @@ def build_parks(src: Path, districts, sea, lakes):
     taken = shapely.Polygon()
     geoms, basis = [], []
     prepared_land = land_ea
-    for c, area in zip(centres, facts["published_area_km2"]):
+    for pid, c, area in zip(facts["park_id"], centres, facts["published_area_km2"]):
         known = pd.notna(area)
-        target = (float(area) if known else DEFAULT_PARK_KM2) * 1e6
-        g = _grow_to_area(c, target, prepared_land.difference(taken))
+        if pid in PARK_FROM_DISTRICT:
+            dname = PARK_FROM_DISTRICT[pid]
+            d = districts[districts["name"] == dname].to_crs(AREA_CRS).geometry.iloc[0]
+            g = d.intersection(prepared_land).difference(taken)
+            basis.append(f"land of district {dname} (facts: administrative twin)")
+        else:
+            target = (float(area) if known else DEFAULT_PARK_KM2) * 1e6
+            g = _grow_to_area(c, target, prepared_land.difference(taken))
+            basis.append("published area" if known else f"default {DEFAULT_PARK_KM2:g} km² "
+                         "(no published area)")
+        g = shapely.make_valid(g)
+        if g.geom_type == "GeometryCollection":
+            g = shapely.union_all([p for p in g.geoms if p.geom_type in ("Polygon",
+                                                                      "MultiPolygon")])
         taken = taken.union(g)
         geoms.append(g)
-        basis.append("published area" if known else f"default {DEFAULT_PARK_KM2:g} km² "
-                     "(no published area)")
     parks = gpd.GeoDataFrame({
         "park_id": facts.park_id, "name": facts.name_zh + " " + facts.name_en,
         "name_zh": facts.name_zh, "name_en": facts.name_en,

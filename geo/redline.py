@@ -1,0 +1,409 @@
+"""The red-line gate: which parks (plots, sites) touch an ecological red line or its
+buffer, and by how much.
+
+The red line is the first admission threshold (准入第一门槛, domain notes): it is a
+gate, never a score. Zones have a class:
+
+``core``
+    nature-reserve core zones: human activity prohibited in principle.
+``redline``
+    the rest of the red line (自然资发〔2022〕142号): development and production
+    construction prohibited.
+``restricted``
+    water-protection zones such as the Taihu first-level zone (lake + 5 km belt):
+    only the listed ``banned_industries`` are prohibited.
+
+A (park, zone) pair is a conflict of kind
+
+``overlap``
+    the park overlaps a ``core``/``redline`` zone;
+``buffer``
+    the park does not overlap it but comes within ``buffer_m`` of it;
+``restricted``
+    the park overlaps a ``restricted`` zone and one of its industries is banned
+    there — or the park has no industry data, in which case the row is flagged
+    ``review`` (reported for a reviewer to decide). A restricted zone is already a
+    protection belt, so its buffer is not widened further.
+
+All geometry work is done in an equal-area projection centred on the data
+(:func:`geo.crs.area_crs_for`), so areas match geodesic areas to far better than
+0.1% and do not depend on the input CRS. Candidate pairs come from one STRtree
+query; intersections, areas and distances are computed on arrays of pairs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .crs import area_crs_for
+from .errors import InputError
+from .units import HA_M2, MU_M2
+
+CLASSES = ("core", "redline", "restricted")
+KINDS = ("overlap", "buffer", "restricted")
+
+#: Sector names used in ``banned_industries`` and the industry names that fall
+#: under them. A park industry is banned in a zone when its name, or the sector it
+#: belongs to, is listed there. Extend or override with ``[redlines.sectors]``.
+SECTOR_ALIASES: dict[str, tuple[str, ...]] = {
+    "chemicals": ("chemicals", "chemical", "chemical industry", "petrochemicals",
+                  "petrochemical", "fine chemicals", "basic chemicals", "electrolyte",
+                  "化工", "石化", "石油化工", "精细化工"),
+    "pharmaceuticals": ("pharmaceuticals", "pharmaceutical", "pharma", "biomedicine",
+                        "biopharmaceuticals", "api", "drug manufacturing",
+                        "biomedicine manufacturing", "医药", "生物医药", "制药"),
+    "papermaking": ("papermaking", "paper", "paper packaging", "pulp", "造纸"),
+    "dyeing": ("dyeing", "printing and dyeing", "textile dyeing", "印染"),
+    "electroplating": ("electroplating", "plating", "surface treatment", "电镀"),
+}
+
+CONFLICT_COLUMNS = [
+    "park_id", "park_name", "zone_id", "zone_name", "zone_class", "kind", "overlap_m2",
+    "overlap_ha", "overlap_mu", "pct_of_park", "min_distance_m", "in_buffer_m2",
+    "banned_hit", "review",
+]
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", " ", s.strip().lower().replace("_", " ").replace("-", " "))
+
+
+def split_industries(value: object) -> list[str]:
+    """Split a park's industry field (``;``, ``,``, ``；``, ``，``, ``、`` or ``|``)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, (list, tuple, set)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [p.strip() for p in re.split(r"[;,；，、|]", str(value)) if p.strip()]
+
+
+def _sector_index(aliases: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    idx: dict[str, str] = {}
+    for sector, names in aliases.items():
+        idx[_norm(sector)] = _norm(sector)
+        for n in names:
+            idx[_norm(n)] = _norm(sector)
+    return idx
+
+
+def industry_banned(industries: Iterable[str], banned: Iterable[str], *,
+                    aliases: Mapping[str, Iterable[str]] = SECTOR_ALIASES) -> list[str]:
+    """The industries of ``industries`` that a zone banning ``banned`` prohibits.
+
+    ``banned`` may contain ``"all"``. Matching is case-insensitive, on the name or
+    its sector (see :data:`SECTOR_ALIASES`).
+    """
+    idx = _sector_index(aliases)
+    bset = {_norm(b) for b in banned if str(b).strip()}
+    if "all" in bset:
+        return list(industries)
+    hits = []
+    for ind in industries:
+        n = _norm(ind)
+        if n in bset or idx.get(n) in bset:
+            hits.append(ind)
+    return hits
+
+
+@dataclass
+class RedlineResult:
+    """The gate's answer.
+
+    Attributes
+    ----------
+    conflicts : geopandas.GeoDataFrame
+        One row per (park, zone) conflict, columns :data:`CONFLICT_COLUMNS`;
+        geometry (EPSG:4326) is the conflicting part of the park: the overlap, or
+        for ``buffer`` rows the part of the park inside the buffer.
+    parks : pandas.DataFrame
+        One row per park: ``park_id, park_name, area_m2, area_mu, status``
+        (``pass``, ``conflict``, ``review``), ``n_conflicts``, ``overlap_m2_total``,
+        ``overlap_mu_total``, ``nearest_zone_id``, ``nearest_zone_m``,
+        ``restricted_allowed`` (restricted zones the park lies in whose bans do not
+        touch its industries: information for the reviewer, not a conflict).
+    buffer_m : float
+    area_crs : str
+        The equal-area CRS the figures were computed in.
+    """
+
+    conflicts: gpd.GeoDataFrame
+    parks: pd.DataFrame
+    buffer_m: float
+    area_crs: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_conflicts(self) -> bool:
+        return len(self.conflicts) > 0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no park conflicts (review rows count as findings), else 1."""
+        return 1 if self.has_conflicts else 0
+
+
+def _prepare(gdf: gpd.GeoDataFrame, what: str, crs) -> np.ndarray:
+    if gdf.crs is None:
+        raise InputError(f"{what}: the layer has no CRS; load it with geo.layers.read_layer")
+    geoms = gdf.to_crs(crs).geometry.values
+    bad = ~np.isin(shapely.get_type_id(geoms), (3, 6))
+    if bad.any():
+        first = gdf["id"].iloc[int(np.flatnonzero(bad)[0])] if "id" in gdf else "?"
+        raise InputError(f"{what}: feature id={first} is not a polygon; the red-line gate "
+                         "compares polygons (parks, plots, zones)")
+    return np.asarray(geoms)
+
+
+def redline_conflicts(
+    parks: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    *,
+    buffer_m: float = 0.0,
+    park_industries: Mapping[str, list[str]] | None = None,
+    class_field: str = "class",
+    banned_field: str = "banned_industries",
+    sectors: Mapping[str, Iterable[str]] = SECTOR_ALIASES,
+    area_crs=None,
+) -> RedlineResult:
+    """Find every (park, zone) conflict.
+
+    Parameters
+    ----------
+    parks, zones
+        Polygon GeoDataFrames in any CRS, with text columns ``id`` and ``name``
+        (as :func:`geo.layers.read_layer` returns them). ``zones`` needs
+        ``class_field`` ({"core", "redline", "restricted"}) and, for restricted
+        zones, ``banned_field`` (``;``-separated sectors or ``all``).
+    buffer_m
+        Distance in metres around ``core``/``redline`` zones that also counts.
+    park_industries
+        park id → industries. A park absent from it (or with an empty list) has no
+        industry data: restricted-zone overlaps are then flagged for review.
+    area_crs
+        The equal-area CRS to compute in; default centred on the data.
+
+    Returns
+    -------
+    RedlineResult
+
+    Raises
+    ------
+    InputError
+        Unknown zone classes, negative buffer, non-polygon features.
+    """
+    if buffer_m < 0 or not np.isfinite(buffer_m):
+        raise InputError(f"buffer_m = {buffer_m}: must be a distance ≥ 0 in metres")
+    for what, g in (("parks", parks), ("red lines", zones)):
+        for col in ("id", "name"):
+            if col not in g.columns:
+                raise InputError(f"{what}: no {col!r} column; load layers with "
+                                 "geo.layers.read_layer")
+    if class_field not in zones.columns:
+        raise InputError(f"red lines: no class field {class_field!r}; the fields are "
+                         f"{', '.join(map(str, zones.columns))}. Name it with --class-field "
+                         "(values core, redline, restricted)")
+    classes = zones[class_field].astype(str).str.strip().str.lower().to_numpy()
+    unknown = sorted(set(classes) - set(CLASSES))
+    if unknown:
+        bad_ids = zones.loc[~np.isin(classes, CLASSES), "id"].head(5).tolist()
+        raise InputError(f"red lines: unknown class {', '.join(map(repr, unknown))} (zones "
+                         f"{', '.join(map(str, bad_ids))}); use core, redline or restricted")
+    if area_crs is None:
+        b = np.vstack([parks.to_crs(4326).total_bounds, zones.to_crs(4326).total_bounds])
+        area_crs = area_crs_for((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
+    pg = _prepare(parks, "parks", area_crs)
+    zg = _prepare(zones, "red lines", area_crs)
+    park_area = shapely.area(pg)
+    restricted = classes == "restricted"
+    # What a park must not come near: core/redline zones grown by the buffer;
+    # restricted zones as they are.
+    reach = zg.copy()
+    if buffer_m > 0:
+        strict = ~restricted
+        reach[strict] = shapely.buffer(zg[strict], buffer_m, quad_segs=8)
+    tree = shapely.STRtree(reach)
+    pi, zi = tree.query(pg, predicate="intersects")
+    pgp, zgp = pg[pi], zg[zi]
+    overlap_geom = shapely.intersection(pgp, zgp)
+    overlap = shapely.area(overlap_geom)
+    dist = shapely.distance(pgp, zgp)
+    dist = np.where(overlap > 0, 0.0, dist)
+    in_buffer_geom = np.where(restricted[zi], overlap_geom,
+                              shapely.intersection(pgp, reach[zi]))
+    in_buffer = np.where(restricted[zi], 0.0, shapely.area(in_buffer_geom) - overlap)
+
+    kind = np.where(overlap > 0, "overlap", "buffer").astype(object)
+    banned_hit = np.full(len(pi), "", dtype=object)
+    review = np.zeros(len(pi), dtype=bool)
+    keep = np.ones(len(pi), dtype=bool)
+    rpos = np.flatnonzero(restricted[zi])
+    allowed: dict[str, list[str]] = {}
+    if len(rpos):
+        banned_col = zones[banned_field] if banned_field in zones.columns else \
+            pd.Series([""] * len(zones), index=zones.index)
+        banned_lists = [split_industries(v) for v in banned_col.to_numpy()]
+        park_ids = parks["id"].to_numpy()
+        zone_ids = zones["id"].to_numpy()
+        # One entry per (park, restricted zone) pair: a handful of rows, not a hot path.
+        for k in rpos:
+            kind[k] = "restricted"
+            if overlap[k] <= 0:
+                keep[k] = False
+                continue
+            pid = str(park_ids[pi[k]])
+            inds = (park_industries or {}).get(pid, [])
+            pct = 100.0 * overlap[k] / park_area[pi[k]] if park_area[pi[k]] > 0 else 0.0
+            if not inds:
+                review[k] = True
+                banned_hit[k] = ""
+                continue
+            hits = industry_banned(inds, banned_lists[zi[k]], aliases=sectors)
+            if hits:
+                banned_hit[k] = "; ".join(hits)
+            else:
+                keep[k] = False
+                allowed.setdefault(pid, []).append(
+                    f"{zone_ids[zi[k]]} ({pct:.1f}% of park; its industries are not banned)")
+    # A strict zone touched only at its edge (distance 0, no area) is still a buffer hit
+    # only if a buffer is asked for; with no buffer, touching is not a conflict.
+    if buffer_m == 0:
+        keep &= ~((kind == "buffer") & ~restricted[zi])
+    sel = np.flatnonzero(keep)
+    ov = overlap[sel]
+    pa = park_area[pi[sel]]
+    geom = np.where(kind[sel] == "buffer", in_buffer_geom[sel], overlap_geom[sel])
+    conflicts = gpd.GeoDataFrame({
+        "park_id": parks["id"].to_numpy()[pi[sel]],
+        "park_name": parks["name"].to_numpy()[pi[sel]],
+        "zone_id": zones["id"].to_numpy()[zi[sel]],
+        "zone_name": zones["name"].to_numpy()[zi[sel]],
+        "zone_class": classes[zi[sel]],
+        "kind": kind[sel].astype(str),
+        "overlap_m2": ov,
+        "overlap_ha": ov / HA_M2,
+        "overlap_mu": ov / MU_M2,
+        "pct_of_park": np.where(pa > 0, 100.0 * ov / np.where(pa > 0, pa, 1.0), 0.0),
+        "min_distance_m": dist[sel],
+        "in_buffer_m2": in_buffer[sel],
+        "banned_hit": banned_hit[sel].astype(str),
+        "review": review[sel],
+    }, geometry=gpd.GeoSeries(geom, crs=area_crs).to_crs(4326).values, crs=4326)
+    order = {"overlap": 0, "restricted": 1, "buffer": 2}
+    conflicts = conflicts.assign(_k=conflicts["kind"].map(order)).sort_values(
+        ["_k", "overlap_m2", "min_distance_m", "park_id", "zone_id"],
+        ascending=[True, False, True, True, True], kind="mergesort",
+    ).drop(columns="_k").reset_index(drop=True)
+
+    # Per-park status, and the nearest zone of each park (one nearest query).
+    nearest_id = np.full(len(pg), "", dtype=object)
+    nearest_m = np.full(len(pg), np.nan)
+    if len(zg):
+        nz_p, nz_z = shapely.STRtree(zg).query_nearest(pg, all_matches=False)
+        nearest_id[nz_p] = zones["id"].to_numpy()[nz_z]
+        nearest_m[nz_p] = shapely.distance(pg[nz_p], zg[nz_z])
+    g = conflicts.groupby("park_id", sort=False)
+    n_conf = g.size()
+    n_review = g["review"].sum()
+    ov_tot = g["overlap_m2"].sum()
+    ids = parks["id"].astype(str)
+    nc = ids.map(n_conf).fillna(0).astype(int).to_numpy()
+    nr = ids.map(n_review).fillna(0).astype(int).to_numpy()
+    status = np.where(nc == 0, "pass", np.where(nc == nr, "review", "conflict"))
+    park_table = pd.DataFrame({
+        "park_id": ids.to_numpy(), "park_name": parks["name"].to_numpy(),
+        "area_m2": park_area, "area_ha": park_area / HA_M2, "area_mu": park_area / MU_M2,
+        "status": status, "n_conflicts": nc,
+        "overlap_m2_total": ids.map(ov_tot).fillna(0.0).to_numpy(),
+        "nearest_zone_id": nearest_id.astype(str), "nearest_zone_m": nearest_m,
+        "restricted_allowed": ids.map(lambda i: "; ".join(allowed.get(i, []))).to_numpy(),
+    })
+    park_table["overlap_mu_total"] = park_table["overlap_m2_total"] / MU_M2
+    return RedlineResult(conflicts=conflicts, parks=park_table, buffer_m=float(buffer_m),
+                         area_crs=area_crs.to_string() if hasattr(area_crs, "to_string")
+                         else str(area_crs))
+
+
+def park_industries_from(parks: gpd.GeoDataFrame, field: str | None,
+                         firms: gpd.GeoDataFrame | None = None,
+                         firm_industry: str = "industry",
+                         firm_park: str = "park_id") -> dict[str, list[str]]:
+    """park id → industries, from a park field and/or the firms located in each park."""
+    out: dict[str, list[str]] = {}
+    if field is not None:
+        if field not in parks.columns:
+            raise InputError(f"parks: industry field {field!r} not found; the fields are "
+                             f"{', '.join(map(str, parks.columns))} (--industry-field)")
+        for pid, v in zip(parks["id"].astype(str), parks[field].to_numpy()):
+            out[pid] = split_industries(v)
+    if firms is not None and firm_industry in firms.columns and firm_park in firms.columns:
+        f = firms[[firm_park, firm_industry]].dropna()
+        for pid, grp in f.groupby(f[firm_park].astype(str)):
+            have = out.setdefault(pid, [])
+            for ind in dict.fromkeys(grp[firm_industry].astype(str)):
+                if ind not in have:
+                    have.append(ind)
+    return out
+
+
+def validate_section(table: dict, study) -> list[str]:
+    """Problems in a study file's ``[redlines]`` section."""
+    problems = []
+    known = {"buffer_m", "industry_field", "sectors", "class_field", "use_firms"}
+    for k in table:
+        if k not in known:
+            import difflib
+
+            close = difflib.get_close_matches(k, list(known), n=1)
+            problems.append(f"redlines.{k}: unknown key" +
+                            (f"; did you mean {close[0]!r}?" if close else
+                             f"; known keys: {', '.join(sorted(known))}"))
+    b = table.get("buffer_m", 0)
+    if not isinstance(b, (int, float)) or isinstance(b, bool) or b < 0:
+        problems.append(f"redlines.buffer_m: {b!r} must be a distance ≥ 0 in metres")
+    s = table.get("sectors", {})
+    if not isinstance(s, dict) or not all(isinstance(v, list) for v in s.values()):
+        problems.append("redlines.sectors: must be a table of sector = [\"industry\", …]")
+    if not study.has_role("redlines"):
+        problems.append("redlines: the study has no layer with role = \"redlines\"")
+    if not study.has_role("parks"):
+        problems.append("redlines: the study has no layer with role = \"parks\"")
+    return problems
+
+
+def check_study(study, *, buffer_m: float | None = None,
+                industry_field: str | None = None) -> RedlineResult:
+    """Run the gate on a study's parks and red lines, with its ``[redlines]`` settings.
+
+    Park industries come from the park layer's industry field (``[redlines]
+    industry_field`` or the layer's ``industry`` option) and from the firms layer,
+    if the study has one with ``park_id`` and ``industry`` fields.
+    """
+    sec = study.section("redlines")
+    parks = study.load_role("parks")
+    zones = study.load_role("redlines")
+    if parks is None or zones is None:
+        raise InputError(f"{study.path}: the red-line gate needs a parks layer and a redlines "
+                         "layer (role = \"parks\" / \"redlines\")")
+    pspec = study.by_role("parks")[0]
+    zspec = study.by_role("redlines")[0]
+    field_name = industry_field or sec.get("industry_field") or pspec.options.get("industry")
+    if field_name is not None and field_name not in parks.columns:
+        field_name = None if industry_field is None and "industry_field" not in sec else field_name
+    firms = study.load_role("firms") if sec.get("use_firms", True) else None
+    inds = park_industries_from(parks, field_name, firms)
+    sectors = dict(SECTOR_ALIASES)
+    for k, v in sec.get("sectors", {}).items():
+        sectors[k] = tuple(sectors.get(k, ())) + tuple(v)
+    class_field = sec.get("class_field") or zspec.options.get("class") or "class"
+    return redline_conflicts(
+        parks, zones,
+        buffer_m=float(buffer_m if buffer_m is not None else sec.get("buffer_m", 0.0)),
+        park_industries=inds, class_field=class_field, sectors=sectors,
+        area_crs=study.area_crs)
