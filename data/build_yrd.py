@@ -271,6 +271,20 @@ def build_parks(src: Path, districts, sea, lakes):
     return parks.to_crs(4326)
 
 
+def _valid(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Repair polygons that reprojection to WGS84 left invalid (touching rings)."""
+    geoms = shapely.make_valid(gdf.geometry.values)
+    parts = []
+    for g in geoms:  # a few hundred polygons at build time
+        if g.geom_type == "GeometryCollection":
+            g = shapely.union_all([p for p in g.geoms if p.geom_type in ("Polygon",
+                                                                      "MultiPolygon")])
+        parts.append(g)
+    out = gdf.copy()
+    out["geometry"] = parts
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data",
@@ -292,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     redlines = build_redlines(src, districts, sea, lakes)
     parks = build_parks(src, districts, sea, lakes)
 
+    districts, study_area, parks, redlines = (
+        _valid(g) for g in (districts, study_area, parks, redlines))
     base = out_yrd / "base.gpkg"
     tmp = base.with_suffix(".tmp.gpkg")
     if tmp.exists():
