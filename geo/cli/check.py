@@ -1,0 +1,47 @@
+"""``parksite check``: validate a study file and read every layer, without analysis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..layers import check_raster
+from ..study import load_study
+from ._common import guarded, out
+
+
+@click.command("check")
+@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+def command(study: Path) -> None:
+    """Validate STUDY (layers/*.toml) and read every layer it declares.
+
+    Reports every problem of the study file at once; then reads each layer, and
+    prints its feature count, geometry types, source CRS and the study's metric CRS.
+    Exit code 0: the study is usable; 2: it is not.
+    """
+    _run(study)
+
+
+@guarded
+def _run(study: Path) -> int:
+    s = load_study(study)
+    t = Table(title=f"{s.title} — {s.path}")
+    for col in ("layer", "role", "features", "geometry", "source CRS", "file"):
+        t.add_column(col, overflow="fold")
+    for key, spec in s.layers.items():
+        if spec.is_raster:
+            info = check_raster(spec.path, label=spec.label)
+            t.add_row(key, spec.role, f"{info['width']}×{info['height']}", f"raster "
+                      f"{info['dtype']}, nodata {info['nodata']}", str(info["crs"]),
+                      spec.path.name)
+            continue
+        g = s.load(key)
+        t.add_row(key, spec.role, f"{len(g):,}", ", ".join(sorted(g.geom_type.unique())),
+                  str(g.attrs.get("source_crs")), spec.path.name +
+                  (f":{g.attrs['source_layer']}" if g.attrs.get("source_layer") else ""))
+    out.print(t)
+    out.print(f"metric CRS (distances, grids): {s.metric_crs.to_string()} {s.metric_crs.name}; "
+              f"areas: equal-area {s.area_crs.srs}")
+    return 0

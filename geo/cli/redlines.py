@@ -1,0 +1,154 @@
+"""``parksite redlines``: the red-line gate on the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import geopandas as gpd
+from rich.table import Table
+
+from ..errors import InputError
+from ..io import check_writable, write_csv, write_gpkg
+from ..layers import read_layer
+from ..redline import CONFLICT_COLUMNS, RedlineResult, check_study, park_industries_from, \
+    redline_conflicts
+from ._common import EXIT_FINDINGS, EXIT_OK, console, guarded, out, overwrite_option
+
+
+def summary_table(result: RedlineResult, *, limit: int = 30) -> Table:
+    """A rich table of the conflicts (m², ha, 亩, % of park, distance)."""
+    t = Table(title=f"Red-line conflicts 生态红线冲突 (buffer {result.buffer_m:g} m)",
+              show_lines=False)
+    t.add_column("park 园区", no_wrap=True, overflow="ellipsis", max_width=14)
+    t.add_column("zone 红线区", no_wrap=True, overflow="ellipsis", max_width=12)
+    for col in ("class", "kind"):
+        t.add_column(col)
+    for col in ("overlap m²", "ha", "亩", "% park", "dist. m"):
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("note", overflow="fold")
+    for r in result.conflicts.head(limit).itertuples():
+        note = "review: no industry data" if r.review else (f"banned: {r.banned_hit}"
+                                                            if r.banned_hit else "")
+        t.add_row(f"{r.park_id} {r.park_name}", f"{r.zone_id}", r.zone_class, r.kind,
+                  f"{r.overlap_m2:,.0f}", f"{r.overlap_ha:,.2f}", f"{r.overlap_mu:,.1f}",
+                  f"{r.pct_of_park:.2f}", f"{r.min_distance_m:,.0f}", note, style=None)
+    if len(result.conflicts) > limit:
+        t.caption = f"… {len(result.conflicts) - limit} more rows in the output file"
+    return t
+
+
+def park_table(result: RedlineResult) -> Table:
+    t = Table(title="Parks 园区: red-line status 红线准入")
+    t.add_column("park", no_wrap=True, overflow="ellipsis", max_width=18)
+    t.add_column("area 亩", justify="right", no_wrap=True)
+    t.add_column("status", no_wrap=True)
+    t.add_column("n", justify="right", no_wrap=True)
+    t.add_column("nearest zone", no_wrap=True, overflow="ellipsis", max_width=13)
+    t.add_column("dist. m", justify="right", no_wrap=True)
+    t.add_column("note", overflow="fold")
+    colour = {"pass": "green", "conflict": "red", "review": "yellow"}
+    for r in result.parks.itertuples():
+        note = r.restricted_allowed.replace("; its industries are not banned", ", allowed")
+        t.add_row(f"{r.park_id} {r.park_name}", f"{r.area_mu:,.0f}",
+                  f"[{colour[r.status]}]{r.status}[/]", str(r.n_conflicts), r.nearest_zone_id,
+                  f"{r.nearest_zone_m:,.0f}", note)
+    return t
+
+
+def write_result(result: RedlineResult, path: Path, parks: gpd.GeoDataFrame, *,
+                 overwrite: bool = True) -> None:
+    """CSV: the conflict table. GeoPackage: conflicts (geometries) + parks with status."""
+    if path.suffix.lower() == ".csv":
+        write_csv(result.conflicts[CONFLICT_COLUMNS], path, overwrite=overwrite)
+    elif path.suffix.lower() == ".gpkg":
+        status = parks[["id", "geometry"]].merge(result.parks, left_on="id", right_on="park_id")
+        status = gpd.GeoDataFrame(status.drop(columns="id"), geometry="geometry", crs=parks.crs)
+        layers = {"parks_status": status}
+        if len(result.conflicts):
+            layers = {"conflicts": result.conflicts, **layers}
+        write_gpkg(layers, path, overwrite=overwrite)
+    else:
+        raise InputError(f"--out {path}: write .csv (the table) or .gpkg (table and geometries)")
+
+
+@click.command("redlines")
+@click.argument("parks", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("redlines", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--study", type=click.Path(dir_okay=False, path_type=Path),
+              help="Take parks and red lines (and settings) from a study file instead.")
+@click.option("--buffer-m", type=click.FloatRange(min=0), default=None,
+              help="Buffer around core/redline zones that also counts, in metres "
+                   "[default: the study's, else 0].")
+@click.option("--industry-field", metavar="FIELD",
+              help="Park field listing its industries (';'-separated) for restricted zones.")
+@click.option("--park-id", "park_id", metavar="FIELD", help="Park id field [park_id/id].")
+@click.option("--zone-id", "zone_id", metavar="FIELD", help="Zone id field [zone_id/id].")
+@click.option("--name-field", metavar="FIELD", help="Name field of both layers [name].")
+@click.option("--class-field", metavar="FIELD", default="class", show_default=True,
+              help="Zone class field: core, redline or restricted.")
+@click.option("--coords", type=click.Choice(["wgs84", "cgcs2000", "gcj02"]),
+              help="Datum of both files' coordinates when they lack a CRS (gcj02 = AMap).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the conflicts: FILE.csv, or FILE.gpkg with geometries.")
+@overwrite_option
+def command(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, name_field,
+            class_field, coords, out_path=None, overwrite=True, **kw):
+    """Check parks (plots, sites) against ecological red lines (生态保护红线).
+
+    \b
+    PARKS and REDLINES are polygon files (GeoPackage, Shapefile, GeoJSON, GeoParquet).
+    One row per (park, zone) conflict: kind overlap | buffer | restricted, with the
+    overlap in m², ha and 亩, the % of the park and the distance. Restricted zones
+    (e.g. Taihu's first-level zone) conflict only when a park industry is banned
+    there; parks without industry data are reported for review.
+
+    \b
+    Examples:
+      parksite redlines --study layers/yrd.toml --out redlines.gpkg
+      parksite redlines plots.gpkg zones.shp --buffer-m 500 --out conflicts.csv
+
+    Exit code 0: no conflict; 1: conflicts found; 2: bad input.
+    """
+    return _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, name_field,
+                class_field, coords, kw.get("out") or out_path, overwrite)
+
+
+@guarded
+def _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, name_field,
+         class_field, coords, out_file, overwrite):
+    if out_file is not None:
+        if out_file.suffix.lower() not in (".csv", ".gpkg"):
+            raise InputError(f"--out {out_file}: write .csv (the table) or .gpkg (table and "
+                             "geometries)")
+        check_writable(out_file, overwrite=overwrite)
+    if study is not None:
+        if parks or redlines:
+            raise InputError("give either --study or PARKS and REDLINES, not both")
+        from ..study import load_study
+
+        s = load_study(study)
+        result = check_study(s, buffer_m=buffer_m, industry_field=industry_field)
+        parks_gdf = s.load_role("parks")
+    else:
+        if parks is None or redlines is None:
+            raise InputError("give PARKS and REDLINES files, or --study layers/yrd.toml")
+        parks_gdf = read_layer(parks, role="parks", id_field=park_id, name_field=name_field,
+                               coords=coords)
+        zones = read_layer(redlines, role="redlines", id_field=zone_id, name_field=name_field,
+                           coords=coords)
+        inds = park_industries_from(parks_gdf, industry_field) if industry_field else None
+        result = redline_conflicts(parks_gdf, zones, buffer_m=buffer_m or 0.0,
+                                   park_industries=inds, class_field=class_field)
+    out.print(park_table(result))
+    if result.has_conflicts:
+        out.print(summary_table(result))
+    n_conf = int((result.parks.status == "conflict").sum())
+    n_rev = int((result.parks.status == "review").sum())
+    out.print(f"{len(result.parks)} parks: {n_conf} in conflict, {n_rev} for review, "
+              f"{len(result.parks) - n_conf - n_rev} pass. Areas in {result.area_crs.split()[0]} "
+              "(equal-area).")
+    if out_file is not None:
+        write_result(result, out_file, parks_gdf, overwrite=overwrite)
+        console.print(f"wrote {out_file}")
+    return EXIT_FINDINGS if result.has_conflicts else EXIT_OK

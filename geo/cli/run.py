@@ -1,0 +1,100 @@
+"""``parksite run``: the main job on a study — validate, gate, analyse, map."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from ..study import load_study
+from ._common import console, guarded, out
+
+
+@click.command("run")
+@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the tables and rasters [default: out/<study name>].")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML map to write [default: maps/<study name>.html].")
+@click.option("--offline/--online", default=True, show_default=True,
+              help="Inline every asset so the map opens with no network (intranet PCs).")
+@click.option("--basemap", type=click.Choice(["none", "osm", "amap", "tianditu"]),
+              default="none", show_default=True,
+              help="Background: none = vector basemap from the bundled data; amap shifts "
+                   "overlays to GCJ-02 for display.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the map's labels.")
+@click.option("--skip", multiple=True, type=click.Choice(["sourcing", "suitability"]),
+              help="Leave out an analysis the study file declares (repeatable).")
+def command(study, out_dir, map_path, offline, basemap, lang, skip):
+    """Run everything STUDY (layers/*.toml) declares and write the map.
+
+    \b
+    1. validate the study file and read every layer;
+    2. the red-line gate (parks vs red lines; table + GeoPackage);
+    3. sourcing within the transport circle, if the study has [sourcing];
+    4. site suitability, if the study has [suitability];
+    5. the interactive map (offline by default): maps/<name>.html.
+
+    Exit code 0 when the run completes (conflicts are reported, see
+    `parksite redlines` for a gate that exits 1 on conflicts); 2 on bad input.
+    """
+    _run(study, out_dir, map_path, offline, basemap, lang, set(skip))
+
+
+@guarded
+def _run(study_path, out_dir, map_path, offline, basemap, lang, skip) -> int:
+    from ..redline import check_study
+    from .redlines import park_table, summary_table, write_result
+
+    t0 = time.perf_counter()
+    study = load_study(study_path)
+    out_dir = out_dir or Path("out") / study.name
+    map_path = map_path or Path("maps") / f"{study.name}.html"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results: dict = {}
+    with console.status("reading layers…"):
+        for key, spec in study.layers.items():
+            if not spec.is_raster:
+                study.load(key)
+    console.print(f"[green]✓[/] {len(study.layers)} layers read and valid "
+                  f"({time.perf_counter() - t0:.1f} s)")
+
+    red = check_study(study)
+    results["redline_conflicts"] = red.conflicts
+    results["redline_parks"] = red.parks
+    write_result(red, out_dir / "redline_conflicts.gpkg", study.load_role("parks"))
+    from ..io import write_csv
+    from ..redline import CONFLICT_COLUMNS
+
+    write_csv(red.conflicts[CONFLICT_COLUMNS], out_dir / "redline_conflicts.csv")
+    out.print(park_table(red))
+    if red.has_conflicts:
+        out.print(summary_table(red))
+    console.print(f"[green]✓[/] red-line gate: {int((red.parks.status != 'pass').sum())} of "
+                  f"{len(red.parks)} parks with findings → {out_dir}/redline_conflicts.*")
+
+    if study.has_role("firms"):
+        results["firms"] = study.load_role("firms")
+    if "sourcing" in study.sections and "sourcing" not in skip:
+        from ..sourcing import run_sourcing, write_sourcing
+
+        src = run_sourcing(study)
+        write_sourcing(src, out_dir)
+        results.update(src.as_map_results())
+        console.print(f"[green]✓[/] sourcing → {out_dir}")
+    if "suitability" in study.sections and "suitability" not in skip:
+        from ..suitability import run_suitability
+
+        suit = run_suitability(study, out_dir=out_dir / "suitability")
+        results["suitability"] = suit.as_map_results()
+        console.print(f"[green]✓[/] suitability → {out_dir / 'suitability'}")
+
+    from ..webmap import write_map
+
+    info = write_map(study, map_path, results, offline=offline, basemap=basemap, lang=lang)
+    console.print(f"[green]✓[/] map → {info['path']} ({info['bytes'] / 1e6:.1f} MB, "
+                  f"{len(info['layers'])} layers, {'offline' if offline else 'online'}) "
+                  f"in {time.perf_counter() - t0:.1f} s")
+    return 0

@@ -1,0 +1,38 @@
+"""Shared fixtures: the bundled study and small layer writers."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+YRD = ROOT / "layers" / "yrd.toml"
+DATA = ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def yrd_study():
+    """The bundled YRD study, loaded once (layers are cached inside)."""
+    from geo.study import load_study
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_study(YRD)
+
+
+@pytest.fixture(scope="session")
+def yrd_parks(yrd_study) -> gpd.GeoDataFrame:
+    return yrd_study.load("parks")
+
+
+@pytest.fixture(scope="session")
+def yrd_redlines(yrd_study) -> gpd.GeoDataFrame:
+    return yrd_study.load("redlines")
