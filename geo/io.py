@@ -54,10 +54,23 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
         if not tmp_path.exists():
             raise OutputError(f"{dest}: the writer produced no file")
         os.replace(tmp_path, dest)
+    except OSError as exc:
+        _cleanup(tmp_path)
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"{dest}: could not be written ({exc}); "
+                          f"{'the previous file is unchanged' if dest.exists() else 'nothing was written'}"
+                          ) from exc
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
+        _cleanup(tmp_path)
         raise
+
+
+def _cleanup(tmp_path: Path) -> None:
+    """Remove a temporary output (GDAL may leave -journal/-wal siblings too)."""
+    for p in (tmp_path, *tmp_path.parent.glob(tmp_path.name + "-*")):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
 
 
 def write_text(path: str | os.PathLike, text: str, *, overwrite: bool = True) -> Path:

@@ -54,7 +54,7 @@ class Role:
 ROLES: dict[str, Role] = {r.name: r for r in [
     Role("boundary", _POLY, "the study area outline"),
     Role("boundaries", _POLY, "administrative units (districts, counties)", ("adcode",)),
-    Role("parks", _POLY, "industrial parks", ("park_id",)),
+    Role("parks", _POLY, "industrial parks (or plots, sites)", ("park_id", "plot_id", "site_id")),
     Role("plots", _POLY, "land plots or candidate sites", ("plot_id", "site_id")),
     Role("redlines", _POLY, "ecological red lines and water-protection zones", ("zone_id",)),
     Role("water", _POLY | _LINE, "sea, lakes (polygons) and rivers (lines)"),

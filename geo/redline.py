@@ -370,9 +370,9 @@ def validate_section(table: dict, study) -> list[str]:
     s = table.get("sectors", {})
     if not isinstance(s, dict) or not all(isinstance(v, list) for v in s.values()):
         problems.append("redlines.sectors: must be a table of sector = [\"industry\", …]")
-    if not study.has_role("redlines"):
+    if "redlines" not in study.declared_roles:
         problems.append("redlines: the study has no layer with role = \"redlines\"")
-    if not study.has_role("parks"):
+    if "parks" not in study.declared_roles:
         problems.append("redlines: the study has no layer with role = \"parks\"")
     return problems
 

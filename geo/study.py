@@ -177,6 +177,14 @@ class Study:
     def has_role(self, role: str) -> bool:
         return bool(self.by_role(role))
 
+    @property
+    def declared_roles(self) -> set[str]:
+        """Roles named in the file, valid layers or not (for section validators, so that
+        a broken layer is reported once, not again as a missing role)."""
+        tbl = self.data.get("layers", {})
+        return {v.get("role") for v in tbl.values() if isinstance(v, dict)} if \
+            isinstance(tbl, dict) else set()
+
     def spec(self, key_or_role: str) -> LayerSpec:
         """A layer by key, or the single layer of a role."""
         if key_or_role in self.layers:
