@@ -941,7 +941,11 @@ def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
     return code
 
 
-def _supplier_access(study, c: Criterion, grid: Grid, industry: str) -> np.ndarray:
+def _sourcing(c: Criterion):
+    """The sourcing engine module (issue: road-network sourcing radius), or a
+    :class:`ModelError` saying it is unavailable."""
+    import importlib.util
+
     spec = importlib.util.find_spec("geo.sourcing")
     mod = importlib.import_module("geo.sourcing") if spec is not None else None
     if mod is None or not hasattr(mod, "input_share_within"):
@@ -949,6 +953,11 @@ def _supplier_access(study, c: Criterion, grid: Grid, industry: str) -> np.ndarr
             f"suitability.criteria ({c.name}): supplier access needs the sourcing engine "
             "(geo.sourcing.input_share_within), which this parksite build does not have; "
             "remove the criterion or run without --industry")
+    return mod
+
+
+def _supplier_access(study, c: Criterion, grid: Grid, industry: str) -> np.ndarray:
+    mod = _sourcing(c)
     sample_m = float(c.options.get("sample_m", 5000.0))
     radius_km = float(c.options.get("radius_km", 100.0))
     step = max(1, int(round(sample_m / grid.cell_m)))
@@ -1131,7 +1140,8 @@ def _polygons(labels: np.ndarray, grid: Grid, n: int) -> np.ndarray:
         return np.array([None] * n, dtype=object)
     r0, r1 = int(rows.min()), int(rows.max()) + 1
     sub = labels[r0:r1]
-    tr = grid.transform * grid.transform.translation(0, r0)
+    tr = Grid(grid.crs, grid.x0, grid.y0 - r0 * grid.cell_m, grid.cell_m, grid.width,
+              r1 - r0).transform
     for geom, val in features.shapes(sub, mask=sub > 0, transform=tr, connectivity=4):
         out[int(val)].append(shapely.geometry.shape(geom))
     return np.array([shapely.union_all(p) if len(p) > 1 else p[0] for p in out[1:]],
@@ -1207,6 +1217,9 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
         raise ModelError(f"suitability.order_weights: {len(cfg.order_weights)} order weights "
                          f"for {len(active)} criteria used in this run")
     weights, ahp = criterion_weights(cfg, active)
+    for c in active:
+        if c.kind == "supplier_access":
+            _sourcing(c)  # fail before any expensive work
     out_paths: dict[str, Path] = {}
     if out_dir is not None:
         od = Path(out_dir)
@@ -1214,9 +1227,7 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
                      "model_card.json"):
             out_paths[name] = check_writable(od / name, overwrite=overwrite)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # the ZoneWarning was shown at load
-        grid = study_grid(study, cfg)
+    grid = study_grid(study, cfg)  # a ZoneWarning if the study straddles GK zones
     pads = [int(math.ceil(_pad_m(c) / grid.cell_m)) for c in active if c.kind == "distance"]
     _check_memory(grid, cfg, len(active), max(pads, default=0))
     progress("grid", 0, 1)

@@ -1,0 +1,135 @@
+"""``parksite suitability``: the site-suitability grid on the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..study import load_study
+from ..suitability import SuitabilityResult, run_suitability
+from ._common import EXIT_OK, console, guarded, out, overwrite_option, state
+
+
+def model_table(res: SuitabilityResult) -> Table:
+    """Criteria, transforms and weights (the model card as a table)."""
+    card = res.model_card
+    w = card["weights"]
+    cr = f", CR = {w['ahp']['cr']:.3f}" if "ahp" in w else ""
+    t = Table(title=f"Suitability model 适宜性评价模型 ({w['method'].upper()} weights{cr}; "
+                    f"{card['aggregation']['method'].upper()})")
+    t.add_column("criterion 指标", overflow="fold", min_width=10)
+    t.add_column("transform 标准化", overflow="fold", min_width=16)
+    t.add_column("weight", justify="right", no_wrap=True)
+    t.add_column("median", justify="right", overflow="fold")
+    for c in card["criteria"]:
+        raw = c["raw_in_scored_cells"]
+        med = f"{raw['median']:,.1f} {c['unit']}" if "median" in raw else "-"
+        if raw.get("known_share", 1) < 1:
+            med += f" ({raw['known_share']:.0%} known)"
+        t.add_row(f"{c['name']} {c['label_zh']}", c["transform_text"], f"{c['weight']:.3f}",
+                  med)
+    g = card["grid"]
+    t.caption = (f"grid {g['width']:,} × {g['height']:,} cells of {g['cell_m']:g} m in {g['crs']}; "
+                 f"{g['cells_scored']:,} scored")
+    return t
+
+
+def exclusion_table(res: SuitabilityResult) -> Table:
+    t = Table(title="Exclusions 硬约束 (exclusion.tif codes)")
+    t.add_column("code", justify="right")
+    t.add_column("reason 原因")
+    t.add_column("cells", justify="right")
+    t.add_column("km²", justify="right")
+    for code, v in res.exclusion_codes.items():
+        if code == 1:
+            continue
+        t.add_row(str(code), f"{v['zh']} · {v['en']}", f"{v['cells']:,}", f"{v['area_km2']:,.1f}")
+    return t
+
+
+def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
+    st = res.model_card["stability"]
+    t = Table(title=f"Candidate regions 候选区域 (top {res.model_card['top_cells']['top_pct']:g}% "
+                    f"cells, ≥ {res.model_card['candidates']['min_area_mu']:,.0f} 亩)")
+    for col in ("#", "区县", "score", "ha", "亩", "road m", "红线 m",
+                f"top{st['top_n']}", "stab."):
+        t.add_column(col, justify="left" if col == "区县" else "right", no_wrap=True)
+    for r in res.candidates.head(limit).itertuples():
+        t.add_row(str(r.rank), r.district, f"{r.score_mean:.3f}",
+                  f"{r.area_ha:,.0f}", f"{r.area_mu:,.0f}", f"{r.dist_highway_m:,.0f}",
+                  f"{r.dist_redline_m:,.0f}",
+                  "-" if r.p_top_n != r.p_top_n else f"{r.p_top_n:.0%}",
+                  "-" if r.cell_stability_mean != r.cell_stability_mean
+                  else f"{r.cell_stability_mean:.0%}")
+    t.caption = (f"score = mean suitability; top{st['top_n']} = share of {st['runs']} weight "
+                 f"sets (±{st['perturbation']:.0%}) keeping the region in the top {st['top_n']}; "
+                 "stab. = mean cell probability of staying in the top cells")
+    if len(res.candidates) > limit:
+        t.caption += f"; … {len(res.candidates) - limit} more in candidates.gpkg"
+    if res.candidates.empty:
+        t.caption = "no region of the top cells reaches the minimum area"
+    return t
+
+
+@click.command("suitability")
+@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--industry", metavar="NAME", default=None,
+              help="Score for this industry: adds supplier access and excludes restricted "
+                   "zones that ban it (e.g. biomedicine → pharmaceuticals).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out/suitability"), show_default=True,
+              help="Folder for suitability.tif, exclusion.tif, stability.tif, "
+                   "candidates.gpkg, model_card.json.")
+@click.option("--min-area-mu", type=click.FloatRange(min=0), default=None,
+              help="Smallest candidate region in 亩 [study: min_area_mu, default 1500].")
+@click.option("--top-pct", type=click.FloatRange(min=0, max=100, min_open=True), default=None,
+              help="Candidate cells are the top X % of scored cells [study: top_pct].")
+@click.option("--top-n", type=click.IntRange(min=1), default=None,
+              help="Stability: share of runs in which a region stays in the top N.")
+@click.option("--runs", type=click.IntRange(min=0), default=None,
+              help="Monte Carlo runs for rank stability (0 = skip) [study: runs, default 200].")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Monte Carlo seed [study: seed, default 0].")
+@click.option("--cell-m", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Grid cell size in metres [study: cell_m, default 250].")
+@overwrite_option
+@guarded
+def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float | None,
+            top_pct: float | None, top_n: int | None, runs: int | None, seed: int | None,
+            cell_m: float | None, overwrite: bool) -> int:
+    """Site suitability grid: where is land suitable for a new park or an industry?
+
+    \b
+    Reads the [suitability] section of STUDY (criteria, transforms, AHP or direct
+    weights, WLC/OWA, hard constraints) and writes to --out:
+      suitability.tif   score 0–1 (nodata = excluded)
+      exclusion.tif     reason codes (red line, buffer, restricted, water, slope)
+      stability.tif     share of Monte Carlo weight sets keeping the cell in the top X %
+      candidates.gpkg   ranked contiguous candidate regions (ha, 亩, distances, stability)
+      model_card.json   criteria, transforms, weights, CR, data sources, version
+
+    \b
+    Example:
+      parksite suitability layers/yrd.toml --industry biomedicine --min-area-mu 1500
+    """
+    st = load_study(study)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=state.quiet) as prog:
+        task = prog.add_task("suitability", total=1.0)
+
+        def progress(desc: str, done: float, total: float) -> None:
+            prog.update(task, description=desc, completed=done / total if total else 1.0)
+
+        res = run_suitability(st, industry=industry, out_dir=out_dir, min_area_mu=min_area_mu,
+                              top_pct=top_pct, runs=runs, seed=seed, cell_m=cell_m,
+                              top_n=top_n, overwrite=overwrite, progress=progress)
+    out.print(model_table(res))
+    out.print(exclusion_table(res))
+    out.print(candidates_table(res))
+    out.print(f"wrote {res.suitability_tif}, {res.exclusion_tif}, {res.stability_tif or '-'}, "
+              f"{res.candidates_gpkg}, {res.model_card_json} "
+              f"({res.timings.get('total_s', 0):.1f} s)")
+    return EXIT_OK
