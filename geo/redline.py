@@ -161,6 +161,58 @@ def _prepare(gdf: gpd.GeoDataFrame, what: str, crs) -> np.ndarray:
     return np.asarray(geoms)
 
 
+def _overlaps(parks: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """Intersections of pairs, vectorised, with one shortcut that gives the same
+    geometry: a park strictly inside its zone (prepared test) is its own overlap."""
+    out = np.empty(len(parks), dtype=object)
+    if not len(parks):
+        return out
+    shapely.prepare(zones)
+    inside = shapely.contains_properly(zones, parks)
+    out[inside] = parks[inside]
+    rest = np.flatnonzero(~inside)
+    out[rest] = shapely.intersection(parks[rest], zones[rest])
+    return out
+
+
+def _boundary_pieces(zones: np.ndarray, k: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Zone boundaries cut into linestrings of at most ``k`` vertices, and the zone
+    index of each piece. Small pieces give the STRtree tight envelopes, so a nearest
+    search against lake belts with thousands of vertices stays fast."""
+    lines, zone_of_line = shapely.get_parts(shapely.boundary(zones), return_index=True)
+    coords, line_of = shapely.get_coordinates(lines, return_index=True)
+    n = len(line_of)
+    starts = np.r_[0, np.flatnonzero(np.diff(line_of)) + 1]
+    pos = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    chunk = pos // (k - 1)
+    # A vertex that starts a chunk also ends the previous one.
+    dup = (pos % (k - 1) == 0) & (pos > 0)
+    all_line = np.r_[line_of, line_of[dup]]
+    all_chunk = np.r_[chunk, chunk[dup] - 1]
+    all_pos = np.r_[pos, pos[dup]]
+    all_xy = np.r_[coords, coords[dup]]
+    order = np.lexsort((all_pos, all_chunk, all_line))
+    key = all_line[order].astype(np.int64) * (int(chunk.max()) + 2) + all_chunk[order]
+    new_piece = np.r_[True, key[1:] != key[:-1]]
+    piece_id = np.cumsum(new_piece) - 1
+    counts = np.bincount(piece_id)
+    ok = counts[piece_id] >= 2
+    dense_id = np.cumsum(new_piece & ok)[ok] - 1
+    pieces = shapely.linestrings(all_xy[order][ok], indices=dense_id)
+    first_of_piece = np.flatnonzero((new_piece & ok)[ok])
+    piece_zone = zone_of_line[all_line[order][ok][first_of_piece]]
+    return pieces, piece_zone
+
+
+def _nearest_boundary(geoms: np.ndarray, zones: np.ndarray, max_distance: float):
+    """(index into geoms, nearest zone index, distance) for geoms that do not touch a
+    zone, searching zone boundaries within ``max_distance``."""
+    pieces, piece_zone = _boundary_pieces(zones)
+    gi, pj = shapely.STRtree(pieces).query_nearest(geoms, max_distance=max_distance,
+                                                   all_matches=False)
+    return gi, piece_zone[pj], shapely.distance(geoms[gi], pieces[pj])
+
+
 def redline_conflicts(
     parks: gpd.GeoDataFrame,
     zones: gpd.GeoDataFrame,
@@ -171,6 +223,7 @@ def redline_conflicts(
     banned_field: str = "banned_industries",
     sectors: Mapping[str, Iterable[str]] = SECTOR_ALIASES,
     area_crs=None,
+    nearest_within_m: float = 20_000.0,
 ) -> RedlineResult:
     """Find every (park, zone) conflict.
 
@@ -188,6 +241,9 @@ def redline_conflicts(
         industry data: restricted-zone overlaps are then flagged for review.
     area_crs
         The equal-area CRS to compute in; default centred on the data.
+    nearest_within_m
+        How far to look for each park's nearest zone (the park table's
+        ``nearest_zone_id``/``nearest_zone_m``; empty/NaN when none is that close).
 
     Returns
     -------
@@ -231,13 +287,20 @@ def redline_conflicts(
     tree = shapely.STRtree(reach)
     pi, zi = tree.query(pg, predicate="intersects")
     pgp, zgp = pg[pi], zg[zi]
-    overlap_geom = shapely.intersection(pgp, zgp)
+    overlap_geom = _overlaps(pgp, zgp)
     overlap = shapely.area(overlap_geom)
-    dist = shapely.distance(pgp, zgp)
-    dist = np.where(overlap > 0, 0.0, dist)
-    in_buffer_geom = np.where(restricted[zi], overlap_geom,
-                              shapely.intersection(pgp, reach[zi]))
-    in_buffer = np.where(restricted[zi], 0.0, shapely.area(in_buffer_geom) - overlap)
+    hit = overlap > 0
+    # Distances and in-buffer parts only for pairs that do not overlap (buffer hits).
+    miss = np.flatnonzero(~hit)
+    dist = np.zeros(len(pi))
+    dist[miss] = shapely.distance(pgp[miss], zgp[miss])
+    in_buffer_geom = overlap_geom.copy()
+    in_buffer = np.zeros(len(pi))
+    strict_miss = miss[~restricted[zi[miss]]]
+    if buffer_m > 0 and len(strict_miss):
+        in_buffer_geom[strict_miss] = shapely.intersection(pgp[strict_miss],
+                                                           reach[zi[strict_miss]])
+        in_buffer[strict_miss] = shapely.area(in_buffer_geom[strict_miss])
 
     kind = np.where(overlap > 0, "overlap", "buffer").astype(object)
     banned_hit = np.full(len(pi), "", dtype=object)
@@ -304,10 +367,19 @@ def redline_conflicts(
     # Per-park status, and the nearest zone of each park (one nearest query).
     nearest_id = np.full(len(pg), "", dtype=object)
     nearest_m = np.full(len(pg), np.nan)
-    if len(zg):
-        nz_p, nz_z = shapely.STRtree(zg).query_nearest(pg, all_matches=False)
-        nearest_id[nz_p] = zones["id"].to_numpy()[nz_z]
-        nearest_m[nz_p] = shapely.distance(pg[nz_p], zg[nz_z])
+    if len(zg) and nearest_within_m > 0:
+        touching = np.unique(pi[overlap > 0])
+        nearest_m[touching] = 0.0
+        # Nearest zone id for touching parks: the one with the largest overlap.
+        best = pd.DataFrame({"p": pi, "z": zi, "a": overlap})
+        best = best[best.a > 0].sort_values(["p", "a"], ascending=[True, False]) \
+            .drop_duplicates("p")
+        nearest_id[best.p.to_numpy()] = zones["id"].to_numpy()[best.z.to_numpy()]
+        rest = np.setdiff1d(np.arange(len(pg)), touching)
+        if len(rest):
+            np_, nz, nd = _nearest_boundary(pg[rest], zg, nearest_within_m)
+            nearest_id[rest[np_]] = zones["id"].to_numpy()[nz]
+            nearest_m[rest[np_]] = nd
     g = conflicts.groupby("park_id", sort=False)
     n_conf = g.size()
     n_review = g["review"].sum()
@@ -326,8 +398,7 @@ def redline_conflicts(
     })
     park_table["overlap_mu_total"] = park_table["overlap_m2_total"] / MU_M2
     return RedlineResult(conflicts=conflicts, parks=park_table, buffer_m=float(buffer_m),
-                         area_crs=area_crs.to_string() if hasattr(area_crs, "to_string")
-                         else str(area_crs))
+                         area_crs=getattr(area_crs, "srs", str(area_crs)))
 
 
 def park_industries_from(parks: gpd.GeoDataFrame, field: str | None,
