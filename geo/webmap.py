@@ -554,6 +554,52 @@ def _draw_ports(ctx, m, spec, gdf):
                                                   [(_sw_point("#08306b"), _esc(label))])))
 
 
+_GENERIC_COLOUR = {"universities": "#6a51a3", "amenities": "#238b45", "residential": "#cc4c02",
+                   "sites": "#0570b0", "plots": "#525252"}
+
+
+def _draw_generic(ctx, m, spec, gdf):
+    """Any other vector role (universities, amenities, residential, sites, plots)."""
+    label = _label(spec, ctx.lang)
+    fg = _add_group(ctx, m, spec.key, label)
+    colour = _GENERIC_COLOUR.get(spec.role, "#737373")
+    types = shapely.get_type_id(np.asarray(gdf.geometry.values))
+    points = np.isin(types, (0, 4))
+    names, other = _names(gdf, ctx.lang)
+    shown = [c for c in ("kind", "class", "city", "district", "address") if c in gdf]
+    props = []
+    for i in range(len(gdf)):
+        row = gdf.iloc[i]
+        rows = [(ctx.t("id"), _esc(row.get("id")))]
+        rows += [(_esc(c), _esc(row.get(c))) for c in shown if not _isnull(row.get(c))]
+        notes = []
+        if _truthy(row.get("approximate", False)):
+            notes.append(_esc(ctx.t("approximate")))
+        if _truthy(row.get("synthetic", False)) or spec.options.get("synthetic"):
+            notes.append(_esc(ctx.t("synthetic")))
+        props.append({"t": _esc(names.iloc[i]),
+                      "p": _popup(_esc(names.iloc[i]), _esc(other.iloc[i]), rows, notes)})
+    entries = []
+    if points.any():
+        idx = np.flatnonzero(points)
+        sub = gdf.iloc[idx]
+        style = {"color": "#ffffff", "weight": 1, "fillColor": colour, "fillOpacity": 0.95}
+        _geojson(ctx, fg, _display_geoms(ctx, sub, simplify=False), [props[i] for i in idx],
+                 [style] * len(idx), pane="ps-points", point_radius=4.5)
+        entries.append((_sw_point(colour), _esc(label)))
+    if (~points).any():
+        idx = np.flatnonzero(~points)
+        sub = gdf.iloc[idx]
+        style = {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.2}
+        _geojson(ctx, fg, _display_geoms(ctx, sub), [props[i] for i in idx],
+                 [style] * len(idx))
+        entries.append((_sw_fill(colour, colour, 0.4), _esc(label)))
+    note = ""
+    if "approximate" in gdf and gdf["approximate"].map(_truthy).any():
+        note = _esc(ctx.t("approximate"))
+    ctx.legend.append((spec.key, fg, _legend_html(_esc(label), entries, note)))
+
+
 def _area_m2(ctx: _Ctx, gdf: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(gdf.geometry.to_crs(ctx.area_crs).area, dtype=float)
 
@@ -734,7 +780,7 @@ def _draw_firms(ctx, m, study, results):
     synth_rows = synth_rows | synth_layer
     any_synth = bool(synth_rows.any())
     label = base_label
-    if any_synth and ctx.t("synthetic") not in base_label:
+    if any_synth and not re.search(r"合成|synthetic", base_label, re.I):
         label = f"{base_label}（{ctx.t('synthetic')}）" if ctx.lang == "zh" else \
             f"{base_label} ({ctx.t('synthetic')})"
     key = spec.key if spec is not None else "firms"
@@ -1060,7 +1106,7 @@ class _Controls(MacroElement):
           });
           new Card().addTo(map);
           var Legend = L.Control.extend({
-            options: {position: 'bottomright'},
+            options: {position: 'bottomleft'},
             onAdd: function() {
               var d = L.DomUtil.create('div', 'ps-legend');
               d.id = 'ps-legend';
@@ -1366,7 +1412,7 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     w, s, e, n = study.bounds
     m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=8, tiles=None,
                    control_scale=True, prefer_canvas=False, zoom_control=True,
-                   attribution_control=True)
+                   attribution_control=True, maxZoom=18, minZoom=4)
     m.get_root().title = title
     header = m.get_root().header
     header.add_child(Element('<meta charset="utf-8"/>'), name="ps_charset")
@@ -1402,6 +1448,9 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
             raise InputError("results['suitability'] must be a dict with suitability_tif, "
                              "exclusion_tif, exclusion_codes, candidates, model_card")
         _draw_suitability(ctx, m, suit)
+    for role in ("residential", "amenities", "universities", "sites", "plots"):
+        for spec in study.by_role(role):
+            _draw_generic(ctx, m, spec, load(spec))
     _draw_service_areas(ctx, m, results.get("service_areas"))
     for spec in study.by_role("redlines"):
         _draw_redlines(ctx, m, spec, load(spec))
