@@ -49,6 +49,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 from pyproj import CRS, Geod, Transformer
 from scipy import sparse
 from scipy.sparse import csgraph
@@ -864,9 +865,10 @@ class Network:
         Returns
         -------
         geopandas.GeoDataFrame (EPSG:4326)
-            ``site_id, name, metric, radius, snap_m, reached_road_km, reached_nodes,
-            area_km2, n_firms, firms_by_industry`` (``"industry=count;…"``), status
-            (``ok`` or ``off_network``) and the polygon.
+            ``site_id, name, metric, radius_km`` (or ``radius_min``), ``road_km``
+            (length of road reached), ``reached_nodes, area_km2, n_firms,
+            firms_by_industry`` (``"industry=count;…"``, most first), ``snap_m``,
+            ``status`` (``ok`` or ``off_network``) and the polygon.
         """
         if metric == "length":
             if not (radius_km is not None and radius_km > 0):
@@ -898,13 +900,16 @@ class Network:
                 else np.full(len(firms), "unknown")
         rows = []
         for i in range(len(ids)):  # one Dijkstra per site (sites are few)
-            rec: dict[str, Any] = {"site_id": ids[i], "name": names[i], "metric": metric,
-                                   "radius": budget / 1000.0 if metric == "length" else budget,
-                                   "snap_m": float(sn.snap_m[i])}
+            rec: dict[str, Any] = {"site_id": ids[i], "name": names[i], "metric": metric}
+            if metric == "length":
+                rec["radius_km"] = budget / 1000.0
+            else:
+                rec["radius_min"] = budget
             if not sn.on_network[i]:
-                rows.append({**rec, "status": "off_network", "reached_road_km": np.nan,
-                             "reached_nodes": 0, "area_km2": np.nan, "n_firms": 0,
-                             "firms_by_industry": "", "geometry": None})
+                rows.append({**rec, "road_km": np.nan, "reached_nodes": 0,
+                             "area_km2": np.nan, "n_firms": 0, "firms_by_industry": "",
+                             "snap_m": float(sn.snap_m[i]), "status": "off_network",
+                             "geometry": None})
                 continue
             left = budget - start[i]
             d = self.node_costs(np.array([sn.node[i]]), metric=metric,
@@ -937,12 +942,7 @@ class Network:
             node_xy = self.node_xy[sn.node[i]]
             parts.append(np.array([shapely.linestrings([sxy[i], node_xy])
                                    if sn.snap_m[i] > 0 else shapely.Point(sxy[i])]))
-            lines = np.concatenate(parts)
-            poly = shapely.buffer(shapely.multilinestrings(
-                lines[shapely.get_type_id(lines) == 1]) if (shapely.get_type_id(lines) == 1).any()
-                else shapely.Point(sxy[i]), trim, quad_segs=4)
-            poly = shapely.union(poly, shapely.buffer(shapely.Point(sxy[i]), trim))
-            poly = shapely.simplify(poly, trim / 5)
+            poly = _service_polygon(np.concatenate(parts), sxy[i], trim)
             area_km2 = float(shapely.area(poly) / 1e6)
             n_f, by = 0, ""
             if fxy is not None:
@@ -950,9 +950,10 @@ class Network:
                 n_f = int(inside.sum())
                 vc = pd.Series(find[inside]).value_counts()
                 by = ";".join(f"{k}={int(c)}" for k, c in vc.items())
-            rows.append({**rec, "status": "ok", "reached_road_km": reached_km,
+            rows.append({**rec, "road_km": reached_km,
                          "reached_nodes": int((d <= budget).sum()), "area_km2": area_km2,
                          "n_firms": n_f, "firms_by_industry": by,
+                         "snap_m": float(sn.snap_m[i]), "status": "ok",
                          "geometry": shapely.transform(poly, lambda c: np.column_stack(
                              to_w.transform(c[:, 0], c[:, 1])))})
             if progress:
@@ -987,6 +988,36 @@ class Network:
                                  "oneway": self.edge_oneway,
                                  "component": self.component[self.edge_u]},
                                 geometry=self.edge_geometry, crs=WGS84)
+
+
+
+def _service_polygon(lines: np.ndarray, site_xy: np.ndarray, trim_m: float) -> Any:
+    """The area within ``trim_m`` of the reached roads (metric CRS), by rasterising the
+    lines on a grid of trim_m / 2 cells, dilating by ``trim_m`` and polygonising:
+    linear in the number of lines, unlike a union of thousands of buffers."""
+    from rasterio import features
+    from rasterio.transform import from_origin
+    from scipy import ndimage
+
+    lines = lines[~shapely.is_empty(lines)]
+    cell = trim_m / 2.0
+    b = shapely.total_bounds(lines) if len(lines) else np.array([*site_xy, *site_xy])
+    pad = 2 * trim_m + cell
+    x0, y1 = b[0] - pad, b[3] + pad
+    w = int(np.ceil((b[2] - b[0] + 2 * pad) / cell))
+    h = int(np.ceil((b[3] - b[1] + 2 * pad) / cell))
+    tr = from_origin(x0, y1, cell, cell)
+    shapes = [(g, 1) for g in lines] + [(shapely.Point(site_xy), 1)]
+    r = features.rasterize(shapes, out_shape=(h, w), transform=tr, all_touched=True,
+                           dtype="uint8")
+    k = int(np.ceil(trim_m / cell))
+    yy, xx = np.mgrid[-k:k + 1, -k:k + 1]
+    disk = (xx ** 2 + yy ** 2) <= k * k
+    r = ndimage.binary_dilation(r.astype(bool), structure=disk).astype("uint8")
+    polys = [shapely.geometry.shape(g) for g, v in features.shapes(r, mask=r == 1,
+                                                                    transform=tr)]
+    poly = shapely.union_all(polys)
+    return shapely.simplify(poly, cell / 2)
 
 
 def network_from_option(value: str | None, study: Study | None) -> Network:

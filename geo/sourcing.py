@@ -1,0 +1,733 @@
+"""Local supply rates (本地配套率) within a sourcing radius by road, and chain gaps (补链).
+
+For a firm of industry *i* whose chain map lists input industries *j* with weights
+*w_ij* (shares of input value), the **local supply rate** is
+
+    rate = Σ_j w_ij · [a firm of industry j lies within R by road] / Σ_j w_ij
+
+(R = 100 km by default: the "100 km transport circle" of the domain notes). Weights
+not listed (energy, services, imports) are outside the measure, so the rate is a share
+of the *mapped* input value. ``local_supply_rate_crow`` is the same with straight-line
+(geodesic) distances: the gap between the two shows where the road network, not the
+map, is the problem.
+
+How it is computed (no loop over firm pairs): every firm snaps to its nearest road
+node; for each industry *j* one multi-source Dijkstra runs from all *j* firms at once
+(a virtual source joined to each supplier's node by its snap distance), limited to R;
+then each buyer reads the cost at its own node and adds its own snap distance. The
+cost therefore grows with the number of industries, not with the number of firms.
+Straight-line checks use a ``cKDTree`` per industry.
+
+With a real **input–output table** (``[sourcing] io_table``) its coefficients replace
+the chain-map weights; with a real **firm→supplier edge list**
+(``[sourcing] supplier_edges``), a listed firm's rate is the value share of its actual
+suppliers within R (``rate_basis`` says which was used for each firm).
+
+The **chain-gap table** lists, for the anchor firms (链主), the input industries with
+no supplier within R, ranked by the anchor input value they would bring within the
+radius (annual output × input ratio × weight), with the nearest existing supplier and
+the parks that already have such a supplier within R.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+
+from .chains import Chains, load_chains, read_supplier_edges
+from .crs import WGS84
+from .errors import InputError, ModelError
+from .network import Network, _as_points_metric, geodesic_m
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .study import Study
+
+RADIUS_KM = 100.0
+#: Local supply rate targets: Changsha's plan, 40% then 50% (domain notes).
+TARGETS = (0.4, 0.5)
+VALUE_FIELD = "annual_output_myuan"
+OUTSIDE = "(outside parks)"
+
+SOURCING_KEYS = {
+    "radius_km": "sourcing radius by road (km, default 100)",
+    "chains": "chain map file or folder, or a list of them (relative to the study file)",
+    "io_table": "input–output coefficient CSV replacing the chain-map weights",
+    "supplier_edges": "firm→supplier edge list CSV (firm_id, supplier_id, value)",
+    "firms": "key of the firms layer (default: every layer with role firms)",
+    "targets": "local supply rate targets reported per park, e.g. [0.4, 0.5]",
+    "value_field": "firm field with annual output (million yuan) for gap ranking",
+}
+
+
+def validate_section(table: dict, study: Study) -> list[str]:
+    """Check a study file's ``[sourcing]`` table; return the problems found."""
+    problems: list[str] = []
+    root = study.root
+    for k, v in table.items():
+        if k not in SOURCING_KEYS:
+            close = difflib.get_close_matches(k, list(SOURCING_KEYS), n=1)
+            problems.append(f"sourcing.{k}: unknown key" +
+                            (f"; did you mean {close[0]!r}?" if close else
+                             f"; known keys: {', '.join(SOURCING_KEYS)}"))
+            continue
+        if k == "radius_km":
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                    and math.isfinite(v)):
+                problems.append(f"sourcing.radius_km: must be a number > 0 (km), got {v!r}")
+        elif k in ("chains", "io_table", "supplier_edges"):
+            items = v if (k == "chains" and isinstance(v, list)) else [v]
+            for it in items:
+                if not isinstance(it, str) or not it:
+                    problems.append(f"sourcing.{k}: must be a path (text), got {it!r}")
+                elif not (root / it).exists():
+                    problems.append(f"sourcing.{k}: {it} not found (paths are relative to the "
+                                    "study file)")
+        elif k == "firms":
+            spec = study.layers.get(v) if isinstance(v, str) else None
+            if spec is None or spec.role != "firms":
+                problems.append(f"sourcing.firms: {v!r} is not a layer with role = \"firms\"")
+        elif k == "targets":
+            if not (isinstance(v, list) and v and all(
+                    isinstance(t, (int, float)) and 0 < t <= 1 for t in v)):
+                problems.append(f"sourcing.targets: must be a list of shares in (0, 1], e.g. "
+                                f"[0.4, 0.5]; got {v!r}")
+        elif k == "value_field" and not (isinstance(v, str) and v):
+            problems.append(f"sourcing.value_field: must be a field name, got {v!r}")
+    return problems
+
+
+def _check_radius(radius_km: float) -> float:
+    try:
+        r = float(radius_km)
+    except (TypeError, ValueError):
+        raise InputError(f"radius must be a number of km, got {radius_km!r}") from None
+    if not (r > 0 and math.isfinite(r)):
+        raise InputError(f"radius must be > 0 km, got {radius_km!r}")
+    return r
+
+
+def study_chains(study: Study) -> Chains:
+    """The chain maps of a study (``[sourcing] chains``, else the bundled ones), with its
+    input–output table applied if it names one. Cached on the study."""
+    cache = study.__dict__.setdefault("_chains_cache", {})
+    if "chains" in cache:
+        return cache["chains"]
+    sec = study.section("sourcing")
+    ch = sec.get("chains")
+    if ch is None:
+        chains = load_chains(None)
+    else:
+        items = ch if isinstance(ch, list) else [ch]
+        chains = load_chains([study.root / c for c in items])
+    if sec.get("io_table"):
+        chains = chains.with_io_table(study.root / sec["io_table"])
+    cache["chains"] = chains
+    return chains
+
+
+def load_firms(study: Study) -> gpd.GeoDataFrame:
+    """The study's firm register (WGS84) with ``firm_id``, ``industry``, ``park_id``,
+    ``anchor`` and ``synthetic`` columns normalised.
+
+    ``park_id`` is taken from the layer if it has one, else from the parks layer by
+    location (empty text outside every park).
+    """
+    sec = study.section("sourcing")
+    key = sec.get("firms")
+    if key:
+        g = study.load(key)
+        specs = [study.layers[key]]
+    else:
+        g = study.load_role("firms")
+        specs = study.by_role("firms")
+        if g is None:
+            raise InputError(f"{study.path}: the study has no firms layer; add a [layers.firms] "
+                             "table with role = \"firms\" and industry = \"<field>\"")
+    spec = specs[0]
+    ind_field = spec.options.get("industry", "industry")
+    if ind_field not in g.columns:
+        close = difflib.get_close_matches(ind_field, [str(c) for c in g.columns], n=1)
+        raise InputError(f"{spec.label} ({spec.path}): industry field {ind_field!r} not found"
+                         + (f"; did you mean {close[0]!r}?" if close else
+                            f"; fields: {', '.join(map(str, g.columns))}") +
+                         "; set industry = \"<field>\" in the layer table")
+    g = g.copy()
+    g["firm_id"] = g["id"].astype(str)
+    g["industry"] = g[ind_field].astype("string").fillna("").str.strip().astype(object)
+    if "park_id" not in g.columns or g["park_id"].isna().all():
+        g["park_id"] = ""
+        if study.has_role("parks"):
+            parks = study.load_role("parks")
+            idx_pt, idx_pk = shapely.STRtree(parks.geometry.values).query(
+                g.geometry.values, predicate="within")
+            pid = np.full(len(g), "", dtype=object)
+            pid[idx_pt] = parks["id"].astype(str).to_numpy()[idx_pk]
+            g["park_id"] = pid
+    g["park_id"] = g["park_id"].astype("string").fillna("").astype(object)
+    g["anchor"] = g["anchor"].fillna(False).astype(bool) if "anchor" in g.columns else False
+    syn = bool(any(s.options.get("synthetic", False) for s in specs))
+    if "synthetic" not in g.columns:
+        g["synthetic"] = syn
+    g.attrs["synthetic"] = syn or bool(g["synthetic"].astype(bool).any())
+    return g
+
+
+@dataclass
+class SupplyIndex:
+    """Per-industry nearest-supplier costs over the network, for one radius.
+
+    ``reach_m[k, node]``: road metres from the nearest firm of industry ``industries[k]``
+    to ``node`` (snap leg of the supplier included; ``inf`` beyond the radius).
+    """
+
+    network: Network
+    chains: Chains
+    industries: list[str]
+    radius_m: float
+    reach_m: np.ndarray
+    supplier_xy: dict[str, np.ndarray]          # metric xy of on-network suppliers
+    supplier_rows: dict[str, np.ndarray]        # row numbers in the firm register
+    trees: dict[str, cKDTree] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, network: Network, chains: Chains, firms: gpd.GeoDataFrame,
+              snap: pd.DataFrame, radius_km: float) -> SupplyIndex:
+        radius_m = _check_radius(radius_km) * 1000.0
+        ind = firms["industry"].to_numpy(dtype=object)
+        on = snap["on_network"].to_numpy()
+        nodes = snap["node"].to_numpy()
+        snap_m = snap["snap_m"].to_numpy()
+        inds = sorted(set(ind[on]) & set(chains.ids))
+        n = network.n_nodes
+        k = len(inds)
+        xy, _ = _as_points_metric(firms, network.crs, "firms")
+        rows_of: dict[str, np.ndarray] = {}
+        src_r, src_c, src_w = [], [], []
+        for r, j in enumerate(inds):  # one entry per industry (≤ a few dozen)
+            rows = np.flatnonzero((ind == j) & on)
+            rows_of[j] = rows
+            src_r.append(np.full(len(rows), r))
+            src_c.append(nodes[rows])
+            src_w.append(np.maximum(snap_m[rows], 1e-6))
+        if k:
+            g = network._graph("length").primary
+            rr, cc, ww = (np.concatenate(src_r), np.concatenate(src_c),
+                          np.concatenate(src_w))
+            # Several suppliers on one node: keep the smallest snap leg (CSR would sum).
+            o = np.lexsort((ww, cc, rr))
+            rr, cc, ww = rr[o], cc[o], ww[o]
+            first = np.ones(len(rr), dtype=bool)
+            first[1:] = (rr[1:] != rr[:-1]) | (cc[1:] != cc[:-1])
+            extra = sparse.csr_matrix((ww[first], (rr[first], cc[first])), shape=(k, n + k))
+            big = sparse.vstack([sparse.hstack([g, sparse.csr_matrix((n, k))]), extra],
+                                format="csr")
+            d = csgraph.dijkstra(big, directed=True, indices=np.arange(n, n + k),
+                                 limit=radius_m)[:, :n]
+        else:
+            d = np.full((0, n), np.inf)
+        return cls(network, chains, inds, radius_m, d,
+                   {j: xy[rows_of[j]] for j in inds}, rows_of)
+
+    def _tree(self, j: str) -> cKDTree:
+        if j not in self.trees:
+            self.trees[j] = cKDTree(self.supplier_xy[j])
+        return self.trees[j]
+
+    def covered(self, nodes: np.ndarray, snap_m: np.ndarray, inputs: list[str]) -> np.ndarray:
+        """(n, len(inputs)) bool: a supplier of each input within the radius by road."""
+        out = np.zeros((len(nodes), len(inputs)), dtype=bool)
+        pos = {j: i for i, j in enumerate(self.industries)}
+        for c, j in enumerate(inputs):  # loop over industries, not firms
+            if j in pos:
+                out[:, c] = self.reach_m[pos[j], nodes] + snap_m <= self.radius_m
+        return out
+
+    def covered_crow(self, xy: np.ndarray, lonlat: np.ndarray, inputs: list[str]) -> np.ndarray:
+        """(n, len(inputs)) bool: a supplier within the radius in a straight line
+        (geodesic distance to the nearest supplier in the metric CRS)."""
+        out = np.zeros((len(xy), len(inputs)), dtype=bool)
+        to_w = Transformer.from_crs(self.network.crs, WGS84, always_xy=True)
+        for c, j in enumerate(inputs):
+            if j not in self.supplier_xy or len(self.supplier_xy[j]) == 0 or len(xy) == 0:
+                continue
+            _, nn = self._tree(j).query(xy)
+            sxy = self.supplier_xy[j][nn]
+            slon, slat = to_w.transform(sxy[:, 0], sxy[:, 1])
+            out[:, c] = geodesic_m(lonlat[:, 0], lonlat[:, 1], slon, slat) <= self.radius_m
+        return out
+
+
+def supply_index(study: Study, radius_km: float = RADIUS_KM) -> SupplyIndex:
+    """The study's :class:`SupplyIndex` for a radius (cached on the study)."""
+    r = _check_radius(radius_km)
+    cache = study.__dict__.setdefault("_supply_cache", {})
+    if r not in cache:
+        net = Network.from_study(study)
+        firms = load_firms(study)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            snap = net.snap(firms, what="firms", warn=False)
+        cache[r] = (SupplyIndex.build(net, study_chains(study), firms, snap, r), firms, snap)
+    return cache[r][0]
+
+
+def input_share_within(points: gpd.GeoDataFrame, industry: str, study: Study,
+                       radius_km: float = RADIUS_KM) -> np.ndarray:
+    """Value-weighted share of ``industry``'s inputs with a supplier within the radius by
+    road, for arbitrary points (grid cell centres, park centroids, candidate sites).
+
+    Vectorised for hundreds of thousands of points: one cKDTree query to snap them,
+    then table look-ups in the per-industry Dijkstra results (built once per study and
+    radius).
+
+    Parameters
+    ----------
+    points
+        Points (polygons: centroids) in any CRS.
+    industry
+        An industry id of the chain maps.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        One share in [0, 1] per point; NaN for points farther than ``max_snap_m`` from
+        the road network, and NaN everywhere if the industry has no inputs in the maps.
+
+    Raises
+    ------
+    ModelError
+        Unknown industry. InputError: radius ≤ 0, points without CRS.
+    """
+    idx = supply_index(study, radius_km)
+    idx.chains.check_industry(industry)
+    ins = idx.chains.inputs_of(industry)
+    if not ins:
+        return np.full(len(points), np.nan)
+    _, lonlat = _as_points_metric(points, idx.network.crs, "points")
+    sn = idx.network.snap_xy(lonlat)
+    names = list(ins)
+    w = np.array([ins[j] for j in names])
+    cov = idx.covered(sn.node, sn.snap_m, names)
+    share = cov.astype(float) @ w / w.sum()
+    share[~sn.on_network] = np.nan
+    return share
+
+
+@dataclass
+class SourcingResult:
+    """What :func:`run_sourcing` returns.
+
+    Attributes
+    ----------
+    firms : geopandas.GeoDataFrame
+        Per firm (WGS84 points): ``firm_id, name, park_id, industry, chain, anchor,
+        local_supply_rate, local_supply_rate_crow, missing_inputs, missing_inputs_crow,
+        n_inputs, rate_basis, snap_m, status, synthetic``.
+    parks : pandas.DataFrame
+        Per park: firm counts, median/mean/quartiles of the rate, shares meeting the
+        targets, a histogram, the median straight-line rate.
+    gaps : pandas.DataFrame
+        Chain gaps ranked by anchor input value (see module doc).
+    chains : pandas.DataFrame
+        Per chain and park: anchors, their median rate, whether the chain is complete
+        within the radius (every anchor at rate 1), and its missing inputs.
+    service_areas : geopandas.GeoDataFrame or None
+        Each park's area reachable within the radius by road
+        (:meth:`geo.network.Network.reach`), with firm counts by industry.
+    """
+
+    firms: gpd.GeoDataFrame
+    parks: pd.DataFrame
+    gaps: pd.DataFrame
+    chains: pd.DataFrame
+    radius_km: float
+    network: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    service_areas: gpd.GeoDataFrame | None = None
+
+    def as_map_results(self) -> dict[str, Any]:
+        """What the study map draws: ``firms`` (points with ``local_supply_rate``,
+        marked synthetic), ``service_areas`` (the parks' areas within the radius by
+        road), ``chain_gaps`` and ``sourcing_parks`` (tables for a panel)."""
+        res: dict[str, Any] = {"firms": self.firms, "chain_gaps": self.gaps,
+                               "sourcing_parks": self.parks}
+        if self.service_areas is not None:
+            res["service_areas"] = self.service_areas
+        return res
+
+
+def _join_missing(mask: np.ndarray, names: list[str], order: np.ndarray) -> np.ndarray:
+    """';'-joined names of the True columns, heaviest first (loop over columns only)."""
+    out = np.full(mask.shape[0], "", dtype=object)
+    for c in order:
+        add = mask[:, c]
+        if not add.any():
+            continue
+        sep = np.where(out[add] == "", "", ";")
+        out[add] = out[add] + sep + names[c]
+    return out
+
+
+def _rates(W: np.ndarray, ind_pos: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Row-wise Σ w·covered / Σ w for firms of industry rows ``ind_pos`` (−1: none)."""
+    Wf = W[np.maximum(ind_pos, 0)]
+    tot = Wf.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (Wf * cov).sum(1) / tot
+    r[(ind_pos < 0) | (tot <= 0)] = np.nan
+    return r
+
+
+def _park_table(firms: pd.DataFrame, targets: tuple[float, ...]) -> pd.DataFrame:
+    f = firms.copy()
+    f["park"] = f["park_id"].replace("", OUTSIDE)
+    bins = [0, 0.2, 0.4, 0.6, 0.8, 1.0 + 1e-9]
+    labels = ["0-20%", "20-40%", "40-60%", "60-80%", "80-100%"]
+    rows = []
+    for park, g in f.groupby("park", sort=True):  # loop over parks (few)
+        r = g["local_supply_rate"].dropna()
+        a = g.loc[g["anchor"], "local_supply_rate"].dropna()
+        rec: dict[str, Any] = {
+            "park_id": park, "n_firms": len(g), "n_rated": len(r),
+            "n_anchors": int(g["anchor"].sum()),
+            "median_rate": r.median() if len(r) else np.nan,
+            "mean_rate": r.mean() if len(r) else np.nan,
+            "p25_rate": r.quantile(0.25) if len(r) else np.nan,
+            "p75_rate": r.quantile(0.75) if len(r) else np.nan,
+            "min_rate": r.min() if len(r) else np.nan,
+            "max_rate": r.max() if len(r) else np.nan,
+            "anchor_median_rate": a.median() if len(a) else np.nan,
+            "median_rate_crow": g["local_supply_rate_crow"].median(),
+        }
+        for t in targets:
+            rec[f"share_ge_{int(round(t * 100))}pct"] = float((r >= t - 1e-12).mean()) \
+                if len(r) else np.nan
+        counts = pd.cut(r, bins=bins, labels=labels, right=False).value_counts()
+        rec["histogram"] = ";".join(f"{lab}:{int(counts.get(lab, 0))}" for lab in labels)
+        rows.append(rec)
+    out = pd.DataFrame(rows)
+    return out.sort_values(["park_id" ]).reset_index(drop=True)
+
+
+def run_sourcing(study: Study, radius_km: float | None = None, *,
+                 with_service_areas: bool = True,
+                 progress: Callable[[str], None] | None = None) -> SourcingResult:
+    """Local supply rates, park summaries and chain gaps for a study's firm register.
+
+    Parameters
+    ----------
+    study
+        A loaded study with a roads layer and a firms layer (field named by the
+        layer's ``industry`` option).
+    radius_km
+        Sourcing radius by road (default ``[sourcing] radius_km`` or 100).
+    with_service_areas
+        Also compute each park's service area within the radius (``.service_areas``).
+
+    Raises
+    ------
+    InputError
+        Radius ≤ 0, no firms or roads layer, missing industry field.
+    ModelError
+        Bad chain maps, input–output table or edge list.
+    """
+    sec = study.section("sourcing")
+    r_km = _check_radius(radius_km if radius_km is not None else sec.get("radius_km",
+                                                                        RADIUS_KM))
+    targets = tuple(sec.get("targets", TARGETS))
+    value_field = sec.get("value_field", VALUE_FIELD)
+    say = progress or (lambda s: None)
+    say("building the road network")
+    net = Network.from_study(study)
+    say("reading firms and chain maps")
+    chains = study_chains(study)
+    firms = load_firms(study)
+    if len(firms) == 0:
+        raise InputError(f"{study.path}: the firms layer is empty")
+    notes: list[str] = list(chains.notes)
+    snap = net.snap(firms, what="firms")
+    say("one Dijkstra per input industry")
+    cache = study.__dict__.setdefault("_supply_cache", {})
+    if r_km not in cache:
+        cache[r_km] = (SupplyIndex.build(net, chains, firms, snap, r_km), firms, snap)
+    idx = cache[r_km][0]
+    say("rating firms")
+    ids = chains.ids
+    W, _ = chains.weight_matrix(ids)
+    pos = {j: i for i, j in enumerate(ids)}
+    ind = firms["industry"].to_numpy(dtype=object)
+    ind_pos = np.array([pos.get(j, -1) for j in ind])
+    unknown = sorted(set(ind[ind_pos < 0]))
+    if unknown:
+        warnings.warn(f"firms: {int((ind_pos < 0).sum())} firm(s) have industries not in the "
+                      f"chain maps ({', '.join(map(str, unknown[:8]))}); their rate is empty. "
+                      "Add the industries to a chain map or fix the industry field.",
+                      UserWarning, stacklevel=2)
+    nodes = snap["node"].to_numpy()
+    snap_m = snap["snap_m"].to_numpy()
+    on = snap["on_network"].to_numpy()
+    cov = idx.covered(nodes, snap_m, ids)
+    xy, lonlat = _as_points_metric(firms, net.crs, "firms")
+    cov_crow = idx.covered_crow(xy, lonlat, ids)
+    rate = _rates(W, ind_pos, cov)
+    rate[~on] = np.nan
+    rate_crow = _rates(W, ind_pos, cov_crow)
+    Wf = W[np.maximum(ind_pos, 0)] * (ind_pos >= 0)[:, None]
+    needs = Wf > 0
+    missing = np.full(len(firms), "", dtype=object)
+    missing_crow = np.full(len(firms), "", dtype=object)
+    for b in np.unique(ind_pos[ind_pos >= 0]):  # loop over buyer industries (few)
+        rows = ind_pos == b
+        order = [c for c in np.argsort(-W[b], kind="stable") if W[b, c] > 0]
+        missing[rows] = _join_missing((~cov[rows] & on[rows, None]), ids, order)
+        missing_crow[rows] = _join_missing(~cov_crow[rows], ids, order)
+    basis = np.where(ind_pos < 0, "unknown_industry",
+                     np.where(needs.any(1), "io_table" if "io_table" in sec else "chain_map",
+                              "no_inputs"))
+    status = np.where(~on, "off_network", np.where(snap["in_main_component"].to_numpy(), "ok",
+                                                   "small_component"))
+    if sec.get("supplier_edges"):
+        say("rating firms from the supplier edge list")
+        er, ecr, emiss, has = _edge_rates(study.root / sec["supplier_edges"], firms, net, nodes,
+                                          snap_m, on, lonlat, r_km * 1000.0)
+        rate = np.where(has, er, rate)
+        rate_crow = np.where(has, ecr, rate_crow)
+        missing = np.where(has, emiss, missing)
+        basis = np.where(has, "supplier_edges", basis)
+        notes.append(f"{int(has.sum())} firm(s) rated from the supplier edge list")
+    out = gpd.GeoDataFrame({
+        "firm_id": firms["firm_id"].to_numpy(),
+        "name": firms["name"].astype(str).to_numpy() if "name" in firms else "",
+        "park_id": firms["park_id"].to_numpy(), "industry": ind,
+        "chain": [chains.industries.at[j, "chain"] if j in pos else "" for j in ind],
+        "anchor": firms["anchor"].to_numpy(bool),
+        "local_supply_rate": rate, "local_supply_rate_crow": rate_crow,
+        "missing_inputs": missing, "missing_inputs_crow": missing_crow,
+        "n_inputs": needs.sum(1), "rate_basis": basis, "snap_m": snap_m, "status": status,
+        "synthetic": firms["synthetic"].astype(bool).to_numpy(),
+    }, geometry=firms.geometry.values, crs=WGS84)
+    for c in ("name_en", value_field, "land_mu", "fixed_investment_myuan", "annual_tax_myuan"):
+        if c in firms.columns and c not in out.columns:
+            out.insert(len(out.columns) - 1, c, firms[c].to_numpy())
+    out.attrs["synthetic"] = firms.attrs.get("synthetic", False)
+    say("chain gaps")
+    gaps = _gap_table(out, firms, chains, idx, net, W, ids, ind_pos, cov, on, nodes, snap_m,
+                      value_field, study, notes)
+    parks = _park_table(out, targets)
+    ch = _chain_table(out, chains)
+    service_areas = None
+    if with_service_areas and study.has_role("parks"):
+        say("service areas of the parks")
+        service_areas = net.reach(study.load_role("parks"), r_km, firms=out)
+    return SourcingResult(out, parks, gaps, ch, r_km, net.summary(), notes, service_areas)
+
+
+def _edge_rates(path: Path, firms: gpd.GeoDataFrame, net: Network, nodes: np.ndarray,
+                snap_m: np.ndarray, on: np.ndarray, lonlat: np.ndarray, radius_m: float):
+    """Rates from a firm→supplier edge list: Dijkstra from the distinct supplier nodes."""
+    e = read_supplier_edges(path)
+    fid = pd.Series(np.arange(len(firms)), index=firms["firm_id"].astype(str).to_numpy())
+    unknown = sorted((set(e["firm_id"]) | set(e["supplier_id"])) - set(fid.index))
+    if unknown:
+        raise ModelError(f"{path}: {len(unknown)} firm id(s) not in the firm register (e.g. "
+                         f"{', '.join(unknown[:5])}); fix the ids or add the firms")
+    b = fid.loc[e["firm_id"]].to_numpy()
+    s = fid.loc[e["supplier_id"]].to_numpy()
+    ok = on[b] & on[s]
+    us, inv = np.unique(nodes[s], return_inverse=True)
+    # goods travel supplier → buyer
+    d = net.node_costs(us, metric="length", limit=radius_m)
+    cost = d[inv.ravel(), nodes[b]] + snap_m[s] + snap_m[b]
+    within = ok & (cost <= radius_m)
+    crow = geodesic_m(lonlat[b, 0], lonlat[b, 1], lonlat[s, 0], lonlat[s, 1]) <= radius_m
+    v = e["value"].to_numpy()
+    n = len(firms)
+    tot = np.bincount(b, weights=v, minlength=n)
+    has = np.bincount(b, minlength=n) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.bincount(b, weights=v * within, minlength=n) / tot
+        rc = np.bincount(b, weights=v * crow, minlength=n) / tot
+    r[~on] = np.nan
+    ind = firms["industry"].to_numpy(dtype=object)
+    miss = pd.DataFrame({"b": b, "ind": ind[s]})[~within].drop_duplicates()
+    joined = miss.groupby("b")["ind"].agg(lambda x: ";".join(sorted(map(str, x))))
+    m = np.full(n, "", dtype=object)
+    m[joined.index.to_numpy()] = joined.to_numpy()
+    return r, rc, m, has
+
+
+def _gap_table(out, firms, chains: Chains, idx: SupplyIndex, net: Network, W, ids, ind_pos,
+               cov, on, nodes, snap_m, value_field: str, study: Study,
+               notes: list[str]) -> pd.DataFrame:
+    cols = ["rank", "park_id", "input_industry", "input_name_zh", "input_name_en",
+            "n_anchors", "anchors", "anchor_input_value_myuan", "mean_rate_gain",
+            "nearest_supplier_id", "nearest_supplier_park", "nearest_supplier_km",
+            "nearest_supplier_crow_km", "parks_with_supplier_within_radius"]
+    anchors = np.flatnonzero(out["anchor"].to_numpy(bool) & on & (ind_pos >= 0))
+    if len(anchors) == 0:
+        notes.append("no anchor firms (anchor = true) on the network: no chain-gap table")
+        return pd.DataFrame(columns=cols)
+    value = pd.to_numeric(firms[value_field], errors="coerce").to_numpy(float) \
+        if value_field in firms.columns else np.full(len(firms), np.nan)
+    if value_field not in firms.columns:
+        notes.append(f"firms have no {value_field!r} field: gaps ranked by weight only "
+                     "(each anchor counted as 1)")
+    ind = out["industry"].to_numpy(dtype=object)
+    # A missing output: the median of the industry, else 1 (documented).
+    med = pd.Series(value).groupby(ind).transform("median").to_numpy()
+    val = np.where(np.isfinite(value), value, np.where(np.isfinite(med), med, 1.0))
+    ratio = chains.industries["input_ratio"].reindex(ids).to_numpy(float)
+    Wa = W[ind_pos[anchors]]
+    gap = (Wa > 0) & ~cov[anchors]
+    a_i, j_i = np.nonzero(gap)
+    if len(a_i) == 0:
+        return pd.DataFrame(columns=cols)
+    rows_a = anchors[a_i]
+    tot = Wa.sum(1)
+    g = pd.DataFrame({
+        "firm": rows_a, "park_id": out["park_id"].to_numpy()[rows_a],
+        "input_industry": np.asarray(ids, dtype=object)[j_i],
+        "value": val[rows_a] * ratio[ind_pos[rows_a]] * Wa[a_i, j_i],
+        "gain": Wa[a_i, j_i] / tot[a_i]})
+    # Nearest existing supplier of each missing input, from every anchor with a gap:
+    # one unlimited Dijkstra per distinct anchor node (supplier → anchor direction).
+    ua, inv = np.unique(nodes[anchors], return_inverse=True)
+    gT = net._graph("length").primary.T.tocsr() if net.directed else \
+        net._graph("length").primary
+    dA = csgraph.dijkstra(gT, directed=True, indices=ua)
+    rowpos = pd.Series(inv.ravel(), index=anchors)
+    fid = out["firm_id"].to_numpy()
+    fpark = out["park_id"].to_numpy()
+    xy_ll = np.column_stack([out.geometry.x.to_numpy(), out.geometry.y.to_numpy()])
+    near_id = np.full(len(g), "", dtype=object)
+    near_park = np.full(len(g), "", dtype=object)
+    near_km = np.full(len(g), np.nan)
+    near_crow = np.full(len(g), np.nan)
+    for j in g["input_industry"].unique():  # loop over missing industries (few)
+        sel = np.flatnonzero(g["input_industry"].to_numpy() == j)
+        rows = idx.supplier_rows.get(j, np.zeros(0, dtype=np.int64))
+        if len(rows) == 0:
+            continue
+        dr = rowpos.loc[g["firm"].to_numpy()[sel]].to_numpy()
+        c = dA[dr][:, nodes[rows]] + snap_m[rows][None, :] + \
+            snap_m[g["firm"].to_numpy()[sel]][:, None]
+        best = np.argmin(c, axis=1)
+        bc = c[np.arange(len(sel)), best]
+        srow = rows[best]
+        near_id[sel] = fid[srow]
+        near_park[sel] = np.where(fpark[srow] == "", OUTSIDE, fpark[srow])
+        near_km[sel] = np.where(np.isfinite(bc), bc / 1000.0, np.nan)
+        ar = g["firm"].to_numpy()[sel]
+        near_crow[sel] = geodesic_m(xy_ll[ar, 0], xy_ll[ar, 1], xy_ll[srow, 0],
+                                    xy_ll[srow, 1]) / 1000.0
+    g["nearest_supplier_id"] = near_id
+    g["nearest_supplier_park"] = near_park
+    g["nearest_supplier_km"] = near_km
+    g["nearest_supplier_crow_km"] = near_crow
+    # Parks that have a supplier of the input within the radius (their centroid node).
+    parks_ok: dict[str, str] = {}
+    if study.has_role("parks"):
+        parks = study.load_role("parks")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ps = net.snap(parks, what="parks", warn=False)
+        pcov = idx.covered(ps["node"].to_numpy(), ps["snap_m"].to_numpy(),
+                           list(g["input_industry"].unique()))
+        pid = parks["id"].astype(str).to_numpy()
+        for c, j in enumerate(g["input_industry"].unique()):
+            parks_ok[j] = ";".join(pid[pcov[:, c] & ps["on_network"].to_numpy()])
+    g["parks_with_supplier_within_radius"] = g["input_industry"].map(parks_ok).fillna("")
+    g["park_id"] = g["park_id"].replace("", OUTSIDE)
+    g["anchor_id"] = fid[g["firm"].to_numpy()]
+    best_rows = g.sort_values("nearest_supplier_km", na_position="last").groupby(
+        ["park_id", "input_industry"], sort=False).head(1).set_index(
+        ["park_id", "input_industry"])
+    agg = g.groupby(["park_id", "input_industry"]).agg(
+        n_anchors=("anchor_id", "nunique"),
+        anchors=("anchor_id", lambda x: ";".join(sorted(set(x)))),
+        anchor_input_value_myuan=("value", "sum"), mean_rate_gain=("gain", "mean"))
+    agg = agg.join(best_rows[["nearest_supplier_id", "nearest_supplier_park",
+                              "nearest_supplier_km", "nearest_supplier_crow_km",
+                              "parks_with_supplier_within_radius"]]).reset_index()
+    agg["input_name_zh"] = [chains.name(j, "zh") for j in agg["input_industry"]]
+    agg["input_name_en"] = [chains.name(j, "en") for j in agg["input_industry"]]
+    none = agg["nearest_supplier_id"] == ""
+    agg.loc[none, "nearest_supplier_park"] = "(none in the register)"
+    agg = agg.sort_values(["anchor_input_value_myuan", "mean_rate_gain"],
+                          ascending=False).reset_index(drop=True)
+    agg["rank"] = np.arange(1, len(agg) + 1)
+    agg["anchor_input_value_myuan"] = agg["anchor_input_value_myuan"].round(1)
+    agg["mean_rate_gain"] = agg["mean_rate_gain"].round(4)
+    return agg[cols]
+
+
+def _chain_table(out: pd.DataFrame, chains: Chains) -> pd.DataFrame:
+    f = out[out["anchor"] & out["local_supply_rate"].notna()].copy()
+    if f.empty:
+        return pd.DataFrame(columns=["chain", "park_id", "n_anchors", "anchor_median_rate",
+                                     "complete_within_radius", "missing_inputs"])
+    f["park_id"] = f["park_id"].replace("", OUTSIDE)
+    rows = []
+    for (c, p), g in f.groupby(["chain", "park_id"], sort=True):  # chains × parks (few)
+        miss = sorted({m for s in g["missing_inputs"] for m in s.split(";") if m})
+        rows.append({"chain": c, "chain_name_en": chains.chains["name_en"].get(c, c),
+                     "park_id": p, "n_anchors": len(g),
+                     "anchor_median_rate": g["local_supply_rate"].median(),
+                     "anchor_median_rate_crow": g["local_supply_rate_crow"].median(),
+                     "complete_within_radius": bool((g["local_supply_rate"] >= 1 - 1e-12).all()),
+                     "missing_inputs": ";".join(miss)})
+    return pd.DataFrame(rows)
+
+
+def write_sourcing(res: SourcingResult, out: str | Path, *, overwrite: bool = True
+                   ) -> list[Path]:
+    """Write the tables atomically.
+
+    ``out`` is a CSV path (the per-firm table; ``<stem>_parks.csv``, ``<stem>_gaps.csv``
+    and ``<stem>_chains.csv`` beside it), a ``.gpkg`` path (layers firms, parks, gaps,
+    chains, service_areas), or a folder (all of them, named ``sourcing*``).
+    """
+    from .io import check_writable, write_csv, write_gpkg
+
+    p = Path(out)
+    written: list[Path] = []
+    if p.is_dir() or p.suffix == "":
+        p.mkdir(parents=True, exist_ok=True)
+        written += write_sourcing(res, p / "sourcing.csv", overwrite=overwrite)
+        written += write_sourcing(res, p / "sourcing.gpkg", overwrite=overwrite)
+        return written
+    if p.suffix.lower() == ".gpkg":
+        layers: dict[str, Any] = {"firms": res.firms, "parks": res.parks, "gaps": res.gaps,
+                                  "chains": res.chains}
+        if res.service_areas is not None:
+            sa = res.service_areas[res.service_areas.geometry.notna()]
+            if len(sa):
+                layers["service_areas"] = sa
+        write_gpkg(layers, p, overwrite=overwrite)
+        return [p]
+    paths = [p, p.with_name(p.stem + "_parks.csv"), p.with_name(p.stem + "_gaps.csv"),
+             p.with_name(p.stem + "_chains.csv")]
+    for q in paths:
+        check_writable(q, overwrite=overwrite)
+    f = pd.DataFrame(res.firms.drop(columns="geometry"))
+    f["lon"] = res.firms.geometry.x.round(6).to_numpy()
+    f["lat"] = res.firms.geometry.y.round(6).to_numpy()
+    write_csv(f, paths[0], overwrite=overwrite)
+    write_csv(res.parks, paths[1], overwrite=overwrite)
+    write_csv(res.gaps, paths[2], overwrite=overwrite)
+    write_csv(res.chains, paths[3], overwrite=overwrite)
+    return paths
