@@ -125,7 +125,8 @@ class RedlineResult:
     parks : pandas.DataFrame
         One row per park: ``park_id, park_name, area_m2, area_mu, status``
         (``pass``, ``conflict``, ``review``), ``n_conflicts``, ``overlap_m2_total``,
-        ``overlap_mu_total``, ``nearest_zone_id``, ``nearest_zone_m``,
+        ``overlap_mu_total``, ``nearest_zone_id``, ``nearest_zone_m`` (empty/NaN when
+        no zone lies within ``nearest_within_m``),
         ``restricted_allowed`` (restricted zones the park lies in whose bans do not
         touch its industries: information for the reviewer, not a conflict).
     buffer_m : float
@@ -137,6 +138,7 @@ class RedlineResult:
     parks: pd.DataFrame
     buffer_m: float
     area_crs: str
+    nearest_within_m: float = 20_000.0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -398,6 +400,7 @@ def redline_conflicts(
     })
     park_table["overlap_mu_total"] = park_table["overlap_m2_total"] / MU_M2
     return RedlineResult(conflicts=conflicts, parks=park_table, buffer_m=float(buffer_m),
+                         nearest_within_m=float(nearest_within_m),
                          area_crs=getattr(area_crs, "srs", str(area_crs)))
 
 

@@ -716,9 +716,13 @@ def aggregate(x: np.ndarray, weights: np.ndarray, *, method: str = "wlc",
     if method == "wlc" or (andness is not None and order_weights is None and
                            abs(andness - 0.5) < 1e-12):
         num = xf @ wt.T
-        den = vf @ wt.T
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.where(den > 0, num / den, np.nan).astype(np.float32)
+        if valid.all():  # common case: no unknown value in the block
+            out = num / wt.sum(axis=1)[None, :]
+        else:
+            den = vf @ wt.T
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out = np.where(den > 0, num / den, np.nan)
+        out = out.astype(np.float32, copy=False)
         return out[:, 0] if single else out
     # OWA
     m, k = x.shape
@@ -747,7 +751,7 @@ def aggregate(x: np.ndarray, weights: np.ndarray, *, method: str = "wlc",
     # importance-0 criteria (unknown in the cell) add no step to Q
     q = np.where(u > 0, q, 0.0)
     q = np.maximum.accumulate(q, axis=2)
-    v = np.diff(q, axis=2, prepend=0.0)
+    v = np.diff(q, axis=2, prepend=np.float32(0.0)).astype(np.float32, copy=False)
     out = np.einsum("rmk,mk->mr", v, xs, dtype=np.float32)
     out[tot[:, :, 0].T <= 0] = np.nan
     return out[:, 0] if single else out
@@ -1063,7 +1067,8 @@ def _monte_carlo(stack: np.ndarray, eligible: np.ndarray, grid: Grid, cfg: Suita
         return keep, s
 
     def bins(s):
-        return np.minimum((np.nan_to_num(s, nan=0.0) * nb).astype(np.int32), nb - 1)
+        # scored cells are never NaN (a weight set only rescales known criteria)
+        return np.minimum((s * nb).astype(np.int32), nb - 1)
 
     total = 3 * len(blocks)
     done = 0

@@ -50,9 +50,12 @@ def park_table(result: RedlineResult) -> Table:
     colour = {"pass": "green", "conflict": "red", "review": "yellow"}
     for r in result.parks.itertuples():
         note = r.restricted_allowed.replace("; its industries are not banned", ", allowed")
+        far = r.nearest_zone_m != r.nearest_zone_m  # NaN: none within the search distance
         t.add_row(f"{r.park_id} {r.park_name}", f"{r.area_mu:,.0f}",
-                  f"[{colour[r.status]}]{r.status}[/]", str(r.n_conflicts), r.nearest_zone_id,
-                  f"{r.nearest_zone_m:,.0f}", note)
+                  f"[{colour[r.status]}]{r.status}[/]", str(r.n_conflicts),
+                  "—" if far else r.nearest_zone_id,
+                  f"> {result.nearest_within_m / 1000:g} km" if far else f"{r.nearest_zone_m:,.0f}",
+                  note)
     return t
 
 
