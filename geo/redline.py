@@ -428,16 +428,10 @@ def park_industries_from(parks: gpd.GeoDataFrame, field: str | None,
 
 def validate_section(table: dict, study) -> list[str]:
     """Problems in a study file's ``[redlines]`` section."""
-    problems = []
-    known = {"buffer_m", "industry_field", "sectors", "class_field", "use_firms"}
-    for k in table:
-        if k not in known:
-            import difflib
+    from .study import unknown_keys
 
-            close = difflib.get_close_matches(k, list(known), n=1)
-            problems.append(f"redlines.{k}: unknown key" +
-                            (f"; did you mean {close[0]!r}?" if close else
-                             f"; known keys: {', '.join(sorted(known))}"))
+    problems = unknown_keys(table, ("buffer_m", "industry_field", "sectors", "class_field",
+                                    "use_firms"), "redlines")
     b = table.get("buffer_m", 0)
     if not isinstance(b, (int, float)) or isinstance(b, bool) or b < 0:
         problems.append(f"redlines.buffer_m: {b!r} must be a distance ≥ 0 in metres")

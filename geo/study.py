@@ -93,6 +93,20 @@ SECTION_VALIDATORS: dict[str, str] = {
 }
 
 
+def suggest(name: object, choices) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def unknown_keys(table: dict, known, where: str) -> list[str]:
+    """One problem per key of ``table`` not in ``known`` ("where.key: unknown key; …")."""
+    known = list(known)
+    return [f"{where}.{k}: unknown key" + (suggest(k, known) or
+                                           f"; known keys: {', '.join(sorted(known))}")
+            for k in table if k not in known]
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """One ``[layers.KEY]`` table, with the path resolved against the study file."""
@@ -287,12 +301,7 @@ def _validate_layer(key: str, tbl: Any, study_dir: Path, problems: list[str]) ->
     if not isinstance(tbl, dict):
         problems.append(f"{where}: must be a table ([layers.{key}] with path and role)")
         return None
-    for k in tbl:
-        if k not in LAYER_KEYS:
-            close = difflib.get_close_matches(k, list(LAYER_KEYS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else \
-                f"; known keys: {', '.join(LAYER_KEYS)}"
-            problems.append(f"{where}.{k}: unknown key{hint}")
+    problems.extend(unknown_keys(tbl, LAYER_KEYS, where))
     n0 = len(problems)
     path_s = _str_or_none(tbl, "path", where, problems)
     if path_s is None and "path" not in tbl:
@@ -397,11 +406,7 @@ def load_study(path: str | os.PathLike) -> Study:
     if not isinstance(meta, dict):
         problems.append("study: must be a table ([study] with name, title, boundary)")
         meta = {}
-    for k in meta:
-        if k not in STUDY_KEYS:
-            close = difflib.get_close_matches(k, list(STUDY_KEYS), n=1)
-            problems.append(f"study.{k}: unknown key" +
-                            (f"; did you mean {close[0]!r}?" if close else ""))
+    problems.extend(unknown_keys(meta, STUDY_KEYS, "study"))
     if "crs" in meta:
         try:
             c = CRS.from_user_input(meta["crs"])
