@@ -882,18 +882,100 @@ def _source_info(study, key: str) -> dict:
     return info
 
 
-def _industry_banned(industry: str, banned: object) -> bool:
-    """Whether a restricted zone's ``banned_industries`` include ``industry`` (or its
-    sector: "biomedicine" → pharmaceuticals, "petrochemicals" → chemicals, …)."""
-    try:
+def _sector_aliases(study) -> dict[str, tuple[str, ...]]:
+    from .redline import SECTOR_ALIASES
+
+    sectors = {k: tuple(v) for k, v in SECTOR_ALIASES.items()}
+    extra = study.section("redlines").get("sectors", {})
+    if isinstance(extra, dict):
+        for k, v in extra.items():
+            if isinstance(v, list):
+                sectors[k] = sectors.get(k, ()) + tuple(map(str, v))
+    return sectors
+
+
+def _norm_name(s: str) -> str:
+    import re
+
+    return re.sub(r"\s+", " ", str(s).strip().lower().replace("_", " ").replace("-", " "))
+
+
+def industry_sectors(names: Sequence[str], sectors: Mapping[str, Sequence[str]]) -> set[str]:
+    """Regulated sectors (chemicals, pharmaceuticals, …) an industry belongs to.
+
+    An industry is in a sector when one of its names (id, English, Chinese) equals the
+    sector or one of its aliases, or contains an alias of five or more characters
+    ("biopharma manufacturing" ⊃ "pharma", "fine chemicals" ⊃ "chemicals",
+    "生物医药制造" ⊃ "生物医药"); short aliases ("api") must match a whole word.
+    """
+    import re
+
+    out: set[str] = set()
+    for n in (_norm_name(x) for x in names if str(x).strip()):
+        for sector, aliases in sectors.items():
+            for a in (_norm_name(sector), *(_norm_name(x) for x in aliases)):
+                if n == a or (len(a) >= 5 and a in n) or \
+                        (len(a) >= 2 and not a.isascii() and a in n) or \
+                        re.search(rf"\b{re.escape(a)}\b", n):
+                    out.add(sector)
+                    break
+    return out
+
+
+@dataclass(frozen=True)
+class IndustryProfile:
+    """How ``--industry`` is understood: the names checked against zone bans, their
+    sectors, and the chain-map industry used for supplier access (None if unknown)."""
+
+    given: str
+    names: tuple[str, ...]
+    sectors: frozenset[str]
+    supply_industry: str | None
+
+    def banned_by(self, banned: object) -> bool:
+        """Whether a restricted zone banning ``banned`` (";"-separated) bans it."""
         from .redline import industry_banned, split_industries
-    except ImportError:  # pragma: no cover - geo.redline is part of parksite
-        raise ModelError("restricted zones need geo.redline.industry_banned") from None
-    return bool(industry_banned([industry], split_industries(banned)))
+
+        b = {_norm_name(x) for x in split_industries(banned)}
+        if "all" in b:
+            return True
+        if b & {_norm_name(s) for s in self.sectors}:
+            return True
+        return bool(industry_banned(list(self.names), list(b)))
+
+    def as_dict(self) -> dict:
+        return {"given": self.given, "names": list(self.names),
+                "sectors": sorted(self.sectors), "supplier_access_industry": self.supply_industry}
+
+
+def industry_profile(study, industry: str) -> IndustryProfile:
+    """Resolve ``industry``: a chain-map industry id (``biopharma_manufacturing``), a
+    chain id (``biomedicine``: its anchor industry is used for supplier access) or a
+    free name ("petrochemicals")."""
+    names = [industry]
+    supply: str | None = None
+    with contextlib.suppress(ImportError, AttributeError):
+        from .sourcing import study_chains
+
+        with contextlib.suppress(InputError, OSError, KeyError):
+            ch = study_chains(study)
+            ind = ch.industries
+            if industry in ind.index:
+                supply = industry
+                names += [str(ind.at[industry, "name_en"]), str(ind.at[industry, "name_zh"])]
+            elif industry in ch.chains.index:
+                names += [str(ch.chains.at[industry, "name_en"]),
+                          str(ch.chains.at[industry, "name_zh"])]
+                anchors = ind[(ind["chain"] == industry) & ind["anchor"].astype(bool)]
+                if len(anchors):
+                    supply = str(anchors.index[0])
+                    names += [str(anchors.iloc[0]["name_en"]), str(anchors.iloc[0]["name_zh"])]
+    sectors = industry_sectors(names, _sector_aliases(study))
+    return IndustryProfile(industry, tuple(dict.fromkeys(names)), frozenset(sectors), supply)
 
 
 def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
-                industry: str | None, report: dict) -> np.ndarray:
+                industry: IndustryProfile | None, report: dict) -> np.ndarray:
     """The reason-code raster (uint8, :data:`EXCLUSION_CODES`), before slope."""
     code = np.zeros(grid.shape, dtype=np.uint8)
     layers: list[str] = []
@@ -924,8 +1006,7 @@ def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
                                  "banned_industries field (\";\"-separated) to score for an "
                                  "industry")
             restricted = (cls == "restricted") & np.array(
-                [_industry_banned(industry, b) for b in zones["banned_industries"]],
-                dtype=bool)
+                [industry.banned_by(b) for b in zones["banned_industries"]], dtype=bool)
             banned_zones = zones.loc[restricted, "id"].astype(str).tolist()
         geoms = zones.geometry.values
         excl = hard | restricted
@@ -960,8 +1041,15 @@ def _sourcing(c: Criterion):
     return mod
 
 
-def _supplier_access(study, c: Criterion, grid: Grid, industry: str) -> np.ndarray:
+def _supplier_access(study, c: Criterion, grid: Grid, profile: IndustryProfile) -> np.ndarray:
     mod = _sourcing(c)
+    industry = profile.supply_industry
+    if industry is None:
+        chains = mod.study_chains(study)
+        raise ModelError(
+            f"suitability.criteria ({c.name}): industry {profile.given!r} is not in the chain "
+            f"maps; supplier access needs an industry id ({', '.join(chains.ids[:8])}, …) or a "
+            f"chain id ({', '.join(map(str, chains.chains.index))}) for its anchor industry")
     sample_m = float(c.options.get("sample_m", 5000.0))
     radius_km = float(c.options.get("radius_km", 100.0))
     step = max(1, int(round(sample_m / grid.cell_m)))
@@ -1214,6 +1302,7 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     if cfg.runs < 0 or cfg.cell_m <= 0 or cfg.min_area_mu < 0 or cfg.top_n < 1:
         raise ModelError("runs must be ≥ 0, cell size > 0, minimum area ≥ 0, top N ≥ 1")
     industry = industry.strip() if industry else None
+    profile = industry_profile(study, industry) if industry else None
     active = [c for c in cfg.criteria if industry or not c.industry_only]
     if not active:
         raise ModelError("suitability: no criterion applies (all are industry-only); give "
@@ -1225,6 +1314,8 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     for c in active:
         if c.kind == "supplier_access":
             _sourcing(c)  # fail before any expensive work
+            if profile is not None and profile.supply_industry is None:
+                _supplier_access(study, c, None, profile)  # type: ignore[arg-type]
     out_paths: dict[str, Path] = {}
     if out_dir is not None:
         od = Path(out_dir)
@@ -1242,7 +1333,9 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     if not inside.any():
         raise ModelError(f"suitability: no cell centre of the {cfg.cell_m:g} m grid falls "
                          "inside the study boundary; use a smaller cell_m")
-    code = _exclusions(study, cfg, grid, inside, industry, report)
+    code = _exclusions(study, cfg, grid, inside, profile, report)
+    if profile is not None:
+        report["industry"] = profile.as_dict()
     timings["grid_and_constraints_s"] = time.perf_counter() - t_start
     progress("grid", 1, 1)
 
@@ -1271,7 +1364,7 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
                 raw = dem[1:-1, 1:-1].copy()
             del dem
         elif c.kind == "supplier_access":
-            raw = _supplier_access(study, c, grid, industry)  # type: ignore[arg-type]
+            raw = _supplier_access(study, c, grid, profile)  # type: ignore[arg-type]
         else:
             raw = None
         if c.kind == "category":
