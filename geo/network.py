@@ -390,6 +390,15 @@ class Network:
                     default_speed_kmh: float, max_snap_m: float,
                     access_speed_kmh: float, trim_m: float,
                     info: dict[str, Any]) -> Network:
+        # nodes without edges cannot be routed: drop them
+        used = np.zeros(len(node_lonlat), dtype=bool)
+        used[u] = True
+        used[v] = True
+        if not used.all():
+            info["dropped_isolated_nodes"] = int((~used).sum())
+            newid = np.cumsum(used) - 1
+            node_lonlat = node_lonlat[used]
+            u, v = newid[u], newid[v]
         # one-way against the drawing direction: swap ends
         rev = oneway < 0
         u, v = np.where(rev, v, u), np.where(rev, u, v)
@@ -517,6 +526,7 @@ class Network:
 
     @classmethod
     def from_osm_xml(cls, path: str | os.PathLike, *, crs: Any = None,
+                     retain_all: bool = False,
                      speeds: dict[str, float] | None = None,
                      default_speed_kmh: float = DEFAULT_SPEED_KMH,
                      max_snap_m: float = MAX_SNAP_M,
@@ -524,8 +534,10 @@ class Network:
                      trim_m: float = TRIM_M) -> Network:
         """Build a network from an OpenStreetMap XML file (``.osm``) with osmnx.
 
-        osmnx keeps drivable ways and gives one directed edge per travel direction;
-        ``highway``, ``maxspeed`` and ``oneway`` come from the OSM tags.
+        osmnx gives one directed edge per travel direction; ``highway``, ``maxspeed``
+        and ``oneway`` come from the OSM tags. As in osmnx, only the largest weakly
+        connected part is kept unless ``retain_all`` (an extract's clip edge leaves
+        fragments); nodes without edges are dropped.
 
         Raises
         ------
@@ -539,7 +551,8 @@ class Network:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                G = ox.graph_from_xml(p, bidirectional=False, simplify=True, retain_all=True)
+                G = ox.graph_from_xml(p, bidirectional=False, simplify=True,
+                                      retain_all=retain_all)
         except Exception as exc:  # osmnx raises many kinds on bad XML
             raise NetworkError(f"{p}: not a usable OSM XML file ({type(exc).__name__}: {exc}); "
                                "export it from openstreetmap.org or overpass as .osm") from exc
@@ -995,6 +1008,8 @@ def _service_polygon(lines: np.ndarray, site_xy: np.ndarray, trim_m: float) -> A
     """The area within ``trim_m`` of the reached roads (metric CRS), by rasterising the
     lines on a grid of trim_m / 2 cells, dilating by ``trim_m`` and polygonising:
     linear in the number of lines, unlike a union of thousands of buffers."""
+    import warnings as _w
+
     from rasterio import features
     from rasterio.transform import from_origin
     from scipy import ndimage
@@ -1014,8 +1029,10 @@ def _service_polygon(lines: np.ndarray, site_xy: np.ndarray, trim_m: float) -> A
     yy, xx = np.mgrid[-k:k + 1, -k:k + 1]
     disk = (xx ** 2 + yy ** 2) <= k * k
     r = ndimage.binary_dilation(r.astype(bool), structure=disk).astype("uint8")
-    polys = [shapely.geometry.shape(g) for g, v in features.shapes(r, mask=r == 1,
-                                                                    transform=tr)]
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")  # affine's "use @ instead of *" inside rasterio
+        polys = [shapely.geometry.shape(g) for g, v in features.shapes(r, mask=r == 1,
+                                                                        transform=tr)]
     poly = shapely.union_all(polys)
     return shapely.simplify(poly, cell / 2)
 
