@@ -1021,7 +1021,9 @@ def _service_polygon(lines: np.ndarray, site_xy: np.ndarray, trim_m: float) -> A
     x0, y1 = b[0] - pad, b[3] + pad
     w = int(np.ceil((b[2] - b[0] + 2 * pad) / cell))
     h = int(np.ceil((b[3] - b[1] + 2 * pad) / cell))
-    tr = from_origin(x0, y1, cell, cell)
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        tr = from_origin(x0, y1, cell, cell)
     shapes = [(g, 1) for g in lines] + [(shapely.Point(site_xy), 1)]
     r = features.rasterize(shapes, out_shape=(h, w), transform=tr, all_touched=True,
                            dtype="uint8")

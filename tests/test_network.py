@@ -1,0 +1,386 @@
+"""Road network: building, snapping, OD costs, components, service areas (geo.network)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from geo.cli import main
+from geo.errors import NetworkError
+from geo.network import (
+    DEFAULT_SPEED_KMH,
+    Network,
+    geodesic_lengths_m,
+    geodesic_m,
+    parse_maxspeed,
+    parse_oneway,
+)
+from geo.study import load_study
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = ROOT / "layers" / "yrd.toml"
+OSM = ROOT / "data" / "osm" / "shanghai_huangpu.osm"
+GK = "EPSG:4549"  # CGCS2000 GK zone CM 120°E: scale factor 1 on the meridian
+X0, Y0 = 500_000.0, 3_430_000.0  # on the central meridian, about 31°N
+
+
+def gk_lines(coords_list, **fields):
+    geoms = [shapely.LineString([(X0 + x, Y0 + y) for x, y in c]) for c in coords_list]
+    return gpd.GeoDataFrame(fields, geometry=geoms, crs=GK)
+
+
+def gk_points(xy, ids=None):
+    ids = ids or [f"p{i}" for i in range(len(xy))]
+    return gpd.GeoDataFrame({"id": ids},
+                            geometry=[shapely.Point(X0 + x, Y0 + y) for x, y in xy], crs=GK)
+
+
+@pytest.fixture(scope="module")
+def square() -> Network:
+    """A 1 km square A(0,0) B(1000,0) C(1000,1000) D(0,1000) and a separate 500 m
+    island E(5000,5000)–F(5500,5000)."""
+    return Network.from_lines(gk_lines([[(0, 0), (1000, 0)], [(1000, 0), (1000, 1000)],
+                                        [(1000, 1000), (0, 1000)], [(0, 1000), (0, 0)],
+                                        [(5000, 5000), (5500, 5000)]]), crs=GK)
+
+
+@pytest.fixture(scope="module")
+def yrd():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = load_study(STUDY)
+        return study, Network.from_study(study)
+
+
+# --------------------------------------------------------------------------- lengths
+
+def test_geodesic_lengths_known_values():
+    # WGS84: one degree of longitude on the equator, one degree of latitude from 0°.
+    lines = np.array([shapely.LineString([(0, 0), (1, 0)]), shapely.LineString([(0, 0), (0, 1)]),
+                      shapely.MultiLineString([[(0, 0), (1, 0)], [(10, 0), (11, 0)]])])
+    got = geodesic_lengths_m(lines)
+    assert got[0] == pytest.approx(111_319.491, abs=0.01)
+    assert got[1] == pytest.approx(110_574.389, abs=0.01)
+    assert got[2] == pytest.approx(2 * 111_319.491, abs=0.02)  # parts are not joined
+    assert geodesic_m(0, 0, 1, 0) == pytest.approx(111_319.491, abs=0.01)
+
+
+def test_fixture_edges_have_geodesic_lengths(square):
+    assert square.n_nodes == 6 and square.n_edges == 5
+    assert np.allclose(square.edge_length_m, [1000, 1000, 1000, 1000, 500], rtol=2e-4)
+    assert np.allclose(square.edge_time_min, square.edge_length_m / (DEFAULT_SPEED_KMH / 0.06))
+
+
+# --------------------------------------------------------------------------- building
+
+def test_endpoint_snapping_tolerance():
+    lines = gk_lines([[(0, 0), (1000, 0)], [(1000.5, 0), (2000, 0)]])
+    joined = Network.from_lines(lines, snap_tolerance_m=1.0, crs=GK)
+    apart = Network.from_lines(lines, snap_tolerance_m=0.1, crs=GK)
+    assert joined.n_components == 1 and joined.n_nodes == 3
+    assert apart.n_components == 2 and apart.n_nodes == 4
+    assert joined.info["snap_tolerance_m"] == 1.0
+
+
+def test_bundled_network_connectivity(yrd):
+    _, net = yrd
+    s = net.summary()
+    # 22,656 2-point edges; the 344 zero-length scgraph edges were dropped at build time
+    # but their end nodes share coordinates, so coordinate snapping keeps them joined.
+    assert s["edges"] == 22_656
+    assert s["nodes"] == 13_950
+    assert s["components"] == 13
+    assert s["largest_component_nodes"] == 13_824
+    assert s["largest_component_share"] == pytest.approx(0.991, abs=0.001)
+    assert not s["directed"]
+
+
+def test_no_edges_is_an_error():
+    empty = gpd.GeoDataFrame({"a": []}, geometry=[], crs="EPSG:4326")
+    with pytest.raises(NetworkError, match="no edges"):
+        Network.from_lines(empty)
+    loops = gk_lines([[(0, 0), (0.2, 0)]])  # both ends join: a loop, dropped
+    with pytest.raises(NetworkError, match="no edges"):
+        Network.from_lines(loops, snap_tolerance_m=1.0, crs=GK)
+
+
+def test_lines_without_crs_and_points_without_crs(square):
+    lines = gk_lines([[(0, 0), (1000, 0)]]).set_crs(None, allow_override=True)
+    with pytest.raises(NetworkError, match="no CRS"):
+        Network.from_lines(lines)
+    pts = gk_points([(0, 0)]).set_crs(None, allow_override=True)
+    with pytest.raises(NetworkError, match="no CRS"):
+        square.snap(pts)
+
+
+def test_not_lines_is_an_error():
+    pts = gk_points([(0, 0)])
+    with pytest.raises(NetworkError, match="needs lines"):
+        Network.from_lines(pts)
+
+
+def test_class_maxspeed_oneway_fields():
+    lines = gk_lines([[(0, 0), (1000, 0)], [(1000, 0), (2000, 0)], [(2000, 0), (3000, 0)]],
+                     highway=["motorway", "residential", "primary"],
+                     maxspeed=[None, None, "30"], oneway=["no", "yes", "-1"])
+    net = Network.from_lines(lines, crs=GK)
+    assert net.info["class_field"] == "highway" and net.info["oneway_field"] == "oneway"
+    speed = net.edge_length_m / net.edge_time_min * 0.06
+    assert speed == pytest.approx([100.0, 25.0, 30.0], rel=1e-9)
+    assert net.directed
+    a = gk_points([(0, 0)])
+    c = gk_points([(3000, 0)])
+    # the one-way edges run 1000→2000 and (reversed) 3000→2000: no way from 0 to 3000
+    with pytest.warns(UserWarning, match="no route"):
+        od = net.od(a, c)
+    assert od["status"].tolist() == ["unreachable"]
+    assert np.isinf(net.distances(a, c))[0, 0]
+    over = Network.from_lines(lines, crs=GK, speeds={"motorway": 120})
+    assert (over.edge_length_m / over.edge_time_min * 0.06)[0] == pytest.approx(120)
+
+
+def test_parse_helpers():
+    assert parse_maxspeed(["60", "50 mph", "60;80", None, "none", ["40", "50"]]) == \
+        pytest.approx([60, 80.4672, 60, np.nan, np.nan, 40], nan_ok=True)
+    assert parse_oneway(["yes", "no", "-1", None, True, 1]).tolist() == [1, 0, -1, 0, 1, 1]
+
+
+# --------------------------------------------------------------------------- snapping
+
+def test_snap_records_distance_and_component(square):
+    pts = gk_points([(-30, 0), (1000, 1040), (5200, 5010), (20_000, 0)])
+    with pytest.warns(UserWarning) as rec:
+        s = square.snap(pts, max_snap_m=5000)
+    msgs = " ".join(str(w.message) for w in rec)
+    assert "farther than 5000 m" in msgs and "p3" in msgs
+    assert "small disconnected part" in msgs and "p2" in msgs
+    assert s["snap_m"].iloc[:2].to_numpy() == pytest.approx([30, 40], abs=0.05)
+    assert s["on_network"].tolist() == [True, True, True, False]
+    assert s["in_main_component"].tolist()[:3] == [True, True, False]
+
+
+# --------------------------------------------------------------------------- OD
+
+def test_hand_checked_od(square):
+    o = gk_points([(-30, 0)], ["P"])
+    d = gk_points([(1000, 1040), (5200, 5000), (20_000, 0)], ["Q", "R", "far"])
+    with pytest.warns(UserWarning):
+        od = square.od(o, d, limit_km=None).set_index("dest_id")
+    # P → A (30 m) → B → C (2 km) → Q (40 m)
+    assert od.at["Q", "network_m"] == pytest.approx(2070, abs=0.5)
+    assert od.at["Q", "time_min"] == pytest.approx(2000 / (70 / 0.06) + 70 / (20 / 0.06),
+                                                   abs=0.01)
+    assert od.at["Q", "crow_m"] == pytest.approx(np.hypot(1030, 1040), rel=1e-3)
+    assert od.at["Q", "status"] == "ok"
+    assert od.at["R", "status"] == "unreachable" and np.isnan(od.at["R", "network_m"])
+    assert od.at["far", "status"] == "off_network"
+    with pytest.warns(UserWarning):
+        dist = square.distances(o, d)
+    assert dist[0, 0] == pytest.approx(2070, abs=0.5)
+    assert np.isinf(dist[0, 1]) and np.isnan(dist[0, 2])
+
+
+def test_od_limit_omits_far_pairs(square):
+    o = gk_points([(0, 0)], ["A"])
+    d = gk_points([(1000, 0), (1000, 1000)], ["B", "C"])
+    od = square.od(o, d, limit_km=1.5)
+    assert od["dest_id"].tolist() == ["B"]
+    od_t = square.od(o, d, metric="time", limit_min=1.0)
+    assert od_t["dest_id"].tolist() == ["B"]
+    with pytest.raises(NetworkError, match="limit_km must be > 0"):
+        square.od(o, d, limit_km=0)
+
+
+def test_od_time_metric_follows_the_fast_road():
+    # Short slow road (2 km at 25 km/h) vs long fast road (3 km at 100 km/h).
+    lines = gk_lines([[(0, 0), (2000, 0)], [(0, 0), (1000, 1000), (2000, 0)]],
+                     highway=["residential", "motorway"])
+    net = Network.from_lines(lines, crs=GK)
+    a, b = gk_points([(0, 0)], ["a"]), gk_points([(2000, 0)], ["b"])
+    by_len = net.od(a, b, metric="length").iloc[0]
+    by_time = net.od(a, b, metric="time").iloc[0]
+    assert by_len.network_m == pytest.approx(2000, rel=1e-3)
+    assert by_len.time_min == pytest.approx(2000 / (25 / 0.06), rel=1e-3)
+    assert by_time.network_m == pytest.approx(2000 * np.sqrt(2), rel=1e-3)
+    assert by_time.time_min == pytest.approx(2000 * np.sqrt(2) / (100 / 0.06), rel=1e-3)
+
+
+def test_missing_id_field(square):
+    pts = gk_points([(0, 0)]).rename(columns={"id": "code"})
+    with pytest.raises(NetworkError, match="id field"):
+        square.od(pts, pts)
+    with pytest.raises(NetworkError, match="'nope' not found"):
+        square.od(gk_points([(0, 0)]), gk_points([(0, 0)]), origin_id="nope")
+
+
+def test_sip_to_kunshan_is_plausible(yrd):
+    study, net = yrd
+    parks = study.load("parks").set_index("id")
+    od = net.od(parks.loc[["sip"]].reset_index(), parks.loc[["kunshan"]].reset_index())
+    r = od.iloc[0]
+    # Straight line ~27 km; by road ~34.5 km on the bundled (simplified) highways.
+    assert r.crow_m == pytest.approx(27_300, abs=300)
+    assert 28_000 < r.network_m < 45_000
+    assert 1.0 < r.detour_ratio < 1.7
+
+
+# --------------------------------------------------------------------------- properties
+
+@pytest.fixture(scope="module")
+def yrd_sample(yrd):
+    _, net = yrd
+    rng = np.random.default_rng(7)
+    main_nodes = np.flatnonzero(net.component == net.main_component)
+    nodes = rng.choice(main_nodes, 40, replace=False)
+    return net, nodes, net.node_costs(nodes)[:, nodes]
+
+
+def test_network_distance_at_least_geodesic(yrd_sample):
+    net, nodes, d = yrd_sample
+    ll = net.node_lonlat[nodes]
+    g = geodesic_m(ll[:, None, 0], ll[:, None, 1], ll[None, :, 0], ll[None, :, 1])
+    assert np.all(d >= g * (1 - 1e-9) - 1e-6)
+
+
+def test_symmetric_on_undirected_network(yrd_sample):
+    _, _, d = yrd_sample
+    assert np.allclose(d, d.T, rtol=1e-9, atol=1e-6)
+
+
+def test_triangle_inequality(yrd_sample):
+    _, _, d = yrd_sample
+    assert np.all(d[:, None, :] <= d[:, :, None] + d[None, :, :] + 1e-6)
+
+
+def test_removing_an_edge_never_shortens(yrd_sample):
+    net, nodes, d = yrd_sample
+    rng = np.random.default_rng(3)
+    mask = np.zeros(net.n_edges, dtype=bool)
+    mask[rng.choice(net.n_edges, 500, replace=False)] = True
+    d2 = net.without_edges(mask).node_costs(nodes)[:, nodes]
+    assert np.all(d2 >= d - 1e-6)
+    assert np.any(d2 > d + 1)  # and some paths really got longer
+
+
+def test_matches_networkx(yrd):
+    import networkx as nx
+
+    _, net = yrd
+    G = net.to_networkx()
+    src = [0, 500, 7000]
+    ref = nx.multi_source_dijkstra_path_length(G, src, weight="weight")
+    got = net.node_costs(np.array(src), min_only=True)
+    keys = np.fromiter(ref.keys(), dtype=np.int64)
+    vals = np.fromiter(ref.values(), dtype=float)
+    assert np.allclose(got[keys], vals, rtol=1e-9, atol=1e-9)
+    assert np.isinf(np.delete(got, keys)).all()
+
+
+# --------------------------------------------------------------------------- OSM
+
+def test_osm_xml_loads_and_routes():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = Network.from_osm_xml(OSM)
+    s = net.summary()
+    assert s["nodes"] == 564 and s["edges"] == 1181 and s["components"] == 1
+    assert net.directed  # one-way streets
+    ll = net.node_lonlat
+    a = gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Point(ll[0])], crs="EPSG:4326")
+    b = gpd.GeoDataFrame({"id": ["b"]}, geometry=[shapely.Point(ll[300])], crs="EPSG:4326")
+    od = net.od(a, b, limit_km=None)
+    assert od.status.iloc[0] == "ok"
+    assert od.network_m.iloc[0] >= od.crow_m.iloc[0]
+    assert od.network_m.iloc[0] < 10_000  # a 2.4 km extract
+    full = Network.from_osm_xml(OSM, retain_all=True)
+    assert full.n_components > 1 and full.info["dropped_isolated_nodes"] > 0
+
+
+def test_osm_bad_file(tmp_path):
+    bad = tmp_path / "bad.osm"
+    bad.write_text("<osm><nonsense", encoding="utf-8")
+    with pytest.raises(NetworkError, match="OSM"):
+        Network.from_osm_xml(bad)
+
+
+# --------------------------------------------------------------------------- reach
+
+def test_reach_hand_checked(square):
+    site = gk_points([(0, 0)], ["A"])
+    firms = gk_points([(500, 10), (5000, 5000), (1000, 1000)], ["f1", "f2", "f3"])
+    firms["industry"] = ["x", "y", "z"]
+    sa = square.reach(site, 1.5, firms=firms, trim_m=100)
+    r = sa.iloc[0]
+    # AB and AD fully (2 km) + half of BC and of DC (1 km)
+    assert r.road_km == pytest.approx(3.0, rel=1e-3)
+    assert r.reached_nodes == 3
+    assert r.n_firms == 1 and r.firms_by_industry == "x=1"
+    assert 0.3 < r.area_km2 < 1.2
+    with pytest.raises(NetworkError, match="radius must be > 0"):
+        square.reach(site, 0)
+    with pytest.raises(NetworkError, match="radius_min"):
+        square.reach(site, metric="time")
+
+
+def test_reach_bundled_parks(yrd):
+    study, net = yrd
+    parks = study.load("parks")
+    sa = net.reach(parks, 100, firms=study.load("firms"))
+    assert len(sa) == 10 and (sa.status == "ok").all()
+    by = sa.set_index("site_id")
+    # Chongming's only links in the simplified network run north via Qidong/Nantong.
+    assert by.at["chongming", "road_km"] < 0.1 * by.at["sip", "road_km"]
+    assert by.at["sip", "n_firms"] > by.at["nantong", "n_firms"]
+    assert sa.crs.to_epsg() == 4326 and sa.geometry.is_valid.all()
+
+
+# --------------------------------------------------------------------------- study & CLI
+
+def test_validate_section(tmp_path):
+    from geo.errors import StudyError
+
+    text = STUDY.read_text(encoding="utf-8").replace("max_snap_m = 5000", "max_snap_m = -1") \
+        .replace("trim_m = 1000", "trim_m = 1000\nspeedz = 3") \
+        .replace('"../', f'"{ROOT.as_posix()}/')
+    p = tmp_path / "bad_network.toml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(StudyError, match=r"network\.max_snap_m.*\n(.*\n)*.*network\.speedz"):
+        load_study(p)
+
+
+def test_cli_od_and_reach(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "od.csv"
+    r = runner.invoke(main, ["od", "parks", "parks", "--study", str(STUDY), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    df = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(df.columns) == ["origin_id", "dest_id", "network_m", "time_min", "crow_m",
+                                "detour_ratio", "status"]
+    assert (df.network_m <= 100_000).all()  # --limit-km 100 by default
+    g = tmp_path / "reach.gpkg"
+    r = runner.invoke(main, ["reach", "parks", "--study", str(STUDY), "--out", str(g)])
+    assert r.exit_code == 0, r.output
+    assert len(gpd.read_file(g, layer="reach")) == 10
+
+
+def test_cli_bad_input(tmp_path):
+    runner = CliRunner()
+    parks = str(ROOT / "data" / "yrd" / "parks.gpkg")
+    r = runner.invoke(main, ["od", parks, parks, "--network", str(OSM), "--id-field", "nope",
+                             "--out", str(tmp_path / "x.csv")])
+    assert r.exit_code == 2 and "'nope' not found" in r.output
+    r = runner.invoke(main, ["reach", "parks", "--study", str(STUDY), "--radius-km", "0",
+                             "--out", str(tmp_path / "x.gpkg")])
+    assert r.exit_code == 2 and "must be > 0" in r.output
+    # points far from every road of the OSM extract: reported, never snapped
+    r = runner.invoke(main, ["od", parks, parks, "--network", str(OSM), "--id-field",
+                             "park_id", "--out", str(tmp_path / "y.csv")])
+    assert r.exit_code == 0 and "not snapped" in r.output
