@@ -1,0 +1,515 @@
+"""Evaluate a region's parks: size, firms, specialisation, supply, chains, red lines, 亩均.
+
+One row per park (:func:`evaluate_parks`):
+
+area
+    ``area_m2, area_ha, area_mu`` in the study's equal-area CRS.
+firms and specialisation
+    ``n_firms``, ``n_anchors``; per industry the **location quotient** against the
+    study region, ``LQ = (n_park,i / n_park) / (n_region,i / n_region)`` with firm
+    counts (the region = every firm of the register inside the study area, parks or
+    not); ``dominant_industry`` (most firms), ``dominant_share``, ``dominant_lq``;
+    the Herfindahl–Hirschman **concentration index** ``hhi = Σ s_i²`` over the
+    industry shares of the park's firms (1 = one industry, 1/k = k industries
+    evenly), and ``chain_lq`` text: the same quotient for chains.
+local supply
+    median and spread (quartiles, IQR) of the park firms' local supply rates within
+    the radius by road (:func:`geo.sourcing.run_sourcing`).
+chain completeness
+    per chain map ``chain_<id>``: the share of that chain's industries with at least
+    one firm within ``radius_km`` by road of the park centroid (the park's node on
+    the network; :class:`geo.sourcing.SupplyIndex`).
+red lines
+    ``redline_status`` (pass, conflict, review) and notes from
+    :func:`geo.redline.check_study`.
+亩均 (land efficiency)
+    from firm records with land (亩), fixed investment, output and tax (million
+    yuan): per-mu figures summed over *graded* firms only, a grade for the park
+    and the number of firms per grade. A firm missing any field a grade needs is
+    **not graded** — never counted as zero.
+
+Grades (thresholds in ``[parks]``; defaults from the domain notes: Changsha rewarded
+projects with fixed investment ≥ 1.5 M yuan per 亩 or output ≥ 2.5 M yuan per 亩;
+Zhejiang grades firms A–D per 亩)::
+
+    A  every threshold met
+    B  at least one, not all
+    C  none met, but the best ratio value/threshold ≥ d_ratio (0.5)
+    D  none met, every ratio below d_ratio
+
+Add ``tax_myuan_per_mu`` to grade on tax per 亩 too (Zhejiang's practice).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import InputError
+from .units import HA_M2, MU_M2
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .study import Study
+
+#: Changsha's thresholds (domain notes), million yuan per 亩.
+INVESTMENT_MYUAN_PER_MU = 1.5
+OUTPUT_MYUAN_PER_MU = 2.5
+GRADES = ("A", "B", "C", "D")
+NOT_GRADED = "not graded"
+
+PARKS_KEYS: dict[str, str] = {
+    "investment_myuan_per_mu": "grade threshold: fixed investment per 亩 (M yuan, default 1.5)",
+    "output_myuan_per_mu": "grade threshold: annual output per 亩 (M yuan, default 2.5)",
+    "tax_myuan_per_mu": "optional grade threshold: annual tax per 亩 (M yuan; default unused)",
+    "d_ratio": "grade D when every value/threshold ratio is below this (default 0.5)",
+    "radius_km": "radius by road for supply rates and chain completeness (default "
+                 "[sourcing] radius_km or 100)",
+    "net_land_share": "share of a park's land that can go to firms after roads, green and "
+                      "public land (default 0.7; free land = area × share − firms' land)",
+    "land_field": "firm field: land (亩), default land_mu",
+    "investment_field": "firm field: fixed investment (M yuan), default fixed_investment_myuan",
+    "output_field": "firm field: annual output (M yuan), default annual_output_myuan",
+    "tax_field": "firm field: annual tax (M yuan), default annual_tax_myuan",
+    "recommend": "table: recommendation weights and distances (see geo/recommend.py)",
+}
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+@dataclass(frozen=True)
+class ParksConfig:
+    """The ``[parks]`` settings.
+
+    Attributes
+    ----------
+    investment_myuan_per_mu, output_myuan_per_mu : float
+        Grade thresholds (M yuan per 亩).
+    tax_myuan_per_mu : float or None
+        Optional third threshold (M yuan per 亩).
+    d_ratio : float
+        Grade D below this share of every threshold.
+    radius_km : float or None
+        Radius by road (None: ``[sourcing] radius_km`` or 100).
+    net_land_share : float
+        Share of park land usable by firms.
+    land_field, investment_field, output_field, tax_field : str
+        Firm fields.
+    recommend : dict
+        The ``[parks.recommend]`` table (see :mod:`geo.recommend`).
+    """
+
+    investment_myuan_per_mu: float = INVESTMENT_MYUAN_PER_MU
+    output_myuan_per_mu: float = OUTPUT_MYUAN_PER_MU
+    tax_myuan_per_mu: float | None = None
+    d_ratio: float = 0.5
+    radius_km: float | None = None
+    net_land_share: float = 0.7
+    land_field: str = "land_mu"
+    investment_field: str = "fixed_investment_myuan"
+    output_field: str = "annual_output_myuan"
+    tax_field: str = "annual_tax_myuan"
+    recommend: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_study(cls, study: Study) -> ParksConfig:
+        sec = study.section("parks")
+        kw = {k: v for k, v in sec.items() if k in cls.__dataclass_fields__}
+        return cls(**kw)
+
+    def thresholds(self) -> dict[str, float]:
+        """measure → threshold (M yuan per 亩) of the measures graded on."""
+        t = {"investment": float(self.investment_myuan_per_mu),
+             "output": float(self.output_myuan_per_mu)}
+        if self.tax_myuan_per_mu is not None:
+            t["tax"] = float(self.tax_myuan_per_mu)
+        return t
+
+
+def validate_section(table: dict, study: Study) -> list[str]:
+    """Check a study file's ``[parks]`` table; return the problems found."""
+    problems: list[str] = []
+    for k, v in table.items():
+        if k not in PARKS_KEYS:
+            close = difflib.get_close_matches(k, list(PARKS_KEYS), n=1)
+            problems.append(f"parks.{k}: unknown key" +
+                            (f"; did you mean {close[0]!r}?" if close else
+                             f"; known keys: {', '.join(PARKS_KEYS)}"))
+            continue
+        if k in ("investment_myuan_per_mu", "output_myuan_per_mu", "tax_myuan_per_mu",
+                 "radius_km"):
+            if not (_num(v) and v > 0):
+                problems.append(f"parks.{k}: must be a number > 0, got {v!r}")
+        elif k in ("d_ratio", "net_land_share"):
+            if not (_num(v) and 0 < v <= 1):
+                problems.append(f"parks.{k}: must be a share in (0, 1], got {v!r}")
+        elif k.endswith("_field"):
+            if not (isinstance(v, str) and v):
+                problems.append(f"parks.{k}: must be a field name, got {v!r}")
+        elif k == "recommend":
+            if not isinstance(v, dict):
+                problems.append("parks.recommend: must be a table ([parks.recommend])")
+            else:
+                from .recommend import validate_recommend
+
+                problems.extend(validate_recommend(v))
+    if "parks" not in study.declared_roles:
+        problems.append("parks: the study has no layer with role = \"parks\"")
+    return problems
+
+
+# --------------------------------------------------------------------------- grading
+
+def grade_values(values: dict[str, np.ndarray], thresholds: dict[str, float],
+                 d_ratio: float = 0.5) -> np.ndarray:
+    """A–D grades from per-亩 figures; ``"not graded"`` where any needed value is missing.
+
+    Parameters
+    ----------
+    values
+        measure → per-亩 figures (M yuan per 亩; NaN = missing), one array per measure
+        named in ``thresholds``.
+    thresholds
+        measure → threshold (M yuan per 亩).
+    d_ratio
+        Grade D when every value/threshold is below this.
+
+    Returns
+    -------
+    numpy.ndarray of str
+    """
+    if not thresholds:
+        raise InputError("parks: no grade thresholds; set output_myuan_per_mu or "
+                         "investment_myuan_per_mu")
+    keys = list(thresholds)
+    n = len(np.asarray(values[keys[0]]))
+    ratio = np.column_stack([np.asarray(values[k], dtype=float) / float(thresholds[k])
+                             for k in keys]) if n else np.zeros((0, len(keys)))
+    missing = ~np.isfinite(ratio).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        met = (ratio >= 1.0 - 1e-12).sum(axis=1)
+        best = np.nanmax(np.where(np.isfinite(ratio), ratio, -np.inf), axis=1) if n else \
+            np.zeros(0)
+    grade = np.where(met == len(keys), "A",
+                     np.where(met >= 1, "B", np.where(best >= d_ratio, "C", "D"))).astype(object)
+    grade[missing] = NOT_GRADED
+    return grade
+
+
+def firm_land_figures(firms: pd.DataFrame, cfg: ParksConfig) -> pd.DataFrame:
+    """Per-firm 亩均 figures and grade.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned with ``firms``: ``land_mu, investment_per_mu, output_per_mu,
+        tax_per_mu`` (M yuan per 亩; NaN when the field or land is missing or land ≤ 0)
+        and ``grade`` (A–D or ``"not graded"``).
+    """
+    def col(name: str) -> np.ndarray:
+        if name not in firms.columns:
+            return np.full(len(firms), np.nan)
+        return pd.to_numeric(firms[name], errors="coerce").to_numpy(float)
+
+    land = col(cfg.land_field)
+    land = np.where(land > 0, land, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per = {"investment": col(cfg.investment_field) / land,
+               "output": col(cfg.output_field) / land,
+               "tax": col(cfg.tax_field) / land}
+    grade = grade_values(per, cfg.thresholds(), cfg.d_ratio)
+    return pd.DataFrame({"land_mu": land, "investment_per_mu": per["investment"],
+                         "output_per_mu": per["output"], "tax_per_mu": per["tax"],
+                         "grade": grade}, index=firms.index)
+
+
+# --------------------------------------------------------------------------- quotients
+
+def location_quotients(park: np.ndarray, industry: np.ndarray,
+                       region_mask: np.ndarray | None = None) -> pd.DataFrame:
+    """Location quotients of every (park, industry) from firm counts.
+
+    ``LQ = (n_park,i / n_park) / (n_region,i / n_region)``; the region is the firms where
+    ``region_mask`` is True (default all). Firms of a park outside the region count in
+    its park shares but not in the region's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index park, columns industry: the quotient (0 where a park has no firm of the
+        industry; NaN for industries absent from the region).
+    """
+    park = np.asarray(park, dtype=object)
+    industry = np.asarray(industry, dtype=object)
+    mask = np.ones(len(park), bool) if region_mask is None else np.asarray(region_mask, bool)
+    counts = pd.crosstab(pd.Series(park, name="park"), pd.Series(industry, name="industry"))
+    reg = pd.Series(industry[mask]).value_counts()
+    reg_share = reg / max(int(mask.sum()), 1)
+    park_share = counts.div(counts.sum(axis=1), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lq = park_share / reg_share.reindex(counts.columns).to_numpy()[None, :]
+    return lq.replace([np.inf, -np.inf], np.nan)
+
+
+def hhi(shares: np.ndarray) -> float:
+    """Herfindahl–Hirschman index Σ s² of shares (that sum to 1)."""
+    s = np.asarray(shares, dtype=float)
+    return float((s * s).sum()) if len(s) else float("nan")
+
+
+# --------------------------------------------------------------------------- helpers
+
+def park_frame(study: Study) -> gpd.GeoDataFrame:
+    """The study's parks (WGS84) with ``park_id`` text and equal-area ``area_m2``."""
+    parks = study.load_role("parks")
+    if parks is None or len(parks) == 0:
+        raise InputError(f"{study.path}: the study has no parks layer; add a [layers.parks] "
+                         "table with role = \"parks\"")
+    parks = parks.copy()
+    parks["park_id"] = parks["id"].astype(str)
+    parks["area_m2"] = parks.to_crs(study.area_crs).area.to_numpy()
+    return parks
+
+
+def study_firms(study: Study) -> gpd.GeoDataFrame:
+    """The firm register (:func:`geo.sourcing.load_firms`) with ``in_region``: inside the
+    study area."""
+    from .sourcing import load_firms
+
+    firms = load_firms(study).copy()
+    b = study.boundary
+    firms["in_region"] = shapely.contains_xy(b, firms.geometry.x.to_numpy(),
+                                             firms.geometry.y.to_numpy())
+    return firms
+
+
+def occupied_land_mu(firms: pd.DataFrame, cfg: ParksConfig) -> tuple[np.ndarray, int]:
+    """Each firm's land (亩): its record, else the median of its industry in the register,
+    else the register's median. Returns (land, number of firms whose land was filled)."""
+    land = pd.to_numeric(firms[cfg.land_field], errors="coerce") \
+        if cfg.land_field in firms.columns else pd.Series(np.nan, index=firms.index)
+    med = land.groupby(firms["industry"].to_numpy()).transform("median")
+    overall = float(land.median()) if land.notna().any() else 0.0
+    filled = land.fillna(med).fillna(overall).to_numpy(float)
+    return filled, int(land.isna().sum())
+
+
+def park_centroids(parks: gpd.GeoDataFrame, study: Study) -> gpd.GeoDataFrame:
+    """Park centroids (computed in the metric CRS) as WGS84 points with ``id``."""
+    c = parks.to_crs(study.metric_crs).geometry.centroid.to_crs(4326)
+    return gpd.GeoDataFrame({"id": parks["park_id"].to_numpy()}, geometry=c.values, crs=4326)
+
+
+def chain_completeness(points: gpd.GeoDataFrame, study: Study,
+                       radius_km: float) -> pd.DataFrame:
+    """Per point and chain map: the share of the chain's industries with a firm within the
+    radius by road (NaN for points off the network)."""
+    from .sourcing import supply_index
+
+    idx = supply_index(study, radius_km)
+    chains = idx.chains
+    from .network import _as_points_metric
+
+    _, lonlat = _as_points_metric(points, idx.network.crs, "parks")
+    sn = idx.network.snap_xy(lonlat)
+    out = {}
+    for cid in chains.chains.index:  # loop over chain maps (a handful)
+        inds = list(chains.industries.index[chains.industries["chain"] == cid])
+        cov = idx.covered(sn.node, sn.snap_m, inds)
+        share = cov.mean(axis=1) if inds else np.full(len(points), np.nan)
+        share = np.where(sn.on_network, share, np.nan)
+        out[f"chain_{cid}"] = share
+    return pd.DataFrame(out, index=points.index)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def evaluate_parks(study: Study, radius_km: float | None = 100) -> pd.DataFrame:
+    """Evaluate every park of a study (see the module doc for the columns).
+
+    Parameters
+    ----------
+    study
+        A study with a parks layer; a firms layer and a roads layer for the firm,
+        supply and chain columns; a redlines layer for the red-line status.
+    radius_km
+        Radius by road for supply rates and chain completeness (None: ``[parks]
+        radius_km``, then ``[sourcing] radius_km``, then 100).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per park, in layer order.
+
+    Raises
+    ------
+    InputError
+        No parks layer, bad radius.
+    """
+    cfg = ParksConfig.from_study(study)
+    r_km = radius_km if radius_km is not None else (
+        cfg.radius_km or study.section("sourcing").get("radius_km", 100))
+    if not (_num(r_km) and r_km > 0):
+        raise InputError(f"radius must be > 0 km, got {r_km!r}")
+    parks = park_frame(study)
+    pid = parks["park_id"].to_numpy()
+    area = parks["area_m2"].to_numpy()
+    rows = pd.DataFrame({"park_id": pid, "park_name": parks["name"].astype(str).to_numpy(),
+                         "area_m2": area.round(1), "area_ha": (area / HA_M2).round(2),
+                         "area_mu": (area / MU_M2).round(1)})
+    has_firms = study.has_role("firms")
+    if has_firms:
+        firms = study_firms(study)
+        rows = rows.join(_firm_columns(firms, pid, cfg, area))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows = rows.join(_supply_columns(study, pid, float(r_km)))
+        if study.has_role("roads"):
+            cc = chain_completeness(park_centroids(parks, study), study, float(r_km))
+            rows = rows.join(cc.reset_index(drop=True))
+    if study.has_role("redlines"):
+        from .redline import check_study
+
+        rl = check_study(study).parks.set_index("park_id")
+        rows["redline_status"] = rows["park_id"].map(rl["status"]).fillna("")
+        rows["redline_conflicts"] = rows["park_id"].map(rl["n_conflicts"]).fillna(0).astype(int)
+        rows["redline_overlap_mu"] = rows["park_id"].map(rl["overlap_mu_total"]).round(1)
+        rows["nearest_zone_id"] = rows["park_id"].map(rl["nearest_zone_id"]).fillna("")
+        rows["nearest_zone_m"] = rows["park_id"].map(rl["nearest_zone_m"]).round(0)
+        rows["redline_note"] = rows["park_id"].map(rl["restricted_allowed"]).fillna("")
+    rows.attrs["radius_km"] = float(r_km)
+    rows.attrs["thresholds"] = cfg.thresholds()
+    rows.attrs["synthetic_firms"] = bool(has_firms and firms.attrs.get("synthetic", False))
+    return rows
+
+
+def _firm_columns(firms: gpd.GeoDataFrame, pid: np.ndarray, cfg: ParksConfig,
+                  area_m2: np.ndarray) -> pd.DataFrame:
+    """Firm counts, quotients, concentration, free land and 亩均 per park (aligned with
+    ``pid``)."""
+    fpark = firms["park_id"].astype(str).to_numpy()
+    ind = firms["industry"].astype(str).to_numpy()
+    chain = firms["chain"].astype(str).to_numpy() if "chain" in firms.columns else ind
+    region = firms["in_region"].to_numpy(bool)
+    lq = location_quotients(fpark, ind, region)
+    clq = location_quotients(fpark, chain, region)
+    counts = pd.crosstab(fpark, ind)
+    fig = firm_land_figures(firms, cfg)
+    land_filled, _ = occupied_land_mu(firms, cfg)
+    out = []
+    for k, p in enumerate(pid):  # loop over parks (few)
+        sel = fpark == p
+        rec: dict[str, Any] = {"n_firms": int(sel.sum()),
+                               "n_anchors": int(firms["anchor"].to_numpy(bool)[sel].sum())}
+        if rec["n_firms"] and p in counts.index:
+            c = counts.loc[p]
+            c = c[c > 0].sort_values(ascending=False, kind="stable")
+            shares = (c / c.sum()).to_numpy()
+            dom = str(c.index[0])
+            rec.update({
+                "n_industries": int(len(c)),
+                "dominant_industry": dom, "dominant_share": round(float(shares[0]), 4),
+                "dominant_lq": round(float(lq.at[p, dom]), 3),
+                "hhi": round(hhi(shares), 4),
+                "industries": ";".join(f"{i}:{int(n)}" for i, n in c.items()),
+                "industry_lq": ";".join(f"{i}={lq.at[p, i]:.2f}" for i in c.index),
+                "chain_lq": ";".join(f"{ch}={v:.2f}" for ch, v in
+                                     clq.loc[p][clq.loc[p] > 0].sort_values(
+                                         ascending=False).items()),
+            })
+        else:
+            rec.update({"n_industries": 0, "dominant_industry": "", "dominant_share": np.nan,
+                        "dominant_lq": np.nan, "hhi": np.nan, "industries": "",
+                        "industry_lq": "", "chain_lq": ""})
+        # free land: usable share of the area minus firms' land (filled where missing)
+        used = float(land_filled[sel].sum())
+        rec["firm_land_mu"] = round(used, 1)
+        rec["free_land_mu"] = round(max(0.0, area_m2[k] / MU_M2 * cfg.net_land_share - used), 1)
+        g = fig[sel]
+        graded = (g["grade"] != NOT_GRADED).to_numpy()
+        rec["n_graded"] = int(graded.sum())
+        rec["n_not_graded"] = int((~graded).sum())
+        for gr in GRADES:
+            rec[f"n_grade_{gr}"] = int((g["grade"] == gr).sum())
+        if graded.any():
+            land = float(g["land_mu"][graded].sum())
+            sub = firms.loc[sel]
+            vals = {}
+            for m, fname in (("investment", cfg.investment_field), ("output", cfg.output_field),
+                             ("tax", cfg.tax_field)):
+                v = pd.to_numeric(sub[fname], errors="coerce").to_numpy(float)[graded] \
+                    if fname in sub.columns else np.full(int(graded.sum()), np.nan)
+                # park figure: sums over graded firms that have this field
+                ok = np.isfinite(v)
+                vals[m] = float(v[ok].sum() / g["land_mu"][graded].to_numpy()[ok].sum()) \
+                    if ok.any() else np.nan
+            rec["graded_land_mu"] = round(land, 1)
+            rec["investment_myuan_per_mu"] = round(vals["investment"], 3)
+            rec["output_myuan_per_mu"] = round(vals["output"], 3)
+            rec["tax_myuan_per_mu"] = round(vals["tax"], 3)
+            rec["grade"] = str(grade_values({m: np.array([vals[m]]) for m in vals},
+                                            cfg.thresholds(), cfg.d_ratio)[0])
+        else:
+            rec.update({"graded_land_mu": np.nan, "investment_myuan_per_mu": np.nan,
+                        "output_myuan_per_mu": np.nan, "tax_myuan_per_mu": np.nan,
+                        "grade": NOT_GRADED})
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def _supply_columns(study: Study, pid: np.ndarray, radius_km: float) -> pd.DataFrame:
+    """Median and spread of the park firms' local supply rates."""
+    from .sourcing import run_sourcing
+
+    if not study.has_role("roads"):
+        return pd.DataFrame(index=range(len(pid)))
+    res = run_sourcing(study, radius_km)
+    f = res.firms
+    r = pd.to_numeric(f["local_supply_rate"], errors="coerce")
+    g = r.groupby(f["park_id"].astype(str).to_numpy())
+    tab = pd.DataFrame({"supply_rate_median": g.median(), "supply_rate_p25": g.quantile(0.25),
+                        "supply_rate_p75": g.quantile(0.75), "supply_rate_min": g.min(),
+                        "supply_rate_max": g.max(), "n_rated": g.count()})
+    tab["supply_rate_iqr"] = tab["supply_rate_p75"] - tab["supply_rate_p25"]
+    out = tab.reindex(pid).reset_index(drop=True).round(4)
+    out["n_rated"] = out["n_rated"].fillna(0).astype(int)
+    return out
+
+
+# --------------------------------------------------------------------------- sectors
+
+#: Chain-map industry ids that fall under the sectors red-line zones ban (in addition
+#: to :data:`geo.redline.SECTOR_ALIASES`). The Taihu regulation bans new *production*
+#: of chemicals and pharmaceuticals (domain notes): R&D, CRO, reagents trading and
+#: device makers are not production of chemicals or drugs, so they are not listed.
+#: Extend in the study's ``[redlines.sectors]``.
+INDUSTRY_SECTORS: dict[str, tuple[str, ...]] = {
+    "chemicals": ("crude_refining", "basic_petrochemicals", "fine_chemicals", "resins",
+                  "industrial_gases", "catalysts", "electrolyte", "lithium_salts",
+                  "cathode_precursors"),
+    "pharmaceuticals": ("biopharma_manufacturing", "pilot_production",
+                        "pharma_intermediates"),
+}
+
+
+def study_sectors(study: Study | None = None) -> dict[str, tuple[str, ...]]:
+    """Sector aliases for banned-industry checks: :data:`geo.redline.SECTOR_ALIASES`,
+    :data:`INDUSTRY_SECTORS` and the study's ``[redlines.sectors]``."""
+    from .redline import SECTOR_ALIASES
+
+    out = {k: tuple(v) for k, v in SECTOR_ALIASES.items()}
+    for k, v in INDUSTRY_SECTORS.items():
+        out[k] = out.get(k, ()) + tuple(v)
+    if study is not None:
+        for k, v in study.section("redlines").get("sectors", {}).items():
+            out[k] = out.get(k, ()) + tuple(v)
+    return out

@@ -1,0 +1,543 @@
+"""Which park fits an incoming firm? Rank parks (and candidate regions) for an industry.
+
+For an incoming firm of industry *X*, every site (each park of the study, and each
+candidate region of ``parksite suitability`` when given) gets five things:
+
+supply
+    the local supply rate it would have there: the value-weighted share of *X*'s
+    inputs (chain maps) with a supplier within ``radius_km`` by road of the site's
+    centroid (:func:`geo.sourcing.input_share_within`), and how many of the inputs;
+customers
+    the firms that buy *X* (industries listing *X* as an input) within the radius by
+    road and within ``near_km`` (default 40 km); the score is Σ over buyers within the
+    radius of the share of the buyer's input value *X* supplies, divided by the best
+    site's sum;
+specialisation
+    the location quotient of *X*'s chain among the site's firms against the study
+    region (a park's own firms; a candidate region's firms within
+    ``neighbourhood_km``), and the quotient of *X* itself; score = the mean of
+    min(LQ, ``lq_cap``) / ``lq_cap`` over the two (a cluster of the chain, and of firms
+    of the same industry, both count);
+free land
+    parks: area × ``[parks] net_land_share`` − the land of the firms already there −
+    red-line overlaps; candidates: area × ``net_land_share``. Score = min(1, free /
+    (``land_factor`` × need)); a site with less free land than the firm needs is
+    excluded;
+admissibility
+    a restricted zone (class ``restricted``) that bans *X* (its sector:
+    :func:`geo.parks.study_sectors`) decides: a site wholly inside it is **excluded**
+    with the reason. *Partial overlap* (e.g. Suzhou New District, 28% inside the Taihu
+    first-level zone) counts as follows: the firm may only go on the part outside the
+    zone, so the free land outside the zone is recomputed (area outside × share − the
+    land of the site's firms outside); if that is smaller than the firm's need the site
+    is excluded, otherwise it stays in the ranking **flagged** ("site outside the zone
+    only") and its land score uses the land outside. Core and red-line zones are never
+    buildable: their overlap is taken off the free land.
+
+The score is the weighted mean of the available criteria (weights in ``[parks.recommend]
+weights``; a criterion with no data, e.g. customers of a final assembler, drops out and
+the others are renormalised). Every row carries its reasons in words, in Chinese and
+English.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import InputError, MissingFileError, ModelError
+from .units import MU_M2
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .study import Study
+
+WEIGHTS = {"supply": 0.35, "customers": 0.25, "specialisation": 0.25, "land": 0.15}
+NEAR_KM = 40.0
+NEIGHBOURHOOD_KM = 10.0
+LQ_CAP = 3.0
+LAND_FACTOR = 10.0
+DEFAULT_NEED_MU = 50.0
+
+RECOMMEND_KEYS = {
+    "weights": "table supply/customers/specialisation/land → weight (default 0.35/0.25/"
+               "0.25/0.15)",
+    "near_km": "customers 'nearby' within this many km by road (default 40)",
+    "neighbourhood_km": "candidate regions: firms within this straight-line distance form "
+                        "their cluster for the location quotient (default 10)",
+    "lq_cap": "location quotient giving a full specialisation score (default 3)",
+    "land_factor": "free land / need giving a full land score (default 10)",
+    "land_mu": "land need of an incoming firm when not given (default: the median of its "
+               "industry in the register, else 50)",
+}
+
+
+def validate_recommend(table: dict) -> list[str]:
+    """Problems in a ``[parks.recommend]`` table."""
+    problems: list[str] = []
+    for k, v in table.items():
+        if k not in RECOMMEND_KEYS:
+            close = difflib.get_close_matches(k, list(RECOMMEND_KEYS), n=1)
+            problems.append(f"parks.recommend.{k}: unknown key" +
+                            (f"; did you mean {close[0]!r}?" if close else
+                             f"; known keys: {', '.join(RECOMMEND_KEYS)}"))
+        elif k == "weights":
+            if not isinstance(v, dict):
+                problems.append("parks.recommend.weights: must be a table, e.g. "
+                                "{ supply = 0.35, customers = 0.25, specialisation = 0.25, "
+                                "land = 0.15 }")
+                continue
+            for c, w in v.items():
+                if c not in WEIGHTS:
+                    problems.append(f"parks.recommend.weights.{c}: unknown criterion; use "
+                                    f"{', '.join(WEIGHTS)}")
+                elif not (isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0):
+                    problems.append(f"parks.recommend.weights.{c}: must be a number ≥ 0, "
+                                    f"got {w!r}")
+            if isinstance(v, dict) and v and not any(
+                    isinstance(w, (int, float)) and w > 0 for w in v.values()):
+                problems.append("parks.recommend.weights: at least one weight must be > 0")
+        elif not (isinstance(v, (int, float)) and not isinstance(v, bool)
+                  and math.isfinite(v) and v > 0):
+            problems.append(f"parks.recommend.{k}: must be a number > 0, got {v!r}")
+    return problems
+
+
+def resolve_industry(chains, industry: str) -> str:
+    """An industry id of the chain maps from its id or its Chinese/English name.
+
+    Raises
+    ------
+    ModelError
+        Unknown industry (with a did-you-mean).
+    """
+    s = str(industry).strip()
+    if s in chains:
+        return s
+    low = s.lower().replace("-", "_").replace(" ", "_")
+    if low in chains:
+        return low
+    ind = chains.industries
+    for col in ("name_en", "name_zh"):
+        hit = ind.index[ind[col].astype(str).str.lower() == s.lower()]
+        if len(hit):
+            return str(hit[0])
+    chains.check_industry(s, what="--industry")
+    return s  # pragma: no cover - check_industry raised
+
+
+def read_candidates(candidates: Any) -> gpd.GeoDataFrame:
+    """Candidate regions: a GeoDataFrame or a path to ``candidates.gpkg`` of
+    ``parksite suitability`` (layer ``candidates``)."""
+    if isinstance(candidates, gpd.GeoDataFrame):
+        g = candidates
+        src = "candidates"
+    else:
+        p = Path(os.fspath(candidates))
+        if not p.exists():
+            raise MissingFileError(f"--candidates {p}: not found; run `parksite suitability "
+                                   "layers/….toml --industry X` first (it writes "
+                                   "candidates.gpkg)")
+        from .layers import read_layer
+
+        try:
+            import pyogrio
+
+            layers = [r[0] for r in pyogrio.list_layers(p)]
+        except Exception as exc:  # noqa: BLE001 - unreadable file
+            raise InputError(f"--candidates {p}: not a readable GeoPackage ({exc})") from exc
+        layer = "candidates" if "candidates" in layers else layers[0]
+        g = read_layer(p, role="sites", layer=layer, id_field="region_id"
+                       if "region_id" in _fields(p, layer) else None)
+        src = f"{p} (layer {layer})"
+    if g.crs is None:
+        raise InputError(f"{src}: no CRS; write the candidates with one (EPSG:4326)")
+    bad = ~g.geom_type.isin(["Polygon", "MultiPolygon"])
+    if bad.any():
+        raise InputError(f"{src}: {int(bad.sum())} feature(s) are not polygons; candidate "
+                         "regions are areas")
+    g = g.to_crs(4326).copy()
+    if "id" not in g.columns:
+        g["id"] = [str(i + 1) for i in range(len(g))]
+    return g
+
+
+def _fields(path: Path, layer: str) -> list[str]:
+    import pyogrio
+
+    return list(pyogrio.read_info(path, layer=layer)["fields"])
+
+
+def _sites(study: Study, candidates: Any, cfg) -> gpd.GeoDataFrame:
+    from .parks import occupied_land_mu, park_frame, study_firms
+
+    parks = park_frame(study)
+    firms = study_firms(study) if study.has_role("firms") else None
+    rows = gpd.GeoDataFrame({
+        "site_id": parks["park_id"].to_numpy(),
+        "site_name": parks["name"].astype(str).to_numpy(),
+        "kind": "park", "area_m2": parks["area_m2"].to_numpy()},
+        geometry=parks.geometry.values, crs=4326)
+    if firms is not None:
+        land, _ = occupied_land_mu(firms, cfg)
+        firms = firms.assign(_land=land)
+    if candidates is not None:
+        c = read_candidates(candidates)
+        area = c.to_crs(study.area_crs).area.to_numpy()
+        rank = c["rank"].astype(str).to_numpy() if "rank" in c.columns else c["id"].astype(str)
+        dist = c["district"].fillna("").astype(str).to_numpy() if "district" in c.columns \
+            else np.full(len(c), "")
+        names = [f"候选区域 candidate region #{r}" + (f" ({d})" if d else "")
+                 for r, d in zip(rank, dist)]
+        cg = gpd.GeoDataFrame({"site_id": [f"candidate-{r}" for r in rank],
+                               "site_name": names, "kind": "candidate", "area_m2": area},
+                              geometry=c.geometry.values, crs=4326)
+        rows = gpd.GeoDataFrame(pd.concat([rows, cg], ignore_index=True), crs=4326)
+    rows.attrs["firms"] = firms
+    return rows
+
+
+def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None, *,
+              land_mu: float | None = None, radius_km: float | None = None) -> pd.DataFrame:
+    """Rank the study's parks (and candidate regions) for an incoming firm.
+
+    Parameters
+    ----------
+    study
+        A study with parks, firms, roads and (optionally) red-line layers.
+    industry
+        Industry id of the chain maps, or its English/Chinese name.
+    top
+        How many admissible sites to return (excluded sites are always appended,
+        with their reason, after the ranked ones).
+    candidates
+        Candidate regions: the ``candidates.gpkg`` of ``parksite suitability`` (path)
+        or a polygon GeoDataFrame; None for parks only.
+    land_mu
+        The firm's land need in 亩 (default ``[parks.recommend] land_mu``, else the
+        median land of the industry in the register, else 50).
+    radius_km
+        Sourcing radius by road (default ``[sourcing] radius_km`` or 100).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank`` (1… for admissible sites, empty for excluded), ``site_id, site_name,
+        kind`` (park/candidate), ``status`` (ok, flagged, excluded), ``score``,
+        ``supply_rate, inputs_covered, n_inputs, customers_radius, customers_near,
+        customer_score, chain_lq, industry_lq, spec_score, free_land_mu, land_score,
+        admissibility`` (note), ``reason_en, reason_zh, lon, lat``. ``attrs`` holds
+        the industry, its names, the need, the weights and notes.
+
+    Raises
+    ------
+    ModelError
+        Unknown industry. InputError: bad ``top`` or radius, unreadable candidates.
+    """
+    from .parks import ParksConfig, study_sectors
+    from .redline import industry_banned, split_industries
+    from .sourcing import input_share_within, study_chains, supply_index
+
+    if not (isinstance(top, int) and top >= 1):
+        raise InputError(f"--top must be a whole number ≥ 1, got {top!r}")
+    cfg = ParksConfig.from_study(study)
+    rc = {**cfg.recommend}
+    problems = validate_recommend(rc)
+    if problems:
+        raise InputError(f"{study.path}: " + "; ".join(problems))
+    weights = {**WEIGHTS, **rc.get("weights", {})}
+    near_km = float(rc.get("near_km", NEAR_KM))
+    hood_km = float(rc.get("neighbourhood_km", NEIGHBOURHOOD_KM))
+    lq_cap = float(rc.get("lq_cap", LQ_CAP))
+    land_factor = float(rc.get("land_factor", LAND_FACTOR))
+    r_km = float(radius_km if radius_km is not None else
+                 study.section("sourcing").get("radius_km", 100))
+    if not r_km > 0:
+        raise InputError(f"radius must be > 0 km, got {r_km}")
+    chains = study_chains(study)
+    x = resolve_industry(chains, industry)
+    x_en, x_zh = chains.name(x, "en"), chains.name(x, "zh")
+    chain_id = str(chains.industries.at[x, "chain"])
+    chain_en = str(chains.chains["name_en"].get(chain_id, chain_id))
+    chain_zh = str(chains.chains["name_zh"].get(chain_id, chain_id))
+    notes: list[str] = []
+
+    sites = _sites(study, candidates, cfg)
+    firms = sites.attrs["firms"]
+    n = len(sites)
+    metric = sites.to_crs(study.metric_crs)
+    cent = gpd.GeoDataFrame({"id": sites["site_id"].to_numpy()},
+                            geometry=metric.geometry.centroid.to_crs(4326).values, crs=4326)
+    lon = cent.geometry.x.to_numpy()
+    lat = cent.geometry.y.to_numpy()
+
+    # need
+    if land_mu is None:
+        land_mu = rc.get("land_mu")
+    if land_mu is None and firms is not None and "land_mu" in firms.columns:
+        v = pd.to_numeric(firms.loc[firms["industry"] == x, cfg.land_field], errors="coerce") \
+            if cfg.land_field in firms.columns else pd.Series(dtype=float)
+        land_mu = float(v.median()) if v.notna().any() else None
+        if land_mu is not None:
+            notes.append(f"land need: median of {x} firms in the register, {land_mu:,.0f} 亩")
+    if land_mu is None:
+        land_mu = DEFAULT_NEED_MU
+        notes.append(f"land need: default {DEFAULT_NEED_MU:g} 亩 (give --land-mu)")
+    need = float(land_mu)
+    if not need > 0:
+        raise InputError(f"--land-mu must be > 0 亩, got {land_mu!r}")
+
+    # 1. supply
+    ins = chains.inputs_of(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idx = supply_index(study, r_km)
+        supply = input_share_within(cent, x, study, r_km)
+        sn = idx.network.snap_xy(np.column_stack([lon, lat]))
+    names_in = list(ins)
+    cov = idx.covered(sn.node, sn.snap_m, names_in) if names_in else np.zeros((n, 0), bool)
+    n_cov = cov.sum(axis=1)
+    on_net = sn.on_network
+
+    # 2. customers: firms whose industry buys X, by road
+    buyers = {b: w.get(x, 0.0) for b, w in chains.inputs.items() if w.get(x, 0.0) > 0}
+    cust_r = np.zeros(n, int)
+    cust_near = np.zeros(n, int)
+    cust_val = np.zeros(n)
+    cust_inds: list[str] = []
+    if buyers and firms is not None:
+        bf = firms[firms["industry"].isin(list(buyers))]
+        if len(bf):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                d = idx.network.distances(cent, bf, limit_km=r_km, warn=False)  # (sites, firms)
+            d = np.where(np.isfinite(d), d, np.inf)
+            w = bf["industry"].map(buyers).to_numpy(float)
+            within = d <= r_km * 1000.0
+            cust_r = within.sum(axis=1)
+            cust_near = (d <= near_km * 1000.0).sum(axis=1)
+            cust_val = (within * w[None, :]).sum(axis=1)
+            cust_inds = list(pd.Series(bf["industry"]).value_counts().index)
+    has_customers = bool(buyers)
+    cust_score = cust_val / cust_val.max() if cust_val.max() > 0 else np.zeros(n)
+
+    # 3. specialisation: chain LQ of the site's firms
+    chain_lq = np.full(n, np.nan)
+    ind_lq = np.full(n, np.nan)
+    if firms is not None and len(firms):
+        fchain = firms["chain"].astype(str).to_numpy() if "chain" in firms.columns else \
+            firms["industry"].map(chains.industries["chain"]).fillna("").to_numpy()
+        find = firms["industry"].astype(str).to_numpy()
+        region = firms["in_region"].to_numpy(bool)
+        site_of = np.full(len(firms), "", dtype=object)
+        site_of[:] = firms["park_id"].astype(str).to_numpy()
+        is_park = sites["kind"].to_numpy() == "park"
+        member = [(np.flatnonzero(site_of == s)) for s in sites["site_id"].to_numpy()[is_park]]
+        if (~is_park).any():
+            from scipy.spatial import cKDTree
+
+            fxy = np.column_stack(_to_metric(firms.geometry, study))
+            cxy = np.column_stack(_to_metric(cent.geometry[~is_park], study))
+            hood = cKDTree(fxy).query_ball_point(cxy, hood_km * 1000.0)
+            member += [np.asarray(h, dtype=int) for h in hood]
+        order = list(np.flatnonzero(is_park)) + list(np.flatnonzero(~is_park))
+        # LQ of site s: share of the chain among its firms / share in the region
+        reg_chain = (fchain[region] == chain_id).mean() if region.any() else np.nan
+        reg_ind = (find[region] == x).mean() if region.any() else np.nan
+        for s, m in zip(order, member):  # loop over sites (tens)
+            if len(m) == 0:
+                chain_lq[s] = 0.0
+                ind_lq[s] = 0.0
+                continue
+            chain_lq[s] = (fchain[m] == chain_id).mean() / reg_chain if reg_chain > 0 else np.nan
+            ind_lq[s] = (find[m] == x).mean() / reg_ind if reg_ind > 0 else 0.0
+    spec = 0.5 * (np.minimum(np.nan_to_num(chain_lq, nan=0.0), lq_cap) +
+                  np.minimum(np.nan_to_num(ind_lq, nan=0.0), lq_cap)) / lq_cap
+
+    # 4. free land and 5. admissibility
+    area_mu = sites["area_m2"].to_numpy() / MU_M2
+    share = float(cfg.net_land_share)
+    used = np.zeros(n)
+    if firms is not None:
+        for s, sid in enumerate(sites["site_id"].to_numpy()):
+            if sites["kind"].iat[s] == "park":
+                used[s] = float(firms.loc[firms["park_id"].astype(str) == sid, "_land"].sum())
+    status = np.full(n, "ok", dtype=object)
+    adm_en = np.full(n, "", dtype=object)
+    adm_zh = np.full(n, "", dtype=object)
+    free = np.maximum(0.0, area_mu * share - used)
+    sectors = study_sectors(study)
+    if study.has_role("redlines"):
+        zones = study.load_role("redlines")
+        zspec = study.by_role("redlines")[0]
+        cf = zspec.options.get("class") or "class"
+        zcls = zones[cf].astype(str).str.strip().str.lower().to_numpy() if cf in zones else \
+            np.full(len(zones), "redline")
+        za = zones.to_crs(study.area_crs).geometry.values
+        sa = sites.to_crs(study.area_crs).geometry.values
+        si, zi = shapely.STRtree(za).query(sa, predicate="intersects")
+        inter = shapely.intersection(sa[si], za[zi])
+        ov_mu = shapely.area(inter) / MU_M2
+        zname = zones["name"].astype(str).to_numpy()
+        zid = zones["id"].astype(str).to_numpy()
+        banned_col = zones["banned_industries"].to_numpy() if "banned_industries" in zones \
+            else np.full(len(zones), "")
+        fpts = None
+        if firms is not None:
+            fpts = shapely.transform(
+                shapely.points(firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()),
+                lambda c: np.column_stack(_to_area(c, study)))
+        for k in range(len(si)):  # (site, zone) pairs that touch: a handful
+            s, z = si[k], zi[k]
+            if ov_mu[k] <= 0:
+                continue
+            pct = 100.0 * ov_mu[k] / area_mu[s]
+            if zcls[z] in ("core", "redline"):
+                free[s] = max(0.0, free[s] - ov_mu[k] * share)
+                adm_en[s] += f"{ov_mu[k]:,.0f} 亩 ({pct:.1f}%) inside red line {zid[z]}: not " \
+                             "buildable; "
+                adm_zh[s] += f"{ov_mu[k]:,.0f} 亩（{pct:.1f}%）位于生态红线 {zid[z]} 内，不可建设；"
+                continue
+            hits = industry_banned([x], split_industries(banned_col[z]), aliases=sectors)
+            if not hits:
+                continue
+            if pct >= 100.0 - 1e-6:
+                status[s] = "excluded"
+                adm_en[s] += f"inside {zname[z]}, which bans {x_en.lower()} (restricted zone); "
+                adm_zh[s] += f"位于{zname[z].split(' ')[0]}内，该区禁止{x_zh}项目；"
+                continue
+            # partial: only the land outside the zone is usable
+            out_mu = area_mu[s] - ov_mu[k]
+            used_out = used[s]
+            if fpts is not None and sites["kind"].iat[s] == "park":
+                sel = (firms["park_id"].astype(str) == sites["site_id"].iat[s]).to_numpy()
+                inside = shapely.contains(za[z], fpts[sel])
+                used_out = float(firms["_land"].to_numpy()[sel][~inside].sum())
+            free_out = max(0.0, out_mu * share - used_out)
+            free[s] = min(free[s], free_out)
+            if free_out < need:
+                status[s] = "excluded"
+                adm_en[s] += (f"{pct:.0f}% inside {zname[z]}, which bans {x_en.lower()}; only "
+                              f"{free_out:,.0f} 亩 free outside it, the firm needs {need:,.0f} 亩; ")
+                adm_zh[s] += (f"{pct:.0f}% 位于{zname[z].split(' ')[0]}（禁止{x_zh}），区外可用土地仅 "
+                              f"{free_out:,.0f} 亩，不足 {need:,.0f} 亩；")
+            else:
+                if status[s] == "ok":
+                    status[s] = "flagged"
+                adm_en[s] += (f"{pct:.0f}% inside {zname[z]}, which bans {x_en.lower()}: site "
+                              f"outside the zone only ({free_out:,.0f} 亩 free there); ")
+                adm_zh[s] += (f"{pct:.0f}% 位于{zname[z].split(' ')[0]}（禁止{x_zh}）：仅可在区外选址"
+                              f"（区外可用约 {free_out:,.0f} 亩）；")
+    short = (free < need) & (status != "excluded")
+    status[short] = "excluded"
+    for s in np.flatnonzero(short):
+        adm_en[s] += f"only {free[s]:,.0f} 亩 free land, the firm needs {need:,.0f} 亩; "
+        adm_zh[s] += f"可用土地仅 {free[s]:,.0f} 亩，不足 {need:,.0f} 亩；"
+    off = ~on_net
+    for s in np.flatnonzero(off):
+        adm_en[s] += f"centre {sn.snap_m[s] / 1000:.1f} km from the road network: no road figures; "
+        adm_zh[s] += f"中心距路网 {sn.snap_m[s] / 1000:.1f} 公里，无道路数据；"
+    land_score = np.minimum(1.0, free / (land_factor * need))
+
+    # score
+    crit = {"supply": np.where(on_net, np.nan_to_num(supply, nan=0.0), 0.0)
+            if names_in else np.full(n, np.nan),
+            "customers": cust_score if has_customers else np.full(n, np.nan),
+            "specialisation": spec, "land": land_score}
+    num = np.zeros(n)
+    den = np.zeros(n)
+    for c, v in crit.items():
+        w = float(weights.get(c, 0.0))
+        ok = np.isfinite(v)
+        num += np.where(ok, w * np.nan_to_num(v), 0.0)
+        den += np.where(ok, w, 0.0)
+    score = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    if not names_in:
+        notes.append(f"{x} has no inputs in the chain maps: supply left out of the score")
+    if not has_customers:
+        notes.append(f"no industry in the chain maps buys {x}: customers left out of the score")
+
+    reasons_en, reasons_zh = [], []
+    buyer_en = ", ".join(chains.name(b, "en").lower() for b in cust_inds[:3])
+    buyer_zh = "、".join(chains.name(b, "zh") for b in cust_inds[:3])
+    for s in range(n):  # text per site (tens)
+        en, zh = [], []
+        if names_in and on_net[s]:
+            miss = [chains.name(j, "en").lower() for j, c in zip(names_in, cov[s]) if not c]
+            en.append(f"{n_cov[s]} of {len(names_in)} inputs within {r_km:g} km by road "
+                      f"({supply[s]:.0%} of input value)" +
+                      (f"; missing: {', '.join(miss[:3])}" if miss else ""))
+            missz = [chains.name(j, "zh") for j, c in zip(names_in, cov[s]) if not c]
+            zh.append(f"{len(names_in)} 类投入中 {n_cov[s]} 类可在道路 {r_km:g} 公里内采购"
+                      f"（占投入价值 {supply[s]:.0%}）" +
+                      (f"，缺：{'、'.join(missz[:3])}" if missz else ""))
+        if has_customers:
+            if cust_near[s]:
+                en.append(f"{cust_near[s]} downstream buyer{'s' if cust_near[s] != 1 else ''} "
+                          f"({buyer_en}) within {near_km:g} km, {cust_r[s]} within {r_km:g} km")
+                zh.append(f"{near_km:g} 公里内有 {cust_near[s]} 家下游企业（{buyer_zh}），"
+                          f"{r_km:g} 公里内 {cust_r[s]} 家")
+            else:
+                en.append(f"{cust_r[s]} downstream buyer{'s' if cust_r[s] != 1 else ''} within "
+                          f"{r_km:g} km by road")
+                zh.append(f"道路 {r_km:g} 公里内有 {cust_r[s]} 家下游企业")
+        if np.isfinite(chain_lq[s]):
+            en.append(f"LQ {chain_lq[s]:.1f} in {chain_en.lower()}" +
+                      (f" ({ind_lq[s]:.1f} in {x_en.lower()})" if ind_lq[s] > 0 else ""))
+            zh.append(f"{chain_zh}区位商 {chain_lq[s]:.1f}" +
+                      (f"（{x_zh} {ind_lq[s]:.1f}）" if ind_lq[s] > 0 else ""))
+        en.append(f"about {free[s]:,.0f} 亩 free land")
+        zh.append(f"可用土地约 {free[s]:,.0f} 亩")
+        if adm_en[s]:
+            en.append(adm_en[s].strip().rstrip(";"))
+            zh.append(adm_zh[s].strip().rstrip("；"))
+        reasons_en.append("; ".join(en))
+        reasons_zh.append("；".join(zh))
+
+    out = pd.DataFrame({
+        "site_id": sites["site_id"].to_numpy(), "site_name": sites["site_name"].to_numpy(),
+        "kind": sites["kind"].to_numpy(), "status": status.astype(str),
+        "score": np.round(score, 4), "supply_rate": np.round(supply, 4),
+        "inputs_covered": n_cov.astype(int), "n_inputs": len(names_in),
+        "customers_radius": cust_r.astype(int), "customers_near": cust_near.astype(int),
+        "customer_score": np.round(cust_score, 4) if has_customers else np.nan,
+        "chain_lq": np.round(chain_lq, 3), "industry_lq": np.round(ind_lq, 3),
+        "spec_score": np.round(spec, 4), "free_land_mu": np.round(free, 1),
+        "land_score": np.round(land_score, 4),
+        "admissibility": [a.strip().rstrip(";") for a in adm_en],
+        "reason_en": reasons_en, "reason_zh": reasons_zh,
+        "lon": np.round(lon, 6), "lat": np.round(lat, 6)})
+    ok = out[out["status"] != "excluded"].sort_values(["score", "supply_rate", "free_land_mu"],
+                                                      ascending=False, kind="stable")
+    ok = ok.head(top).copy()
+    ok.insert(0, "rank", np.arange(1, len(ok) + 1))
+    ex = out[out["status"] == "excluded"].copy()
+    ex.insert(0, "rank", pd.NA)
+    res = pd.concat([ok, ex], ignore_index=True)
+    res["rank"] = res["rank"].astype("Int64")
+    res.attrs.update({"industry": x, "industry_en": x_en, "industry_zh": x_zh,
+                      "chain": chain_id, "land_mu": need, "radius_km": r_km,
+                      "weights": weights, "notes": notes,
+                      "synthetic_firms": bool(firms is not None and
+                                              firms.attrs.get("synthetic", False))})
+    return res
+
+
+def _to_metric(geoms: gpd.GeoSeries, study: Study) -> tuple[np.ndarray, np.ndarray]:
+    g = gpd.GeoSeries(geoms, crs=4326).to_crs(study.metric_crs)
+    return g.x.to_numpy(), g.y.to_numpy()
+
+
+def _to_area(c: np.ndarray, study: Study) -> tuple[np.ndarray, np.ndarray]:
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(4326, study.area_crs, always_xy=True)
+    return t.transform(c[:, 0], c[:, 1])
