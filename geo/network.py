@@ -37,6 +37,7 @@ over edges, points or pairs.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -226,6 +227,21 @@ def parse_oneway(values: Any) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _transformer_wkt(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_wkt(src), CRS.from_wkt(dst), always_xy=True)
+
+
+def transformer(src: Any, dst: Any) -> Transformer:
+    """A cached always-xy Transformer (building one costs milliseconds)."""
+    return _transformer_wkt(CRS.from_user_input(src).to_wkt(), CRS.from_user_input(dst).to_wkt())
+
+
+def _xy(tr: Transformer, xy: np.ndarray) -> np.ndarray:
+    x, y = tr.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+
+
 def _as_points_metric(gdf: gpd.GeoDataFrame, crs: CRS, what: str) -> tuple[np.ndarray,
                                                                             np.ndarray]:
     """(metric xy, WGS84 lonlat) of points; polygons give their centroid (metric)."""
@@ -234,18 +250,25 @@ def _as_points_metric(gdf: gpd.GeoDataFrame, crs: CRS, what: str) -> tuple[np.nd
     if gdf.crs is None:
         raise NetworkError(f"{what}: the points have no CRS; set one (e.g. "
                            "gdf.set_crs('EPSG:4326') or coords = \"wgs84\" in the study file)")
-    geoms = gdf.geometry.values
-    if len(geoms) and (shapely.is_missing(np.asarray(geoms)).any() or gdf.geometry.is_empty.any()):
-        bad = np.flatnonzero(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
+    geoms = np.asarray(gdf.geometry.values)
+    bad_mask = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if bad_mask.any():
+        bad = np.flatnonzero(bad_mask)
         ids = gdf["id"].iloc[bad[:5]].tolist() if "id" in gdf else bad[:5].tolist()
         raise NetworkError(f"{what}: {len(bad)} feature(s) have no geometry (e.g. {ids}); "
                            "remove them or give them a location")
-    m = gdf.to_crs(crs).geometry.values
-    types = shapely.get_type_id(np.asarray(m))
-    pts = np.where(types == 0, np.asarray(m), shapely.centroid(np.asarray(m)))
-    xy = shapely.get_coordinates(pts)
-    lon, lat = Transformer.from_crs(crs, WGS84, always_xy=True).transform(xy[:, 0], xy[:, 1])
-    return xy, np.column_stack([lon, lat])
+    src = gdf.crs
+    if len(geoms) and (shapely.get_type_id(geoms) == 0).all():
+        c = shapely.get_coordinates(geoms)
+        if src.equals(WGS84) if hasattr(src, "equals") else src == WGS84:
+            lonlat = c
+        else:
+            lonlat = _xy(transformer(src, WGS84), c)
+        return _xy(transformer(WGS84, crs), lonlat), lonlat
+    to_m = transformer(src, crs)
+    m = shapely.transform(geoms, lambda c: _xy(to_m, c))
+    xy = shapely.get_coordinates(shapely.centroid(m))
+    return xy, _xy(transformer(crs, WGS84), xy)
 
 
 def _ids(gdf: pd.DataFrame, id_field: str | None, what: str) -> np.ndarray:
@@ -358,9 +381,7 @@ class Network:
         sizes = np.bincount(labels)
         self.component_sizes = np.sort(sizes)[::-1]
         self.main_component = int(np.argmax(sizes))
-        x, y = Transformer.from_crs(WGS84, self.crs, always_xy=True).transform(
-            self.node_lonlat[:, 0], self.node_lonlat[:, 1])
-        self.node_xy = np.column_stack([x, y])
+        self.node_xy = _xy(transformer(WGS84, self.crs), self.node_lonlat)
         self._tree = cKDTree(self.node_xy)
 
     @property
@@ -486,7 +507,7 @@ class Network:
         geoms = np.asarray(g.geometry.values, dtype=object)
         ends = np.vstack([shapely.get_coordinates(shapely.get_point(geoms, 0)),
                           shapely.get_coordinates(shapely.get_point(geoms, -1))])
-        x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(ends[:, 0],
+        x, y = transformer(WGS84, crs).transform(ends[:, 0],
                                                                           ends[:, 1])
         exy = np.column_stack([x, y])
         # Join end points within the tolerance: clusters of the "within tolerance" graph.
@@ -625,7 +646,7 @@ class Network:
         """Snap WGS84 coordinates (n, 2) to the nearest node; see :meth:`snap`."""
         ms = self.max_snap_m if max_snap_m is None else float(max_snap_m)
         lonlat = np.asarray(lonlat, dtype=float).reshape(-1, 2)
-        x, y = Transformer.from_crs(WGS84, self.crs, always_xy=True).transform(lonlat[:, 0],
+        x, y = transformer(WGS84, self.crs).transform(lonlat[:, 0],
                                                                                lonlat[:, 1])
         _, node = self._tree.query(np.column_stack([x, y]))
         node = np.asarray(node, dtype=np.int64)
@@ -901,8 +922,8 @@ class Network:
         sn = self.snap_xy(s_ll)
         self._warn_snap(sn, sites, "sites")
         start = self.snap_cost(sn.snap_m, metric)
-        to_m = Transformer.from_crs(WGS84, self.crs, always_xy=True)
-        to_w = Transformer.from_crs(self.crs, WGS84, always_xy=True)
+        to_m = transformer(WGS84, self.crs)
+        to_w = transformer(self.crs, WGS84)
         egeo_m = shapely.transform(self.edge_geometry, lambda c: np.column_stack(
             to_m.transform(c[:, 0], c[:, 1])))
         ecost = self.edge_length_m if metric == "length" else self.edge_time_min

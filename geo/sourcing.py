@@ -43,7 +43,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
@@ -51,7 +50,7 @@ from scipy.spatial import cKDTree
 from .chains import Chains, load_chains, read_supplier_edges
 from .crs import WGS84
 from .errors import InputError, ModelError
-from .network import Network, _as_points_metric, geodesic_m
+from .network import Network, _as_points_metric, geodesic_m, transformer
 
 if TYPE_CHECKING:  # pragma: no cover
     from .study import Study
@@ -260,7 +259,7 @@ class SupplyIndex:
         """(n, len(inputs)) bool: a supplier within the radius in a straight line
         (geodesic distance to the nearest supplier in the metric CRS)."""
         out = np.zeros((len(xy), len(inputs)), dtype=bool)
-        to_w = Transformer.from_crs(self.network.crs, WGS84, always_xy=True)
+        to_w = transformer(self.network.crs, WGS84)
         for c, j in enumerate(inputs):
             if j not in self.supplier_xy or len(self.supplier_xy[j]) == 0 or len(xy) == 0:
                 continue
