@@ -22,7 +22,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -122,13 +121,14 @@ def main() -> dict:
           f"{agree}")
 
     # 1b. the sourcing workload: one multi-source search per industry, 100 km limit --
-    from geo.sourcing import SupplyIndex, load_firms as _lf, study_chains as _sc
+    from geo.sourcing import SupplyIndex
+    from geo.sourcing import load_firms as _lf
+    from geo.sourcing import study_chains as _sc
 
     f0 = _lf(study)
     sn0 = net.snap(f0, warn=False)
     ch0 = _sc(study)
     t_ix, ix = _t(SupplyIndex.build, net, ch0, f0, sn0, 100.0, repeat=5)
-    Gr = G.reverse(copy=False)
 
     def per_industry_nx():
         out = {}

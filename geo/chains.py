@@ -243,7 +243,8 @@ def load_chains(paths_or_dir: Any = None) -> Chains:
         cid = meta.get("id") or f.stem
         for k in meta:
             if k not in _CHAIN_KEYS:
-                problems.append(f"{f}: chain.{k}: unknown key (keys: {', '.join(sorted(_CHAIN_KEYS))})")
+                problems.append(f"{f}: chain.{k}: unknown key (keys: "
+                                f"{', '.join(sorted(_CHAIN_KEYS))})")
         if cid in chains:
             problems.append(f"{f}: chain id {cid!r} also in {chains[cid]['path']}")
         chains[cid] = {"name_zh": meta.get("name_zh", cid), "name_en": meta.get("name_en", cid),

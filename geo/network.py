@@ -686,7 +686,7 @@ class Network:
         off = ~res.on_network
         if off.any():
             ex = ", ".join(f"{i} ({d / 1000:.1f} km)" for i, d in
-                           zip(ids[off][:5], res.snap_m[off][:5]))
+                           zip(ids[off][:5], res.snap_m[off][:5], strict=True))
             warnings.warn(f"{what}: {int(off.sum())} point(s) are farther than "
                           f"{res.max_snap_m:g} m from any road of {self.source} and were not "
                           f"snapped (e.g. {ex}); their costs are NaN. Check their coordinates "
@@ -1001,7 +1001,8 @@ class Network:
         g = self._graph(metric).primary.tocoo()
         G = nx.DiGraph()
         G.add_nodes_from(range(self.n_nodes))
-        G.add_weighted_edges_from(zip(g.row.tolist(), g.col.tolist(), g.data.tolist()))
+        G.add_weighted_edges_from(zip(g.row.tolist(), g.col.tolist(), g.data.tolist(),
+                                      strict=True))
         return G
 
     def without_edges(self, mask: np.ndarray) -> Network:

@@ -48,7 +48,8 @@ def test_bundled_chains():
     assert (c.chains["weights"] == "illustrative").all()
     # symbiosis: battery recycling → cathode materials
     bp = c.byproducts
-    assert ((bp.from_industry == "battery_recycling") & (bp.to_industry == "cathode_materials")).any()
+    assert ((bp.from_industry == "battery_recycling") &
+            (bp.to_industry == "cathode_materials")).any()
     # biomedicine: R&D → CRO → pilot → manufacturing
     assert "biomed_rd" in c.inputs_of("cro")
     assert "cro" in c.inputs_of("pilot_production")

@@ -56,7 +56,7 @@ def _segments(a, b, step=10_000):
     n = int(round(np.hypot(b[0] - a[0], b[1] - a[1]) / step))
     pts = [(a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n) for i in range(n + 1)]
     return [shapely.LineString([(X0 + p[0], Y0 + p[1]), (X0 + q[0], Y0 + q[1])])
-            for p, q in zip(pts[:-1], pts[1:])]
+            for p, q in zip(pts[:-1], pts[1:], strict=True)]
 
 
 def make_fixture(tmp_path: Path, extra: str = "") -> Path:
@@ -139,8 +139,8 @@ def test_chain_gap_ranking(fixture_result):
     g = res.gaps
     # value = output × input_ratio × weight: east paint 2000·.5·.2 = 200,
     # west metal 1000·.5·.3 = 150, west paint 1000·.5·.2 = 100
-    assert list(zip(g.park_id, g.input_industry)) == [("east", "paint"), ("west", "metal"),
-                                                      ("west", "paint")]
+    got = list(zip(g.park_id, g.input_industry, strict=True))
+    assert got == [("east", "paint"), ("west", "metal"), ("west", "paint")]
     assert g["anchor_input_value_myuan"].tolist() == pytest.approx([200, 150, 100])
     assert g["rank"].tolist() == [1, 2, 3]
     metal = g.iloc[1]
