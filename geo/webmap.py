@@ -983,7 +983,7 @@ def _image_bounds(ctx: _Ctx, bounds) -> list[list[float]]:
     s, w, n, e = bounds
     if ctx.gcj:
         (w2, e2), (s2, n2) = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
-        s, w, n, e = float(s2[0]), float(w2[0]), float(n2[1]), float(e2[1])
+        s, w, n, e = float(s2), float(w2), float(n2), float(e2)
     return [[round(s, 6), round(w, 6)], [round(n, 6), round(e, 6)]]
 
 
@@ -1413,7 +1413,7 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=8, tiles=None,
                    control_scale=True, prefer_canvas=False, zoom_control=True,
                    attribution_control=True, maxZoom=18, minZoom=4)
-    m.get_root().title = title
+    m.get_root().title = _esc(title)
     header = m.get_root().header
     header.add_child(Element('<meta charset="utf-8"/>'), name="ps_charset")
     assets = _asset_html(offline)
@@ -1463,14 +1463,14 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     attribution = sec.get("attribution")
     card = _model_card(ctx, study, results, title, sec, basemap_text)
     items = [(key, fg.get_name(), html_) for key, fg, html_ in ctx.legend]
-    names = {key: html.unescape(fg.layer_name) for key, fg, _ in ctx.legend}
+    names = {key: fg.layer_name for key, fg, _ in ctx.legend}  # escaped, as shown
     _Controls(items, card, ctx.t("legend"), names).add_to(m)
     if attribution:
         m.add_child(_Attribution(_esc(attribution)))
     w84 = [[s, w], [n, e]]
     if ctx.gcj:
         (w2, e2), (s2, n2) = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
-        w84 = [[float(s2[0]), float(w2[0])], [float(n2[1]), float(e2[1])]]
+        w84 = [[float(s2), float(w2)], [float(n2), float(e2)]]
     m.fit_bounds(w84)
     _strip_cdn(m.get_root())
     page = m.get_root().render()

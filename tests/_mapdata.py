@@ -110,21 +110,23 @@ def service_areas_fixture(study) -> gpd.GeoDataFrame:
                             crs=study.area_crs).to_crs(4326)
 
 
-def suitability_fixture(tmp: Path, study) -> dict:
-    """A 60×50 float32 score grid (synthetic) over Suzhou in EPSG:4549 with nodata,
-    an exclusion grid with two reason codes, and two candidate polygons."""
+def suitability_fixture(tmp: Path, study, *, shape: tuple[int, int] = (50, 60)) -> dict:
+    """A 60×50 km float32 score grid (synthetic) west of Suzhou in EPSG:4549 with a
+    nodata band, an exclusion grid with two reason codes, and two candidate polygons.
+    ``shape`` (rows, cols) sets the resolution (the footprint stays the same)."""
     import rasterio
     from rasterio.transform import from_origin
 
     crs = "EPSG:4549"
-    x0, y0, res = 480_000.0, 3_480_000.0, 1000.0
-    h, w = 50, 60
+    x0, y0 = 480_000.0, 3_480_000.0
+    h, w = shape
+    res = 60_000.0 / w
     yy, xx = np.mgrid[0:h, 0:w]
     score = (xx / (w - 1)).astype("float32")
-    score[:5, :] = -9999.0  # nodata band at the top
+    score[: h // 10, :] = -9999.0  # nodata band at the top
     excl = np.zeros((h, w), np.uint8)
-    excl[20:30, 10:20] = 1
-    excl[35:45, 40:55] = 2
+    excl[int(0.4 * h):int(0.6 * h), w // 6:w // 3] = 1
+    excl[int(0.7 * h):int(0.9 * h), int(2 * w / 3):int(0.92 * w)] = 2
     tf = from_origin(x0, y0, res, res)
     stif = tmp / "suitability.tif"
     etif = tmp / "exclusion.tif"

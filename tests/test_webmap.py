@@ -1,0 +1,522 @@
+"""geo.webmap: structure of the generated maps (layers, features, escaping, offline
+assets, GCJ-02 display shift, simplification, size budget, rasters, CLI).
+
+The browser half (load, click, toggle, XSS in a real page) is tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import warnings
+import zlib
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from _mapdata import (
+    ROOT,
+    XSS,
+    XSS_LABEL,
+    all_results,
+    cluster_rows,
+    conflicts_fixture,
+    evil_layer_toml,
+    features_by,
+    firms_fixture,
+    geojson_layers,
+    service_areas_fixture,
+    strings_in_scripts,
+    study_copy,
+    suitability_fixture,
+)
+from pyproj import Geod
+
+from geo import webmap
+from geo.crs import wgs84_to_gcj02
+from geo.errors import InputError, OutputError, StudyError
+from geo.study import load_study
+
+pytestmark = pytest.mark.filterwarnings("ignore::geo.crs.ZoneWarning")
+
+
+def _quiet_build(study, results=None, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return webmap._build(study, results, offline=kw.pop("offline", True),
+                             basemap=kw.pop("basemap", None), lang=kw.pop("lang", None),
+                             tiles=kw.pop("tiles", None),
+                             tianditu_key=kw.pop("tianditu_key", None), **kw)
+
+
+@pytest.fixture(scope="module")
+def yrd_page(yrd_study, tmp_path_factory):
+    """The bundled offline map with the real red-line gate, as `parksite map` writes it."""
+    from geo.redline import check_study
+
+    red = check_study(yrd_study)
+    out = tmp_path_factory.mktemp("map") / "yrd.html"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        info = webmap.write_map(yrd_study, out, {"redline_conflicts": red.conflicts,
+                                                 "redline_parks": red.parks})
+    return out.read_text(encoding="utf-8"), info
+
+
+@pytest.fixture(scope="module")
+def full(yrd_study, tmp_path_factory):
+    """The bundled study with every kind of result (fixtures) drawn on it."""
+    tmp = tmp_path_factory.mktemp("full")
+    results = all_results(tmp, yrd_study)
+    page, info = _quiet_build(yrd_study, results)
+    return page, info, results
+
+
+def _vector_specs(study):
+    return [s for s in study.layers.values() if not s.is_raster]
+
+
+# --- the bundled map ---------------------------------------------------------------------
+
+def test_bundled_map_has_every_layer_and_stays_under_budget(yrd_page, yrd_study):
+    page, info = yrd_page
+    labels = [webmap._label(s, "zh") for s in _vector_specs(yrd_study)]
+    for lab in labels:
+        assert lab in info["layers"], f"{lab} missing from the layer control"
+    assert info["bytes"] == len(page.encode("utf-8"))
+    assert info["bytes"] < 10e6, f"bundled map is {info['bytes'] / 1e6:.1f} MB"
+    assert info["warnings"] == []
+    # every layer name reaches the layer control (escaped) exactly once
+    control = re.search(r"overlays :\s*\{(.*?)\}", page, re.S).group(1)
+    names = [json.loads(k) for k in re.findall(r'^\s*("(?:[^"\\]|\\.)*")\s*:', control, re.M)]
+    assert [html.unescape(n) for n in names] == info["layers"]
+
+
+def test_bundled_map_is_self_contained(yrd_page):
+    page, _ = yrd_page
+    # no external script/style/image and no CDN left over from Folium's defaults
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=", page)
+    for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrap", "font-awesome",
+                "fontawesome", "awesome-markers", "googleapis", "unpkg"):
+        assert cdn not in page.lower(), cdn
+    # the inlined assets are the locked versions, with their images as data URIs
+    assert 't.version="1.9.4"' in page
+    assert "MarkerClusterGroup" in page
+    assert "url(data:image/png;base64," in page
+    assert "sourceMappingURL" not in page
+
+
+def test_bundled_map_draws_every_feature(yrd_page, yrd_study):
+    page, _ = yrd_page
+    layers = geojson_layers(page)
+    parks = features_by(layers, lambda f: f["properties"].get("id") in set(
+        yrd_study.load("parks")["id"]) and "ps-park" in json.dumps(f))
+    # 10 parks, each with its name in the popup
+    pk = yrd_study.load("parks")
+    park_fc = [fc for fc in layers if len(fc["features"]) == len(pk)
+               and all("id" in f["properties"] for f in fc["features"])]
+    assert park_fc, "no park layer"
+    ids = [f["properties"]["id"] for f in park_fc[0]["features"]]
+    assert sorted(ids) == sorted(pk["id"])
+    for f in park_fc[0]["features"]:
+        zh = pk.loc[pk["id"] == f["properties"]["id"], "name_zh"].iloc[0]
+        assert html.escape(zh) in f["properties"]["p"]
+        assert "示意范围" in f["properties"]["p"]  # illustrative outlines say so
+    del parks
+    # red lines: one feature per zone, approximate ones say so
+    rl = yrd_study.load("redlines")
+    zone_fc = [fc for fc in layers if len(fc["features"]) == len(rl)]
+    assert zone_fc
+    n_approx = sum("近似范围" in f["properties"]["p"] for f in zone_fc[0]["features"])
+    assert n_approx == int(rl["approximate"].map(webmap._truthy).sum())
+    # the 22,656 highway edges are merged into one display line
+    assert len(yrd_study.load("highways")) > 20_000
+    firms = cluster_rows(page)
+    assert len(firms) == len(yrd_study.load("firms")) if yrd_study.has_role("firms") else True
+
+
+def test_model_card(yrd_page, yrd_study):
+    page, _ = yrd_page
+    card = next(s for s in strings_in_scripts(page) if isinstance(s, str) and "模型说明" in s)
+    assert html.escape(yrd_study.title) in card
+    assert "parksite 0" in card or f"parksite {webmap.__version__}" in card
+    assert "UTC" in card and "红线规则" in card
+    assert "1000 m" in card  # [redlines] buffer_m
+    for spec in yrd_study.layers.values():
+        assert html.escape(spec.path.name) in card
+
+
+# --- results -----------------------------------------------------------------------------
+
+def test_every_result_is_drawn(full, yrd_study):
+    page, info, results = full
+    for key in ("conflicts", "service_areas", "suitability", "exclusions", "candidates"):
+        assert webmap._T[key][0] in info["layers"], key
+    layers = geojson_layers(page)
+    conf = results["redline_conflicts"]
+    cf = features_by(layers, lambda f: "红线冲突" in f["properties"].get("p", ""))
+    assert len(cf) == len(conf) > 0
+    # parks take their status colour from redline_parks
+    status = results["redline_parks"].set_index("park_id")["status"]
+    assert "conflict" in set(status) or "review" in set(status)
+    assert page.count('"fillColor": "' + webmap._STATUS_COLOUR["review"]) >= 1
+    # firms from results replace the study's firms, with their synthetic label
+    rows = cluster_rows(page)
+    assert len(rows) == len(results["firms"])
+    assert all(r[8] == 1 for r in rows)
+    # suitability and exclusion images are inline PNGs
+    assert page.count("data:image/png;base64,") >= 2
+    # model card carries the weights given by results
+    card = next(s for s in strings_in_scripts(page) if isinstance(s, str) and "模型说明" in s)
+    assert "slope" in card and "&lt;b&gt;x&lt;/b&gt;" in card and "<b>x</b>" not in card
+
+
+@pytest.mark.parametrize("key", ["redline_conflicts", "firms", "service_areas", "suitability",
+                                 "model_card"])
+def test_each_result_alone(key, yrd_study, tmp_path):
+    results = {"redline_conflicts": conflicts_fixture(yrd_study)[0],
+               "firms": firms_fixture(yrd_study),
+               "service_areas": service_areas_fixture(yrd_study),
+               "suitability": suitability_fixture(tmp_path, yrd_study),
+               "model_card": {"note": "only a card"}}
+    page, info = _quiet_build(yrd_study, {key: results[key]})
+    base = len(_vector_specs(yrd_study))
+    extra = {"redline_conflicts": 1, "firms": 0, "service_areas": 1, "suitability": 3,
+             "model_card": 0}[key]
+    assert len(info["layers"]) == base + extra
+    assert "</html>" in page
+
+
+def test_empty_results_are_fine(yrd_study):
+    page, info = _quiet_build(yrd_study, {"redline_conflicts": conflicts_fixture(
+        yrd_study)[0].iloc[0:0], "service_areas": None, "suitability": {}})
+    assert webmap._T["conflicts"][0] not in info["layers"]
+
+
+def _png_size_and_alpha(data_uri: str) -> tuple[int, int, np.ndarray]:
+    import base64
+
+    raw = base64.b64decode(data_uri.split(",", 1)[1])
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    w, h = int.from_bytes(raw[16:20], "big"), int.from_bytes(raw[20:24], "big")
+    i = raw.index(b"IDAT") - 4
+    n = int.from_bytes(raw[i:i + 4], "big")
+    pix = np.frombuffer(zlib.decompress(raw[i + 8:i + 8 + n]), np.uint8).reshape(h, w * 4 + 1)
+    return w, h, pix[:, 1:].reshape(h, w, 4)[..., 3]
+
+
+def test_suitability_overlay_is_bounded_reprojected_and_transparent(yrd_study, tmp_path):
+    suit = suitability_fixture(tmp_path, yrd_study)
+    page, _ = _quiet_build(yrd_study, {"suitability": suit})
+    overlays = re.findall(r'L\.imageOverlay\(\s*"(data:image/png;base64,[^"]+)",\s*(\[\[.*?\]\])',
+                          page, re.S)
+    assert len(overlays) == 2
+    uri, bounds = overlays[0]
+    w, h, alpha = _png_size_and_alpha(uri)
+    assert max(w, h) <= 1024
+    # the top 5 rows of the grid are nodata: transparent; the rest opaque
+    assert (alpha[0] == 0).all() and (alpha[h // 2] == 255).any()
+    # the image covers the GeoTIFF's footprint in WGS84 (EPSG:4549 → 4326)
+    import rasterio
+    from rasterio.warp import transform_bounds
+
+    with rasterio.open(suit["suitability_tif"]) as src:
+        west, south, east, north = transform_bounds(src.crs, 4326, *src.bounds)
+    (s, wv), (n, e) = json.loads(bounds)
+    for got, want in ((s, south), (wv, west), (n, north), (e, east)):
+        assert abs(got - want) < 0.01
+    # exclusions: code 0 transparent, coded cells opaque; labels escaped in the legend
+    _, _, ex_alpha = _png_size_and_alpha(overlays[1][0])
+    assert 0 < (ex_alpha == 255).mean() < 0.2
+    legend = [s for s in strings_in_scripts(page) if isinstance(s, str) and "slope" in s]
+    assert legend and all("<i>slope" not in s for s in legend)
+    assert any("&lt;i&gt;slope&lt;/i&gt;" in s for s in legend)
+
+
+def test_max_image_px_caps_the_image(yrd_study, tmp_path):
+    suit = suitability_fixture(tmp_path, yrd_study, shape=(200, 240))
+    p = study_copy(tmp_path, "[map]\nmax_image_px = 64\n")
+    study = load_study(p)
+    page, _ = _quiet_build(study, {"suitability": suit})
+    uri = re.search(r'"(data:image/png;base64,[^"]+)"', page).group(1)
+    w, h, _ = _png_size_and_alpha(uri)
+    assert max(w, h) == 64
+
+
+def test_missing_raster_is_an_input_error(yrd_study, tmp_path):
+    with pytest.raises(InputError, match="suitability.suitability_tif.*not found"):
+        _quiet_build(yrd_study, {"suitability": {"suitability_tif": str(tmp_path / "no.tif")}})
+
+
+# --- escaping ----------------------------------------------------------------------------
+
+def test_every_data_string_is_escaped(tmp_path):
+    study = load_study(study_copy(tmp_path, evil_layer_toml()))
+    results = all_results(tmp_path, study)
+    page, info = _quiet_build(study, results)
+    assert XSS_LABEL in info["layers"]  # the plain name is reported…
+    # …but nowhere in the page does the markup survive: not in the raw HTML…
+    assert "<img src=x" not in page
+    assert "<b>chem</b>" not in page and "<script>alert(1)" not in page
+    # …nor in any string the page's scripts hand to the DOM (popups, tooltips, legends,
+    # layer names, the model card, firm rows)
+    strings = [s for s in strings_in_scripts(page) if isinstance(s, str)]
+    for bad in ("<img src=x", "<b>chem</b>", "<script>alert", "<i>slope</i>", "<u>"):
+        assert not any(bad in s for s in strings), bad
+    esc = html.escape(XSS)
+    assert any(esc in s for s in strings)  # the firm's name, escaped, in its row
+    rows = cluster_rows(page)
+    assert any(r[3] == esc and r[5] == esc for r in rows)
+    assert any(html.escape(XSS_LABEL) in s for s in strings)
+
+
+def test_esc_covers_quotes():
+    assert webmap._esc('a"b\'c<d>&') == "a&quot;b&#x27;c&lt;d&gt;&amp;"
+    assert webmap._esc(None) == "" and webmap._esc(float("nan")) == ""
+
+
+# --- languages ---------------------------------------------------------------------------
+
+def test_english_labels(yrd_study):
+    page, info = _quiet_build(yrd_study, lang="en")
+    assert "Parks (illustrative outlines)" in info["layers"]
+    assert "Ecological red lines (approximate)" in info["layers"]
+    strings = [s for s in strings_in_scripts(page) if isinstance(s, str)]
+    assert any("Model card" in s for s in strings)
+    assert any("Suzhou Industrial Park" in s and "illustrative outline" in s for s in strings)
+    assert not any("模型说明" in s for s in strings)
+
+
+# --- GCJ-02 display shift ----------------------------------------------------------------
+
+def _park_coords(page: str) -> dict[str, np.ndarray]:
+    out = {}
+    for fc in geojson_layers(page):
+        for f in fc["features"]:
+            if "id" in f["properties"] and "ps-park" in page:
+                if f["geometry"]["type"] in ("Polygon", "MultiPolygon"):
+                    out.setdefault(f["properties"]["id"], np.asarray(
+                        shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))))
+    return out
+
+
+def test_amap_shifts_overlays_by_the_gcj02_offset(yrd_study):
+    parks_before = yrd_study.load("parks").geometry.copy()
+    page_w, _ = _quiet_build(yrd_study, basemap="none")
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        page_g, info = _quiet_build(yrd_study, basemap="amap", offline=False)
+    del rec
+    w = _park_coords(page_w)
+    g = _park_coords(page_g)
+    assert set(w) == set(g) == set(yrd_study.load("parks")["id"])
+    geod = Geod(ellps="WGS84")
+    for pid in w:
+        a, b = w[pid], g[pid]
+        assert a.shape == b.shape
+        ex, ey = wgs84_to_gcj02(a[:, 0], a[:, 1])
+        # the displayed vertex is the GCJ-02 image of the WGS84 vertex (to the 5-decimal
+        # rounding of both, about 1 m)
+        assert np.abs(b[:, 0] - ex).max() < 2.1e-5 and np.abs(b[:, 1] - ey).max() < 2.1e-5
+        _, _, dist = geod.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+        # in the YRD the offset is a few hundred metres, to the east-south-east
+        assert 300 < dist.min() and dist.max() < 700, (pid, dist.min(), dist.max())
+        assert (b[:, 0] > a[:, 0]).all()
+    # the analysis data are untouched
+    assert yrd_study.load("parks").geometry.geom_equals_exact(parks_before, 0).all()
+    # the ports (points) and the firms (cluster rows) move too
+    assert cluster_rows(page_w) and cluster_rows(page_g) if yrd_study.has_role("firms") \
+        else True
+    if yrd_study.has_role("firms"):
+        rw = np.array([r[:2] for r in cluster_rows(page_w)])
+        rg = np.array([r[:2] for r in cluster_rows(page_g)])
+        ex, ey = wgs84_to_gcj02(rw[:, 1], rw[:, 0])
+        assert np.abs(rg[:, 1] - ex).max() < 2e-5 and np.abs(rg[:, 0] - ey).max() < 2e-5
+    assert "autonavi" in page_g and info["basemap"] == "amap"
+
+
+def test_osm_and_tianditu_are_not_shifted(yrd_study):
+    page_w, _ = _quiet_build(yrd_study, basemap="none")
+    page_o, _ = _quiet_build(yrd_study, basemap="osm", offline=False)
+    page_t, _ = _quiet_build(yrd_study, basemap="tianditu", tianditu_key="KEY123",
+                             offline=False)
+    w, o, t = _park_coords(page_w), _park_coords(page_o), _park_coords(page_t)
+    for pid in w:
+        assert np.array_equal(w[pid], o[pid]) and np.array_equal(w[pid], t[pid])
+    assert "tile.openstreetmap.org" in page_o
+    assert "tk=KEY123" in page_t and "tianditu.gov.cn" in page_t
+
+
+def test_tianditu_needs_a_key(yrd_study, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(InputError, match="tianditu needs a key"):
+        _quiet_build(yrd_study, basemap="tianditu")
+
+
+def test_web_tiles_in_offline_mode_warn(yrd_study):
+    with pytest.warns(UserWarning, match="loads its tiles from the internet"):
+        webmap.build_map(yrd_study, basemap="osm")
+
+
+def test_local_tile_folder_is_relative_to_the_map(yrd_study, tmp_path):
+    tiles = tmp_path / "tiles" / "8" / "214"
+    tiles.mkdir(parents=True)
+    (tiles / "105.png").write_bytes(b"")
+    out = tmp_path / "maps" / "m.html"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        webmap.write_map(yrd_study, out, tiles=str(tmp_path / "tiles"))
+    page = out.read_text(encoding="utf-8")
+    assert '"../tiles/{z}/{x}/{y}.png"' in page
+    assert "openstreetmap" not in page
+    with pytest.raises(InputError, match="neither a tile folder nor a URL template"):
+        _quiet_build(yrd_study, tiles=str(tmp_path / "nothing"))
+
+
+# --- display geometry --------------------------------------------------------------------
+
+def test_simplification_stays_within_tolerance(yrd_study):
+    page, _ = _quiet_build(yrd_study)
+    d = yrd_study.load("districts")
+    fc = next(fc for fc in geojson_layers(page) if len(fc["features"]) == len(d))
+    shown = gpd.GeoSeries([shapely.geometry.shape(f["geometry"]) for f in fc["features"]],
+                          crs=4326).to_crs(yrd_study.metric_crs)
+    orig = d.geometry.to_crs(yrd_study.metric_crs).reset_index(drop=True)
+    haus = shapely.hausdorff_distance(np.asarray(shown.values), np.asarray(orig.values))
+    # GEOS's topology-preserving simplifier keeps rings valid and can overshoot the
+    # tolerance a little (31.7 m at 25 m on one district); + 5-decimal rounding (~1 m)
+    tol = webmap.DEFAULTS["simplify_m"]
+    assert np.median(haus) <= tol + 1.5
+    assert haus.max() <= 1.5 * tol
+    assert shapely.get_num_coordinates(np.asarray(shown.values)).sum() < \
+        shapely.get_num_coordinates(np.asarray(orig.values)).sum()
+    # coordinates are rounded to 5 decimals
+    c = shapely.get_coordinates(np.asarray(gpd.GeoSeries(
+        [shapely.geometry.shape(f["geometry"]) for f in fc["features"]]).values))
+    assert np.allclose(c, np.round(c, 5), atol=1e-9, rtol=0)
+
+
+def test_size_budget_warns(tmp_path):
+    study = load_study(study_copy(tmp_path, "[map]\nsize_budget_mb = 0.5\n"))
+    with pytest.warns(webmap.MapSizeWarning, match=r"over its 0.5 MB budget"):
+        webmap.build_map(study)
+    out = tmp_path / "m.html"
+    with pytest.warns(webmap.MapSizeWarning):
+        info = webmap.write_map(study, out)
+    assert info["warnings"] and out.exists()
+
+
+def test_hidden_layers_start_off(tmp_path):
+    study = load_study(study_copy(tmp_path, '[map]\nhidden = ["highways", "conflicts"]\n'))
+    page, info = _quiet_build(study)
+    hw = webmap._label(study.layers["highways"], "zh")
+    assert hw in info["layers"]
+    # a hidden FeatureGroup is created but not added to the map
+    groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup\(", page)
+    added = set(re.findall(r"(feature_group_\w+)\.addTo\(", page))
+    assert len(groups) == len(info["layers"]) and len(added) == len(groups) - 1
+
+
+# --- offline assets ----------------------------------------------------------------------
+
+def test_asset_versions_match_the_lock():
+    lock = json.loads((ROOT / "tools" / "assets" / "package-lock.json").read_text())
+    pk = lock["packages"]
+    assert pk["node_modules/leaflet"]["version"] == webmap.LEAFLET_VERSION
+    assert pk["node_modules/leaflet.markercluster"]["version"] == webmap.MARKERCLUSTER_VERSION
+    man = json.loads((webmap.VENDOR / "MANIFEST.json").read_text())
+    assert man["packages"]["leaflet"]["version"] == webmap.LEAFLET_VERSION
+    assert webmap.asset_status()["ok"]
+
+
+def test_missing_assets_say_run_make_assets(yrd_study, tmp_path, monkeypatch):
+    monkeypatch.setattr(webmap, "VENDOR", tmp_path / "vendor")
+    with pytest.raises(OutputError, match="run make assets"):
+        _quiet_build(yrd_study)
+    page, _ = _quiet_build(yrd_study, offline=False)  # online maps do not need them
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"' in page
+
+
+def test_offline_guard_catches_external_references():
+    with pytest.raises(OutputError, match="external resource"):
+        webmap._check_offline('<script src="https://example.org/x.js"></script>')
+    with pytest.raises(OutputError, match="external resource"):
+        webmap._check_offline("<style>.a{background:url(//example.org/a.png)}</style>")
+    webmap._check_offline('<a href="https://leafletjs.com">Leaflet</a>')  # a link is fine
+
+
+def test_png_encoder_roundtrip():
+    rgba = np.arange(3 * 5 * 4, dtype=np.uint8).reshape(3, 5, 4)
+    png = webmap._png(rgba)
+    import base64
+
+    w, h, alpha = _png_size_and_alpha("x," + base64.b64encode(png).decode())
+    assert (w, h) == (5, 3) and np.array_equal(alpha, rgba[..., 3])
+
+
+# --- output and settings -----------------------------------------------------------------
+
+def test_write_map_is_atomic_and_checks_the_name(yrd_study, tmp_path, monkeypatch):
+    out = tmp_path / "m.html"
+    out.write_text("previous good map", encoding="utf-8")
+    with pytest.raises(OutputError, match="ending in .html"):
+        webmap.write_map(yrd_study, tmp_path / "m.txt")
+
+    def boom(*a, **k):
+        raise InputError("simulated failure while drawing")
+
+    monkeypatch.setattr(webmap, "_draw_parks", boom)
+    with pytest.raises(InputError, match="simulated"):
+        webmap.write_map(yrd_study, out)
+    assert out.read_text(encoding="utf-8") == "previous good map"
+    assert not list(tmp_path.glob(".m.html*"))
+
+
+@pytest.mark.parametrize("extra, match", [
+    ("simplify_m = -5", r"map\.simplify_m: must be a number"),
+    ("digits = 2.5", r"map\.digits: must be a whole number"),
+    ('basemap = "google"', r"map\.basemap: 'google' is not one of"),
+    ('lang = "fr"', r"map\.lang"),
+    ('tiles_coords = "bd09"', r"map\.tiles_coords"),
+    ('hidden = ["highway"]', r"map\.hidden: no layer 'highway'; did you mean 'highways'"),
+    ("simplfy_m = 10", r"map\.simplfy_m: unknown key; did you mean 'simplify_m'"),
+    ("sources = 3", r"map\.sources: must be a list of texts"),
+])
+def test_map_section_is_validated(tmp_path, extra, match):
+    with pytest.raises(StudyError, match=match):
+        load_study(study_copy(tmp_path, f"[map]\n{extra}\n"))
+
+
+def test_map_section_sets_defaults(tmp_path):
+    study = load_study(study_copy(tmp_path, '[map]\nlang = "en"\nsimplify_m = 0\n'
+                                            'title = "Test <title>"\n'))
+    page, info = _quiet_build(study)
+    assert info["lang"] == "en"
+    assert "<title>Test &lt;title&gt;</title>" in page
+    assert "<title>Test <title>" not in page
+
+
+# --- CLI -----------------------------------------------------------------------------------
+
+def test_cli_map(tmp_path):
+    from click.testing import CliRunner
+
+    from geo.cli import main
+
+    out = tmp_path / "yrd_en.html"
+    r = CliRunner().invoke(main, ["map", str(ROOT / "layers" / "yrd.toml"), "--lang", "en",
+                                  "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert str(out) in r.output and "layers" in r.output and "MB" in r.output
+    assert out.exists() and "Ecological red lines" in out.read_text(encoding="utf-8")
+    r = CliRunner().invoke(main, ["map", str(ROOT / "layers" / "yrd.toml"), "--basemap",
+                                  "tianditu", "--out", str(tmp_path / "t.html")],
+                           env={"TIANDITU_KEY": ""})
+    assert r.exit_code == 2 and "needs a key" in r.output
+    assert not (tmp_path / "t.html").exists()
+    r = CliRunner().invoke(main, ["map", str(tmp_path / "nope.toml")])
+    assert r.exit_code == 2 and "not found" in r.output
