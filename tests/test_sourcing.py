@@ -369,3 +369,28 @@ def test_firm_register_calibration():
     assert f.loc[f.anchor, "annual_output_myuan"].notna().all()
     mu_out = f["annual_output_myuan"] / f["land_mu"]
     assert 0.3 < mu_out.median() < 30  # million yuan per 亩: plausible
+
+
+def test_bundled_examples_apply_to_yrd(tmp_path):
+    text = STUDY.read_text(encoding="utf-8").replace('"../', f'"{ROOT.as_posix()}/')
+    ex = (ROOT / "data" / "chains" / "examples").as_posix()
+    p = tmp_path / "yrd_io.toml"
+    p.write_text(text.replace('chains = "', f'io_table = "{ex}/io_table_example.csv"\n'
+                              f'supplier_edges = "{ex}/supplier_edges_example.csv"\nchains = "'),
+                 encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = run_sourcing(load_study(p), with_service_areas=False)
+    f = res.firms.set_index("firm_id")
+    assert f.at["F0101", "rate_basis"] == "supplier_edges"
+    # F0101 (Kunshan) buys 740; only the Hangzhou storage supplier (60) is more than
+    # 100 km away by road (the Jiaxing cell maker is 86 km)
+    assert f.at["F0101", "local_supply_rate"] == pytest.approx(680 / 740)
+    assert f.at["F0101", "missing_inputs"] == "storage_devices"
+    # F0320 (Jiaxing cells): cathode (Chongming), separators (Nanjing), anode (Taicang)
+    assert f.at["F0320", "local_supply_rate"] == 0.0
+    # other firms use the input-output columns: components .01 and electrolyte .09 of
+    # .68 are near Jiaxing
+    assert f.at["F0321", "rate_basis"] == "io_table"
+    assert f.at["F0321", "local_supply_rate"] == pytest.approx(0.10 / 0.68)
+    assert f.at["F0102", "local_supply_rate"] == pytest.approx(1.0)
