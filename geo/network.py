@@ -1061,9 +1061,10 @@ def _service_polygon(lines: np.ndarray, site_xy: np.ndarray, trim_m: float) -> A
     return shapely.simplify(poly, cell / 2)
 
 
-def network_from_option(value: str | None, study: Study | None) -> Network:
-    """``--network``: a study layer key, a line file, or an ``.osm`` file; default the
-    study's roads."""
+def network_from_option(value: str | None, study: Study | None, *,
+                        layer: str | None = None) -> Network:
+    """``--network``: a study layer key, a line file (``layer`` inside a GeoPackage), or
+    an ``.osm`` file; default the study's roads."""
     if value is None:
         if study is None:
             raise NetworkError("no network given: pass --network FILE (a road line file or "
@@ -1075,4 +1076,4 @@ def network_from_option(value: str | None, study: Study | None) -> Network:
             raise NetworkError(f"--network {value}: layer has role {spec.role!r}, not roads")
         return Network.from_lines(study.load(value), crs=study.metric_crs,
                                   source=f"{study.path} layers.{value}")
-    return Network.from_file(value)
+    return Network.from_file(value, layer=layer)

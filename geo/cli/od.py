@@ -27,7 +27,14 @@ def read_points(value: str, study, *, id_field: str | None, what: str, coords: s
                                  f"{', '.join(map(str, g.columns))}")
             g["id"] = g[id_field].astype(str)
         return g
-    return read_layer(value, id_field=id_field, coords=coords, crs=crs, label=f"{what} {value}")
+    g = read_layer(value, id_field=id_field, coords=coords, crs=crs, label=f"{what} {value}")
+    if id_field is None and g.attrs.get("id_field") is None:
+        # no generic id field: use the usual id of a parksite layer if there is one
+        for c in ("site_id", "firm_id", "park_id", "plot_id", "locode"):
+            if c in g.columns and g[c].notna().all() and g[c].astype(str).is_unique:
+                g["id"] = g[c].astype(str)
+                break
+    return g
 
 
 def progress_bar() -> Progress:
@@ -49,6 +56,8 @@ def network_table(summary: dict) -> Table:
 @click.command("od")
 @click.argument("origins")
 @click.argument("destinations")
+@click.option("--network-layer", default=None,
+              help="Layer of a multi-layer --network file (e.g. highways in base.gpkg).")
 @click.option("--network", "network", metavar="LAYER_OR_FILE",
               help="Roads: a study layer key, a line file (GeoPackage, Shapefile, GeoJSON) or "
                    "an OpenStreetMap .osm file [default: the study's roads layer].")
@@ -73,7 +82,8 @@ def network_table(summary: dict) -> Table:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("od.csv"), show_default=True, help="Long table (CSV).")
 @overwrite_option
-def command(origins, destinations, network, study, metric, limit_km, limit_min, id_field,
+def command(origins, destinations, network_layer, network, study, metric, limit_km, limit_min,
+            id_field,
             origin_id, dest_id, coords, max_snap_m, out_path, overwrite):
     """Road distances and times from every ORIGIN to every DESTINATION.
 
@@ -87,12 +97,14 @@ def command(origins, destinations, network, study, metric, limit_km, limit_min, 
     \b
     Example:  parksite od parks parks --study layers/yrd.toml --out od.csv
     """
-    _run(origins, destinations, network, study, metric, limit_km, limit_min, id_field,
+    _run(origins, destinations, network_layer, network, study, metric, limit_km, limit_min,
+         id_field,
          origin_id, dest_id, coords, max_snap_m, out_path, overwrite)
 
 
 @guarded
-def _run(origins, destinations, network, study_path, metric, limit_km, limit_min, id_field,
+def _run(origins, destinations, network_layer, network, study_path, metric, limit_km, limit_min,
+         id_field,
          origin_id, dest_id, coords, max_snap_m, out_path, overwrite) -> int:
     from ..network import network_from_option
     from ..study import load_study
@@ -108,7 +120,7 @@ def _run(origins, destinations, network, study_path, metric, limit_km, limit_min
     d = read_points(destinations, study, id_field=dest_id or id_field, what="destinations",
                     coords=coords, crs=None)
     with console.status("building the road network…"):
-        net = network_from_option(network, study)
+        net = network_from_option(network, study, layer=network_layer)
     out.print(network_table(net.summary()))
     with progress_bar() as bar:
         task = bar.add_task("shortest paths", total=None)

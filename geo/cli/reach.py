@@ -24,6 +24,8 @@ from .od import network_table, progress_bar, read_points
 @click.option("--study", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Study file: its roads, [network] settings and firms (counted by industry "
                    "inside each area).")
+@click.option("--network-layer", default=None,
+              help="Layer of a multi-layer --network file (e.g. highways in base.gpkg).")
 @click.option("--network", "network", metavar="LAYER_OR_FILE",
               help="Roads: a study layer key, a line file or an .osm file.")
 @click.option("--id-field", default=None, help="Id field of SITES.")
@@ -34,7 +36,8 @@ from .od import network_table, progress_bar, read_points
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("reach.gpkg"), show_default=True, help="GeoPackage (layer reach).")
 @overwrite_option
-def command(sites, radius_km, radius_min, metric, study, network, id_field, coords, trim_m,
+def command(sites, radius_km, radius_min, metric, study, network_layer, network, id_field, coords,
+            trim_m,
             out_path, overwrite):
     """One service-area polygon per site: the area reachable within the radius by road.
 
@@ -46,12 +49,14 @@ def command(sites, radius_km, radius_min, metric, study, network, id_field, coor
     \b
     Example:  parksite reach parks --study layers/yrd.toml --radius-km 100
     """
-    _run(sites, radius_km, radius_min, metric, study, network, id_field, coords, trim_m,
+    _run(sites, radius_km, radius_min, metric, study, network_layer, network, id_field, coords,
+         trim_m,
          out_path, overwrite)
 
 
 @guarded
-def _run(sites, radius_km, radius_min, metric, study_path, network, id_field, coords, trim_m,
+def _run(sites, radius_km, radius_min, metric, study_path, network_layer, network, id_field,
+         coords, trim_m,
          out_path, overwrite) -> int:
     from ..network import network_from_option
     from ..study import load_study
@@ -73,7 +78,7 @@ def _run(sites, radius_km, radius_min, metric, study_path, network, id_field, co
 
         firms = load_firms(study)
     with console.status("building the road network…"):
-        net = network_from_option(network, study)
+        net = network_from_option(network, study, layer=network_layer)
     out.print(network_table(net.summary()))
     with progress_bar() as bar:
         task = bar.add_task("service areas", total=len(s))
