@@ -177,7 +177,14 @@ def load_firms(study: Study) -> gpd.GeoDataFrame:
             pid[idx_pt] = parks["id"].astype(str).to_numpy()[idx_pk]
             g["park_id"] = pid
     g["park_id"] = g["park_id"].astype("string").fillna("").astype(object)
-    g["anchor"] = g["anchor"].fillna(False).astype(bool) if "anchor" in g.columns else False
+    if "anchor" in g.columns:
+        a = g["anchor"]
+        if a.dtype == object or str(a.dtype) in ("string", "str"):
+            a = a.astype("string").str.strip().str.lower().isin(
+                ["true", "1", "yes", "y", "t", "是"])
+        g["anchor"] = a.fillna(False).astype(bool)
+    else:
+        g["anchor"] = False
     syn = bool(any(s.options.get("synthetic", False) for s in specs))
     if "synthetic" not in g.columns:
         g["synthetic"] = syn

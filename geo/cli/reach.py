@@ -93,7 +93,8 @@ def _run(sites, radius_km, radius_min, metric, study_path, network_layer, networ
         t.add_column(c, justify=j, overflow="fold")
     for r in sa.itertuples():
         top = ";".join(str(r.firms_by_industry).split(";")[:3]) if r.firms_by_industry else ""
-        t.add_row(f"{r.site_id} {r.name}", f"{r.road_km:,.0f}", f"{r.area_km2:,.0f}",
+        num = (lambda v: "—" if v != v else f"{v:,.0f}")  # noqa: E731
+        t.add_row(f"{r.site_id} {r.name}", num(r.road_km), num(r.area_km2),
                   str(r.n_firms), top, r.status)
     out.print(t)
     console.print(f"[green]✓[/] {len(sa)} service areas → {out_path}")
