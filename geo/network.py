@@ -843,8 +843,10 @@ class Network:
         status = np.where(off[oi, di], "off_network",
                           np.where(unreach[oi, di] | ~np.isfinite(L), "unreachable", "ok"))
         okm = status == "ok"
-        L = np.where(okm, L, np.nan)
-        T = np.where(okm, T, np.nan)
+        # a point to itself (same coordinates) costs nothing, not two snap legs
+        same = okm & (crow == 0)
+        L = np.where(okm, np.where(same, 0.0, L), np.nan)
+        T = np.where(okm, np.where(same, 0.0, T), np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(crow > 0, L / crow, np.nan)
         df = pd.DataFrame({"origin_id": oid[oi], "dest_id": did[di], "network_m": L,
@@ -860,7 +862,8 @@ class Network:
     def distances(self, origins: gpd.GeoDataFrame, dests: gpd.GeoDataFrame, *,
                   metric: Metric = "length", limit_km: float | None = None,
                   max_snap_m: float | None = None, warn: bool = True) -> np.ndarray:
-        """Dense cost matrix (metres or minutes), snap legs included.
+        """Dense cost matrix (metres or minutes), snap legs included (also for a point
+        to itself: use :meth:`od` for zero self-distances).
 
         ``inf`` where there is no route (or beyond ``limit_km`` for length), ``NaN``
         for points off the network.

@@ -191,6 +191,8 @@ def test_od_limit_omits_far_pairs(square):
     d = gk_points([(1000, 0), (1000, 1000)], ["B", "C"])
     od = square.od(o, d, limit_km=1.5)
     assert od["dest_id"].tolist() == ["B"]
+    self_od = square.od(gk_points([(-30, 0)], ["P"]), gk_points([(-30, 0)], ["P"]))
+    assert self_od.network_m.tolist() == [0.0] and self_od.status.tolist() == ["ok"]
     od_t = square.od(o, d, metric="time", limit_min=1.0)
     assert od_t["dest_id"].tolist() == ["B"]
     with pytest.raises(NetworkError, match="limit_km must be > 0"):
