@@ -395,7 +395,7 @@ def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: li
     for f in fc["features"]:
         s = f["properties"].pop("_s")
         if point_radius is not None:
-            s = {**s, "radius": point_radius}
+            s = {"fill": True, **s, "radius": point_radius}
         if pane:
             s = {**s, "pane": pane}
         if not interactive:
@@ -410,7 +410,8 @@ def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: li
         kwargs["pane"] = pane
     if not interactive:
         kwargs["interactive"] = False
-    marker = folium.CircleMarker(radius=point_radius) if point_radius is not None else None
+    marker = folium.CircleMarker(radius=point_radius, fill=True) \
+        if point_radius is not None else None
     gj = folium.GeoJson(fc, style_function=style_fn, control=False, marker=marker,
                         on_each_feature=_BIND if interactive else None, **kwargs)
     gj.add_to(group)
@@ -871,7 +872,7 @@ def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
         tip = _esc(names.iloc[i])
         props.append({"t": tip, "p": _popup(tip, _esc(other.iloc[i]), rows)})
         styles.append({"color": colour, "weight": 2, "dashArray": "5 4", "fillColor": colour,
-                       "fillOpacity": 0.06})
+                       "fillOpacity": 0.04})
         if i < 12:
             radius = f" · {_num(r.get('radius_km'), 0)} km" if not _isnull(r.get("radius_km")) \
                 else ""

@@ -113,30 +113,34 @@ def test_bundled_map_is_self_contained(yrd_page):
 def test_bundled_map_draws_every_feature(yrd_page, yrd_study):
     page, _ = yrd_page
     layers = geojson_layers(page)
-    parks = features_by(layers, lambda f: f["properties"].get("id") in set(
-        yrd_study.load("parks")["id"]) and "ps-park" in json.dumps(f))
-    # 10 parks, each with its name in the popup
+    # 10 parks, each with its Chinese name in the popup and the illustrative note
     pk = yrd_study.load("parks")
     park_fc = [fc for fc in layers if len(fc["features"]) == len(pk)
                and all("id" in f["properties"] for f in fc["features"])]
-    assert park_fc, "no park layer"
+    assert len(park_fc) == 1, "one park layer"
     ids = [f["properties"]["id"] for f in park_fc[0]["features"]]
     assert sorted(ids) == sorted(pk["id"])
     for f in park_fc[0]["features"]:
         zh = pk.loc[pk["id"] == f["properties"]["id"], "name_zh"].iloc[0]
         assert html.escape(zh) in f["properties"]["p"]
-        assert "示意范围" in f["properties"]["p"]  # illustrative outlines say so
-    del parks
-    # red lines: one feature per zone, approximate ones say so
+        assert "示意范围" in f["properties"]["p"]
+    # red lines: one feature per zone; the approximate ones say so
     rl = yrd_study.load("redlines")
     zone_fc = [fc for fc in layers if len(fc["features"]) == len(rl)]
     assert zone_fc
     n_approx = sum("近似范围" in f["properties"]["p"] for f in zone_fc[0]["features"])
-    assert n_approx == int(rl["approximate"].map(webmap._truthy).sum())
+    assert n_approx == int(rl["approximate"].map(webmap._truthy).sum()) > 0
+    # districts and ports: one feature each
+    assert any(len(fc["features"]) == len(yrd_study.load("districts")) for fc in layers)
+    assert any(len(fc["features"]) == len(yrd_study.load("ports")) for fc in layers)
     # the 22,656 highway edges are merged into one display line
     assert len(yrd_study.load("highways")) > 20_000
-    firms = cluster_rows(page)
-    assert len(firms) == len(yrd_study.load("firms")) if yrd_study.has_role("firms") else True
+    hw = [fc for fc in layers if len(fc["features"]) == 1
+          and fc["features"][0]["geometry"]["type"] == "MultiLineString"]
+    assert hw and max(len(fc["features"][0]["geometry"]["coordinates"]) for fc in hw) > 1000
+    # firms of the study, if any, all reach the cluster layer
+    if yrd_study.has_role("firms"):
+        assert len(cluster_rows(page)) == len(yrd_study.load_role("firms"))
 
 
 def test_model_card(yrd_page, yrd_study):

@@ -1,0 +1,290 @@
+"""The maps in a real browser: Debian's headless Chromium driven by Selenium.
+
+* the bundled offline map loads from file:// with the network cut off, with no console
+  errors, and every layer appears in the layer control;
+* clicking a park opens its popup with the right name; toggling a layer hides its
+  legend;
+* a firm named ``<img src=x onerror="window.__pwned=1">`` (and a layer label carrying
+  markup) renders as text and ``window.__pwned`` stays undefined;
+* the browser records zero requests to any http(s) URL;
+* screenshots are saved to maps/screenshots/ (or $PARKSITE_SCREENSHOTS).
+
+Without /usr/bin/chromium and /usr/bin/chromedriver these tests are skipped, except
+under CI=true, where they fail (tools/install_browser.sh installs both).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from _browser import (
+    browser_missing,
+    chromium,
+    console_errors,
+    open_map,
+    requested_urls,
+    screenshot_dir,
+)
+from _mapdata import XSS, XSS_LABEL, all_results, evil_layer_toml, study_copy
+
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::geo.crs.ZoneWarning")]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _require_browser() -> None:
+    why = browser_missing()
+    if why:
+        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
+            pytest.fail(f"CI: the browser tests must run: {why}")
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def driver():
+    _require_browser()
+    with chromium(offline=True) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def maps(tmp_path_factory):
+    """The bundled offline map as `parksite map layers/yrd.toml` writes it (with the
+    red-line gate), and a map with every result kind plus hostile strings."""
+    _require_browser()
+    from geo.redline import check_study
+    from geo.study import load_study
+    from geo.webmap import write_map
+
+    tmp = tmp_path_factory.mktemp("browser")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = load_study(ROOT / "layers" / "yrd.toml")
+        red = check_study(study)
+        t0 = time.perf_counter()
+        info = write_map(study, tmp / "yrd.html", {"redline_conflicts": red.conflicts,
+                                                   "redline_parks": red.parks})
+        build_s = time.perf_counter() - t0
+        evil = load_study(study_copy(tmp, evil_layer_toml(), name="evil.toml"))
+        full_results = all_results(tmp, evil)
+        full = write_map(evil, tmp / "full.html", full_results)
+    return {"study": study, "yrd": info, "yrd_build_s": build_s, "evil": evil,
+            "full": full, "full_results": full_results}
+
+
+def _fresh(driver) -> None:
+    """Drain the logs so that each check sees only its own page's events."""
+    requested_urls(driver)
+    console_errors(driver)
+
+
+def _http(urls: list[str]) -> list[str]:
+    return [u for u in urls if u.lower().startswith(("http:", "https:", "ws:", "wss:"))]
+
+
+def _control_labels(driver) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll("
+        "'.leaflet-control-layers-overlays label')).map(function(l){"
+        "return l.textContent.trim();});")
+
+
+def _click_at(driver, lat: float, lon: float) -> dict:
+    """Click the page where (lat, lon) is drawn; return what sits there."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    xy = driver.execute_script(
+        "var m = window.parksite.map; var p = m.latLngToContainerPoint([arguments[0], "
+        "arguments[1]]); var r = m.getContainer().getBoundingClientRect();"
+        "return [p.x + r.left, p.y + r.top];", lat, lon)
+    x, y = int(round(xy[0])), int(round(xy[1]))
+    hit = driver.execute_script(
+        "var e = document.elementFromPoint(arguments[0], arguments[1]);"
+        "return e ? {tag: e.tagName, cls: String(e.getAttribute('class'))} : null;", x, y)
+    ab = ActionBuilder(driver)
+    ab.pointer_action.move_to_location(x, y).click()
+    ab.perform()
+    return hit or {}
+
+
+def _wait(driver, js: str, timeout: float = 10.0):
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        v = driver.execute_script(js)
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for: {js}")
+
+
+def _clear_point(study, park_id: str) -> tuple[float, float]:
+    """A point well inside a park and away from every point feature drawn over it."""
+    crs = study.metric_crs
+    park = study.load("parks").to_crs(crs)
+    poly = park.loc[park["id"] == park_id].geometry.iloc[0].buffer(-300)
+    pts = []
+    for spec in study.layers.values():
+        if not spec.is_raster and spec.role in ("firms", "ports", "universities", "amenities"):
+            pts.append(study.load(spec.key).to_crs(crs).geometry.buffer(400).union_all())
+    if pts:
+        poly = poly.difference(shapely.union_all(pts))
+    p = shapely.get_point(poly.representative_point(), 0) if poly.geom_type == "Point" \
+        else poly.representative_point()
+    import geopandas as gpd
+
+    ll = gpd.GeoSeries([p], crs=crs).to_crs(4326).iloc[0]
+    return ll.y, ll.x
+
+
+# --- the bundled offline map ---------------------------------------------------------
+
+def test_bundled_map_loads_offline(driver, maps):
+    path = Path(maps["yrd"]["path"])
+    _fresh(driver)
+    secs = open_map(driver, path)
+    nav = driver.execute_script(
+        "var t = performance.getEntriesByType('navigation')[0];"
+        "return {dcl: t.domContentLoadedEventEnd, load: t.loadEventEnd};")
+    labels = _control_labels(driver)
+    assert labels == maps["yrd"]["layers"]
+    for spec in maps["study"].layers.values():
+        if not spec.is_raster:
+            assert any(lab.startswith(spec.options.get("label_zh", spec.key)) for lab in labels)
+    # every vector layer is on the map and drew something
+    n_paths = driver.execute_script(
+        "return document.querySelectorAll('.leaflet-overlay-pane path, "
+        ".leaflet-ps-base-pane path').length;")
+    assert n_paths > 100
+    # the legend has one visible section per layer
+    shown = driver.execute_script(
+        "return Object.keys(window.parksite.legend).filter(function(k){"
+        "return window.parksite.legend[k].style.display !== 'none';}).length;")
+    assert shown == len(labels)
+    shots = screenshot_dir()
+    shot = shots / "yrd_offline.png"
+    driver.save_screenshot(str(shot))
+    urls = requested_urls(driver)
+    errors = console_errors(driver)
+    assert errors == [], errors
+    assert _http(urls) == [], _http(urls)
+    summary = {"map": str(path), "bytes": maps["yrd"]["bytes"],
+               "layers": len(labels), "build_s": round(maps["yrd_build_s"], 2),
+               "ready_s": round(secs, 3), "dom_content_loaded_ms": round(nav["dcl"], 1),
+               "load_event_ms": round(nav["load"], 1), "screenshot": str(shot),
+               "http_requests": len(_http(urls)), "console_errors": len(errors)}
+    (shots / "yrd_offline.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    print(f"\nbundled offline map: {summary['bytes'] / 1e6:.2f} MB, {summary['layers']} layers, "
+          f"ready in {secs:.2f} s (load event {nav['load']:.0f} ms); screenshot {shot}")
+
+
+def test_clicking_a_park_opens_its_popup(driver, maps):
+    study = maps["study"]
+    parks = study.load("parks")
+    _fresh(driver)
+    open_map(driver, Path(maps["yrd"]["path"]))
+    for pid in ("kunshan", "sip"):
+        lat, lon = _clear_point(study, pid)
+        driver.execute_script(
+            "window.parksite.map.closePopup();"
+            "window.parksite.map.setView([arguments[0], arguments[1]], 13, {animate: false});",
+            lat, lon)
+        time.sleep(0.3)
+        hit = _click_at(driver, lat, lon)
+        assert hit.get("tag", "").lower() == "path" and "ps-park" in hit.get("cls", ""), hit
+        text = _wait(driver, "var e = document.querySelector('.leaflet-popup-content');"
+                             "return e ? e.innerText : '';")
+        row = parks.loc[parks["id"] == pid].iloc[0]
+        assert row["name_zh"] in text and pid in text, text
+        assert "示意范围" in text  # the outline is illustrative and says so
+    driver.execute_script("window.parksite.map.closePopup();")
+    assert console_errors(driver) == []
+    assert _http(requested_urls(driver)) == []
+
+
+def test_toggling_a_layer_hides_its_legend(driver, maps):
+    _fresh(driver)
+    open_map(driver, Path(maps["yrd"]["path"]))
+    labels = maps["yrd"]["layers"]
+    study = maps["study"]
+    for key in ("parks", "redlines", "highways"):
+        label = study.layers[key].options["label_zh"]
+        idx = labels.index(label)
+        box = driver.find_elements(
+            "css selector", ".leaflet-control-layers-overlays input.leaflet-control-layers-selector")[idx]
+        legend = driver.find_element("id", f"ps-legend-{key}")
+        assert legend.is_displayed() and box.is_selected()
+        box.click()
+        assert not box.is_selected()
+        assert not legend.is_displayed(), f"{key}: legend still shown"
+        assert driver.execute_script(
+            "return !window.parksite.map.hasLayer(window.parksite.layers[arguments[0]]);", key)
+        box.click()
+        assert legend.is_displayed(), f"{key}: legend did not come back"
+    assert console_errors(driver) == []
+
+
+# --- hostile strings, every result kind ---------------------------------------------------
+
+def test_markup_in_data_renders_as_text(driver, maps):
+    _fresh(driver)
+    open_map(driver, Path(maps["full"]["path"]))
+    assert driver.execute_script("return typeof window.__pwned") == "undefined"
+    # the layer control shows the hostile label as text, with no element inside
+    labels = _control_labels(driver)
+    assert XSS_LABEL in labels
+    assert driver.execute_script(
+        "return document.querySelectorAll('.leaflet-control-layers img, #ps-legend img, "
+        "#ps-card img, .leaflet-popup img').length;") == 0
+    # the firm's popup: zoom in past clustering and click it
+    firms = maps["full_results"]["firms"]
+    xss = firms.loc[firms["name"] == XSS].geometry.iloc[0]
+    driver.execute_script("window.parksite.map.setView([arguments[0], arguments[1]], 15, "
+                          "{animate: false});", xss.y, xss.x)
+    time.sleep(0.5)
+    hit = _click_at(driver, xss.y, xss.x)
+    assert "ps-firm" in hit.get("cls", ""), hit
+    text = _wait(driver, "var e = document.querySelector('.leaflet-popup-content');"
+                         "return e ? e.innerText : '';")
+    assert XSS in text, text
+    assert driver.execute_script(
+        "return document.querySelector('.leaflet-popup-content').querySelectorAll("
+        "'img, script, b, i').length;") == 0
+    # the legend lists the hostile industry as text too
+    legend_text = driver.execute_script(
+        "return document.getElementById('ps-legend').innerText;")
+    assert XSS in legend_text and "<b>chem</b>" in legend_text
+    # open the model card: the weights given as data are text as well
+    driver.execute_script("document.querySelector('#ps-card details').open = true;")
+    card = driver.find_element("id", "ps-card").text
+    assert "<b>x</b>" in card and "parksite" in card
+    time.sleep(0.2)
+    assert driver.execute_script("return typeof window.__pwned") == "undefined"
+    assert console_errors(driver) == []
+    assert _http(requested_urls(driver)) == []
+
+
+def test_full_map_draws_every_result(driver, maps):
+    _fresh(driver)
+    secs = open_map(driver, Path(maps["full"]["path"]))
+    assert _control_labels(driver) == maps["full"]["layers"]
+    imgs = driver.execute_script(
+        "return Array.from(document.querySelectorAll('img.leaflet-image-layer')).map("
+        "function(i){return [i.className, i.naturalWidth, i.complete];});")
+    assert len(imgs) == 2 and all(w > 0 and ok for _, w, ok in imgs), imgs
+    n_conf = driver.execute_script("return document.querySelectorAll('path.ps-conflict').length;")
+    assert n_conf == len(maps["full_results"]["redline_conflicts"])
+    clusters = driver.execute_script("return document.querySelectorAll('.marker-cluster').length;")
+    assert clusters > 0
+    shot = screenshot_dir() / "yrd_full.png"
+    driver.save_screenshot(str(shot))
+    assert console_errors(driver) == []
+    assert _http(requested_urls(driver)) == []
+    print(f"\nmap with every result: ready in {secs:.2f} s; screenshot {shot}")
+    assert np.isfinite(secs)
