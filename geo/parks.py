@@ -472,7 +472,11 @@ def _supply_columns(study: Study, pid: np.ndarray, radius_km: float) -> pd.DataF
 
     if not study.has_role("roads"):
         return pd.DataFrame(index=range(len(pid)))
-    res = run_sourcing(study, radius_km)
+    import inspect
+
+    kw = {"with_service_areas": False} if "with_service_areas" in \
+        inspect.signature(run_sourcing).parameters else {}
+    res = run_sourcing(study, radius_km, **kw)
     f = res.firms
     r = pd.to_numeric(f["local_supply_rate"], errors="coerce")
     g = r.groupby(f["park_id"].astype(str).to_numpy())

@@ -1,0 +1,133 @@
+"""``parksite layout``: plots, firm assignment and shared facilities inside one park."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..errors import InputError
+from ._common import EXIT_OK, console, guarded, out, overwrite_option, state
+
+
+def summary_table(s: dict) -> Table:
+    t = Table(title=f"Layout 园区布局: {s['park_id']} {s['park_name']}", show_header=False)
+    t.add_column("what")
+    t.add_column("value", overflow="fold")
+    o = s["objective"]
+    rows = [
+        ("park / buildable", f"{s['park_mu']:,.0f} 亩 / {s['buildable_mu']:,.0f} 亩 "
+                             f"(red lines, water and setbacks removed)"),
+        ("plots", f"{s['n_usable_plots']:,} usable of {s['n_plots']:,} (≈ {s['plot_size_mu']:.0f} "
+                  f"亩 each; {s['plots_mu']:,.0f} 亩 in plots, roads "
+                  f"{s['road_m2'] / 666.6667:,.0f} 亩)"),
+        ("firms", f"{s['n_placed']} of {s['n_incoming']} incoming placed; "
+                  f"{s['n_existing']} existing firms kept in place"),
+        ("objective", f"random {o['random']:,.0f} · greedy {o['greedy']:,.0f} · local search "
+                      f"{o['final']:,.0f} (chain-weighted metres, {o['n_firms_compared']} firms)"),
+        ("improvement", f"{s['improvement_vs_random_pct']}% vs random, "
+                        f"{s['improvement_vs_greedy_pct']}% vs the greedy start"),
+        ("search", f"{s['search']['passes']} passes, {s['search']['swaps']} swaps, "
+                   f"{s['search']['moves']} moves ({s['search']['stopped']}); "
+                   f"{s['seconds']['total']:.1f} s in all"),
+    ]
+    for f in s["facilities"]:
+        rows.append((f"{f['name_zh']} {f['name_en']}",
+                     f"plot {f['plot_id']}: {f['n_users']} users, mean {f['mean_distance_m']:,.0f} m,"
+                     f" max {f['max_distance_m']:,.0f} m ({'optimal' if f['optimal'] else 'best found'})"))
+    for k, v in rows:
+        t.add_row(k, v)
+    return t
+
+
+def unplaced_table(s: dict) -> Table:
+    t = Table(title="Unplaced firms 未落位企业")
+    for c in ("firm", "industry", "亩", "reason"):
+        t.add_column(c, overflow="fold")
+    for u in s["unplaced"]:
+        t.add_row(u["firm_id"], u["industry"], f"{u['land_need_mu']:,.0f}", u["reason"])
+    return t
+
+
+@click.command("layout")
+@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--park", "park_id", required=True, metavar="ID", help="Park id (e.g. chongming).")
+@click.option("--firms", "firms_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Incoming firms CSV: firm_id, name, industry (chain-map id), land_mu (亩).")
+@click.option("--plot-mu", type=float, default=None,
+              help="Target plot size in 亩 [default: [layout] plot_mu or 50].")
+@click.option("--road-spacing-m", type=float, default=None,
+              help="Internal road spacing in metres [default: [layout] or 400].")
+@click.option("--road-width-m", type=float, default=None,
+              help="Internal road width in metres [default: [layout] or 24].")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed of the random baseline and search order [default 0].")
+@click.option("--time-limit-s", type=float, default=None,
+              help="Local search time limit in seconds [default 50].")
+@click.option("--existing/--no-existing", default=None,
+              help="Keep the register's firms of the park on their plots [default: yes].")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("layout.gpkg"), show_default=True,
+              help="GeoPackage with layers plots, assignments, facilities, roads, setbacks, "
+                   "links, unplaced and summary.")
+@overwrite_option
+def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
+            time_limit_s, existing, out_path, overwrite):
+    """Lay out a park: plots on a road grid, firms on plots, shared facilities.
+
+    \b
+    Buildable land = the park minus red lines, water and setbacks; internal roads every
+    --road-spacing-m; each block cut into plots of about --plot-mu 亩. Incoming firms
+    get contiguous plots covering their land need so that chain-linked firms (chain
+    maps, existing firms included) sit close: a greedy start, then a local search of
+    swaps and moves; polluting industries keep their setback from red lines and
+    residential/service areas; no firm straddles a red line or sits in a restricted
+    zone that bans it. Shared facilities (wastewater plant, pilot base) go to free
+    plots by an exact p-median. The summary compares the objective with a random
+    assignment and with the greedy start of the same run.
+
+    \b
+    Example:
+      parksite layout layers/yrd.toml --park chongming \\
+          --firms data/examples/incoming_firms.csv --out out/layout.gpkg
+    """
+    _run(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
+         time_limit_s, existing, out_path, overwrite)
+
+
+@guarded
+def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
+         time_limit_s, existing, out_path, overwrite) -> int:
+    from ..io import check_writable
+    from ..layout import layout_park, read_incoming, write_layout
+    from ..study import load_study
+
+    for name, v in (("--plot-mu", plot_mu), ("--road-spacing-m", road_spacing_m),
+                    ("--time-limit-s", time_limit_s)):
+        if v is not None and not v > 0:
+            raise InputError(f"{name} must be > 0, got {v:g}")
+    if road_width_m is not None and not road_width_m >= 0:
+        raise InputError(f"--road-width-m must be ≥ 0, got {road_width_m:g}")
+    if out_path.suffix.lower() != ".gpkg":
+        raise InputError(f"--out {out_path}: a layout is written as a GeoPackage (.gpkg)")
+    check_writable(out_path, overwrite=overwrite)
+    study = load_study(study_path)
+    firms = read_incoming(firms_path)
+    with console.status("layout…") as st:
+        res = layout_park(study, park_id, firms,
+                          plot_mu=plot_mu if plot_mu is not None else 50,
+                          road_spacing_m=road_spacing_m, road_width_m=road_width_m, seed=seed,
+                          time_limit_s=time_limit_s, include_existing=existing,
+                          progress=None if state.quiet else
+                          (lambda s: st.update(f"layout: {s}…")))
+    write_layout(res, out_path, overwrite=overwrite)
+    s = res.summary
+    out.print(summary_table(s))
+    if s["unplaced"]:
+        out.print(unplaced_table(s))
+    for n in s["notes"]:
+        console.print(f"note: {n}")
+    console.print(f"[green]✓[/] {s['n_placed']} firms on {s['n_usable_plots']} plots → {out_path}")
+    return EXIT_OK
