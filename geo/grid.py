@@ -201,7 +201,7 @@ def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, neighbours: b
     from rasterio import features
     from scipy import ndimage
 
-    n = int(math.ceil(max(pad_m, 0.0) / grid.cell_m))
+    n = max(1, int(math.ceil(max(pad_m, 0.0) / grid.cell_m)))  # ≥ 1: neighbours exist
     g = grid.padded(n)
     seg, polys, _ = _segments(geoms)
     if not len(seg):
@@ -220,40 +220,50 @@ def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, neighbours: b
     ft = ndimage.distance_transform_edt(empty, return_distances=False, return_indices=True)
     del empty
     out = np.empty(grid.shape, dtype=np.float32)
-    a = seg[:, 0]
-    d = seg[:, 1] - seg[:, 0]
+    # float32 arithmetic relative to the padded grid's corner (≤ a few hundred km: mm precision)
+    a = (seg[:, 0] - np.array([g.x0, g.y0])).astype(np.float32)
+    d = (seg[:, 1] - seg[:, 0]).astype(np.float32)
     ll = np.einsum("ij,ij->i", d, d)
-    H, W = g.shape
-    step = max(1, max_cells // max(grid.width * (1 + 2 * neighbours), 1))
-    offsets = [(0, 0)] + ([(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]
-                          if neighbours else [])
+    cs = np.float32(g.cell_m)
+    xc = (np.arange(g.width, dtype=np.float32) + np.float32(0.5)) * cs
+
+    def seg_dist(px, py, rr, cc):
+        sv = sid[rr, cc] - 1
+        has = sv >= 0
+        si = np.where(has, sv, 0)
+        ax, ay = a[si, 0], a[si, 1]
+        dx, dy = d[si, 0], d[si, 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(ll[si] > 0, ((px - ax) * dx + (py - ay) * dy) / ll[si],
+                         np.float32(0.0))
+        np.clip(t, 0.0, 1.0, out=t)
+        dist = np.hypot(px - (ax + t * dx), py - (ay + t * dy))
+        if not has.all():  # a polygon interior cell without a segment
+            cx = (cc + np.float32(0.5)) * cs
+            cy = -(rr + np.float32(0.5)) * cs
+            dist = np.where(has, dist, np.hypot(px - cx, py - cy))
+        return dist
+
+    offsets = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)] \
+        if neighbours else []
+    step = max(1, max_cells // max(grid.width, 1))
     for r0 in range(0, grid.height, step):
         r1 = min(grid.height, r0 + step)
-        px, py = g.centres(slice(n + r0, n + r1))
-        px, py = px[:, n:n + grid.width], py[:, n:n + grid.width]
-        best = np.full(px.shape, np.inf)
+        yc = -(np.arange(n + r0, n + r1, dtype=np.float32) + np.float32(0.5)) * cs
+        px, py = np.meshgrid(xc[n:n + grid.width], yc)
+        win = (slice(n + r0, n + r1), slice(n, n + grid.width))
+        rr0, cc0 = ft[0][win], ft[1][win]
+        best = seg_dist(px, py, rr0, cc0)
         for dr, dc in offsets:
-            # the nearest touched cell of this cell and of its neighbours: candidates
-            ra = np.clip(np.arange(n + r0, n + r1) + dr, 0, H - 1)
-            ca = np.clip(np.arange(n, n + grid.width) + dc, 0, W - 1)
-            rr = ft[0][np.ix_(ra, ca)]
-            cc = ft[1][np.ix_(ra, ca)]
-            sv = sid[rr, cc] - 1
-            has = sv >= 0
-            si = np.where(has, sv, 0)
-            ax, ay = a[si, 0], a[si, 1]
-            dx, dy = d[si, 0], d[si, 1]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                t = np.where(ll[si] > 0, ((px - ax) * dx + (py - ay) * dy) / ll[si], 0.0)
-            t = np.clip(t, 0.0, 1.0)
-            dist = np.hypot(px - (ax + t * dx), py - (ay + t * dy))
-            if not has.all():  # a polygon interior cell without a segment
-                cx = g.x0 + (cc + 0.5) * g.cell_m
-                cy = g.y0 - (rr + 0.5) * g.cell_m
-                dist = np.where(has, dist, np.hypot(px - cx, py - cy))
-            np.minimum(best, dist, out=best)
+            # the nearest touched cell of a neighbour is a candidate too (where it differs)
+            w2 = (slice(n + r0 + dr, n + r1 + dr), slice(n + dc, n + grid.width + dc))
+            rr, cc = ft[0][w2], ft[1][w2]
+            diff = np.nonzero((rr != rr0) | (cc != cc0))
+            if diff[0].size:
+                dd = seg_dist(px[diff], py[diff], rr[diff], cc[diff])
+                best[diff] = np.minimum(best[diff], dd)
         if inside is not None:
-            best[inside[n + r0:n + r1, n:n + grid.width]] = 0.0
+            best[inside[win]] = 0.0
         out[r0:r1] = best
     return out
 

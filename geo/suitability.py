@@ -865,10 +865,10 @@ def _layer_metric(study, key: str) -> gpd.GeoDataFrame:
 def _source_info(study, key: str) -> dict:
     spec = study.spec(key) if key in study.layers or key != "dem" else \
         study.by_role("dem")[0]
-    p = Path(spec.path)
-    info = {"layer": spec.key, "path": str(p.relative_to(study.root.parent))
-            if p.is_relative_to(study.root.parent) else str(p),
-            "role": spec.role}
+    p = Path(spec.path).resolve()
+    base = study.root.resolve().parent
+    info = {"layer": spec.key, "path": p.relative_to(base).as_posix()
+            if p.is_relative_to(base) else str(p), "role": spec.role}
     if spec.layer:
         info["gpkg_layer"] = spec.layer
     with contextlib.suppress(OSError):
