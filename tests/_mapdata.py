@@ -25,6 +25,10 @@ def study_copy(tmp: Path, extra: str = "", *, name: str = "yrd.toml") -> Path:
     """The bundled study file rewritten with absolute data paths, plus ``extra`` TOML."""
     text = (ROOT / "layers" / "yrd.toml").read_text(encoding="utf-8")
     text = text.replace('"../data/', f'"{(ROOT / "data").as_posix()}/')
+    if re.search(r"^\[map\]", extra, re.M):
+        # the test brings its own [map] table: drop the bundled one (up to the next table)
+        text = re.sub(r"^\[map\]\n(?:(?!\[)[^\n]*\n|\s*\n|  [^\n]*\n|\][^\n]*\n)*", "",
+                      text, flags=re.M)
     p = tmp / name
     p.write_text(text + "\n" + extra, encoding="utf-8")
     return p
