@@ -742,6 +742,7 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
                 seed: int | None = None, time_limit_s: float | None = None,
                 include_existing: bool | None = None,
                 facilities: list[dict[str, Any]] | None = None,
+                overrides: dict[str, Any] | None = None,
                 progress: Callable[[str], None] | None = None) -> LayoutResult:
     """Subdivide a park into plots, assign incoming firms, site shared facilities.
 
@@ -760,6 +761,8 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
         the default 50 defers to the study file).
     road_spacing_m, road_width_m, seed, time_limit_s, include_existing, facilities
         Override the ``[layout]`` settings.
+    overrides
+        Any other :class:`LayoutConfig` field, e.g. ``{"polluter_setback_m": 800}``.
 
     Returns
     -------
@@ -783,7 +786,8 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
         study, plot_mu=plot_mu if (plot_mu != 50 or sec_plot is None) else None,
         road_spacing_m=road_spacing_m, road_width_m=road_width_m, seed=seed,
         time_limit_s=time_limit_s, include_existing=include_existing,
-        facilities=tuple(facilities) if facilities is not None else None)
+        facilities=tuple(facilities) if facilities is not None else None,
+        **{k: (tuple(v) if isinstance(v, list) else v) for k, v in (overrides or {}).items()})
     chains = study_chains(study)
     src = str(firms_df.attrs.get("source", "incoming firms"))
     inc = check_incoming(firms_df, chains, src)
