@@ -103,7 +103,7 @@ CRITERION_KINDS = ("distance", "slope", "elevation", "supplier_access", "categor
 #: published dual-evaluation (双评价) practice: 0–2° 1.0, 2–8° 0.8, 8–15° 0.6, > 15° 0.4.
 SLOPE_CLASSES = {"type": "classes", "breaks": [2, 8, 15], "scores": [1.0, 0.8, 0.6, 0.4]}
 
-_BYTES_PER_CELL_FIXED = 40  # masks, codes, score, stability, labels, distance-transform peak
+_BYTES_PER_CELL_FIXED = 36  # masks, codes, score, stability, labels, raw values, DEM
 
 
 # --------------------------------------------------------------------------------------
@@ -782,8 +782,10 @@ class SuitabilityResult:
     candidates : geopandas.GeoDataFrame
         Ranked candidate regions, EPSG:4326.
     model_card : dict
-    exclusion_codes : dict[int, dict]
-        code → {"zh", "en", "cells"}.
+    exclusion_codes : dict[int, str]
+        code → label (``"生态保护红线 ecological red line"``), :data:`EXCLUSION_CODES`.
+    exclusion_counts : dict[int, dict]
+        code → {"zh", "en", "cells", "area_km2"}.
     grid : Grid
     score, exclusion, stability : numpy.ndarray
         The rasters in memory (score/stability NaN where excluded).
@@ -795,7 +797,8 @@ class SuitabilityResult:
     stability: np.ndarray | None
     candidates: gpd.GeoDataFrame
     model_card: dict
-    exclusion_codes: dict[int, dict]
+    exclusion_codes: dict[int, str]
+    exclusion_counts: dict[int, dict]
     weights: dict[str, float]
     ahp: AHPResult | None = None
     suitability_tif: Path | None = None
@@ -840,7 +843,7 @@ def memory_estimate_bytes(grid: Grid, n_criteria: int, pad_cells: int = 0) -> in
     """Rough peak memory of a run (criterion stack + fixed per-cell arrays + one
     distance transform on the padded grid)."""
     padded = (grid.width + 2 * pad_cells) * (grid.height + 2 * pad_cells)
-    return int(grid.size * (4 * n_criteria + _BYTES_PER_CELL_FIXED) + padded * 22)
+    return int(grid.size * (4 * n_criteria + _BYTES_PER_CELL_FIXED) + padded * 16)
 
 
 def _check_memory(grid: Grid, cfg: SuitabilityConfig, n_criteria: int, pad_cells: int) -> None:
@@ -1448,12 +1451,14 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     for c_, (zh, en) in EXCLUSION_CODES.items():
         codes_out[c_] = {"zh": zh, "en": en, "cells": int(counts[c_]),
                          "area_km2": round(float(counts[c_]) * grid.cell_area_m2 / 1e6, 3)}
+    labels_out = {c_: f"{zh} {en}" for c_, (zh, en) in EXCLUSION_CODES.items()}
     wdict = {c.name: round(float(w), 6) for c, w in zip(active, weights)}
     card = _model_card(study, cfg, grid, industry, active, crit_cards, wdict, ahp, report,
                        codes_out, n_elig, thr, k_top, thr_runs, cands, sources, slope_known,
                        int(inside.sum()))
     res = SuitabilityResult(grid=grid, score=score, exclusion=code, stability=stability,
-                            candidates=cands, model_card=card, exclusion_codes=codes_out,
+                            candidates=cands, model_card=card, exclusion_codes=labels_out,
+                            exclusion_counts=codes_out,
                             weights=wdict, ahp=ahp, timings=timings)
     if out_dir is not None:
         t0 = time.perf_counter()
@@ -1473,9 +1478,9 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
 def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n: int,
                 score: np.ndarray, stability: np.ndarray | None,
                 reg_runs: np.ndarray | None) -> gpd.GeoDataFrame:
-    cols = ["rank", "region_id", "score_mean", "score_min", "score_max", "n_cells", "area_m2",
-            "area_ha", "area_mu", "dist_highway_m", "dist_redline_m", "p_top_n",
-            "mc_rank_median", "cell_stability_mean", "district", "lon", "lat"]
+    cols = ["rank", "mean_score", "area_ha", "area_mu", "p_top_n", "cell_stability_mean",
+            "dist_highway_m", "dist_redline_m", "district", "min_score", "max_score",
+            "mc_rank_median", "n_cells", "area_m2", "region_id", "lon", "lat"]
     if n == 0:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=4326)
     lab = labels.ravel()
@@ -1489,8 +1494,8 @@ def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n
     smax = np.full(n + 1, -np.inf)
     np.maximum.at(smax, li, sc)
     polys = _polygons(labels, grid, n)
-    g = gpd.GeoDataFrame({"region_id": np.arange(1, n + 1), "score_mean": smean,
-                          "score_min": smin[1:], "score_max": smax[1:], "n_cells": ncell},
+    g = gpd.GeoDataFrame({"region_id": np.arange(1, n + 1), "mean_score": smean,
+                          "min_score": smin[1:], "max_score": smax[1:], "n_cells": ncell},
                          geometry=polys, crs=grid.crs)
     area = g.to_crs(study.area_crs).area.to_numpy()
     g["area_m2"] = area
@@ -1514,7 +1519,7 @@ def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n
         g["dist_redline_m"] = _nearest_distance(geoms, zm.geometry.values[hard])
     else:
         g["dist_redline_m"] = np.nan
-    g = g.sort_values(["score_mean", "area_m2"], ascending=[False, False]).reset_index(drop=True)
+    g = g.sort_values(["mean_score", "area_m2"], ascending=[False, False]).reset_index(drop=True)
     g.insert(0, "rank", np.arange(1, len(g) + 1))
     rid = g["region_id"].to_numpy()
     if reg_runs is not None:
@@ -1540,7 +1545,7 @@ def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n
                       how="left")
         j = j[~j.index.duplicated()]
         g["district"] = j["name"].fillna("").astype(str).to_numpy()
-    for c in ("score_mean", "score_min", "score_max", "cell_stability_mean"):
+    for c in ("mean_score", "min_score", "max_score", "cell_stability_mean"):
         g[c] = g[c].astype(float).round(4)
     for c in ("area_m2", "dist_highway_m", "dist_redline_m"):
         g[c] = g[c].astype(float).round(1)
@@ -1608,8 +1613,7 @@ def _model_card(study, cfg, grid, industry, active, crit_cards, wdict, ahp, repo
 
 def _write_outputs(res: SuitabilityResult, paths: dict[str, Path], overwrite: bool) -> None:
     g = res.grid
-    codes_tag = {f"EXCLUSION_CODE_{k}": f"{v['en']} / {v['zh']}"
-                 for k, v in res.exclusion_codes.items()}
+    codes_tag = {f"EXCLUSION_CODE_{k}": f"{en} / {zh}" for k, (zh, en) in EXCLUSION_CODES.items()}
     common = {"PARKSITE_VERSION": __version__, "STUDY": res.model_card["study"]["name"],
               "INDUSTRY": res.model_card["industry"] or "",
               "WEIGHTS": json.dumps(res.weights, ensure_ascii=False)}

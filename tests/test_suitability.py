@@ -480,8 +480,8 @@ def test_candidate_areas_in_ha_and_mu(data_dir):
     cells_m2 = c["n_cells"].to_numpy() * 500.0 ** 2
     assert c["area_m2"].to_numpy() == pytest.approx(cells_m2, rel=0.005)
     assert list(c["rank"]) == list(range(1, len(c) + 1))
-    assert (np.diff(c["score_mean"].to_numpy()) <= 1e-9).all()
-    assert (c["score_min"] <= c["score_mean"]).all()
+    assert (np.diff(c["mean_score"].to_numpy()) <= 1e-9).all()
+    assert (c["min_score"] <= c["mean_score"]).all()
     assert c["p_top_n"].between(0, 1).all()
     # candidate regions never overlap a red line (with buffer 0 they may touch it)
     zones = gpd.read_file(data_dir / "synthetic.gpkg", layer="zones")
@@ -597,7 +597,8 @@ def test_yrd_bundled_study_is_plausible(yrd_result):
     assert set(w) == {"highway", "railway", "port", "university", "slope"}
     assert max(w, key=w.get) == "highway"
     # Dongtan and Jiuduansha (core) and the drinking-water sources (redline) are out
-    codes = res.exclusion_codes
+    codes = res.exclusion_counts
+    assert res.exclusion_codes[2] == "生态保护红线核心区 ecological red line: core zone"
     assert codes[2]["cells"] > 0 and codes[3]["cells"] > 0 and codes[6]["cells"] > 0
     lon_lat = Transformer.from_crs(4326, 4549, always_xy=True)
     x, y = lon_lat.transform(121.97, 31.52)  # Dongtan on Chongming's east tip
@@ -625,7 +626,7 @@ def test_yrd_industry_needs_sourcing_or_uses_it(yrd_result):
         hasattr(__import__("geo.sourcing", fromlist=["x"]), "input_share_within")
     if has:
         res = run_suitability(study, industry="biomedicine", cell_m=2000, runs=0)
-        assert res.exclusion_codes[4]["cells"] > 0  # Taihu zone bans pharmaceuticals
+        assert res.exclusion_counts[4]["cells"] > 0  # Taihu zone bans pharmaceuticals
         assert "supplier_access" in res.weights
         ind = res.model_card["constraints"]["industry"]
         assert ind["sectors"] == ["pharmaceuticals"]
@@ -635,7 +636,7 @@ def test_yrd_industry_needs_sourcing_or_uses_it(yrd_result):
         assert set(res.model_card["constraints"]["restricted_zones_banning_industry"]) == \
             {"taihu_l1", "dianshan"}
         res = run_suitability(study, industry="notebook_assembly", cell_m=2000, runs=0)
-        assert res.exclusion_codes[4]["cells"] == 0
+        assert res.exclusion_counts[4]["cells"] == 0
     else:
         with pytest.raises(ModelError, match="sourcing engine"):
             run_suitability(study, industry="biomedicine", cell_m=2000, runs=0)

@@ -43,7 +43,7 @@ def exclusion_table(res: SuitabilityResult) -> Table:
     t.add_column("reason 原因")
     t.add_column("cells", justify="right")
     t.add_column("km²", justify="right")
-    for code, v in res.exclusion_codes.items():
+    for code, v in res.exclusion_counts.items():
         if code == 1:
             continue
         t.add_row(str(code), f"{v['zh']} · {v['en']}", f"{v['cells']:,}", f"{v['area_km2']:,.1f}")
@@ -58,7 +58,7 @@ def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
                 f"top{st['top_n']}", "stab."):
         t.add_column(col, justify="left" if col == "区县" else "right", no_wrap=True)
     for r in res.candidates.head(limit).itertuples():
-        t.add_row(str(r.rank), r.district, f"{r.score_mean:.3f}",
+        t.add_row(str(r.rank), r.district, f"{r.mean_score:.3f}",
                   f"{r.area_ha:,.0f}", f"{r.area_mu:,.0f}", f"{r.dist_highway_m:,.0f}",
                   f"{r.dist_redline_m:,.0f}",
                   "-" if r.p_top_n != r.p_top_n else f"{r.p_top_n:.0%}",
