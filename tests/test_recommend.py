@@ -1,0 +1,122 @@
+"""Recommending a park for an incoming firm (geo/recommend.py)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from geo.errors import ModelError
+from geo.recommend import recommend
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_notebook_maker_goes_to_kunshan(yrd_study):
+    r = recommend(yrd_study, "notebook_assembly", top=3)
+    ranked = r[r["rank"].notna()]
+    assert len(ranked) == 3
+    assert ranked.iloc[0]["site_id"] == "kunshan"  # the notebook cluster (LQ in the industry)
+    assert ranked["score"].is_monotonic_decreasing
+    top = ranked.iloc[0]
+    assert "of 9 inputs within 100 km by road" in top["reason_en"]
+    assert "LQ" in top["reason_en"] and "区位商" in top["reason_zh"]
+    assert "公里" in top["reason_zh"]
+    assert r.attrs["industry_en"] == "Notebook assembly"
+    # a final assembler has no buyers in the maps: customers drop out, with a note
+    assert any("customers left out" in n for n in r.attrs["notes"])
+
+
+def test_names_resolve_and_unknown_industry(yrd_study):
+    a = recommend(yrd_study, "Cathode materials", top=2)
+    assert a.attrs["industry"] == "cathode_materials"
+    assert a["reason_en"].str.contains("downstream buyer").all()
+    with pytest.raises(ModelError, match="did you mean 'cathode_materials'"):
+        recommend(yrd_study, "cathode_material")
+
+
+def test_partial_taihu_overlap_flagged_or_excluded(yrd_study):
+    # SND lies 28% inside the Taihu first-level zone, which bans chemicals: a fine-chemicals
+    # firm may only use the land outside it. Normal need: flagged, kept.
+    r = recommend(yrd_study, "fine_chemicals", top=10).set_index("site_id")
+    assert r.at["snd", "status"] == "flagged"
+    assert "outside the zone only" in r.at["snd", "reason_en"]
+    assert "区外" in r.at["snd", "reason_zh"]
+    # an electronics firm is not banned there: SND is plain ok
+    e = recommend(yrd_study, "pcb", top=10).set_index("site_id")
+    assert e.at["snd", "status"] == "ok"
+    # a need larger than SND's free land outside the zone (but not SIP's): SND excluded
+    # for the ban, SIP kept
+    big = recommend(yrd_study, "fine_chemicals", top=10, land_mu=200_000).set_index("site_id")
+    assert big.at["snd", "status"] == "excluded"
+    assert pd.isna(big.at["snd", "rank"])
+    assert "Taihu" in big.at["snd", "admissibility"] and "bans" in big.at["snd", "admissibility"]
+    assert big.at["sip", "status"] == "ok" and big.at["sip", "rank"] == 1
+
+
+@pytest.fixture(scope="module")
+def taihu_study(tmp_path_factory, yrd_study):
+    """The bundled study plus a small park wholly inside the Taihu first-level zone."""
+    d = tmp_path_factory.mktemp("taihu")
+    zones = yrd_study.load("redlines")
+    zone = zones.loc[zones["id"] == "taihu_l1"].geometry.iloc[0]
+    pt = shapely.get_coordinates(zone.representative_point())[0]
+    box = shapely.box(pt[0] - 0.006, pt[1] - 0.006, pt[0] + 0.006, pt[1] + 0.006)
+    assert zone.contains(box)
+    parks = gpd.read_file(ROOT / "data" / "yrd" / "parks.gpkg")
+    extra = gpd.GeoDataFrame({"park_id": ["lakeside"], "name": ["湖滨测试园 Lakeside test park"],
+                              "industries": ["chemicals"]}, geometry=[box], crs=4326)
+    pd.concat([parks, extra], ignore_index=True).pipe(gpd.GeoDataFrame, crs=4326).to_file(
+        d / "parks.gpkg", driver="GPKG")
+    text = (ROOT / "layers" / "yrd.toml").read_text(encoding="utf-8")
+    text = text.replace('"../data/yrd/parks.gpkg"', f'"{(d / "parks.gpkg").as_posix()}"')
+    text = text.replace('"../data/', f'"{(ROOT / "data").as_posix()}/')
+    (d / "study.toml").write_text(text, encoding="utf-8")
+    from geo.study import load_study
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_study(d / "study.toml")
+
+
+def test_park_inside_restricted_zone_excluded_for_banned_industry(taihu_study):
+    r = recommend(taihu_study, "fine_chemicals", top=20).set_index("site_id")
+    assert r.at["lakeside", "status"] == "excluded"
+    assert "inside 太湖流域一级保护区" in r.at["lakeside", "reason_en"]
+    assert "禁止" in r.at["lakeside", "reason_zh"]
+    # a CRO (contract research) is not chemical or drug production: admissible there
+    c = recommend(taihu_study, "cro", top=20, land_mu=10).set_index("site_id")
+    assert c.at["lakeside", "status"] == "ok"
+
+
+def test_candidates_ranked_with_parks(yrd_study):
+    c = gpd.GeoDataFrame({"rank": [1, 2], "district": ["昆山市", "嘉善县"]},
+                         geometry=[shapely.box(120.95, 31.40, 120.99, 31.43),
+                                   shapely.box(120.85, 30.90, 120.89, 30.93)], crs=4326)
+    r = recommend(yrd_study, "display_modules", top=20, candidates=c)
+    kinds = set(r["kind"])
+    assert kinds == {"park", "candidate"}
+    cand = r[r["kind"] == "candidate"].set_index("site_id")
+    assert {"candidate-1", "candidate-2"} <= set(cand.index)
+    # candidate regions get the full free land of their area (no firms yet)
+    assert (cand["free_land_mu"] > 0).all()
+
+
+def test_cli_recommend(tmp_path):
+    from geo.cli import main
+
+    out = tmp_path / "rec.csv"
+    r = CliRunner().invoke(main, ["recommend", str(ROOT / "layers" / "yrd.toml"), "--industry",
+                                  "cathode_materials", "--top", "3", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "#1" in r.output
+    df = pd.read_csv(out, encoding="utf-8-sig")
+    assert df["rank"].dropna().tolist() == [1, 2, 3]
+    r = CliRunner().invoke(main, ["recommend", str(ROOT / "layers" / "yrd.toml"), "--industry",
+                                  "nonsense"])
+    assert r.exit_code == 2 and "not in the chain maps" in r.output
