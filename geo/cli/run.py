@@ -80,10 +80,14 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, skip) -> int:
     if "sourcing" in study.sections and "sourcing" not in skip:
         from ..sourcing import run_sourcing, write_sourcing
 
+        from .sourcing import gaps_table, parks_table as sourcing_parks_table
+
         src = run_sourcing(study)
         write_sourcing(src, out_dir)
         results.update(src.as_map_results())
-        console.print(f"[green]✓[/] sourcing → {out_dir}")
+        out.print(sourcing_parks_table(src))
+        out.print(gaps_table(src))
+        console.print(f"[green]✓[/] sourcing within the transport circle → {out_dir}/sourcing*")
     if "suitability" in study.sections and "suitability" not in skip:
         from ..suitability import run_suitability
 
