@@ -4,8 +4,8 @@ Prints the time of each phase and the objective (chain-weighted rectilinear dist
 of a random feasible assignment, the greedy start and the local search, all from the
 same run, with the improvement ratios. The park is the bundled Chongming outline with
 a plot size chosen to give about 300 usable plots; the 300 firms are drawn (seeded)
-from the chain-map industries with land needs of 30–80 亩 (one plot each, two at the park edge). SYNTHETIC
-firms: the point is the speed and the improvement, not the plan.
+from the chain-map industries with land needs of 30–80 亩 (one plot each, two at the
+park edge). SYNTHETIC firms: the point is the speed and the improvement, not the plan.
 
 Run: ``python benchmarks/bench_layout.py`` (the lead's ``make bench`` calls ``main()``).
 """
@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  swap evaluation for one firm against all {n}: vectorised {t_vec * 1e3:.2f} ms, "
           f"full recompute {t_naive * 1e3:.0f} ms (estimated from {m}) → "
           f"{t_naive / t_vec:.0f}× faster; max |Δ difference| {err:.2e}")
-    ok = total < 60.0 and err < 1e-6 * max(1.0, abs(base)) and o["final"] <= o["greedy"] + 1e-9 and s["n_usable_plots"] >= 300
+    ok = (total < 60.0 and err < 1e-6 * max(1.0, abs(base))
+          and o["final"] <= o["greedy"] + 1e-9 and s["n_usable_plots"] >= 300)
     print(f"  goal (≥ 300 plots × 300 firms in < 60 s, never worse than greedy): "
           f"{'met' if ok else 'NOT met'}")
     return 0 if ok else 1

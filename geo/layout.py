@@ -370,9 +370,9 @@ def subdivide(buildable, cfg: LayoutConfig, restricted: list[tuple[str, Any]] | 
     minx, miny, maxx, maxy = shapely.bounds(buildable)
     bx = np.arange(math.floor(minx / S), math.ceil(maxx / S) + 1)
     by = np.arange(math.floor(miny / S), math.ceil(maxy / S) + 1)
-    BX, BY, I, J = np.meshgrid(bx, by, np.arange(k), np.arange(k), indexing="ij")
-    x0 = BX.ravel() * S + w / 2 + I.ravel() * step
-    y0 = BY.ravel() * S + w / 2 + J.ravel() * step
+    BX, BY, CI, CJ = np.meshgrid(bx, by, np.arange(k), np.arange(k), indexing="ij")
+    x0 = BX.ravel() * S + w / 2 + CI.ravel() * step
+    y0 = BY.ravel() * S + w / 2 + CJ.ravel() * step
     cells = shapely.box(x0, y0, x0 + step, y0 + step)
     blabel = np.char.add(np.char.add(BX.ravel().astype(str), "_"), BY.ravel().astype(str))
     shapely.prepare(buildable)
@@ -418,7 +418,7 @@ def _adjacency(plots: np.ndarray) -> list[np.ndarray]:
         ok = shared > 0.5
         a, b = a[ok], b[ok]
     nb: list[list[int]] = [[] for _ in range(len(plots))]
-    for i, j in zip(a.tolist(), b.tolist()):
+    for i, j in zip(a.tolist(), b.tolist(), strict=True):
         nb[i].append(j)
         nb[j].append(i)
     return [np.asarray(x, dtype=np.int64) for x in nb]
@@ -965,14 +965,15 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
     pol_override = inc["polluting_override"].to_numpy(dtype=object)
     polluting = _is_polluting(ind_in, cfg, sectors)
     polluting = np.array([bool(o) if o is not None and o == o else p
-                          for o, p in zip(pol_override, polluting)])
+                          for o, p in zip(pol_override, polluting, strict=True)])
     feas = np.zeros((n, len(fp_list)), bool)
     reason = np.full(n, "", dtype=object)
     banned_zone = {}
     for ind in np.unique(ind_in):  # distinct industries
         banned_zone[ind] = {z for z, _, ban in restricted if industry_banned([ind], ban,
                                                                              aliases=sectors)}
-    for key in {(int(c), bool(p), ind) for c, p, ind in zip(fclass, polluting, ind_in)}:
+    kinds = {(int(c), bool(p), ind) for c, p, ind in zip(fclass, polluting, ind_in, strict=True)}
+    for key in kinds:
         c, p, ind = key
         ok_pl = np.ones(n_pl, bool)
         if p:

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import InputError, MissingFileError, ModelError
+from .errors import InputError, MissingFileError
 from .units import MU_M2
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -196,7 +196,7 @@ def _sites(study: Study, candidates: Any, cfg) -> gpd.GeoDataFrame:
         dist = c["district"].fillna("").astype(str).to_numpy() if "district" in c.columns \
             else np.full(len(c), "")
         names = [f"候选区域 candidate region #{r}" + (f" ({d})" if d else "")
-                 for r, d in zip(rank, dist)]
+                 for r, d in zip(rank, dist, strict=True)]
         cg = gpd.GeoDataFrame({"site_id": [f"candidate-{r}" for r in rank],
                                "site_name": names, "kind": "candidate", "area_m2": area},
                               geometry=c.geometry.values, crs=4326)
@@ -352,7 +352,7 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
         # LQ of site s: share of the chain among its firms / share in the region
         reg_chain = (fchain[region] == chain_id).mean() if region.any() else np.nan
         reg_ind = (find[region] == x).mean() if region.any() else np.nan
-        for s, m in zip(order, member):  # loop over sites (tens)
+        for s, m in zip(order, member, strict=True):  # loop over sites (tens)
             if len(m) == 0:
                 chain_lq[s] = 0.0
                 ind_lq[s] = 0.0
@@ -425,17 +425,18 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
             free[s] = min(free[s], free_out)
             if free_out < need:
                 status[s] = "excluded"
-                adm_en[s] += (f"{pct:.0f}% inside {zname[z]}, which bans {x_en.lower()}; only "
-                              f"{free_out:,.0f} 亩 free outside it, the firm needs {need:,.0f} 亩; ")
-                adm_zh[s] += (f"{pct:.0f}% 位于{zname[z].split(' ')[0]}（禁止{x_zh}），区外可用土地仅 "
-                              f"{free_out:,.0f} 亩，不足 {need:,.0f} 亩；")
+                adm_en[s] += (f"{pct:.0f}% inside {zname[z]}, which bans {x_en.lower()}; "
+                              f"only {free_out:,.0f} 亩 free outside it, the firm needs "
+                              f"{need:,.0f} 亩; ")
+                adm_zh[s] += (f"{pct:.0f}% 位于{zname[z].split(' ')[0]}（禁止{x_zh}），"
+                              f"区外可用土地仅 {free_out:,.0f} 亩，不足 {need:,.0f} 亩；")
             else:
                 if status[s] == "ok":
                     status[s] = "flagged"
                 adm_en[s] += (f"{pct:.0f}% inside {zname[z]}, which bans {x_en.lower()}: site "
                               f"outside the zone only ({free_out:,.0f} 亩 free there); ")
-                adm_zh[s] += (f"{pct:.0f}% 位于{zname[z].split(' ')[0]}（禁止{x_zh}）：仅可在区外选址"
-                              f"（区外可用约 {free_out:,.0f} 亩）；")
+                adm_zh[s] += (f"{pct:.0f}% 位于{zname[z].split(' ')[0]}（禁止{x_zh}）："
+                              f"仅可在区外选址（区外可用约 {free_out:,.0f} 亩）；")
     short = (free < need) & (status != "excluded")
     status[short] = "excluded"
     for s in np.flatnonzero(short):
@@ -471,11 +472,12 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     for s in range(n):  # text per site (tens)
         en, zh = [], []
         if names_in and on_net[s]:
-            miss = [chains.name(j, "en").lower() for j, c in zip(names_in, cov[s]) if not c]
+            miss = [chains.name(j, "en").lower()
+                    for j, c in zip(names_in, cov[s], strict=True) if not c]
             en.append(f"{n_cov[s]} of {len(names_in)} inputs within {r_km:g} km by road "
                       f"({supply[s]:.0%} of input value)" +
                       (f"; missing: {', '.join(miss[:3])}" if miss else ""))
-            missz = [chains.name(j, "zh") for j, c in zip(names_in, cov[s]) if not c]
+            missz = [chains.name(j, "zh") for j, c in zip(names_in, cov[s], strict=True) if not c]
             zh.append(f"{len(names_in)} 类投入中 {n_cov[s]} 类可在道路 {r_km:g} 公里内采购"
                       f"（占投入价值 {supply[s]:.0%}）" +
                       (f"，缺：{'、'.join(missz[:3])}" if missz else ""))

@@ -27,7 +27,6 @@ from geo.layout import (
     validate_section,
     write_layout,
 )
-from geo.units import MU_M2
 
 ROOT = Path(__file__).resolve().parent.parent
 X0, Y0 = 550_000.0, 3_430_000.0  # EPSG:4549 (CGCS2000 GK CM 120°E), near 120.5°E 31°N
@@ -196,7 +195,8 @@ def test_unplaced_firm_gets_a_reason(fixture_study):
     assert res.summary["unplaced"][0]["firm_id"] == "BIG"
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(["battery_cells", "fine_chemicals", "electrolyte",
                                             "cathode_materials", "battery_recycling",
                                             "separators", "energy_storage"]),

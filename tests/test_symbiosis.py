@@ -45,8 +45,8 @@ def test_every_pair_follows_a_byproduct_rule(pairs30, yrd_study):
     from geo.sourcing import study_chains
 
     bp = study_chains(yrd_study).byproducts
-    rules = set(zip(bp["from_industry"], bp["to_industry"]))
-    assert set(zip(pairs30["from_industry"], pairs30["to_industry"])) <= rules
+    rules = set(zip(bp["from_industry"], bp["to_industry"], strict=True))
+    assert set(zip(pairs30["from_industry"], pairs30["to_industry"], strict=True)) <= rules
     assert (pairs30["from_firm_id"] != pairs30["to_firm_id"]).all()
 
 

@@ -34,8 +34,9 @@ def summary_table(s: dict) -> Table:
     ]
     for f in s["facilities"]:
         rows.append((f"{f['name_zh']} {f['name_en']}",
-                     f"plot {f['plot_id']}: {f['n_users']} users, mean {f['mean_distance_m']:,.0f} m,"
-                     f" max {f['max_distance_m']:,.0f} m ({'optimal' if f['optimal'] else 'best found'})"))
+                     f"plot {f['plot_id']}: {f['n_users']} users, mean "
+                     f"{f['mean_distance_m']:,.0f} m, max {f['max_distance_m']:,.0f} m "
+                     f"({'optimal' if f['optimal'] else 'best found'})"))
     for k, v in rows:
         t.add_row(k, v)
     return t
