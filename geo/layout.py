@@ -103,7 +103,11 @@ LAYOUT_KEYS: dict[str, str] = {
     "max_passes": "local search passes at most (default 100)",
     "seed": "random seed of the baseline and the search order (default 0)",
     "facilities": "list of {id, name_zh, name_en, users, weight, p, polluting}",
+    "park": "park laid out by `parksite run` (with firms)",
+    "firms": "incoming firms CSV for `parksite run` (relative to the study file)",
 }
+#: Keys only `parksite run` reads (not LayoutConfig fields).
+RUN_KEYS = ("park", "firms")
 
 
 def _num(v: Any) -> bool:
@@ -185,7 +189,19 @@ def validate_section(table: dict, study: Study) -> list[str]:
             problems.append(f"layout.{k}: unknown key" +
                             (f"; did you mean {close[0]!r}?" if close else
                              f"; known keys: {', '.join(LAYOUT_KEYS)}"))
-    known = {k: v for k, v in table.items() if k in LAYOUT_KEYS}
+    known = {k: v for k, v in table.items() if k in LAYOUT_KEYS and k not in RUN_KEYS}
+    if ("park" in table) != ("firms" in table):
+        problems.append("layout.park / layout.firms: give both (the park to lay out and the "
+                        "incoming firms CSV) or neither")
+    if "park" in table and not (isinstance(table["park"], str) and table["park"]):
+        problems.append(f"layout.park: must be a park id, got {table['park']!r}")
+    if "firms" in table:
+        f = table["firms"]
+        if not (isinstance(f, str) and f):
+            problems.append(f"layout.firms: must be a path, got {f!r}")
+        elif not (study.root / f).exists():
+            problems.append(f"layout.firms: {f} not found (paths are relative to the study "
+                            "file)")
     for k in ("polluting", "sensitive_roles"):
         if k in known and not (isinstance(known[k], list) and
                                all(isinstance(x, str) for x in known[k])):
@@ -1210,6 +1226,18 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
     return LayoutResult(plots, assignments, facilities_gdf, summary, roads, setbacks, links)
 
 
+def layout_from_study(study: Study, **kwargs: Any) -> LayoutResult | None:
+    """The layout a study file asks for (``[layout] park`` and ``firms``), or None.
+
+    For ``parksite run``; keyword arguments go to :func:`layout_park`.
+    """
+    sec = study.section("layout")
+    if not sec.get("park") or not sec.get("firms"):
+        return None
+    firms = read_incoming(study.root / sec["firms"])
+    return layout_park(study, str(sec["park"]), firms, **kwargs)
+
+
 def write_layout(res: LayoutResult, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
     """Write a layout as one GeoPackage: layers plots, assignments, facilities, roads,
     setbacks, links and an attribute table ``summary`` (key, value as JSON)."""
@@ -1238,5 +1266,6 @@ def write_layout(res: LayoutResult, path: str | os.PathLike, *, overwrite: bool 
     return write_gpkg(layers, p, overwrite=overwrite)
 
 
-__all__ = ["LayoutConfig", "LayoutResult", "layout_park", "p_median", "objective", "swap_deltas",
-           "read_incoming", "check_incoming", "subdivide", "validate_section", "write_layout"]
+__all__ = ["LayoutConfig", "LayoutResult", "layout_park", "layout_from_study", "p_median",
+           "objective", "swap_deltas", "read_incoming", "check_incoming", "subdivide",
+           "validate_section", "write_layout"]

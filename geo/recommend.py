@@ -77,6 +77,8 @@ RECOMMEND_KEYS = {
     "land_factor": "free land / need giving a full land score (default 10)",
     "land_mu": "land need of an incoming firm when not given (default: the median of its "
                "industry in the register, else 50)",
+    "industries": "industries `parksite run` ranks parks for (chain-map ids)",
+    "top": "how many sites `parksite run` lists per industry (default 5)",
 }
 
 
@@ -89,6 +91,13 @@ def validate_recommend(table: dict) -> list[str]:
             problems.append(f"parks.recommend.{k}: unknown key" +
                             (f"; did you mean {close[0]!r}?" if close else
                              f"; known keys: {', '.join(RECOMMEND_KEYS)}"))
+        elif k == "industries":
+            if not (isinstance(v, list) and all(isinstance(x, str) and x for x in v)):
+                problems.append(f"parks.recommend.industries: must be a list of industry ids, "
+                                f"got {v!r}")
+        elif k == "top":
+            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+                problems.append(f"parks.recommend.top: must be a whole number ≥ 1, got {v!r}")
         elif k == "weights":
             if not isinstance(v, dict):
                 problems.append("parks.recommend.weights: must be a table, e.g. "
@@ -531,6 +540,17 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
                       "synthetic_firms": bool(firms is not None and
                                               firms.attrs.get("synthetic", False))})
     return res
+
+
+def recommend_study(study: Study, candidates: Any = None) -> dict[str, pd.DataFrame]:
+    """The rankings a study file asks for (``[parks.recommend] industries``), by industry.
+
+    For ``parksite run``; empty when the study names no industries.
+    """
+    rc = study.section("parks").get("recommend", {})
+    top = int(rc.get("top", 5))
+    return {ind: recommend(study, ind, top=top, candidates=candidates)
+            for ind in rc.get("industries", [])}
 
 
 def _to_metric(geoms: gpd.GeoSeries, study: Study) -> tuple[np.ndarray, np.ndarray]:

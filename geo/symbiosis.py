@@ -117,6 +117,22 @@ def find_pairs(study: Study, max_km: float = MAX_KM) -> pd.DataFrame:
     return out
 
 
+def pairs_geodataframe(study: Study, pairs: pd.DataFrame):
+    """The pairs as straight lines between the two firms (EPSG:4326), for maps."""
+    import geopandas as gpd
+    import shapely
+
+    from .sourcing import load_firms
+
+    firms = load_firms(study).set_index("firm_id")
+    a = firms.geometry.reindex(pairs["from_firm_id"].astype(str)).values
+    b = firms.geometry.reindex(pairs["to_firm_id"].astype(str)).values
+    xy = np.stack([shapely.get_coordinates(a), shapely.get_coordinates(b)], axis=1) \
+        if len(pairs) else np.zeros((0, 2, 2))
+    return gpd.GeoDataFrame(pairs.reset_index(drop=True),
+                            geometry=shapely.linestrings(xy) if len(pairs) else [], crs=4326)
+
+
 def park_summary(pairs: pd.DataFrame) -> pd.DataFrame:
     """Pairs per park (a pair counts for both parks when they differ): ``park_id,
     n_pairs, n_within_park, materials``."""

@@ -320,3 +320,15 @@ def test_cli_layout(tmp_path):
                                   "--out", str(tmp_path / "m.gpkg")])
     assert r.exit_code == 2
     assert "not found" in r.output
+
+
+def test_layout_from_study(yrd_study, fixture_study):
+    from geo.layout import layout_from_study
+
+    res = layout_from_study(yrd_study)  # [layout] park = "chongming", firms = example CSV
+    assert res is not None and res.summary["park_id"] == "chongming"
+    assert layout_from_study(fixture_study) is None  # no park/firms keys
+    probs = validate_section({"park": "chongming"}, yrd_study)
+    assert any("give both" in p for p in probs)
+    probs = validate_section({"park": "chongming", "firms": "nope.csv"}, yrd_study)
+    assert any("nope.csv not found" in p for p in probs)

@@ -120,3 +120,14 @@ def test_cli_recommend(tmp_path):
     r = CliRunner().invoke(main, ["recommend", str(ROOT / "layers" / "yrd.toml"), "--industry",
                                   "nonsense"])
     assert r.exit_code == 2 and "not in the chain maps" in r.output
+
+
+def test_recommend_study_and_section(yrd_study):
+    from geo.recommend import recommend_study, validate_recommend
+
+    res = recommend_study(yrd_study)  # [parks.recommend] industries
+    assert set(res) == {"cathode_materials", "notebook_assembly"}
+    assert res["notebook_assembly"].iloc[0]["site_id"] == "kunshan"
+    probs = "\n".join(validate_recommend({"industries": "pcb", "top": 0, "near_km": -1}))
+    assert "parks.recommend.industries" in probs and "parks.recommend.top" in probs
+    assert "parks.recommend.near_km" in probs

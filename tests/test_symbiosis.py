@@ -75,3 +75,11 @@ def test_cli_symbiosis(tmp_path):
     r = CliRunner().invoke(main, ["symbiosis", str(ROOT / "layers" / "yrd.toml"), "--max-km",
                                   "-1"])
     assert r.exit_code == 2
+
+
+def test_pairs_as_lines(pairs30, yrd_study):
+    from geo.symbiosis import pairs_geodataframe
+
+    g = pairs_geodataframe(yrd_study, pairs30)
+    assert len(g) == len(pairs30) and g.crs.to_epsg() == 4326
+    assert (g.geom_type == "LineString").all()
