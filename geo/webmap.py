@@ -162,6 +162,16 @@ _T: dict[str, tuple[str, str]] = {
     "nearest_zone": ("最近红线区", "Nearest zone"),
     "review": ("需人工复核", "needs review"),
     "local_supply_rate": ("本地配套率", "Local supply rate"),
+    "n_firms": ("企业数", "Firms"),
+    "median_rate": ("本地配套率中位数", "Median local supply rate"),
+    "share_40": ("配套率≥40%的企业", "Firms with ≥ 40 % local supply"),
+    "gaps": ("补链目标", "Chain gaps (补链)"),
+    "missing": ("缺失配套", "Missing inputs"),
+    "criterion": ("指标", "Criterion"),
+    "weight": ("权重", "Weight"),
+    "aggregation": ("综合方法", "Aggregation"),
+    "constraints": ("刚性约束", "Hard constraints"),
+    "stability": ("稳定性检验", "Stability check"),
     "radius": ("半径", "Radius"),
     "metric": ("度量", "Measure"),
     "road_km": ("道路里程", "Road length"),
@@ -279,6 +289,7 @@ class _Ctx:
     digits: int
     max_image_px: int
     hidden: set[str]
+    explicit_hidden: bool
     has_tiles: bool
     metric_crs: Any
     area_crs: Any
@@ -605,7 +616,42 @@ def _area_m2(ctx: _Ctx, gdf: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(gdf.geometry.to_crs(ctx.area_crs).area, dtype=float)
 
 
-def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None):
+def _by_park(df: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    if df is None or len(df) == 0 or "park_id" not in df:
+        return {}
+    return {str(k): g for k, g in df.groupby(df["park_id"].astype(str), sort=False)}
+
+
+def _sourcing_rows(ctx: _Ctx, pid: str, src: dict, gaps: dict) -> tuple[list, list]:
+    rows: list[tuple[str, str]] = []
+    notes: list[str] = []
+    if pid in src:
+        r = src[pid].iloc[0]
+        if not _isnull(r.get("n_firms")):
+            rows.append((ctx.t("n_firms"), _esc(int(r["n_firms"]))))
+        if not _isnull(r.get("median_rate")):
+            rows.append((ctx.t("median_rate"), f"{float(r['median_rate']) * 100:.0f} %"))
+        if not _isnull(r.get("share_ge_40pct")):
+            rows.append((ctx.t("share_40"), f"{float(r['share_ge_40pct']) * 100:.0f} %"))
+    if pid in gaps:
+        g = gaps[pid]
+        if "rank" in g:
+            g = g.sort_values("rank")
+        col = "input_name_zh" if ctx.lang == "zh" and "input_name_zh" in g else \
+            "input_name_en" if "input_name_en" in g else "input_industry"
+        items = []
+        for _, r in g.head(3).iterrows():
+            txt = _esc(r.get(col) if not _isnull(r.get(col)) else r.get("input_industry"))
+            if not _isnull(r.get("nearest_supplier_km")):
+                txt += f" ({_num(r['nearest_supplier_km'], 0)} km)"
+            items.append(txt)
+        if items:
+            rows.append((ctx.t("gaps"), "; ".join(items)))
+    return rows, notes
+
+
+def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
+                sourcing: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None):
     label = _label(spec, ctx.lang)
     fg = _add_group(ctx, m, spec.key, label)
     geoms = _display_geoms(ctx, gdf)
@@ -616,6 +662,7 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None):
     if park_status is not None and len(park_status) and "park_id" in park_status:
         status = park_status.drop_duplicates("park_id").set_index(
             park_status.drop_duplicates("park_id")["park_id"].astype(str))
+    src_by, gaps_by = _by_park(sourcing), _by_park(gaps)
     props, styles, seen = [], [], set()
     for i in range(len(gdf)):
         row = gdf.iloc[i]
@@ -641,7 +688,8 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None):
             if not _isnull(r.get("nearest_zone_id")):
                 rows.append((ctx.t("nearest_zone"), f"{_esc(r['nearest_zone_id'])} · "
                                                     f"{_num(r.get('nearest_zone_m'), 0)} m"))
-        notes = []
+        more, notes = _sourcing_rows(ctx, pid, src_by, gaps_by)
+        rows += more
         if _truthy(row.get("illustrative", False)) or spec.options.get("illustrative"):
             notes.append(_esc(ctx.t("illustrative")))
         seen.add(st if st in _STATUS_COLOUR else None)
@@ -851,6 +899,8 @@ def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
     if gdf.crs is None:
         gdf = gdf.set_crs(4326)
     label = ctx.t("service_areas")
+    if len(gdf) > 2 and not ctx.explicit_hidden:
+        ctx.hidden.add("service_areas")  # many 100 km areas would blanket the map
     fg = _add_group(ctx, m, "service_areas", label)
     geoms = _display_geoms(ctx, gdf)
     known = {"site_id", "name", "radius_km", "metric", "road_km", "geometry", "name_zh",
@@ -945,6 +995,7 @@ def _warp_to_web(path: Path, max_px: int, *, categorical: bool, what: str):
     Returns (array float64 with NaN for nodata, (south, west, north, east) in WGS84).
     """
     import rasterio
+    from affine import Affine
     from rasterio.errors import RasterioIOError
     from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
@@ -952,7 +1003,9 @@ def _warp_to_web(path: Path, max_px: int, *, categorical: bool, what: str):
     if not p.exists():
         raise InputError(f"{what}: raster {p} not found; run the analysis again or drop it")
     try:
-        with rasterio.open(p) as src:
+        with rasterio.open(p) as src, warnings.catch_warnings():
+            # affine's "use @" notice comes from inside rasterio; not the user's business
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
             if src.crs is None:
                 raise InputError(f"{what}: raster {p} has no CRS; write it with one")
             src_arr = src.read(1).astype("float64")
@@ -967,7 +1020,7 @@ def _warp_to_web(path: Path, max_px: int, *, categorical: bool, what: str):
             if scale > 1:
                 l, b, r, t = rasterio.transform.array_bounds(h, w, transform)
                 w, h = max(1, int(round(w / scale))), max(1, int(round(h / scale)))
-                transform = rasterio.transform.from_bounds(l, b, r, t, w, h)
+                transform = Affine((r - l) / w, 0.0, l, 0.0, -(t - b) / h, t)
             dst = np.full((h, w), np.nan)
             reproject(src_arr, dst, src_transform=src.transform, src_crs=src.crs,
                       src_nodata=np.nan, dst_transform=transform, dst_crs=dst_crs,
@@ -986,6 +1039,21 @@ def _image_bounds(ctx: _Ctx, bounds) -> list[list[float]]:
         (w2, e2), (s2, n2) = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
         s, w, n, e = float(s2), float(w2), float(n2), float(e2)
     return [[round(s, 6), round(w, 6)], [round(n, 6), round(e, 6)]]
+
+
+_EXCL_KEYWORDS = [  # (pattern on the zh/en labels, colour): water blue, red lines dark red, …
+    (r"outside|研究区外", None), (r"core|核心", "#67000d"), (r"buffer|缓冲", "#e7877d"),
+    (r"red.?line|红线", "#a50f15"), (r"water|sea|lake|水域|海|湖", "#4a7fb5"),
+    (r"slope|坡度", "#8c510a"), (r"restricted|限制", "#d94801"), (r"no .*data|无.*数据", "#d9d9d9"),
+]
+
+
+def _excl_colour(text: str, j: int) -> str | None:
+    """Colour of an exclusion reason (None: left transparent, e.g. outside the study)."""
+    for pat, colour in _EXCL_KEYWORDS:
+        if re.search(pat, text, re.I):
+            return colour
+    return _EXCL_PALETTE[j % len(_EXCL_PALETTE)]
 
 
 def _draw_suitability(ctx, m, suit: dict):
@@ -1016,12 +1084,20 @@ def _draw_suitability(ctx, m, suit: dict):
     if ex:
         arr, bounds = _warp_to_web(Path(ex), ctx.max_image_px, categorical=True,
                                    what="suitability.exclusion_tif")
-        codes_lbl = {int(k): v for k, v in (suit.get("exclusion_codes") or {}).items()}
+        codes_lbl, codes_all = {}, {}
+        for k, v in (suit.get("exclusion_codes") or {}).items():
+            all_text = " ".join(str(x) for x in v.values()) if isinstance(v, dict) else str(v)
+            if isinstance(v, dict):
+                v = v.get(ctx.lang) or v.get("label") or v.get("en") or v.get("zh") or k
+            codes_lbl[int(k)] = v
+            codes_all[int(k)] = all_text
         present = sorted(int(c) for c in np.unique(arr[np.isfinite(arr)]) if int(c) != 0)
         rgba = np.zeros(arr.shape + (4,), np.uint8)
         entries = []
         for j, code in enumerate(present):
-            colour = _EXCL_PALETTE[j % len(_EXCL_PALETTE)]
+            colour = _excl_colour(codes_all.get(code, ""), j)
+            if colour is None:
+                continue
             rgb = tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5))
             sel = arr == code
             rgba[sel, :3] = rgb
@@ -1054,7 +1130,7 @@ _CSS = """
 .ps-legend, .ps-card { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 5px;
   box-shadow: 0 1px 5px rgba(0,0,0,0.35);
   font: 12px/1.35 system-ui, "Microsoft YaHei", "PingFang SC", sans-serif; }
-.ps-legend { max-height: 55vh; overflow-y: auto; min-width: 150px; max-width: 260px; }
+.ps-legend { max-height: 36vh; overflow-y: auto; min-width: 150px; max-width: 260px; }
 .ps-lg-t { font-weight: 600; margin-top: 4px; }
 .ps-lg-1 { font-weight: 600; margin-top: 3px; }
 .ps-lg-r { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
@@ -1066,7 +1142,9 @@ _CSS = """
 .ps-ramp-l { display: flex; justify-content: space-between; width: 180px; font-size: 11px; }
 .ps-card { max-width: 380px; }
 .ps-card summary { cursor: pointer; font-weight: 600; font-size: 13px; }
-.ps-card .ps-card-b { max-height: 60vh; overflow-y: auto; margin-top: 4px; }
+.ps-card .ps-card-b { max-height: 40vh; overflow-y: auto; margin-top: 4px; }
+.leaflet-control-layers-expanded { max-height: 55vh; overflow-y: auto; }
+.leaflet-control-layers label { font: 12px/1.45 system-ui, "Microsoft YaHei", "PingFang SC", sans-serif; }
 .ps-card h4 { margin: 6px 0 2px; font-size: 12px; }
 .ps-card ul { margin: 0; padding-left: 16px; }
 .ps-card td, .ps-card th { padding: 0 6px 0 0; text-align: left; vertical-align: top; }
@@ -1167,6 +1245,79 @@ def _card_value(v: Any) -> str:
     return _esc(v)
 
 
+_CARD_SKIP = {"model", "parksite_version", "study", "grid", "criteria", "weights",
+              "exclusion_codes", "data_sources", "timings_s", "units", "top_cells",
+              "candidates", "stability", "aggregation", "constraints", "created_utc"}
+
+
+def _small(d: dict, depth: int = 0) -> dict:
+    """A model-card dict without long lists of records (those belong in the tables)."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, list) and v and isinstance(v[0], dict):
+            out[k] = f"{len(v)} records"
+        elif isinstance(v, dict):
+            out[k] = _small(v, depth + 1) if depth < 2 else "…"
+        else:
+            out[k] = v
+    return out
+
+
+def _suitability_card(ctx: _Ctx, mc: dict) -> str:
+    """The suitability model card, in brief: criteria and weights, aggregation, hard
+    constraints, candidates and the stability check."""
+    t = ctx.t
+    parts = [f"<h4>{_esc(t('suitability'))} · {_esc(t('weights'))}</h4>"]
+    w = mc.get("weights")
+    values = w.get("values") if isinstance(w, dict) and isinstance(w.get("values"), dict) \
+        else w if isinstance(w, dict) else {}
+    crit = [c for c in (mc.get("criteria") or []) if isinstance(c, dict)]
+    rows = []
+    if crit:
+        for c in crit:
+            name = c.get("name", "")
+            lab = c.get(f"label_{ctx.lang}") or c.get("label_en") or name
+            wt = values.get(name, c.get("weight"))
+            rows.append((lab, wt, c.get("transform_text", "")))
+    else:
+        rows = [(k, v, "") for k, v in values.items() if not isinstance(v, dict)]
+    if rows:
+        parts.append(f"<table><tr><th>{_esc(t('criterion'))}</th><th>{_esc(t('weight'))}"
+                     "</th><th></th></tr>")
+        for lab, wt, tr in rows:
+            wtxt = f"{float(wt):.3f}" if isinstance(wt, (int, float)) else _esc(wt)
+            parts.append(f"<tr><td>{_esc(lab)}</td><td>{wtxt}</td><td>{_esc(tr)}</td></tr>")
+        parts.append("</table>")
+    items = []
+    if isinstance(w, dict) and w.get("method"):
+        cr = (w.get("ahp") or {}).get("cr") if isinstance(w.get("ahp"), dict) else None
+        items.append(f"{_esc(t('weight'))}: {_esc(w['method'])}"
+                     + (f" (CR = {float(cr):.3f})" if isinstance(cr, (int, float)) else ""))
+    agg = mc.get("aggregation")
+    if isinstance(agg, dict) and agg.get("method"):
+        items.append(f"{_esc(t('aggregation'))}: {_esc(agg['method'])}")
+    con = mc.get("constraints")
+    if isinstance(con, dict) and con:
+        txt = "; ".join(f"{_esc(k)} = {_card_value(v)}" for k, v in con.items())
+        items.append(f"{_esc(t('constraints'))}: {txt}")
+    cand = mc.get("candidates")
+    if isinstance(cand, dict) and "count" in cand:
+        items.append(f"{_esc(t('candidates'))}: {_esc(cand['count'])}"
+                     + (f" (≥ {_num(cand.get('min_area_mu'), 0)} {_esc(t('mu'))})"
+                        if cand.get("min_area_mu") is not None else ""))
+    st = mc.get("stability")
+    if isinstance(st, dict) and st.get("runs"):
+        items.append(f"{_esc(t('stability'))}: {_esc(st['runs'])} × ±"
+                     f"{float(st.get('perturbation', 0)) * 100:.0f} %")
+    rest = {k: v for k, v in mc.items() if k not in _CARD_SKIP and not _isnull(v)
+            and v not in ({}, [], "")}
+    if items:
+        parts.append("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+    if rest:
+        parts.append(_card_value(_small(rest)))
+    return "".join(parts)
+
+
 def _model_card(ctx: _Ctx, study, results: dict, title: str, sec: dict,
                 basemap_text: str) -> str:
     t = ctx.t
@@ -1213,18 +1364,16 @@ def _model_card(ctx: _Ctx, study, results: dict, title: str, sec: dict,
             parts.append(f"<li>{_esc(k)}: {_card_value(v)}</li>")
     parts.append("</ul>")
     # Weights and analysis settings.
-    suit_sec = study.section("suitability")
-    weights = suit_sec.get("weights")
-    extra: dict[str, Any] = {}
     suit = results.get("suitability") or {}
-    if isinstance(suit, dict) and isinstance(suit.get("model_card"), dict):
-        extra.update(suit["model_card"])
-    if isinstance(results.get("model_card"), dict):
-        extra.update(results["model_card"])
-    if weights is not None and "weights" not in extra:
-        parts.append(f"<h4>{_esc(t('weights'))}</h4>{_card_value(weights)}")
-    if extra:
-        parts.append(f"<h4>{_esc(t('analysis'))}</h4>{_card_value(extra)}")
+    suit_mc = suit.get("model_card") if isinstance(suit, dict) else None
+    if isinstance(suit_mc, dict) and suit_mc:
+        parts.append(_suitability_card(ctx, suit_mc))
+    elif isinstance(study.section("suitability").get("weights"), dict):
+        parts.append(f"<h4>{_esc(t('weights'))}</h4>"
+                     f"{_card_value(study.section('suitability')['weights'])}")
+    extra = results.get("model_card")
+    if isinstance(extra, dict) and extra:
+        parts.append(f"<h4>{_esc(t('analysis'))}</h4>{_card_value(_small(extra))}")
     parts.append(f"<h4>{_esc(t('display'))}</h4><ul>"
                  f"<li>{_esc(t('simplify'))}: {ctx.simplify_m:g} m "
                  f"({_esc(study.metric_crs.to_string())}), {ctx.digits} d.p.</li>"
@@ -1403,7 +1552,7 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
                simplify_m=float(sec.get("simplify_m", DEFAULTS["simplify_m"])),
                digits=int(sec.get("digits", DEFAULTS["digits"])),
                max_image_px=int(sec.get("max_image_px", DEFAULTS["max_image_px"])),
-               hidden=set(sec.get("hidden", [])),
+               hidden=set(sec.get("hidden", [])), explicit_hidden="hidden" in sec,
                has_tiles=bool(tiles) or basemap != "none", metric_crs=metric, area_crs=area)
     if offline and not tiles and basemap in ("osm", "amap", "tianditu"):
         ctx.warn(f"basemap {basemap} loads its tiles from the internet: the map's own code is "
@@ -1456,7 +1605,8 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     for spec in study.by_role("redlines"):
         _draw_redlines(ctx, m, spec, load(spec))
     for spec in study.by_role("parks"):
-        _draw_parks(ctx, m, spec, load(spec), results.get("redline_parks"))
+        _draw_parks(ctx, m, spec, load(spec), results.get("redline_parks"),
+                    results.get("sourcing_parks"), results.get("chain_gaps"))
     _draw_conflicts(ctx, m, results.get("redline_conflicts"))
     _draw_firms(ctx, m, study, results)
 

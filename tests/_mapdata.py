@@ -153,9 +153,23 @@ def suitability_fixture(tmp: Path, study, *, shape: tuple[int, int] = (50, 60)) 
                            "grid": "1 km (synthetic fixture)"}}
 
 
+def sourcing_tables_fixture() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-park sourcing summary and chain gaps shaped like geo.sourcing's (synthetic)."""
+    parks = pd.DataFrame({"park_id": ["sip", "kunshan"], "n_firms": [76, 40],
+                          "median_rate": [0.75, 0.41], "share_ge_40pct": [0.61, 0.5]})
+    gaps = pd.DataFrame({"rank": [1, 2, 1], "park_id": ["sip", "sip", "kunshan"],
+                         "input_industry": ["silicon_wafers", "fine_chemicals", "<b>glass</b>"],
+                         "input_name_zh": ["硅片", "精细化工", "<b>玻璃</b>"],
+                         "input_name_en": ["silicon wafers", "fine chemicals", "<b>glass</b>"],
+                         "nearest_supplier_km": [138.0, 104.0, np.nan]})
+    return parks, gaps
+
+
 def all_results(tmp: Path, study) -> dict:
     conf, status = conflicts_fixture(study)
+    src_parks, gaps = sourcing_tables_fixture()
     return {"redline_conflicts": conf, "redline_parks": status, "firms": firms_fixture(study),
+            "sourcing_parks": src_parks, "chain_gaps": gaps,
             "service_areas": service_areas_fixture(study),
             "suitability": suitability_fixture(tmp, study),
             "model_card": {"run": "test fixture <u>"}}

@@ -179,6 +179,42 @@ def test_every_result_is_drawn(full, yrd_study):
     assert "slope" in card and "&lt;b&gt;x&lt;/b&gt;" in card and "<b>x</b>" not in card
 
 
+def test_park_popups_carry_sourcing_and_chain_gaps(full):
+    page, _, _ = full
+    pops = {f["properties"]["id"]: f["properties"]["p"] for fc in geojson_layers(page)
+            for f in fc["features"] if "id" in f["properties"]}
+    assert "本地配套率中位数" in pops["sip"] and "75 %" in pops["sip"]
+    assert "补链目标" in pops["sip"] and "硅片 (138 km)" in pops["sip"]
+    assert "&lt;b&gt;玻璃&lt;/b&gt;" in pops["kunshan"] and "<b>玻璃" not in pops["kunshan"]
+    assert "补链目标" not in pops["nantong"]
+
+
+def test_suitability_model_card_and_coded_labels(yrd_study, tmp_path):
+    suit = suitability_fixture(tmp_path, yrd_study)
+    suit["exclusion_codes"] = {0: {"zh": "参与评价", "en": "scored"},
+                               1: {"zh": "研究区外", "en": "outside the study area"},
+                               2: {"zh": "水域", "en": "water (sea, lakes)"}}
+    suit["model_card"] = {
+        "criteria": [{"name": "highway", "label_zh": "距公路", "label_en": "Highway distance",
+                      "weight": 0.6, "transform_text": "linear 1→0 from 0 to 5000"},
+                     {"name": "slope", "label_zh": "坡度", "label_en": "Slope", "weight": 0.4}],
+        "weights": {"method": "ahp", "values": {"highway": 0.6, "slope": 0.4},
+                    "ahp": {"cr": 0.0123}},
+        "aggregation": {"method": "wlc"}, "candidates": {"count": 2, "min_area_mu": 1500},
+        "stability": {"runs": 200, "perturbation": 0.2}, "timings_s": {"total_s": 9.0},
+        "industry": None}
+    for lang, water, hw in (("zh", "水域", "距公路"), ("en", "water (sea, lakes)",
+                                                     "Highway distance")):
+        page, _ = _quiet_build(yrd_study, {"suitability": suit}, lang=lang)
+        strings = [s for s in strings_in_scripts(page) if isinstance(s, str)]
+        legend = next(s for s in strings if "ps-lg" in s and water in s)
+        assert "研究区外" not in legend and "outside the study" not in legend  # left clear
+        card = next(s for s in strings if "ps-card-b" in s or "<details>" in s)
+        assert hw in card and "0.600" in card and "CR = 0.012" in card and "wlc" in card
+        assert "200 × ±20 %" in card and "total_s" not in card
+        assert "<th>industry</th>" not in card  # None values are left out
+
+
 @pytest.mark.parametrize("key", ["redline_conflicts", "firms", "service_areas", "suitability",
                                  "model_card"])
 def test_each_result_alone(key, yrd_study, tmp_path):
