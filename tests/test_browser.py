@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+import _browser
 from _browser import (
-    browser_missing,
     chromium,
     console_errors,
     open_map,
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _require_browser() -> None:
-    why = browser_missing()
+    why = _browser.browser_missing()
     if why:
         if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
             pytest.fail(f"CI: the browser tests must run: {why}")
@@ -288,3 +288,13 @@ def test_full_map_draws_every_result(driver, maps):
     assert _http(requested_urls(driver)) == []
     print(f"\nmap with every result: ready in {secs:.2f} s; screenshot {shot}")
     assert np.isfinite(secs)
+
+
+def test_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path):
+    monkeypatch.setattr(_browser, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI: the browser tests must run"):
+        _require_browser()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="install_browser.sh"):
+        _require_browser()
