@@ -392,6 +392,32 @@ def evaluate_parks(study: Study, radius_km: float | None = 100) -> pd.DataFrame:
     return rows
 
 
+def park_industries(study: Study) -> pd.DataFrame:
+    """Long table of every (park, industry): ``park_id, industry, chain, n_firms, share,
+    lq`` (location quotient against the study region, firm counts), most firms first.
+    Firms outside parks are left out; an empty table if the study has no firms."""
+    cols = ["park_id", "industry", "chain", "n_firms", "share", "lq"]
+    if not study.has_role("firms"):
+        return pd.DataFrame(columns=cols)
+    firms = study_firms(study)
+    fpark = firms["park_id"].astype(str).to_numpy()
+    ind = firms["industry"].astype(str).to_numpy()
+    lq = location_quotients(fpark, ind, firms["in_region"].to_numpy(bool))
+    counts = pd.crosstab(fpark, ind)
+    long = counts.stack().rename("n_firms").reset_index()
+    long.columns = ["park_id", "industry", "n_firms"]
+    long = long[(long["n_firms"] > 0) & (long["park_id"] != "")].copy()
+    long["share"] = (long["n_firms"] / long.groupby("park_id")["n_firms"].transform("sum")
+                     ).round(4)
+    long["lq"] = [round(float(lq.at[p, i]), 3) for p, i in
+                  zip(long["park_id"], long["industry"], strict=True)]
+    chain = firms.drop_duplicates("industry").set_index("industry")["chain"] \
+        if "chain" in firms.columns else pd.Series(dtype=object)
+    long["chain"] = long["industry"].map(chain).fillna("")
+    return long.sort_values(["park_id", "n_firms", "industry"], ascending=[True, False, True],
+                            kind="stable").reset_index(drop=True)[cols]
+
+
 def _firm_columns(firms: gpd.GeoDataFrame, pid: np.ndarray, cfg: ParksConfig,
                   area_m2: np.ndarray) -> pd.DataFrame:
     """Firm counts, quotients, concentration, free land and 亩均 per park (aligned with

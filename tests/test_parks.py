@@ -113,6 +113,18 @@ def test_bundled_evaluation(evaluation, yrd_study):
     assert "taihu_l1" in e.at["snd", "redline_note"]
 
 
+def test_park_industries_long_table(yrd_study, evaluation):
+    from geo.parks import park_industries
+
+    t = park_industries(yrd_study)
+    sip = t[t["park_id"] == "sip"].set_index("industry")
+    assert sip.at["microelectronics", "n_firms"] == 31
+    assert sip["share"].sum() == pytest.approx(1.0, abs=1e-3)
+    e = evaluation.set_index("park_id")
+    assert sip.at["microelectronics", "lq"] == pytest.approx(e.at["sip", "dominant_lq"],
+                                                             abs=1e-3)
+
+
 def test_hhi_matches_industry_counts(evaluation):
     for r in evaluation.itertuples():
         counts = np.array([int(p.split(":")[1]) for p in r.industries.split(";")])
@@ -145,6 +157,7 @@ def test_cli_parks(tmp_path):
     assert r.exit_code == 0, r.output
     df = pd.read_csv(out, encoding="utf-8-sig")
     assert len(df) == 10 and "grade" in df.columns
+    assert (tmp_path / "parks_industries.csv").exists()
     r = CliRunner().invoke(main, ["parks", str(ROOT / "layers" / "yrd.toml"), "--out",
                                   str(tmp_path / "p.txt")])
     assert r.exit_code == 2 and ".csv" in r.output

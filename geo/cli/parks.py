@@ -60,8 +60,9 @@ def parks_table(df) -> Table:
               help="Radius by road for supply rates and chain completeness "
                    "[default: [parks] radius_km, [sourcing] radius_km or 100].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Write the evaluation: FILE.csv, or FILE.gpkg with the park "
-                                 "outlines.")
+              default=None, help="Write the evaluation: FILE.csv (and FILE_industries.csv, "
+                                 "one row per park and industry with its LQ), or FILE.gpkg "
+                                 "with the park outlines and that table.")
 @overwrite_option
 def command(study, radius_km, out_path, overwrite):
     """Evaluate every park of STUDY: size, firms, specialisation, supply, chains, 亩均.
@@ -102,13 +103,19 @@ def _run(study_path, radius_km, out_path, overwrite) -> int:
         console.print("[yellow]note:[/] the firm register is synthetic (made-up firms for the "
                       "demo): firm counts, quotients and 亩均 grades illustrate the method only")
     if out_path is not None:
+        from ..parks import park_industries
+
+        inds = park_industries(study)
         if out_path.suffix.lower() == ".csv":
             write_csv(df, out_path, overwrite=overwrite)
+            side = out_path.with_name(out_path.stem + "_industries.csv")
+            write_csv(inds, side, overwrite=overwrite)
+            console.print(f"[green]✓[/] park × industry quotients → {side}")
         else:
             import geopandas as gpd
 
             parks = park_frame(study)[["park_id", "geometry"]]
             g = gpd.GeoDataFrame(parks.merge(df, on="park_id"), geometry="geometry", crs=4326)
-            write_gpkg({"parks": g}, out_path, overwrite=overwrite)
+            write_gpkg({"parks": g, "park_industries": inds}, out_path, overwrite=overwrite)
         console.print(f"[green]✓[/] {len(df)} parks → {out_path}")
     return EXIT_OK
