@@ -119,7 +119,7 @@ def suitability_fixture(tmp: Path, study, *, shape: tuple[int, int] = (50, 60)) 
     nodata band, an exclusion grid with two reason codes, and two candidate polygons.
     ``shape`` (rows, cols) sets the resolution (the footprint stays the same)."""
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     crs = "EPSG:4549"
     x0, y0 = 480_000.0, 3_480_000.0
@@ -131,7 +131,7 @@ def suitability_fixture(tmp: Path, study, *, shape: tuple[int, int] = (50, 60)) 
     excl = np.zeros((h, w), np.uint8)
     excl[int(0.4 * h):int(0.6 * h), w // 6:w // 3] = 1
     excl[int(0.7 * h):int(0.9 * h), int(2 * w / 3):int(0.92 * w)] = 2
-    tf = from_origin(x0, y0, res, res)
+    tf = Affine(res, 0.0, x0, 0.0, -res, y0)
     stif = tmp / "suitability.tif"
     etif = tmp / "exclusion.tif"
     with rasterio.open(stif, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
