@@ -682,6 +682,7 @@ def _local_search(P: _Problem, fp_of: np.ndarray, occ: np.ndarray, *, time_limit
                 continue
             if time.perf_counter() - t0 > time_limit_s:
                 stats["stopped"] = "time limit"
+                stats["seconds"] = time.perf_counter() - t0
                 return fp_of, occ, stats
             Aa = A[a]
             # --- swaps with every firm b of the same size class (Δ for all b at once)
@@ -753,6 +754,287 @@ def _is_polluting(industries: np.ndarray, cfg: LayoutConfig, sectors) -> np.ndar
     return out
 
 
+@dataclass
+class _Site:
+    """A park's land in the metric CRS: what is buildable, what is restricted, what polluters
+    keep away from; and the transforms between CRSs."""
+
+    park_m: Any
+    buildable: Any
+    restricted: list[tuple[str, Any, list[str]]]   # (zone id, geometry, banned sectors)
+    sensitive: Any                                  # red lines and homes near the park
+    to_m: Callable[[Any], Any]
+    to_w: Callable[[Any], Any]
+    to_a: Callable[[Any], Any]
+
+
+@dataclass
+class _Plots:
+    """Plots of one park (metric CRS) and what each allows."""
+
+    geom: np.ndarray
+    block: np.ndarray
+    roads: Any
+    cell_m2: float
+    area_m2: np.ndarray
+    area_mu: np.ndarray
+    usable: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+    zone: np.ndarray          # restricted zone id ("" outside)
+    polluter_ok: np.ndarray
+    setback_zone: Any
+    nbrs: list[np.ndarray]
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.array([f"P{i + 1:04d}" for i in range(len(self.geom))], dtype=object)
+
+
+def _site(study: Study, park_geom_wgs84: Any, cfg: LayoutConfig) -> _Site:
+    """Buildable land: the park minus core/red-line zones (grown by the red-line setback)
+    and water (grown by the water setback); restricted zones and sensitive areas near it."""
+    from .redline import split_industries
+
+    mcrs = study.metric_crs
+    to_m = _to(4326, mcrs)
+    park_m = to_m(park_geom_wgs84)
+    window = shapely.buffer(park_m, max(cfg.polluter_setback_m, cfg.redline_setback_m,
+                                        cfg.water_setback_m) + 10.0)
+    excl: list[Any] = []
+    restricted: list[tuple[str, Any, list[str]]] = []
+    sens: list[Any] = []
+    zones = study.load_role("redlines") if study.has_role("redlines") else None
+    if zones is not None and len(zones):
+        cf = study.by_role("redlines")[0].options.get("class") or "class"
+        zg = np.asarray(to_m(np.asarray(zones.geometry.values, dtype=object)), dtype=object)
+        zcls = zones[cf].astype(str).str.strip().str.lower().to_numpy() if cf in zones \
+            else np.full(len(zones), "redline")
+        zban = zones["banned_industries"].to_numpy() if "banned_industries" in zones \
+            else np.full(len(zones), "")
+        zid = zones["id"].astype(str).to_numpy()
+        for z in np.flatnonzero(shapely.intersects(zg, window)):  # zones near the park
+            zc = shapely.intersection(zg[z], window)
+            sens.append(zc)
+            if zcls[z] == "restricted":
+                restricted.append((zid[z], _polys_only(zc), split_industries(zban[z])))
+            else:
+                excl.append(shapely.buffer(zc, cfg.redline_setback_m) if cfg.redline_setback_m
+                            else zc)
+    wg = _clip_layer(study.load_role("water") if study.has_role("water") else None, to_m,
+                     window)
+    if len(wg):
+        excl.extend(shapely.buffer(shapely.intersection(wg, window),
+                                   max(cfg.water_setback_m, 0.01)).tolist())
+    buildable = _polys_only(shapely.difference(park_m, shapely.union_all(excl))) if excl \
+        else park_m
+    for role in cfg.sensitive_roles:
+        if study.has_role(role):
+            sens.extend(_clip_layer(study.load_role(role), to_m, window).tolist())
+    return _Site(park_m=park_m, buildable=buildable, restricted=restricted,
+                 sensitive=shapely.union_all(sens) if sens else None, to_m=to_m,
+                 to_w=_to(mcrs, 4326), to_a=_to(mcrs, study.area_crs))
+
+
+def _plots(site: _Site, cfg: LayoutConfig) -> _Plots:
+    """Plots on the road grid with their areas (equal-area CRS), zones and setbacks."""
+    geom, block, roads, cell_m2 = subdivide(site.buildable, cfg,
+                                            [(z, g) for z, g, _ in site.restricted])
+    area_m2 = shapely.area(site.to_a(geom))
+    cen = shapely.centroid(geom)
+    zone = np.full(len(geom), "", dtype=object)
+    for z, g, _ in site.restricted:  # a handful of zones
+        zone[shapely.area(shapely.intersection(geom, g)) > 0.5 * shapely.area(geom)] = z
+    setback_zone = None
+    pol_ok = np.ones(len(geom), bool)
+    if site.sensitive is not None and cfg.polluter_setback_m > 0:
+        setback_zone = shapely.buffer(site.sensitive, cfg.polluter_setback_m)
+        shapely.prepare(setback_zone)
+        pol_ok = ~shapely.intersects(setback_zone, geom)
+    return _Plots(geom=geom, block=block, roads=roads, cell_m2=cell_m2, area_m2=area_m2,
+                  area_mu=area_m2 / MU_M2, usable=area_m2 / MU_M2 >= cfg.min_plot_mu,
+                  cx=shapely.get_x(cen), cy=shapely.get_y(cen), zone=zone,
+                  polluter_ok=pol_ok, setback_zone=setback_zone, nbrs=_adjacency(geom))
+
+
+def _existing(study: Study, park_id: str, P: _Plots, site: _Site, notes: list[str]
+              ) -> tuple[pd.DataFrame | None, list[list[int]], np.ndarray, np.ndarray,
+                         np.ndarray]:
+    """The register's firms of the park on the plots at their locations.
+
+    Returns (firms or None, plots of each, occupancy (-1 free, -2 residual, -(10 + k)
+    existing firm k), x and y of each firm (its plots' centroid, else its point)).
+    """
+    from .parks import ParksConfig, occupied_land_mu
+    from .sourcing import load_firms
+
+    occ = np.where(P.usable, -1, -2).astype(np.int64)
+    allf = load_firms(study)
+    ex = allf[allf["park_id"].astype(str) == str(park_id)].copy()
+    if not len(ex):
+        return None, [], occ, np.zeros(0), np.zeros(0)
+    land, n_fill = occupied_land_mu(ex, ParksConfig.from_study(study))
+    ex["_land"] = land
+    if n_fill:
+        notes.append(f"{n_fill} existing firm(s) without land_mu take their industry's median "
+                     "land")
+    pts = site.to_m(shapely.points(ex.geometry.x.to_numpy(), ex.geometry.y.to_numpy()))
+    px, py = shapely.get_x(pts), shapely.get_y(pts)
+    plots: list[list[int]] = []
+    for k in range(len(ex)):  # existing firms of one park (tens)
+        allowed = occ == -1
+        got: list[int] = []
+        if allowed.any():
+            d = np.abs(P.cx - px[k]) + np.abs(P.cy - py[k])
+            seed = int(np.argmin(np.where(allowed, d, np.inf)))
+            # short of contiguous land: it keeps what its block offers
+            got = _grow(seed, float(land[k]), P.area_mu, P.cx, P.cy, P.nbrs, allowed,
+                        partial=True) or []
+            occ[got] = -(10 + k)
+        plots.append(got)
+    x = np.array([np.average(P.cx[p], weights=P.area_mu[p]) if p else px[k]
+                  for k, p in enumerate(plots)])
+    y = np.array([np.average(P.cy[p], weights=P.area_mu[p]) if p else py[k]
+                  for k, p in enumerate(plots)])
+    return ex, plots, occ, x, y
+
+
+def _pair_weights(chains, industries: np.ndarray) -> np.ndarray:
+    """Symmetric pair weights a_ij = W[i←j]/n_j + W[j←i]/n_i (see the module doc)."""
+    W, wids = chains.weight_matrix()
+    pos = {j: i for i, j in enumerate(wids)}
+    ip = np.array([pos.get(j, -1) for j in industries], dtype=np.int64)
+    ok = ip >= 0
+    Wf = np.where(ok[:, None] & ok[None, :],
+                  W[np.ix_(np.maximum(ip, 0), np.maximum(ip, 0))], 0.0)
+    n_of = pd.Series(industries).value_counts().reindex(industries).to_numpy(float)
+    Ws = Wf / n_of[None, :]  # buyer row i, supplier column j
+    A = Ws + Ws.T
+    np.fill_diagonal(A, 0.0)
+    return A
+
+
+def _footprints(need: np.ndarray, P: _Plots, free: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                           np.ndarray]:
+    """Candidate footprints per size class: from every free plot, the compact set of
+    adjacent free plots covering the largest need of the class (duplicates dropped).
+
+    Returns (firm size class, footprint plots (-1 padded), footprint class, area (亩),
+    centroid x, centroid y).
+    """
+    fclass = np.maximum(1, np.ceil(need / (P.cell_m2 / MU_M2) - 1e-9)).astype(np.int64)
+    fps: list[list[int]] = []
+    cls: list[int] = []
+    for k in np.unique(fclass):  # size classes (a few) × seed plots: set-up, not the search
+        target = float(need[fclass == k].max())
+        seen: set[tuple[int, ...]] = set()
+        for q in np.flatnonzero(free):
+            got = _grow(int(q), target, P.area_mu, P.cx, P.cy, P.nbrs, free)
+            if got is None or (key := tuple(sorted(got))) in seen:
+                continue
+            seen.add(key)
+            fps.append(got)
+            cls.append(int(k))
+    kmax = max((len(f) for f in fps), default=1)
+    fp = np.full((len(fps), kmax), -1, dtype=np.int64)
+    for i, f in enumerate(fps):
+        fp[i, :len(f)] = f
+    w = np.r_[P.area_mu, 0.0][fp]
+    area = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fx = (np.r_[P.cx, 0.0][fp] * w).sum(axis=1) / area
+        fy = (np.r_[P.cy, 0.0][fp] * w).sum(axis=1) / area
+    return fclass, fp, np.asarray(cls, dtype=np.int64), area, fx, fy
+
+
+def _feasibility(inc_ind: np.ndarray, polluting: np.ndarray, need: np.ndarray,
+                 fclass: np.ndarray, fp: np.ndarray, fp_cls: np.ndarray, fp_area: np.ndarray,
+                 P: _Plots, site: _Site, cfg: LayoutConfig, sectors
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(firms × footprints) allowed by size, area and the hard rules; and a reason for
+    firms with no footprint at all."""
+    from .redline import industry_banned
+
+    n = len(inc_ind)
+    feas = np.zeros((n, len(fp)), bool)
+    reason = np.full(n, "", dtype=object)
+    banned = {ind: {z for z, _, ban in site.restricted
+                    if industry_banned([ind], ban, aliases=sectors)}
+              for ind in np.unique(inc_ind)}
+    kinds = {(int(c), bool(p), ind) for c, p, ind in zip(fclass, polluting, inc_ind,
+                                                          strict=True)}
+    for c, p, ind in kinds:  # distinct (size class, polluting, industry)
+        ok_pl = np.ones(len(P.geom), bool)
+        if p:
+            ok_pl &= P.polluter_ok
+        if banned[ind]:
+            ok_pl &= ~np.isin(P.zone, list(banned[ind]))
+        fok = (fp_cls == c) & np.r_[ok_pl, True][fp].all(axis=1) if len(fp) else \
+            np.zeros(0, bool)
+        rows = np.flatnonzero((fclass == c) & (polluting == p) & (inc_ind == ind))
+        feas[rows] = fok[None, :] & (fp_area[None, :] >= need[rows, None] - 1e-9)
+        if fok.any():
+            continue
+        for r in rows:
+            if not (fp_cls == c).any():
+                reason[r] = (f"needs {need[r]:,.0f} 亩 of contiguous land; no block of this "
+                             f"park offers that much free land (a whole block is about "
+                             f"{(cfg.road_spacing_m - cfg.road_width_m) ** 2 / MU_M2:,.0f} "
+                             "亩: widen road_spacing_m)")
+            elif p and not (P.polluter_ok & P.usable).any():
+                reason[r] = (f"polluting: no plot is {cfg.polluter_setback_m:g} m from red "
+                             "lines and residential/service areas")
+            elif banned[ind]:
+                reason[r] = (f"banned in {', '.join(sorted(banned[ind]))}; no contiguous "
+                             "plots of its size outside")
+            else:
+                reason[r] = "no contiguous plots of its size meet the hard rules"
+    return feas, reason
+
+
+def _site_facilities(cfg: LayoutConfig, P: _Plots, site: _Site, occ: np.ndarray,
+                     ux: np.ndarray, uy: np.ndarray, uind: np.ndarray, uland: np.ndarray,
+                     notes: list[str]) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """p-median siting of each facility on free plots; occupancy updated in place (-3)."""
+    rows: list[dict[str, Any]] = []
+    plot_fac = np.full(len(P.geom), "", dtype=object)
+    for f in cfg.facilities:  # a few facilities
+        users = f.get("users", "all")
+        sel = np.ones(len(uind), bool) if users == "all" else np.isin(uind, list(users))
+        if not sel.any():
+            notes.append(f"facility {f['id']}: no user firms in the park; not sited")
+            continue
+        wgt = uland[sel] if f.get("weight", "count") == "land" else np.ones(int(sel.sum()))
+        cand = np.flatnonzero((occ == -1) & P.usable &
+                              (P.polluter_ok if f.get("polluting", False) else True))
+        p = int(f.get("p", 1))
+        if len(cand) < p:
+            notes.append(f"facility {f['id']}: fewer than {p} free plot(s) "
+                         f"{'outside the polluter setback ' if f.get('polluting') else ''}left;"
+                         " not sited")
+            continue
+        dist = _rect(P.cx[cand], P.cy[cand], ux[sel], uy[sel])
+        chosen, val, optimal = p_median(dist * wgt[None, :], p)
+        near_d = dist[chosen].min(axis=0)
+        nearest = np.argmin(dist[chosen], axis=0)
+        for i, c in enumerate(chosen):
+            q = int(cand[c])
+            occ[q] = -3
+            plot_fac[q] = f["id"]
+            mine = nearest == i
+            rows.append({
+                "facility": f["id"], "name_zh": f.get("name_zh", f["id"]),
+                "name_en": f.get("name_en", f["id"]), "plot_id": f"P{q + 1:04d}",
+                "n_users": int(mine.sum()), "weight": f.get("weight", "count"),
+                "mean_distance_m": round(float(np.average(near_d[mine], weights=wgt[mine]))
+                                         if mine.any() else 0.0, 1),
+                "max_distance_m": round(float(near_d[mine].max()) if mine.any() else 0.0, 1),
+                "objective": round(val, 1), "optimal": optimal,
+                "geometry": site.to_w(shapely.Point(P.cx[q], P.cy[q]))})
+    return rows, plot_fac
+
+
 def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: float = 50, *,
                 road_spacing_m: float | None = None, road_width_m: float | None = None,
                 seed: int | None = None, time_limit_s: float | None = None,
@@ -791,8 +1073,7 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
     ModelError
         Industries not in the chain maps.
     """
-    from .parks import occupied_land_mu, park_frame, study_sectors
-    from .redline import industry_banned, split_industries
+    from .parks import park_frame, study_sectors
     from .sourcing import study_chains
 
     t_start = time.perf_counter()
@@ -805,8 +1086,7 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
         facilities=tuple(facilities) if facilities is not None else None,
         **{k: (tuple(v) if isinstance(v, list) else v) for k, v in (overrides or {}).items()})
     chains = study_chains(study)
-    src = str(firms_df.attrs.get("source", "incoming firms"))
-    inc = check_incoming(firms_df, chains, src)
+    inc = check_incoming(firms_df, chains, str(firms_df.attrs.get("source", "incoming firms")))
     parks = park_frame(study)
     ids = parks["park_id"].tolist()
     if str(park_id) not in ids:
@@ -815,233 +1095,62 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
                          (f"; did you mean {close[0]!r}?" if close else
                           f"; parks: {', '.join(ids)}"))
     prow = parks[parks["park_id"] == str(park_id)].iloc[0]
-    mcrs = study.metric_crs
-    to_m = _to(4326, mcrs)
-    to_w = _to(mcrs, 4326)
-    park_m = to_m(prow.geometry)
-    window = shapely.buffer(park_m, max(cfg.polluter_setback_m, cfg.redline_setback_m,
-                                        cfg.water_setback_m) + 10.0)
     sectors = study_sectors(study)
     notes: list[str] = []
 
     say("buildable land")
-    excl = []
-    zones_gdf = study.load_role("redlines") if study.has_role("redlines") else None
-    restricted: list[tuple[str, Any, list[str]]] = []
-    sens_parts = []
-    if zones_gdf is not None and len(zones_gdf):
-        zspec = study.by_role("redlines")[0]
-        cf = zspec.options.get("class") or "class"
-        zg = np.asarray(to_m(np.asarray(zones_gdf.geometry.values, dtype=object)), dtype=object)
-        near = shapely.intersects(zg, window)
-        zcls = zones_gdf[cf].astype(str).str.strip().str.lower().to_numpy() if cf in zones_gdf \
-            else np.full(len(zones_gdf), "redline")
-        zban = zones_gdf["banned_industries"].to_numpy() if "banned_industries" in zones_gdf \
-            else np.full(len(zones_gdf), "")
-        zid = zones_gdf["id"].astype(str).to_numpy()
-        for z in np.flatnonzero(near):  # zones near the park (a handful)
-            zc = shapely.intersection(zg[z], window)
-            sens_parts.append(zc)
-            if zcls[z] == "restricted":
-                restricted.append((zid[z], _polys_only(zc), split_industries(zban[z])))
-            else:
-                excl.append(shapely.buffer(zc, cfg.redline_setback_m) if cfg.redline_setback_m
-                            else zc)
-    water = study.load_role("water") if study.has_role("water") else None
-    wg = _clip_layer(water, to_m, window)
-    if len(wg):
-        wc = shapely.intersection(wg, window)
-        excl.extend(shapely.buffer(wc, max(cfg.water_setback_m, 0.01)).tolist())
-    excluded = shapely.union_all(excl) if excl else shapely.Polygon()
-    buildable = _polys_only(shapely.difference(park_m, excluded)) if excl else park_m
-    if shapely.is_empty(buildable) or shapely.area(buildable) < cfg.plot_mu * MU_M2 * 0.1:
+    site = _site(study, prow.geometry, cfg)
+    if shapely.is_empty(site.buildable) or \
+            shapely.area(site.buildable) < cfg.plot_mu * MU_M2 * 0.1:
         raise InputError(f"park {park_id}: no buildable land left after red lines, water and "
                          "setbacks; check the park outline or lower the setbacks")
-    for role in cfg.sensitive_roles:
-        if study.has_role(role):
-            g = _clip_layer(study.load_role(role), to_m, window)
-            sens_parts.extend(g.tolist())
-    sensitive = shapely.union_all(sens_parts) if sens_parts else None
-
     say("plots along the road grid")
-    plots_m, block, roads_m, cell_m2 = subdivide(buildable, cfg,
-                                                 [(z, g) for z, g, _ in restricted])
-    to_a = _to(mcrs, study.area_crs)
-    area_m2 = shapely.area(to_a(plots_m))
-    area_mu = area_m2 / MU_M2
-    n_pl = len(plots_m)
-    usable = area_mu >= cfg.min_plot_mu
-    cen = shapely.centroid(plots_m)
-    cx, cy = shapely.get_x(cen), shapely.get_y(cen)
-    pzone = np.full(n_pl, "", dtype=object)
-    for z, g, _ in restricted:
-        inz = shapely.area(shapely.intersection(plots_m, g)) > 0.5 * shapely.area(plots_m)
-        pzone[inz] = z
-    if sensitive is not None and cfg.polluter_setback_m > 0:
-        setback_zone = shapely.buffer(sensitive, cfg.polluter_setback_m)
-        shapely.prepare(setback_zone)
-        pol_ok = ~shapely.intersects(setback_zone, plots_m)
-    else:
-        setback_zone = None
-        pol_ok = np.ones(n_pl, bool)
-    nbrs = _adjacency(plots_m)
+    P = _plots(site, cfg)
+    n_pl = len(P.geom)
 
     say("firms and chain weights")
-    ex_firms = None
+    ex, ex_plots, occ0, ex_x, ex_y = (None, [], np.where(P.usable, -1, -2).astype(np.int64),
+                                      np.zeros(0), np.zeros(0))
     if cfg.include_existing and study.has_role("firms"):
-        from .sourcing import load_firms
-
-        allf = load_firms(study)
-        ex_firms = allf[allf["park_id"].astype(str) == str(park_id)].copy()
-        if len(ex_firms):
-            from .parks import ParksConfig
-
-            land, n_fill = occupied_land_mu(ex_firms, ParksConfig.from_study(study))
-            ex_firms["_land"] = land
-            if n_fill:
-                notes.append(f"{n_fill} existing firm(s) without land_mu take their industry's "
-                             "median land")
-        else:
-            ex_firms = None
+        ex, ex_plots, occ0, ex_x, ex_y = _existing(study, str(park_id), P, site, notes)
     n = len(inc)
-    occ0 = np.where(usable, -1, -2).astype(np.int64)
-    ex_rows: list[dict[str, Any]] = []
-    if ex_firms is not None:
-        exy = to_m(shapely.points(ex_firms.geometry.x.to_numpy(), ex_firms.geometry.y.to_numpy()))
-        ex_px, ex_py = shapely.get_x(exy), shapely.get_y(exy)
-        for k in range(len(ex_firms)):  # existing firms of one park (tens)
-            allowed = occ0 == -1
-            got = None
-            if allowed.any():
-                d = np.abs(cx - ex_px[k]) + np.abs(cy - ex_py[k])
-                seed_pl = int(np.argmin(np.where(allowed, d, np.inf)))
-                # short of contiguous land: it keeps what its block offers
-                got = _grow(seed_pl, float(ex_firms["_land"].iat[k]), area_mu, cx, cy, nbrs,
-                            allowed, partial=True)
-            if got:
-                occ0[got] = -(10 + k)
-            ex_rows.append({"plots": got or [], "x": float(ex_px[k]), "y": float(ex_py[k])})
-    # pair weights
     ind_in = inc["industry"].to_numpy(dtype=object)
-    ind_ex = ex_firms["industry"].astype(str).to_numpy(dtype=object) if ex_firms is not None \
+    ind_ex = ex["industry"].astype(str).to_numpy(dtype=object) if ex is not None \
         else np.empty(0, dtype=object)
-    all_ind = np.r_[ind_in, ind_ex]
-    W, wids = chains.weight_matrix()
-    pos = {j: i for i, j in enumerate(wids)}
-    ip = np.array([pos.get(j, -1) for j in all_ind])
-    Wf = np.where((ip[:, None] >= 0) & (ip[None, :] >= 0), W[np.ix_(np.maximum(ip, 0),
-                                                                 np.maximum(ip, 0))], 0.0)
-    cnt = pd.Series(all_ind).value_counts()
-    ncount = cnt.reindex(all_ind).to_numpy(float)
-    Ws = Wf / ncount[None, :]           # buyer row i, supplier column j
-    Afull = Ws + Ws.T
-    np.fill_diagonal(Afull, 0.0)
-    A = Afull[:n, :n]
-    V = Afull[:n, n:]
-    if ex_firms is not None and len(ex_rows):
-        ex_x = np.array([np.average(cx[r["plots"]], weights=area_mu[r["plots"]]) if r["plots"]
-                         else r["x"] for r in ex_rows])
-        ex_y = np.array([np.average(cy[r["plots"]], weights=area_mu[r["plots"]]) if r["plots"]
-                         else r["y"] for r in ex_rows])
-    else:
-        ex_x = ex_y = np.zeros(0)
+    Afull = _pair_weights(chains, np.r_[ind_in, ind_ex])
+    A, V = Afull[:n, :n], Afull[:n, n:]
 
     say("footprints")
     need = inc["land_mu"].to_numpy(float)
-    nominal_mu = cell_m2 / MU_M2
-    fclass = np.maximum(1, np.ceil(need / nominal_mu - 1e-9)).astype(int)
-    free_usable = occ0 == -1
-    fp_list: list[list[int]] = []
-    fp_cls: list[int] = []
-    for k in np.unique(fclass):  # size classes (a few) × seed plots
-        target = float(need[fclass == k].max())
-        seen: set[tuple[int, ...]] = set()
-        for q in np.flatnonzero(free_usable):
-            got = _grow(int(q), target, area_mu, cx, cy, nbrs, free_usable)
-            if got is None:
-                continue
-            key = tuple(sorted(got))
-            if key in seen:
-                continue
-            seen.add(key)
-            fp_list.append(got)
-            fp_cls.append(int(k))
-    kmax = max((len(f) for f in fp_list), default=1)
-    fp_plots = np.full((len(fp_list), kmax), -1, dtype=np.int64)
-    for i, f in enumerate(fp_list):
-        fp_plots[i, :len(f)] = f
-    fp_cls_a = np.asarray(fp_cls, dtype=np.int64)
-    pad_area = np.r_[area_mu, 0.0]
-    fp_area = pad_area[fp_plots].sum(axis=1) if len(fp_list) else np.zeros(0)
-    wts = pad_area[fp_plots]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fp_cx = (np.r_[cx, 0.0][fp_plots] * wts).sum(axis=1) / fp_area
-        fp_cy = (np.r_[cy, 0.0][fp_plots] * wts).sum(axis=1) / fp_area
-    # hard rules per firm
-    pol_override = inc["polluting_override"].to_numpy(dtype=object)
-    polluting = _is_polluting(ind_in, cfg, sectors)
-    polluting = np.array([bool(o) if o is not None and o == o else p
-                          for o, p in zip(pol_override, polluting, strict=True)])
-    feas = np.zeros((n, len(fp_list)), bool)
-    reason = np.full(n, "", dtype=object)
-    banned_zone = {}
-    for ind in np.unique(ind_in):  # distinct industries
-        banned_zone[ind] = {z for z, _, ban in restricted if industry_banned([ind], ban,
-                                                                             aliases=sectors)}
-    kinds = {(int(c), bool(p), ind) for c, p, ind in zip(fclass, polluting, ind_in, strict=True)}
-    for key in kinds:
-        c, p, ind = key
-        ok_pl = np.ones(n_pl, bool)
-        if p:
-            ok_pl &= pol_ok
-        if banned_zone[ind]:
-            ok_pl &= ~np.isin(pzone, list(banned_zone[ind]))
-        ok_ext = np.r_[ok_pl, True]
-        fok = (fp_cls_a == c) & ok_ext[fp_plots].all(axis=1) if len(fp_list) else \
-            np.zeros(0, bool)
-        rows = np.flatnonzero((fclass == c) & (polluting == p) & (ind_in == ind))
-        feas[rows] = fok[None, :] & (fp_area[None, :] >= need[rows, None] - 1e-9)
-        if not fok.any():
-            size_ok = (fp_cls_a == c).any()
-            for r in rows:
-                if not size_ok:
-                    reason[r] = (f"needs {need[r]:,.0f} 亩 of contiguous land; no block of this "
-                                 f"park offers that much free land (a whole block is about "
-                                 f"{(cfg.road_spacing_m - cfg.road_width_m) ** 2 / MU_M2:,.0f} "
-                                 "亩: widen road_spacing_m)")
-                elif p and not (pol_ok & usable).any():
-                    reason[r] = (f"polluting: no plot is {cfg.polluter_setback_m:g} m from red "
-                                 "lines and residential/service areas")
-                elif banned_zone[ind]:
-                    reason[r] = (f"banned in {', '.join(sorted(banned_zone[ind]))}; no "
-                                 "contiguous plots of its size outside")
-                else:
-                    reason[r] = "no contiguous plots of its size meet the hard rules"
+    fclass, fp_plots, fp_cls, fp_area, fp_cx, fp_cy = _footprints(need, P, occ0 == -1)
+    override = inc["polluting_override"].to_numpy(dtype=object)
+    polluting = np.array([bool(o) if o is not None and o == o else p for o, p in
+                          zip(override, _is_polluting(ind_in, cfg, sectors), strict=True)])
+    feas, reason = _feasibility(ind_in, polluting, need, fclass, fp_plots, fp_cls, fp_area, P,
+                                site, cfg, sectors)
     prob = _Problem(fp_plots=fp_plots, fp_area=fp_area, fp_cx=fp_cx, fp_cy=fp_cy,
-                    fp_class=fp_cls_a, firm_class=fclass, need=need, feas=feas, A=A, V=V,
+                    fp_class=fp_cls, firm_class=fclass, need=need, feas=feas, A=A, V=V,
                     ex=ex_x, ey=ex_y, n_plots=n_pl, occ0=occ0,
-                    centre=(float(np.average(cx, weights=area_mu)),
-                            float(np.average(cy, weights=area_mu))))
+                    centre=(float(np.average(P.cx, weights=P.area_mu)),
+                            float(np.average(P.cy, weights=P.area_mu))))
 
     say("greedy start")
     rng = np.random.default_rng(cfg.seed)
     t0 = time.perf_counter()
-    strength = A.sum(axis=1) + V.sum(axis=1)
-    order = np.lexsort((-need, -strength))
+    order = np.lexsort((-need, -(A.sum(axis=1) + V.sum(axis=1))))  # most linked first
     fp_g, occ_g = _place(prob, order, None)
     t_greedy = time.perf_counter() - t0
     say("local search")
     fp_f, occ_f, stats = _local_search(prob, fp_g, occ_g, time_limit_s=cfg.time_limit_s,
                                        max_passes=cfg.max_passes, rng=rng)
-    t_search = stats.get("seconds", time.perf_counter() - t0 - t_greedy)
     # random baseline: the same firms, random order, random feasible footprints
-    fp_r = None
-    for _try in range(10):
-        fr, _ = _place(prob, rng.permutation(np.flatnonzero(fp_g >= 0)), rng)
-        if fp_r is None or (fr >= 0).sum() > (fp_r >= 0).sum():
-            fp_r = fr
-        if ((fr >= 0) == (fp_g >= 0)).all():
+    fp_r = _place(prob, rng.permutation(np.flatnonzero(fp_g >= 0)), rng)[0]
+    for _try in range(9):
+        if ((fp_r >= 0) == (fp_g >= 0)).all():
             break
+        fr = _place(prob, rng.permutation(np.flatnonzero(fp_g >= 0)), rng)[0]
+        if (fr >= 0).sum() > (fp_r >= 0).sum():
+            fp_r = fr
 
     def obj(fp: np.ndarray, mask: np.ndarray) -> float:
         ok = (fp >= 0) & mask
@@ -1049,149 +1158,132 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
                          np.where(ok, fp_cy[np.maximum(fp, 0)], 0), A, ex_x, ex_y, V, ok)
 
     common = (fp_g >= 0) & (fp_r >= 0)
-    o_rand = obj(fp_r, common)
-    o_greedy = obj(fp_g, common)
-    o_final = obj(fp_f, common)
-    o_greedy_all = obj(fp_g, fp_g >= 0)
-    o_final_all = obj(fp_f, fp_f >= 0)
+    objs = {"random": obj(fp_r, common), "greedy": obj(fp_g, common),
+            "final": obj(fp_f, common), "n_firms_compared": int(common.sum()),
+            "greedy_all_placed": obj(fp_g, fp_g >= 0), "final_all_placed": obj(fp_f, fp_f >= 0)}
     for r in np.flatnonzero(fp_f < 0):
         if not reason[r]:
-            left = float(area_mu[occ_f == -1].sum())
+            left = float(P.area_mu[occ_f == -1].sum())
             reason[r] = (f"park full: {left:,.0f} 亩 of plots left, but no {need[r]:,.0f} 亩 "
                          "of them contiguous and meeting the hard rules")
 
     say("shared facilities")
-    occ_fin = occ_f.copy()
-    fac_rows = []
-    ux = np.r_[fp_cx[np.maximum(fp_f, 0)][fp_f >= 0], ex_x]
-    uy = np.r_[fp_cy[np.maximum(fp_f, 0)][fp_f >= 0], ex_y]
-    uind = np.r_[ind_in[fp_f >= 0], ind_ex]
-    uland = np.r_[need[fp_f >= 0], ex_firms["_land"].to_numpy(float) if ex_firms is not None
-                  else np.zeros(0)]
-    plot_fac = np.full(n_pl, "", dtype=object)
-    for f in cfg.facilities:  # a few facilities
-        users = f.get("users", "all")
-        sel = np.ones(len(uind), bool) if users == "all" else np.isin(uind, list(users))
-        if not sel.any():
-            notes.append(f"facility {f['id']}: no user firms in the park; not sited")
-            continue
-        wgt = uland[sel] if f.get("weight", "count") == "land" else np.ones(int(sel.sum()))
-        cand = np.flatnonzero((occ_fin == -1) & usable &
-                              (pol_ok if f.get("polluting", False) else True))
-        p = int(f.get("p", 1))
-        if len(cand) < p:
-            notes.append(f"facility {f['id']}: fewer than {p} free plot(s) "
-                         f"{'outside the polluter setback ' if f.get('polluting') else ''}left;"
-                         " not sited")
-            continue
-        dist = _rect(cx[cand], cy[cand], ux[sel], uy[sel])
-        chosen, val, optimal = p_median(dist * wgt[None, :], p)
-        near_d = dist[chosen].min(axis=0)
-        for c in chosen:
-            q = int(cand[c])
-            occ_fin[q] = -3
-            plot_fac[q] = f["id"]
-            mine = np.argmin(dist[chosen], axis=0) == list(chosen).index(c)
-            fac_rows.append({
-                "facility": f["id"], "name_zh": f.get("name_zh", f["id"]),
-                "name_en": f.get("name_en", f["id"]), "plot_id": f"P{q + 1:04d}",
-                "n_users": int(mine.sum()), "weight": f.get("weight", "count"),
-                "mean_distance_m": round(float(np.average(near_d[mine], weights=wgt[mine]))
-                                         if mine.any() else 0.0, 1),
-                "max_distance_m": round(float(near_d[mine].max()) if mine.any() else 0.0, 1),
-                "objective": round(val, 1), "optimal": optimal,
-                "geometry": to_w(shapely.Point(cx[q], cy[q]))})
+    occ = occ_f.copy()
+    placed = fp_f >= 0
+    fac_rows, plot_fac = _site_facilities(
+        cfg, P, site, occ, np.r_[fp_cx[fp_f[placed]], ex_x], np.r_[fp_cy[fp_f[placed]], ex_y],
+        np.r_[ind_in[placed], ind_ex],
+        np.r_[need[placed], ex["_land"].to_numpy(float) if ex is not None else np.zeros(0)],
+        notes)
 
     say("writing tables")
-    plot_ids = np.array([f"P{i + 1:04d}" for i in range(n_pl)], dtype=object)
-    status = np.where(~usable, "residual", "free").astype(object)
-    firm_of_plot = np.full(n_pl, "", dtype=object)
-    ind_of_plot = np.full(n_pl, "", dtype=object)
-    inc_ids = inc["firm_id"].to_numpy(dtype=object)
-    m_inc = occ_fin >= 0
-    status[m_inc] = "incoming"
-    firm_of_plot[m_inc] = inc_ids[occ_fin[m_inc]]
-    ind_of_plot[m_inc] = ind_in[occ_fin[m_inc]]
-    m_ex = occ_fin <= -10
-    if m_ex.any():
-        k_ex = -occ_fin[m_ex] - 10
-        status[m_ex] = "existing"
-        firm_of_plot[m_ex] = ex_firms["firm_id"].astype(str).to_numpy()[k_ex]
-        ind_of_plot[m_ex] = ind_ex[k_ex]
-    status[occ_fin == -3] = "facility"
-    plots = gpd.GeoDataFrame({
-        "plot_id": plot_ids, "block": block, "area_m2": area_m2.round(1),
-        "area_mu": area_mu.round(2), "usable": usable, "restricted_zone": pzone.astype(str),
-        "polluter_ok": pol_ok, "status": status.astype(str), "firm_id": firm_of_plot.astype(str),
-        "industry": ind_of_plot.astype(str), "facility": plot_fac.astype(str)},
-        geometry=to_w(plots_m), crs=4326)
-    arows = []
-    for i in range(n):  # incoming firms (hundreds): table rows
-        f = fp_f[i]
-        pl = [int(x) for x in fp_plots[f] if x >= 0] if f >= 0 else []
-        arows.append({"firm_id": inc_ids[i], "name": inc["name"].iat[i], "industry": ind_in[i],
-                      "kind": "incoming", "land_need_mu": round(need[i], 2),
-                      "status": "placed" if pl else "unplaced",
-                      "plots": ";".join(plot_ids[pl]), "n_plots": len(pl),
-                      "area_mu": round(float(area_mu[pl].sum()), 2) if pl else 0.0,
-                      "polluting": bool(polluting[i]), "reason": "" if pl else reason[i],
-                      "geometry": to_w(shapely.union_all(plots_m[pl])) if pl else None})
-    if ex_firms is not None:
-        for k, r in enumerate(ex_rows):
-            pl = r["plots"]
-            arows.append({"firm_id": str(ex_firms["firm_id"].iat[k]),
-                          "name": str(ex_firms["name"].iat[k]) if "name" in ex_firms else "",
-                          "industry": ind_ex[k], "kind": "existing",
-                          "land_need_mu": round(float(ex_firms["_land"].iat[k]), 2),
-                          "status": "placed" if pl else "unplaced",
-                          "plots": ";".join(plot_ids[pl]), "n_plots": len(pl),
-                          "area_mu": round(float(area_mu[pl].sum()), 2) if pl else 0.0,
-                          "polluting": False, "reason": "" if pl else
-                          "stands on land that is not buildable (red line, water, road)",
-                          "geometry": to_w(shapely.union_all(plots_m[pl])) if pl else None})
-    assignments = gpd.GeoDataFrame(arows, geometry="geometry", crs=4326)
+    ex_ids = ex["firm_id"].astype(str).to_numpy(dtype=object) if ex is not None \
+        else np.empty(0, dtype=object)
+    plots = _plot_frame(P, site, occ, inc["firm_id"].to_numpy(dtype=object), ind_in, ex_ids,
+                        ind_ex, plot_fac)
+    assignments = _assignment_frame(P, site, inc, fp_f, fp_plots, polluting, reason, ex,
+                                    ex_plots)
     facilities_gdf = gpd.GeoDataFrame(
         fac_rows or {c: [] for c in ("facility", "name_zh", "name_en", "plot_id", "n_users",
                                      "weight", "mean_distance_m", "max_distance_m",
                                      "objective", "optimal")},
         geometry="geometry" if fac_rows else [], crs=4326)
-    # links between linked placed firms (for maps)
-    ax = np.r_[np.where(fp_f >= 0, fp_cx[np.maximum(fp_f, 0)], np.nan), ex_x]
-    ay = np.r_[np.where(fp_f >= 0, fp_cy[np.maximum(fp_f, 0)], np.nan), ex_y]
-    all_ids = np.r_[inc_ids, ex_firms["firm_id"].astype(str).to_numpy(dtype=object)
-                    if ex_firms is not None else np.empty(0, dtype=object)]
-    li, lj = np.nonzero(np.triu(Afull, 1) > 0)
-    okl = np.isfinite(ax[li]) & np.isfinite(ax[lj]) & ((li < n) | (lj < n))
-    li, lj = li[okl], lj[okl]
-    links = gpd.GeoDataFrame({
-        "from_id": all_ids[li], "to_id": all_ids[lj], "weight": Afull[li, lj].round(4),
-        "distance_m": (np.abs(ax[li] - ax[lj]) + np.abs(ay[li] - ay[lj])).round(1)},
-        geometry=to_w(shapely.linestrings(np.stack([np.c_[ax[li], ay[li]],
-                                                    np.c_[ax[lj], ay[lj]]], axis=1)))
-        if len(li) else [], crs=4326)
+    links = _links(Afull, n, np.r_[np.where(placed, fp_cx[np.maximum(fp_f, 0)], np.nan), ex_x],
+                   np.r_[np.where(placed, fp_cy[np.maximum(fp_f, 0)], np.nan), ex_y],
+                   np.r_[inc["firm_id"].to_numpy(dtype=object), ex_ids], site)
     roads = gpd.GeoDataFrame({"kind": ["internal roads"],
-                              "area_m2": [round(float(shapely.area(to_a(roads_m))), 1)]},
-                             geometry=[to_w(roads_m)], crs=4326)
+                              "area_m2": [round(float(shapely.area(site.to_a(P.roads))), 1)]},
+                             geometry=[site.to_w(P.roads)], crs=4326)
     setbacks = None
-    if setback_zone is not None:
-        sb = _polys_only(shapely.intersection(setback_zone, park_m))
+    if P.setback_zone is not None:
+        sb = _polys_only(shapely.intersection(P.setback_zone, site.park_m))
         if not shapely.is_empty(sb):
             setbacks = gpd.GeoDataFrame({"kind": ["polluter setback"],
                                          "setback_m": [cfg.polluter_setback_m]},
-                                        geometry=[to_w(sb)], crs=4326)
+                                        geometry=[site.to_w(sb)], crs=4326)
+    summary = _summary(study, park_id, prow, cfg, site, P, fp_plots, n, len(ex_plots), fp_f,
+                       objs, stats, inc, need, reason, fac_rows, notes,
+                       {"greedy": t_greedy, "local_search": float(stats.get("seconds", 0.0)),
+                        "total": time.perf_counter() - t_start})
+    return LayoutResult(plots, assignments, facilities_gdf, summary, roads, setbacks, links)
 
-    park_area = float(shapely.area(to_a(park_m)))
-    build_area = float(shapely.area(to_a(buildable)))
-    road_area = float(shapely.area(to_a(roads_m)))
+
+def _plot_frame(P: _Plots, site: _Site, occ: np.ndarray, inc_ids: np.ndarray,
+                ind_in: np.ndarray, ex_ids: np.ndarray, ind_ex: np.ndarray,
+                plot_fac: np.ndarray) -> gpd.GeoDataFrame:
+    status = np.where(~P.usable, "residual", "free").astype(object)
+    firm = np.full(len(P.geom), "", dtype=object)
+    ind = np.full(len(P.geom), "", dtype=object)
+    m = occ >= 0
+    status[m], firm[m], ind[m] = "incoming", inc_ids[occ[m]], ind_in[occ[m]]
+    m = occ <= -10
+    k = -occ[m] - 10
+    status[m], firm[m], ind[m] = "existing", ex_ids[k], ind_ex[k]
+    status[occ == -3] = "facility"
+    return gpd.GeoDataFrame({
+        "plot_id": P.ids, "block": P.block, "area_m2": P.area_m2.round(1),
+        "area_mu": P.area_mu.round(2), "usable": P.usable, "restricted_zone": P.zone.astype(str),
+        "polluter_ok": P.polluter_ok, "status": status.astype(str), "firm_id": firm.astype(str),
+        "industry": ind.astype(str), "facility": plot_fac.astype(str)},
+        geometry=site.to_w(P.geom), crs=4326)
+
+
+def _assignment_frame(P: _Plots, site: _Site, inc: pd.DataFrame, fp_f: np.ndarray,
+                      fp_plots: np.ndarray, polluting: np.ndarray, reason: np.ndarray,
+                      ex: pd.DataFrame | None, ex_plots: list[list[int]]) -> gpd.GeoDataFrame:
+    ids = P.ids
+    rows = []
+
+    def row(fid, name, ind, kind, need, pl, pol, why):
+        return {"firm_id": fid, "name": name, "industry": ind, "kind": kind,
+                "land_need_mu": round(float(need), 2), "status": "placed" if pl else "unplaced",
+                "plots": ";".join(ids[pl]), "n_plots": len(pl),
+                "area_mu": round(float(P.area_mu[pl].sum()), 2) if pl else 0.0,
+                "polluting": bool(pol), "reason": "" if pl else why,
+                "geometry": site.to_w(shapely.union_all(P.geom[pl])) if pl else None}
+
+    for i in range(len(inc)):  # firms (hundreds): table rows
+        pl = [int(x) for x in fp_plots[fp_f[i]] if x >= 0] if fp_f[i] >= 0 else []
+        rows.append(row(inc["firm_id"].iat[i], inc["name"].iat[i], inc["industry"].iat[i],
+                        "incoming", inc["land_mu"].iat[i], pl, polluting[i], reason[i]))
+    for k, pl in enumerate(ex_plots):
+        rows.append(row(str(ex["firm_id"].iat[k]),
+                        str(ex["name"].iat[k]) if "name" in ex else "",
+                        str(ex["industry"].iat[k]), "existing", ex["_land"].iat[k], pl, False,
+                        "stands on land that is not buildable (red line, water, road)"))
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+
+
+def _links(Afull: np.ndarray, n: int, ax: np.ndarray, ay: np.ndarray, ids: np.ndarray,
+           site: _Site) -> gpd.GeoDataFrame:
+    """Lines between linked placed firms (at least one incoming), with weight and
+    distance."""
+    li, lj = np.nonzero(np.triu(Afull, 1) > 0)
+    ok = np.isfinite(ax[li]) & np.isfinite(ax[lj]) & ((li < n) | (lj < n))
+    li, lj = li[ok], lj[ok]
+    geoms = site.to_w(shapely.linestrings(np.stack([np.c_[ax[li], ay[li]],
+                                                    np.c_[ax[lj], ay[lj]]], axis=1))) \
+        if len(li) else []
+    return gpd.GeoDataFrame({
+        "from_id": ids[li], "to_id": ids[lj], "weight": Afull[li, lj].round(4),
+        "distance_m": (np.abs(ax[li] - ax[lj]) + np.abs(ay[li] - ay[lj])).round(1)},
+        geometry=geoms, crs=4326)
+
+
+def _summary(study, park_id, prow, cfg: LayoutConfig, site: _Site, P: _Plots,
+             fp_plots: np.ndarray, n: int, n_existing: int, fp_f: np.ndarray,
+             objs: dict[str, float], stats: dict[str, Any], inc: pd.DataFrame,
+             need: np.ndarray, reason: np.ndarray, fac_rows: list[dict[str, Any]],
+             notes: list[str], seconds: dict[str, float]) -> dict[str, Any]:
+    park_area = float(shapely.area(site.to_a(site.park_m)))
+    build_area = float(shapely.area(site.to_a(site.buildable)))
 
     def pct(a: float, b: float) -> float | None:
         return round(100.0 * (a - b) / a, 2) if a > 0 else None
 
-    unplaced = [{"firm_id": inc_ids[i], "industry": ind_in[i], "land_need_mu": float(need[i]),
-                 "reason": reason[i]} for i in np.flatnonzero(fp_f < 0)]
-    summary = {
+    return {
         "park_id": str(park_id), "park_name": str(prow["name"]),
-        "crs": mcrs.to_string(), "area_crs": "equal-area (study area_crs)",
+        "crs": study.metric_crs.to_string(), "area_crs": "equal-area (study area_crs)",
         "distance": "rectilinear metres between footprint centroids (grid roads)",
         "parameters": {"plot_mu": cfg.plot_mu, "road_spacing_m": cfg.road_spacing_m,
                        "road_width_m": cfg.road_width_m, "min_plot_mu": cfg.min_plot_mu,
@@ -1202,28 +1294,26 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
                        "include_existing": cfg.include_existing},
         "park_m2": round(park_area, 1), "park_mu": round(park_area / MU_M2, 1),
         "buildable_m2": round(build_area, 1), "buildable_mu": round(build_area / MU_M2, 1),
-        "road_m2": round(road_area, 1),
-        "plots_m2": round(float(area_m2.sum()), 1), "plots_mu": round(float(area_mu.sum()), 1),
-        "n_plots": int(n_pl), "n_usable_plots": int(usable.sum()),
-        "plot_size_mu": round(nominal_mu, 2), "n_footprints": int(len(fp_list)),
-        "restricted_zones": [z for z, _, _ in restricted],
-        "n_incoming": int(n), "n_existing": int(len(ex_rows)),
+        "road_m2": round(float(shapely.area(site.to_a(P.roads))), 1),
+        "plots_m2": round(float(P.area_m2.sum()), 1),
+        "plots_mu": round(float(P.area_mu.sum()), 1),
+        "n_plots": int(len(P.geom)), "n_usable_plots": int(P.usable.sum()),
+        "plot_size_mu": round(P.cell_m2 / MU_M2, 2), "n_footprints": int(len(fp_plots)),
+        "restricted_zones": [z for z, _, _ in site.restricted],
+        "n_incoming": int(n), "n_existing": int(n_existing),
         "n_placed": int((fp_f >= 0).sum()), "n_unplaced": int((fp_f < 0).sum()),
-        "objective": {"random": round(o_rand, 3), "greedy": round(o_greedy, 3),
-                      "final": round(o_final, 3), "n_firms_compared": int(common.sum()),
-                      "greedy_all_placed": round(o_greedy_all, 3),
-                      "final_all_placed": round(o_final_all, 3)},
-        "improvement_vs_random_pct": pct(o_rand, o_final),
-        "improvement_vs_greedy_pct": pct(o_greedy, o_final),
-        "greedy_vs_random_pct": pct(o_rand, o_greedy),
+        "objective": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in objs.items()},
+        "improvement_vs_random_pct": pct(objs["random"], objs["final"]),
+        "improvement_vs_greedy_pct": pct(objs["greedy"], objs["final"]),
+        "greedy_vs_random_pct": pct(objs["random"], objs["greedy"]),
         "search": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in stats.items()},
-        "unplaced": unplaced,
+        "unplaced": [{"firm_id": inc["firm_id"].iat[i], "industry": inc["industry"].iat[i],
+                      "land_need_mu": float(need[i]), "reason": reason[i]}
+                     for i in np.flatnonzero(fp_f < 0)],
         "facilities": [{k: v for k, v in r.items() if k != "geometry"} for r in fac_rows],
-        "seconds": {"greedy": round(t_greedy, 3), "local_search": round(float(t_search), 3),
-                    "total": round(time.perf_counter() - t_start, 3)},
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "notes": notes,
     }
-    return LayoutResult(plots, assignments, facilities_gdf, summary, roads, setbacks, links)
 
 
 def layout_from_study(study: Study, **kwargs: Any) -> LayoutResult | None:
