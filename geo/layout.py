@@ -1035,7 +1035,8 @@ def _site_facilities(cfg: LayoutConfig, P: _Plots, site: _Site, occ: np.ndarray,
     return rows, plot_fac
 
 
-def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: float = 50, *,
+def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame,
+                plot_mu: float | None = 50, *,
                 road_spacing_m: float | None = None, road_width_m: float | None = None,
                 seed: int | None = None, time_limit_s: float | None = None,
                 include_existing: bool | None = None,
@@ -1055,8 +1056,8 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
         Incoming firms: ``industry`` (chain-map id) and ``land_mu`` (亩) per row;
         optional ``firm_id``, ``name``, ``polluting``.
     plot_mu
-        Target plot size in 亩 (overrides ``[layout] plot_mu`` when given explicitly;
-        the default 50 defers to the study file).
+        Target plot size in 亩. None, or the default 50, defer to ``[layout] plot_mu``
+        when the study sets one (to force 50 there, pass ``overrides={"plot_mu": 50}``).
     road_spacing_m, road_width_m, seed, time_limit_s, include_existing, facilities
         Override the ``[layout]`` settings.
     overrides
@@ -1079,12 +1080,19 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame, plot_mu: flo
     t_start = time.perf_counter()
     say = progress or (lambda s: None)
     sec_plot = study.section("layout").get("plot_mu")
-    cfg = LayoutConfig.from_study(
-        study, plot_mu=plot_mu if (plot_mu != 50 or sec_plot is None) else None,
-        road_spacing_m=road_spacing_m, road_width_m=road_width_m, seed=seed,
-        time_limit_s=time_limit_s, include_existing=include_existing,
-        facilities=tuple(facilities) if facilities is not None else None,
-        **{k: (tuple(v) if isinstance(v, list) else v) for k, v in (overrides or {}).items()})
+    explicit: dict[str, Any] = {
+        "plot_mu": plot_mu if (plot_mu is not None and (plot_mu != 50 or sec_plot is None))
+        else None,
+        "road_spacing_m": road_spacing_m, "road_width_m": road_width_m, "seed": seed,
+        "time_limit_s": time_limit_s, "include_existing": include_existing,
+        "facilities": tuple(facilities) if facilities is not None else None}
+    unknown = sorted(set(overrides or {}) - set(LayoutConfig.__dataclass_fields__))
+    if unknown:
+        raise InputError(f"layout overrides: unknown setting(s) {', '.join(unknown)}; known: "
+                         f"{', '.join(LayoutConfig.__dataclass_fields__)}")
+    explicit.update({k: (tuple(v) if isinstance(v, list) else v)
+                     for k, v in (overrides or {}).items()})
+    cfg = LayoutConfig.from_study(study, **explicit)
     chains = study_chains(study)
     inc = check_incoming(firms_df, chains, str(firms_df.attrs.get("source", "incoming firms")))
     parks = park_frame(study)

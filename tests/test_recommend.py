@@ -131,3 +131,18 @@ def test_recommend_study_and_section(yrd_study):
     probs = "\n".join(validate_recommend({"industries": "pcb", "top": 0, "near_km": -1}))
     assert "parks.recommend.industries" in probs and "parks.recommend.top" in probs
     assert "parks.recommend.near_km" in probs
+
+
+def test_candidates_from_gpkg_file(yrd_study, tmp_path):
+    from geo.errors import MissingFileError
+
+    c = gpd.GeoDataFrame({"rank": [1], "region_id": [7], "district": ["昆山市"],
+                          "area_mu": [1800.0]},
+                         geometry=[shapely.box(120.95, 31.40, 120.99, 31.43)], crs=4326)
+    path = tmp_path / "candidates.gpkg"
+    c.to_file(path, layer="candidates", driver="GPKG")
+    r = recommend(yrd_study, "pcb", top=20, candidates=path)
+    row = r.set_index("site_id").loc["candidate-1"]
+    assert row["kind"] == "candidate" and "昆山市" in row["site_name"]
+    with pytest.raises(MissingFileError, match="parksite suitability"):
+        recommend(yrd_study, "pcb", candidates=tmp_path / "none.gpkg")
