@@ -338,9 +338,9 @@ def test_plot_size_from_option_and_study(fixture_study):
     small = pd.DataFrame({"industry": ["pcb"], "land_mu": [5]})
     # the fixture study says plot_mu = 30; the default defers to it, an override wins
     a = layout_park(fixture_study, "p1", small, plot_mu=None)
-    b = layout_park(fixture_study, "p1", small, overrides={"plot_mu": 50})
+    b = layout_park(fixture_study, "p1", small, overrides={"plot_mu": 80})
     assert a.summary["parameters"]["plot_mu"] == 30
-    assert b.summary["parameters"]["plot_mu"] == 50
+    assert b.summary["parameters"]["plot_mu"] == 80
     assert b.summary["n_plots"] < a.summary["n_plots"]
     with pytest.raises(InputError, match="unknown setting"):
         layout_park(fixture_study, "p1", small, overrides={"plot_size": 5})
