@@ -383,7 +383,8 @@ def _feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
     keep = ~shapely.is_empty(geoms)
     gj = shapely.to_geojson(geoms[keep])
     feats = []
-    for i, (g, p) in enumerate(zip(gj, (p for p, k in zip(props, keep) if k), strict=True)):
+    kept = [p for p, k in zip(props, keep, strict=True) if k]
+    for i, (g, p) in enumerate(zip(gj, kept, strict=True)):
         feats.append({"type": "Feature", "id": i, "properties": p,
                       "geometry": json.loads(g)})
     return {"type": "FeatureCollection", "features": feats}
@@ -443,7 +444,8 @@ def _sw_fill(colour: str, border: str | None = None, opacity: float = 0.6,
 
 def _sw_line(colour: str, width: float = 2, dash: bool = False) -> str:
     style = "dashed" if dash else "solid"
-    return f'<i class="ps-sw ps-sw-l" style="border-top:{max(width, 1.5):.1f}px {style} {colour}"></i>'
+    w = max(width, 1.5)
+    return f'<i class="ps-sw ps-sw-l" style="border-top:{w:.1f}px {style} {colour}"></i>'
 
 
 def _sw_point(colour: str) -> str:
@@ -1018,16 +1020,16 @@ def _warp_to_web(path: Path, max_px: int, *, categorical: bool, what: str):
                                                           src.height, *src.bounds)
             scale = max(w, h) / max_px
             if scale > 1:
-                l, b, r, t = rasterio.transform.array_bounds(h, w, transform)
+                x0, y0, x1, y1 = rasterio.transform.array_bounds(h, w, transform)
                 w, h = max(1, int(round(w / scale))), max(1, int(round(h / scale)))
-                transform = Affine((r - l) / w, 0.0, l, 0.0, -(t - b) / h, t)
+                transform = Affine((x1 - x0) / w, 0.0, x0, 0.0, -(y1 - y0) / h, y1)
             dst = np.full((h, w), np.nan)
             reproject(src_arr, dst, src_transform=src.transform, src_crs=src.crs,
                       src_nodata=np.nan, dst_transform=transform, dst_crs=dst_crs,
                       dst_nodata=np.nan,
                       resampling=Resampling.nearest if categorical else Resampling.bilinear)
-            l, b, r, t = rasterio.transform.array_bounds(h, w, transform)
-            west, south, east, north = transform_bounds(dst_crs, "EPSG:4326", l, b, r, t)
+            x0, y0, x1, y1 = rasterio.transform.array_bounds(h, w, transform)
+            west, south, east, north = transform_bounds(dst_crs, "EPSG:4326", x0, y0, x1, y1)
     except RasterioIOError as exc:
         raise InputError(f"{what}: cannot read raster {p}: {exc}") from None
     return dst, (south, west, north, east)
@@ -1119,7 +1121,8 @@ def _draw_suitability(ctx, m, suit: dict):
 
 _CSS = """
 .folium-map { background: %(bg)s; }
-.ps-pop { font: 13px/1.4 system-ui, "Microsoft YaHei", "PingFang SC", sans-serif; max-width: 340px; }
+.ps-pop { font: 13px/1.4 system-ui, "Microsoft YaHei", "PingFang SC", sans-serif;
+  max-width: 340px; }
 .ps-pop-t { font-weight: 600; font-size: 14px; }
 .ps-pop-s { color: #555; margin-bottom: 4px; }
 .ps-pop table { border-collapse: collapse; margin-top: 4px; }
@@ -1144,7 +1147,8 @@ _CSS = """
 .ps-card summary { cursor: pointer; font-weight: 600; font-size: 13px; }
 .ps-card .ps-card-b { max-height: 40vh; overflow-y: auto; margin-top: 4px; }
 .leaflet-control-layers-expanded { max-height: 55vh; overflow-y: auto; }
-.leaflet-control-layers label { font: 12px/1.45 system-ui, "Microsoft YaHei", "PingFang SC", sans-serif; }
+.leaflet-control-layers label { font: 12px/1.45 system-ui, "Microsoft YaHei", "PingFang SC",
+  sans-serif; }
 .ps-card h4 { margin: 6px 0 2px; font-size: 12px; }
 .ps-card ul { margin: 0; padding-left: 16px; }
 .ps-card td, .ps-card th { padding: 0 6px 0 0; text-align: left; vertical-align: top; }

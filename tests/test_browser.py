@@ -21,10 +21,10 @@ import time
 import warnings
 from pathlib import Path
 
+import _browser
 import numpy as np
 import pytest
 import shapely
-import _browser
 from _browser import (
     chromium,
     console_errors,
@@ -217,7 +217,8 @@ def test_toggling_a_layer_hides_its_legend(driver, maps):
         label = study.layers[key].options["label_zh"]
         idx = labels.index(label)
         box = driver.find_elements(
-            "css selector", ".leaflet-control-layers-overlays input.leaflet-control-layers-selector")[idx]
+            "css selector",
+            ".leaflet-control-layers-overlays input.leaflet-control-layers-selector")[idx]
         legend = driver.find_element("id", f"ps-legend-{key}")
         assert legend.is_displayed() and box.is_selected()
         box.click()

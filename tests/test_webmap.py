@@ -11,7 +11,6 @@ import json
 import re
 import warnings
 import zlib
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -560,3 +559,20 @@ def test_cli_map(tmp_path):
     assert not (tmp_path / "t.html").exists()
     r = CliRunner().invoke(main, ["map", str(tmp_path / "nope.toml")])
     assert r.exit_code == 2 and "not found" in r.output
+
+
+def test_fetch_assets_is_idempotent_and_the_copies_match_the_manifest():
+    import hashlib
+    import subprocess
+
+    for _ in range(2):  # the second run (at least) finds everything in place
+        r = subprocess.run(["bash", str(ROOT / "tools" / "fetch_assets.sh")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+    assert "up to date" in r.stdout
+    man = json.loads((webmap.VENDOR / "MANIFEST.json").read_text())
+    assert set(man["packages"]) == {"leaflet", "leaflet.markercluster"}
+    for rel, meta in man["files"].items():
+        data = (webmap.VENDOR / rel).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == meta["sha256"], rel
+    assert {"leaflet/LICENSE", "leaflet.markercluster/MIT-LICENCE.txt"} <= set(man["files"])
