@@ -161,3 +161,31 @@ def test_cli_parks(tmp_path):
     r = CliRunner().invoke(main, ["parks", str(ROOT / "layers" / "yrd.toml"), "--out",
                                   str(tmp_path / "p.txt")])
     assert r.exit_code == 2 and ".csv" in r.output
+
+
+def test_study_without_firms_or_roads(tmp_path):
+    """Parks and red lines only: areas and red-line status, no firm columns invented."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.study import load_study
+
+    gpd.GeoDataFrame({"park_id": ["a"], "name": ["A"]},
+                     geometry=[shapely.box(120.5, 31.0, 120.52, 31.02)], crs=4326
+                     ).to_file(tmp_path / "p.gpkg", driver="GPKG")
+    gpd.GeoDataFrame({"zone_id": ["z"], "name": ["Z"], "class": ["redline"]},
+                     geometry=[shapely.box(120.51, 31.0, 120.6, 31.1)], crs=4326
+                     ).to_file(tmp_path / "z.gpkg", driver="GPKG")
+    (tmp_path / "s.toml").write_text(
+        '[study]\nname = "t"\n[layers.parks]\npath = "p.gpkg"\nrole = "parks"\nid = "park_id"\n'
+        '[layers.zones]\npath = "z.gpkg"\nrole = "redlines"\nid = "zone_id"\n',
+        encoding="utf-8")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e = evaluate_parks(load_study(tmp_path / "s.toml"))
+    assert len(e) == 1 and e.at[0, "redline_status"] == "conflict"
+    assert "n_firms" not in e.columns and "grade" not in e.columns
+    # 0.02° × 0.02° at 31°N ≈ 1.91 km × 2.22 km
+    assert e.at[0, "area_ha"] == pytest.approx(423, rel=0.01)
