@@ -133,6 +133,7 @@ _T: dict[str, tuple[str, str]] = {
     "generated": ("生成时间", "Generated"),
     "version": ("软件版本", "Software"),
     "sources": ("数据来源", "Data sources"),
+    "file_date": ("文件日期", "file date"),
     "layers": ("图层", "Layers"),
     "redline_rules": ("红线规则", "Red-line rules"),
     "weights": ("权重", "Weights"),
@@ -983,10 +984,15 @@ def _png(rgba: np.ndarray) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9)) + chunk(b"IEND", b""))
 
 
-def _ramp(values: np.ndarray) -> np.ndarray:
-    """0–1 values → RGB uint8 through :data:`_RAMP` (vectorised)."""
-    stops = np.array([s for s, _ in _RAMP])
-    cols = np.array([c for _, c in _RAMP], dtype=float)
+_TERRAIN = [(0.0, (49, 130, 84)), (0.25, (161, 204, 114)), (0.5, (240, 228, 160)),
+            (0.75, (191, 140, 84)), (1.0, (120, 90, 70))]
+
+
+def _ramp(values: np.ndarray, ramp=None) -> np.ndarray:
+    """0–1 values → RGB uint8 through a colour ramp (default :data:`_RAMP`; vectorised)."""
+    ramp = ramp or _RAMP
+    stops = np.array([s for s, _ in ramp])
+    cols = np.array([c for _, c in ramp], dtype=float)
     v = np.clip(values, 0, 1)
     return np.stack([np.interp(v, stops, cols[:, k]) for k in range(3)], axis=-1).astype(np.uint8)
 
@@ -1056,6 +1062,34 @@ def _excl_colour(text: str, j: int) -> str | None:
         if re.search(pat, text, re.I):
             return colour
     return _EXCL_PALETTE[j % len(_EXCL_PALETTE)]
+
+
+def _draw_dem(ctx, m, spec):
+    """An elevation raster (role dem) as an image with a terrain ramp; off at opening."""
+    import base64
+
+    arr, bounds = _warp_to_web(spec.path, ctx.max_image_px, categorical=False,
+                               what=spec.label)
+    ok = np.isfinite(arr)
+    if not ok.any():
+        return
+    lo, hi = np.nanpercentile(arr, [2, 98])
+    hi = hi if hi > lo else lo + 1
+    rgba = np.zeros(arr.shape + (4,), np.uint8)
+    rgba[..., :3] = _ramp((np.nan_to_num(arr, nan=lo) - lo) / (hi - lo), _TERRAIN)
+    rgba[..., 3] = np.where(ok, 255, 0)
+    url = "data:image/png;base64," + base64.b64encode(_png(rgba)).decode()
+    label = _label(spec, ctx.lang)
+    if spec.key not in ctx.hidden and not ctx.explicit_hidden:
+        ctx.hidden.add(spec.key)  # an elevation tint hides the analysis layers: opt in
+    fg = _add_group(ctx, m, spec.key, label)
+    folium.raster_layers.ImageOverlay(url, _image_bounds(ctx, bounds), opacity=0.6,
+                                      pane="ps-raster", interactive=False,
+                                      className="ps-dem").add_to(fg)
+    grad = ", ".join(f"rgb{c} {s * 100:.0f}%" for s, c in _TERRAIN)
+    bar = (f'<div class="ps-ramp" style="background:linear-gradient(to right, {grad})">'
+           f'</div><div class="ps-ramp-l"><span>{lo:.0f} m</span><span>{hi:.0f} m</span></div>')
+    ctx.legend.append((spec.key, fg, f'<div class="ps-lg-t">{_esc(label)}</div>{bar}'))
 
 
 def _draw_suitability(ctx, m, suit: dict):
@@ -1352,8 +1386,9 @@ def _model_card(ctx: _Ctx, study, results: dict, title: str, sec: dict,
             date = ""
         where = spec.path.name + (f" ({spec.layer})" if spec.layer else "")
         flag = f" — {_esc('; '.join(flags))}" if flags else ""
+        dated = f" · {_esc(t('file_date'))} {_esc(date)}" if date else ""
         parts.append(f"<li>{_esc(_label(spec, ctx.lang))}: <code>{_esc(where)}</code>"
-                     f"{' · ' + _esc(date) if date else ''}{flag}</li>")
+                     f"{dated}{flag}</li>")
     parts.append("</ul>")
     # Red-line rules.
     red = study.section("redlines")
@@ -1596,6 +1631,9 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
         _draw_lines(ctx, m, spec, load(spec), colour="#4d4d4d", weight=1.4, dash="5 3")
     for spec in study.by_role("ports"):
         _draw_ports(ctx, m, spec, load(spec))
+    for spec in study.layers.values():
+        if spec.is_raster:
+            _draw_dem(ctx, m, spec)
     suit = results.get("suitability")
     if suit:
         if not isinstance(suit, dict):

@@ -155,18 +155,20 @@ def test_bundled_map_loads_offline(driver, maps):
     labels = _control_labels(driver)
     assert labels == maps["yrd"]["layers"]
     for spec in maps["study"].layers.values():
-        if not spec.is_raster:
-            assert any(lab.startswith(spec.options.get("label_zh", spec.key)) for lab in labels)
+        assert any(lab.startswith(spec.options.get("label_zh", spec.key)) for lab in labels)
     # every vector layer is on the map and drew something
     n_paths = driver.execute_script(
         "return document.querySelectorAll('.leaflet-overlay-pane path, "
         ".leaflet-ps-base-pane path').length;")
     assert n_paths > 100
-    # the legend has one visible section per layer
+    # the legend has one visible section per layer shown (the DEM tint starts off)
     shown = driver.execute_script(
         "return Object.keys(window.parksite.legend).filter(function(k){"
         "return window.parksite.legend[k].style.display !== 'none';}).length;")
-    assert shown == len(labels)
+    checked = driver.execute_script(
+        "return document.querySelectorAll('.leaflet-control-layers-overlays "
+        "input:checked').length;")
+    assert shown == checked == len(labels) - 1
     shots = screenshot_dir()
     shot = shots / "yrd_offline.png"
     driver.save_screenshot(str(shot))

@@ -74,15 +74,15 @@ def full(yrd_study, tmp_path_factory):
     return page, info, results
 
 
-def _vector_specs(study):
-    return [s for s in study.layers.values() if not s.is_raster]
+def _all_specs(study):
+    return list(study.layers.values())
 
 
 # --- the bundled map ---------------------------------------------------------------------
 
 def test_bundled_map_has_every_layer_and_stays_under_budget(yrd_page, yrd_study):
     page, info = yrd_page
-    labels = [webmap._label(s, "zh") for s in _vector_specs(yrd_study)]
+    labels = [webmap._label(s, "zh") for s in _all_specs(yrd_study)]
     for lab in labels:
         assert lab in info["layers"], f"{lab} missing from the layer control"
     assert info["bytes"] == len(page.encode("utf-8"))
@@ -110,7 +110,10 @@ def test_bundled_map_is_self_contained(yrd_page):
 
 
 def test_bundled_map_draws_every_feature(yrd_page, yrd_study):
-    page, _ = yrd_page
+    page, info = yrd_page
+    # the DEM is an elevation tint, off when the map opens
+    dem = [s for s in yrd_study.layers.values() if s.is_raster]
+    assert len(re.findall(r'L\.imageOverlay\(\s*"data:image/png', page)) == len(dem)
     layers = geojson_layers(page)
     # 10 parks, each with its Chinese name in the popup and the illustrative note
     pk = yrd_study.load("parks")
@@ -223,7 +226,7 @@ def test_each_result_alone(key, yrd_study, tmp_path):
                "suitability": suitability_fixture(tmp_path, yrd_study),
                "model_card": {"note": "only a card"}}
     page, info = _quiet_build(yrd_study, {key: results[key]})
-    base = len(_vector_specs(yrd_study))
+    base = len(_all_specs(yrd_study))
     extra = {"redline_conflicts": 1, "firms": 0, "service_areas": 1, "suitability": 3,
              "model_card": 0}[key]
     assert len(info["layers"]) == base + extra
@@ -234,6 +237,13 @@ def test_empty_results_are_fine(yrd_study):
     page, info = _quiet_build(yrd_study, {"redline_conflicts": conflicts_fixture(
         yrd_study)[0].iloc[0:0], "service_areas": None, "suitability": {}})
     assert webmap._T["conflicts"][0] not in info["layers"]
+
+
+def _overlays(page: str) -> dict[str, tuple[str, str]]:
+    """Image overlays by class name: (data URI, bounds JSON)."""
+    found = re.findall(r'L\.imageOverlay\(\s*"(data:image/png;base64,[^"]+)",\s*'
+                       r'(\[\[.*?\]\]),\s*\{[^}]*?"className": "([\w-]+)"', page, re.S)
+    return {cls: (uri, b) for uri, b, cls in found}
 
 
 def _png_size_and_alpha(data_uri: str) -> tuple[int, int, np.ndarray]:
@@ -251,10 +261,9 @@ def _png_size_and_alpha(data_uri: str) -> tuple[int, int, np.ndarray]:
 def test_suitability_overlay_is_bounded_reprojected_and_transparent(yrd_study, tmp_path):
     suit = suitability_fixture(tmp_path, yrd_study)
     page, _ = _quiet_build(yrd_study, {"suitability": suit})
-    overlays = re.findall(r'L\.imageOverlay\(\s*"(data:image/png;base64,[^"]+)",\s*(\[\[.*?\]\])',
-                          page, re.S)
-    assert len(overlays) == 2
-    uri, bounds = overlays[0]
+    overlays = _overlays(page)
+    assert set(overlays) == {"ps-dem", "ps-suitability", "ps-exclusions"}
+    uri, bounds = overlays["ps-suitability"]
     w, h, alpha = _png_size_and_alpha(uri)
     assert max(w, h) <= 1024
     # the top 5 rows of the grid are nodata: transparent; the rest opaque
@@ -269,7 +278,7 @@ def test_suitability_overlay_is_bounded_reprojected_and_transparent(yrd_study, t
     for got, want in ((s, south), (wv, west), (n, north), (e, east)):
         assert abs(got - want) < 0.01
     # exclusions: code 0 transparent, coded cells opaque; labels escaped in the legend
-    _, _, ex_alpha = _png_size_and_alpha(overlays[1][0])
+    _, _, ex_alpha = _png_size_and_alpha(overlays["ps-exclusions"][0])
     assert 0 < (ex_alpha == 255).mean() < 0.2
     legend = [s for s in strings_in_scripts(page) if isinstance(s, str) and "slope" in s]
     assert legend and all("<i>slope" not in s for s in legend)
@@ -281,8 +290,10 @@ def test_max_image_px_caps_the_image(yrd_study, tmp_path):
     p = study_copy(tmp_path, "[map]\nmax_image_px = 64\n")
     study = load_study(p)
     page, _ = _quiet_build(study, {"suitability": suit})
-    uri = re.search(r'"(data:image/png;base64,[^"]+)"', page).group(1)
-    w, h, _ = _png_size_and_alpha(uri)
+    for uri, _ in _overlays(page).values():
+        w, h, _ = _png_size_and_alpha(uri)
+        assert max(w, h) <= 64
+    w, h, _ = _png_size_and_alpha(_overlays(page)["ps-suitability"][0])
     assert max(w, h) == 64
 
 
