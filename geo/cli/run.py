@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ..io import write_csv
+from ..redline import CONFLICT_COLUMNS
 from ..study import load_study
 from ._common import console, guarded, out
 
@@ -25,7 +27,8 @@ from ._common import console, guarded, out
                    "overlays to GCJ-02 for display.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the map's labels.")
-@click.option("--skip", multiple=True, type=click.Choice(["sourcing", "suitability"]),
+@click.option("--skip", multiple=True,
+              type=click.Choice(["sourcing", "suitability", "parks", "layout"]),
               help="Leave out an analysis the study file declares (repeatable).")
 def command(study, out_dir, map_path, offline, basemap, lang, skip):
     """Run everything STUDY (layers/*.toml) declares and write the map.
@@ -34,8 +37,10 @@ def command(study, out_dir, map_path, offline, basemap, lang, skip):
     1. validate the study file and read every layer;
     2. the red-line gate (parks vs red lines; table + GeoPackage);
     3. sourcing within the transport circle, if the study has [sourcing];
-    4. site suitability, if the study has [suitability];
-    5. the interactive map (offline by default): maps/<name>.html.
+    4. park evaluation and symbiosis pairs, if the study has [parks];
+    5. site suitability, if the study has [suitability];
+    6. recommendations ([parks.recommend]) and a park layout ([layout]);
+    7. the interactive map (offline by default): maps/<name>.html.
 
     Exit code 0 when the run completes (conflicts are reported, see
     `parksite redlines` for a gate that exits 1 on conflicts); 2 on bad input.
@@ -65,8 +70,6 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, skip) -> int:
     results["redline_conflicts"] = red.conflicts
     results["redline_parks"] = red.parks
     write_result(red, out_dir / "redline_conflicts.gpkg", study.load_role("parks"))
-    from ..io import write_csv
-    from ..redline import CONFLICT_COLUMNS
 
     write_csv(red.conflicts[CONFLICT_COLUMNS], out_dir / "redline_conflicts.csv")
     out.print(park_table(red))
@@ -88,12 +91,45 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, skip) -> int:
         out.print(sourcing_parks_table(src))
         out.print(gaps_table(src))
         console.print(f"[green]✓[/] sourcing within the transport circle → {out_dir}/sourcing*")
+    if "parks" in study.sections and "parks" not in skip:
+        from ..parks import evaluate_parks, park_industries
+        from ..recommend import recommend_study
+        from ..symbiosis import find_pairs, pairs_geodataframe
+
+        ev = evaluate_parks(study)
+        write_csv(ev, out_dir / "parks.csv")
+        write_csv(park_industries(study), out_dir / "parks_industries.csv")
+        results["park_evaluation"] = ev
+        sym = find_pairs(study)
+        write_csv(sym, out_dir / "symbiosis.csv")
+        results["symbiosis"] = pairs_geodataframe(study, sym)
+        console.print(f"[green]✓[/] park evaluation and {len(sym)} symbiosis pairs → "
+                      f"{out_dir}/parks.csv, symbiosis.csv")
     if "suitability" in study.sections and "suitability" not in skip:
         from ..suitability import run_suitability
 
         suit = run_suitability(study, out_dir=out_dir / "suitability")
         results["suitability"] = suit.as_map_results()
         console.print(f"[green]✓[/] suitability → {out_dir / 'suitability'}")
+
+    if "parks" in study.sections and "parks" not in skip:
+        # After suitability, so that its candidate regions compete with the parks.
+        cand = out_dir / "suitability" / "candidates.gpkg"
+        recs = recommend_study(study, candidates=cand if cand.exists() else None)
+        for ind, df in recs.items():
+            write_csv(df, out_dir / f"recommend_{ind}.csv")
+        results["recommendations"] = recs
+        console.print(f"[green]✓[/] recommendations for {', '.join(recs) or 'no industry'} → "
+                      f"{out_dir}/recommend_*.csv")
+    if "layout" in study.sections and "layout" not in skip:
+        from ..layout import layout_from_study, write_layout
+
+        lay = layout_from_study(study)
+        if lay is not None:
+            write_layout(lay, out_dir / "layout.gpkg")
+            results["layout"] = lay
+            console.print(f"[green]✓[/] layout of park {lay.summary.get('park_id', '')} → "
+                          f"{out_dir}/layout.gpkg")
 
     from ..webmap import write_map
 
