@@ -99,7 +99,7 @@ MAP_KEYS: dict[str, str] = {
 DEFAULTS: dict[str, Any] = {"simplify_m": 25.0, "digits": 5, "size_budget_mb": 10.0,
                             "max_image_px": 1024, "tiles_coords": "wgs84"}
 RESULT_LAYERS = ("conflicts", "firms", "service_areas", "suitability", "exclusions",
-                 "candidates")
+                 "candidates", "symbiosis", "recommendations", "layout")
 
 #: Pinned asset versions: must equal tools/assets/package-lock.json (a test checks).
 LEAFLET_VERSION = "1.9.4"
@@ -169,6 +169,26 @@ _T: dict[str, tuple[str, str]] = {
     "gaps": ("补链目标", "Chain gaps (补链)"),
     "missing": ("缺失配套", "Missing inputs"),
     "criterion": ("指标", "Criterion"),
+    "grade": ("亩均评级", "亩均 grade (per-mu)"),
+    "dominant": ("主导产业（区位商）", "Dominant industry (LQ)"),
+    "hhi": ("产业集中度 HHI", "Concentration (HHI)"),
+    "per_mu": ("亩均投资 / 产出（百万元）", "Investment / output per 亩 (M yuan)"),
+    "symbiosis": ("产业共生", "Industrial symbiosis"),
+    "material": ("物料", "Material"),
+    "road_dist": ("道路距离", "Road distance"),
+    "recommend": ("选址推荐", "Recommended sites"),
+    "score_w": ("综合得分", "Score"),
+    "reason": ("理由", "Why"),
+    "layout": ("园区布局", "Park layout"),
+    "plot": ("地块", "Plot"),
+    "facility": ("共享设施", "Shared facility"),
+    "setback": ("污染企业防护距离", "Polluter setback"),
+    "links": ("企业关联", "Firm links"),
+    "st_free": ("空闲", "free"),
+    "st_incoming": ("拟入驻", "incoming"),
+    "st_existing": ("现有企业", "existing"),
+    "st_facility": ("共享设施", "facility"),
+    "st_residual": ("零星用地", "residual"),
     "weight": ("权重", "Weight"),
     "aggregation": ("综合方法", "Aggregation"),
     "constraints": ("刚性约束", "Hard constraints"),
@@ -653,8 +673,27 @@ def _sourcing_rows(ctx: _Ctx, pid: str, src: dict, gaps: dict) -> tuple[list, li
     return rows, notes
 
 
+def _evaluation_rows(ctx: _Ctx, pid: str, ev: dict) -> list[tuple[str, str]]:
+    if pid not in ev:
+        return []
+    r = ev[pid].iloc[0]
+    rows = []
+    if not _isnull(r.get("grade")):
+        rows.append((ctx.t("grade"), _esc(r["grade"])))
+    if not _isnull(r.get("dominant_industry")):
+        lq = f" ({_num(r.get('dominant_lq'), 2)})" if not _isnull(r.get("dominant_lq")) else ""
+        rows.append((ctx.t("dominant"), _esc(r["dominant_industry"]) + lq))
+    if not _isnull(r.get("hhi")):
+        rows.append((ctx.t("hhi"), _num(r["hhi"], 3)))
+    inv, outp = r.get("investment_myuan_per_mu"), r.get("output_myuan_per_mu")
+    if not (_isnull(inv) and _isnull(outp)):
+        rows.append((ctx.t("per_mu"), f"{_num(inv, 2)} / {_num(outp, 2)}"))
+    return rows
+
+
 def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
-                sourcing: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None):
+                sourcing: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None,
+                evaluation: pd.DataFrame | None = None):
     label = _label(spec, ctx.lang)
     fg = _add_group(ctx, m, spec.key, label)
     geoms = _display_geoms(ctx, gdf)
@@ -665,7 +704,7 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
     if park_status is not None and len(park_status) and "park_id" in park_status:
         status = park_status.drop_duplicates("park_id").set_index(
             park_status.drop_duplicates("park_id")["park_id"].astype(str))
-    src_by, gaps_by = _by_park(sourcing), _by_park(gaps)
+    src_by, gaps_by, ev_by = _by_park(sourcing), _by_park(gaps), _by_park(evaluation)
     props, styles, seen = [], [], set()
     for i in range(len(gdf)):
         row = gdf.iloc[i]
@@ -692,7 +731,7 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
                 rows.append((ctx.t("nearest_zone"), f"{_esc(r['nearest_zone_id'])} · "
                                                     f"{_num(r.get('nearest_zone_m'), 0)} m"))
         more, notes = _sourcing_rows(ctx, pid, src_by, gaps_by)
-        rows += more
+        rows += _evaluation_rows(ctx, pid, ev_by) + more
         if _truthy(row.get("illustrative", False)) or spec.options.get("illustrative"):
             notes.append(_esc(ctx.t("illustrative")))
         seen.add(st if st in _STATUS_COLOUR else None)
@@ -932,6 +971,155 @@ def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
             entries.append((_sw_fill(colour, colour, 0.3, True), tip + radius))
     _geojson(ctx, fg, geoms, props, styles)
     ctx.legend.append(("service_areas", fg, _legend_html(_esc(label), entries)))
+
+
+def _as_wgs84(gdf) -> gpd.GeoDataFrame | None:
+    if gdf is None or len(gdf) == 0 or not isinstance(gdf, gpd.GeoDataFrame):
+        return None
+    g = gdf.reset_index(drop=True)
+    if g.crs is None:
+        g = g.set_crs(4326)
+    return g[g.geometry.notna() & ~g.geometry.is_empty].reset_index(drop=True)
+
+
+def _draw_symbiosis(ctx, m, pairs):
+    """Symbiosis pairs: a line from supplier firm to user firm, coloured by chain."""
+    gdf = _as_wgs84(pairs)
+    if gdf is None or len(gdf) == 0:
+        return
+    label = ctx.t("symbiosis")
+    synth = "synthetic" in gdf and gdf["synthetic"].map(_truthy).any()
+    if synth:
+        label += f"（{ctx.t('synthetic')}）" if ctx.lang == "zh" else f" ({ctx.t('synthetic')})"
+    fg = _add_group(ctx, m, "symbiosis", label)
+    chains = gdf["chain"].astype("string").fillna("") if "chain" in gdf else \
+        pd.Series("", index=gdf.index, dtype="string")
+    uniq = list(dict.fromkeys(chains))
+    colour = {c: _PALETTE[(i + 3) % len(_PALETTE)] for i, c in enumerate(uniq)}
+    mat = "material_zh" if ctx.lang == "zh" and "material_zh" in gdf else "material"
+    props, styles = [], []
+    for i in range(len(gdf)):
+        r = gdf.iloc[i]
+        title = f"{_esc(r.get('from_name'))} → {_esc(r.get('to_name'))}"
+        rows = [(ctx.t("material"), _esc(r.get(mat))),
+                (ctx.t("industry"), f"{_esc(r.get('from_industry'))} → "
+                                    f"{_esc(r.get('to_industry'))}"),
+                (ctx.t("park"), f"{_esc(r.get('from_park'))} → {_esc(r.get('to_park'))}"),
+                (ctx.t("road_dist"), f"{_num(r.get('network_km'), 1)} km"
+                 if not _isnull(r.get("network_km")) else "")]
+        notes = [_esc(ctx.t("synthetic"))] if _truthy(r.get("synthetic", False)) else []
+        props.append({"t": f"{title} · {_esc(r.get(mat))}", "p": _popup(title, "", rows, notes)})
+        styles.append({"color": colour[chains.iloc[i]], "weight": 2.5, "opacity": 0.85,
+                       "dashArray": "6 3", "className": "ps-symbiosis"})
+    _geojson(ctx, fg, _display_geoms(ctx, gdf, simplify=False), props, styles)
+    entries = [(_sw_line(colour[c], 2.5, True), _esc(c or ctx.t("other"))) for c in uniq[:12]]
+    ctx.legend.append(("symbiosis", fg, _legend_html(_esc(label), entries)))
+
+
+def _draw_recommendations(ctx, m, recs):
+    """Ranked sites per incoming industry: numbered points with the reasons."""
+    if not isinstance(recs, dict):
+        return
+    for j, (industry, df) in enumerate(recs.items()):
+        if df is None or len(df) == 0 or not {"lon", "lat"} <= set(df.columns):
+            continue
+        df = df[df["lon"].notna() & df["lat"].notna()].reset_index(drop=True)
+        if len(df) == 0:
+            continue
+        colour = _PALETTE[(j * 5 + 1) % len(_PALETTE)]
+        label = f"{ctx.t('recommend')}：{industry}" if ctx.lang == "zh" else \
+            f"{ctx.t('recommend')}: {industry}"
+        key = f"recommend_{industry}"
+        fg = _add_group(ctx, m, key, label, also="recommendations")
+        gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
+        reason = "reason_zh" if ctx.lang == "zh" and "reason_zh" in df else "reason_en"
+        props = []
+        for i in range(len(gdf)):
+            r = gdf.iloc[i]
+            title = f"#{_esc(r.get('rank'))} {_esc(r.get('site_name') or r.get('site_id'))}"
+            rows = [(ctx.t("industry"), _esc(industry)),
+                    (ctx.t("score_w"), _num(r.get("score"), 3)),
+                    (ctx.t("local_supply_rate"), f"{float(r['supply_rate']) * 100:.0f} %"
+                     if not _isnull(r.get("supply_rate")) else ""),
+                    (ctx.t("reason"), _esc(r.get(reason)))]
+            props.append({"t": title, "p": _popup(title, _esc(r.get("kind")), rows)})
+        style = {"color": "#000000", "weight": 1.5, "fillColor": colour, "fillOpacity": 0.95,
+                 "className": "ps-recommend"}
+        _geojson(ctx, fg, _display_geoms(ctx, gdf, simplify=False), props,
+                 [style] * len(gdf), pane="ps-points", point_radius=8)
+        ctx.legend.append((key, fg, _legend_html(_esc(label), [(_sw_point(colour),
+                                                                _esc(label))])))
+
+
+_PLOT_COLOUR = {"free": "#f0f0f0", "incoming": "#e6550d", "existing": "#3182bd",
+                "facility": "#31a354", "residual": "#bdbdbd"}
+
+
+def _draw_layout(ctx, m, lay):
+    """A park layout: plots by status, polluter setback, links and shared facilities."""
+    plots = _as_wgs84(getattr(lay, "plots", None))
+    if plots is None or len(plots) == 0:
+        return
+    summary = getattr(lay, "summary", {}) or {}
+    label = ctx.t("layout") + (f" · {summary['park_id']}" if summary.get("park_id") else "")
+    fg = _add_group(ctx, m, "layout", label)
+    setbacks = _as_wgs84(getattr(lay, "setbacks", None))
+    if setbacks is not None and len(setbacks):
+        style = {"color": "#a50f15", "weight": 1, "fillColor": "#fcbba1", "fillOpacity": 0.35,
+                 "dashArray": "3 3"}
+        tip = _esc(ctx.t("setback"))
+        _geojson(ctx, fg, _display_geoms(ctx, setbacks), [{"t": tip} for _ in range(len(
+            setbacks))], [style] * len(setbacks))
+    status = plots["status"].astype("string").fillna("free") if "status" in plots else \
+        pd.Series("free", index=plots.index, dtype="string")
+    props, styles = [], []
+    for i in range(len(plots)):
+        r = plots.iloc[i]
+        st = str(status.iloc[i])
+        st_txt = ctx.t("st_" + st) if ("st_" + st) in _T else st
+        rows = [(ctx.t("plot"), _esc(r.get("plot_id"))),
+                (ctx.t("status"), _esc(st_txt)),
+                (ctx.t("id"), _esc(r.get("firm_id"))),
+                (ctx.t("industry"), _esc(r.get("industry"))),
+                (ctx.t("facility"), _esc(r.get("facility"))),
+                (ctx.t("area"), f"{_num(r.get('area_mu'), 1)} {ctx.t('mu')}"
+                 if not _isnull(r.get("area_mu")) else "")]
+        tip = f"{_esc(r.get('plot_id'))} · {_esc(st_txt)}"
+        props.append({"t": tip, "p": _popup(_esc(ctx.t("plot")) + " " + _esc(r.get("plot_id")),
+                                            "", rows)})
+        c = _PLOT_COLOUR.get(st, "#969696")
+        styles.append({"color": "#636363", "weight": 0.6, "fillColor": c, "fillOpacity": 0.75,
+                       "className": "ps-plot"})
+    _geojson(ctx, fg, _display_geoms(ctx, plots, simplify=False), props, styles)
+    links = _as_wgs84(getattr(lay, "links", None))
+    if links is not None and len(links):
+        style = {"color": "#54278f", "weight": 1.5, "opacity": 0.7}
+        _geojson(ctx, fg, _display_geoms(ctx, links, simplify=False),
+                 [{} for _ in range(len(links))], [style] * len(links), interactive=False)
+    fac = _as_wgs84(getattr(lay, "facilities", None))
+    if fac is not None and len(fac):
+        name = "name_zh" if ctx.lang == "zh" and "name_zh" in fac else \
+            "name_en" if "name_en" in fac else "facility"
+        fprops = []
+        for i in range(len(fac)):
+            r = fac.iloc[i]
+            rows = [(ctx.t("plot"), _esc(r.get("plot_id"))),
+                    (ctx.t("n_firms"), _esc(r.get("n_users"))),
+                    (ctx.t("min_distance"), f"{_num(r.get('mean_distance_m'), 0)} m"
+                     if not _isnull(r.get("mean_distance_m")) else "")]
+            fprops.append({"t": _esc(r.get(name)), "p": _popup(_esc(r.get(name)), "", rows)})
+        style = {"color": "#ffffff", "weight": 1.5, "fillColor": "#006d2c", "fillOpacity": 1}
+        pts = fac.set_geometry(fac.geometry.representative_point())
+        _geojson(ctx, fg, _display_geoms(ctx, pts, simplify=False), fprops,
+                 [style] * len(fac), pane="ps-points", point_radius=6)
+    present = set(status)
+    entries = [(_sw_fill(c, "#636363", 0.8), _esc(ctx.t("st_" + st)))
+               for st, c in _PLOT_COLOUR.items() if st in present]
+    if fac is not None and len(fac):
+        entries.append((_sw_point("#006d2c"), _esc(ctx.t("facility"))))
+    if setbacks is not None and len(setbacks):
+        entries.append((_sw_fill("#fcbba1", "#a50f15", 0.6, True), _esc(ctx.t("setback"))))
+    ctx.legend.append(("layout", fg, _legend_html(_esc(label), entries)))
 
 
 def _draw_candidates(ctx, m, cand: gpd.GeoDataFrame):
@@ -1648,8 +1836,13 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
         _draw_redlines(ctx, m, spec, load(spec))
     for spec in study.by_role("parks"):
         _draw_parks(ctx, m, spec, load(spec), results.get("redline_parks"),
-                    results.get("sourcing_parks"), results.get("chain_gaps"))
+                    results.get("sourcing_parks"), results.get("chain_gaps"),
+                    results.get("park_evaluation"))
+    if results.get("layout") is not None:
+        _draw_layout(ctx, m, results["layout"])
     _draw_conflicts(ctx, m, results.get("redline_conflicts"))
+    _draw_symbiosis(ctx, m, results.get("symbiosis"))
+    _draw_recommendations(ctx, m, results.get("recommendations"))
     _draw_firms(ctx, m, study, results)
 
     folium.LayerControl(position="topright", collapsed=False).add_to(m)

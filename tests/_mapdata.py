@@ -165,11 +165,80 @@ def sourcing_tables_fixture() -> tuple[pd.DataFrame, pd.DataFrame]:
     return parks, gaps
 
 
+def evaluation_fixture() -> pd.DataFrame:
+    """Park evaluation rows shaped like geo.parks.evaluate_parks' (synthetic values)."""
+    return pd.DataFrame({"park_id": ["sip", "kunshan"], "grade": ["A", "<b>B</b>"],
+                         "dominant_industry": ["microelectronics", "electronic_components"],
+                         "dominant_lq": [3.11, 3.09], "hhi": [0.3238, 0.2348],
+                         "investment_myuan_per_mu": [3.62, 3.33],
+                         "output_myuan_per_mu": [6.75, 12.09]})
+
+
+def symbiosis_fixture(firms: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Two symbiosis pairs (lines between fixture firms), one material with markup."""
+    a, b, c = firms.geometry.iloc[0], firms.geometry.iloc[1], firms.geometry.iloc[13]
+    return gpd.GeoDataFrame({
+        "from_firm_id": ["F0000", "F0001"], "from_name": ["甲", XSS],
+        "from_industry": ["battery_recycling", "basic_petrochemicals"],
+        "from_park": ["sip", "sip"], "material": ["black mass", "<i>steam</i>"],
+        "material_zh": ["黑粉", "<i>蒸汽</i>"], "to_firm_id": ["F0001", "F0101"],
+        "to_name": ["乙", "丙"], "to_industry": ["cathode_materials", "fine_chemicals"],
+        "to_park": ["sip", "snd"], "network_km": [1.2, 14.5], "crow_km": [0.9, 11.0],
+        "same_park": [True, False], "chain": ["battery", "chemicals"], "synthetic": True},
+        geometry=[shapely.LineString([a, b]), shapely.LineString([b, c])], crs=4326)
+
+
+def recommendations_fixture(study) -> dict:
+    """Ranked sites for one incoming industry, shaped like geo.recommend's tables."""
+    parks = study.load("parks")
+    rows = []
+    for rank, pid in enumerate(["jiaxing", "sip"], start=1):
+        p = parks.loc[parks["id"] == pid].geometry.iloc[0].representative_point()
+        rows.append({"rank": rank, "site_id": pid, "site_name": pid, "kind": "park",
+                     "status": "ok", "score": 0.7 - 0.1 * rank, "supply_rate": 0.75,
+                     "reason_en": "<script>x</script> 2 of 3 inputs within 100 km",
+                     "reason_zh": "<script>x</script> 3 类投入中 2 类可在 100 公里内采购",
+                     "lon": p.x, "lat": p.y})
+    return {"cathode_materials": pd.DataFrame(rows)}
+
+
+def layout_fixture(study):
+    """A small park layout (plots, a facility, a link, a setback) inside Kunshan's park,
+    shaped like geo.layout.LayoutResult (synthetic)."""
+    from types import SimpleNamespace
+
+    crs = study.metric_crs
+    park = study.load("parks").to_crs(crs)
+    c = park.loc[park["id"] == "kunshan"].geometry.iloc[0].representative_point()
+    boxes = [shapely.box(c.x + i * 300, c.y + j * 300, c.x + i * 300 + 280, c.y + j * 300 + 280)
+             for i in range(3) for j in range(2)]
+    status = ["free", "incoming", "existing", "facility", "residual", "incoming"]
+    plots = gpd.GeoDataFrame({
+        "plot_id": [f"P{i}" for i in range(6)], "area_mu": 280 * 280 * 15 / 1e4,
+        "status": status, "firm_id": [None, "N1", "F0201", None, None, "<b>N2</b>"],
+        "industry": [None, "pcb", "pcb", None, None, "pcb"],
+        "facility": [None, None, None, "wastewater", None, None]},
+        geometry=boxes, crs=crs).to_crs(4326)
+    fac = gpd.GeoDataFrame({"facility": ["wastewater"], "name_zh": ["污水处理厂"],
+                            "name_en": ["Wastewater plant"], "plot_id": ["P3"],
+                            "n_users": [3], "mean_distance_m": [420.0]},
+                           geometry=[boxes[3].centroid], crs=crs).to_crs(4326)
+    links = gpd.GeoDataFrame({"weight": [1.0]}, geometry=[shapely.LineString(
+        [boxes[1].centroid, boxes[5].centroid])], crs=crs).to_crs(4326)
+    setbacks = gpd.GeoDataFrame({"kind": ["polluter"]}, geometry=[boxes[5].buffer(200)],
+                                crs=crs).to_crs(4326)
+    return SimpleNamespace(plots=plots, facilities=fac, links=links, setbacks=setbacks,
+                           assignments=None, roads=None, summary={"park_id": "kunshan"})
+
+
 def all_results(tmp: Path, study) -> dict:
     conf, status = conflicts_fixture(study)
     src_parks, gaps = sourcing_tables_fixture()
-    return {"redline_conflicts": conf, "redline_parks": status, "firms": firms_fixture(study),
+    firms = firms_fixture(study)
+    return {"redline_conflicts": conf, "redline_parks": status, "firms": firms,
             "sourcing_parks": src_parks, "chain_gaps": gaps,
+            "park_evaluation": evaluation_fixture(), "symbiosis": symbiosis_fixture(firms),
+            "recommendations": recommendations_fixture(study), "layout": layout_fixture(study),
             "service_areas": service_areas_fixture(study),
             "suitability": suitability_fixture(tmp, study),
             "model_card": {"run": "test fixture <u>"}}

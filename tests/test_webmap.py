@@ -25,9 +25,7 @@ from _mapdata import (
     conflicts_fixture,
     evil_layer_toml,
     features_by,
-    firms_fixture,
     geojson_layers,
-    service_areas_fixture,
     strings_in_scripts,
     study_copy,
     suitability_fixture,
@@ -185,6 +183,8 @@ def test_park_popups_carry_sourcing_and_chain_gaps(full):
     page, _, _ = full
     pops = {f["properties"]["id"]: f["properties"]["p"] for fc in geojson_layers(page)
             for f in fc["features"] if "id" in f["properties"]}
+    assert "亩均评级" in pops["sip"] and "microelectronics (3.11)" in pops["sip"]
+    assert "&lt;b&gt;B&lt;/b&gt;" in pops["kunshan"]
     assert "本地配套率中位数" in pops["sip"] and "75 %" in pops["sip"]
     assert "补链目标" in pops["sip"] and "硅片 (138 km)" in pops["sip"]
     assert "&lt;b&gt;玻璃&lt;/b&gt;" in pops["kunshan"] and "<b>玻璃" not in pops["kunshan"]
@@ -218,19 +218,33 @@ def test_suitability_model_card_and_coded_labels(yrd_study, tmp_path):
 
 
 @pytest.mark.parametrize("key", ["redline_conflicts", "firms", "service_areas", "suitability",
-                                 "model_card"])
+                                 "model_card", "symbiosis", "recommendations", "layout",
+                                 "park_evaluation"])
 def test_each_result_alone(key, yrd_study, tmp_path):
-    results = {"redline_conflicts": conflicts_fixture(yrd_study)[0],
-               "firms": firms_fixture(yrd_study),
-               "service_areas": service_areas_fixture(yrd_study),
-               "suitability": suitability_fixture(tmp_path, yrd_study),
-               "model_card": {"note": "only a card"}}
+    results = all_results(tmp_path, yrd_study)
+    results["model_card"] = {"note": "only a card"}
     page, info = _quiet_build(yrd_study, {key: results[key]})
     base = len(_all_specs(yrd_study))
-    extra = {"redline_conflicts": 1, "firms": 0, "service_areas": 1, "suitability": 3,
-             "model_card": 0}[key]
+    extra = {"redline_conflicts": 1, "firms": 0 if yrd_study.has_role("firms") else 1,
+             "service_areas": 1, "suitability": 3, "model_card": 0, "symbiosis": 1,
+             "recommendations": 1, "layout": 1, "park_evaluation": 0}[key]
     assert len(info["layers"]) == base + extra
     assert "</html>" in page
+
+
+def test_symbiosis_recommendations_and_layout(full):
+    page, info, results = full
+    for label in ("产业共生（合成数据）", "选址推荐：cathode_materials", "园区布局 · kunshan"):
+        assert label in info["layers"]
+    layers = geojson_layers(page)
+    sym = features_by(layers, lambda f: " → " in f["properties"].get("t", ""))
+    assert len(sym) == len(results["symbiosis"])
+    rec = features_by(layers, lambda f: f["properties"].get("t", "").startswith("#"))
+    assert {f["properties"]["t"].split()[0] for f in rec} >= {"#1", "#2"}
+    plots = features_by(layers, lambda f: re.match(r"P\d+ · ", f["properties"].get("t", "")))
+    assert len(plots) == len(results["layout"].plots)
+    assert any("污水处理厂" in f["properties"].get("t", "") for fc in layers
+               for f in fc["features"])
 
 
 def test_empty_results_are_fine(yrd_study):
@@ -315,7 +329,8 @@ def test_every_data_string_is_escaped(tmp_path):
     # …nor in any string the page's scripts hand to the DOM (popups, tooltips, legends,
     # layer names, the model card, firm rows)
     strings = [s for s in strings_in_scripts(page) if isinstance(s, str)]
-    for bad in ("<img src=x", "<b>chem</b>", "<script>alert", "<i>slope</i>", "<u>"):
+    for bad in ("<img src=x", "<b>chem</b>", "<script>alert", "<i>slope</i>", "<u>",
+                "<i>steam", "<i>蒸汽", "<script>x", "<b>N2", "<b>B</b>"):
         assert not any(bad in s for s in strings), bad
     esc = html.escape(XSS)
     assert any(esc in s for s in strings)  # the firm's name, escaped, in its row
