@@ -602,3 +602,33 @@ def test_fetch_assets_is_idempotent_and_the_copies_match_the_manifest():
         data = (webmap.VENDOR / rel).read_bytes()
         assert hashlib.sha256(data).hexdigest() == meta["sha256"], rel
     assert {"leaflet/LICENSE", "leaflet.markercluster/MIT-LICENCE.txt"} <= set(man["files"])
+
+
+def test_a_minimal_study_maps(tmp_path):
+    """A study with only parks and red lines (no boundary, water, roads, firms)."""
+    data = (ROOT / "data" / "yrd").as_posix()
+    p = tmp_path / "mini.toml"
+    p.write_text(f"""
+[study]
+name = "mini"
+title = "Mini <study>"
+
+[layers.parks]
+path = "{data}/parks.gpkg"
+role = "parks"
+id = "park_id"
+
+[layers.zones]
+path = "{data}/redlines.gpkg"
+role = "redlines"
+id = "zone_id"
+""", encoding="utf-8")
+    study = load_study(p)
+    out = tmp_path / "mini.html"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        info = webmap.write_map(study, out, lang="en")
+    assert info["layers"] == ["zones", "parks"]  # no labels: the keys, red lines below parks
+    page = out.read_text(encoding="utf-8")
+    assert "<title>Mini &lt;study&gt;</title>" in page
+    assert len(geojson_layers(page)) == 2
