@@ -22,15 +22,19 @@ from ._common import console, guarded, out
 @click.option("--offline/--online", default=True, show_default=True,
               help="Inline every asset so the map opens with no network (intranet PCs).")
 @click.option("--basemap", type=click.Choice(["none", "osm", "amap", "tianditu"]),
-              default="none", show_default=True,
-              help="Background: none = vector basemap from the bundled data; amap shifts "
-                   "overlays to GCJ-02 for display.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the map's labels.")
+              default=None,
+              help="Background [default: the study's [map] basemap, else none]: none = vector "
+                   "basemap from the bundled data; amap shifts overlays to GCJ-02 for display.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of the map's labels [default: the study's [map] lang, else zh].")
+@click.option("--tiles", metavar="FOLDER_OR_URL",
+              help="Local tile folder or URL template ({z}/{x}/{y}) for the basemap.")
+@click.option("--tianditu-key", envvar="TIANDITU_KEY", metavar="KEY",
+              help="Tianditu key for --basemap tianditu (or TIANDITU_KEY).")
 @click.option("--skip", multiple=True,
               type=click.Choice(["sourcing", "suitability", "parks", "layout"]),
               help="Leave out an analysis the study file declares (repeatable).")
-def command(study, out_dir, map_path, offline, basemap, lang, skip):
+def command(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key, skip):
     """Run everything STUDY (layers/*.toml) declares and write the map.
 
     \b
@@ -45,11 +49,12 @@ def command(study, out_dir, map_path, offline, basemap, lang, skip):
     Exit code 0 when the run completes (conflicts are reported, see
     `parksite redlines` for a gate that exits 1 on conflicts); 2 on bad input.
     """
-    _run(study, out_dir, map_path, offline, basemap, lang, set(skip))
+    _run(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key, set(skip))
 
 
 @guarded
-def _run(study_path, out_dir, map_path, offline, basemap, lang, skip) -> int:
+def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key,
+         skip) -> int:
     from ..redline import check_study
     from .redlines import park_table, summary_table, write_result
 
@@ -133,7 +138,8 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, skip) -> int:
 
     from ..webmap import write_map
 
-    info = write_map(study, map_path, results, offline=offline, basemap=basemap, lang=lang)
+    info = write_map(study, map_path, results, offline=offline, basemap=basemap, lang=lang,
+                     tiles=tiles, tianditu_key=tianditu_key)
     console.print(f"[green]✓[/] map → {info['path']} ({info['bytes'] / 1e6:.1f} MB, "
                   f"{len(info['layers'])} layers, {'offline' if offline else 'online'}) "
                   f"in {time.perf_counter() - t0:.1f} s")
