@@ -309,33 +309,41 @@ def redline_conflicts(
     review = np.zeros(len(pi), dtype=bool)
     keep = np.ones(len(pi), dtype=bool)
     rpos = np.flatnonzero(restricted[zi])
-    allowed: dict[str, list[str]] = {}
+    allowed_note = np.full(len(pi), "", dtype=object)
     if len(rpos):
+        kind[rpos] = "restricted"
+        keep[rpos] = overlap[rpos] > 0
         banned_col = zones[banned_field] if banned_field in zones.columns else \
             pd.Series([""] * len(zones), index=zones.index)
-        banned_lists = [split_industries(v) for v in banned_col.to_numpy()]
-        park_ids = parks["id"].to_numpy()
-        zone_ids = zones["id"].to_numpy()
-        # One entry per (park, restricted zone) pair: a handful of rows, not a hot path.
-        for k in rpos:
-            kind[k] = "restricted"
-            if overlap[k] <= 0:
-                keep[k] = False
-                continue
-            pid = str(park_ids[pi[k]])
-            inds = (park_industries or {}).get(pid, [])
-            pct = 100.0 * overlap[k] / park_area[pi[k]] if park_area[pi[k]] > 0 else 0.0
-            if not inds:
-                review[k] = True
-                banned_hit[k] = ""
-                continue
-            hits = industry_banned(inds, banned_lists[zi[k]], aliases=sectors)
-            if hits:
-                banned_hit[k] = "; ".join(hits)
-            else:
-                keep[k] = False
-                allowed.setdefault(pid, []).append(
-                    f"{zone_ids[zi[k]]} ({pct:.1f}% of park; its industries are not banned)")
+        # Industry lists and banned lists are few and repeat: evaluate each distinct
+        # (park industries, zone bans) combination once, then broadcast to the pairs.
+        inds_of_park = [tuple((park_industries or {}).get(str(p), ()))
+                        for p in parks["id"].to_numpy()]
+        pkey, pcodes = np.unique(np.array([";".join(i) for i in inds_of_park], dtype=object),
+                                 return_inverse=True)
+        zkey, zcodes = np.unique(banned_col.fillna("").astype(str).to_numpy(dtype=object),
+                                 return_inverse=True)
+        combo = np.c_[pcodes.ravel()[pi[rpos]], zcodes.ravel()[zi[rpos]]]
+        uniq, inv = np.unique(combo, axis=0, return_inverse=True)
+        hits_u = np.array(["; ".join(industry_banned(split_industries(pkey[a]),
+                                                     split_industries(zkey[b]),
+                                                     aliases=sectors))
+                           for a, b in uniq], dtype=object)
+        no_data_u = np.array([pkey[a] == "" for a, _ in uniq], dtype=bool)
+        hits = hits_u[inv.ravel()]
+        no_data = no_data_u[inv.ravel()]
+        on = overlap[rpos] > 0
+        review[rpos] = on & no_data
+        banned_hit[rpos] = np.where(on & ~no_data, hits, "")
+        ok = on & ~no_data & (hits == "")
+        keep[rpos[ok]] = False
+        pct = 100.0 * overlap[rpos] / np.where(park_area[pi[rpos]] > 0, park_area[pi[rpos]], 1.0)
+        notes = pd.Series(zones["id"].to_numpy()[zi[rpos]].astype(str)) + " (" + \
+            pd.Series(pct).map("{:.1f}".format) + "% of park; its industries are not banned)"
+        allowed_note[rpos[ok]] = notes.to_numpy()[ok]
+    allowed_by_park = pd.Series(allowed_note[allowed_note != ""],
+                                index=parks["id"].astype(str).to_numpy()[pi[allowed_note != ""]]) \
+        .groupby(level=0).agg("; ".join)
     # A strict zone touched only at its edge (distance 0, no area) is still a buffer hit
     # only if a buffer is asked for; with no buffer, touching is not a conflict.
     if buffer_m == 0:
@@ -396,7 +404,7 @@ def redline_conflicts(
         "status": status, "n_conflicts": nc,
         "overlap_m2_total": ids.map(ov_tot).fillna(0.0).to_numpy(),
         "nearest_zone_id": nearest_id.astype(str), "nearest_zone_m": nearest_m,
-        "restricted_allowed": ids.map(lambda i: "; ".join(allowed.get(i, []))).to_numpy(),
+        "restricted_allowed": [allowed_by_park.get(i, "") for i in ids],
     })
     park_table["overlap_mu_total"] = park_table["overlap_m2_total"] / MU_M2
     return RedlineResult(conflicts=conflicts, parks=park_table, buffer_m=float(buffer_m),
