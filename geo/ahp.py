@@ -213,8 +213,8 @@ def check_consistency(res: AHPResult, *, allow_inconsistent: bool = False,
         f"{where}: the pairwise comparisons are inconsistent: CR = {res.cr:.3f} ≥ "
         f"{CR_LIMIT:.2f} (λmax = {res.lambda_max:.3f}, n = {len(res.names)}). The most "
         f"inconsistent pair is {i} vs {j}: stated {res.worst_given:g}, but the other "
-        f"judgements imply about {res.worst_implied:.2f} (≈ {_fmt(_nearest_saaty(res.worst_implied))}"
-        f" on Saaty's scale). Revise that judgement, or set allow_inconsistent = true to "
+        f"judgements imply about {res.worst_implied:.2f} "
+        f"(≈ {_fmt(_nearest_saaty(res.worst_implied))} on Saaty's scale). Revise that judgement, or set allow_inconsistent = true to "
         "proceed anyway (the model card records the CR).")
 
 

@@ -45,7 +45,6 @@ import importlib
 import json
 import math
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1632,7 +1631,8 @@ def _write_outputs(res: SuitabilityResult, paths: dict[str, Path], overwrite: bo
         write_geotiff(paths["stability.tif"], res.stability, g, dtype="float32", nodata=np.nan,
                       tags={**common, "DESCRIPTION": f"share of {st['runs']} Monte Carlo runs "
                             f"(weights ±{st['perturbation'] * 100:g}%, seed {st['seed']}) in "
-                            f"which the cell is in the top {res.model_card['top_cells']['top_pct']:g}%"},
+                            "which the cell is in the top "
+                            f"{res.model_card['top_cells']['top_pct']:g}%"},
                       band_names=["p_top"], overwrite=overwrite)
         res.stability_tif = paths["stability.tif"]
     c = res.candidates.copy()

@@ -27,7 +27,6 @@ from affine import Affine
 from geo.crs import ZoneWarning
 from geo.errors import ModelError, StudyError
 from geo.grid import (
-    Grid,
     distance_to_features,
     grid_for_bounds,
     reproject_to_grid,
@@ -427,7 +426,8 @@ def test_restricted_zone_excluded_only_for_banned_industry(data_dir):
         assert np.isnan(res.score[cell]) == (expect != 0)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(w=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3).filter(lambda v: sum(v) > 0.05),
        agg=st.sampled_from(["wlc", "owa_and", "owa_or"]))
 def test_red_line_cells_are_nodata_for_every_weight_set(data_dir, w, agg):
