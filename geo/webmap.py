@@ -73,8 +73,9 @@ from .crs import ZoneWarning, geoms_wgs84_to_gcj02, wgs84_to_gcj02
 from .errors import InputError, OutputError
 from .io import write_text
 
-__all__ = ["build_map", "write_map", "validate_section", "check_map_path", "check_options",
-           "BASEMAPS", "LANGS", "MAP_KEYS", "MapSizeWarning", "asset_status"]
+__all__ = ["build_map", "write_map", "build_layout_map", "write_layout_map",
+           "validate_section", "check_map_path", "check_options", "BASEMAPS", "LANGS",
+           "MAP_KEYS", "MapSizeWarning", "asset_status"]
 
 BASEMAPS = ("none", "osm", "amap", "tianditu")
 LANGS = ("zh", "en")
@@ -91,7 +92,8 @@ MAP_KEYS: dict[str, str] = {
     "size_budget_mb": "warn when the HTML file is larger than this (default 10)",
     "max_image_px": "longest side of raster overlays in pixels (default 1024)",
     "hidden": "layer keys (or conflicts, firms, service_areas, suitability, exclusions, "
-              "candidates) hidden when the map opens",
+              "stability, candidates, park_grade, park_dominant, …) hidden when the map "
+              "opens",
     "title": "map title (default: the study title)",
     "attribution": "data attribution shown at the bottom of the map",
     "sources": "data sources and dates listed in the model card (list of texts)",
@@ -99,7 +101,8 @@ MAP_KEYS: dict[str, str] = {
 DEFAULTS: dict[str, Any] = {"simplify_m": 25.0, "digits": 5, "size_budget_mb": 10.0,
                             "max_image_px": 1024, "tiles_coords": "wgs84"}
 RESULT_LAYERS = ("conflicts", "firms", "service_areas", "suitability", "exclusions",
-                 "candidates", "symbiosis", "recommendations", "layout")
+                 "stability", "candidates", "symbiosis", "recommendations", "layout",
+                 "park_grade", "park_dominant")
 
 #: Pinned asset versions: must equal tools/assets/package-lock.json (a test checks).
 LEAFLET_VERSION = "1.9.4"
@@ -237,6 +240,39 @@ _T: dict[str, tuple[str, str]] = {
     "k_restricted": ("禁入行业", "banned industry"),
     "mu": ("亩", "mu"),
     "ha": ("公顷", "ha"),
+    "park_grade": ("园区评价：亩均等级", "Park evaluation: 亩均 grade"),
+    "park_dominant": ("园区评价：主导产业", "Park evaluation: dominant industry"),
+    "not_graded": ("未评级（企业数据缺失）", "not graded (firm data missing)"),
+    "graded_firms": ("参评企业", "Firms graded"),
+    "n_missing": ("缺数据", "missing data"),
+    "chain_complete": ("产业链完整度（100 公里）", "Chain completeness (100 km)"),
+    "supply_median": ("本地配套率中位数（四分位）", "Local supply rate, median (IQR)"),
+    "free_land": ("可用土地", "Free land"),
+    "redline_s": ("红线状态", "Red-line status"),
+    "size_rate": ("点大小 = 本地配套率", "Dot size = local supply rate"),
+    "not_rated": ("未计算", "not rated"),
+    "gap_panel": ("补链目标（按锚点企业投入价值排序）",
+                  "Chain gaps (补链), ranked by anchor input value"),
+    "gap_input": ("缺失投入行业", "Missing input"),
+    "gap_anchors": ("锚点企业", "Anchors"),
+    "gap_value": ("锚点投入价值（百万元）", "Anchor input value (M yuan)"),
+    "gap_supplier": ("最近供应商（园区）", "Nearest supplier (park)"),
+    "gap_km": ("道路距离", "By road"),
+    "gap_more": ("另有 {n} 项，见 sourcing_gaps.csv", "{n} more in sourcing_gaps.csv"),
+    "outside_parks": ("园区外", "outside parks"),
+    "excluded": ("已排除", "excluded"),
+    "flagged": ("需注意", "flagged"),
+    "stability_l": ("适宜性稳定性（蒙特卡洛）", "Suitability stability (Monte Carlo)"),
+    "stability_n": ("权重扰动下进入前 5% 的比例", "share of weight-perturbed runs in the top 5 %"),
+    "plots_ind": ("地块（按行业）", "Plots by industry"),
+    "facilities": ("共享设施", "Shared facilities"),
+    "roads_int": ("园区道路", "Internal roads"),
+    "firm_links": ("产业链关联企业连线", "Links between chain-linked firms"),
+    "park_outline": ("园区范围", "Park outline"),
+    "unplaced": ("未落位企业", "Unplaced firms"),
+    "objective": ("目标值（链加权距离）", "Objective (chain-weighted distance)"),
+    "improvement": ("相对随机方案改进", "Improvement vs random"),
+    "missing_inputs": ("100 公里内缺失的投入", "Inputs missing within 100 km"),
 }
 
 _STATUS_COLOUR = {"pass": "#1a9850", "review": "#f39c12", "conflict": "#d73027",
@@ -325,6 +361,42 @@ class _Ctx:
 
     def warn(self, msg: str) -> None:
         self.messages.append(msg)
+
+    @property
+    def chains(self):
+        """The study's chain maps (for industry and chain names), or None."""
+        if "_chains" not in self.__dict__:
+            self.__dict__["_chains"] = _study_chains(self.study)
+        return self.__dict__["_chains"]
+
+    def ind(self, industry: Any) -> str:
+        """Display name of an industry id in the map's language (the id if unknown);
+        not escaped."""
+        if _isnull(industry) or industry == "":
+            return ""
+        ch = self.chains
+        if ch is not None and industry in ch:
+            return ch.name(str(industry), self.lang)
+        return str(industry)
+
+    def chain_name(self, chain_id: str) -> str:
+        ch = self.chains
+        if ch is not None and chain_id in ch.chains.index:
+            return str(ch.chains.at[chain_id, "name_zh" if self.lang == "zh" else "name_en"])
+        return chain_id
+
+
+def _study_chains(study):
+    """The chain maps the study's sourcing uses (bundled ones by default), or None when
+    they cannot be read (names then stay ids)."""
+    from .errors import ParksiteError
+
+    try:
+        from .sourcing import study_chains
+
+        return study_chains(study)
+    except (ParksiteError, ImportError, OSError):
+        return None
 
 
 def _label(spec, lang: str) -> str:
@@ -428,7 +500,7 @@ def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: li
     for f in fc["features"]:
         s = f["properties"].pop("_s")
         if point_radius is not None:
-            s = {"fill": True, **s, "radius": point_radius}
+            s = {"fill": True, "radius": point_radius, **s}
         if pane:
             s = {**s, "pane": pane}
         if not interactive:
@@ -645,15 +717,19 @@ def _by_park(df: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     return {str(k): g for k, g in df.groupby(df["park_id"].astype(str), sort=False)}
 
 
-def _sourcing_rows(ctx: _Ctx, pid: str, src: dict, gaps: dict) -> tuple[list, list]:
+def _sourcing_rows(ctx: _Ctx, pid: str, src: dict, gaps: dict,
+                   ev: pd.Series | None = None) -> tuple[list, list]:
     rows: list[tuple[str, str]] = []
     notes: list[str] = []
+    ev = ev if ev is not None else pd.Series(dtype=object)
+    if pid in src:  # unless the evaluation has the firm count and the median already
+        r = src[pid].iloc[0]
+        if not _isnull(r.get("n_firms")) and _isnull(ev.get("n_firms")):
+            rows.append((ctx.t("n_firms"), _esc(int(r["n_firms"]))))
+        if not _isnull(r.get("median_rate")) and _isnull(ev.get("supply_rate_median")):
+            rows.append((ctx.t("median_rate"), f"{float(r['median_rate']) * 100:.0f} %"))
     if pid in src:
         r = src[pid].iloc[0]
-        if not _isnull(r.get("n_firms")):
-            rows.append((ctx.t("n_firms"), _esc(int(r["n_firms"]))))
-        if not _isnull(r.get("median_rate")):
-            rows.append((ctx.t("median_rate"), f"{float(r['median_rate']) * 100:.0f} %"))
         if not _isnull(r.get("share_ge_40pct")):
             rows.append((ctx.t("share_40"), f"{float(r['share_ge_40pct']) * 100:.0f} %"))
     if pid in gaps:
@@ -673,30 +749,67 @@ def _sourcing_rows(ctx: _Ctx, pid: str, src: dict, gaps: dict) -> tuple[list, li
     return rows, notes
 
 
-def _evaluation_rows(ctx: _Ctx, pid: str, ev: dict) -> list[tuple[str, str]]:
+def _pct(v: Any) -> str:
+    return "" if _isnull(v) else f"{float(v) * 100:.0f} %"
+
+
+def _evaluation_rows(ctx: _Ctx, pid: str, ev: dict,
+                     has_status: bool = False) -> list[tuple[str, str]]:
+    """Popup rows of a park's evaluation (geo.parks.evaluate_parks); "not graded" where
+    the firm records lack the 亩均 fields, never a zero."""
     if pid not in ev:
         return []
     r = ev[pid].iloc[0]
     rows = []
-    if not _isnull(r.get("grade")):
-        rows.append((ctx.t("grade"), _esc(r["grade"])))
-    if not _isnull(r.get("dominant_industry")):
-        lq = f" ({_num(r.get('dominant_lq'), 2)})" if not _isnull(r.get("dominant_lq")) else ""
-        rows.append((ctx.t("dominant"), _esc(r["dominant_industry"]) + lq))
+    if not _isnull(r.get("n_firms")):
+        n = f"{int(r['n_firms'])}"
+        if not _isnull(r.get("n_anchors")) and int(r["n_anchors"]):
+            n += f" ({_esc(int(r['n_anchors']))} anchor)" if ctx.lang == "en" else \
+                f"（锚点 {_esc(int(r['n_anchors']))}）"
+        rows.append((ctx.t("n_firms"), n))
+    if not _isnull(r.get("dominant_industry")) and str(r["dominant_industry"]):
+        lq = f" (LQ {_num(r.get('dominant_lq'), 2)})" if not _isnull(r.get("dominant_lq")) \
+            else ""
+        share = f", {_pct(r.get('dominant_share'))}" if not _isnull(r.get("dominant_share")) \
+            else ""
+        rows.append((ctx.t("dominant"), _esc(ctx.ind(r["dominant_industry"])) + lq + share))
     if not _isnull(r.get("hhi")):
         rows.append((ctx.t("hhi"), _num(r["hhi"], 3)))
+    if not _isnull(r.get("supply_rate_median")):
+        iqr = ""
+        if not (_isnull(r.get("supply_rate_p25")) or _isnull(r.get("supply_rate_p75"))):
+            iqr = f" ({_pct(r['supply_rate_p25'])} – {_pct(r['supply_rate_p75'])})"
+        rows.append((ctx.t("supply_median"), _pct(r["supply_rate_median"]) + iqr))
+    chains = [(c[6:], r.get(c)) for c in r.index if c.startswith("chain_") and c != "chain_lq"
+              and not _isnull(r.get(c))]
+    if chains:
+        rows.append((ctx.t("chain_complete"), "; ".join(
+            f"{_esc(ctx.chain_name(c))} {_pct(v)}" for c, v in chains)))
+    if not has_status and not _isnull(r.get("redline_status")) and str(r["redline_status"]):
+        st = str(r["redline_status"])
+        key = {"review": "review_s"}.get(st, st)
+        rows.append((ctx.t("redline_s"), _esc(ctx.t(key) if key in _T else st)))
+    if not _isnull(r.get("redline_note")) and str(r["redline_note"]).strip():
+        rows.append((ctx.t("note"), _esc(r["redline_note"])))
+    grade = r.get("grade")
+    if _isnull(grade) or not str(grade).strip():
+        rows.append((ctx.t("grade"), _esc(ctx.t("not_graded"))))
+    else:
+        rows.append((ctx.t("grade"), f"<b>{_esc(grade)}</b>"))
+    if not _isnull(r.get("n_graded")):
+        miss = int(r["n_not_graded"]) if not _isnull(r.get("n_not_graded")) else 0
+        rows.append((ctx.t("graded_firms"), f"{int(r['n_graded'])}"
+                     + (f" · {miss} {_esc(ctx.t('n_missing'))}" if miss else "")))
     inv, outp = r.get("investment_myuan_per_mu"), r.get("output_myuan_per_mu")
     if not (_isnull(inv) and _isnull(outp)):
-        rows.append((ctx.t("per_mu"), f"{_num(inv, 2)} / {_num(outp, 2)}"))
+        rows.append((ctx.t("per_mu"), f"{_num(inv, 2) or '–'} / {_num(outp, 2) or '–'}"))
+    if not _isnull(r.get("free_land_mu")):
+        rows.append((ctx.t("free_land"), f"{_num(r['free_land_mu'], 0)} {ctx.t('mu')}"))
     return rows
 
 
-def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
-                sourcing: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None,
-                evaluation: pd.DataFrame | None = None):
-    label = _label(spec, ctx.lang)
-    fg = _add_group(ctx, m, spec.key, label)
-    geoms = _display_geoms(ctx, gdf)
+def _park_props(ctx, spec, gdf, park_status, sourcing, gaps, evaluation):
+    """Per park: popup/tooltip properties (escaped) and the red-line status."""
     names, other = _names(gdf, ctx.lang)
     area = _area_m2(ctx, gdf)
     ind_field = spec.options.get("industry") or ("industries" if "industries" in gdf else None)
@@ -705,15 +818,15 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
         status = park_status.drop_duplicates("park_id").set_index(
             park_status.drop_duplicates("park_id")["park_id"].astype(str))
     src_by, gaps_by, ev_by = _by_park(sourcing), _by_park(gaps), _by_park(evaluation)
-    props, styles, seen = [], [], set()
+    props, states = [], []
     for i in range(len(gdf)):
         row = gdf.iloc[i]
         pid = str(row.get("id"))
         rows = [(ctx.t("id"), _esc(pid))]
         if ind_field and ind_field in gdf and not _isnull(row.get(ind_field)):
             inds = [s.strip() for s in str(row[ind_field]).split(";") if s.strip()]
-            rows.append((ctx.t("industries"), "、".join(_esc(s) for s in inds)
-                         if ctx.lang == "zh" else ", ".join(_esc(s) for s in inds)))
+            rows.append((ctx.t("industries"), "、".join(_esc(ctx.ind(s)) for s in inds)
+                         if ctx.lang == "zh" else ", ".join(_esc(ctx.ind(s)) for s in inds)))
         rows.append((ctx.t("area"), f"{_num(area[i] / 1e4)} {ctx.t('ha')} · "
                                     f"{_num(area[i] * 15 / 1e4, 0)} {ctx.t('mu')}"))
         st = None
@@ -730,25 +843,90 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
             if not _isnull(r.get("nearest_zone_id")):
                 rows.append((ctx.t("nearest_zone"), f"{_esc(r['nearest_zone_id'])} · "
                                                     f"{_num(r.get('nearest_zone_m'), 0)} m"))
-        more, notes = _sourcing_rows(ctx, pid, src_by, gaps_by)
-        rows += _evaluation_rows(ctx, pid, ev_by) + more
+        elif pid in ev_by and not _isnull(ev_by[pid].iloc[0].get("redline_status")):
+            s0 = str(ev_by[pid].iloc[0]["redline_status"])
+            st = s0 if s0 in _STATUS_COLOUR else None
+        more, notes = _sourcing_rows(ctx, pid, src_by, gaps_by,
+                                     ev_by[pid].iloc[0] if pid in ev_by else None)
+        rows += _evaluation_rows(ctx, pid, ev_by, has_status=status is not None) + more
         if _truthy(row.get("illustrative", False)) or spec.options.get("illustrative"):
             notes.append(_esc(ctx.t("illustrative")))
-        seen.add(st if st in _STATUS_COLOUR else None)
-        colour = _STATUS_COLOUR.get(st, _STATUS_COLOUR[None])
-        styles.append({"color": colour, "weight": 2.5, "fillColor": colour, "fillOpacity": 0.3,
-                       "className": "ps-park"})
+        states.append(st if st in _STATUS_COLOUR else None)
         props.append({"t": _esc(names.iloc[i]), "id": pid,
                       "p": _popup(_esc(names.iloc[i]), _esc(other.iloc[i]), rows, notes)})
-    _geojson(ctx, fg, geoms, props, styles)
+    return props, states
+
+
+def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
+                sourcing: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None,
+                evaluation: pd.DataFrame | None = None, *, outline: bool = False):
+    label = _label(spec, ctx.lang)
+    fg = _add_group(ctx, m, spec.key, label)
+    geoms = _display_geoms(ctx, gdf)
+    props, states = _park_props(ctx, spec, gdf, park_status, sourcing, gaps, evaluation)
+    styles = []
+    for st in states:
+        colour = _STATUS_COLOUR.get(st, _STATUS_COLOUR[None])
+        styles.append({"color": colour, "weight": 2.5, "fillColor": colour, "fillOpacity": 0.3,
+                       "className": "ps-park"} if not outline else
+                      {"color": "#252525", "weight": 3, "fill": False, "className": "ps-park"})
+    _geojson(ctx, fg, geoms, [dict(p) for p in props], styles, interactive=not outline)
+    seen = set(states)
     entries = []
     for st, key in (("pass", "pass"), ("review", "review_s"), ("conflict", "conflict"),
                     (None, "not_checked")):
-        if st in seen:
+        if st in seen and not outline:
             entries.append((_sw_fill(_STATUS_COLOUR[st], opacity=0.6), _esc(ctx.t(key))))
+    if outline:
+        entries.append((_sw_fill("transparent", "#252525", 1), _esc(ctx.t("park_outline"))))
     illus = ("illustrative" in gdf and gdf["illustrative"].map(_truthy).any())
     ctx.legend.append((spec.key, fg, _legend_html(
         _esc(label), entries, _esc(ctx.t("illustrative")) if illus else "")))
+    if evaluation is not None and len(evaluation) and "park_id" in evaluation:
+        _draw_park_evaluation(ctx, m, gdf, geoms, props, evaluation)
+
+
+_GRADE_COLOUR = {"A": "#1a9850", "B": "#a6d96a", "C": "#fdae61", "D": "#d73027",
+                 None: "#bdbdbd"}
+
+
+def _draw_park_evaluation(ctx, m, gdf, geoms, props, evaluation: pd.DataFrame):
+    """Two switchable views of the parks: by 亩均 grade and by dominant industry, with
+    the park's evaluation in the popup (the same popup as the park layer)."""
+    ev = evaluation.drop_duplicates("park_id").set_index(
+        evaluation.drop_duplicates("park_id")["park_id"].astype(str))
+    pids = [p["id"] for p in props]
+    grades = [None if pid not in ev.index or _isnull(ev.at[pid, "grade"]) or
+              str(ev.at[pid, "grade"]).strip() not in _GRADE_COLOUR
+              else str(ev.at[pid, "grade"]).strip()
+              for pid in pids] if "grade" in ev else [None] * len(pids)
+    # by grade (off at opening unless the study says otherwise)
+    if "park_grade" not in ctx.hidden and not ctx.explicit_hidden:
+        ctx.hidden.add("park_grade")
+    label = ctx.t("park_grade")
+    fg = _add_group(ctx, m, "park_grade", label)
+    styles = [{"color": "#252525", "weight": 1.5, "fillColor": _GRADE_COLOUR[g],
+               "fillOpacity": 0.7, "className": "ps-park ps-park-grade"} for g in grades]
+    _geojson(ctx, fg, geoms, [dict(p) for p in props], styles)
+    entries = [(_sw_fill(_GRADE_COLOUR[g], "#252525", 0.8), _esc(g) if g else
+                _esc(ctx.t("not_graded"))) for g in ("A", "B", "C", "D", None) if g in grades]
+    ctx.legend.append(("park_grade", fg, _legend_html(_esc(label), entries)))
+    # by dominant industry
+    doms = [str(ev.at[pid, "dominant_industry"]) if pid in ev.index and
+            "dominant_industry" in ev and not _isnull(ev.at[pid, "dominant_industry"]) and
+            str(ev.at[pid, "dominant_industry"]) else "" for pid in pids]
+    uniq = [d for d in dict.fromkeys(doms) if d]
+    colour = {d: _PALETTE[i % len(_PALETTE)] for i, d in enumerate(uniq)}
+    colour[""] = _OTHER
+    label = ctx.t("park_dominant")
+    fg = _add_group(ctx, m, "park_dominant", label)
+    styles = [{"color": "#252525", "weight": 1.5, "fillColor": colour[d], "fillOpacity": 0.6,
+               "className": "ps-park ps-park-dominant"} for d in doms]
+    _geojson(ctx, fg, geoms, [dict(p) for p in props], styles)
+    entries = [(_sw_fill(colour[d], "#252525", 0.8), _esc(ctx.ind(d))) for d in uniq]
+    if "" in doms:
+        entries.append((_sw_fill(_OTHER, "#252525", 0.8), _esc(ctx.t("none"))))
+    ctx.legend.append(("park_dominant", fg, _legend_html(_esc(label), entries)))
 
 
 def _draw_redlines(ctx, m, spec, gdf):
@@ -896,28 +1074,43 @@ def _draw_firms(ctx, m, study, results):
     ids = gdf["firm_id"] if "firm_id" in gdf else gdf["id"] if "id" in gdf else \
         pd.Series(gdf.index.astype(str))
     parks = gdf["park_id"] if "park_id" in gdf else pd.Series("", index=gdf.index)
-    rate = gdf["local_supply_rate"] if "local_supply_rate" in gdf else None
+    rate = pd.to_numeric(gdf["local_supply_rate"], errors="coerce") \
+        if "local_supply_rate" in gdf else None
     rate_txt = [""] * len(gdf) if rate is None else \
         [f"{float(v) * 100:.0f} %" if not _isnull(v) else "" for v in rate]
-    rows = [[float(a), float(b), int(c), _esc(n), _esc(i), _esc(ind), _esc(p), r, int(s)]
-            for a, b, c, n, i, ind, p, r, s in zip(
-                y, x, colour_i, names, ids, inds, parks.fillna(""), rate_txt,
-                synth_rows, strict=True)]
-    lbl = {k: ctx.t(k) for k in ("id", "industry", "park", "local_supply_rate", "synthetic")}
+    # dot size (radius, px) by local supply rate: 3 px at 0 %, 9 px at 100 %
+    radius = np.full(len(gdf), 5.0) if rate is None else \
+        np.where(rate.isna(), 3.0, _firm_radius(rate.fillna(0).clip(0, 1).to_numpy()))
+    missing = [""] * len(gdf)
+    if "missing_inputs" in gdf:
+        missing = ["、".join(ctx.ind(v) for v in str(s).split(";") if v.strip())
+                   if ctx.lang == "zh" else
+                   ", ".join(ctx.ind(v) for v in str(s).split(";") if v.strip())
+                   if not _isnull(s) else "" for s in gdf["missing_inputs"]]
+    ind_txt = [ctx.ind(v) for v in inds]
+    rows = [[float(a), float(b), int(c), _esc(n), _esc(i), _esc(ind), _esc(p), r, int(s),
+             round(float(rad), 1), _esc(mi)]
+            for a, b, c, n, i, ind, p, r, s, rad, mi in zip(
+                y, x, colour_i, names, ids, ind_txt, parks.fillna(""), rate_txt,
+                synth_rows, radius, missing, strict=True)]
+    lbl = {k: ctx.t(k) for k in ("id", "industry", "park", "local_supply_rate", "synthetic",
+                                 "missing_inputs", "not_rated")}
     callback = (
         "(function(){ var PAL = " + json.dumps(colours) + "; var OTHER = '" + _OTHER + "';"
         " var L_ = " + json.dumps(lbl, ensure_ascii=False).replace("<", "\\u003c") + ";"
         " return function(row){"
         "  var c = row[2] >= 0 ? PAL[row[2]] : OTHER;"
-        "  var mk = L.circleMarker([row[0], row[1]], {radius: 5, color: '#ffffff', weight: 1,"
-        "   fillColor: c, fillOpacity: 0.95, className: 'ps-firm'});"
-        "  mk.bindTooltip(row[3]);"
+        "  var mk = L.circleMarker([row[0], row[1]], {radius: row[9], color: '#ffffff',"
+        "   weight: 1, fillColor: c, fillOpacity: row[7] ? 0.95 : 0.55, className: 'ps-firm'});"
+        "  mk.bindTooltip(row[3] + (row[7] ? ' · ' + row[7] : ''));"
         "  mk.bindPopup(function(){"
         "   var h = '<div class=\"ps-pop\"><div class=\"ps-pop-t\">' + row[3] + '</div><table>'"
         "    + '<tr><th>' + L_.id + '</th><td>' + row[4] + '</td></tr>';"
         "   if (row[5]) h += '<tr><th>' + L_.industry + '</th><td>' + row[5] + '</td></tr>';"
         "   if (row[6]) h += '<tr><th>' + L_.park + '</th><td>' + row[6] + '</td></tr>';"
-        "   if (row[7]) h += '<tr><th>' + L_.local_supply_rate + '</th><td>' + row[7]"
+        "   h += '<tr><th>' + L_.local_supply_rate + '</th><td>' + (row[7] || L_.not_rated)"
+        "    + '</td></tr>';"
+        "   if (row[10]) h += '<tr><th>' + L_.missing_inputs + '</th><td>' + row[10]"
         "    + '</td></tr>';"
         "   h += '</table>';"
         "   if (row[8]) h += '<div class=\"ps-pop-n\">' + L_.synthetic + '</div>';"
@@ -927,11 +1120,29 @@ def _draw_firms(ctx, m, study, results):
     FastMarkerCluster(rows, callback=callback, control=False, maxClusterRadius=45,
                       disableClusteringAtZoom=13, chunkedLoading=True,
                       spiderfyOnMaxZoom=False, showCoverageOnHover=False).add_to(fg)
-    entries = [(_sw_point(c), _esc(v)) for v, c in zip(top, colours, strict=True)]
+    entries = [(_sw_point(c), _esc(ctx.ind(v))) for v, c in zip(top, colours, strict=True)]
     if (colour_i < 0).any():
         entries.append((_sw_point(_OTHER), _esc(ctx.t("other"))))
     note = _esc(ctx.t("synthetic")) if any_synth else ""
-    ctx.legend.append((key, fg, _legend_html(_esc(label), entries, note)))
+    html_ = _legend_html(_esc(label), entries, note)
+    if rate is not None and rate.notna().any():
+        sizes = "".join(
+            f'<span class="ps-sz"><i class="ps-sw-c" style="width:{2 * r:.0f}px;'
+            f'height:{2 * r:.0f}px"></i>{lab}</span>'
+            for r, lab in ((float(_firm_radius(0.0)), "0 %"), (float(_firm_radius(0.5)), "50 %"),
+                           (float(_firm_radius(1.0)), "100 %")))
+        html_ += (f'<div class="ps-lg-t ps-lg-size">{_esc(ctx.t("size_rate"))}</div>'
+                  f'<div class="ps-lg-r ps-sizes">{sizes}</div>')
+        if rate.isna().any():
+            html_ += (f'<div class="ps-lg-r"><i class="ps-sw ps-sw-p" style="background:'
+                      f'{_OTHER};opacity:0.55;width:6px;height:6px"></i><span>'
+                      f'{_esc(ctx.t("not_rated"))}</span></div>')
+    ctx.legend.append((key, fg, html_))
+
+
+def _firm_radius(rate) -> np.ndarray:
+    """Firm dot radius in pixels for a local supply rate in [0, 1]: 3 px to 9 px."""
+    return 3.0 + 6.0 * np.asarray(rate, dtype=float)
 
 
 def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
@@ -1017,87 +1228,204 @@ def _draw_symbiosis(ctx, m, pairs):
 
 
 def _draw_recommendations(ctx, m, recs):
-    """Ranked sites per incoming industry: numbered points with the reasons."""
+    """Ranked sites per incoming industry: numbered points with the reasons (zh or en);
+    excluded sites in grey with the reason they were excluded."""
     if not isinstance(recs, dict):
         return
     for j, (industry, df) in enumerate(recs.items()):
         if df is None or len(df) == 0 or not {"lon", "lat"} <= set(df.columns):
             continue
+        attrs = dict(getattr(df, "attrs", {}) or {})
         df = df[df["lon"].notna() & df["lat"].notna()].reset_index(drop=True)
         if len(df) == 0:
             continue
         colour = _PALETTE[(j * 5 + 1) % len(_PALETTE)]
-        label = f"{ctx.t('recommend')}：{industry}" if ctx.lang == "zh" else \
-            f"{ctx.t('recommend')}: {industry}"
+        ind_name = attrs.get(f"industry_{ctx.lang}") or ctx.ind(industry)
+        label = f"{ctx.t('recommend')}：{ind_name}" if ctx.lang == "zh" else \
+            f"{ctx.t('recommend')}: {ind_name}"
         key = f"recommend_{industry}"
         fg = _add_group(ctx, m, key, label, also="recommendations")
         gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
         reason = "reason_zh" if ctx.lang == "zh" and "reason_zh" in df else "reason_en"
-        props = []
+        status = df["status"].astype("string").fillna("ok") if "status" in df else \
+            pd.Series("ok", index=df.index, dtype="string")
+        props, styles = [], []
         for i in range(len(gdf)):
             r = gdf.iloc[i]
-            title = f"#{_esc(r.get('rank'))} {_esc(r.get('site_name') or r.get('site_id'))}"
-            rows = [(ctx.t("industry"), _esc(industry)),
+            st = str(status.iloc[i])
+            site = r.get("site_name") if not _isnull(r.get("site_name")) else r.get("site_id")
+            if _isnull(r.get("rank")):
+                title = f"× {_esc(site)}"
+            else:
+                title = f"#{_esc(r.get('rank'))} {_esc(site)}"
+            st_txt = ctx.t(st) if st in ("excluded", "flagged") else ""
+            rows = [(ctx.t("industry"), _esc(ind_name)),
+                    (ctx.t("status"), _esc(st_txt)),
                     (ctx.t("score_w"), _num(r.get("score"), 3)),
                     (ctx.t("local_supply_rate"), f"{float(r['supply_rate']) * 100:.0f} %"
                      if not _isnull(r.get("supply_rate")) else ""),
+                    (ctx.t("free_land"), f"{_num(r.get('free_land_mu'), 0)} {ctx.t('mu')}"
+                     if not _isnull(r.get("free_land_mu")) else ""),
                     (ctx.t("reason"), _esc(r.get(reason)))]
-            props.append({"t": title, "p": _popup(title, _esc(r.get("kind")), rows)})
-        style = {"color": "#000000", "weight": 1.5, "fillColor": colour, "fillOpacity": 0.95,
-                 "className": "ps-recommend"}
-        _geojson(ctx, fg, _display_geoms(ctx, gdf, simplify=False), props,
-                 [style] * len(gdf), pane="ps-points", point_radius=8)
-        ctx.legend.append((key, fg, _legend_html(_esc(label), [(_sw_point(colour),
-                                                                _esc(label))])))
+            if st == "excluded" and not _isnull(r.get("admissibility")) and \
+                    str(r.get("admissibility")).strip():
+                rows.append((ctx.t("note"), _esc(r["admissibility"])))
+            props.append({"t": title + (f" · {_esc(st_txt)}" if st_txt else ""),
+                          "p": _popup(title, _esc(r.get("kind")), rows)})
+            if st == "excluded":
+                styles.append({"color": "#000000", "weight": 1.5, "fillColor": "#9e9e9e",
+                               "fillOpacity": 0.8, "dashArray": "2 2", "radius": 6,
+                               "className": "ps-recommend ps-recommend-excluded"})
+            else:
+                styles.append({"color": "#000000", "weight": 2 if st == "ok" else 1.5,
+                               "fillColor": colour, "fillOpacity": 0.95,
+                               "radius": max(5.0, 11.0 - _nz(r.get("rank"), 6)),
+                               "className": "ps-recommend"})
+        _geojson(ctx, fg, _display_geoms(ctx, gdf, simplify=False), props, styles,
+                 pane="ps-points", point_radius=8)
+        entries = [(_sw_point(colour), _esc(label))]
+        if (status == "excluded").any():
+            entries.append((_sw_point("#9e9e9e"), _esc(ctx.t("excluded"))))
+        ctx.legend.append((key, fg, _legend_html(_esc(label), entries,
+                                                  "#1 … #n" if len(entries) else "")))
 
 
-_PLOT_COLOUR = {"free": "#f0f0f0", "incoming": "#e6550d", "existing": "#3182bd",
-                "facility": "#31a354", "residual": "#bdbdbd"}
+def _nz(v: Any, default: float) -> float:
+    try:
+        return default if _isnull(v) else float(v)
+    except (TypeError, ValueError):
+        return default
 
 
-def _draw_layout(ctx, m, lay):
-    """A park layout: plots by status, polluter setback, links and shared facilities."""
+_PLOT_COLOUR = {"free": "#f7f7f7", "incoming": "#e6550d", "existing": "#3182bd",
+                "facility": "#31a354", "residual": "#d9d9d9"}
+# 20 distinguishable colours for industries on plots (d3 category20, dark/light pairs)
+_PALETTE20 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+              "#17becf", "#bcbd22", "#393b79", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
+              "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d", "#637939"]
+
+
+def _layout_parts(lay):
     plots = _as_wgs84(getattr(lay, "plots", None))
+    return (plots, _as_wgs84(getattr(lay, "setbacks", None)),
+            _as_wgs84(getattr(lay, "links", None)), _as_wgs84(getattr(lay, "facilities", None)),
+            _as_wgs84(getattr(lay, "roads", None)))
+
+
+def _draw_layout(ctx, m, lay, *, split: bool = False):
+    """A park layout: plots coloured by industry (free, facility and residual plots by
+    status), the polluter setback, links between chain-linked firms and the shared
+    facilities. ``split``: one layer each (the layout map); else one layer."""
+    plots, setbacks, links, fac, roads = _layout_parts(lay)
     if plots is None or len(plots) == 0:
         return
     summary = getattr(lay, "summary", {}) or {}
     label = ctx.t("layout") + (f" · {summary['park_id']}" if summary.get("park_id") else "")
-    fg = _add_group(ctx, m, "layout", label)
-    setbacks = _as_wgs84(getattr(lay, "setbacks", None))
-    if setbacks is not None and len(setbacks):
-        style = {"color": "#a50f15", "weight": 1, "fillColor": "#fcbba1", "fillOpacity": 0.35,
-                 "dashArray": "3 3"}
-        tip = _esc(ctx.t("setback"))
-        _geojson(ctx, fg, _display_geoms(ctx, setbacks), [{"t": tip} for _ in range(len(
-            setbacks))], [style] * len(setbacks))
+    groups: dict[str, folium.FeatureGroup] = {}
+
+    def group(key: str, lab: str) -> folium.FeatureGroup:
+        if not split:
+            key, lab = "layout", label
+        if key not in groups:
+            groups[key] = _add_group(ctx, m, key, lab)
+        return groups[key]
+
+    legends: dict[str, list] = {}
+    if split and roads is not None and len(roads):
+        fg = group("layout_roads", ctx.t("roads_int"))
+        _geojson(ctx, fg, _display_geoms(ctx, roads, simplify=False), [{} for _ in
+                 range(len(roads))], [{"color": "#bdbdbd", "weight": 0, "fillColor": "#ffffff",
+                                       "fillOpacity": 0.9}] * len(roads), interactive=False)
+        legends.setdefault("layout_roads", []).append(
+            (_sw_fill("#ffffff", "#bdbdbd", 1), _esc(ctx.t("roads_int"))))
     status = plots["status"].astype("string").fillna("free") if "status" in plots else \
         pd.Series("free", index=plots.index, dtype="string")
+    inds = plots["industry"].astype("string").fillna("") if "industry" in plots else \
+        pd.Series("", index=plots.index, dtype="string")
+    firm_names: dict[str, str] = {}
+    a = getattr(lay, "assignments", None)
+    if a is not None and len(a) and {"firm_id", "name"} <= set(a.columns):
+        firm_names = {str(k): str(v) for k, v in zip(a["firm_id"], a["name"], strict=True)
+                      if not _isnull(v)}
+    used = inds[(inds != "") & status.isin(["incoming", "existing"])]
+    order = list(used.value_counts().index)
+    top = order[: len(_PALETTE20) - 1] if len(order) > len(_PALETTE20) else order
+    colour = {v: _PALETTE20[i] for i, v in enumerate(top)}
     props, styles = [], []
     for i in range(len(plots)):
         r = plots.iloc[i]
         st = str(status.iloc[i])
+        ind = str(inds.iloc[i])
         st_txt = ctx.t("st_" + st) if ("st_" + st) in _T else st
+        fid = r.get("firm_id")
+        fname = firm_names.get(str(fid), "") if not _isnull(fid) else ""
+        fac_txt = r.get("facility")
         rows = [(ctx.t("plot"), _esc(r.get("plot_id"))),
                 (ctx.t("status"), _esc(st_txt)),
-                (ctx.t("id"), _esc(r.get("firm_id"))),
-                (ctx.t("industry"), _esc(r.get("industry"))),
-                (ctx.t("facility"), _esc(r.get("facility"))),
+                (ctx.t("id"), _esc(fid)),
+                (ctx.t("name"), _esc(fname)),
+                (ctx.t("industry"), _esc(ctx.ind(ind)) if ind else ""),
+                (ctx.t("facility"), _esc(fac_txt)),
                 (ctx.t("area"), f"{_num(r.get('area_mu'), 1)} {ctx.t('mu')}"
                  if not _isnull(r.get("area_mu")) else "")]
-        tip = f"{_esc(r.get('plot_id'))} · {_esc(st_txt)}"
+        what = ctx.ind(ind) if ind else st_txt
+        tip = f"{_esc(r.get('plot_id'))} · {_esc(what)}" + \
+            (f" · {_esc(fname)}" if fname else "")
         props.append({"t": tip, "p": _popup(_esc(ctx.t("plot")) + " " + _esc(r.get("plot_id")),
-                                            "", rows)})
-        c = _PLOT_COLOUR.get(st, "#969696")
-        styles.append({"color": "#636363", "weight": 0.6, "fillColor": c, "fillOpacity": 0.75,
-                       "className": "ps-plot"})
+                                            _esc(fname), rows)})
+        if st in ("incoming", "existing") and ind:
+            c = colour.get(ind, _OTHER)
+        else:
+            c = _PLOT_COLOUR.get(st, "#969696")
+        border = {"incoming": ("#000000", 1.4), "existing": ("#636363", 0.6)}.get(
+            st, ("#969696", 0.5))
+        styles.append({"color": border[0], "weight": border[1], "fillColor": c,
+                       "fillOpacity": 0.85, "className": f"ps-plot ps-plot-{st}"})
+    fg = group("layout_plots", ctx.t("plots_ind"))
     _geojson(ctx, fg, _display_geoms(ctx, plots, simplify=False), props, styles)
-    links = _as_wgs84(getattr(lay, "links", None))
+    present = set(status)
+    ent = [(_sw_fill(colour[v], "#636363", 0.9), _esc(ctx.ind(v))) for v in top]
+    if len(order) > len(top):
+        ent.append((_sw_fill(_OTHER, "#636363", 0.9), _esc(ctx.t("other"))))
+    if "incoming" in present:
+        ent.append((_sw_fill("#ffffff", "#000000", 1), _esc(ctx.t("st_incoming"))))
+    if "existing" in present:
+        ent.append((_sw_fill("#ffffff", "#636363", 1), _esc(ctx.t("st_existing"))))
+    ent += [(_sw_fill(_PLOT_COLOUR[st], "#969696", 0.9), _esc(ctx.t("st_" + st)))
+            for st in ("facility", "free", "residual") if st in present]
+    legends.setdefault("layout_plots", []).extend(ent)
+    if setbacks is not None and len(setbacks):
+        fg = group("layout_setbacks", ctx.t("setback"))
+        dist = setbacks["setback_m"].iloc[0] if "setback_m" in setbacks else None
+        tip = _esc(ctx.t("setback")) + (f" · {_num(dist, 0)} m" if not _isnull(dist) else "")
+        style = {"color": "#a50f15", "weight": 1.5, "fillColor": "#fc9272", "fillOpacity": 0.25,
+                 "dashArray": "4 3", "className": "ps-setback"}
+        _geojson(ctx, fg, _display_geoms(ctx, setbacks, simplify=False),
+                 [{"t": tip} for _ in range(len(setbacks))], [style] * len(setbacks))
+        legends.setdefault("layout_setbacks", []).append(
+            (_sw_fill("#fc9272", "#a50f15", 0.6, True), tip))
     if links is not None and len(links):
-        style = {"color": "#54278f", "weight": 1.5, "opacity": 0.7}
-        _geojson(ctx, fg, _display_geoms(ctx, links, simplify=False),
-                 [{} for _ in range(len(links))], [style] * len(links), interactive=False)
-    fac = _as_wgs84(getattr(lay, "facilities", None))
+        fg = group("layout_links", ctx.t("firm_links"))
+        w = pd.to_numeric(links["weight"], errors="coerce").fillna(0).to_numpy() \
+            if "weight" in links else np.ones(len(links))
+        wmax = float(w.max()) if len(w) and w.max() > 0 else 1.0
+        lprops, lstyles = [], []
+        for i in range(len(links)):
+            r = links.iloc[i]
+            a_, b_ = r.get("from_id"), r.get("to_id")
+            tip = f"{_esc(firm_names.get(str(a_), a_))} → {_esc(firm_names.get(str(b_), b_))}"
+            if not _isnull(r.get("distance_m")):
+                tip += f" · {_num(r['distance_m'], 0)} m"
+            if not _isnull(r.get("weight")):
+                tip += f" · {_esc(ctx.t('weight'))} {_num(r['weight'], 2)}"
+            lprops.append({"t": tip})
+            lstyles.append({"color": "#54278f", "weight": round(0.6 + 2.4 * w[i] / wmax, 1),
+                            "opacity": 0.45, "className": "ps-link"})
+        _geojson(ctx, fg, _display_geoms(ctx, links, simplify=False), lprops, lstyles)
+        legends.setdefault("layout_links", []).append(
+            (_sw_line("#54278f", 2.5), _esc(ctx.t("firm_links"))))
     if fac is not None and len(fac):
+        fg = group("layout_facilities", ctx.t("facilities"))
         name = "name_zh" if ctx.lang == "zh" and "name_zh" in fac else \
             "name_en" if "name_en" in fac else "facility"
         fprops = []
@@ -1108,18 +1436,48 @@ def _draw_layout(ctx, m, lay):
                     (ctx.t("min_distance"), f"{_num(r.get('mean_distance_m'), 0)} m"
                      if not _isnull(r.get("mean_distance_m")) else "")]
             fprops.append({"t": _esc(r.get(name)), "p": _popup(_esc(r.get(name)), "", rows)})
-        style = {"color": "#ffffff", "weight": 1.5, "fillColor": "#006d2c", "fillOpacity": 1}
+        style = {"color": "#ffffff", "weight": 2, "fillColor": "#006d2c", "fillOpacity": 1,
+                 "className": "ps-facility"}
         pts = fac.set_geometry(fac.geometry.representative_point())
         _geojson(ctx, fg, _display_geoms(ctx, pts, simplify=False), fprops,
-                 [style] * len(fac), pane="ps-points", point_radius=6)
-    present = set(status)
-    entries = [(_sw_fill(c, "#636363", 0.8), _esc(ctx.t("st_" + st)))
-               for st, c in _PLOT_COLOUR.items() if st in present]
-    if fac is not None and len(fac):
-        entries.append((_sw_point("#006d2c"), _esc(ctx.t("facility"))))
-    if setbacks is not None and len(setbacks):
-        entries.append((_sw_fill("#fcbba1", "#a50f15", 0.6, True), _esc(ctx.t("setback"))))
-    ctx.legend.append(("layout", fg, _legend_html(_esc(label), entries)))
+                 [style] * len(fac), pane="ps-points", point_radius=7)
+        legends.setdefault("layout_facilities", []).append(
+            (_sw_point("#006d2c"), _esc(ctx.t("facility"))))
+    if split:
+        for key, fg in groups.items():
+            lab = fg.layer_name
+            ctx.legend.append((key, fg, _legend_html(lab, legends.get(key, []))))
+    else:
+        entries = [e for k in ("layout_plots", "layout_facilities", "layout_setbacks",
+                               "layout_links") for e in legends.get(k, [])]
+        ctx.legend.append(("layout", groups["layout"], _legend_html(_esc(label), entries)))
+
+
+def _layout_card(ctx: _Ctx, summary: dict) -> str:
+    """The layout's summary for the model card (objective vs random and greedy,
+    unplaced firms with the reason)."""
+    if not summary:
+        return ""
+    t = ctx.t
+    items = []
+    o = summary.get("objective") or {}
+    if o:
+        items.append(f"{_esc(t('objective'))}: random {_num(o.get('random'), 0)} · greedy "
+                     f"{_num(o.get('greedy'), 0)} · final {_num(o.get('final'), 0)}")
+    if summary.get("improvement_vs_random_pct") is not None:
+        items.append(f"{_esc(t('improvement'))}: {_num(summary['improvement_vs_random_pct'])} %")
+    for k, lab in (("n_placed", "placed"), ("n_incoming", "incoming"),
+                   ("n_existing", "existing"), ("n_usable_plots", "usable plots")):
+        if summary.get(k) is not None:
+            items.append(f"{_esc(lab)}: {_esc(summary[k])}")
+    for u in summary.get("unplaced") or []:
+        if isinstance(u, dict):
+            items.append(f"{_esc(t('unplaced'))}: {_esc(u.get('firm_id'))} "
+                         f"({_esc(ctx.ind(u.get('industry')))}): {_esc(u.get('reason'))}")
+    for n in summary.get("notes") or []:
+        items.append(_esc(n))
+    head = f"{t('layout')} · {summary.get('park_name') or summary.get('park_id') or ''}"
+    return f"<h4>{_esc(head)}</h4><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
 def _draw_candidates(ctx, m, cand: gpd.GeoDataFrame):
@@ -1334,7 +1692,99 @@ def _draw_suitability(ctx, m, suit: dict):
                                           pane="ps-raster", interactive=False,
                                           className="ps-exclusions").add_to(fg)
         ctx.legend.append(("exclusions", fg, _legend_html(_esc(label), entries)))
+    if suit.get("stability_tif"):
+        _draw_stability(ctx, m, Path(suit["stability_tif"]))
     _draw_candidates(ctx, m, suit.get("candidates"))
+
+
+_STAB_RAMP = [(0.0, (255, 247, 243)), (0.25, (252, 197, 192)), (0.5, (247, 104, 161)),
+              (0.75, (174, 1, 126)), (1.0, (73, 0, 106))]
+
+
+def _draw_stability(ctx, m, tif: Path):
+    """Rank stability (share of Monte Carlo runs with perturbed weights in which a cell
+    is in the top 5 %) as an image; off when the map opens; cells never in the top are
+    left clear."""
+    import base64
+
+    arr, bounds = _warp_to_web(tif, ctx.max_image_px, categorical=False,
+                               what="suitability.stability_tif")
+    ok = np.isfinite(arr) & (arr > 0)
+    if not ok.any():
+        return
+    rgba = np.zeros(arr.shape + (4,), np.uint8)
+    rgba[..., :3] = _ramp(np.nan_to_num(arr), _STAB_RAMP)
+    rgba[..., 3] = np.where(ok, 235, 0)
+    url = "data:image/png;base64," + base64.b64encode(_png(rgba)).decode()
+    if "stability" not in ctx.hidden and not ctx.explicit_hidden:
+        ctx.hidden.add("stability")  # a second raster over the suitability: opt in
+    label = ctx.t("stability_l")
+    fg = _add_group(ctx, m, "stability", label)
+    folium.raster_layers.ImageOverlay(url, _image_bounds(ctx, bounds), opacity=0.8,
+                                      pane="ps-raster", interactive=False,
+                                      className="ps-stability").add_to(fg)
+    grad = ", ".join(f"rgb{c} {s * 100:.0f}%" for s, c in _STAB_RAMP)
+    bar = (f'<div class="ps-ramp" style="background:linear-gradient(to right, {grad})">'
+           f'</div><div class="ps-ramp-l"><span>0 %</span><span>50 %</span><span>100 %</span>'
+           f'</div><div class="ps-lg-n">{_esc(ctx.t("stability_n"))}</div>')
+    ctx.legend.append(("stability", fg, f'<div class="ps-lg-t">{_esc(label)}</div>{bar}'))
+
+
+_GAP_ROWS = 40
+
+
+def _gap_panel(ctx: _Ctx, gaps: pd.DataFrame | None) -> str:
+    """The chain-gap table (geo.sourcing) as a collapsible panel: ranked missing input
+    industries with the anchor input value they would add and the nearest supplier by
+    road. Every cell is escaped."""
+    if gaps is None or len(gaps) == 0 or "input_industry" not in gaps:
+        return ""
+    g = gaps.sort_values("rank", kind="stable") if "rank" in gaps else gaps
+    park_names: dict[str, str] = {}
+    for spec in ctx.study.by_role("parks"):
+        pk = ctx.study.load(spec.key)
+        if "id" in pk:
+            nm, _ = _names(pk, ctx.lang)
+            park_names.update(zip(pk["id"].astype(str), nm.astype(str), strict=True))
+
+    def park(v: Any) -> str:
+        if _isnull(v) or str(v) == "":
+            return ""
+        v = str(v)
+        if v.startswith("(") and "outside" in v:
+            return _esc(ctx.t("outside_parks"))
+        return _esc(park_names.get(v, v))
+
+    main, second = ("input_name_zh", "input_name_en") if ctx.lang == "zh" else \
+        ("input_name_en", "input_name_zh")
+    t = ctx.t
+    head = (f"<tr><th>#</th><th>{_esc(t('park'))}</th><th>{_esc(t('gap_input'))}</th>"
+            f"<th>{_esc(t('gap_anchors'))}</th><th>{_esc(t('gap_value'))}</th>"
+            f"<th>{_esc(t('gap_supplier'))}</th><th>{_esc(t('gap_km'))}</th></tr>")
+    body = []
+    for _, r in g.head(_GAP_ROWS).iterrows():
+        name = r.get(main) if not _isnull(r.get(main)) else r.get("input_industry")
+        sub = r.get(second) if not _isnull(r.get(second)) else ""
+        sub = "" if str(sub) == str(name) else sub
+        km = f"{_num(r.get('nearest_supplier_km'), 0)} km" \
+            if not _isnull(r.get("nearest_supplier_km")) else "–"
+        sup = park(r.get("nearest_supplier_park"))
+        if not _isnull(r.get("nearest_supplier_id")) and str(r.get("nearest_supplier_id")):
+            sup = f"{sup} <span class=\"ps-sub\">{_esc(r['nearest_supplier_id'])}</span>"
+        n_anchors = _esc(int(r["n_anchors"])) if not _isnull(r.get("n_anchors")) else ""
+        body.append(
+            f"<tr><td class=\"n\">{_esc(r.get('rank', ''))}</td>"
+            f"<td>{park(r.get('park_id'))}</td>"
+            f"<td>{_esc(name)}<br><span class=\"ps-sub\">{_esc(sub)}</span></td>"
+            f"<td class=\"n\">{n_anchors}</td>"
+            f"<td class=\"n\">{_num(r.get('anchor_input_value_myuan'), 1)}</td>"
+            f"<td>{sup or '–'}</td><td class=\"n\">{km}</td></tr>")
+    more = ""
+    if len(g) > _GAP_ROWS:
+        more = f"<div class=\"ps-lg-n\">{_esc(t('gap_more').format(n=len(g) - _GAP_ROWS))}</div>"
+    return (f"<details><summary>{_esc(t('gap_panel'))} · {len(g)}</summary>"
+            f"<div class=\"ps-card-b\"><table>{head}{''.join(body)}</table>{more}</div>"
+            "</details>")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1352,7 +1802,8 @@ _CSS = """
   vertical-align: top; white-space: nowrap; }
 .ps-pop td { padding: 1px 0; }
 .ps-pop-n { margin-top: 4px; color: #8a4b00; font-style: italic; }
-.ps-legend, .ps-card { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 5px;
+.ps-legend, .ps-card, .ps-gaps { background: rgba(255,255,255,0.94); padding: 6px 9px;
+  border-radius: 5px;
   box-shadow: 0 1px 5px rgba(0,0,0,0.35);
   font: 12px/1.35 system-ui, "Microsoft YaHei", "PingFang SC", sans-serif; }
 .ps-legend { max-height: 36vh; overflow-y: auto; min-width: 150px; max-width: 260px; }
@@ -1363,11 +1814,23 @@ _CSS = """
 .ps-sw { display: inline-block; width: 16px; height: 11px; box-sizing: border-box; flex: none; }
 .ps-sw-l { height: 0; margin: 5px 0; }
 .ps-sw-p { width: 10px; height: 10px; border-radius: 50%%; margin: 0 3px; border: 1px solid #fff; }
+.ps-sizes { gap: 10px; align-items: flex-end; }
+.ps-sz { display: inline-flex; align-items: center; gap: 3px; }
+.ps-sw-c { display: inline-block; border-radius: 50%%; background: #7f7f7f;
+  border: 1px solid #fff; box-shadow: 0 0 0 1px #999; }
+.ps-gaps { max-width: 520px; }
+.ps-gaps table { border-collapse: collapse; font-size: 11.5px; }
+.ps-gaps th { text-align: left; color: #555; font-weight: 600; padding: 1px 6px 1px 0;
+  border-bottom: 1px solid #ccc; vertical-align: bottom; }
+.ps-gaps td { padding: 1px 6px 1px 0; vertical-align: top; border-bottom: 1px solid #eee; }
+.ps-gaps td.n { text-align: right; white-space: nowrap; }
+.ps-gaps .ps-sub { color: #666; font-size: 10.5px; }
 .ps-ramp { height: 10px; width: 180px; margin-top: 3px; }
 .ps-ramp-l { display: flex; justify-content: space-between; width: 180px; font-size: 11px; }
 .ps-card { max-width: 380px; }
-.ps-card summary { cursor: pointer; font-weight: 600; font-size: 13px; }
-.ps-card .ps-card-b { max-height: 40vh; overflow-y: auto; margin-top: 4px; }
+.ps-card summary, .ps-gaps summary { cursor: pointer; font-weight: 600; font-size: 13px; }
+.ps-card .ps-card-b, .ps-gaps .ps-card-b { max-height: 40vh; overflow-y: auto;
+  margin-top: 4px; }
 .leaflet-control-layers-expanded { max-height: 55vh; overflow-y: auto; }
 .leaflet-control-layers label { font: 12px/1.45 system-ui, "Microsoft YaHei", "PingFang SC",
   sans-serif; }
@@ -1410,6 +1873,21 @@ class _Controls(MacroElement):
             }
           });
           new Card().addTo(map);
+          var gapsHtml = {{ this.gaps|tojson }};
+          if (gapsHtml) {
+            var Gaps = L.Control.extend({
+              options: {position: 'topleft'},
+              onAdd: function() {
+                var d = L.DomUtil.create('div', 'ps-gaps');
+                d.id = 'ps-gaps';
+                d.innerHTML = gapsHtml;
+                L.DomEvent.disableClickPropagation(d);
+                L.DomEvent.disableScrollPropagation(d);
+                return d;
+              }
+            });
+            new Gaps().addTo(map);
+          }
           var Legend = L.Control.extend({
             options: {position: 'bottomleft'},
             onAdd: function() {
@@ -1451,11 +1929,12 @@ class _Controls(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, items, card: str, legend_title: str, names: dict):
+    def __init__(self, items, card: str, legend_title: str, names: dict, gaps: str = ""):
         super().__init__()
         self._name = "ParksiteControls"
         self.items = items
         self.card = card
+        self.gaps = gaps
         self.legend_title = legend_title
         self.names = names
 
@@ -1598,6 +2077,9 @@ def _model_card(ctx: _Ctx, study, results: dict, title: str, sec: dict,
     elif isinstance(study.section("suitability").get("weights"), dict):
         parts.append(f"<h4>{_esc(t('weights'))}</h4>"
                      f"{_card_value(study.section('suitability')['weights'])}")
+    lay = results.get("layout")
+    if lay is not None:
+        parts.append(_layout_card(ctx, getattr(lay, "summary", {}) or {}))
     extra = results.get("model_card")
     if isinstance(extra, dict) and extra:
         parts.append(f"<h4>{_esc(t('analysis'))}</h4>{_card_value(_small(extra))}")
@@ -1764,8 +2246,10 @@ def _settings(study, basemap, lang, tiles) -> tuple[dict, str, str, str | None]:
 
 def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
            lang: str | None, tiles: str | None, tianditu_key: str | None,
-           out_dir: Path | None = None) -> tuple[str, dict]:
+           out_dir: Path | None = None, layout_focus: Any = None) -> tuple[str, dict]:
     results = dict(results or {})
+    if layout_focus is not None:
+        results = {"layout": layout_focus}
     sec, basemap, lang, tiles = _settings(study, basemap, lang, tiles)
     check_options(study, basemap=basemap, lang=lang, tiles=tiles, tianditu_key=tianditu_key)
     if basemap == "tianditu":
@@ -1787,6 +2271,17 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
                  "--basemap none or --tiles FOLDER on an intranet PC")
     title = sec.get("title") or study.title
     w, s, e, n = study.bounds
+    clip = None
+    if layout_focus is not None:
+        plots = _as_wgs84(getattr(layout_focus, "plots", None))
+        if plots is None or len(plots) == 0:
+            raise InputError("layout map: the layout has no plots to draw")
+        summ = getattr(layout_focus, "summary", {}) or {}
+        title = f"{title} · {ctx.t('layout')} · {summ.get('park_name') or summ.get('park_id')}"
+        # the park and 2 km around it (metric CRS), for the context layers and the view
+        pm = gpd.GeoSeries([shapely.box(*plots.total_bounds)], crs=4326).to_crs(metric)
+        clip = gpd.GeoSeries(pm.buffer(2000), crs=metric).to_crs(4326).iloc[0]
+        w, s, e, n = shapely.box(*plots.total_bounds).bounds
     m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=8, tiles=None,
                    control_scale=True, prefer_canvas=False, zoom_control=True,
                    attribution_control=True, maxZoom=18, minZoom=4)
@@ -1806,7 +2301,39 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     folium.map.CustomPane("ps-points", z_index=450, pointer_events=True).add_to(m)
 
     def load(spec) -> gpd.GeoDataFrame:
-        return study.load(spec.key)
+        gdf = study.load(spec.key)
+        if clip is not None:
+            keep = gdf.geometry.intersects(clip).to_numpy()
+            gdf = gdf[keep].copy()
+            gdf = gdf.set_geometry(gdf.geometry.intersection(clip))
+        return gdf
+
+    if layout_focus is not None:
+        for role, fn in (("boundaries", _draw_boundaries), ("water", _draw_water)):
+            for spec in study.by_role(role):
+                g = load(spec)
+                if len(g):
+                    fn(ctx, m, spec, g)
+        for spec in study.by_role("roads"):
+            g = load(spec)
+            if len(g):
+                _draw_lines(ctx, m, spec, g, colour="#c8874a", weight=1.5, dash=None)
+        for role in ("residential", "amenities"):
+            for spec in study.by_role(role):
+                g = load(spec)
+                if len(g):
+                    _draw_generic(ctx, m, spec, g)
+        for spec in study.by_role("redlines"):
+            g = load(spec)
+            if len(g):
+                _draw_redlines(ctx, m, spec, g)
+        for spec in study.by_role("parks"):
+            g = load(spec)
+            if len(g):
+                _draw_parks(ctx, m, spec, g, None, outline=True)
+        _draw_layout(ctx, m, layout_focus, split=True)
+        return _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets,
+                       basemap_text, offline, basemap, lang, (w, s, e, n))
 
     draw_order = [("boundary", _draw_boundary), ("boundaries", _draw_boundaries),
                   ("water", _draw_water)]
@@ -1844,13 +2371,21 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     _draw_symbiosis(ctx, m, results.get("symbiosis"))
     _draw_recommendations(ctx, m, results.get("recommendations"))
     _draw_firms(ctx, m, study, results)
+    return _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets,
+                   basemap_text, offline, basemap, lang, (w, s, e, n))
 
+
+def _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets, basemap_text,
+            offline, basemap, lang, bounds) -> tuple[str, dict]:
+    """Layer control, model card, legend, view; render and check offline and size."""
+    w, s, e, n = bounds
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
     attribution = sec.get("attribution")
     card = _model_card(ctx, study, results, title, sec, basemap_text)
     items = [(key, fg.get_name(), html_) for key, fg, html_ in ctx.legend]
     names = {key: fg.layer_name for key, fg, _ in ctx.legend}  # escaped, as shown
-    _Controls(items, card, ctx.t("legend"), names).add_to(m)
+    _Controls(items, card, ctx.t("legend"), names,
+              _gap_panel(ctx, results.get("chain_gaps"))).add_to(m)
     if attribution:
         m.add_child(_Attribution(_esc(attribution)))
     w84 = [[s, w], [n, e]]
@@ -1957,6 +2492,45 @@ def write_map(study, out_path, results: dict | None = None, *, offline: bool = T
     out = check_map_path(out_path, overwrite=overwrite)
     page, info = _build(study, results, offline=offline, basemap=basemap, lang=lang,
                         tiles=tiles, tianditu_key=tianditu_key, out_dir=out.parent)
+    write_text(out, page, overwrite=overwrite)
+    _emit(info["warnings"])
+    return {"path": str(out), **info}
+
+
+def build_layout_map(study, layout, *, offline: bool = True, basemap: str | None = None,
+                     lang: str | None = None, tiles: str | None = None,
+                     tianditu_key: str | None = None) -> str:
+    """A park layout (:class:`geo.layout.LayoutResult`) as one HTML page.
+
+    Plots coloured by the industry of their firm (incoming firms outlined in black;
+    free, facility and residual plots by status), the internal roads, the polluter
+    setback, links between chain-linked firms (width by chain weight) and the shared
+    facilities, each a layer with its own legend, over the study's districts, water,
+    roads, red lines and parks within 2 km of the park. Same options, offline
+    behaviour and escaping as :func:`build_map`; the model card adds the layout's
+    objective against random and greedy, and the unplaced firms with the reason.
+
+    Raises
+    ------
+    InputError
+        The layout has no plots; bad settings.
+    """
+    page, info = _build(study, None, offline=offline, basemap=basemap, lang=lang,
+                        tiles=tiles, tianditu_key=tianditu_key, layout_focus=layout)
+    _emit(info["warnings"])
+    return page
+
+
+def write_layout_map(study, layout, out_path, *, offline: bool = True,
+                     basemap: str | None = None, lang: str | None = None,
+                     tiles: str | None = None, tianditu_key: str | None = None,
+                     overwrite: bool = True) -> dict:
+    """Write :func:`build_layout_map` atomically to ``out_path``; returns the same dict
+    as :func:`write_map`."""
+    out = check_map_path(out_path, overwrite=overwrite)
+    page, info = _build(study, None, offline=offline, basemap=basemap, lang=lang,
+                        tiles=tiles, tianditu_key=tianditu_key, out_dir=out.parent,
+                        layout_focus=layout)
     write_text(out, page, overwrite=overwrite)
     _emit(info["warnings"])
     return {"path": str(out), **info}

@@ -183,7 +183,8 @@ def test_park_popups_carry_sourcing_and_chain_gaps(full):
     page, _, _ = full
     pops = {f["properties"]["id"]: f["properties"]["p"] for fc in geojson_layers(page)
             for f in fc["features"] if "id" in f["properties"]}
-    assert "亩均评级" in pops["sip"] and "microelectronics (3.11)" in pops["sip"]
+    # industries by their chain-map names in the map's language, with the quotient
+    assert "亩均评级" in pops["sip"] and "微电子（集成电路） (LQ 3.11)" in pops["sip"]
     assert "&lt;b&gt;B&lt;/b&gt;" in pops["kunshan"]
     assert "本地配套率中位数" in pops["sip"] and "75 %" in pops["sip"]
     assert "补链目标" in pops["sip"] and "硅片 (138 km)" in pops["sip"]

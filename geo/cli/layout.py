@@ -73,9 +73,16 @@ def unplaced_table(s: dict) -> Table:
               default=Path("layout.gpkg"), show_default=True,
               help="GeoPackage with layers plots, assignments, facilities, roads, setbacks, "
                    "links, unplaced and summary.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the layout as an offline HTML map (plots by industry, "
+                   "facilities, setbacks, links), e.g. maps/layout_chongming.html.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of the map's labels [default: the study's [map] lang, else zh].")
+@click.option("--offline/--online", default=True, show_default=True,
+              help="Inline every asset of the map so it opens with no network.")
 @overwrite_option
 def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
-            time_limit_s, existing, out_path, overwrite):
+            time_limit_s, existing, out_path, map_path, lang, offline, overwrite):
     """Lay out a park: plots on a road grid, firms on plots, shared facilities.
 
     \b
@@ -92,15 +99,17 @@ def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, s
     \b
     Example:
       parksite layout layers/yrd.toml --park chongming \\
-          --firms data/examples/incoming_firms.csv --out out/layout.gpkg
+          --firms data/examples/incoming_firms.csv --out out/layout.gpkg \\
+          --map maps/layout_chongming.html
     """
     _run(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
-         time_limit_s, existing, out_path, overwrite)
+         time_limit_s, existing, out_path, overwrite, map_path, lang, offline)
 
 
 @guarded
 def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
-         time_limit_s, existing, out_path, overwrite) -> int:
+         time_limit_s, existing, out_path, overwrite, map_path=None, lang=None,
+         offline=True) -> int:
     from ..io import check_writable
     from ..layout import layout_park, read_incoming, write_layout
     from ..study import load_study
@@ -115,6 +124,11 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
         raise InputError(f"--out {out_path}: a layout is written as a GeoPackage (.gpkg)")
     check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)
+    if map_path is not None:
+        from ..webmap import check_map_path, check_options
+
+        check_map_path(map_path, overwrite=overwrite)
+        check_options(study, lang=lang)
     firms = read_incoming(firms_path)
     with console.status("layout…") as st:
         res = layout_park(study, park_id, firms, plot_mu=None,
@@ -131,4 +145,20 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
     for n in s["notes"]:
         console.print(f"note: {n}")
     console.print(f"[green]✓[/] {s['n_placed']} firms on {s['n_usable_plots']} plots → {out_path}")
+    if map_path is not None:
+        import warnings
+
+        from ..webmap import write_layout_map
+
+        with console.status("drawing the layout map…"), warnings.catch_warnings(record=True) \
+                as caught:
+            warnings.simplefilter("always")
+            info = write_layout_map(study, res, map_path, offline=offline, lang=lang,
+                                    overwrite=overwrite)
+        for w in caught:
+            if "Zone" not in type(w.message).__name__:
+                console.print(f"[yellow]warning:[/] {w.message}")
+        console.print(f"[green]✓[/] layout map → {info['path']} ({info['bytes'] / 1e6:.2f} MB, "
+                      f"{len(info['layers'])} layers, "
+                      f"{'offline' if info['offline'] else 'online'})")
     return EXIT_OK
