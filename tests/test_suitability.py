@@ -27,6 +27,7 @@ from affine import Affine
 from geo.crs import ZoneWarning
 from geo.errors import ModelError, StudyError
 from geo.grid import (
+    Grid,
     distance_to_features,
     grid_for_bounds,
     reproject_to_grid,
@@ -640,3 +641,75 @@ def test_yrd_industry_needs_sourcing_or_uses_it(yrd_result):
     else:
         with pytest.raises(ModelError, match="sourcing engine"):
             run_suitability(study, industry="biomedicine", cell_m=2000, runs=0)
+
+
+@pytest.mark.parametrize("quantised", [False, True])
+def test_monte_carlo_thresholds_are_exact_on_a_large_grid(quantised):
+    """Both threshold methods (sample bracket, histogram fallback) against a brute-force
+    sort of every run's scores, on a grid larger than the 100,000-cell sample; with
+    quantised criteria (many ties) too."""
+    from geo.suitability import (
+        SuitabilityConfig,
+        _block_scores,
+        _monte_carlo,
+        _thresholds_hist,
+    )
+
+    rng = np.random.default_rng(2)
+    grid = Grid(M, 0.0, 0.0, 100.0, 500, 300)
+    stack = rng.random((4, 300, 500)).astype(np.float32)
+    if quantised:
+        stack = np.round(stack * 4) / 4
+    stack[3, :50] = np.nan  # unknown values: skipped per cell
+    eligible = np.ones(grid.shape, bool)
+    eligible[100:140, 200:260] = False
+    cfg = SuitabilityConfig(seed=4)
+    w = perturbed_weights(np.array([0.4, 0.3, 0.2, 0.1]), 30, 0.2, 4)
+    n = int(eligible.sum())
+    k_top = math.ceil(0.03 * n)
+    allx = stack.reshape(4, -1)[:, eligible.ravel()].T
+    brute = -np.sort(-aggregate(allx, w), axis=0)[k_top - 1]
+    labels = np.zeros(grid.shape, np.int32)
+    labels[10:20, 10:20] = 1
+    count, thr, reg = _monte_carlo(stack, eligible, grid, cfg, w, k_top, labels, 1,
+                                   lambda *a: None)
+    assert thr == pytest.approx(brute, abs=0)
+    s_all = aggregate(allx, w)
+    assert count[eligible].sum() == (s_all >= brute[None, :]).sum()
+    assert np.all(count[~eligible] == 0)
+    region = stack.reshape(4, -1)[:, labels.ravel() == 1].T
+    assert reg[1] == pytest.approx(aggregate(region, w).sum(axis=0), rel=1e-5)
+    blocks = list(grid.row_blocks(20_000))
+
+    def scores_of(rows, ww):
+        keep = eligible[rows].ravel()
+        return _block_scores(stack, rows, keep, ww, cfg)
+
+    hist = _thresholds_hist(scores_of, blocks, w, k_top, lambda: None)
+    assert hist == pytest.approx(brute, abs=0)
+
+
+def test_monte_carlo_falls_back_when_the_bracket_misses(monkeypatch):
+    import geo.suitability as su
+
+    rng = np.random.default_rng(3)
+    grid = Grid(M, 0.0, 0.0, 100.0, 400, 300)
+    stack = rng.random((3, 300, 400)).astype(np.float32)
+    eligible = np.ones(grid.shape, bool)
+    w = perturbed_weights(np.array([0.5, 0.3, 0.2]), 12, 0.2, 1)
+    k_top = math.ceil(0.05 * eligible.sum())
+    brute = -np.sort(-aggregate(stack.reshape(3, -1).T, w), axis=0)[k_top - 1]
+    real = su._thresholds_bracket
+
+    def half_missed(*a, **kw):
+        thr, missed = real(*a, **kw)
+        missed = missed.copy()
+        missed[::2] = True  # pretend the sample missed every other run
+        thr = thr.copy()
+        thr[missed] = np.nan
+        return thr, missed
+
+    monkeypatch.setattr(su, "_thresholds_bracket", half_missed)
+    _, thr, _ = su._monte_carlo(stack, eligible, grid, su.SuitabilityConfig(), w, k_top,
+                                np.zeros(grid.shape, np.int32), 0, lambda *a: None)
+    assert thr == pytest.approx(brute, abs=0)
