@@ -204,7 +204,7 @@ def main() -> dict:
                        within_half_cell=min(w[4] for w in worst))
         top = res.candidates.head(3)
         for r in top.itertuples():
-            print(f"    #{r.rank} {r.district} score {r.score_mean:.3f} {r.area_ha:,.0f} ha "
+            print(f"    #{r.rank} {r.district} score {r.mean_score:.3f} {r.area_ha:,.0f} ha "
                   f"{r.area_mu:,.0f} 亩 P(top {cfg.top_n}) {r.p_top_n:.0%}")
         del res, ours, ref
 
