@@ -1413,11 +1413,15 @@ def _draw_layout(ctx, m, lay, *, split: bool = False):
         for i in range(len(links)):
             r = links.iloc[i]
             a_, b_ = r.get("from_id"), r.get("to_id")
-            tip = f"{_esc(firm_names.get(str(a_), a_))} → {_esc(firm_names.get(str(b_), b_))}"
+            parts = []
+            if not (_isnull(a_) and _isnull(b_)):
+                parts.append(f"{_esc(firm_names.get(str(a_), a_))} → "
+                             f"{_esc(firm_names.get(str(b_), b_))}")
             if not _isnull(r.get("distance_m")):
-                tip += f" · {_num(r['distance_m'], 0)} m"
+                parts.append(f"{_num(r['distance_m'], 0)} m")
             if not _isnull(r.get("weight")):
-                tip += f" · {_esc(ctx.t('weight'))} {_num(r['weight'], 2)}"
+                parts.append(f"{_esc(ctx.t('weight'))} {_num(r['weight'], 2)}")
+            tip = " · ".join(parts)
             lprops.append({"t": tip})
             lstyles.append({"color": "#54278f", "weight": round(0.6 + 2.4 * w[i] / wmax, 1),
                             "opacity": 0.45, "className": "ps-link"})

@@ -140,6 +140,13 @@ def suitability_fixture(tmp: Path, study, *, shape: tuple[int, int] = (50, 60)) 
     with rasterio.open(etif, "w", driver="GTiff", width=w, height=h, count=1, dtype="uint8",
                        crs=crs, transform=tf, nodata=255) as dst:
         dst.write(excl, 1)
+    # stability: share of runs in the top (0 on the left half, rising to 1 on the right)
+    stab = np.clip((xx / (w - 1) - 0.5) * 2, 0, 1).astype("float32")
+    stab[: h // 10, :] = np.nan
+    btif = tmp / "stability.tif"
+    with rasterio.open(btif, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                       crs=crs, transform=tf, nodata=np.nan) as dst:
+        dst.write(stab, 1)
     cand = gpd.GeoDataFrame(
         {"rank": [1, 2], "area_ha": [900.0, 400.0], "area_mu": [13500.0, 6000.0],
          "mean_score": [0.91, 0.84], "note": ["<script>alert(1)</script>", "ok"]},
@@ -147,6 +154,7 @@ def suitability_fixture(tmp: Path, study, *, shape: tuple[int, int] = (50, 60)) 
                   shapely.box(x0 + 45_000, y0 - 10_000, x0 + 47_000, y0 - 8_000)],
         crs=crs).to_crs(4326)
     return {"suitability_tif": str(stif), "exclusion_tif": str(etif),
+            "stability_tif": str(btif),
             "exclusion_codes": {1: "生态保护红线 red line", 2: "<i>slope</i> > 25°"},
             "candidates": cand,
             "model_card": {"weights": {"slope": 0.3, "roads": 0.5, "<b>x</b>": 0.2},
@@ -157,21 +165,39 @@ def sourcing_tables_fixture() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-park sourcing summary and chain gaps shaped like geo.sourcing's (synthetic)."""
     parks = pd.DataFrame({"park_id": ["sip", "kunshan"], "n_firms": [76, 40],
                           "median_rate": [0.75, 0.41], "share_ge_40pct": [0.61, 0.5]})
-    gaps = pd.DataFrame({"rank": [1, 2, 1], "park_id": ["sip", "sip", "kunshan"],
-                         "input_industry": ["silicon_wafers", "fine_chemicals", "<b>glass</b>"],
-                         "input_name_zh": ["硅片", "精细化工", "<b>玻璃</b>"],
-                         "input_name_en": ["silicon wafers", "fine chemicals", "<b>glass</b>"],
-                         "nearest_supplier_km": [138.0, 104.0, np.nan]})
+    gaps = pd.DataFrame({"rank": [1, 2, 3, 4], "park_id": ["sip", "sip", "kunshan",
+                                                           "(outside parks)"],
+                         "input_industry": ["silicon_wafers", "fine_chemicals", "<b>glass</b>",
+                                            "battery_cells"],
+                         "input_name_zh": ["硅片", "精细化工", "<b>玻璃</b>", "动力电池电芯"],
+                         "input_name_en": ["silicon wafers", "fine chemicals", "<b>glass</b>",
+                                           "Battery cells"],
+                         "n_anchors": [3, 1, 2, 1],
+                         "anchor_input_value_myuan": [824.6, 396.0, 120.5, 2865.5],
+                         "nearest_supplier_id": ["F0375", "F0270", XSS, ""],
+                         "nearest_supplier_park": ["(outside parks)", "caojing", "<i>p</i>",
+                                                   ""],
+                         "nearest_supplier_km": [138.0, 104.0, np.nan, np.nan]})
     return parks, gaps
 
 
 def evaluation_fixture() -> pd.DataFrame:
     """Park evaluation rows shaped like geo.parks.evaluate_parks' (synthetic values)."""
-    return pd.DataFrame({"park_id": ["sip", "kunshan"], "grade": ["A", "<b>B</b>"],
-                         "dominant_industry": ["microelectronics", "electronic_components"],
-                         "dominant_lq": [3.11, 3.09], "hhi": [0.3238, 0.2348],
-                         "investment_myuan_per_mu": [3.62, 3.33],
-                         "output_myuan_per_mu": [6.75, 12.09]})
+    return pd.DataFrame({"park_id": ["sip", "kunshan", "nantong"],
+                         "grade": ["A", "<b>B</b>", np.nan],
+                         "n_firms": [76, 58, 16], "n_anchors": [3, 2, 0],
+                         "dominant_industry": ["microelectronics", "electronic_components",
+                                               "biopharma_manufacturing"],
+                         "dominant_share": [0.41, 0.36, 0.5],
+                         "dominant_lq": [3.11, 3.09, 4.2], "hhi": [0.3238, 0.2348, 0.31],
+                         "supply_rate_median": [0.75, 1.0, 0.5586],
+                         "supply_rate_p25": [0.5, 0.9, 0.2], "supply_rate_p75": [0.9, 1.0, 0.7],
+                         "chain_battery": [0.5, 0.7, 0.1], "chain_electronics": [0.92, 0.92, 0.08],
+                         "redline_status": ["pass", "pass", "pass"],
+                         "n_graded": [62, 50, 0], "n_not_graded": [14, 8, 16],
+                         "investment_myuan_per_mu": [3.62, 3.33, np.nan],
+                         "output_myuan_per_mu": [6.75, 12.09, np.nan],
+                         "free_land_mu": [284459.8, 13234.0, 9000.0]})
 
 
 def symbiosis_fixture(firms: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -199,7 +225,18 @@ def recommendations_fixture(study) -> dict:
                      "reason_en": "<script>x</script> 2 of 3 inputs within 100 km",
                      "reason_zh": "<script>x</script> 3 类投入中 2 类可在 100 公里内采购",
                      "lon": p.x, "lat": p.y})
-    return {"cathode_materials": pd.DataFrame(rows)}
+    # an excluded site (no rank), with the reason
+    p = parks.loc[parks["id"] == "snd"].geometry.iloc[0].representative_point()
+    rows.append({"rank": pd.NA, "site_id": "snd", "site_name": "snd", "kind": "park",
+                 "status": "excluded", "score": np.nan, "supply_rate": 0.75,
+                 "admissibility": "taihu_l1 bans <i>cathode</i>",
+                 "reason_en": "excluded: inside a zone that bans it",
+                 "reason_zh": "排除：位于禁止该行业的限制区内", "lon": p.x, "lat": p.y})
+    df = pd.DataFrame(rows)
+    df["rank"] = df["rank"].astype("Int64")
+    df.attrs.update({"industry": "cathode_materials", "industry_zh": "正极材料",
+                     "industry_en": "Cathode materials"})
+    return {"cathode_materials": df}
 
 
 def layout_fixture(study):
@@ -223,7 +260,8 @@ def layout_fixture(study):
                             "name_en": ["Wastewater plant"], "plot_id": ["P3"],
                             "n_users": [3], "mean_distance_m": [420.0]},
                            geometry=[boxes[3].centroid], crs=crs).to_crs(4326)
-    links = gpd.GeoDataFrame({"weight": [1.0]}, geometry=[shapely.LineString(
+    links = gpd.GeoDataFrame({"from_id": ["N1"], "to_id": ["<b>N2</b>"], "weight": [1.0],
+                              "distance_m": [608.0]}, geometry=[shapely.LineString(
         [boxes[1].centroid, boxes[5].centroid])], crs=crs).to_crs(4326)
     setbacks = gpd.GeoDataFrame({"kind": ["polluter"]}, geometry=[boxes[5].buffer(200)],
                                 crs=crs).to_crs(4326)

@@ -14,6 +14,7 @@ import zlib
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from _mapdata import (
@@ -227,18 +228,19 @@ def test_each_result_alone(key, yrd_study, tmp_path):
     page, info = _quiet_build(yrd_study, {key: results[key]})
     base = len(_all_specs(yrd_study))
     extra = {"redline_conflicts": 1, "firms": 0 if yrd_study.has_role("firms") else 1,
-             "service_areas": 1, "suitability": 3, "model_card": 0, "symbiosis": 1,
-             "recommendations": 1, "layout": 1, "park_evaluation": 0}[key]
+             "service_areas": 1, "suitability": 4, "model_card": 0, "symbiosis": 1,
+             "recommendations": 1, "layout": 1, "park_evaluation": 2}[key]
     assert len(info["layers"]) == base + extra
     assert "</html>" in page
 
 
 def test_symbiosis_recommendations_and_layout(full):
     page, info, results = full
-    for label in ("产业共生（合成数据）", "选址推荐：cathode_materials", "园区布局 · kunshan"):
+    for label in ("产业共生（合成数据）", "选址推荐：正极材料", "园区布局 · kunshan"):
         assert label in info["layers"]
     layers = geojson_layers(page)
-    sym = features_by(layers, lambda f: " → " in f["properties"].get("t", ""))
+    sym = features_by(layers, lambda f: " → " in f["properties"].get("t", "")
+                      and "p" in f["properties"])  # layout links have a tooltip only
     assert len(sym) == len(results["symbiosis"])
     rec = features_by(layers, lambda f: f["properties"].get("t", "").startswith("#"))
     assert {f["properties"]["t"].split()[0] for f in rec} >= {"#1", "#2"}
@@ -277,7 +279,7 @@ def test_suitability_overlay_is_bounded_reprojected_and_transparent(yrd_study, t
     suit = suitability_fixture(tmp_path, yrd_study)
     page, _ = _quiet_build(yrd_study, {"suitability": suit})
     overlays = _overlays(page)
-    assert set(overlays) == {"ps-dem", "ps-suitability", "ps-exclusions"}
+    assert set(overlays) == {"ps-dem", "ps-suitability", "ps-exclusions", "ps-stability"}
     uri, bounds = overlays["ps-suitability"]
     w, h, alpha = _png_size_and_alpha(uri)
     assert max(w, h) <= 1024
@@ -633,3 +635,213 @@ id = "zone_id"
     page = out.read_text(encoding="utf-8")
     assert "<title>Mini &lt;study&gt;</title>" in page
     assert len(geojson_layers(page)) == 2
+
+
+# --- sourcing, park evaluation, recommendations, layout, stability (issues 3, 4, 6) ------
+
+def _script_string(page: str, needle: str) -> str:
+    return next(s for s in strings_in_scripts(page) if isinstance(s, str) and needle in s)
+
+
+def test_firms_are_sized_by_local_supply_rate(full):
+    page, _, results = full
+    rows = cluster_rows(page)
+    firms = results["firms"]
+    rate = dict(zip(firms["firm_id"], firms["local_supply_rate"], strict=True))
+    # row[4] firm id, row[7] rate text, row[9] radius (px)
+    by_rate = sorted((rate[r[4]], r[9]) for r in rows if not np.isnan(rate[r[4]]))
+    radii = [rad for _, rad in by_rate]
+    assert radii == sorted(radii) and radii[0] < radii[-1]
+    for rt, rad in by_rate:
+        assert rad == pytest.approx(3 + 6 * rt, abs=0.06)
+    xss = next(r for r in rows if r[4] == "FXSS")
+    assert xss[7] == "" and xss[9] == 3.0  # no rate: the smallest dot, "not rated"
+    legend = _script_string(page, "点大小 = 本地配套率")
+    assert "0 %" in legend and "100 %" in legend and "未计算" in legend
+    # the popup template shows the rate, or "not rated"
+    assert "L_.not_rated" in page and "radius: row[9]" in page
+
+
+def test_chain_gap_panel_lists_ranked_gaps_escaped(full):
+    page, _, results = full
+    panel = _script_string(page, "补链目标（按锚点企业投入价值排序）")
+    gaps = results["chain_gaps"]
+    assert panel.count("<tr>") == len(gaps) + 1  # a header and one row per gap
+    assert panel.startswith("<details>") and "<summary>" in panel
+    # ranked; inputs in both languages; value; supplier park by name; km by road
+    assert panel.index("硅片") < panel.index("精细化工") < panel.index("动力电池电芯")
+    assert "silicon wafers" in panel and "824.6" in panel and "138 km" in panel
+    assert "园区外" in panel and "上海化学工业区" in panel and "苏州工业园区" in panel
+    assert "&lt;i&gt;p&lt;/i&gt;" in panel  # an unknown park id, escaped
+    # markup in data is text
+    assert "&lt;b&gt;玻璃&lt;/b&gt;" in panel and "<b>玻璃" not in panel
+    assert html.escape(XSS) in panel and "<img" not in panel and "<i>p</i>" not in panel
+    # English map, English headings first
+    page_en, _ = _quiet_build(load_study(ROOT / "layers" / "yrd.toml"),
+                              {"chain_gaps": gaps}, lang="en")
+    panel_en = _script_string(page_en, "Chain gaps (补链), ranked")
+    assert "Anchor input value" in panel_en and "outside parks" in panel_en
+    assert panel_en.index("silicon wafers") < panel_en.index("硅片")
+
+
+def test_chain_gap_panel_is_absent_without_gaps_and_capped(yrd_study):
+    page, _ = _quiet_build(yrd_study)
+    assert not any(isinstance(s, str) and "补链目标（" in s for s in strings_in_scripts(page))
+    many = pd.DataFrame({"rank": range(1, 61), "park_id": "sip",
+                         "input_industry": [f"i{k}" for k in range(60)],
+                         "nearest_supplier_km": 120.0})
+    page, _ = _quiet_build(yrd_study, {"chain_gaps": many})
+    panel = _script_string(page, "补链目标（")
+    assert panel.count("<tr>") == webmap._GAP_ROWS + 1 and "另有 20 项" in panel
+
+
+def test_park_evaluation_layers_and_popups(full, yrd_study):
+    page, info, results = full
+    assert "园区评价：亩均等级" in info["layers"] and "园区评价：主导产业" in info["layers"]
+    layers = geojson_layers(page)
+    n_parks = len(yrd_study.load("parks"))
+    park_fcs = [fc for fc in layers if len(fc["features"]) == n_parks
+                and all("id" in f["properties"] for f in fc["features"])]
+    assert len(park_fcs) == 3  # red-line status, grade, dominant industry
+    pops = {f["properties"]["id"]: f["properties"]["p"] for f in park_fcs[1]["features"]}
+    sip = pops["sip"]
+    for text in ("企业数", "76（锚点 3）", "微电子（集成电路） (LQ 3.11), 41 %", "0.324",
+                 "75 % (50 % – 90 %)", "产业链完整度", "锂电池（含回收） 50 %",
+                 "<b>A</b>", "62 · 14 缺数据", "3.62 / 6.75", "284,460 亩"):
+        assert text in sip, text
+    # no 亩均 data: "not graded", never a zero
+    assert "未评级（企业数据缺失）" in pops["nantong"] and "0.00" not in pops["nantong"]
+    assert "&lt;b&gt;B&lt;/b&gt;" in pops["kunshan"]
+    # grade colours: A green; the unknown grade (markup) and the missing one grey
+    grade_page = re.search(r'"fillColor": "#1a9850", "fillOpacity": 0.7', page)
+    assert grade_page
+    # dominant industry: one colour per industry, named in the legend
+    legend = _script_string(page, "园区评价：主导产业</div>")
+    assert "微电子（集成电路）" in legend
+    # the grade view starts hidden, the dominant-industry view shown
+    groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup\(", page)
+    added = set(re.findall(r"(feature_group_\w+)\.addTo\(", page))
+    names = info["layers"]
+    assert groups[names.index("园区评价：亩均等级")] not in added
+    assert groups[names.index("园区评价：主导产业")] in added
+
+
+def test_recommendations_carry_reasons_by_language(yrd_study):
+    from _mapdata import recommendations_fixture
+
+    recs = recommendations_fixture(yrd_study)
+    for lang, label, reason, other in (
+            ("zh", "选址推荐：正极材料", "3 类投入中 2 类", "2 of 3 inputs"),
+            ("en", "Recommended sites: Cathode materials", "2 of 3 inputs", "3 类投入中")):
+        page, info = _quiet_build(yrd_study, {"recommendations": recs}, lang=lang)
+        assert label in info["layers"]
+        feats = features_by(geojson_layers(page),
+                            lambda f: "ps-pop" in f["properties"].get("p", "")
+                            and ("#" in f["properties"].get("t", "")
+                                 or "×" in f["properties"].get("t", "")))
+        ranked = [f for f in feats if f["properties"]["t"].startswith("#")]
+        assert [f["properties"]["t"].split()[0] for f in ranked] == ["#1", "#2"]
+        assert all(reason in f["properties"]["p"] and other not in f["properties"]["p"]
+                   for f in ranked)
+        assert all("&lt;script&gt;x" in f["properties"]["p"] for f in ranked)
+        excl = [f for f in feats if f["properties"]["t"].startswith("×")]
+        assert len(excl) == 1 and "&lt;i&gt;cathode&lt;/i&gt;" in excl[0]["properties"]["p"]
+        assert ("已排除" if lang == "zh" else "excluded") in excl[0]["properties"]["t"]
+    assert "<script>x" not in page and "<i>cathode" not in page
+    assert '"className": "ps-recommend ps-recommend-excluded"' in page
+    assert '"fillColor": "#9e9e9e"' in page
+
+
+def test_layout_plots_are_coloured_by_industry(full):
+    page, _, results = full
+    plots = results["layout"].plots
+    feats = features_by(geojson_layers(page), lambda f: re.match(
+        r"P\d+ · ", f["properties"].get("t", "")))
+    assert len(feats) == len(plots)
+    styles = re.findall(r'"className": "ps-plot ps-plot-(\w+)"', page)
+    assert set(styles) == set(plots["status"])  # (folium keeps each distinct style once)
+    # the three pcb plots (incoming and existing) share one fill colour; outline differs
+    fills = {}
+    for m_ in re.finditer(r'\{"className": "ps-plot ps-plot-(\w+)", "color": "(#\w+)", '
+                          r'"fillColor": "(#\w+)"', page):
+        fills.setdefault(m_.group(1), set()).add((m_.group(2), m_.group(3)))
+    pcb = {f for st in ("incoming", "existing") for _, f in fills[st]}
+    assert len(pcb) == 1
+    assert {c for c, _ in fills["incoming"]} == {"#000000"}
+    assert {f for _, f in fills["facility"]} == {webmap._PLOT_COLOUR["facility"]}
+
+
+def test_layout_map_draws_plots_facilities_setbacks_and_links(yrd_study, tmp_path):
+    from _mapdata import layout_fixture
+
+    lay = layout_fixture(yrd_study)
+    out = tmp_path / "layout_kunshan.html"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        info = webmap.write_layout_map(yrd_study, lay, out)
+    page = out.read_text(encoding="utf-8")
+    for label in ("地块（按行业）", "共享设施", "污染企业防护距离", "产业链关联企业连线",
+                  "园区（示意范围）"):
+        assert label in info["layers"], label
+    # the context is clipped to the park's surroundings: no study area, DEM, firms
+    assert "研究区" not in info["layers"] and "高程（ASTER GDEM）" not in info["layers"]
+    assert not cluster_rows(page) and "L.imageOverlay" not in page
+    assert info["bytes"] < 2e6
+    layers = geojson_layers(page)
+    assert len(features_by(layers, lambda f: re.match(r"P\d+ · ",
+                                                      f["properties"].get("t", "")))) == 6
+    assert features_by(layers, lambda f: "污水处理厂" in f["properties"].get("t", ""))
+    assert features_by(layers, lambda f: f["properties"].get("t", "").startswith("N1 → "))
+    assert '"className": "ps-setback"' in page and '"className": "ps-link"' in page
+    # the view is the park, not the region
+    (s, w), (n, e) = json.loads(re.search(r"\.fitBounds\(\s*(\[\[[\d., \[\]]*?\]\])", page,
+                                          re.S).group(1))
+    assert (n - s) < 0.05 and (e - w) < 0.05
+    # offline, escaped; the model card has the layout summary
+    webmap._check_offline(page.replace(webmap._asset_html(True), ""))
+    strings = [s for s in strings_in_scripts(page) if isinstance(s, str)]
+    assert "<b>N2" not in page and not any("<b>N2" in s for s in strings)
+    assert any("&lt;b&gt;N2&lt;/b&gt;" in s for s in strings)
+    card = _script_string(page, "模型说明")
+    assert "园区布局" in card
+    with pytest.raises(InputError, match="no plots"):
+        webmap.build_layout_map(yrd_study, type(lay)(plots=lay.plots.iloc[0:0]))
+
+
+def test_stability_raster_is_an_optional_layer(yrd_study, tmp_path):
+    suit = suitability_fixture(tmp_path, yrd_study)
+    page, info = _quiet_build(yrd_study, {"suitability": suit})
+    label = "适宜性稳定性（蒙特卡洛）"
+    assert label in info["layers"]
+    groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup\(", page)
+    added = set(re.findall(r"(feature_group_\w+)\.addTo\(", page))
+    assert groups[info["layers"].index(label)] not in added  # off at opening
+    w, h, alpha = _png_size_and_alpha(_overlays(page)["ps-stability"][0])
+    # cells never in the top (left half) and nodata are clear; the rest drawn
+    assert (alpha[:, : w // 3] == 0).all() and (alpha[h // 2, -3:] > 0).all()
+    legend = _script_string(page, label + "</div>")
+    assert "ps-ramp" in legend and "前 5%" in legend
+    # without a stability raster, no layer
+    suit.pop("stability_tif")
+    _, info = _quiet_build(yrd_study, {"suitability": suit})
+    assert label not in info["layers"]
+
+
+def test_cli_layout_writes_a_map(tmp_path):
+    from click.testing import CliRunner
+
+    from geo.cli import main
+
+    out = tmp_path / "layout.gpkg"
+    html_path = tmp_path / "layout_chongming.html"
+    args = ["layout", str(ROOT / "layers" / "yrd.toml"), "--park", "chongming", "--firms",
+            str(ROOT / "data" / "examples" / "incoming_firms.csv"), "--out", str(out),
+            "--time-limit-s", "5"]
+    r = CliRunner().invoke(main, args + ["--map", str(tmp_path / "bad.txt")])
+    assert r.exit_code == 2 and "ending in .html" in r.output and not out.exists()
+    r = CliRunner().invoke(main, args + ["--map", str(html_path), "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    assert "layout map" in r.output and out.exists() and html_path.exists()
+    page = html_path.read_text(encoding="utf-8")
+    assert "Plots by industry" in page and "Shared facilities" in page
+    assert "cdn.jsdelivr" not in page
