@@ -254,9 +254,9 @@ _T: dict[str, tuple[str, str]] = {
     "gap_panel": ("补链目标（按锚点企业投入价值排序）",
                   "Chain gaps (补链), ranked by anchor input value"),
     "gap_input": ("缺失投入行业", "Missing input"),
-    "gap_anchors": ("锚点企业", "Anchors"),
-    "gap_value": ("锚点投入价值（百万元）", "Anchor input value (M yuan)"),
-    "gap_supplier": ("最近供应商（园区）", "Nearest supplier (park)"),
+    "gap_anchors": ("锚点", "Anchors"),
+    "gap_value": ("投入价值 百万元", "Anchor input value (M yuan)"),
+    "gap_supplier": ("最近供应商", "Nearest supplier"),
     "gap_km": ("道路距离", "By road"),
     "gap_more": ("另有 {n} 项，见 sourcing_gaps.csv", "{n} more in sourcing_gaps.csv"),
     "outside_parks": ("园区外", "outside parks"),
@@ -1822,10 +1822,12 @@ _CSS = """
 .ps-sz { display: inline-flex; align-items: center; gap: 3px; }
 .ps-sw-c { display: inline-block; border-radius: 50%%; background: #7f7f7f;
   border: 1px solid #fff; box-shadow: 0 0 0 1px #999; }
-.ps-gaps { max-width: 520px; }
+.ps-gaps { max-width: 560px; }
+.ps-gaps .ps-card-b { overflow-x: auto; }
 .ps-gaps table { border-collapse: collapse; font-size: 11.5px; }
 .ps-gaps th { text-align: left; color: #555; font-weight: 600; padding: 1px 6px 1px 0;
-  border-bottom: 1px solid #ccc; vertical-align: bottom; }
+  border-bottom: 1px solid #ccc; vertical-align: bottom; white-space: nowrap; }
+.ps-gaps td:nth-child(2) { min-width: 6em; }
 .ps-gaps td { padding: 1px 6px 1px 0; vertical-align: top; border-bottom: 1px solid #eee; }
 .ps-gaps td.n { text-align: right; white-space: nowrap; }
 .ps-gaps .ps-sub { color: #666; font-size: 10.5px; }

@@ -57,11 +57,12 @@ def driver():
 @pytest.fixture(scope="module")
 def maps(tmp_path_factory):
     """The bundled offline map as `parksite map layers/yrd.toml` writes it (with the
-    red-line gate), and a map with every result kind plus hostile strings."""
+    red-line gate), a map with every result kind plus hostile strings, and a park
+    layout map (`parksite layout … --map`) of the layout fixture."""
     _require_browser()
     from geo.redline import check_study
     from geo.study import load_study
-    from geo.webmap import write_map
+    from geo.webmap import write_layout_map, write_map
 
     tmp = tmp_path_factory.mktemp("browser")
     with warnings.catch_warnings():
@@ -75,8 +76,9 @@ def maps(tmp_path_factory):
         evil = load_study(study_copy(tmp, evil_layer_toml(), name="evil.toml"))
         full_results = all_results(tmp, evil)
         full = write_map(evil, tmp / "full.html", full_results)
+        layout = write_layout_map(evil, full_results["layout"], tmp / "layout.html")
     return {"study": study, "yrd": info, "yrd_build_s": build_s, "evil": evil,
-            "full": full, "full_results": full_results}
+            "full": full, "full_results": full_results, "layout": layout}
 
 
 def _fresh(driver) -> None:
@@ -291,6 +293,62 @@ def test_full_map_draws_every_result(driver, maps):
     assert _http(requested_urls(driver)) == []
     print(f"\nmap with every result: ready in {secs:.2f} s; screenshot {shot}")
     assert np.isfinite(secs)
+
+
+def test_chain_gap_panel_renders_text_safely(driver, maps):
+    _fresh(driver)
+    open_map(driver, Path(maps["full"]["path"]))
+    panel = driver.find_element("id", "ps-gaps")
+    assert driver.execute_script("return document.querySelector('#ps-gaps details').open") \
+        is False  # collapsed at opening
+    driver.find_element("css selector", "#ps-gaps summary").click()
+    assert driver.execute_script("return document.querySelector('#ps-gaps details').open")
+    text = panel.text
+    gaps = maps["full_results"]["chain_gaps"]
+    for v in gaps["input_name_zh"]:
+        assert v in text, v
+    assert "<b>玻璃</b>" in text and XSS in text and "<i>p</i>" in text
+    rows = driver.execute_script("return document.querySelectorAll('#ps-gaps tr').length;")
+    assert rows == len(gaps) + 1
+    assert driver.execute_script(
+        "return document.querySelectorAll('#ps-gaps img, #ps-gaps b, #ps-gaps i, "
+        "#ps-gaps script').length;") == 0
+    time.sleep(0.2)
+    assert driver.execute_script("return typeof window.__pwned") == "undefined"
+    shot = screenshot_dir() / "yrd_full_gaps.png"
+    driver.save_screenshot(str(shot))
+    assert console_errors(driver) == []
+    assert _http(requested_urls(driver)) == []
+
+
+def test_layout_map_loads_offline(driver, maps):
+    info = maps["layout"]
+    _fresh(driver)
+    secs = open_map(driver, Path(info["path"]))
+    labels = _control_labels(driver)
+    assert labels == info["layers"]
+    n_plots = driver.execute_script("return document.querySelectorAll('path.ps-plot').length;")
+    assert n_plots == len(maps["full_results"]["layout"].plots)
+    for cls in ("ps-facility", "ps-link", "ps-setback"):
+        assert driver.execute_script(f"return document.querySelectorAll('path.{cls}').length;"), cls
+    # the plots' legend follows its layer
+    idx = labels.index("地块（按行业）")
+    box = driver.find_elements(
+        "css selector",
+        ".leaflet-control-layers-overlays input.leaflet-control-layers-selector")[idx]
+    legend = driver.find_element("id", "ps-legend-layout_plots")
+    assert legend.is_displayed()
+    box.click()
+    assert not legend.is_displayed()
+    box.click()
+    assert legend.is_displayed()
+    shot = screenshot_dir() / "layout_offline.png"
+    driver.save_screenshot(str(shot))
+    assert driver.execute_script("return typeof window.__pwned") == "undefined"
+    assert console_errors(driver) == []
+    assert _http(requested_urls(driver)) == []
+    print(f"\nlayout map: {info['bytes'] / 1e6:.2f} MB, {len(labels)} layers, ready in "
+          f"{secs:.2f} s; screenshot {shot}")
 
 
 def test_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path):
