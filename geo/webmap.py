@@ -149,7 +149,7 @@ _T: dict[str, tuple[str, str]] = {
     "id": ("编号", "ID"),
     "name": ("名称", "Name"),
     "industry": ("行业", "Industry"),
-    "industries": ("主导产业", "Industries"),
+    "industries": ("规划产业", "Planned industries"),
     "area": ("面积", "Area"),
     "park": ("园区", "Park"),
     "zone": ("红线区", "Zone"),
@@ -173,7 +173,7 @@ _T: dict[str, tuple[str, str]] = {
     "missing": ("缺失配套", "Missing inputs"),
     "criterion": ("指标", "Criterion"),
     "grade": ("亩均评级", "亩均 grade (per-mu)"),
-    "dominant": ("主导产业（区位商）", "Dominant industry (LQ)"),
+    "dominant": ("实际主导产业", "Dominant industry (LQ)"),
     "hhi": ("产业集中度 HHI", "Concentration (HHI)"),
     "per_mu": ("亩均投资 / 产出（百万元）", "Investment / output per 亩 (M yuan)"),
     "symbiosis": ("产业共生", "Industrial symbiosis"),
@@ -1172,6 +1172,12 @@ def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
                  if not _isnull(r.get("road_km")) else "")]
         rows += [(_esc(c), _num(r.get(c), 0 if float(r.get(c) or 0).is_integer() else 2))
                  for c in counts]
+        fbi = r.get("firms_by_industry")
+        if not _isnull(fbi) and str(fbi).strip():
+            pairs = [x.split("=", 1) for x in str(fbi).split(";") if "=" in x]
+            shown = [f"{_esc(ctx.ind(k.strip()))} {_esc(v.strip())}" for k, v in pairs[:8]]
+            more = f" … (+{len(pairs) - 8})" if len(pairs) > 8 else ""
+            rows.append((ctx.t("firms"), "; ".join(shown) + more))
         tip = _esc(names.iloc[i])
         props.append({"t": tip, "p": _popup(tip, _esc(other.iloc[i]), rows)})
         styles.append({"color": colour, "weight": 2, "dashArray": "5 4", "fillColor": colour,

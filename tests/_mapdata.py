@@ -110,7 +110,10 @@ def service_areas_fixture(study) -> gpd.GeoDataFrame:
     geoms = sel.geometry.representative_point().buffer(60_000, 32)
     return gpd.GeoDataFrame({"site_id": sel["id"].values, "name": sel["name"].values,
                              "radius_km": 100.0, "metric": "road", "road_km": [812.5, 640.2],
-                             "n_firms": [40, 25]}, geometry=geoms.values,
+                             "n_firms": [40, 25],
+                             "firms_by_industry": ["microelectronics=30;<b>x</b>=10",
+                                                   "fine_chemicals=25"]},
+                            geometry=geoms.values,
                             crs=study.area_crs).to_crs(4326)
 
 

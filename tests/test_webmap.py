@@ -845,3 +845,13 @@ def test_cli_layout_writes_a_map(tmp_path):
     page = html_path.read_text(encoding="utf-8")
     assert "Plots by industry" in page and "Shared facilities" in page
     assert "cdn.jsdelivr" not in page
+
+
+def test_service_areas_list_firms_by_industry(full):
+    page, info, results = full
+    assert "公路可达范围" in info["layers"]
+    feats = features_by(geojson_layers(page), lambda f: "100 km" in f["properties"].get("p", "")
+                        and "812" in f["properties"].get("p", ""))
+    assert len(feats) == 1
+    p = feats[0]["properties"]["p"]
+    assert "微电子（集成电路） 30" in p and "&lt;b&gt;x&lt;/b&gt; 10" in p and "<b>x" not in p
