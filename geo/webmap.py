@@ -10,13 +10,23 @@ What the map holds
   railways, ports), or tiles when asked (``osm``, ``amap``, ``tianditu``, or a local
   tile folder / URL template);
 * parks (coloured by red-line status when the gate ran; "illustrative" where the
-  outlines are), red lines by class (core, redline, restricted; "approximate" where
-  the zone says so), red-line conflicts highlighted, firms clustered and coloured by
-  industry ("synthetic" where they are), sourcing service areas, the suitability grid
-  as an image with a colour ramp, hard exclusions and candidate regions;
+  outlines are), with their evaluation in the popup (firms, dominant industry and LQ,
+  HHI, supply-rate median, chain completeness, red-line status, 亩均 grade or "not
+  graded") and two switchable views coloured by 亩均 grade and by dominant industry;
+  red lines by class (core, redline, restricted; "approximate" where the zone says
+  so), red-line conflicts highlighted, firms clustered, coloured by industry and sized
+  by local supply rate ("synthetic" where they are), the parks' 100 km service areas
+  by road, symbiosis pairs, ranked site recommendations per industry with their
+  reasons (excluded sites greyed), a park layout (plots by industry, facilities,
+  setback, links), the suitability grid as an image with a colour ramp, hard
+  exclusions, rank stability (off at opening) and candidate regions;
 * one layer control; one legend whose sections show and hide with their layers;
-  a "model card" panel (study, data sources, red-line rules, weights, generated-at
-  time, parksite version).
+  a "model card" panel (study, data sources, red-line rules, weights, layout summary,
+  generated-at time, parksite version) and a collapsible chain-gap (补链) panel.
+
+:func:`build_layout_map` / :func:`write_layout_map` draw one park layout on its own
+(``parksite layout … --map``): plots, internal roads, setback, links and facilities
+as separate layers over the study's layers within 2 km of the park.
 
 Offline
 -------

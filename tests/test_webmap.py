@@ -855,3 +855,14 @@ def test_service_areas_list_firms_by_industry(full):
     assert len(feats) == 1
     p = feats[0]["properties"]["p"]
     assert "微电子（集成电路） 30" in p and "&lt;b&gt;x&lt;/b&gt; 10" in p and "<b>x" not in p
+
+
+def test_cli_map_reports_the_size_budget(tmp_path):
+    from click.testing import CliRunner
+
+    from geo.cli import main
+
+    study = study_copy(tmp_path, "[map]\nsize_budget_mb = 0.5\n")
+    r = CliRunner().invoke(main, ["map", str(study), "--out", str(tmp_path / "m.html")])
+    assert r.exit_code == 0, r.output
+    assert "warning:" in r.output and "over its 0.5 MB budget" in r.output

@@ -150,14 +150,12 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
 
         from ..webmap import write_layout_map
 
-        with console.status("drawing the layout map…"), warnings.catch_warnings(record=True) \
-                as caught:
-            warnings.simplefilter("always")
+        with console.status("drawing the layout map…"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # reported below, once
             info = write_layout_map(study, res, map_path, offline=offline, lang=lang,
                                     overwrite=overwrite)
-        for w in caught:
-            if "Zone" not in type(w.message).__name__:
-                console.print(f"[yellow]warning:[/] {w.message}")
+        for msg in info["warnings"]:
+            console.print(f"[yellow]warning:[/] {msg}")
         console.print(f"[green]✓[/] layout map → {info['path']} ({info['bytes'] / 1e6:.2f} MB, "
                       f"{len(info['layers'])} layers, "
                       f"{'offline' if info['offline'] else 'online'})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -76,10 +77,13 @@ def _run(study_path, out_path, offline, basemap, lang, tiles, tianditu_key, redl
             n = int((red.parks["status"] != "pass").sum()) if "status" in red.parks else 0
             console.print(f"[green]✓[/] red-line gate: {len(red.conflicts)} conflicts, "
                           f"{n} of {len(red.parks)} parks with findings")
-    with console.status("drawing the map…"):
+    with console.status("drawing the map…"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reported below, once, without a traceback line
         info = write_map(study, out_path, results, offline=offline, basemap=basemap,
                          lang=lang, tiles=tiles, tianditu_key=tianditu_key,
                          overwrite=overwrite)
+    for msg in info["warnings"]:
+        console.print(f"[yellow]warning:[/] {msg}")
     out.print(f"{info['path']}  {info['bytes'] / 1e6:.2f} MB  {len(info['layers'])} layers  "
               f"{'offline' if info['offline'] else 'online'}  basemap {info['basemap']}  "
               f"lang {info['lang']}")
