@@ -271,6 +271,7 @@ _T: dict[str, tuple[str, str]] = {
     "gap_more": ("另有 {n} 项，见 sourcing_gaps.csv", "{n} more in sourcing_gaps.csv"),
     "outside_parks": ("园区外", "outside parks"),
     "excluded": ("已排除", "excluded"),
+    "candidate": ("候选区域（适宜性分析）", "candidate region (suitability)"),
     "flagged": ("需注意", "flagged"),
     "stability_l": ("适宜性稳定性（蒙特卡洛）", "Suitability stability (Monte Carlo)"),
     "stability_n": ("权重扰动下进入前 5% 的比例", "share of weight-perturbed runs in the top 5 %"),
@@ -1286,8 +1287,10 @@ def _draw_recommendations(ctx, m, recs):
             if st == "excluded" and not _isnull(r.get("admissibility")) and \
                     str(r.get("admissibility")).strip():
                 rows.append((ctx.t("note"), _esc(r["admissibility"])))
+            kind = {"park": ctx.t("park"), "candidate": ctx.t("candidate")}.get(
+                str(r.get("kind")), r.get("kind"))
             props.append({"t": title + (f" · {_esc(st_txt)}" if st_txt else ""),
-                          "p": _popup(title, _esc(r.get("kind")), rows)})
+                          "p": _popup(title, _esc(kind), rows)})
             if st == "excluded":
                 styles.append({"color": "#000000", "weight": 1.5, "fillColor": "#9e9e9e",
                                "fillOpacity": 0.8, "dashArray": "2 2", "radius": 6,
