@@ -295,6 +295,28 @@ def test_full_map_draws_every_result(driver, maps):
     assert np.isfinite(secs)
 
 
+def test_firm_dots_are_sized_by_supply_rate(driver, maps):
+    _fresh(driver)
+    open_map(driver, Path(maps["full"]["path"]))
+    firms = maps["full_results"]["firms"]
+    sip = firms[firms["park_id"] == "sip"]
+    driver.execute_script("window.parksite.map.setView([arguments[0], arguments[1]], 14, "
+                          "{animate: false});", sip.geometry.y.mean(), sip.geometry.x.mean())
+    time.sleep(0.5)
+    radii = driver.execute_script(
+        "return Array.from(document.querySelectorAll('path.ps-firm')).map(function(p){"
+        "var m = /a([\\d.]+),/.exec(p.getAttribute('d')); return m ? Number(m[1]) : null;})"
+        ".filter(function(r){return r !== null;});")
+    assert len(radii) >= 6
+    # Leaflet draws SVG circles with whole-pixel radii
+    want = sorted({3 + 6 * r for r in sip["local_supply_rate"]})
+    assert min(radii) >= round(want[0]) - 0.5 and max(radii) <= round(want[-1]) + 0.5
+    assert len(set(radii)) >= 3  # different rates, different sizes
+    legend = driver.find_element("id", "ps-legend").text
+    assert "点大小 = 本地配套率" in legend
+    assert console_errors(driver) == []
+
+
 def test_chain_gap_panel_renders_text_safely(driver, maps):
     _fresh(driver)
     open_map(driver, Path(maps["full"]["path"]))
