@@ -1135,11 +1135,25 @@ def _block_scores(stack, rows, keep, weights, cfg) -> np.ndarray:
 
 def _kth_largest_per_run(v: np.ndarray, r: np.ndarray, need: np.ndarray,
                          runs: np.ndarray) -> np.ndarray:
-    """For each run in ``runs``, the ``need``-th largest of the values ``v`` of that run."""
-    order = np.lexsort((-v, r))
-    v, r = v[order], r[order]
-    start = np.searchsorted(r, runs)
-    return v[start + need - 1].astype(np.float32)
+    """For each run in ``runs``, the ``need``-th largest of the values ``v`` of that run
+    (``r`` gives each value's run; a stable radix sort on the run, then one partition
+    per run)."""
+    order = np.argsort(r, kind="stable")
+    vs = v[order]
+    rs = r[order]
+    del order
+    lo = np.searchsorted(rs, runs, side="left")
+    hi = np.searchsorted(rs, runs, side="right")
+    out = np.empty(len(runs), dtype=np.float32)
+    for i, (a, b, n) in enumerate(zip(lo, hi, need)):
+        seg = vs[a:b]
+        kth = seg.size - int(n)
+        out[i] = np.partition(seg, kth)[kth]
+    return out
+
+
+def _run_ids(ri: np.ndarray, runs: int) -> np.ndarray:
+    return ri.astype(np.uint16 if runs <= 65535 else np.int32)
 
 
 def _thresholds_hist(scores_of, blocks, runs_w: np.ndarray, k_top: int, tick) -> np.ndarray:
@@ -1170,7 +1184,7 @@ def _thresholds_hist(scores_of, blocks, runs_w: np.ndarray, k_top: int, tick) ->
         if sc is not None:
             ci, ri = np.nonzero(bins(sc) == tbin[None, :])
             got_v.append(sc[ci, ri])
-            got_r.append(ri)
+            got_r.append(_run_ids(ri, runs))
         tick()
     v = np.concatenate(got_v) if got_v else np.zeros(0, np.float32)
     r = np.concatenate(got_r) if got_r else np.zeros(0, np.int64)
@@ -1189,7 +1203,7 @@ def _thresholds_bracket(scores_of, blocks, sample_x: np.ndarray, n_elig: int, wr
                     order_weights=cfg.order_weights)  # (ns, runs)
     ssc = -np.sort(-ssc, axis=0)  # best first
     p = k_top / n_elig
-    delta = 6.0 * math.sqrt(p * (1.0 - p) / ns) + 2.0 / ns
+    delta = 4.0 * math.sqrt(p * (1.0 - p) / ns) + 2.0 / ns  # a miss falls back, exactly
     i_hi = max(0, int(math.floor((p - delta) * ns)) - 1)
     i_lo = min(ns - 1, int(math.ceil((p + delta) * ns)))
     hi = ssc[i_hi] if p - delta > 0 else np.full(runs, np.inf, np.float32)
@@ -1203,8 +1217,9 @@ def _thresholds_bracket(scores_of, blocks, sample_x: np.ndarray, n_elig: int, wr
             above += (sc > hi[None, :]).sum(axis=0)
             ci, ri = np.nonzero((sc >= lo[None, :]) & (sc <= hi[None, :]))
             got_v.append(sc[ci, ri])
-            got_r.append(ri)
             inside += np.bincount(ri, minlength=runs)
+            got_r.append(_run_ids(ri, runs))
+            del ci, ri
         tick()
     need = k_top - above
     ok = (need >= 1) & (need <= inside)
@@ -1212,8 +1227,10 @@ def _thresholds_bracket(scores_of, blocks, sample_x: np.ndarray, n_elig: int, wr
     if ok.any():
         v = np.concatenate(got_v) if got_v else np.zeros(0, np.float32)
         r = np.concatenate(got_r) if got_r else np.zeros(0, np.int64)
-        keep = ok[r]
-        thr[ok] = _kth_largest_per_run(v[keep], r[keep], need[ok], np.nonzero(ok)[0])
+        if not ok.all():
+            keep = ok[r]
+            v, r = v[keep], r[keep]
+        thr[ok] = _kth_largest_per_run(v, r, need[ok], np.nonzero(ok)[0])
     return thr, ~ok
 
 
