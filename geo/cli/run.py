@@ -135,6 +135,13 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
             results["layout"] = lay
             console.print(f"[green]✓[/] layout of park {lay.summary.get('park_id', '')} → "
                           f"{out_dir}/layout.gpkg")
+            from ..webmap import write_layout_map
+
+            lm = write_layout_map(study, lay,
+                                  map_path.parent / f"layout_{lay.summary['park_id']}.html",
+                                  offline=offline, basemap=basemap, lang=lang, tiles=tiles,
+                                  tianditu_key=tianditu_key)
+            console.print(f"[green]✓[/] layout map → {lm['path']} ({lm['bytes'] / 1e6:.1f} MB)")
 
     from ..webmap import write_map
 
