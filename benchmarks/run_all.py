@@ -7,6 +7,7 @@ Run: .venv/bin/python benchmarks/run_all.py [NAME ...]
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import sys
 import time
 from pathlib import Path
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         try:
             spec.loader.exec_module(mod)
-            rc = mod.main([])
+            takes_argv = bool(inspect.signature(mod.main).parameters)
+            rc = mod.main([]) if takes_argv else mod.main()
         except Exception as exc:  # report and go on with the others
             print(f"{path.stem} failed: {type(exc).__name__}: {exc}")
             rc = 1
