@@ -724,13 +724,17 @@ class Network:
                                     min_only=min_only)
         if not min_only:
             raise ValueError("offsets need min_only=True")
-        # A virtual source joined to every source node by its offset.
+        # A virtual source joined to every source node by its offset: the CSR arrays
+        # of the graph with one row appended (no generic sparse stacking, which costs
+        # more than the search itself on this size of network).
         n = self.n_nodes
         k = len(sources)
-        extra = sparse.csr_matrix((np.maximum(offsets, 1e-9), (np.zeros(k, np.int64), sources)),
-                                  shape=(1, n + 1))
-        big = sparse.vstack([sparse.hstack([g.primary, sparse.csr_matrix((n, 1))]), extra],
-                            format="csr")
+        p = g.primary
+        big = sparse.csr_matrix(
+            (np.concatenate([p.data, np.maximum(np.asarray(offsets, float), 1e-9)]),
+             np.concatenate([p.indices, sources.astype(p.indices.dtype)]),
+             np.concatenate([p.indptr, [p.nnz + k]]).astype(p.indptr.dtype)),
+            shape=(n + 1, n + 1))
         d = csgraph.dijkstra(big, directed=True, indices=n, limit=limit)
         return d[:n]
 
