@@ -36,7 +36,7 @@ test: env browser
 bench: env
 	$(PY) benchmarks/run_all.py
 
-# Rebuild data/ from the raw pack beside the checkout (../shared/data).
+# Rebuild the real layers of data/ from the raw data pack (see data/README.md).
 data: $(STAMP)
 	$(PY) data/build_yrd.py
 

@@ -182,13 +182,9 @@ def _check_values(cfg: LayoutConfig) -> list[str]:
 
 def validate_section(table: dict, study: Study) -> list[str]:
     """Check a study file's ``[layout]`` table; return the problems found."""
-    problems: list[str] = []
-    for k in table:
-        if k not in LAYOUT_KEYS:
-            close = difflib.get_close_matches(k, list(LAYOUT_KEYS), n=1)
-            problems.append(f"layout.{k}: unknown key" +
-                            (f"; did you mean {close[0]!r}?" if close else
-                             f"; known keys: {', '.join(LAYOUT_KEYS)}"))
+    from .study import unknown_keys
+
+    problems = unknown_keys(table, LAYOUT_KEYS, "layout")
     known = {k: v for k, v in table.items() if k in LAYOUT_KEYS and k not in RUN_KEYS}
     if ("park" in table) != ("firms" in table):
         problems.append("layout.park / layout.firms: give both (the park to lay out and the "
@@ -663,7 +659,7 @@ def _local_search(P: _Problem, fp_of: np.ndarray, occ: np.ndarray, *, time_limit
     eps = 1e-12 * scale * (np.abs(D).max() + 1.0)
 
     def update(i: int) -> None:
-        nonlocal rowWD, rowVE
+        nonlocal rowWD
         d_new = np.abs(px - px[i]) + np.abs(py - py[i])
         # row sums of A∘D change where column i changed
         rowWD += A[:, i] * (d_new - D[:, i])

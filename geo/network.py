@@ -116,15 +116,12 @@ def _num(v: Any) -> bool:
 
 def validate_section(table: dict, study: Study) -> list[str]:
     """Check a study file's ``[network]`` table; return the problems found."""
-    import difflib
+    from .study import unknown_keys
 
     problems: list[str] = []
     for k, v in table.items():
-        if k not in NETWORK_KEYS:
-            close = difflib.get_close_matches(k, list(NETWORK_KEYS), n=1)
-            problems.append(f"network.{k}: unknown key" +
-                            (f"; did you mean {close[0]!r}?" if close else
-                             f"; known keys: {', '.join(NETWORK_KEYS)}"))
+        if k not in NETWORK_KEYS:  # reported in file order with the other problems
+            problems.extend(unknown_keys({k: v}, NETWORK_KEYS, "network"))
             continue
         if k in ("snap_tolerance_m",) and not (_num(v) and v >= 0):
             problems.append(f"network.{k}: must be a number ≥ 0 (metres), got {v!r}")

@@ -42,7 +42,6 @@ Add ``tax_myuan_per_mu`` to grade on tax per 亩 too (Zhejiang's practice).
 
 from __future__ import annotations
 
-import difflib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -137,13 +136,12 @@ class ParksConfig:
 
 def validate_section(table: dict, study: Study) -> list[str]:
     """Check a study file's ``[parks]`` table; return the problems found."""
+    from .study import unknown_keys
+
     problems: list[str] = []
     for k, v in table.items():
-        if k not in PARKS_KEYS:
-            close = difflib.get_close_matches(k, list(PARKS_KEYS), n=1)
-            problems.append(f"parks.{k}: unknown key" +
-                            (f"; did you mean {close[0]!r}?" if close else
-                             f"; known keys: {', '.join(PARKS_KEYS)}"))
+        if k not in PARKS_KEYS:  # reported in file order with the other problems
+            problems.extend(unknown_keys({k: v}, PARKS_KEYS, "parks"))
             continue
         if k in ("investment_myuan_per_mu", "output_myuan_per_mu", "tax_myuan_per_mu",
                  "radius_km"):

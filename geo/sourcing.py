@@ -74,14 +74,13 @@ SOURCING_KEYS = {
 
 def validate_section(table: dict, study: Study) -> list[str]:
     """Check a study file's ``[sourcing]`` table; return the problems found."""
+    from .study import unknown_keys
+
     problems: list[str] = []
     root = study.root
     for k, v in table.items():
-        if k not in SOURCING_KEYS:
-            close = difflib.get_close_matches(k, list(SOURCING_KEYS), n=1)
-            problems.append(f"sourcing.{k}: unknown key" +
-                            (f"; did you mean {close[0]!r}?" if close else
-                             f"; known keys: {', '.join(SOURCING_KEYS)}"))
+        if k not in SOURCING_KEYS:  # reported in file order with the other problems
+            problems.extend(unknown_keys({k: v}, SOURCING_KEYS, "sourcing"))
             continue
         if k == "radius_km":
             if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0

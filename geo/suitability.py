@@ -41,7 +41,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import difflib
-import importlib
 import json
 import math
 import time
@@ -371,12 +370,9 @@ _CRITERION_KEYS = {"name", "kind", "layer", "transform", "weight", "industry_onl
 
 
 def _unknown(keys, known, where, problems):
-    for k in keys:
-        if k not in known:
-            close = difflib.get_close_matches(k, list(known), n=1)
-            problems.append(f"{where}.{k}: unknown key" +
-                            (f"; did you mean {close[0]!r}?" if close else
-                             f"; known keys: {', '.join(sorted(known))}"))
+    from .study import unknown_keys
+
+    problems.extend(unknown_keys(keys, known, where))
 
 
 def _layer_exists(study, key: str) -> bool:

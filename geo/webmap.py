@@ -2587,12 +2587,9 @@ def check_options(study, *, basemap: str | None = None, lang: str | None = None,
 
 def validate_section(table: dict, study) -> list[str]:
     """Check a study file's ``[map]`` table; return problems as ``map.KEY: …; fix``."""
-    problems: list[str] = []
-    for k in table:
-        if k not in MAP_KEYS:
-            close = difflib.get_close_matches(k, list(MAP_KEYS), n=1)
-            problems.append(f"map.{k}: unknown key" + (f"; did you mean {close[0]!r}?" if close
-                                                      else f"; keys: {', '.join(MAP_KEYS)}"))
+    from .study import unknown_keys
+
+    problems = unknown_keys(table, MAP_KEYS, "map")
 
     def number(key: str, lo: float, hi: float, integer: bool = False) -> None:
         if key not in table:
