@@ -22,8 +22,12 @@ from ..errors import ParksiteError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
-console = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# Tables are wide (Chinese and English names side by side): when the output is not a
+# terminal (a file, a pipe, a log), print them 140 columns wide instead of rich's 80.
+_WIDTH = None if sys.stdout.isatty() else 140
+console = Console(stderr=True, highlight=False, soft_wrap=True,
+                  width=None if sys.stderr.isatty() else 140)
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
 
 
 class State:
