@@ -180,91 +180,134 @@ def _segments(geoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return seg, polys, lines
 
 
-def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, neighbours: bool = True,
-                         max_cells: int = 2_000_000) -> np.ndarray:
+def _seg_dist2(px, py, ax, ay, dx, dy, inv):
+    """Squared distance from points (px, py) to segments a + t·d, t ∈ [0, 1]
+    (``inv`` = 1 / |d|², 0 for a point); broadcasting float32 arrays."""
+    ex = px - ax
+    ey = py - ay
+    t = (ex * dx + ey * dy) * inv
+    np.clip(t, 0.0, 1.0, out=t)
+    ex -= t * dx
+    ey -= t * dy
+    ex *= ex
+    ey *= ey
+    ex += ey
+    return ex
+
+
+def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, block: int = 16,
+                         max_cells: int = 4_000_000) -> np.ndarray:
     """Distance (metres, float32) from each cell centre of ``grid`` to ``geoms``.
 
-    Exact Euclidean distance transform on the grid, refined to the geometry: every
-    feature is split into straight segments, each cell touched by a segment records
-    it, ``scipy.ndimage.distance_transform_edt`` finds for every cell the nearest
-    such cell, and the distance is then measured from the cell centre to that
-    cell's segment (zero inside polygons). The result equals the true
-    point-to-geometry distance except where the nearest feature point lies in
-    another cell than the nearest touched cell centre; the error never exceeds half
-    a cell diagonal (cell_m / √2) and is far smaller in practice.
+    Exact point-to-geometry distance (up to float32 rounding, millimetres), computed
+    by blocks of ``block × block`` cells: every feature is split into straight
+    segments (points as zero-length segments, polygons by their outline, zero inside
+    them) held in a ``shapely.STRtree``; for each block the segment nearest to the
+    block centre gives an upper bound ``U`` on the distance of every cell centre of
+    the block (the largest distance from the corners of the block's centre box to
+    that segment: the distance to a segment is convex, so its maximum over a box is
+    at a corner), and only the segments within ``U`` of the box — the only ones that
+    can be nearest to one of its cells — are evaluated against the block's cells,
+    all in numpy. Nothing is approximated, so the result is within half a cell (and
+    in fact within float32 rounding) of ``shapely.distance`` everywhere.
 
-    Features are rasterised on the grid grown by ``pad_m`` so that a road just
-    outside the study still counts; features farther out than ``pad_m`` are ignored
-    (choose ``pad_m`` at least the distance beyond which the score no longer
-    changes). Returns +inf everywhere if there is no feature.
+    ``pad_m`` > 0 bounds the search: a cell whose nearest feature is farther than
+    ``pad_m`` gets +inf or a distance to some feature (≥ its true distance, so
+    > ``pad_m``); choose ``pad_m`` at least the distance beyond which the score no
+    longer changes. ``pad_m`` ≤ 0 searches without bound. Returns +inf everywhere if
+    there is no feature.
+
+    ``block`` (cells per block side) trades the number of STRtree queries against
+    segments evaluated per block; ``max_cells`` bounds the (block, segment) pairs
+    held at once (× 4 bytes each, a few temporaries), so memory stays flat on large
+    grids. No Python loop runs over cells or features.
     """
-    from rasterio import features
-    from scipy import ndimage
-
-    n = max(1, int(math.ceil(max(pad_m, 0.0) / grid.cell_m)))  # ≥ 1: neighbours exist
-    g = grid.padded(n)
+    h = float(grid.cell_m)
+    H, W = grid.shape
+    out = np.full(grid.shape, np.inf, dtype=np.float32)
     seg, polys, _ = _segments(geoms)
     if not len(seg):
-        return np.full(grid.shape, np.inf, dtype=np.float32)
+        return out
+    cap = float(pad_m) if pad_m and pad_m > 0 else None
     degenerate = np.all(seg[:, 0] == seg[:, 1], axis=1)
-    shapes = np.where(degenerate, shapely.points(seg[:, 0]), shapely.linestrings(seg))
-    sid = features.rasterize(zip(shapes, np.arange(1, len(seg) + 1, dtype=np.int32)),
-                             out_shape=g.shape, transform=g.transform, fill=0, dtype="int32",
-                             all_touched=True)
-    inside = rasterize_mask(polys, g) if len(polys) else None
-    empty = sid == 0
-    if inside is not None:
-        empty &= ~inside
-    if empty.all():
-        return np.full(grid.shape, np.inf, dtype=np.float32)
-    ft = ndimage.distance_transform_edt(empty, return_distances=False, return_indices=True)
-    del empty
-    out = np.empty(grid.shape, dtype=np.float32)
-    # float32 arithmetic relative to the padded grid's corner (≤ a few hundred km: mm precision)
-    a = (seg[:, 0] - np.array([g.x0, g.y0])).astype(np.float32)
-    d = (seg[:, 1] - seg[:, 0]).astype(np.float32)
+    shapes = np.empty(len(seg), dtype=object)
+    shapes[degenerate] = shapely.points(seg[degenerate, 0])
+    shapes[~degenerate] = shapely.linestrings(seg[~degenerate])
+    tree = shapely.STRtree(shapes)
+    d = seg[:, 1] - seg[:, 0]
     ll = np.einsum("ij,ij->i", d, d)
-    cs = np.float32(g.cell_m)
-    xc = (np.arange(g.width, dtype=np.float32) + np.float32(0.5)) * cs
+    # a segment shorter than a micro-cell is its first point (error < 1e-6 cell; keeps
+    # 1 / |d|² finite in float32)
+    inv = np.divide(1.0, ll, out=np.zeros_like(ll), where=ll > (1e-6 * h) ** 2)
+    inv = inv.astype(np.float32)
+    d = d.astype(np.float32)
 
-    def seg_dist(px, py, rr, cc):
-        sv = sid[rr, cc] - 1
-        has = sv >= 0
-        si = np.where(has, sv, 0)
-        ax, ay = a[si, 0], a[si, 1]
-        dx, dy = d[si, 0], d[si, 1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(ll[si] > 0, ((px - ax) * dx + (py - ay) * dy) / ll[si],
-                         np.float32(0.0))
-        np.clip(t, 0.0, 1.0, out=t)
-        dist = np.hypot(px - (ax + t * dx), py - (ay + t * dy))
-        if not has.all():  # a polygon interior cell without a segment
-            cx = (cc + np.float32(0.5)) * cs
-            cy = -(rr + np.float32(0.5)) * cs
-            dist = np.where(has, dist, np.hypot(px - cx, py - cy))
-        return dist
-
-    offsets = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)] \
-        if neighbours else []
-    step = max(1, max_cells // max(grid.width, 1))
-    for r0 in range(0, grid.height, step):
-        r1 = min(grid.height, r0 + step)
-        yc = -(np.arange(n + r0, n + r1, dtype=np.float32) + np.float32(0.5)) * cs
-        px, py = np.meshgrid(xc[n:n + grid.width], yc)
-        win = (slice(n + r0, n + r1), slice(n, n + grid.width))
-        rr0, cc0 = ft[0][win], ft[1][win]
-        best = seg_dist(px, py, rr0, cc0)
-        for dr, dc in offsets:
-            # the nearest touched cell of a neighbour is a candidate too (where it differs)
-            w2 = (slice(n + r0 + dr, n + r1 + dr), slice(n + dc, n + grid.width + dc))
-            rr, cc = ft[0][w2], ft[1][w2]
-            diff = np.nonzero((rr != rr0) | (cc != cc0))
-            if diff[0].size:
-                dd = seg_dist(px[diff], py[diff], rr[diff], cc[diff])
-                best[diff] = np.minimum(best[diff], dd)
-        if inside is not None:
-            best[inside[win]] = 0.0
-        out[r0:r1] = best
+    B = max(1, int(block))
+    nbr, nbc = -(-H // B), -(-W // B)
+    # cell-centre offsets inside a block, relative to the block's first centre
+    jj, ii = np.meshgrid(np.arange(B, dtype=np.float32), np.arange(B, dtype=np.float32))
+    offx = (jj * np.float32(h)).ravel()[None, :]
+    offy = (-ii * np.float32(h)).ravel()[None, :]
+    best = np.full((nbr * B, nbc * B), np.inf, dtype=np.float32)
+    per_group = max(1, max_cells // (B * B))
+    nblocks = nbr * nbc
+    for g0 in range(0, nblocks, per_group):  # groups of blocks bound the memory
+        bid = np.arange(g0, min(nblocks, g0 + per_group))
+        br, bc = np.divmod(bid, nbc)
+        # the box spanned by the block's cell centres (clipped to the grid)
+        bx0 = grid.x0 + (bc * B + 0.5) * h
+        by0 = grid.y0 - (br * B + 0.5) * h
+        bx1 = grid.x0 + (np.minimum(bc * B + B, W) - 0.5) * h
+        by1 = grid.y0 - (np.minimum(br * B + B, H) - 0.5) * h
+        mx, my = (bx0 + bx1) / 2, (by0 + by1) / 2
+        rb = np.hypot(bx1 - bx0, by0 - by1) / 2
+        near = tree.query_nearest(shapely.points(mx, my),
+                                  max_distance=(cap + rb.max()) if cap else None,
+                                  return_distance=False, all_matches=False)
+        s0 = np.full(len(bid), -1, dtype=np.int64)
+        s0[near[0]] = near[1]
+        has = s0 >= 0
+        ub = np.full(len(bid), cap if cap else np.inf)
+        if has.any():
+            k = s0[has]
+            a0, d0, i0 = seg[k, 0], (seg[k, 1] - seg[k, 0]), inv[k].astype(np.float64)
+            cx = np.stack([bx0[has], bx1[has], bx0[has], bx1[has]], axis=1)
+            cy = np.stack([by0[has], by0[has], by1[has], by1[has]], axis=1)
+            u2 = _seg_dist2(cx, cy, a0[:, :1], a0[:, 1:], d0[:, :1], d0[:, 1:],
+                            i0[:, None]).max(axis=1)
+            # a hair more than the bound: rounding must not drop the nearest segment
+            u = np.sqrt(u2) * (1 + 1e-9) + 1e-6 * h
+            ub[has] = np.minimum(u, cap) if cap else u
+        ok = np.isfinite(ub)
+        if not ok.any():
+            continue
+        eps = 1e-6 * h  # a one-cell block has a degenerate centre box
+        boxes = shapely.box(bx0[ok] - eps, by1[ok] - eps, bx1[ok] + eps, by0[ok] + eps)
+        pb, ps = tree.query(boxes, predicate="dwithin", distance=ub[ok])
+        if not len(pb):
+            continue
+        pb = np.flatnonzero(ok)[pb]
+        order = np.argsort(pb, kind="stable")
+        pb, ps = pb[order], ps[order]
+        for p0 in range(0, len(pb), per_group):
+            qb, qs = pb[p0:p0 + per_group], ps[p0:p0 + per_group]
+            # segment coordinates relative to the block's first cell centre: float32
+            # keeps millimetres whatever the CRS offsets
+            ax = (seg[qs, 0, 0] - bx0[qb]).astype(np.float32)[:, None]
+            ay = (seg[qs, 0, 1] - by0[qb]).astype(np.float32)[:, None]
+            d2 = _seg_dist2(offx, offy, ax, ay, d[qs, 0][:, None], d[qs, 1][:, None],
+                            inv[qs][:, None])
+            starts = np.flatnonzero(np.r_[True, qb[1:] != qb[:-1]])
+            red = np.minimum.reduceat(d2, starts, axis=0)
+            ublk = bid[qb[starts]]
+            r, c = np.divmod(ublk, nbc)
+            view = best.reshape(nbr, B, nbc, B)
+            cur = view[r, :, c, :].reshape(len(ublk), B * B)
+            view[r, :, c, :] = np.minimum(cur, red).reshape(len(ublk), B, B)
+    np.sqrt(best, out=best)
+    out[:] = best[:H, :W]
+    if len(polys):
+        out[rasterize_mask(polys, grid)] = 0.0
     return out
 
 

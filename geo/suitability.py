@@ -5,7 +5,8 @@ A multi-criteria grid that can be defended in a review meeting (domain notes):
 * **Grid** — square cells of ``cell_m`` metres in the study's metric CRS, aligned to
   ``origin``, masked by the study boundary.
 * **Criteria** — each a layer turned into a raw value per cell (distance in metres
-  to features by an exact Euclidean distance transform; slope in degrees from the
+  to features, exact point-to-geometry distances by blocks of cells with an STRtree
+  (:func:`geo.grid.distance_to_features`); slope in degrees from the
   DEM reprojected onto the grid; supplier access for an industry from
   :mod:`geo.sourcing`; a category from a polygon field) and then into a 0–1 score
   by a :class:`Transform` (linear, logistic, Gaussian, class table, categorical map).
@@ -33,7 +34,7 @@ scored as if its elevation were 0 m. The model card records how many cells were
 scored without each criterion.
 
 The whole grid is processed in row blocks; the largest arrays held at once are the
-criterion stack (criteria × cells × 4 bytes) and one distance transform.
+criterion stack (criteria × cells × 4 bytes) and one distance grid.
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ class Transform:
             return f"gaussian ideal {p['ideal']:g}, sigma {p['sigma']:g}"
         if self.kind == "classes":
             edges = [f"≤{b:g}" for b in p["breaks"]] + [f">{p['breaks'][-1]:g}"]
-            return "classes " + ", ".join(f"{e}→{s:g}" for e, s in zip(edges, p["scores"]))
+            return "classes " + ", ".join(f"{e}→{s:g}" for e, s in
+                                          zip(edges, p["scores"], strict=False))
         if self.kind == "categorical":
             return "categorical " + ", ".join(f"{k}→{v:g}" for k, v in p["map"].items()) + \
                 f", other→{float(p.get('default', 0)):g}"
@@ -256,7 +258,7 @@ def parse_transform(spec: object, where: str, problems: list[str]) -> Transform 
     elif kind == "classes":
         b, s = params["breaks"], params["scores"]
         if not isinstance(b, list) or not all(_num(v) for v in b) or \
-                any(b2 <= b1 for b1, b2 in zip(b, b[1:])) or not b:
+                any(b2 <= b1 for b1, b2 in zip(b, b[1:], strict=False)) or not b:
             problems.append(f"{where}.breaks: must be ascending numbers, e.g. [2, 8, 15]")
         elif not isinstance(s, list) or len(s) != len(b) + 1 or \
                 not all(_num(v) and 0 <= v <= 1 for v in s):
@@ -1091,7 +1093,8 @@ def _category(study, c: Criterion, grid: Grid) -> np.ndarray:
     cats = pd.unique(g[fld].astype(str))
     scores = c.transform.map_categories(cats)
     codes = pd.Categorical(g[fld].astype(str), categories=cats).codes + 1
-    idx = features.rasterize(zip(g.geometry.values, codes.astype("int32")), out_shape=grid.shape,
+    idx = features.rasterize(zip(g.geometry.values, codes.astype("int32"), strict=False),
+                             out_shape=grid.shape,
                              transform=grid.transform, fill=0, dtype="int32")
     lut = np.concatenate([[np.nan], scores]).astype(np.float32)
     return lut[idx]
@@ -1141,7 +1144,7 @@ def _kth_largest_per_run(v: np.ndarray, r: np.ndarray, need: np.ndarray,
     lo = np.searchsorted(rs, runs, side="left")
     hi = np.searchsorted(rs, runs, side="right")
     out = np.empty(len(runs), dtype=np.float32)
-    for i, (a, b, n) in enumerate(zip(lo, hi, need)):
+    for i, (a, b, n) in enumerate(zip(lo, hi, need, strict=False)):
         seg = vs[a:b]
         kth = seg.size - int(n)
         out[i] = np.partition(seg, kth)[kth]
@@ -1540,7 +1543,7 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
         codes_out[c_] = {"zh": zh, "en": en, "cells": int(counts[c_]),
                          "area_km2": round(float(counts[c_]) * grid.cell_area_m2 / 1e6, 3)}
     labels_out = {c_: f"{zh} {en}" for c_, (zh, en) in EXCLUSION_CODES.items()}
-    wdict = {c.name: round(float(w), 6) for c, w in zip(active, weights)}
+    wdict = {c.name: round(float(w), 6) for c, w in zip(active, weights, strict=False)}
     card = _model_card(study, cfg, grid, industry, active, crit_cards, wdict, ahp, report,
                        codes_out, n_elig, thr, k_top, thr_runs, cands, sources, slope_known,
                        int(inside.sum()))
