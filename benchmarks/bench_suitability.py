@@ -43,6 +43,7 @@ BENCH_SECTION = """
 cell_m = {cell}
 top_pct = 5
 min_area_mu = 1500
+max_area_mu = 15000
 runs = 200
 seed = 0
 

@@ -338,6 +338,7 @@ class SuitabilityConfig:
     water_layers: tuple[str, ...] | None = None
     max_slope_deg: float | None = 25.0
     min_area_mu: float = 1500.0
+    max_area_mu: float | None = None
     top_pct: float = 10.0
     top_n: int = 5
     runs: int = 200
@@ -358,6 +359,9 @@ SECTION_KEYS: dict[str, str] = {
     "order_weights": "OWA: weights by rank from the best to the worst criterion score",
     "constraints": "table: redline_classes, redline_buffer_m, water, max_slope_deg",
     "min_area_mu": "smallest candidate region in 亩 (default 1500)",
+    "max_area_mu": "largest candidate region in 亩: larger regions are cut into the parts "
+                   "lying in square tiles of that area (side √max_area, tiles aligned to the "
+                   "grid), each part a candidate if ≥ min_area_mu (default: no limit)",
     "top_pct": "candidate cells are the top X % of scored cells (default 10)",
     "top_n": "stability: share of runs in which a region stays in the top N (default 5)",
     "runs": "Monte Carlo runs for stability (default 200)",
@@ -410,6 +414,11 @@ def parse_section(table: Mapping[str, Any], study, problems: list[str]) -> Suita
 
     number("cell_m", 0, None, strict_lo=True)
     number("min_area_mu", 0)
+    number("max_area_mu", 0, None, strict_lo=True)
+    if "max_area_mu" in kw and kw["max_area_mu"] < 2 * kw.get("min_area_mu", 1500.0):
+        problems.append(f"{w}.max_area_mu: {kw['max_area_mu']:g} 亩 must be at least twice "
+                        f"min_area_mu ({kw.get('min_area_mu', 1500.0):g} 亩) so that tile parts "
+                        "can reach the minimum; raise it or remove it")
     number("top_pct", 0, 100, strict_lo=True)
     number("top_n", 1, None, integer=True)
     number("runs", 0, 100_000, integer=True)
@@ -1302,19 +1311,60 @@ def _monte_carlo(stack: np.ndarray, eligible: np.ndarray, grid: Grid, cfg: Suita
     return count, thr, reg_sum
 
 
-def _regions(top: np.ndarray, grid: Grid, min_cells: int) -> tuple[np.ndarray, int]:
-    """Label 4-connected regions of ``top`` cells; keep those of ≥ ``min_cells``."""
+def _regions(top: np.ndarray, grid: Grid, min_cells: int, max_cells: int | None = None
+             ) -> tuple[np.ndarray, int, np.ndarray]:
+    """Label 4-connected regions of ``top`` cells; keep those of ≥ ``min_cells``.
+
+    With ``max_cells``, a region larger than that is cut by square tiles of
+    ⌊√max_cells⌋ cells a side (aligned to the grid's first row and column, so the cut
+    is reproducible): each 4-connected part inside one tile is a region of its own
+    (at most ``max_cells``), kept if ≥ ``min_cells``.
+
+    Returns the labels (0 = none, 1…n), n, and for each region 1…n the id of the
+    contiguous top-cell region it comes from (``parent[i - 1]``; parents numbered
+    1… in their own order; the parts cut from one region share it).
+    """
     from scipy import ndimage
 
     lab, n = ndimage.label(top)
+    lab = lab.astype(np.int32, copy=False)
+    parent_of = np.arange(n + 1, dtype=np.int32)
+    if n and max_cells is not None:
+        sizes = np.bincount(lab.ravel(), minlength=n + 1)
+        big = sizes > max_cells
+        big[0] = False
+        if big.any():
+            s = max(1, math.isqrt(int(max_cells)))
+            inbig = big[lab]
+            # a blank row/column after every tile edge cuts 4-connectivity there
+            h, w = lab.shape
+            rcut = np.arange(s, h, s)
+            ccut = np.arange(s, w, s)
+            gapped = np.insert(np.insert(inbig, rcut, False, axis=0), ccut, False, axis=1)
+            plab, m = ndimage.label(gapped)
+            keep_r = np.ones(gapped.shape[0], dtype=bool)
+            keep_r[rcut + np.arange(rcut.size)] = False
+            keep_c = np.ones(gapped.shape[1], dtype=bool)
+            keep_c[ccut + np.arange(ccut.size)] = False
+            plab = plab[keep_r][:, keep_c]
+            del gapped
+            # parent of each part: the big region its cells belong to
+            ppar = np.zeros(m + 1, dtype=np.int32)
+            ppar[plab[inbig]] = lab[inbig]
+            lab = np.where(inbig, plab + n, lab).astype(np.int32)
+            parent_of = np.concatenate([parent_of, ppar[1:]])
+            n = n + m
     if n == 0:
-        return lab.astype(np.int32), 0
+        return lab, 0, np.zeros(0, dtype=np.int32)
     sizes = np.bincount(lab.ravel(), minlength=n + 1)
     keep = sizes >= min_cells
     keep[0] = False
     newid = np.zeros(n + 1, dtype=np.int32)
     newid[keep] = np.arange(1, int(keep.sum()) + 1)
-    return newid[lab], int(keep.sum())
+    # parents numbered 1… in the order of the original labels
+    par = parent_of[keep]
+    _, parent = np.unique(par, return_inverse=True)
+    return newid[lab], int(keep.sum()), (parent + 1).astype(np.int32)
 
 
 def _polygons(labels: np.ndarray, grid: Grid, n: int) -> np.ndarray:
@@ -1349,8 +1399,8 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
                     min_area_mu: float | None = None, top_pct: float | None = None,
                     runs: int | None = None, seed: int | None = None,
                     cell_m: float | None = None, top_n: int | None = None,
-                    overwrite: bool = True, progress: Progress | None = None
-                    ) -> SuitabilityResult:
+                    max_area_mu: float | None = None, overwrite: bool = True,
+                    progress: Progress | None = None) -> SuitabilityResult:
     """Score the study's grid, exclude hard constraints, find candidate regions and
     measure their stability under weight perturbation.
 
@@ -1365,8 +1415,8 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
         Folder for ``suitability.tif``, ``exclusion.tif``, ``stability.tif``,
         ``candidates.gpkg``, ``model_card.json`` (written atomically); None keeps
         the results in memory only.
-    min_area_mu, top_pct, runs, seed, cell_m, top_n
-        Override the study's settings (亩, %, count, seed, metres, count).
+    min_area_mu, top_pct, runs, seed, cell_m, top_n, max_area_mu
+        Override the study's settings (亩, %, count, seed, metres, count, 亩).
 
     Returns
     -------
@@ -1385,7 +1435,8 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     timings: dict[str, float] = {}
     cfg = load_config(study)
     over = {k: v for k, v in dict(min_area_mu=min_area_mu, top_pct=top_pct, runs=runs,
-                                     seed=seed, cell_m=cell_m, top_n=top_n).items()
+                                     seed=seed, cell_m=cell_m, top_n=top_n,
+                                     max_area_mu=max_area_mu).items()
             if v is not None}
     if over:
         import dataclasses
@@ -1395,6 +1446,9 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
         raise ModelError(f"top_pct {cfg.top_pct!r} must be in (0, 100]")
     if cfg.runs < 0 or cfg.cell_m <= 0 or cfg.min_area_mu < 0 or cfg.top_n < 1:
         raise ModelError("runs must be ≥ 0, cell size > 0, minimum area ≥ 0, top N ≥ 1")
+    if cfg.max_area_mu is not None and cfg.max_area_mu < 2 * cfg.min_area_mu:
+        raise ModelError(f"max_area_mu {cfg.max_area_mu:g} 亩 must be at least twice "
+                         f"min_area_mu ({cfg.min_area_mu:g} 亩); raise it")
     industry = industry.strip() if industry else None
     profile = industry_profile(study, industry) if industry else None
     active = [c for c in cfg.criteria if industry or not c.industry_only]
@@ -1512,7 +1566,15 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     thr, k_top = _top_threshold(score[eligible], cfg.top_pct)
     top = eligible & (score >= thr)
     min_cells = max(1, int(math.floor(cfg.min_area_mu * MU_M2 / grid.cell_area_m2 * 0.98)))
-    labels, n_reg = _regions(top, grid, min_cells)
+    max_cells = None
+    if cfg.max_area_mu is not None:
+        max_cells = int(math.floor(cfg.max_area_mu * MU_M2 / grid.cell_area_m2))
+        if math.isqrt(max(max_cells, 0)) ** 2 < min_cells:
+            raise ModelError(f"suitability: with {grid.cell_m:g} m cells a tile of at most "
+                             f"max_area_mu = {cfg.max_area_mu:g} 亩 cannot hold min_area_mu = "
+                             f"{cfg.min_area_mu:g} 亩; use a smaller cell_m or a larger "
+                             "max_area_mu")
+    labels, n_reg, parent = _regions(top, grid, min_cells, max_cells)
     timings["score_s"] = time.perf_counter() - t0
 
     # Monte Carlo
@@ -1534,7 +1596,7 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
 
     # candidates
     t0 = time.perf_counter()
-    cands = _candidates(study, cfg, grid, labels, n_reg, score, stability, reg_runs)
+    cands = _candidates(study, cfg, grid, labels, n_reg, score, stability, reg_runs, parent)
     timings["candidates_s"] = time.perf_counter() - t0
 
     codes_out: dict[int, dict] = {}
@@ -1568,10 +1630,11 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
 
 def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n: int,
                 score: np.ndarray, stability: np.ndarray | None,
-                reg_runs: np.ndarray | None) -> gpd.GeoDataFrame:
+                reg_runs: np.ndarray | None, parent: np.ndarray | None = None
+                ) -> gpd.GeoDataFrame:
     cols = ["rank", "mean_score", "area_ha", "area_mu", "p_top_n", "cell_stability_mean",
             "dist_highway_m", "dist_redline_m", "district", "min_score", "max_score",
-            "mc_rank_median", "n_cells", "area_m2", "region_id", "lon", "lat"]
+            "mc_rank_median", "n_cells", "area_m2", "region_id", "parent_region", "lon", "lat"]
     if n == 0:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=4326)
     lab = labels.ravel()
@@ -1585,7 +1648,9 @@ def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n
     smax = np.full(n + 1, -np.inf)
     np.maximum.at(smax, li, sc)
     polys = _polygons(labels, grid, n)
-    g = gpd.GeoDataFrame({"region_id": np.arange(1, n + 1), "mean_score": smean,
+    g = gpd.GeoDataFrame({"region_id": np.arange(1, n + 1),
+                          "parent_region": parent if parent is not None and len(parent) == n
+                          else np.arange(1, n + 1), "mean_score": smean,
                           "min_score": smin[1:], "max_score": smax[1:], "n_cells": ncell},
                          geometry=polys, crs=grid.crs)
     area = g.to_crs(study.area_crs).area.to_numpy()
@@ -1679,6 +1744,10 @@ def _model_card(study, cfg, grid, industry, active, crit_cards, wdict, ahp, repo
         "top_cells": {"top_pct": cfg.top_pct, "k": k_top, "score_threshold": round(thr, 6)},
         "candidates": {"min_area_mu": cfg.min_area_mu,
                        "min_area_ha": round(cfg.min_area_mu * MU_M2 / 1e4, 3),
+                       "max_area_mu": cfg.max_area_mu,
+                       "split": None if cfg.max_area_mu is None else
+                       "regions above max_area_mu cut by square tiles of at most that area "
+                       "aligned to the grid; parent_region names the region cut",
                        "connectivity": "4 (cells sharing an edge)", "count": int(len(cands)),
                        "top": [{k: (v if not isinstance(v, (np.floating, np.integer)) else v.item())
                                 for k, v in r.items() if k != "geometry"}

@@ -555,6 +555,57 @@ def test_slope_threshold_excludes_steep_cells(data_dir):
 # ----------------------------------------------------------------------------- bad input
 
 
+def test_regions_larger_than_max_area_are_cut_into_tiles():
+    from scipy import ndimage
+
+    from geo.suitability import _regions
+
+    grid = grid_for_bounds((0, 0, 6000, 5000), M, 100.0)
+    top = np.zeros(grid.shape, dtype=bool)
+    top[3:33, 2:42] = True  # a 1,200-cell blob
+    top[40:46, 50:56] = True  # 36 cells: under the limit, kept whole
+    top[45:47, 5:6] = True  # 2 cells: under the minimum
+    labels, n, parent = _regions(top, grid, min_cells=4, max_cells=50)
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    assert n == len(parent) and (sizes <= 49).all() and (sizes >= 4).all()  # tiles of 7 × 7
+    blob = np.unique(labels[3:33, 2:42])
+    for i in range(1, n + 1):  # each part is contiguous, a blob's part inside one tile
+        r, c = np.nonzero(labels == i)
+        assert ndimage.label(labels == i)[1] == 1
+        if i in blob:
+            assert len(set(r // 7)) == 1 and len(set(c // 7)) == 1
+    small = labels[40:46, 50:56]  # spans two tiles, but is not cut
+    assert (small == small[0, 0]).all() and (labels == small[0, 0]).sum() == 36
+    assert labels[45, 5] == 0
+    assert 0 not in blob and len(set(parent[blob - 1])) == 1
+    assert parent[small[0, 0] - 1] != parent[blob[0] - 1]
+    # every blob cell is in a kept part except parts of tiles cut below 4 cells
+    assert (labels[3:33, 2:42] > 0).sum() >= 1200 - 4 * 3 * 12
+    # without a limit: two regions, the blob whole
+    labels2, n2, parent2 = _regions(top, grid, min_cells=4)
+    assert n2 == 2 and list(parent2) == [1, 2]
+
+
+def test_max_area_mu_bounds_candidate_regions(data_dir):
+    study = make_study(data_dir, "maxarea")
+    whole = run_suitability(study, runs=10, top_pct=25).candidates
+    assert whole["area_mu"].max() > 4000  # the test needs a region to cut
+    cut = run_suitability(study, runs=10, top_pct=25, max_area_mu=4000).candidates
+    cell_mu = 500.0 ** 2 / MU_M2
+    side = math.isqrt(int(4000 // cell_mu))
+    assert len(cut) > len(whole)
+    assert (cut["n_cells"] <= side * side).all() and (cut["area_mu"] <= 4000 * 1.01).all()
+    assert (cut["area_mu"] >= 300 - 0.1).all()
+    assert (cut.geometry.geom_type == "Polygon").all()  # contiguous
+    assert cut["parent_region"].nunique() < len(cut)  # parts share their parent
+    assert cut["p_top_n"].between(0, 1).all()
+    with pytest.raises(ModelError, match=r"max_area_mu 500 亩 must be at least twice"):
+        run_suitability(study, runs=0, max_area_mu=500)
+    with pytest.raises(StudyError, match=r"suitability.max_area_mu: 400 亩 must be at least "
+                                         r"twice min_area_mu \(300 亩\)"):
+        make_study(data_dir, "maxbad", extra="max_area_mu = 400")
+
+
 def test_weights_must_match_criteria(data_dir):
     with pytest.raises(StudyError, match=r"no weight for slope"):
         make_study(data_dir, "noweight", weights=(0.5, 0.5, None))
@@ -651,6 +702,8 @@ def test_yrd_bundled_study_is_plausible(yrd_result):
     assert len(cands) >= 3
     top3 = cands.head(3)
     assert (top3["area_mu"] >= 1500).all() and (top3["dist_redline_m"] >= 900).all()
+    # max_area_mu = 15000 in the study: planner-sized parts, not 10,000-ha blobs
+    assert (cands["area_mu"] <= 15000 * 1.01).all() and cands["parent_region"].notna().all()
     # the best regions lie in the Shanghai–Suzhou–Wuxi–Nantong core, not in the sea
     assert top3["lon"].between(120.0, 122.0).all() and top3["lat"].between(30.7, 32.1).all()
     assert (top3["p_top_n"] >= 0).all() and cands["district"].str.len().gt(0).all()
