@@ -43,7 +43,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
@@ -220,28 +219,19 @@ class SupplyIndex:
         n = network.n_nodes
         k = len(inds)
         xy, _ = _as_points_metric(firms, network.crs, "firms")
-        rows_of: dict[str, np.ndarray] = {}
-        src_r, src_c, src_w = [], [], []
-        for r, j in enumerate(inds):  # one entry per industry (≤ a few dozen)
-            rows = np.flatnonzero((ind == j) & on)
-            rows_of[j] = rows
-            src_r.append(np.full(len(rows), r))
-            src_c.append(nodes[rows])
-            src_w.append(np.maximum(snap_m[rows], 1e-6))
+        code = pd.Index(inds, dtype=object).get_indexer(ind) if k else np.full(len(ind), -1)
+        rows = np.flatnonzero(on & (code >= 0))
+        rows = rows[np.argsort(code[rows], kind="stable")]  # by industry, then row
+        src_r, src_c = code[rows], nodes[rows]
+        src_w = np.maximum(snap_m[rows], 1e-6)
+        parts = np.split(rows, np.cumsum(np.bincount(src_r, minlength=k))[:-1]) if k else []
+        rows_of: dict[str, np.ndarray] = dict(zip(inds, parts, strict=True))
         if k:
-            g = network._graph("length").primary
-            rr, cc, ww = (np.concatenate(src_r), np.concatenate(src_c),
-                          np.concatenate(src_w))
-            # Several suppliers on one node: keep the smallest snap leg (CSR would sum).
-            o = np.lexsort((ww, cc, rr))
-            rr, cc, ww = rr[o], cc[o], ww[o]
-            first = np.ones(len(rr), dtype=bool)
-            first[1:] = (rr[1:] != rr[:-1]) | (cc[1:] != cc[:-1])
-            extra = sparse.csr_matrix((ww[first], (rr[first], cc[first])), shape=(k, n + k))
-            big = sparse.vstack([sparse.hstack([g, sparse.csr_matrix((n, k))]), extra],
-                                format="csr")
-            d = csgraph.dijkstra(big, directed=True, indices=np.arange(n, n + k),
-                                 limit=radius_m)[:, :n]
+            # One multi-source search per industry, all in one csgraph call on the
+            # network's reduced graph (a virtual source per industry joined to its
+            # suppliers' nodes by their snap legs).
+            d = network.grouped_costs(src_r, src_c, src_w, k, metric="length",
+                                      limit=radius_m)
         else:
             d = np.full((0, n), np.inf)
         return cls(network, chains, inds, radius_m, d,

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.cli import main
 from geo.errors import NetworkError
@@ -282,6 +284,150 @@ def test_matches_networkx(yrd):
     vals = np.fromiter(ref.values(), dtype=float)
     assert np.allclose(got[keys], vals, rtol=1e-9, atol=1e-9)
     assert np.isinf(np.delete(got, keys)).all()
+
+
+def test_reduced_graph_equals_full_graph_on_yrd(yrd):
+    """Every node, several sources, with and without a limit and start offsets: the
+    core search plus the downward pass gives the full-graph csgraph distances."""
+    from scipy.sparse import csgraph
+
+    _, net = yrd
+    g = net._graph("length").primary
+    red = net.reduced("length")
+    assert red.core_nodes < net.n_nodes / 3  # the core is really small
+    src = np.array([0, 500, 7000, 13_000])
+    for limit in (np.inf, 100_000.0, 20_000.0):
+        ref = csgraph.dijkstra(g, directed=True, indices=src, limit=limit)
+        got = net.node_costs(src, limit=limit)
+        assert np.array_equal(np.isinf(got), np.isinf(ref))
+        fin = np.isfinite(ref)
+        assert np.allclose(got[fin], ref[fin], rtol=1e-12, atol=0)
+        got1 = net.node_costs(src, limit=limit, min_only=True)
+        ref1 = ref.min(axis=0)
+        assert np.array_equal(np.isinf(got1), np.isinf(ref1))
+        assert np.allclose(got1[np.isfinite(ref1)], ref1[np.isfinite(ref1)], rtol=1e-12)
+    # start offsets: a virtual source joined to the sources, on the full graph
+    off = np.array([10.0, 2500.0, 40.0, 700.0])
+    ref = _virtual_source_ref(g, [np.zeros(4, dtype=np.int64)], [src], [off], 50_000.0)[0]
+    got = net.node_costs(src, offsets=off, limit=50_000.0, min_only=True)
+    assert np.array_equal(np.isinf(got), np.isinf(ref))
+    assert np.allclose(got[np.isfinite(ref)], ref[np.isfinite(ref)], rtol=1e-12)
+    t = net.reduced("time")  # the time cost has its own reduction
+    reft = csgraph.dijkstra(net._graph("time").primary, directed=True, indices=src[:2])
+    assert np.allclose(t.dijkstra(src[:2]), reft, rtol=1e-12)
+
+
+def _virtual_source_ref(g, groups, nodes, offsets, limit):
+    """Reference: csgraph on the full graph with one virtual source per group, built
+    with generic sparse stacking (cheapest offset per group and node)."""
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
+    grp = np.concatenate(groups)
+    nd = np.concatenate(nodes)
+    off = np.concatenate(offsets)
+    n = g.shape[0]
+    k = int(grp.max()) + 1 if len(grp) else 0
+    best: dict[tuple[int, int], float] = {}
+    for a, b, c in zip(grp.tolist(), nd.tolist(), off.tolist(), strict=True):
+        best[(a, b)] = min(c, best.get((a, b), np.inf))
+    r = np.array([a for a, _ in best], dtype=np.int64)
+    c = np.array([b for _, b in best], dtype=np.int64)
+    w = np.array(list(best.values()))
+    extra = sparse.csr_matrix((w, (r, c)), shape=(k, n + k))
+    big = sparse.vstack([sparse.hstack([g, sparse.csr_matrix((n, k))]), extra], format="csr")
+    return csgraph.dijkstra(big, directed=True, indices=np.arange(n, n + k),
+                            limit=limit)[:, :n].reshape(k, n) if k else np.zeros((0, n))
+
+
+def _random_graph(seed: int, n_core: int, n_tree: int, n_chain: int, p_oneway: float):
+    """A small random graph (synthetic, for property tests): a random core, dangling
+    trees, chains between core nodes, isolated nodes, one-way arcs; integer costs so
+    that every sum is exact."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(seed)
+    edges = [(int(a), int(b)) for a, b in rng.integers(0, n_core, (2 * n_core, 2)) if a != b]
+    n = n_core
+    for _ in range(n_tree):  # trees: a new node hung on any existing node
+        edges.append((int(rng.integers(0, n)), n))
+        n += 1
+    for _ in range(n_chain):  # chains of new nodes between two existing nodes
+        a, b = (int(x) for x in rng.integers(0, n, 2))
+        length = int(rng.integers(1, 5))
+        path = [a, *range(n, n + length), b]
+        n += length
+        edges += list(zip(path[:-1], path[1:], strict=True))
+    n += int(rng.integers(0, 3))  # isolated nodes
+    if not edges:
+        return sparse.csr_matrix((n, n))
+    e = np.array(edges, dtype=np.int64)
+    w = rng.integers(1, 20, len(e)).astype(float)
+    one = rng.random(len(e)) < p_oneway
+    flip = rng.random(len(e)) < 0.5
+    u = np.where(one & flip, e[:, 1], e[:, 0])
+    v = np.where(one & flip, e[:, 0], e[:, 1])
+    u, v, w = np.r_[u, v[~one]], np.r_[v, u[~one]], np.r_[w, w[~one]]
+    keep = u != v
+    u, v, w = u[keep], v[keep], w[keep]
+    o = np.lexsort((w, v, u))  # parallel arcs: the cheapest
+    u, v, w = u[o], v[o], w[o]
+    first = np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])]
+    return sparse.csr_matrix((w[first], (u[first], v[first])), shape=(n, n))
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_core=st.integers(1, 15), n_tree=st.integers(0, 12),
+       n_chain=st.integers(0, 5), p_oneway=st.sampled_from([0.0, 0.2, 0.6, 1.0]),
+       slack=st.sampled_from([0, 4, 20]), max_rounds=st.integers(1, 16),
+       limit=st.sampled_from([np.inf, 0.0, 5.0, 12.0, 30.0]), min_only=st.booleans())
+def test_reduced_graph_property(seed, n_core, n_tree, n_chain, p_oneway, slack, max_rounds,
+                                limit, min_only):
+    """Reduced-graph searches equal full-graph csgraph searches exactly, on random
+    graphs with trees, chains and one-way arcs, with and without a limit."""
+    from scipy.sparse import csgraph
+
+    from geo.network import ReducedGraph
+
+    g = _random_graph(seed, n_core, n_tree, n_chain, p_oneway)
+    n = g.shape[0]
+    red = ReducedGraph.from_csr(g, slack=slack, max_rounds=max_rounds, min_share=0.0)
+    rng = np.random.default_rng(seed + 1)
+    src = rng.choice(n, int(rng.integers(1, min(n, 4) + 1)), replace=False)
+    ref = csgraph.dijkstra(g, directed=True, indices=src, limit=limit, min_only=min_only)
+    got = red.dijkstra(src, limit=limit, min_only=min_only)
+    assert got.shape == ref.shape
+    assert np.array_equal(got, ref)
+    # groups of sources with start offsets (the sourcing workload)
+    k = int(rng.integers(1, 4))
+    m = int(rng.integers(k, 2 * n + k + 1))
+    grp, nd = rng.integers(0, k, m), rng.integers(0, n, m)
+    off = rng.integers(1, 10, m).astype(float)
+    grp[:k] = np.arange(k)  # every group has a source
+    ref = _virtual_source_ref(g, [grp], [nd], [off], limit)
+    got = red.grouped(grp, nd, off, k, limit=limit)
+    assert np.array_equal(got, ref)
+
+
+def test_reduced_graph_eliminates_trees_chains_and_keeps_one_way_arcs():
+    """A hand-checked case: a one-way triangle with a dangling tree and a chain."""
+    from scipy import sparse
+
+    from geo.network import ReducedGraph
+
+    # 0 → 1 → 2 → 0 one way (costs 1, 2, 3); tree 2 – 3 – 4 (two way, 5 each);
+    # chain 0 – 5 – 6 – 1 (two way, 1 each).
+    arcs = [(0, 1, 1), (1, 2, 2), (2, 0, 3), (2, 3, 5), (3, 2, 5), (3, 4, 5), (4, 3, 5),
+            (0, 5, 1), (5, 0, 1), (5, 6, 1), (6, 5, 1), (6, 1, 1), (1, 6, 1)]
+    u, v, w = (np.array(c) for c in zip(*arcs, strict=True))
+    g = sparse.csr_matrix((w.astype(float), (u, v)), shape=(7, 7))
+    red = ReducedGraph.from_csr(g, min_share=0.0)
+    assert red.core_nodes <= 3 and red.rounds >= 1
+    d = red.dijkstra(np.array([4]))[0]
+    # 4 → 3 → 2 → 0 → 1 (the chain 0-5-6-1 costs 3, the arc 0 → 1 costs 1)
+    assert d.tolist() == [13, 14, 10, 5, 0, 14, 15]
+    d = red.dijkstra(np.array([1]), limit=6)[0]  # 1 → 6 → 5 → 0 beats 1 → 2 → 0
+    assert d.tolist() == [3, 0, 2, np.inf, np.inf, 2, 1]
 
 
 # --------------------------------------------------------------------------- OSM
