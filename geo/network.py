@@ -327,7 +327,8 @@ class ReducedGraph:
     Built once from a CSR cost matrix (:meth:`from_csr`). Nodes are eliminated in
     rounds: each round takes an independent set (no two adjacent) of nodes whose
     elimination does not add more than ``slack`` arcs — dangling trees (degree 1),
-    chains (degree 2) and most degree-3 junctions of a road network. Eliminating node
+    chains (degree 2) and most low-degree junctions of a road network (the bundled YRD
+    highways: 13,950 nodes, a core of 1,700). Eliminating node
     ``x`` removes its arcs and adds a shortcut ``a → b`` of cost ``w(a→x) + w(x→b)``
     for every in-neighbour ``a`` and out-neighbour ``b ≠ a`` (the cheaper of it and an
     existing arc ``a → b``), so one-way arcs are handled exactly. What remains is the
@@ -930,7 +931,11 @@ class Network:
         ``min_only`` (multi-source: the cost from the nearest source).
 
         ``offsets`` (same length as ``sources``) are start costs at the sources (e.g.
-        suppliers' own snap distances); they need ``min_only``.
+        suppliers' own snap distances); they need ``min_only``. ``inf`` beyond
+        ``limit`` and where there is no route.
+
+        Runs on the network's :class:`ReducedGraph` (built on first use): the same
+        distances as ``csgraph.dijkstra`` on the full graph, a few times faster.
         """
         red = self.reduced(metric)
         sources = np.asarray(sources, dtype=np.int64)

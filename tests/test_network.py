@@ -450,6 +450,25 @@ def test_osm_xml_loads_and_routes():
     assert full.n_components > 1 and full.info["dropped_isolated_nodes"] > 0
 
 
+def test_osm_one_way_streets_reduced_graph_exact():
+    """The real Shanghai extract is directed (one-way streets): distances from every
+    node through the reduced graph equal csgraph on the full graph, both costs."""
+    from scipy.sparse import csgraph
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = Network.from_osm_xml(OSM)
+    assert net.directed
+    for metric, limit in (("length", np.inf), ("length", 800.0), ("time", 1.5)):
+        g = net._graph(metric).primary
+        ref = csgraph.dijkstra(g, directed=True, limit=limit)
+        got = net.node_costs(np.arange(net.n_nodes), metric=metric, limit=limit)
+        assert np.array_equal(np.isinf(got), np.isinf(ref))
+        fin = np.isfinite(ref)
+        assert np.allclose(got[fin], ref[fin], rtol=1e-12, atol=0)
+    assert net.reduced().core_nodes < net.n_nodes / 2
+
+
 def test_osm_bad_file(tmp_path):
     bad = tmp_path / "bad.osm"
     bad.write_text("<osm><nonsense", encoding="utf-8")
