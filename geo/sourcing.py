@@ -601,9 +601,11 @@ def _gap_table(out, firms, chains: Chains, idx: SupplyIndex, net: Network, W, id
     # Nearest existing supplier of each missing input, from every anchor with a gap:
     # one unlimited Dijkstra per distinct anchor node (supplier → anchor direction).
     ua, inv = np.unique(nodes[anchors], return_inverse=True)
-    gT = net._graph("length").primary.T.tocsr() if net.directed else \
-        net._graph("length").primary
-    dA = csgraph.dijkstra(gT, directed=True, indices=ua)
+    if net.directed:
+        gT = net._graph("length").primary.T.tocsr()
+        dA = csgraph.dijkstra(gT, directed=True, indices=ua)
+    else:  # both directions cost the same: the network's (reduced-graph) searches
+        dA = net.node_costs(ua)
     rowpos = pd.Series(inv.ravel(), index=anchors)
     fid = out["firm_id"].to_numpy()
     fpark = out["park_id"].to_numpy()
