@@ -168,7 +168,7 @@ def run() -> dict:
             H.remove_node(-1)
         return out
 
-    t_inx, dn = _t(per_industry_nx, repeat=3)
+    t_inx, dn = _t(per_industry_nx, repeat=5)
     agree_i = True
     for k, j in enumerate(ix.industries):
         d = dn[j]
