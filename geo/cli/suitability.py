@@ -85,6 +85,9 @@ def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
                    "candidates.gpkg, model_card.json.")
 @click.option("--min-area-mu", type=click.FloatRange(min=0), default=None,
               help="Smallest candidate region in 亩 [study: min_area_mu, default 1500].")
+@click.option("--max-area-mu", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Largest candidate region in 亩: larger regions are cut into square-tile "
+                   "parts [study: max_area_mu].")
 @click.option("--top-pct", type=click.FloatRange(min=0, max=100, min_open=True), default=None,
               help="Candidate cells are the top X % of scored cells [study: top_pct].")
 @click.option("--top-n", type=click.IntRange(min=1), default=None,
@@ -98,7 +101,7 @@ def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
 @overwrite_option
 @guarded
 def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float | None,
-            top_pct: float | None, top_n: int | None, runs: int | None, seed: int | None,
+            max_area_mu: float | None, top_pct: float | None, top_n: int | None, runs: int | None, seed: int | None,
             cell_m: float | None, overwrite: bool) -> int:
     """Site suitability grid: where is land suitable for a new park or an industry?
 
@@ -124,7 +127,7 @@ def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float
             prog.update(task, description=desc, completed=done / total if total else 1.0)
 
         res = run_suitability(st, industry=industry, out_dir=out_dir, min_area_mu=min_area_mu,
-                              top_pct=top_pct, runs=runs, seed=seed, cell_m=cell_m,
+                              max_area_mu=max_area_mu, top_pct=top_pct, runs=runs, seed=seed, cell_m=cell_m,
                               top_n=top_n, overwrite=overwrite, progress=progress)
     out.print(model_table(res))
     out.print(exclusion_table(res))
