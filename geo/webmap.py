@@ -1633,9 +1633,32 @@ def _excl_colour(text: str, j: int) -> str | None:
     return _EXCL_PALETTE[j % len(_EXCL_PALETTE)]
 
 
+def _ramp_overlay(ctx, m, key: str, label: str, values: np.ndarray, ok: np.ndarray,
+                  bounds, ramp, *, alpha: int, opacity: float, css: str,
+                  ticks: list[str], note: str = "") -> None:
+    """A 0–1 raster as a coloured image layer with a ramp legend that follows it.
+
+    ``values`` are 0–1 (NaN allowed where ``ok`` is False); ``ticks`` are the legend's
+    labels under the ramp, already escaped."""
+    import base64
+
+    rgba = np.zeros(values.shape + (4,), np.uint8)
+    rgba[..., :3] = _ramp(np.nan_to_num(values), ramp)
+    rgba[..., 3] = np.where(ok, alpha, 0)
+    url = "data:image/png;base64," + base64.b64encode(_png(rgba)).decode()
+    fg = _add_group(ctx, m, key, label)
+    folium.raster_layers.ImageOverlay(url, _image_bounds(ctx, bounds), opacity=opacity,
+                                      pane="ps-raster", interactive=False,
+                                      className=css).add_to(fg)
+    grad = ", ".join(f"rgb{c} {s * 100:.0f}%" for s, c in ramp)
+    bar = (f'<div class="ps-ramp" style="background:linear-gradient(to right, {grad})">'
+           f'</div><div class="ps-ramp-l">{"".join(f"<span>{t}</span>" for t in ticks)}</div>'
+           + (f'<div class="ps-lg-n">{_esc(note)}</div>' if note else ""))
+    ctx.legend.append((key, fg, f'<div class="ps-lg-t">{_esc(label)}</div>{bar}'))
+
+
 def _draw_dem(ctx, m, spec):
     """An elevation raster (role dem) as an image with a terrain ramp; off at opening."""
-    import base64
 
     arr, bounds = _warp_to_web(spec.path, ctx.max_image_px, categorical=False,
                                what=spec.label)
@@ -1644,21 +1667,12 @@ def _draw_dem(ctx, m, spec):
         return
     lo, hi = np.nanpercentile(arr, [2, 98])
     hi = hi if hi > lo else lo + 1
-    rgba = np.zeros(arr.shape + (4,), np.uint8)
-    rgba[..., :3] = _ramp((np.nan_to_num(arr, nan=lo) - lo) / (hi - lo), _TERRAIN)
-    rgba[..., 3] = np.where(ok, 255, 0)
-    url = "data:image/png;base64," + base64.b64encode(_png(rgba)).decode()
     label = _label(spec, ctx.lang)
     if spec.key not in ctx.hidden and not ctx.explicit_hidden:
         ctx.hidden.add(spec.key)  # an elevation tint hides the analysis layers: opt in
-    fg = _add_group(ctx, m, spec.key, label)
-    folium.raster_layers.ImageOverlay(url, _image_bounds(ctx, bounds), opacity=0.6,
-                                      pane="ps-raster", interactive=False,
-                                      className="ps-dem").add_to(fg)
-    grad = ", ".join(f"rgb{c} {s * 100:.0f}%" for s, c in _TERRAIN)
-    bar = (f'<div class="ps-ramp" style="background:linear-gradient(to right, {grad})">'
-           f'</div><div class="ps-ramp-l"><span>{lo:.0f} m</span><span>{hi:.0f} m</span></div>')
-    ctx.legend.append((spec.key, fg, f'<div class="ps-lg-t">{_esc(label)}</div>{bar}'))
+    _ramp_overlay(ctx, m, spec.key, label, (np.nan_to_num(arr, nan=lo) - lo) / (hi - lo), ok,
+                  bounds, _TERRAIN, alpha=255, opacity=0.6, css="ps-dem",
+                  ticks=[f"{lo:.0f} m", f"{hi:.0f} m"])
 
 
 def _draw_suitability(ctx, m, suit: dict):
@@ -1670,21 +1684,9 @@ def _draw_suitability(ctx, m, suit: dict):
     if tif:
         arr, bounds = _warp_to_web(Path(tif), ctx.max_image_px, categorical=False,
                                    what="suitability.suitability_tif")
-        rgba = np.zeros(arr.shape + (4,), np.uint8)
-        ok = np.isfinite(arr)
-        rgba[..., :3] = _ramp(np.nan_to_num(arr))
-        rgba[..., 3] = np.where(ok, 255, 0)
-        url = "data:image/png;base64," + base64.b64encode(_png(rgba)).decode()
-        label = ctx.t("suitability")
-        fg = _add_group(ctx, m, "suitability", label)
-        folium.raster_layers.ImageOverlay(url, _image_bounds(ctx, bounds), opacity=0.7,
-                                          pane="ps-raster", interactive=False,
-                                          className="ps-suitability").add_to(fg)
-        grad = ", ".join(f"rgb{c} {s * 100:.0f}%" for s, c in _RAMP)
-        bar = (f'<div class="ps-ramp" style="background:linear-gradient(to right, {grad})">'
-               f'</div><div class="ps-ramp-l"><span>0 {_esc(ctx.t("low"))}</span>'
-               f'<span>0.5</span><span>1 {_esc(ctx.t("high"))}</span></div>')
-        ctx.legend.append(("suitability", fg, f'<div class="ps-lg-t">{_esc(label)}</div>{bar}'))
+        _ramp_overlay(ctx, m, "suitability", ctx.t("suitability"), arr, np.isfinite(arr),
+                      bounds, _RAMP, alpha=255, opacity=0.7, css="ps-suitability",
+                      ticks=[f"0 {_esc(ctx.t('low'))}", "0.5", f"1 {_esc(ctx.t('high'))}"])
     ex = suit.get("exclusion_tif")
     if ex:
         arr, bounds = _warp_to_web(Path(ex), ctx.max_image_px, categorical=True,
@@ -1728,29 +1730,16 @@ def _draw_stability(ctx, m, tif: Path):
     """Rank stability (share of Monte Carlo runs with perturbed weights in which a cell
     is in the top 5 %) as an image; off when the map opens; cells never in the top are
     left clear."""
-    import base64
-
     arr, bounds = _warp_to_web(tif, ctx.max_image_px, categorical=False,
                                what="suitability.stability_tif")
     ok = np.isfinite(arr) & (arr > 0)
     if not ok.any():
         return
-    rgba = np.zeros(arr.shape + (4,), np.uint8)
-    rgba[..., :3] = _ramp(np.nan_to_num(arr), _STAB_RAMP)
-    rgba[..., 3] = np.where(ok, 235, 0)
-    url = "data:image/png;base64," + base64.b64encode(_png(rgba)).decode()
     if "stability" not in ctx.hidden and not ctx.explicit_hidden:
         ctx.hidden.add("stability")  # a second raster over the suitability: opt in
-    label = ctx.t("stability_l")
-    fg = _add_group(ctx, m, "stability", label)
-    folium.raster_layers.ImageOverlay(url, _image_bounds(ctx, bounds), opacity=0.8,
-                                      pane="ps-raster", interactive=False,
-                                      className="ps-stability").add_to(fg)
-    grad = ", ".join(f"rgb{c} {s * 100:.0f}%" for s, c in _STAB_RAMP)
-    bar = (f'<div class="ps-ramp" style="background:linear-gradient(to right, {grad})">'
-           f'</div><div class="ps-ramp-l"><span>0 %</span><span>50 %</span><span>100 %</span>'
-           f'</div><div class="ps-lg-n">{_esc(ctx.t("stability_n"))}</div>')
-    ctx.legend.append(("stability", fg, f'<div class="ps-lg-t">{_esc(label)}</div>{bar}'))
+    _ramp_overlay(ctx, m, "stability", ctx.t("stability_l"), arr, ok, bounds, _STAB_RAMP,
+                  alpha=235, opacity=0.8, css="ps-stability", ticks=["0 %", "50 %", "100 %"],
+                  note=ctx.t("stability_n"))
 
 
 _GAP_ROWS = 40

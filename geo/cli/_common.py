@@ -85,3 +85,17 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
 overwrite_option = click.option(
     "--overwrite/--no-overwrite", default=True, show_default=True,
     help="Replace an existing output file (always written atomically).")
+
+
+def notes_and_write(df, out_path, *, overwrite: bool, noun: str, synthetic_note: str) -> None:
+    """The common tail of table commands: the result's notes (``df.attrs["notes"]``), a
+    reminder when the firm register is synthetic, and the atomic CSV write."""
+    from ..io import write_csv
+
+    for n in df.attrs.get("notes", []):
+        console.print(f"note: {n}")
+    if df.attrs.get("synthetic_firms"):
+        console.print(f"[yellow]note:[/] {synthetic_note}")
+    if out_path is not None:
+        write_csv(df, out_path, overwrite=overwrite)
+        console.print(f"[green]✓[/] {len(df)} {noun} → {out_path}")

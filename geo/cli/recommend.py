@@ -9,7 +9,7 @@ import pandas as pd
 from rich.table import Table
 
 from ..errors import InputError
-from ._common import EXIT_OK, console, guarded, out, overwrite_option
+from ._common import EXIT_OK, console, guarded, notes_and_write, out, overwrite_option
 
 
 def ranking_table(df) -> Table:
@@ -71,7 +71,7 @@ def command(study, industry, top, candidates, land_mu, radius_km, out_path, over
 
 @guarded
 def _run(study_path, industry, top, candidates, land_mu, radius_km, out_path, overwrite) -> int:
-    from ..io import check_writable, write_csv
+    from ..io import check_writable
     from ..recommend import recommend
     from ..study import load_study
 
@@ -92,12 +92,6 @@ def _run(study_path, industry, top, candidates, land_mu, radius_km, out_path, ov
         head = "excluded" if pd.isna(r.rank) else f"#{r.rank}"
         out.print(f"[bold]{head} {r.site_id}[/] {r.reason_en}", markup=True, highlight=False)
         out.print(f"    {r.reason_zh}", markup=False, highlight=False)
-    for n in df.attrs.get("notes", []):
-        console.print(f"note: {n}")
-    if df.attrs.get("synthetic_firms"):
-        console.print("[yellow]note:[/] the firm register is synthetic (made-up firms for the "
-                      "demo); chain weights are illustrative unless sourced")
-    if out_path is not None:
-        write_csv(df, out_path, overwrite=overwrite)
-        console.print(f"[green]✓[/] {len(df)} sites → {out_path}")
+    notes_and_write(df, out_path, overwrite=overwrite, noun="sites",
+                    synthetic_note="the firm register is synthetic (made-up firms for the demo); chain weights are illustrative unless sourced")
     return EXIT_OK

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from ..errors import InputError
-from ._common import EXIT_OK, console, guarded, out, overwrite_option
+from ._common import EXIT_OK, console, guarded, notes_and_write, out, overwrite_option
 
 
 def pairs_table(df, limit: int = 25) -> Table:
@@ -51,7 +51,7 @@ def command(study, max_km, out_path, overwrite):
 
 @guarded
 def _run(study_path, max_km, out_path, overwrite) -> int:
-    from ..io import check_writable, write_csv
+    from ..io import check_writable
     from ..study import load_study
     from ..symbiosis import find_pairs, park_summary
 
@@ -69,12 +69,6 @@ def _run(study_path, max_km, out_path, overwrite) -> int:
     if len(ps):
         out.print("pairs per park: " + "; ".join(f"{r.park_id} {r.n_pairs}" for r in
                                                  ps.itertuples()))
-    for n in df.attrs.get("notes", []):
-        console.print(f"note: {n}")
-    if df.attrs.get("synthetic_firms"):
-        console.print("[yellow]note:[/] the firm register is synthetic (made-up firms for the "
-                      "demo)")
-    if out_path is not None:
-        write_csv(df, out_path, overwrite=overwrite)
-        console.print(f"[green]✓[/] {len(df)} pairs → {out_path}")
+    notes_and_write(df, out_path, overwrite=overwrite, noun="pairs",
+                    synthetic_note="the firm register is synthetic (made-up firms for the demo)")
     return EXIT_OK
