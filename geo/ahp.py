@@ -81,13 +81,17 @@ class AHPResult:
         }
 
 
+#: Bounds of Saaty's scale: judgements run from 1/9 (extremely less) to 9 (extreme).
+SAATY_MIN, SAATY_MAX = 1.0 / 9.0, 9.0
+
+
 def parse_judgement(value: object, where: str = "matrix") -> float:
     """A Saaty judgement: a positive number or a fraction written as text (``"1/3"``).
 
     Raises
     ------
     ModelError
-        If the value is not a positive number.
+        If the value is not a positive number on Saaty's scale (1/9 … 9).
     """
     if isinstance(value, bool):
         raise ModelError(f"{where}: {value!r} is not a judgement; use 1–9 or \"1/3\"")
@@ -103,6 +107,10 @@ def parse_judgement(value: object, where: str = "matrix") -> float:
         raise ModelError(f"{where}: {value!r} is not a judgement; use 1–9 or \"1/3\"")
     if not np.isfinite(v) or v <= 0:
         raise ModelError(f"{where}: {value!r} must be positive (Saaty's scale 1/9 … 9)")
+    if not SAATY_MIN * (1 - 1e-9) <= v <= SAATY_MAX * (1 + 1e-9):
+        raise ModelError(f"{where}: {value!r} is outside Saaty's scale 1/9 … 9; the strongest "
+                         f"judgement is 9 (extreme), its reverse \"1/9\" — use "
+                         f"{_fmt(_nearest_saaty(min(max(v, SAATY_MIN), SAATY_MAX)))}")
     return v
 
 

@@ -81,3 +81,16 @@ def test_pairwise_matrix_reads_fractions_and_fills_reciprocals():
 def test_bad_matrices(rows, message):
     with pytest.raises(ModelError, match=message):
         pairwise_matrix(rows, ["a", "b", "c"])
+
+
+@pytest.mark.parametrize("bad", [10, 12.5, "1/10", "1/20", 0.1])
+def test_judgements_outside_saatys_scale_are_refused(bad):
+    rows = [[1, bad, 3], [0, 1, 2], [0, 0, 1]]
+    with pytest.raises(ModelError, match=r"outside Saaty's scale 1/9 … 9.*use (9|1/9)"):
+        pairwise_matrix(rows, ["road", "rail", "port"])
+
+
+@pytest.mark.parametrize("edge", [9, "9", "1/9", 1 / 9])
+def test_scale_ends_are_accepted(edge):
+    a = pairwise_matrix([[1, edge], [0, 1]], ["road", "rail"])
+    assert a[0, 1] * a[1, 0] == pytest.approx(1.0)
