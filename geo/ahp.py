@@ -72,7 +72,8 @@ class AHPResult:
         return {
             "criteria": list(self.names),
             "matrix": [[round(float(v), 6) for v in row] for row in self.matrix],
-            "weights": {n: round(float(w), 6) for n, w in zip(self.names, self.weights)},
+            "weights": {n: round(float(w), 6)
+                        for n, w in zip(self.names, self.weights, strict=True)},
             "lambda_max": round(self.lambda_max, 6),
             "ci": round(self.ci, 6),
             "cr": round(self.cr, 6),
@@ -222,8 +223,9 @@ def check_consistency(res: AHPResult, *, allow_inconsistent: bool = False,
         f"{CR_LIMIT:.2f} (λmax = {res.lambda_max:.3f}, n = {len(res.names)}). The most "
         f"inconsistent pair is {i} vs {j}: stated {res.worst_given:g}, but the other "
         f"judgements imply about {res.worst_implied:.2f} "
-        f"(≈ {_fmt(_nearest_saaty(res.worst_implied))} on Saaty's scale). Revise that judgement, or set allow_inconsistent = true to "
-        "proceed anyway (the model card records the CR).")
+        f"(≈ {_fmt(_nearest_saaty(res.worst_implied))} on Saaty's scale). Revise that "
+        "judgement, or set allow_inconsistent = true to proceed anyway (the model card "
+        "records the CR).")
 
 
 def _fmt(v: float) -> str:
