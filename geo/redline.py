@@ -33,9 +33,11 @@ query; intersections, areas and distances are computed on arrays of pairs.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +46,7 @@ import shapely
 
 from .crs import area_crs_for
 from .errors import InputError
+from .io import write_csv, write_gpkg
 from .units import HA_M2, MU_M2
 
 CLASSES = ("core", "redline", "restricted")
@@ -422,7 +425,7 @@ def park_industries_from(parks: gpd.GeoDataFrame, field: str | None,
         if field not in parks.columns:
             raise InputError(f"parks: industry field {field!r} not found; the fields are "
                              f"{', '.join(map(str, parks.columns))} (--industry-field)")
-        for pid, v in zip(parks["id"].astype(str), parks[field].to_numpy()):
+        for pid, v in zip(parks["id"].astype(str), parks[field].to_numpy(), strict=True):
             out[pid] = split_industries(v)
     if firms is not None and firm_industry in firms.columns and firm_park in firms.columns:
         f = firms[[firm_park, firm_industry]].dropna()
@@ -483,3 +486,38 @@ def check_study(study, *, buffer_m: float | None = None,
         buffer_m=float(buffer_m if buffer_m is not None else sec.get("buffer_m", 0.0)),
         park_industries=inds, class_field=class_field, sectors=sectors,
         area_crs=study.area_crs)
+
+
+def write_result(result: RedlineResult, path: str | os.PathLike, parks: gpd.GeoDataFrame, *,
+                 overwrite: bool = True) -> None:
+    """Write the gate's answer atomically.
+
+    Parameters
+    ----------
+    result
+        From :func:`redline_conflicts` or :func:`check_study`.
+    path
+        ``.csv`` for the conflict table; ``.gpkg`` for layers ``conflicts`` (the conflict
+        geometries, EPSG:4326) and ``parks_status`` (every park with its status).
+    parks
+        The parks as read (``id`` and ``geometry``, EPSG:4326).
+    overwrite
+        Replace an existing file (atomically).
+
+    Raises
+    ------
+    InputError
+        Any other suffix.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        write_csv(result.conflicts[CONFLICT_COLUMNS], path, overwrite=overwrite)
+    elif path.suffix.lower() == ".gpkg":
+        status = parks[["id", "geometry"]].merge(result.parks, left_on="id", right_on="park_id")
+        status = gpd.GeoDataFrame(status.drop(columns="id"), geometry="geometry", crs=parks.crs)
+        layers = {"parks_status": status}
+        if len(result.conflicts):
+            layers = {"conflicts": result.conflicts, **layers}
+        write_gpkg(layers, path, overwrite=overwrite)
+    else:
+        raise InputError(f"--out {path}: write .csv (the table) or .gpkg (table and geometries)")

@@ -82,10 +82,11 @@ from . import __version__
 from .crs import ZoneWarning, geoms_wgs84_to_gcj02, wgs84_to_gcj02
 from .errors import InputError, OutputError
 from .io import write_text
+from .pipeline import StudyRun
 
 __all__ = ["build_map", "write_map", "build_layout_map", "write_layout_map",
            "validate_section", "check_map_path", "check_options", "BASEMAPS", "LANGS",
-           "MAP_KEYS", "MapSizeWarning", "asset_status"]
+           "MAP_KEYS", "MapSizeWarning", "asset_status", "results_of"]
 
 BASEMAPS = ("none", "osm", "amap", "tianditu")
 LANGS = ("zh", "en")
@@ -2485,16 +2486,46 @@ def build_map(study, results: dict | None = None, *, offline: bool = True,
     return page
 
 
+def results_of(run: StudyRun) -> dict[str, Any]:
+    """What the study map draws from a :class:`~geo.pipeline.StudyRun`, keyed by layer.
+
+    The one place that reads a run for the map: ``redline_conflicts``/``redline_parks``
+    (the gate), ``firms``, ``sourcing_parks``/``chain_gaps``/``service_areas``
+    (sourcing), ``park_evaluation``, ``symbiosis``, ``suitability`` (rasters, codes,
+    candidates, model card), ``recommendations`` and ``layout``.
+    """
+    res: dict[str, Any] = {"redline_conflicts": run.redlines.conflicts,
+                           "redline_parks": run.redlines.parks}
+    if run.firms is not None:
+        res["firms"] = run.firms
+    if run.sourcing is not None:
+        res.update(run.sourcing.as_map_results())
+    if run.parks is not None:
+        res["park_evaluation"] = run.parks
+        res["symbiosis"] = run.symbiosis
+    if run.suitability is not None:
+        res["suitability"] = run.suitability.as_map_results()
+    if run.recommendations:
+        res["recommendations"] = run.recommendations
+    if run.layout is not None:
+        res["layout"] = run.layout
+    return res
+
+
 def _emit(messages: list[str]) -> None:
     for msg in messages:
         cat = MapSizeWarning if "budget" in msg else UserWarning
         warnings.warn(msg, cat, stacklevel=3)
 
 
-def write_map(study, out_path, results: dict | None = None, *, offline: bool = True,
+def write_map(study, out_path, results: StudyRun | dict | None = None, *,
+              offline: bool = True,
               basemap: str | None = None, lang: str | None = None, tiles: str | None = None,
               tianditu_key: str | None = None, overwrite: bool = True) -> dict:
     """Build the map (see :func:`build_map`) and write it atomically to ``out_path``.
+
+    ``results`` is a :class:`~geo.pipeline.StudyRun` (what ``parksite run`` passes) or,
+    for a map of parts, a dict as returned by :func:`results_of`.
 
     Returns
     -------
@@ -2504,6 +2535,8 @@ def write_map(study, out_path, results: dict | None = None, *, offline: bool = T
         ``basemap``, ``lang``, ``offline``.
     """
     out = check_map_path(out_path, overwrite=overwrite)
+    if isinstance(results, StudyRun):
+        results = results_of(results)
     page, info = _build(study, results, offline=offline, basemap=basemap, lang=lang,
                         tiles=tiles, tianditu_key=tianditu_key, out_dir=out.parent)
     write_text(out, page, overwrite=overwrite)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import geopandas as gpd
 from rich.table import Table
 
 from ..errors import InputError
-from ..io import check_writable, write_csv, write_gpkg
+from ..io import check_writable
 from ..layers import read_layer
-from ..redline import CONFLICT_COLUMNS, RedlineResult, check_study, park_industries_from, \
-    redline_conflicts
+from ..redline import (
+    RedlineResult,
+    check_study,
+    park_industries_from,
+    redline_conflicts,
+    write_result,
+)
 from ._common import EXIT_FINDINGS, EXIT_OK, console, guarded, out, overwrite_option
 
 
@@ -57,22 +61,6 @@ def park_table(result: RedlineResult) -> Table:
                   f"> {result.nearest_within_m / 1000:g} km" if far else f"{r.nearest_zone_m:,.0f}",
                   note)
     return t
-
-
-def write_result(result: RedlineResult, path: Path, parks: gpd.GeoDataFrame, *,
-                 overwrite: bool = True) -> None:
-    """CSV: the conflict table. GeoPackage: conflicts (geometries) + parks with status."""
-    if path.suffix.lower() == ".csv":
-        write_csv(result.conflicts[CONFLICT_COLUMNS], path, overwrite=overwrite)
-    elif path.suffix.lower() == ".gpkg":
-        status = parks[["id", "geometry"]].merge(result.parks, left_on="id", right_on="park_id")
-        status = gpd.GeoDataFrame(status.drop(columns="id"), geometry="geometry", crs=parks.crs)
-        layers = {"parks_status": status}
-        if len(result.conflicts):
-            layers = {"conflicts": result.conflicts, **layers}
-        write_gpkg(layers, path, overwrite=overwrite)
-    else:
-        raise InputError(f"--out {path}: write .csv (the table) or .gpkg (table and geometries)")
 
 
 @click.command("redlines")

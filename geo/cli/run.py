@@ -7,10 +7,13 @@ from pathlib import Path
 
 import click
 
-from ..io import write_csv
-from ..redline import CONFLICT_COLUMNS
+from ..pipeline import ANALYSES, run_study
 from ..study import load_study
+from ..webmap import write_layout_map, write_map
 from ._common import console, guarded, out
+from .redlines import park_table, summary_table
+from .sourcing import gaps_table
+from .sourcing import parks_table as sourcing_parks_table
 
 
 @click.command("run")
@@ -32,7 +35,7 @@ from ._common import console, guarded, out
 @click.option("--tianditu-key", envvar="TIANDITU_KEY", metavar="KEY",
               help="Tianditu key for --basemap tianditu (or TIANDITU_KEY).")
 @click.option("--skip", multiple=True,
-              type=click.Choice(["sourcing", "suitability", "parks", "layout"]),
+              type=click.Choice(ANALYSES),
               help="Leave out an analysis the study file declares (repeatable).")
 def command(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key, skip):
     """Run everything STUDY (layers/*.toml) declares and write the map.
@@ -55,99 +58,31 @@ def command(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_ke
 @guarded
 def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key,
          skip) -> int:
-    from ..redline import check_study
-    from .redlines import park_table, summary_table, write_result
-
     t0 = time.perf_counter()
     study = load_study(study_path)
     out_dir = out_dir or Path("out") / study.name
     map_path = map_path or Path("maps") / f"{study.name}.html"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results: dict = {}
-    with console.status("reading layers…"):
-        for key, spec in study.layers.items():
-            if not spec.is_raster:
-                study.load(key)
-    console.print(f"[green]✓[/] {len(study.layers)} layers read and valid "
-                  f"({time.perf_counter() - t0:.1f} s)")
-
-    red = check_study(study)
-    results["redline_conflicts"] = red.conflicts
-    results["redline_parks"] = red.parks
-    write_result(red, out_dir / "redline_conflicts.gpkg", study.load_role("parks"))
-
-    write_csv(red.conflicts[CONFLICT_COLUMNS], out_dir / "redline_conflicts.csv")
-    out.print(park_table(red))
-    if red.has_conflicts:
-        out.print(summary_table(red))
-    console.print(f"[green]✓[/] red-line gate: {int((red.parks.status != 'pass').sum())} of "
-                  f"{len(red.parks)} parks with findings → {out_dir}/redline_conflicts.*")
-
-    if study.has_role("firms"):
-        results["firms"] = study.load_role("firms")
-    if "sourcing" in study.sections and "sourcing" not in skip:
-        from ..sourcing import run_sourcing, write_sourcing
-
-        from .sourcing import gaps_table, parks_table as sourcing_parks_table
-
-        src = run_sourcing(study)
-        write_sourcing(src, out_dir)
-        results.update(src.as_map_results())
-        out.print(sourcing_parks_table(src))
-        out.print(gaps_table(src))
-        console.print(f"[green]✓[/] sourcing within the transport circle → {out_dir}/sourcing*")
-    if "parks" in study.sections and "parks" not in skip:
-        from ..parks import evaluate_parks, park_industries
-        from ..recommend import recommend_study
-        from ..symbiosis import find_pairs, pairs_geodataframe
-
-        ev = evaluate_parks(study)
-        write_csv(ev, out_dir / "parks.csv")
-        write_csv(park_industries(study), out_dir / "parks_industries.csv")
-        results["park_evaluation"] = ev
-        sym = find_pairs(study)
-        write_csv(sym, out_dir / "symbiosis.csv")
-        results["symbiosis"] = pairs_geodataframe(study, sym)
-        console.print(f"[green]✓[/] park evaluation and {len(sym)} symbiosis pairs → "
-                      f"{out_dir}/parks.csv, symbiosis.csv")
-    if "suitability" in study.sections and "suitability" not in skip:
-        from ..suitability import run_suitability
-
-        suit = run_suitability(study, out_dir=out_dir / "suitability")
-        results["suitability"] = suit.as_map_results()
-        console.print(f"[green]✓[/] suitability → {out_dir / 'suitability'}")
-
-    if "parks" in study.sections and "parks" not in skip:
-        # After suitability, so that its candidate regions compete with the parks.
-        cand = out_dir / "suitability" / "candidates.gpkg"
-        recs = recommend_study(study, candidates=cand if cand.exists() else None)
-        for ind, df in recs.items():
-            write_csv(df, out_dir / f"recommend_{ind}.csv")
-        results["recommendations"] = recs
-        console.print(f"[green]✓[/] recommendations for {', '.join(recs) or 'no industry'} → "
-                      f"{out_dir}/recommend_*.csv")
-    if "layout" in study.sections and "layout" not in skip:
-        from ..layout import layout_from_study, write_layout
-
-        lay = layout_from_study(study)
-        if lay is not None:
-            write_layout(lay, out_dir / "layout.gpkg")
-            results["layout"] = lay
-            console.print(f"[green]✓[/] layout of park {lay.summary.get('park_id', '')} → "
-                          f"{out_dir}/layout.gpkg")
-            from ..webmap import write_layout_map
-
-            lm = write_layout_map(study, lay,
-                                  map_path.parent / f"layout_{lay.summary['park_id']}.html",
-                                  offline=offline, basemap=basemap, lang=lang, tiles=tiles,
-                                  tianditu_key=tianditu_key)
-            console.print(f"[green]✓[/] layout map → {lm['path']} ({lm['bytes'] / 1e6:.1f} MB)")
-
-    from ..webmap import write_map
-
-    info = write_map(study, map_path, results, offline=offline, basemap=basemap, lang=lang,
-                     tiles=tiles, tianditu_key=tianditu_key)
+    with console.status("running the study…"):
+        run = run_study(study, out_dir, skip=skip, progress=_progress)
+    out.print(park_table(run.redlines))
+    if run.redlines.has_conflicts:
+        out.print(summary_table(run.redlines))
+    if run.sourcing is not None:
+        out.print(sourcing_parks_table(run.sourcing))
+        out.print(gaps_table(run.sourcing))
+    opts = {"offline": offline, "basemap": basemap, "lang": lang, "tiles": tiles,
+            "tianditu_key": tianditu_key}
+    if run.layout is not None:
+        lm = write_layout_map(study, run.layout,
+                              map_path.parent / f"layout_{run.layout.summary['park_id']}.html",
+                              **opts)
+        console.print(f"[green]✓[/] layout map → {lm['path']} ({lm['bytes'] / 1e6:.1f} MB)")
+    info = write_map(study, map_path, run, **opts)
     console.print(f"[green]✓[/] map → {info['path']} ({info['bytes'] / 1e6:.1f} MB, "
                   f"{len(info['layers'])} layers, {'offline' if offline else 'online'}) "
                   f"in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _progress(step: str, summary: str, seconds: float) -> None:
+    console.print(f"[green]✓[/] {summary} ({seconds:.1f} s)")

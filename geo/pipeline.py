@@ -1,0 +1,212 @@
+"""The main job on a study: validate, gate, analyse — one typed result.
+
+:func:`run_study` runs every analysis the study file declares, in the order planners
+read them (the red-line gate first: it is the admission threshold), writes each
+analysis' tables into ``out_dir`` and returns a :class:`StudyRun` holding each
+analysis' result object. The map (:mod:`geo.webmap`) and the CLI read that object;
+nothing here prints or draws.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import pandas as pd
+
+from .io import write_csv
+from .layout import LayoutResult, layout_from_study, write_layout
+from .parks import evaluate_parks, park_industries
+from .recommend import recommend_study
+from .redline import CONFLICT_COLUMNS, RedlineResult, check_study, write_result
+from .sourcing import SourcingResult, run_sourcing, write_sourcing
+from .study import Study
+from .suitability import SuitabilityResult, run_suitability
+from .symbiosis import find_pairs, pairs_geodataframe
+
+#: Analyses that ``skip`` may leave out; the red-line gate always runs.
+Analysis = Literal["sourcing", "suitability", "parks", "layout"]
+ANALYSES: tuple[str, ...] = ("sourcing", "suitability", "parks", "layout")
+
+#: Called after each step with (step name, one-line summary, seconds taken).
+Progress = Callable[[str, str, float], None]
+
+
+def _quiet(step: str, summary: str, seconds: float) -> None:  # noqa: ARG001
+    """The default progress callback: says nothing."""
+
+
+@dataclass
+class StudyRun:
+    """Everything one run of a study produced.
+
+    Attributes
+    ----------
+    study
+        The study that was run.
+    out_dir
+        Where the tables and rasters were written.
+    redlines
+        The red-line gate (always run).
+    firms
+        The firm register as read (EPSG:4326), or None when the study has none.
+    sourcing
+        Supply rates, park summaries, chain gaps and service areas ([sourcing]).
+    parks
+        One row per park: area, firms, LQ, HHI, 亩均 grade, red-line status ([parks]).
+    park_industries
+        Firms per (park, industry) with location quotients ([parks]).
+    symbiosis
+        By-product → input firm pairs with their connecting lines ([parks]).
+    suitability
+        Grids, candidate regions and the model card ([suitability]).
+    recommendations
+        Ranked parks and sites per industry of ``[parks.recommend]``.
+    layout
+        The park layout ([layout]).
+    seconds
+        Time per step, in seconds.
+    """
+
+    study: Study
+    out_dir: Path
+    redlines: RedlineResult
+    firms: gpd.GeoDataFrame | None = None
+    sourcing: SourcingResult | None = None
+    parks: pd.DataFrame | None = None
+    park_industries: pd.DataFrame | None = None
+    symbiosis: gpd.GeoDataFrame | None = None
+    suitability: SuitabilityResult | None = None
+    recommendations: dict[str, pd.DataFrame] = field(default_factory=dict)
+    layout: LayoutResult | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def parks_with_findings(self) -> int:
+        """Parks whose red-line status is not ``pass`` (conflict or review)."""
+        return int((self.redlines.parks.status != "pass").sum())
+
+
+def _declared(study: Study, name: str, skip: frozenset[str]) -> bool:
+    return name in study.sections and name not in skip
+
+
+def _check_skip(skip: Iterable[str]) -> frozenset[str]:
+    out = frozenset(skip)
+    unknown = sorted(out - set(ANALYSES))
+    if unknown:
+        raise ValueError(f"skip: unknown analyses {unknown}; choose from {list(ANALYSES)}")
+    return out
+
+
+def _gate(run: StudyRun) -> str:
+    red = run.redlines
+    write_result(red, run.out_dir / "redline_conflicts.gpkg", run.study.load_role("parks"))
+    write_csv(red.conflicts[CONFLICT_COLUMNS], run.out_dir / "redline_conflicts.csv")
+    return (f"red-line gate: {run.parks_with_findings} of {len(red.parks)} parks with "
+            f"findings → {run.out_dir}/redline_conflicts.*")
+
+
+def _sourcing(run: StudyRun) -> str:
+    run.sourcing = run_sourcing(run.study)
+    write_sourcing(run.sourcing, run.out_dir)
+    run.firms = run.sourcing.firms
+    return f"sourcing within the transport circle → {run.out_dir}/sourcing*"
+
+
+def _parks(run: StudyRun) -> str:
+    study, out = run.study, run.out_dir
+    run.parks = evaluate_parks(study)
+    run.park_industries = park_industries(study)
+    write_csv(run.parks, out / "parks.csv")
+    write_csv(run.park_industries, out / "parks_industries.csv")
+    pairs = find_pairs(study)
+    write_csv(pairs, out / "symbiosis.csv")
+    run.symbiosis = pairs_geodataframe(study, pairs)
+    return (f"park evaluation and {len(pairs)} symbiosis pairs → {out}/parks.csv, "
+            "symbiosis.csv")
+
+
+def _suitability(run: StudyRun) -> str:
+    run.suitability = run_suitability(run.study, out_dir=run.out_dir / "suitability")
+    return f"suitability → {run.out_dir / 'suitability'}"
+
+
+def _recommend(run: StudyRun) -> str:
+    cand = run.out_dir / "suitability" / "candidates.gpkg"
+    run.recommendations = recommend_study(run.study, candidates=cand if cand.exists() else None)
+    for industry, table in run.recommendations.items():
+        write_csv(table, run.out_dir / f"recommend_{industry}.csv")
+    return (f"recommendations for {', '.join(run.recommendations) or 'no industry'} → "
+            f"{run.out_dir}/recommend_*.csv")
+
+
+def _layout(run: StudyRun) -> str:
+    run.layout = layout_from_study(run.study)
+    if run.layout is None:
+        return "layout: no park to lay out"
+    write_layout(run.layout, run.out_dir / "layout.gpkg")
+    return f"layout of park {run.layout.summary.get('park_id', '')} → {run.out_dir}/layout.gpkg"
+
+
+def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
+              progress: Progress = _quiet) -> StudyRun:
+    """Run every analysis ``study`` declares and write their tables into ``out_dir``.
+
+    Steps, in order: the red-line gate; sourcing ([sourcing]); park evaluation and
+    symbiosis ([parks]); suitability ([suitability]); recommendations ([parks], after
+    suitability so that its candidate regions compete with the parks); layout ([layout]).
+
+    Parameters
+    ----------
+    study
+        A loaded study (:func:`geo.study.load_study`); its layers are read here.
+    out_dir
+        Folder for the tables and rasters; created if missing.
+    skip
+        Analyses to leave out even though the study declares them, from
+        ``{"sourcing", "suitability", "parks", "layout"}``.
+    progress
+        Called after each step with (step, summary, seconds).
+
+    Returns
+    -------
+    StudyRun
+
+    Raises
+    ------
+    geo.errors.ParksiteError
+        Bad input found by any step (nothing of that step is written).
+    ValueError
+        An unknown name in ``skip``.
+    """
+    skipped = _check_skip(skip)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for key, spec in study.layers.items():
+        if not spec.is_raster:
+            study.load(key)
+    firms = study.load_role("firms") if study.has_role("firms") else None
+    run = StudyRun(study=study, out_dir=out, redlines=check_study(study), firms=firms)
+    run.seconds["layers"] = time.perf_counter() - t0
+    progress("layers", f"{len(study.layers)} layers read and valid", run.seconds["layers"])
+    steps: list[tuple[str, Callable[[StudyRun], str], bool]] = [
+        ("redlines", _gate, True),
+        ("sourcing", _sourcing, _declared(study, "sourcing", skipped)),
+        ("parks", _parks, _declared(study, "parks", skipped)),
+        ("suitability", _suitability, _declared(study, "suitability", skipped)),
+        ("recommend", _recommend, _declared(study, "parks", skipped)),
+        ("layout", _layout, _declared(study, "layout", skipped)),
+    ]
+    for name, step, wanted in steps:
+        if wanted:
+            t = time.perf_counter()
+            summary = step(run)
+            run.seconds[name] = time.perf_counter() - t
+            progress(name, summary, run.seconds[name])
+    return run
