@@ -25,8 +25,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from .crs import COORDS, CGCS2000, WGS84, geoms_gcj02_to_wgs84
+from .crs import CGCS2000, COORDS, WGS84, densify, geoms_gcj02_to_wgs84
 from .errors import LayerError, MissingFileError
+from .extent import check_finite, check_gcj_hint, check_source_extent
 
 #: Formats by file suffix.
 VECTOR_SUFFIXES = {
@@ -509,8 +510,13 @@ def read_layer(
         raise LayerError(f"{where(shown, layer_used)}: {len(bad)} feature(s) have no geometry "
                          f"(id {', '.join(bad[:5])}); draw them or delete them")
 
+    check_finite(gdf, where(shown, layer_used))
+    check_gcj_hint(gdf, p, where(shown, layer_used), declared=coords is not None or crs is not None)
     gdf, source_crs, is_gcj = _resolve_crs(gdf, path=shown, layer=layer_used, coords=coords,
                                            crs=crs)
+    source_bounds = tuple(float(v) for v in gdf.total_bounds)
+    check_source_extent(source_bounds, WGS84 if is_gcj else gdf.crs, where(shown, layer_used),
+                        chinese=is_gcj or coords == "cgcs2000")
 
     # Geometry type for the role.
     types = set(gdf.geom_type.unique())
@@ -535,7 +541,10 @@ def read_layer(
     if is_gcj:
         gdf = gdf.set_geometry(geoms_gcj02_to_wgs84(gdf.geometry.values), crs=WGS84)
     elif not gdf.crs.equals(WGS84):
-        gdf = gdf.to_crs(WGS84)
+        # Densified in the source CRS first, so that long straight edges stay straight
+        # in the source CRS (see geo.crs.densify for the bound on the chord error).
+        gdf = gdf.set_geometry(densify(gdf.geometry.values, gdf.crs), crs=gdf.crs).to_crs(WGS84)
+        check_finite(gdf, where(shown, layer_used) + f" after conversion from {source_crs}")
 
     nf = _pick(gdf.columns, name_field, _NAME_FIELDS, path=shown, layer=layer_used, what="name")
     if nf is None:
@@ -548,7 +557,7 @@ def read_layer(
     gdf.attrs.update({
         "source_path": str(path), "source_layer": layer_used, "source_crs": source_crs,
         "role": role, "id_field": idf, "name_field": nf, "n_repaired": n_repaired,
-        "label": shown,
+        "label": shown, "source_bounds": source_bounds,
     })
     return gdf
 
