@@ -324,15 +324,25 @@ def fitting_crs(bounds, *, target=None, exclude: CRS | None = None) -> list[str]
     if good(extent_wgs84((miny, minx, maxy, maxx), WGS84)):
         out.append("swap the x/y (lon/lat) axes")
     plausible_gk = 1e5 <= minx and maxx <= 46e6 and 1e5 <= miny and maxy <= 6.2e6
+    declared = exclude.to_epsg() if exclude is not None else None
+    ranked: list[tuple[tuple, str]] = []
     for code in GK_CODES if plausible_gk else ():
         fe = gk_false_easting(code)
-        if abs(minx - fe) > 1e6 or abs(maxx - fe) > 1e6:
-            continue
-        if exclude is not None and exclude.to_epsg() == code:
+        if code == declared or abs(minx - fe) > 1e6 or abs(maxx - fe) > 1e6:
             continue
         box = extent_wgs84((minx, miny, maxx, maxy), CRS.from_epsg(code))
-        if good(box):
-            out.append(f'crs = "EPSG:{code}" ({CRS.from_epsg(code).name})')
+        if not good(box):
+            continue
+        cm, width, _ = GK_CODES[code]
+        w, s_, e, n = CRS.from_epsg(code).area_of_use.bounds
+        in_use = box[0] >= w - 0.5 and box[2] <= e + 0.5 and box[1] >= s_ - 0.5 and \
+            box[3] <= n + 0.5
+        same_cm = declared in GK_CODES and GK_CODES[declared][0] == cm
+        # Best first: the declared zone's meridian (a prefix mix-up), inside the zone's
+        # area of use, 3° zones (the usual ones for planning data), then by meridian.
+        ranked.append(((not same_cm, not in_use, width != 3, cm),
+                       f'crs = "EPSG:{code}" ({CRS.from_epsg(code).name})'))
+    out += [text for _, text in sorted(ranked)]
     if (exclude is None or exclude.to_epsg() != 3857) and good(
             extent_wgs84((minx, miny, maxx, maxy), CRS.from_epsg(3857))):
         out.append('crs = "EPSG:3857" (web mercator)')

@@ -108,7 +108,10 @@ def _cause(bounds, crs: CRS, target) -> str:
     else:
         why = "a wrong CRS"
     more = f" (or {'; '.join(fits[1:4])}{' …' if len(fits) > 4 else ''})" if len(fits) > 1 else ""
-    return f"likely cause: {why}; fix: {first}{more} for this layer"
+    many = sum("Gauss" in f for f in fits) > 1
+    note = (" — eastings without a zone prefix fit several zones: pick the one whose central "
+            "meridian is your data's") if many else ""
+    return f"likely cause: {why}; fix: {first}{more} for this layer{note}"
 
 
 def check_source_extent(bounds, crs: CRS, src: str, *, chinese: bool = False) -> None:
@@ -138,6 +141,9 @@ def check_source_extent(bounds, crs: CRS, src: str, *, chinese: bool = False) ->
     if box is None:
         raise LayerError(f"{src}: coordinates {raw} do not convert to degrees in {name}: "
                          f"they are outside that CRS's domain; {_cause(bounds, crs, None)}")
+    if (chinese or is_chinese_crs(crs)) and not _inside(box, CHINA_BOX):
+        raise LayerError(f"{src}: extent {_box(box)} lies outside China, but the layer is "
+                         f"declared in a Chinese CRS ({name}); {_cause(bounds, crs, None)}")
     aou = crs.area_of_use
     if aou is not None:
         w, s, e, n = aou.bounds
@@ -145,9 +151,6 @@ def check_source_extent(bounds, crs: CRS, src: str, *, chinese: bool = False) ->
         if not boxes_intersect(box, grown):
             raise LayerError(f"{src}: extent {_box(box)} is far outside the area {name} is "
                              f"made for ({aou.name}); {_cause(bounds, crs, None)}")
-    if (chinese or is_chinese_crs(crs)) and not _inside(box, CHINA_BOX):
-        raise LayerError(f"{src}: extent {_box(box)} lies outside China, but the layer is "
-                         f"declared in a Chinese CRS ({name}); {_cause(bounds, crs, None)}")
 
 
 def _inside(box, target) -> bool:
@@ -228,9 +231,11 @@ def check_pair_extent(parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *,
     for g, b in ((parks, pb), (zones, zb)):
         if chinese and not _inside(b, CHINA_BOX):
             label, raw, crs = _layer_facts(g)
+            other = zb if g is parks else pb
+            target = other if _inside(other, CHINA_BOX) else None
             raise LayerError(f"{label}: extent {_box(b)} lies outside China, but the layers are "
                              "Chinese (a Chinese CRS or Chinese zone names); "
-                             f"{_cause(raw, crs, zb if g is parks else pb)}")
+                             f"{_cause(raw, crs, target)}")
     gap = bbox_gap_m(pb, zb)
     diag = max(bbox_gap_m((b[0], b[1], b[0], b[1]), (b[2], b[3], b[2], b[3])) for b in (pb, zb))
     if gap > max(max_gap_m, diag):

@@ -562,10 +562,30 @@ def read_layer(
     return gdf
 
 
-def check_raster(path: str | os.PathLike, *, label: str | None = None) -> dict:
-    """Open a raster header and return its CRS, bounds, nodata and size.
+def check_raster(path: str | os.PathLike, *, label: str | None = None,
+                 verify: bool = True) -> dict:
+    """Open a raster and return its CRS, bounds, nodata and size.
 
-    Raises :class:`LayerError` if it cannot be opened or has no CRS.
+    Parameters
+    ----------
+    path
+        A GeoTIFF (or VRT).
+    label
+        How messages name it (e.g. ``layers.dem``).
+    verify
+        Also decode every block of band 1, so that a corrupt tile is reported here,
+        naming the block, rather than failing half-way through an analysis.
+
+    Returns
+    -------
+    dict
+        ``crs``, ``bounds`` (in the raster's CRS), ``nodata``, ``width``, ``height``,
+        ``dtype``.
+
+    Raises
+    ------
+    LayerError
+        It cannot be opened, has no CRS, or a block cannot be decoded.
     """
     import rasterio
 
@@ -575,9 +595,26 @@ def check_raster(path: str | os.PathLike, *, label: str | None = None) -> dict:
         with rasterio.open(p) as r:
             info = {"crs": r.crs, "bounds": tuple(r.bounds), "nodata": r.nodata,
                     "width": r.width, "height": r.height, "dtype": r.dtypes[0]}
+            if verify:
+                _verify_blocks(r, shown, p)
+    except LayerError:
+        raise
     except Exception as exc:
         raise LayerError(f"{shown}: cannot be opened as a raster ({exc})") from exc
     if info["crs"] is None:
         raise LayerError(f"{shown}: the raster has no CRS; assign one (gdal_edit.py -a_srs "
                          "EPSG:4326) before using it")
     return info
+
+
+def _verify_blocks(r, shown: str, p: Path) -> None:
+    """Decode every block of band 1; raise :class:`LayerError` naming the first bad one."""
+    for _, win in r.block_windows(1):
+        try:
+            r.read(1, window=win)
+        except Exception as exc:  # rasterio/GDAL decoding errors
+            raise LayerError(
+                f"{shown}: {p} is corrupt: the block at row {win.row_off}, column "
+                f"{win.col_off} ({win.width}×{win.height} cells) cannot be decoded ({exc}); "
+                "re-download or re-export the file (gdal_translate -of GTiff in.tif out.tif "
+                "shows the damage)") from exc
