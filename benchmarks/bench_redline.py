@@ -26,7 +26,7 @@ from shapely import affinity
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo.crs import area_crs_for  # noqa: E402
+from geo.crs import area_crs_for, densify  # noqa: E402
 from geo.redline import redline_conflicts  # noqa: E402
 
 BOX = (119.9, 30.6, 122.3, 32.2)
@@ -109,6 +109,19 @@ def main(argv: list[str] | None = None) -> int:
           f"(areas agree: max relative difference {rel:.1e} over {len(keys):,} pairs)")
     _, t_buf = timed(redline_conflicts, plots, zones, buffer_m=1000.0, area_crs=CRS)
     print(f"  with a 1,000 m buffer: {t_buf:.2f} s")
+    # As read_layer returns layers (EPSG:4326): the gate densifies them to 0.0025° in
+    # lon/lat before projecting (geo.crs.densify), so that long edges are not chords.
+    p_geo, z_geo = plots.to_crs(4326), zones.to_crs(4326)
+    _, t_geo = timed(redline_conflicts, p_geo, z_geo, buffer_m=1000.0, area_crs=CRS)
+    _, t_dens = timed(lambda: [densify(g.geometry.values, g.crs) for g in (p_geo, z_geo)])
+    _, t_proj = timed(lambda: [g.to_crs(CRS) for g in (p_geo, z_geo)])
+    nv0 = int(shapely.get_num_coordinates(np.r_[p_geo.geometry.values,
+                                                z_geo.geometry.values]).sum())
+    dense = np.r_[densify(p_geo.geometry.values, 4326), densify(z_geo.geometry.values, 4326)]
+    nv1 = int(shapely.get_num_coordinates(dense).sum())
+    print(f"  inputs in EPSG:4326, 1,000 m buffer: {t_geo:.2f} s, of which densifying to "
+          f"0.0025° {t_dens:.2f} s ({nv0:,} → {nv1:,} vertices) and projecting {t_proj:.2f} s "
+          "before densifying")
 
     print("growth (buffer 1,000 m):")
     prev = None

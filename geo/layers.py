@@ -25,8 +25,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from .crs import COORDS, CGCS2000, WGS84, geoms_gcj02_to_wgs84
+from .crs import CGCS2000, COORDS, WGS84, densify, geoms_gcj02_to_wgs84
 from .errors import LayerError, MissingFileError
+from .extent import check_finite, check_gcj_hint, check_source_extent
 
 #: Formats by file suffix.
 VECTOR_SUFFIXES = {
@@ -509,8 +510,13 @@ def read_layer(
         raise LayerError(f"{where(shown, layer_used)}: {len(bad)} feature(s) have no geometry "
                          f"(id {', '.join(bad[:5])}); draw them or delete them")
 
+    check_finite(gdf, where(shown, layer_used))
+    check_gcj_hint(gdf, p, where(shown, layer_used), declared=coords is not None or crs is not None)
     gdf, source_crs, is_gcj = _resolve_crs(gdf, path=shown, layer=layer_used, coords=coords,
                                            crs=crs)
+    source_bounds = tuple(float(v) for v in gdf.total_bounds)
+    check_source_extent(source_bounds, WGS84 if is_gcj else gdf.crs, where(shown, layer_used),
+                        chinese=is_gcj or coords == "cgcs2000")
 
     # Geometry type for the role.
     types = set(gdf.geom_type.unique())
@@ -535,7 +541,10 @@ def read_layer(
     if is_gcj:
         gdf = gdf.set_geometry(geoms_gcj02_to_wgs84(gdf.geometry.values), crs=WGS84)
     elif not gdf.crs.equals(WGS84):
-        gdf = gdf.to_crs(WGS84)
+        # Densified in the source CRS first, so that long straight edges stay straight
+        # in the source CRS (see geo.crs.densify for the bound on the chord error).
+        gdf = gdf.set_geometry(densify(gdf.geometry.values, gdf.crs), crs=gdf.crs).to_crs(WGS84)
+        check_finite(gdf, where(shown, layer_used) + f" after conversion from {source_crs}")
 
     nf = _pick(gdf.columns, name_field, _NAME_FIELDS, path=shown, layer=layer_used, what="name")
     if nf is None:
@@ -548,15 +557,35 @@ def read_layer(
     gdf.attrs.update({
         "source_path": str(path), "source_layer": layer_used, "source_crs": source_crs,
         "role": role, "id_field": idf, "name_field": nf, "n_repaired": n_repaired,
-        "label": shown,
+        "label": shown, "source_bounds": source_bounds,
     })
     return gdf
 
 
-def check_raster(path: str | os.PathLike, *, label: str | None = None) -> dict:
-    """Open a raster header and return its CRS, bounds, nodata and size.
+def check_raster(path: str | os.PathLike, *, label: str | None = None,
+                 verify: bool = True) -> dict:
+    """Open a raster and return its CRS, bounds, nodata and size.
 
-    Raises :class:`LayerError` if it cannot be opened or has no CRS.
+    Parameters
+    ----------
+    path
+        A GeoTIFF (or VRT).
+    label
+        How messages name it (e.g. ``layers.dem``).
+    verify
+        Also decode every block of band 1, so that a corrupt tile is reported here,
+        naming the block, rather than failing half-way through an analysis.
+
+    Returns
+    -------
+    dict
+        ``crs``, ``bounds`` (in the raster's CRS), ``nodata``, ``width``, ``height``,
+        ``dtype``.
+
+    Raises
+    ------
+    LayerError
+        It cannot be opened, has no CRS, or a block cannot be decoded.
     """
     import rasterio
 
@@ -566,9 +595,26 @@ def check_raster(path: str | os.PathLike, *, label: str | None = None) -> dict:
         with rasterio.open(p) as r:
             info = {"crs": r.crs, "bounds": tuple(r.bounds), "nodata": r.nodata,
                     "width": r.width, "height": r.height, "dtype": r.dtypes[0]}
+            if verify:
+                _verify_blocks(r, shown, p)
+    except LayerError:
+        raise
     except Exception as exc:
         raise LayerError(f"{shown}: cannot be opened as a raster ({exc})") from exc
     if info["crs"] is None:
         raise LayerError(f"{shown}: the raster has no CRS; assign one (gdal_edit.py -a_srs "
                          "EPSG:4326) before using it")
     return info
+
+
+def _verify_blocks(r, shown: str, p: Path) -> None:
+    """Decode every block of band 1; raise :class:`LayerError` naming the first bad one."""
+    for _, win in r.block_windows(1):
+        try:
+            r.read(1, window=win)
+        except Exception as exc:  # rasterio/GDAL decoding errors
+            raise LayerError(
+                f"{shown}: {p} is corrupt: the block at row {win.row_off}, column "
+                f"{win.col_off} ({win.width}×{win.height} cells) cannot be decoded ({exc}); "
+                "re-download or re-export the file (gdal_translate -of GTiff in.tif out.tif "
+                "shows the damage)") from exc

@@ -44,8 +44,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .crs import area_crs_for
+from .crs import area_crs_for, densify, in_china
 from .errors import InputError
+from .extent import check_layer_extent
 from .io import write_csv, write_gpkg
 from .units import HA_M2, MU_M2
 
@@ -155,9 +156,19 @@ class RedlineResult:
 
 
 def _prepare(gdf: gpd.GeoDataFrame, what: str, crs) -> np.ndarray:
+    """Polygons of ``gdf`` in the equal-area ``crs``, densified in their own CRS first
+    (edges ≤ 0.001° or 100 m, :func:`geo.crs.densify`), so that a 12 km edge stored in
+    lon/lat is not replaced by its chord: 5 m slivers keep their area to 1e-4."""
     if gdf.crs is None:
         raise InputError(f"{what}: the layer has no CRS; load it with geo.layers.read_layer")
-    geoms = gdf.to_crs(crs).geometry.values
+    geoms = gdf.geometry.values
+    if not gdf.crs.equals(crs):
+        geoms = gpd.GeoSeries(densify(geoms, gdf.crs), crs=gdf.crs).to_crs(crs).values
+    xy = shapely.get_coordinates(geoms)
+    if not np.isfinite(xy).all():
+        raise InputError(f"{what}: coordinates do not convert to finite metres in the "
+                         "equal-area CRS; read the layer with geo.layers.read_layer, which "
+                         "names the features and the likely cause")
     bad = ~np.isin(shapely.get_type_id(geoms), (3, 6))
     if bad.any():
         first = gdf["id"].iloc[int(np.flatnonzero(bad)[0])] if "id" in gdf else "?"
@@ -278,6 +289,10 @@ def redline_conflicts(
                          f"{', '.join(map(str, bad_ids))}); use core, redline or restricted")
     if area_crs is None:
         b = np.vstack([parks.to_crs(4326).total_bounds, zones.to_crs(4326).total_bounds])
+        if not np.isfinite(b).all():
+            raise InputError("parks/red lines: the layers' extents are not finite in degrees "
+                             "(NaN/inf coordinates or a wrong CRS); read them with "
+                             "geo.layers.read_layer, which names the features and the fix")
         area_crs = area_crs_for((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
     pg = _prepare(parks, "parks", area_crs)
     zg = _prepare(zones, "red lines", area_crs)
@@ -470,6 +485,8 @@ def check_study(study, *, buffer_m: float | None = None,
     if parks is None or zones is None:
         raise InputError(f"{study.path}: the red-line gate needs a parks layer and a redlines "
                          "layer (role = \"parks\" / \"redlines\")")
+    for layer in (parks, zones):
+        check_layer_extent(layer, study.bounds, china=bool(in_china(*study.boundary.centroid.xy)))
     pspec = study.by_role("parks")[0]
     zspec = study.by_role("redlines")[0]
     field_name = industry_field or sec.get("industry_field") or pspec.options.get("industry")

@@ -41,7 +41,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from .crs import COORDS, area_crs_for, metric_crs_for
+from .crs import COORDS, area_crs_for, check_metric_crs, metric_crs_for
 from .errors import InputError, LayerError, StudyError
 from .layers import (
     RASTER_ROLES,
@@ -270,7 +270,8 @@ class Study:
         """The CRS for distances and grids: the ``[study] crs`` or the GK zone of the
         study centroid (a :class:`~geo.crs.ZoneWarning` if the study straddles zones)."""
         if self._crs_override:
-            return CRS.from_user_input(self._crs_override)
+            return check_metric_crs(self._crs_override, self.bounds,
+                                    what=f"{self.path}: study.crs")
         return metric_crs_for(self.bounds, what=f"study {self.name!r}")
 
     @functools.cached_property

@@ -6,12 +6,11 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from pyproj import Geod
 
-from geo.crs import geoms_wgs84_to_gcj02
+from geo.crs import DENSIFY_M, geoms_wgs84_to_gcj02
 from geo.errors import LayerError, MissingFileError
 from geo.layers import detect_shapefile_encoding, read_layer
 
@@ -46,7 +45,14 @@ def test_projected_input_is_returned_in_wgs84_with_source_crs_recorded(tmp_path,
     g = read_layer(p, role="parks")
     assert g.attrs["source_crs"] == "EPSG:4549"
     assert g.crs.to_epsg() == 4326
-    assert shapely.hausdorff_distance(g.geometry.iloc[0], parks_small.geometry.iloc[0]) < 1e-7
+    # The file's edges are straight in EPSG:4549; they are densified there (DENSIFY_M) before
+    # conversion, so they follow the file's chords: exactly, and within 0.1 m of the
+    # lon/lat original (whose edges were straight in degrees).
+    gk = parks_small.to_crs(4549)
+    expected = gpd.GeoSeries(shapely.segmentize(gk.geometry.values, DENSIFY_M),
+                             crs=4549).to_crs(4326)
+    assert shapely.hausdorff_distance(g.geometry.iloc[0], expected.iloc[0]) < 1e-9
+    assert shapely.hausdorff_distance(g.geometry.iloc[0], parks_small.geometry.iloc[0]) < 1e-6
 
 
 def test_csv_points_with_declared_coords(tmp_path):
@@ -247,3 +253,42 @@ def test_bundled_layers_all_load_cleanly(yrd_study):
                 g = yrd_study.load(key)
                 assert len(g) > 0 and g.crs.to_epsg() == 4326 and g["id"].is_unique
     assert len(yrd_study.load("highways")) == 22656
+
+
+# --- coordinates that cannot be right ---------------------------------------------------
+
+def test_zone_prefix_mixup_is_an_error_naming_the_code_that_fits(tmp_path, parks_small):
+    p = tmp_path / "parks.gpkg"
+    parks_small.to_crs(4528).set_crs(4549, allow_override=True).to_file(p)
+    with pytest.raises(LayerError, match=r'do not convert to degrees.*zone prefix is present'
+                                         r'.*crs = "EPSG:4528"'):
+        read_layer(p, role="parks")
+
+
+def test_nan_and_inf_coordinates_name_the_features(tmp_path, parks_small):
+    g = parks_small.copy()
+    for i, bad in ((0, np.nan), (2, np.inf)):
+        xy = np.asarray(g.geometry.iloc[i].exterior.coords)
+        xy[1, 0] = bad
+        g.loc[i, "geometry"] = shapely.Polygon(xy)
+    p = tmp_path / "parks.gpkg"
+    g.to_file(p)
+    with pytest.raises(LayerError, match=r"2 feature\(s\) have NaN or infinite coordinates "
+                                         r"\(id=sip \(row 1\), id=chongming \(row 3\)"):
+        read_layer(p, role="parks")
+
+
+def test_cgcs2000_layer_outside_china_is_refused(tmp_path, parks_small):
+    g = parks_small.copy()
+    g["geometry"] = shapely.transform(g.geometry.values, lambda xy: xy - [110.0, 0.0])
+    p = tmp_path / "parks.gpkg"
+    g.set_crs(4490, allow_override=True).to_file(p)
+    with pytest.raises(LayerError, match=r"lon 10\.\d+…\d+\.\d+°.*outside China.*EPSG:4490"):
+        read_layer(p, role="parks")
+
+
+def test_source_bounds_are_recorded_in_the_file_units(tmp_path, parks_small):
+    p = tmp_path / "parks.gpkg"
+    parks_small.to_crs(4549).to_file(p)
+    g = read_layer(p, role="parks")
+    np.testing.assert_allclose(g.attrs["source_bounds"], parks_small.to_crs(4549).total_bounds)

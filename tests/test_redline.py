@@ -9,10 +9,14 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyproj import Geod
 
+from geo.crs import densify
 from geo.errors import InputError
 from geo.redline import check_study, industry_banned, redline_conflicts
 from geo.units import MU_M2
+
+GEOD = Geod(ellps="WGS84")
 
 GK = 4549  # CGCS2000 GK CM 120°E: metres around Suzhou
 
@@ -85,7 +89,12 @@ def test_result_does_not_depend_on_input_order(data, rnd):
 def test_result_does_not_depend_on_input_crs(data):
     parks, zones = data
     a = redline_conflicts(parks, zones, buffer_m=300)
-    b = redline_conflicts(parks.to_crs(4326), zones.to_crs(4326), buffer_m=300)
+    # Converted as read_layer converts (densified in the source CRS first): the same
+    # polygons in degrees. (A bare to_crs turns each long GK edge into a lon/lat chord,
+    # another polygon, by centimetres: enough to change a 1 m² sliver by 15%.)
+    b = redline_conflicts(*(gpd.GeoDataFrame(g.drop(columns="geometry"), crs=g.crs,
+                                             geometry=densify(g.geometry.values, g.crs))
+                            .to_crs(4326) for g in (parks, zones)), buffer_m=300)
     ka = {(p, z): (o, d) for p, z, _, o, d in _key(a)}
     kb = {(p, z): (o, d) for p, z, _, o, d in _key(b)}
     # A pair exactly at the buffer edge may flip; every pair with real overlap agrees.
@@ -198,3 +207,43 @@ def test_output_columns_and_units(yrd_redlines):
                                     "overlap_mu", "pct_of_park", "min_distance_m"]
     assert np.allclose(c.overlap_mu * MU_M2, c.overlap_m2)
     assert isinstance(r.parks, pd.DataFrame)
+
+
+# --- exact areas for thin slivers (edges stored in lon/lat are densified) --------------
+
+def _sliver_pair(lat0: float, offset_m: float):
+    """A zone whose north edge is one 12 km edge along ``lat0`` (two vertices) and a
+    surveyed park (a vertex every ~10 m) whose south edge is ``offset_m`` north of it."""
+    lon0, lon1 = 120.50, 120.50 + 12_000 / (111_320 * np.cos(np.radians(lat0)))
+    dlat = offset_m / 110_900.0
+    zone = shapely.box(lon0, lat0 - 0.05, lon1, lat0)
+    lons = np.linspace(lon0, lon1, 1201)
+    park = shapely.Polygon(np.r_[np.c_[lons, np.full_like(lons, lat0 + dlat)],
+                                 np.c_[lons[::-1], np.full_like(lons, lat0 + 0.02)]])
+    z = gpd.GeoDataFrame({"id": ["z"], "name": ["z"], "class": ["redline"]}, geometry=[zone],
+                         crs=4326)
+    p = gpd.GeoDataFrame({"id": ["p"], "name": ["p"]}, geometry=[park], crs=4326)
+    return p, z, shapely.intersection(park, zone)
+
+
+@pytest.mark.parametrize("lat0", [23.0, 31.4, 45.0, 53.0])
+@pytest.mark.parametrize("width_m", [5.0, 20.0, 100.0])
+def test_sliver_overlaps_match_geodesic_areas_to_0_1_percent(lat0, width_m):
+    parks, zones, inter = _sliver_pair(lat0, -width_m)
+    r = redline_conflicts(parks, zones)
+    # Geod on the overlap densified to 1 m: its geodesic edges follow the drawn edges.
+    truth = abs(GEOD.geometry_area_perimeter(shapely.segmentize(inter, 1e-5))[0])
+    assert truth == pytest.approx(width_m * 12_000, rel=0.01)
+    assert r.conflicts["overlap_m2"].sum() == pytest.approx(truth, rel=1e-3)
+    assert r.parks["area_m2"].iloc[0] == pytest.approx(
+        abs(GEOD.geometry_area_perimeter(shapely.segmentize(parks.geometry.iloc[0], 1e-5))[0]),
+        rel=1e-4)
+
+
+@pytest.mark.parametrize("offset_m", [0.25, 0.5, 1.0])
+def test_parks_a_metre_or_less_outside_a_zone_do_not_conflict(offset_m):
+    """Undensified, the zone's 12 km chord cut 3,600–11,700 m² out of these parks."""
+    parks, zones, _ = _sliver_pair(31.4, offset_m)
+    r = redline_conflicts(parks, zones)
+    assert r.parks["status"].iloc[0] == "pass" and not r.has_conflicts
+    assert r.parks["nearest_zone_m"].iloc[0] == pytest.approx(offset_m, abs=0.05)

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from ..crs import in_china
+from ..extent import check_layer_extent
 from ..layers import check_raster
 from ..study import load_study
 from ._common import guarded, out
@@ -27,6 +29,7 @@ def command(study: Path) -> None:
 @guarded
 def _run(study: Path) -> int:
     s = load_study(study)
+    china = bool(in_china(*s.boundary.centroid.xy))
     t = Table(title=f"{s.title} — {s.path}")
     for col in ("layer", "role", "features", "geometry", "source CRS", "file"):
         t.add_column(col, overflow="fold")
@@ -38,6 +41,7 @@ def _run(study: Path) -> int:
                       spec.path.name)
             continue
         g = s.load(key)
+        check_layer_extent(g, s.bounds, china=china)
         t.add_row(key, spec.role, f"{len(g):,}", ", ".join(sorted(g.geom_type.unique())),
                   str(g.attrs.get("source_crs")), spec.path.name +
                   (f":{g.attrs['source_layer']}" if g.attrs.get("source_layer") else ""))

@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from ..crs import COORDS
 from ..errors import InputError
+from ..extent import check_pair_extent
 from ..io import check_writable
 from ..layers import read_layer
 from ..redline import (
@@ -78,13 +80,19 @@ def park_table(result: RedlineResult) -> Table:
 @click.option("--name-field", metavar="FIELD", help="Name field of both layers [name].")
 @click.option("--class-field", metavar="FIELD", default="class", show_default=True,
               help="Zone class field: core, redline or restricted.")
-@click.option("--coords", type=click.Choice(["wgs84", "cgcs2000", "gcj02"]),
-              help="Datum of both files' coordinates when they lack a CRS (gcj02 = AMap).")
+@click.option("--parks-coords", type=click.Choice(COORDS),
+              help="Datum of the PARKS file's coordinates (gcj02 = AMap/Gaode, converted to "
+                   "WGS84); only that file is shifted.")
+@click.option("--zones-coords", type=click.Choice(COORDS),
+              help="Datum of the REDLINES file's coordinates; only that file is shifted.")
+@click.option("--coords", type=click.Choice(COORDS), hidden=True,
+              help="Deprecated: ambiguous with two files; use --parks-coords/--zones-coords.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the conflicts: FILE.csv, or FILE.gpkg with geometries.")
 @overwrite_option
 def command(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, name_field,
-            class_field, coords, out_path=None, overwrite=True, **kw):
+            class_field, parks_coords, zones_coords, coords, out_path=None, overwrite=True,
+            **kw):
     """Check parks (plots, sites) against ecological red lines (生态保护红线).
 
     \b
@@ -99,15 +107,29 @@ def command(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, 
       parksite redlines --study layers/yrd.toml --out redlines.gpkg
       parksite redlines plots.gpkg zones.shp --buffer-m 500 --out conflicts.csv
 
+    GCJ-02 (AMap) files: --parks-coords gcj02 and/or --zones-coords gcj02, per file.
+    Layers that cannot be judged together (far apart, outside China while Chinese, a
+    wrong CRS) are an error (exit 2), never a pass.
+
     Exit code 0: no conflict; 1: conflicts found; 2: bad input.
     """
     return _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, name_field,
-                class_field, coords, kw.get("out") or out_path, overwrite)
+                class_field, (parks_coords, zones_coords, coords), kw.get("out") or out_path,
+                overwrite)
 
 
 @guarded
 def _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, name_field,
          class_field, coords, out_file, overwrite):
+    parks_coords, zones_coords, both = coords
+    if both is not None:
+        raise InputError(f"--coords {both} is ambiguous with two files (it used to shift both, "
+                         "which moves a WGS84 red-line file 100–700 m): say which file it is "
+                         f"for with --parks-coords {both} and/or --zones-coords {both} (with "
+                         "--study: coords = \"...\" in the layer's table)")
+    if study is not None and (parks_coords or zones_coords):
+        raise InputError("--parks-coords/--zones-coords apply to PARKS and REDLINES files; with "
+                         "--study set coords = \"...\" in the layer's table")
     if out_file is not None:
         if out_file.suffix.lower() not in (".csv", ".gpkg"):
             raise InputError(f"--out {out_file}: write .csv (the table) or .gpkg (table and "
@@ -125,9 +147,10 @@ def _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, nam
         if parks is None or redlines is None:
             raise InputError("give PARKS and REDLINES files, or --study layers/yrd.toml")
         parks_gdf = read_layer(parks, role="parks", id_field=park_id, name_field=name_field,
-                               coords=coords)
+                               coords=parks_coords)
         zones = read_layer(redlines, role="redlines", id_field=zone_id, name_field=name_field,
-                           coords=coords)
+                           coords=zones_coords)
+        check_pair_extent(parks_gdf, zones)
         inds = park_industries_from(parks_gdf, industry_field) if industry_field else None
         result = redline_conflicts(parks_gdf, zones, buffer_m=buffer_m or 0.0,
                                    park_industries=inds, class_field=class_field)
