@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import shapely
 from pyproj import CRS
 from scipy import sparse
 from scipy.sparse import csgraph
@@ -106,6 +107,9 @@ class Network(BuildMixin, SnappingMixin, QueriesMixin):
         self.main_component = int(np.argmax(sizes))
         self.node_xy = _xy(transformer(WGS84, self.crs), self.node_lonlat)
         self._tree = cKDTree(self.node_xy)
+        to_m = transformer(WGS84, self.crs)
+        self.edge_geom_m = shapely.transform(self.edge_geometry, lambda c: _xy(to_m, c))
+        self._edge_tree = shapely.STRtree(self.edge_geom_m)
 
     @property
     def n_nodes(self) -> int:

@@ -11,15 +11,17 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.geometry
+import shapely.ops
 from rasterio import features
 from rasterio.transform import from_origin
-from scipy import ndimage
+from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 
 from ..crs import WGS84
 from ..errors import NetworkError
 from ._geo import Metric, _as_points_metric, _ids, geodesic_m, transformer
 from .reduced import ReducedGraph
+from .snapping import SnapResult
 
 
 class QueriesMixin:
@@ -70,31 +72,78 @@ class QueriesMixin:
             cache[metric] = ReducedGraph.from_csr(g.primary)
         return cache[metric]
 
-    def _secondary_along(self, pred: np.ndarray, metric: str) -> np.ndarray:
-        """The other cost along the shortest-path trees ``pred`` (rows), by pointer
-        jumping: log2(depth) vectorised steps, no loop over nodes."""
+    def point_costs(self, snap: SnapResult, *, metric: Metric = "length",
+                    limit: float = np.inf) -> np.ndarray:
+        """(len(snap), n_nodes) costs from each snapped point to every node.
+
+        Each point is a virtual source joined to both ends of its edge by the access
+        leg plus the partial edge cost (not against a one-way edge); one csgraph call on
+        the reduced graph. ``inf`` beyond ``limit`` (metres or minutes).
+        """
+        ends, leave, _ = self.entry(snap, metric)
+        k = len(ends)
+        grp = np.repeat(np.arange(k, dtype=np.int64), 2)
+        off = leave.ravel()
+        ok = np.isfinite(off)
+        return self.reduced(metric).grouped(grp[ok], ends.ravel()[ok],
+                                            np.maximum(off[ok], 1e-9), k, limit=limit)
+
+    def to_points(self, node_cost: np.ndarray, snap: SnapResult,
+                  metric: Metric = "length") -> np.ndarray:
+        """Costs to snapped points from node costs ``(k, n_nodes)``: the cheaper of
+        arriving through either end of each point's edge (``(k, len(snap))``)."""
+        ends, _, arrive = self.entry(snap, metric)
+        return np.minimum(node_cost[:, ends[:, 0]] + arrive[:, 0],
+                          node_cost[:, ends[:, 1]] + arrive[:, 1])
+
+    def _od_costs(self, so: SnapResult, sd: SnapResult, metric: str, lim: float, chunk: int,
+                  progress: Callable[[int, int], None] | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """(primary, secondary) cost matrices between snapped points along the route
+        that minimises ``metric``: virtual source rows on the full graph, csgraph with
+        predecessors, the other cost by pointer jumping; pairs on one edge may go
+        straight along it."""
+        other = "time" if metric == "length" else "length"
         g = self._graph(metric)
-        k, n = pred.shape
-        valid = pred >= 0
-        rows = np.broadcast_to(np.arange(n, dtype=np.int64), (k, n))
-        key = np.where(valid, pred.astype(np.int64) * n + rows, 0)
-        pos = np.searchsorted(g.keys, key)
-        pos = np.minimum(pos, len(g.keys) - 1)
-        val = np.where(valid, g.secondary.data[pos], 0.0)
-        ptr = np.where(valid, pred, -1).astype(np.int64)
-        base = (np.arange(k, dtype=np.int64) * n)[:, None]
-        flat_val = val.ravel()
-        while True:
-            m = ptr >= 0
-            if not m.any():
-                break
-            idx = np.where(m, base + np.maximum(ptr, 0), 0)
-            add = np.where(m, flat_val[idx.ravel()].reshape(k, n), 0.0)
-            nptr = np.where(m, ptr.ravel()[idx.ravel()].reshape(k, n), -1)
-            val = val + add
-            ptr = nptr
-            flat_val = val.ravel()
-        return val
+        n = self.n_nodes
+        ends_o, lp, _ = self.entry(so, metric)
+        ls = self.entry(so, other)[1]
+        ends_d, _, ap = self.entry(sd, metric)
+        as_ = self.entry(sd, other)[2]
+        k, m = len(ends_o), len(ends_d)
+        prim = np.full((k, m), np.inf)
+        sec = np.full((k, m), np.nan)
+        for start in range(0, k, chunk):
+            c = min(chunk, k - start)
+            grp = np.repeat(np.arange(c, dtype=np.int64), 2)
+            nodes = ends_o[start:start + c].ravel()
+            wp, ws = lp[start:start + c].ravel(), ls[start:start + c].ravel()
+            ok = np.isfinite(wp)
+            o = np.lexsort((nodes[ok], grp[ok]))
+            grp, nodes, wp, ws = grp[ok][o], nodes[ok][o], wp[ok][o], ws[ok][o]
+            big_p = _append_rows(g.primary, grp, nodes, np.maximum(wp, 1e-9), c)
+            big_s = _append_rows(g.secondary, grp, nodes, ws, c)
+            d, pred = csgraph.dijkstra(big_p, directed=True, indices=np.arange(n, n + c),
+                                       limit=lim, return_predecessors=True)
+            rows = np.repeat(np.arange(n + c, dtype=np.int64), np.diff(big_p.indptr))
+            keys = rows * (n + c) + big_p.indices.astype(np.int64)
+            s = _secondary_along(pred, keys, big_s.data)
+            p0 = d[:, ends_d[:, 0]] + ap[:, 0]
+            p1 = d[:, ends_d[:, 1]] + ap[:, 1]
+            first = p0 <= p1
+            prim[start:start + c] = np.where(first, p0, p1)
+            sec[start:start + c] = np.where(first, s[:, ends_d[:, 0]] + as_[:, 0],
+                                            s[:, ends_d[:, 1]] + as_[:, 1])
+            if progress:
+                progress(start + c, k)
+        direct_p = self.same_edge(so, sd, metric)
+        direct_s = self.same_edge(so, sd, other)
+        use = direct_p < prim
+        prim = np.where(use, direct_p, prim)
+        sec = np.where(use, direct_s, sec)
+        if np.isfinite(lim):
+            prim[prim > lim] = np.inf
+        return prim, np.where(np.isfinite(prim), sec, np.nan)
 
     def od(self, origins: gpd.GeoDataFrame, dests: gpd.GeoDataFrame, *,
            metric: Metric = "length", limit_km: float | None = None,
@@ -132,33 +181,13 @@ class QueriesMixin:
         sd = self.snap_xy(d_ll, max_snap_m=max_snap_m)
         self._warn_snap(so, origins, "origins")
         self._warn_snap(sd, dests, "destinations")
-        other = "time" if metric == "length" else "length"
-        g = self._graph(metric)
         lim = np.inf
         if metric == "length" and limit_km is not None:
             lim = limit_km * 1000.0
         if metric == "time" and limit_min is not None:
             lim = limit_min
-        uo, inv_o = np.unique(so.node, return_inverse=True)
-        inv_o = inv_o.ravel()
-        prim = np.empty((len(uo), len(did)))
-        sec = np.empty((len(uo), len(did)))
-        for start in range(0, len(uo), chunk):
-            src = uo[start:start + chunk]
-            d, pred = csgraph.dijkstra(g.primary, directed=True, indices=src, limit=lim,
-                                       return_predecessors=True)
-            s = self._secondary_along(pred, metric)
-            prim[start:start + len(src)] = d[:, sd.node]
-            sec[start:start + len(src)] = s[:, sd.node]
-            if progress:
-                progress(min(start + chunk, len(uo)), len(uo))
-        prim = prim[inv_o]
-        sec = sec[inv_o]
-        so_p, sd_p = self.snap_cost(so.snap_m, metric), self.snap_cost(sd.snap_m, metric)
-        so_s, sd_s = self.snap_cost(so.snap_m, other), self.snap_cost(sd.snap_m, other)
+        prim, sec = self._od_costs(so, sd, metric, lim, chunk, progress)
         reach = np.isfinite(prim)
-        prim = prim + so_p[:, None] + sd_p[None, :]
-        sec = np.where(reach, sec + so_s[:, None] + sd_s[None, :], np.nan)
         length, time = (prim, sec) if metric == "length" else (sec, prim)
         same_comp = so.component[:, None] == sd.component[None, :]
         # In the same weak component but no finite cost: beyond the Dijkstra limit, or a
@@ -179,7 +208,7 @@ class QueriesMixin:
         status = np.where(off[oi, di], "off_network",
                           np.where(unreach[oi, di] | ~np.isfinite(L), "unreachable", "ok"))
         okm = status == "ok"
-        # a point to itself (same coordinates) costs nothing, not two snap legs
+        # a point to itself (same coordinates) costs nothing, not two access legs
         same = okm & (crow == 0)
         L = np.where(okm, np.where(same, 0.0, L), np.nan)
         T = np.where(okm, np.where(same, 0.0, T), np.nan)
@@ -198,8 +227,8 @@ class QueriesMixin:
     def distances(self, origins: gpd.GeoDataFrame, dests: gpd.GeoDataFrame, *,
                   metric: Metric = "length", limit_km: float | None = None,
                   max_snap_m: float | None = None, warn: bool = True) -> np.ndarray:
-        """Dense cost matrix (metres or minutes), snap legs included (also for a point
-        to itself: use :meth:`od` for zero self-distances).
+        """Dense cost matrix (metres or minutes), access legs included (also for a
+        point to itself: use :meth:`od` for zero self-distances).
 
         ``inf`` where there is no route (or beyond ``limit_km`` for length), ``NaN``
         for points off the network.
@@ -214,10 +243,12 @@ class QueriesMixin:
             self._warn_snap(so, origins, "origins")
             self._warn_snap(sd, dests, "destinations")
         lim = limit_km * 1000.0 if (limit_km is not None and metric == "length") else np.inf
-        uo, inv = np.unique(so.node, return_inverse=True)
-        d = self.node_costs(uo, metric=metric, limit=lim)[:, sd.node][inv.ravel()]
-        d = d + self.snap_cost(so.snap_m, metric)[:, None] + \
-            self.snap_cost(sd.snap_m, metric)[None, :]
+        d = np.empty((len(so.edge), len(sd.edge)))
+        for start in range(0, len(so.edge), 256):  # bounded memory: 256 rows × nodes
+            sl = slice(start, start + 256)
+            d[sl] = self.to_points(self.point_costs(so.take(sl), metric=metric, limit=lim),
+                                   sd, metric)
+        d = np.minimum(d, self.same_edge(so, sd, metric))
         if np.isfinite(lim):
             d[d > lim] = np.inf
         d[~so.on_network, :] = np.nan
@@ -261,10 +292,8 @@ class QueriesMixin:
         sn = self.snap_xy(s_ll)
         self._warn_snap(sn, sites, "sites")
         start = self.snap_cost(sn.snap_m, metric)
-        to_m = transformer(WGS84, self.crs)
         to_w = transformer(self.crs, WGS84)
-        egeo_m = shapely.transform(self.edge_geometry, lambda c: np.column_stack(
-            to_m.transform(c[:, 0], c[:, 1])))
+        egeo_m = self.edge_geom_m
         ecost = self.edge_length_m if metric == "length" else self.edge_time_min
         fxy = None
         if firms is not None and len(firms):
@@ -284,9 +313,7 @@ class QueriesMixin:
                              "snap_m": float(sn.snap_m[i]), "status": "off_network",
                              "geometry": None})
                 continue
-            left = budget - start[i]
-            d = self.node_costs(np.array([sn.node[i]]), metric=metric,
-                                limit=max(left, 0.0))[0] + start[i]
+            d = self.point_costs(sn.take(slice(i, i + 1)), metric=metric, limit=budget)[0]
             du, dv = d[self.edge_u], d[self.edge_v]
             full = (du <= budget) & (dv <= budget)
             with np.errstate(invalid="ignore"):
@@ -298,6 +325,9 @@ class QueriesMixin:
                 # one-way edges are only entered from u
                 fv = np.where(self.edge_oneway, 0.0, fv)
             frac = np.where(full, 1.0, np.minimum(fu + fv, 1.0))
+            own = _own_edge_piece(egeo_m, sn, i, (budget - start[i]) / ecost[sn.edge[i]],
+                                  bool(self.edge_oneway[sn.edge[i]]))
+            frac[sn.edge[i]] = max(frac[sn.edge[i]], own[1])
             reached_km = float((frac * self.edge_length_m).sum() / 1000.0)
             parts = [egeo_m[full]]
             pu = ~full & (fu > 0)
@@ -312,8 +342,9 @@ class QueriesMixin:
                 b = shapely.line_interpolate_point(egeo_m[pv], 1 - fv[pv], normalized=True)
                 parts.append(shapely.linestrings(np.stack([shapely.get_coordinates(a),
                                                            shapely.get_coordinates(b)], 1)))
-            node_xy = self.node_xy[sn.node[i]]
-            parts.append(np.array([shapely.linestrings([sxy[i], node_xy])
+            at = shapely.get_coordinates(shapely.line_interpolate_point(
+                egeo_m[sn.edge[i]], sn.frac[i], normalized=True))[0]
+            parts.append(np.array([own[0], shapely.linestrings([sxy[i], at])
                                    if sn.snap_m[i] > 0 else shapely.Point(sxy[i])]))
             poly = _service_polygon(np.concatenate(parts), sxy[i], trim)
             area_km2 = float(shapely.area(poly) / 1e6)
@@ -332,6 +363,56 @@ class QueriesMixin:
             if progress:
                 progress(i + 1, len(ids))
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
+
+
+def _append_rows(p: sparse.csr_matrix, group: np.ndarray, nodes: np.ndarray,
+                 weights: np.ndarray, k: int) -> sparse.csr_matrix:
+    """``p`` with ``k`` rows (and columns) appended: row ``n + g`` holds the arcs
+    ``weights`` to ``nodes`` of ``group == g`` (sorted by group, then node)."""
+    n = p.shape[0]
+    counts = np.bincount(group, minlength=k)
+    itype = np.int64 if p.nnz + len(nodes) >= 2 ** 31 - 1 else np.int32
+    return sparse.csr_matrix(
+        (np.concatenate([p.data, weights]), np.concatenate([p.indices, nodes]).astype(itype),
+         np.concatenate([p.indptr, p.nnz + np.cumsum(counts)]).astype(itype)),
+        shape=(n + k, n + k))
+
+
+def _secondary_along(pred: np.ndarray, keys: np.ndarray, sec: np.ndarray) -> np.ndarray:
+    """The other cost along the shortest-path trees ``pred`` (rows), by pointer
+    jumping: log2(depth) vectorised steps, no loop over nodes. ``keys`` are
+    ``row * N + col`` of the graph's stored arcs (sorted), ``sec`` their other cost."""
+    k, n = pred.shape
+    valid = pred >= 0
+    cols = np.broadcast_to(np.arange(n, dtype=np.int64), (k, n))
+    key = np.where(valid, pred.astype(np.int64) * n + cols, 0)
+    pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+    val = np.where(valid, sec[pos], 0.0)
+    ptr = np.where(valid, pred, -1).astype(np.int64)
+    base = (np.arange(k, dtype=np.int64) * n)[:, None]
+    flat_val = val.ravel()
+    while True:
+        m = ptr >= 0
+        if not m.any():
+            break
+        idx = np.where(m, base + np.maximum(ptr, 0), 0)
+        add = np.where(m, flat_val[idx.ravel()].reshape(k, n), 0.0)
+        nptr = np.where(m, ptr.ravel()[idx.ravel()].reshape(k, n), -1)
+        val = val + add
+        ptr = nptr
+        flat_val = val.ravel()
+    return val
+
+
+def _own_edge_piece(egeo_m: np.ndarray, sn: SnapResult, i: int, reach_frac: float,
+                    oneway: bool) -> tuple[Any, float]:
+    """The stretch of a site's own edge reached straight from the site: (line in the
+    metric CRS, its share of the edge)."""
+    f = float(sn.frac[i])
+    r = max(float(reach_frac), 0.0)
+    lo, hi = (f if oneway else max(f - r, 0.0)), min(f + r, 1.0)
+    line = shapely.ops.substring(egeo_m[sn.edge[i]], lo, hi, normalized=True)
+    return line, hi - lo
 
 
 def _service_polygon(lines: np.ndarray, site_xy: np.ndarray, trim_m: float) -> Any:
