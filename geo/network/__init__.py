@@ -18,13 +18,18 @@ is length / speed (``maxspeed``, else :data:`DEFAULT_SPEEDS_KMH` by road class, 
 
 Snapping
 --------
-Points (firms, parks, sites) snap to the nearest node (``scipy.spatial.cKDTree`` in
-the study's metric CRS, then the exact geodesic distance). The snap distance is
-recorded and added to every cost: metres for length, minutes at
-``access_speed_kmh`` for time. A point farther than ``max_snap_m`` is *off network*: it
-is reported (a warning and a column), and its answers are NaN — never a silently long
-or wrong figure. A point in another connected component than its destination gets
-``inf`` and the pair is flagged ``unreachable``.
+Points (firms, parks, sites) snap to the nearest point of the nearest *road*, not node
+(``shapely.STRtree.query_nearest`` over the edges in the study's metric CRS, then a
+vectorised ``shapely.line_locate_point``), as osmnx/pandana users expect. The access
+leg (geodesic metres from the point to the road) is added to every cost (metres for
+length, minutes at ``access_speed_kmh`` for time), and the point enters the graph at
+both ends of its edge with the partial edge costs: a virtual source row in the CSR,
+joined to those ends (only forward on a one-way edge). Two points on one edge may also
+go straight along it. A point farther than ``max_snap_m`` from every road is *off
+network*: it is reported (a warning with its distance to the nearest road, and a
+column), and its answers are NaN — never a silently long or wrong figure. A point in
+another connected component than its destination gets ``inf`` and the pair is flagged
+``unreachable``.
 
 Engine
 ------
