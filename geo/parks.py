@@ -322,7 +322,7 @@ def chain_completeness(points: gpd.GeoDataFrame, study: Study,
     out = {}
     for cid in chains.chains.index:  # loop over chain maps (a handful)
         inds = list(chains.industries.index[chains.industries["chain"] == cid])
-        cov = idx.covered(sn.node, sn.snap_m, inds)
+        cov = idx.covered(sn, inds)
         share = cov.mean(axis=1) if inds else np.full(len(points), np.nan)
         share = np.where(sn.on_network, share, np.nan)
         out[f"chain_{cid}"] = share

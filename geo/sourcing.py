@@ -49,7 +49,7 @@ from scipy.spatial import cKDTree
 from .chains import Chains, load_chains, read_supplier_edges
 from .crs import WGS84
 from .errors import InputError, ModelError
-from .network import Network, _as_points_metric, geodesic_m, transformer
+from .network import Network, SnapResult, _as_points_metric, geodesic_m, transformer
 
 if TYPE_CHECKING:  # pragma: no cover
     from .study import Study
@@ -194,8 +194,9 @@ def load_firms(study: Study) -> gpd.GeoDataFrame:
 class SupplyIndex:
     """Per-industry nearest-supplier costs over the network, for one radius.
 
-    ``reach_m[k, node]``: road metres from the nearest firm of industry ``industries[k]``
-    to ``node`` (snap leg of the supplier included; ``inf`` beyond the radius).
+    ``reach_m[k, node]``: road metres from the nearest on-network firm of industry
+    ``industries[k]`` to ``node`` (the supplier's access leg and partial edge included;
+    ``inf`` beyond the radius).
     """
 
     network: Network
@@ -203,34 +204,59 @@ class SupplyIndex:
     industries: list[str]
     radius_m: float
     reach_m: np.ndarray
-    supplier_xy: dict[str, np.ndarray]          # metric xy of on-network suppliers
+    supplier_xy: dict[str, np.ndarray]          # metric xy of all suppliers
     supplier_rows: dict[str, np.ndarray]        # row numbers in the firm register
     trees: dict[str, cKDTree] = field(default_factory=dict)
 
     @classmethod
     def build(cls, network: Network, chains: Chains, firms: gpd.GeoDataFrame,
               snap: pd.DataFrame, radius_km: float) -> SupplyIndex:
+        """Search from every supplier industry at once.
+
+        Parameters
+        ----------
+        network
+            The road network.
+        chains
+            The chain maps (which industries are inputs).
+        firms
+            The firm register (WGS84).
+        snap
+            ``network.snap(firms)``.
+        radius_km
+            The sourcing radius (km, > 0).
+
+        Returns
+        -------
+        SupplyIndex
+            Suppliers off the network stay in ``supplier_rows``/``supplier_xy`` (the
+            straight-line rate never depends on the network); only on-network suppliers
+            enter the road search.
+        """
         radius_m = _check_radius(radius_km) * 1000.0
         ind = firms["industry"].to_numpy(dtype=object)
         on = snap["on_network"].to_numpy()
-        nodes = snap["node"].to_numpy()
-        snap_m = snap["snap_m"].to_numpy()
-        inds = sorted(set(ind[on]) & set(chains.ids))
+        inds = sorted(set(ind) & set(chains.ids))
         n = network.n_nodes
         k = len(inds)
         xy, _ = _as_points_metric(firms, network.crs, "firms")
         code = pd.Index(inds, dtype=object).get_indexer(ind) if k else np.full(len(ind), -1)
-        rows = np.flatnonzero(on & (code >= 0))
+        rows = np.flatnonzero(code >= 0)
         rows = rows[np.argsort(code[rows], kind="stable")]  # by industry, then row
-        src_r, src_c = code[rows], nodes[rows]
-        src_w = np.maximum(snap_m[rows], 1e-6)
-        parts = np.split(rows, np.cumsum(np.bincount(src_r, minlength=k))[:-1]) if k else []
+        parts = np.split(rows, np.cumsum(np.bincount(code[rows], minlength=k))[:-1]) \
+            if k else []
         rows_of: dict[str, np.ndarray] = dict(zip(inds, parts, strict=True))
         if k:
             # One multi-source search per industry, all in one csgraph call on the
-            # network's reduced graph (a virtual source per industry joined to its
-            # suppliers' nodes by their snap legs).
-            d = network.grouped_costs(src_r, src_c, src_w, k, metric="length",
+            # network's reduced graph: a virtual source per industry joined to both ends
+            # of each on-network supplier's road by its access leg and partial edge.
+            net_rows = rows[on[rows]]
+            ends, leave, _ = network.entry(SnapResult.from_frame(snap, network.max_snap_m)
+                                           .take(net_rows), "length")
+            grp = np.repeat(code[net_rows], 2)
+            w = leave.ravel()
+            ok = np.isfinite(w)
+            d = network.grouped_costs(grp[ok], ends.ravel()[ok], w[ok], k, metric="length",
                                       limit=radius_m)
         else:
             d = np.full((0, n), np.inf)
@@ -242,13 +268,29 @@ class SupplyIndex:
             self.trees[j] = cKDTree(self.supplier_xy[j])
         return self.trees[j]
 
-    def covered(self, nodes: np.ndarray, snap_m: np.ndarray, inputs: list[str]) -> np.ndarray:
-        """(n, len(inputs)) bool: a supplier of each input within the radius by road."""
-        out = np.zeros((len(nodes), len(inputs)), dtype=bool)
+    def covered(self, snap: SnapResult, inputs: list[str]) -> np.ndarray:
+        """(n, len(inputs)) bool: a supplier of each input within the radius by road.
+
+        Parameters
+        ----------
+        snap
+            The points' snaps (:meth:`Network.snap_xy`): a point is reached through
+            either end of its road.
+        inputs
+            Industry ids.
+
+        Returns
+        -------
+        ndarray of bool
+            False for points off the network.
+        """
+        out = np.zeros((len(snap.edge), len(inputs)), dtype=bool)
         pos = {j: i for i, j in enumerate(self.industries)}
         for c, j in enumerate(inputs):  # loop over industries, not firms
             if j in pos:
-                out[:, c] = self.reach_m[pos[j], nodes] + snap_m <= self.radius_m
+                p = pos[j]
+                cost = self.network.to_points(self.reach_m[p:p + 1], snap, "length")[0]
+                out[:, c] = (cost <= self.radius_m) & snap.on_network
         return out
 
     def covered_crow(self, xy: np.ndarray, lonlat: np.ndarray, inputs: list[str]) -> np.ndarray:
@@ -316,7 +358,7 @@ def input_share_within(points: gpd.GeoDataFrame, industry: str, study: Study,
     sn = idx.network.snap_xy(lonlat)
     names = list(ins)
     w = np.array([ins[j] for j in names])
-    cov = idx.covered(sn.node, sn.snap_m, names)
+    cov = idx.covered(sn, names)
     share = cov.astype(float) @ w / w.sum()
     share[~sn.on_network] = np.nan
     return share
@@ -472,10 +514,10 @@ def run_sourcing(study: Study, radius_km: float | None = None, *,
                       f"chain maps ({', '.join(map(str, unknown[:8]))}); their rate is empty. "
                       "Add the industries to a chain map or fix the industry field.",
                       UserWarning, stacklevel=2)
-    nodes = snap["node"].to_numpy()
-    snap_m = snap["snap_m"].to_numpy()
-    on = snap["on_network"].to_numpy()
-    cov = idx.covered(nodes, snap_m, ids)
+    sr = SnapResult.from_frame(snap, net.max_snap_m)
+    snap_m = sr.snap_m
+    on = sr.on_network
+    cov = idx.covered(sr, ids)
     xy, lonlat = _as_points_metric(firms, net.crs, "firms")
     cov_crow = idx.covered_crow(xy, lonlat, ids)
     rate = _rates(W, ind_pos, cov)
@@ -497,8 +539,8 @@ def run_sourcing(study: Study, radius_km: float | None = None, *,
                                                    "small_component"))
     if sec.get("supplier_edges"):
         say("rating firms from the supplier edge list")
-        er, ecr, emiss, has = _edge_rates(study.root / sec["supplier_edges"], firms, net, nodes,
-                                          snap_m, on, lonlat, r_km * 1000.0)
+        er, ecr, emiss, has = _edge_rates(study.root / sec["supplier_edges"], firms, net, sr,
+                                          lonlat, r_km * 1000.0)
         rate = np.where(has, er, rate)
         rate_crow = np.where(has, ecr, rate_crow)
         missing = np.where(has, emiss, missing)
@@ -520,8 +562,8 @@ def run_sourcing(study: Study, radius_km: float | None = None, *,
             out.insert(len(out.columns) - 1, c, firms[c].to_numpy())
     out.attrs["synthetic"] = firms.attrs.get("synthetic", False)
     say("chain gaps")
-    gaps = _gap_table(out, firms, chains, idx, net, W, ids, ind_pos, cov, on, nodes, snap_m,
-                      value_field, study, notes)
+    gaps = _gap_table(out, firms, chains, idx, net, W, ids, ind_pos, cov, sr, value_field,
+                      study, notes)
     parks = _park_table(out, targets)
     ch = _chain_table(out, chains)
     service_areas = None
@@ -531,9 +573,9 @@ def run_sourcing(study: Study, radius_km: float | None = None, *,
     return SourcingResult(out, parks, gaps, ch, r_km, net.summary(), notes, service_areas)
 
 
-def _edge_rates(path: Path, firms: gpd.GeoDataFrame, net: Network, nodes: np.ndarray,
-                snap_m: np.ndarray, on: np.ndarray, lonlat: np.ndarray, radius_m: float):
-    """Rates from a firm→supplier edge list: Dijkstra from the distinct supplier nodes."""
+def _edge_rates(path: Path, firms: gpd.GeoDataFrame, net: Network, sr: SnapResult,
+                lonlat: np.ndarray, radius_m: float):
+    """Rates from a firm→supplier edge list: one search from each distinct supplier."""
     e = read_supplier_edges(path)
     fid = pd.Series(np.arange(len(firms)), index=firms["firm_id"].astype(str).to_numpy())
     unknown = sorted((set(e["firm_id"]) | set(e["supplier_id"])) - set(fid.index))
@@ -542,11 +584,14 @@ def _edge_rates(path: Path, firms: gpd.GeoDataFrame, net: Network, nodes: np.nda
                          f"{', '.join(unknown[:5])}); fix the ids or add the firms")
     b = fid.loc[e["firm_id"]].to_numpy()
     s = fid.loc[e["supplier_id"]].to_numpy()
+    on = sr.on_network
     ok = on[b] & on[s]
-    us, inv = np.unique(nodes[s], return_inverse=True)
+    us, inv = np.unique(s, return_inverse=True)
     # goods travel supplier → buyer
-    d = net.node_costs(us, metric="length", limit=radius_m)
-    cost = d[inv.ravel(), nodes[b]] + snap_m[s] + snap_m[b]
+    d = net.point_costs(sr.take(us), metric="length", limit=radius_m)
+    ends, _, arrive = net.entry(sr.take(b), "length")
+    inv = inv.ravel()
+    cost = np.minimum(d[inv, ends[:, 0]] + arrive[:, 0], d[inv, ends[:, 1]] + arrive[:, 1])
     within = ok & (cost <= radius_m)
     crow = geodesic_m(lonlat[b, 0], lonlat[b, 1], lonlat[s, 0], lonlat[s, 1]) <= radius_m
     v = e["value"].to_numpy()
@@ -565,14 +610,72 @@ def _edge_rates(path: Path, firms: gpd.GeoDataFrame, net: Network, nodes: np.nda
     return r, rc, m, has
 
 
+def _to_anchor_costs(net: Network, sa: SnapResult) -> np.ndarray:
+    """(len(sa), n_nodes) road metres from every node to each anchor point (goods travel
+    supplier → anchor), unlimited."""
+    if not net.directed:  # both directions cost the same: the reduced-graph searches
+        return net.point_costs(sa)
+    ends, _, arrive = net.entry(sa, "length")
+    ue, inv = np.unique(ends.ravel(), return_inverse=True)
+    gT = net._graph("length").primary.T.tocsr()
+    dT = csgraph.dijkstra(gT, directed=True, indices=ue)[inv.ravel().reshape(-1, 2)]
+    return np.minimum(dT[:, 0] + arrive[:, :1], dT[:, 1] + arrive[:, 1:])
+
+
+def _nearest_suppliers(g: pd.DataFrame, out: pd.DataFrame, idx: SupplyIndex, net: Network,
+                       sr: SnapResult, anchors: np.ndarray) -> None:
+    """Nearest existing supplier of each missing input, by road (on-network suppliers)
+    and in a straight line (every supplier); a supplier only off the network is named
+    as such, never as "none in the register"."""
+    dA = _to_anchor_costs(net, sr.take(anchors))
+    rowpos = pd.Series(np.arange(len(anchors)), index=anchors)
+    fid = out["firm_id"].to_numpy()
+    fpark = out["park_id"].to_numpy()
+    xy_ll = np.column_stack([out.geometry.x.to_numpy(), out.geometry.y.to_numpy()])
+    near_id = np.full(len(g), "", dtype=object)
+    near_park = np.full(len(g), "", dtype=object)
+    near_km = np.full(len(g), np.nan)
+    near_crow = np.full(len(g), np.nan)
+    for j in g["input_industry"].unique():  # loop over missing industries (few)
+        sel = np.flatnonzero(g["input_industry"].to_numpy() == j)
+        rows = idx.supplier_rows.get(j, np.zeros(0, dtype=np.int64))
+        if len(rows) == 0:
+            continue
+        ar = g["firm"].to_numpy()[sel]
+        crow = geodesic_m(xy_ll[ar, 0][:, None], xy_ll[ar, 1][:, None],
+                          xy_ll[rows, 0][None, :], xy_ll[rows, 1][None, :])
+        near_crow[sel] = crow.min(axis=1) / 1000.0
+        on_rows = rows[sr.on_network[rows]]
+        if len(on_rows) == 0:
+            best = rows[np.argmin(crow, axis=1)]
+            near_id[sel] = fid[best]
+            near_park[sel] = [f"in the register but off the network ({d / 1000:.1f} km "
+                              "from a road)" for d in sr.snap_m[best]]
+            continue
+        ends, leave, _ = net.entry(sr.take(on_rows), "length")
+        da = dA[rowpos.loc[ar].to_numpy()]
+        c = np.minimum(da[:, ends[:, 0]] + leave[None, :, 0],
+                       da[:, ends[:, 1]] + leave[None, :, 1])
+        best = np.argmin(c, axis=1)
+        bc = c[np.arange(len(sel)), best]
+        srow = on_rows[best]
+        near_id[sel] = fid[srow]
+        near_park[sel] = np.where(fpark[srow] == "", OUTSIDE, fpark[srow])
+        near_km[sel] = np.where(np.isfinite(bc), bc / 1000.0, np.nan)
+    g["nearest_supplier_id"] = near_id
+    g["nearest_supplier_park"] = near_park
+    g["nearest_supplier_km"] = near_km
+    g["nearest_supplier_crow_km"] = near_crow
+
+
 def _gap_table(out, firms, chains: Chains, idx: SupplyIndex, net: Network, W, ids, ind_pos,
-               cov, on, nodes, snap_m, value_field: str, study: Study,
+               cov, sr: SnapResult, value_field: str, study: Study,
                notes: list[str]) -> pd.DataFrame:
     cols = ["rank", "park_id", "input_industry", "input_name_zh", "input_name_en",
             "n_anchors", "anchors", "anchor_input_value_myuan", "mean_rate_gain",
             "nearest_supplier_id", "nearest_supplier_park", "nearest_supplier_km",
             "nearest_supplier_crow_km", "parks_with_supplier_within_radius"]
-    anchors = np.flatnonzero(out["anchor"].to_numpy(bool) & on & (ind_pos >= 0))
+    anchors = np.flatnonzero(out["anchor"].to_numpy(bool) & sr.on_network & (ind_pos >= 0))
     if len(anchors) == 0:
         notes.append("no anchor firms (anchor = true) on the network: no chain-gap table")
         return pd.DataFrame(columns=cols)
@@ -598,43 +701,7 @@ def _gap_table(out, firms, chains: Chains, idx: SupplyIndex, net: Network, W, id
         "input_industry": np.asarray(ids, dtype=object)[j_i],
         "value": val[rows_a] * ratio[ind_pos[rows_a]] * Wa[a_i, j_i],
         "gain": Wa[a_i, j_i] / tot[a_i]})
-    # Nearest existing supplier of each missing input, from every anchor with a gap:
-    # one unlimited Dijkstra per distinct anchor node (supplier → anchor direction).
-    ua, inv = np.unique(nodes[anchors], return_inverse=True)
-    if net.directed:
-        gT = net._graph("length").primary.T.tocsr()
-        dA = csgraph.dijkstra(gT, directed=True, indices=ua)
-    else:  # both directions cost the same: the network's (reduced-graph) searches
-        dA = net.node_costs(ua)
-    rowpos = pd.Series(inv.ravel(), index=anchors)
-    fid = out["firm_id"].to_numpy()
-    fpark = out["park_id"].to_numpy()
-    xy_ll = np.column_stack([out.geometry.x.to_numpy(), out.geometry.y.to_numpy()])
-    near_id = np.full(len(g), "", dtype=object)
-    near_park = np.full(len(g), "", dtype=object)
-    near_km = np.full(len(g), np.nan)
-    near_crow = np.full(len(g), np.nan)
-    for j in g["input_industry"].unique():  # loop over missing industries (few)
-        sel = np.flatnonzero(g["input_industry"].to_numpy() == j)
-        rows = idx.supplier_rows.get(j, np.zeros(0, dtype=np.int64))
-        if len(rows) == 0:
-            continue
-        dr = rowpos.loc[g["firm"].to_numpy()[sel]].to_numpy()
-        c = dA[dr][:, nodes[rows]] + snap_m[rows][None, :] + \
-            snap_m[g["firm"].to_numpy()[sel]][:, None]
-        best = np.argmin(c, axis=1)
-        bc = c[np.arange(len(sel)), best]
-        srow = rows[best]
-        near_id[sel] = fid[srow]
-        near_park[sel] = np.where(fpark[srow] == "", OUTSIDE, fpark[srow])
-        near_km[sel] = np.where(np.isfinite(bc), bc / 1000.0, np.nan)
-        ar = g["firm"].to_numpy()[sel]
-        near_crow[sel] = geodesic_m(xy_ll[ar, 0], xy_ll[ar, 1], xy_ll[srow, 0],
-                                    xy_ll[srow, 1]) / 1000.0
-    g["nearest_supplier_id"] = near_id
-    g["nearest_supplier_park"] = near_park
-    g["nearest_supplier_km"] = near_km
-    g["nearest_supplier_crow_km"] = near_crow
+    _nearest_suppliers(g, out, idx, net, sr, anchors)
     # Parks that have a supplier of the input within the radius (their centroid node).
     parks_ok: dict[str, str] = {}
     if study.has_role("parks"):
@@ -642,14 +709,14 @@ def _gap_table(out, firms, chains: Chains, idx: SupplyIndex, net: Network, W, id
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ps = net.snap(parks, what="parks", warn=False)
-        pcov = idx.covered(ps["node"].to_numpy(), ps["snap_m"].to_numpy(),
+        pcov = idx.covered(SnapResult.from_frame(ps, net.max_snap_m),
                            list(g["input_industry"].unique()))
         pid = parks["id"].astype(str).to_numpy()
         for c, j in enumerate(g["input_industry"].unique()):
             parks_ok[j] = ";".join(pid[pcov[:, c] & ps["on_network"].to_numpy()])
     g["parks_with_supplier_within_radius"] = g["input_industry"].map(parks_ok).fillna("")
     g["park_id"] = g["park_id"].replace("", OUTSIDE)
-    g["anchor_id"] = fid[g["firm"].to_numpy()]
+    g["anchor_id"] = out["firm_id"].to_numpy()[g["firm"].to_numpy()]
     best_rows = g.sort_values("nearest_supplier_km", na_position="last").groupby(
         ["park_id", "input_industry"], sort=False).head(1).set_index(
         ["park_id", "input_industry"])

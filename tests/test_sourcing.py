@@ -394,3 +394,28 @@ def test_bundled_examples_apply_to_yrd(tmp_path):
     assert f.at["F0321", "rate_basis"] == "io_table"
     assert f.at["F0321", "local_supply_rate"] == pytest.approx(0.10 / 0.68)
     assert f.at["F0102", "local_supply_rate"] == pytest.approx(1.0)
+
+
+def test_off_network_supplier_counts_in_the_straight_line_rate(tmp_path):
+    """Issue 10: a paint maker 8 km from any road (max_snap_m 5000) is still a supplier
+    in a straight line, and the gap table names it as off the network, never as
+    "(none in the register)"."""
+    p = make_fixture(tmp_path)
+    firms = gpd.read_file(tmp_path / "firms.gpkg")
+    extra = gpd.GeoDataFrame({"firm_id": ["P9"], "industry": ["paint"], "anchor": [False],
+                              "annual_output_myuan": [10.0]},
+                             geometry=[shapely.Point(X0 + 3000, Y0 - 8000)], crs=GK)
+    pd.concat([firms, extra], ignore_index=True).to_file(tmp_path / "firms.gpkg")
+    with pytest.warns(UserWarning, match="P9: 8.0 km from the nearest road"):
+        res = run_sourcing(load_study(p), with_service_areas=False)
+    f = res.firms.set_index("firm_id")
+    assert f.at["P9", "status"] == "off_network"
+    assert f.at["B1", "local_supply_rate_crow"] == pytest.approx(1.0)  # was 0.8
+    assert f.at["B1", "missing_inputs_crow"] == ""
+    assert f.at["B1", "local_supply_rate"] == pytest.approx(0.5)  # by road: unchanged
+    paint = res.gaps.set_index(["park_id", "input_industry"]).loc[("west", "paint")]
+    assert paint.nearest_supplier_id == "P9"
+    assert paint.nearest_supplier_park == \
+        "in the register but off the network (8.0 km from a road)"
+    assert np.isnan(paint.nearest_supplier_km)
+    assert paint.nearest_supplier_crow_km == pytest.approx(np.hypot(3, 8.1), abs=0.05)

@@ -11,14 +11,15 @@ from rich.table import Table
 
 from ..errors import InputError
 from ..io import check_writable, write_csv
+from ..layers import read_layer
+from ..network import network_from_option
+from ..study import load_study
 from ._common import console, guarded, out, overwrite_option
 
 
 def read_points(value: str, study, *, id_field: str | None, what: str, coords: str | None,
                 crs: str | None):
     """A point layer: a study layer key (with --study) or a file (GeoPackage, CSV, …)."""
-    from ..layers import read_layer
-
     if study is not None and value in study.layers:
         g = study.load(value)
         if id_field:
@@ -106,9 +107,6 @@ def command(origins, destinations, network_layer, network, study, metric, limit_
 def _run(origins, destinations, network_layer, network, study_path, metric, limit_km, limit_min,
          id_field,
          origin_id, dest_id, coords, max_snap_m, out_path, overwrite) -> int:
-    from ..network import network_from_option
-    from ..study import load_study
-
     if limit_km is not None and limit_km < 0:
         raise InputError(f"--limit-km must be ≥ 0 (0 = no limit), got {limit_km:g}")
     if limit_min is not None and limit_min <= 0:

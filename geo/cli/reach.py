@@ -9,6 +9,8 @@ from rich.table import Table
 
 from ..errors import InputError
 from ..io import check_writable, write_gpkg
+from ..network import network_from_option
+from ..study import load_study
 from ._common import console, guarded, out, overwrite_option
 from .od import network_table, progress_bar, read_points
 
@@ -58,9 +60,6 @@ def command(sites, radius_km, radius_min, metric, study, network_layer, network,
 def _run(sites, radius_km, radius_min, metric, study_path, network_layer, network, id_field,
          coords, trim_m,
          out_path, overwrite) -> int:
-    from ..network import network_from_option
-    from ..study import load_study
-
     if out_path.suffix.lower() != ".gpkg":
         raise InputError(f"--out {out_path}: service areas are polygons; write a .gpkg")
     if metric == "length" and not radius_km > 0:

@@ -1,0 +1,203 @@
+"""Snapping points to the network."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..crs import WGS84
+from ._geo import _as_points_metric, _xy, geodesic_m, transformer
+
+
+@dataclass
+class SnapResult:
+    """Where points meet the network (see :meth:`Network.snap`).
+
+    Every point snaps to the nearest point of the nearest edge (not to a node): it
+    enters the graph at both ends of that edge, with the partial edge costs.
+    """
+
+    edge: np.ndarray          # edge index (int64)
+    frac: np.ndarray          # position along the edge, 0 at edge_u … 1 at edge_v
+    ends: np.ndarray          # (n, 2) end nodes [edge_u, edge_v] of the edge
+    snap_m: np.ndarray        # geodesic metres from the point to the road
+    component: np.ndarray     # component label of the edge
+    on_network: np.ndarray    # snap_m <= max_snap_m
+    in_main: np.ndarray       # edge in the largest component
+    max_snap_m: float
+
+    @property
+    def node(self) -> np.ndarray:
+        """The nearer end node of each point's edge (int64)."""
+        return np.where(self.frac <= 0.5, self.ends[:, 0], self.ends[:, 1])
+
+    def frame(self, index: Any = None) -> pd.DataFrame:
+        """The snap as a table: ``node`` (nearer end), ``snap_m`` (metres to the road),
+        ``component``, ``on_network``, ``in_main_component``, ``edge``, ``frac``,
+        ``node_u``, ``node_v``."""
+        return pd.DataFrame({"node": self.node, "snap_m": self.snap_m,
+                             "component": self.component, "on_network": self.on_network,
+                             "in_main_component": self.in_main, "edge": self.edge,
+                             "frac": self.frac, "node_u": self.ends[:, 0],
+                             "node_v": self.ends[:, 1]}, index=index)
+
+    def take(self, idx: Any) -> SnapResult:
+        """The snaps of the points ``idx`` (an index array, a mask or a slice)."""
+        return SnapResult(self.edge[idx], self.frac[idx], self.ends[idx], self.snap_m[idx],
+                          self.component[idx], self.on_network[idx], self.in_main[idx],
+                          self.max_snap_m)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, max_snap_m: float) -> SnapResult:
+        """The inverse of :meth:`frame`."""
+        return cls(edge=frame["edge"].to_numpy(np.int64), frac=frame["frac"].to_numpy(float),
+                   ends=frame[["node_u", "node_v"]].to_numpy(np.int64),
+                   snap_m=frame["snap_m"].to_numpy(float),
+                   component=frame["component"].to_numpy(),
+                   on_network=frame["on_network"].to_numpy(bool),
+                   in_main=frame["in_main_component"].to_numpy(bool), max_snap_m=max_snap_m)
+
+
+class SnappingMixin:
+    """Snapping methods of :class:`~geo.network.Network`."""
+
+    def snap_xy(self, lonlat: np.ndarray, *, max_snap_m: float | None = None) -> SnapResult:
+        """Snap WGS84 coordinates (n, 2) to the nearest point of the nearest road.
+
+        One ``STRtree.query_nearest`` over the edges (metric CRS) and one vectorised
+        ``shapely.line_locate_point``; the snap distance is the geodesic distance to
+        the located point. Non-finite coordinates are off network (``snap_m`` inf).
+        See :meth:`snap`.
+        """
+        ms = self.max_snap_m if max_snap_m is None else float(max_snap_m)
+        lonlat = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+        n = len(lonlat)
+        edge = np.zeros(n, dtype=np.int64)
+        frac = np.zeros(n)
+        snap_m = np.full(n, np.inf)
+        ok = np.isfinite(lonlat).all(axis=1)
+        if ok.any():
+            xy = _xy(transformer(WGS84, self.crs), lonlat[ok])
+            pts = shapely.points(xy)
+            qi, ei = self._edge_tree.query_nearest(pts, all_matches=False)
+            idx = np.flatnonzero(ok)[qi]
+            lines = self.edge_geom_m[ei]
+            f = shapely.line_locate_point(lines, pts[qi], normalized=True)
+            f = np.where(np.isfinite(f), f, 0.0)
+            at = _xy(transformer(self.crs, WGS84), shapely.get_coordinates(
+                shapely.line_interpolate_point(lines, f, normalized=True)))
+            edge[idx], frac[idx] = ei, f
+            snap_m[idx] = geodesic_m(lonlat[idx, 0], lonlat[idx, 1], at[:, 0], at[:, 1])
+        comp = self.component[self.edge_u[edge]]
+        return SnapResult(edge=edge, frac=frac,
+                          ends=np.column_stack([self.edge_u[edge], self.edge_v[edge]]),
+                          snap_m=snap_m, component=comp, on_network=snap_m <= ms,
+                          in_main=comp == self.main_component, max_snap_m=ms)
+
+    def snap(self, points: gpd.GeoDataFrame, *, max_snap_m: float | None = None,
+             what: str = "points", warn: bool = True) -> pd.DataFrame:
+        """Snap points (polygons: their centroid) to the nearest point of the nearest road.
+
+        Parameters
+        ----------
+        points
+            Any CRS (it must have one).
+        max_snap_m
+            Points farther than this (metres) from every road are off network:
+            ``on_network`` False and a warning naming them (default: the network's
+            ``max_snap_m``).
+        what
+            What the points are, for messages.
+        warn
+            Warn about points off the network or on a small disconnected part.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Aligned with ``points``: see :meth:`SnapResult.frame` (``snap_m`` in
+            geodesic metres to the road).
+
+        Raises
+        ------
+        NetworkError
+            Points without a CRS or without geometry.
+        """
+        _, lonlat = _as_points_metric(points, self.crs, what)
+        res = self.snap_xy(lonlat, max_snap_m=max_snap_m)
+        if warn:
+            self._warn_snap(res, points, what)
+        return res.frame(index=points.index)
+
+    def entry(self, snap: SnapResult, metric: str) -> tuple[np.ndarray, np.ndarray,
+                                                            np.ndarray]:
+        """How snapped points enter and leave the graph.
+
+        Parameters
+        ----------
+        snap
+            Snapped points.
+        metric
+            ``"length"`` (metres) or ``"time"`` (minutes).
+
+        Returns
+        -------
+        ends : ndarray (n, 2)
+            The end nodes [u, v] of each point's edge.
+        leave : ndarray (n, 2)
+            Cost from the point to each end: the access leg plus the partial edge;
+            ``inf`` against a one-way edge.
+        arrive : ndarray (n, 2)
+            Cost from each end to the point (``inf`` against a one-way edge).
+        """
+        acc = self.snap_cost(snap.snap_m, metric)
+        c = (self.edge_length_m if metric == "length" else self.edge_time_min)[snap.edge]
+        one = self.edge_oneway[snap.edge]
+        to_u = acc + snap.frac * c
+        to_v = acc + (1.0 - snap.frac) * c
+        leave = np.column_stack([np.where(one, np.inf, to_u), to_v])
+        arrive = np.column_stack([to_u, np.where(one, np.inf, to_v)])
+        return snap.ends, leave, arrive
+
+    def same_edge(self, so: SnapResult, sd: SnapResult, metric: str) -> np.ndarray:
+        """(len(so), len(sd)) costs along the shared edge for pairs on one edge (the
+        access legs included), ``inf`` for other pairs or against a one-way edge."""
+        out = np.full((len(so.edge), len(sd.edge)), np.inf)
+        oi, di = np.nonzero(so.edge[:, None] == sd.edge[None, :])
+        if len(oi):
+            e = so.edge[oi]
+            c = (self.edge_length_m if metric == "length" else self.edge_time_min)[e]
+            df = sd.frac[di] - so.frac[oi]
+            ok = ~self.edge_oneway[e] | (df >= 0)
+            out[oi, di] = np.where(ok, np.abs(df) * c + self.snap_cost(so.snap_m, metric)[oi]
+                                   + self.snap_cost(sd.snap_m, metric)[di], np.inf)
+        return out
+
+    def _warn_snap(self, res: SnapResult, points: pd.DataFrame, what: str) -> None:
+        ids = points["id"].astype(str).to_numpy() if "id" in points else \
+            np.asarray(points.index.astype(str))
+        off = ~res.on_network
+        if off.any():
+            ex = ", ".join(f"{i}: {d / 1000:.1f} km from the nearest road" for i, d in
+                           zip(ids[off][:5], res.snap_m[off][:5], strict=True))
+            warnings.warn(f"{what}: {int(off.sum())} point(s) are farther than "
+                          f"{res.max_snap_m:g} m from any road of {self.source} and were not "
+                          f"snapped (e.g. {ex}); their costs are NaN. Check their coordinates "
+                          "or raise max_snap_m.", UserWarning, stacklevel=3)
+        small = res.on_network & ~res.in_main
+        if small.any():
+            warnings.warn(f"{what}: {int(small.sum())} point(s) snap to a small disconnected "
+                          f"part of the network (e.g. {', '.join(ids[small][:5])}); pairs that "
+                          "cannot be reached are flagged 'unreachable'.", UserWarning,
+                          stacklevel=3)
+
+    def snap_cost(self, snap_m: np.ndarray, metric: str) -> np.ndarray:
+        """Cost of the access leg between a point and its road: metres, or minutes at
+        ``access_speed_kmh``."""
+        return snap_m if metric == "length" else snap_m / (self.access_speed_kmh * 1000 / 60)
+
