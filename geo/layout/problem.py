@@ -381,7 +381,7 @@ def _check_placeable(park_id: str, inc: pd.DataFrame, feas: np.ndarray,
     more = f"\n  … and {len(inc) - 10} more" if len(inc) > 10 else ""
     raise ModelError(f"park {park_id}: none of the {len(inc)} incoming firm(s) can be placed:\n"
                      + "\n".join(lines) + more + "\nFix: lower the firms' land_mu, lay them "
-                     "out in a larger park, or relax the setbacks in [layout]")
+                     "out in a larger park, or relax the setbacks of the study's layout section")
 
 
 def _baseline(prob: _Problem, fp_g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
