@@ -427,14 +427,9 @@ def layout_park(study: Study, park_id: str, firms_df: pd.DataFrame,
 
     Parameters
     ----------
-    study
-        A study with a parks layer; red lines, water, residential/amenities and firms
-        layers are used when present.
-    park_id
-        The park's id.
-    firms_df
-        Incoming firms: ``industry`` (chain-map id) and ``land_mu`` (亩) per row;
-        optional ``firm_id``, ``name``, ``polluting``.
+    study, park_id, firms_df
+        The study, the park's id and the incoming firms, as in
+        :meth:`LayoutProblem.from_park`.
     plot_mu
         Target plot size in 亩; None: ``[layout] plot_mu`` of the study (default 50).
     road_spacing_m, road_width_m, seed, time_limit_s, include_existing, facilities

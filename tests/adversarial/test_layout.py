@@ -52,14 +52,14 @@ class = "class"
 path = "homes.gpkg"
 role = "residential"
 id = "id"
-[sourcing]
-chains = "{(ROOT / 'data' / 'chains').as_posix()}"
 [layout]
+time_limit_s = 5
+road_width_m = 20
 plot_mu = 30
 road_spacing_m = 300
-road_width_m = 20
-time_limit_s = 5
 {layout}
+[sourcing]
+chains = "{(ROOT / 'data' / 'chains').as_posix()}"
 """, encoding="utf-8")
     return folder / "study.toml"
 
