@@ -80,6 +80,13 @@ class LayoutConfig:
 
     @classmethod
     def from_study(cls, study: Study | None, **overrides: Any) -> LayoutConfig:
+        """The study's ``[layout]`` values, then ``overrides`` (None values are skipped).
+
+        Raises
+        ------
+        InputError
+            A value out of range (every problem at once).
+        """
         sec = dict(study.section("layout")) if study is not None else {}
         for k in ("polluting", "sensitive_roles", "facilities"):
             if k in sec:

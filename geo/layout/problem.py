@@ -208,8 +208,9 @@ class LayoutProblem:
                              "亩 between roads and setbacks); lower layout.min_plot_mu or "
                              "road_width_m, or check the park outline")
         say("firms and chain weights")
-        ex, ex_plots, occ0, ex_x, ex_y = (None, [], np.where(grid.usable, -1, -2).astype(
-            np.int64), np.zeros(0), np.zeros(0))
+        ex_plots: list[list[int]] = []
+        ex, occ0, ex_x, ex_y = None, np.where(grid.usable, -1, -2).astype(np.int64), \
+            np.zeros(0), np.zeros(0)
         if cfg.include_existing and study.has_role("firms"):
             ex, ex_plots, occ0, ex_x, ex_y = _existing(study, str(park_id), grid, site, notes)
         say("footprints")

@@ -90,10 +90,10 @@ def _assignment_frame(P: _Plots, site: _Site, inc: pd.DataFrame, fp_f: np.ndarra
         pl = [int(x) for x in fp_plots[fp_f[i]] if x >= 0] if fp_f[i] >= 0 else []
         rows.append(row(inc["firm_id"].iat[i], inc["name"].iat[i], inc["industry"].iat[i],
                         "incoming", inc["land_mu"].iat[i], pl, polluting[i], reason[i]))
-    for k, pl in enumerate(ex_plots):
-        rows.append(row(str(ex["firm_id"].iat[k]),
-                        str(ex["name"].iat[k]) if "name" in ex else "",
-                        str(ex["industry"].iat[k]), "existing", ex["_land"].iat[k], pl, False,
+    for k, pl in enumerate(ex_plots if ex is not None else []):
+        e = ex.iloc[k]  # type: ignore[union-attr]  # ex_plots is empty without ex
+        rows.append(row(str(e["firm_id"]), str(e["name"]) if "name" in e else "",
+                        str(e["industry"]), "existing", e["_land"], pl, False,
                         "stands on land that is not buildable (red line, water, road)"))
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
