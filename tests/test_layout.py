@@ -1,4 +1,4 @@
-"""Park layout: plots, hard rules, assignment, p-median, CLI (geo/layout.py)."""
+"""Park layout: plots, hard rules, assignment, p-median, CLI (geo/layout/)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from geo.errors import InputError, ModelError
 from geo.layout import (
     LayoutConfig,
+    LayoutProblem,
+    PMedian,
     check_incoming,
     layout_park,
     objective,
@@ -237,6 +239,46 @@ def test_p_median_matches_brute_force():
         assert cost[chosen].min(axis=0).sum() == pytest.approx(best, rel=1e-9)
     with pytest.raises(ModelError, match="candidate site"):
         p_median(np.ones((2, 3)), 3)
+
+
+def test_pmedian_model_weights_sites_and_assignment():
+    rng = np.random.default_rng(2)
+    dist = rng.uniform(0, 1000, (8, 12))  # metres, candidates × users
+    w = rng.uniform(1, 50, 12)  # 亩
+    for p in (1, 3):
+        pm = PMedian.from_cost_matrix(dist, w, p).solve()
+        best = min((dist[list(c)] * w).min(axis=0).sum() for c in
+                   itertools.combinations(range(8), p))
+        assert pm.optimal and len(pm.sites) == p
+        assert pm.objective == pytest.approx(best, rel=1e-9)
+        # every user is served by its nearest open site
+        assert (dist[pm.sites[pm.assignment], np.arange(12)] == dist[pm.sites].min(axis=0)).all()
+    with pytest.raises(ModelError, match="one weight per column"):
+        PMedian.from_cost_matrix(dist, w[:5], 1)
+    with pytest.raises(ModelError, match="9 candidate|8 candidate"):
+        PMedian.from_cost_matrix(dist, w, 9)
+
+
+def test_layout_problem_model_equals_layout_park(fixture_study):
+    small = FIRMS.iloc[:6]
+    model = LayoutProblem.from_park(fixture_study, "p1", small).solve()
+    res = layout_park(fixture_study, "p1", small)
+    assert model.plots["status"].tolist() == res.plots["status"].tolist()
+    assert model.assignment["plots"].tolist() == res.assignments["plots"].tolist()
+    assert model.facilities["plot_id"].tolist() == res.facilities["plot_id"].tolist()
+    assert model.objective == pytest.approx(res.summary["objective"]["final_all_placed"],
+                                            abs=1e-3)
+    assert list(model.unplaced.columns) == ["firm_id", "industry", "land_need_mu", "reason"]
+    with pytest.raises(RuntimeError, match="solve"):
+        _ = LayoutProblem.from_park(fixture_study, "p1", small).plots
+
+
+def test_explicit_plot_size_50_is_not_a_sentinel(fixture_study):
+    # the old default plot_mu=50 meant "defer to the study": an explicit 50 was ignored
+    small = pd.DataFrame({"industry": ["pcb"], "land_mu": [5]})
+    assert layout_park(fixture_study, "p1", small, plot_mu=50).summary[
+        "parameters"]["plot_mu"] == 50
+    assert layout_park(fixture_study, "p1", small).summary["parameters"]["plot_mu"] == 30
 
 
 def test_swap_deltas_equal_full_recomputation():

@@ -131,8 +131,7 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
         check_options(study, lang=lang)
     firms = read_incoming(firms_path)
     with console.status("layout…") as st:
-        res = layout_park(study, park_id, firms, plot_mu=None,
-                          overrides={"plot_mu": plot_mu} if plot_mu is not None else None,
+        res = layout_park(study, park_id, firms, plot_mu=plot_mu,
                           road_spacing_m=road_spacing_m, road_width_m=road_width_m, seed=seed,
                           time_limit_s=time_limit_s, include_existing=existing,
                           progress=None if state.quiet else
