@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MissingFileError, ModelError
+from .sectors import gbt_code, split_industries
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,7 +54,7 @@ else:  # pragma: no cover
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "chains"
 DEFAULT_INPUT_RATIO = 0.7
 _IND_KEYS = {"name_zh", "name_en", "anchor", "input_ratio", "inputs", "byproducts", "stage",
-             "note"}
+             "note", "gbt4754"}
 _CHAIN_KEYS = {"id", "name_zh", "name_en", "weights", "note", "sources"}
 
 
@@ -181,7 +182,7 @@ class Chains:
         for k in sorted(set(A.index) | set(A.columns)):
             if k not in ind.index:
                 ind.loc[k] = {"name_zh": k, "name_en": k, "chain": "io_table", "anchor": False,
-                              "input_ratio": DEFAULT_INPUT_RATIO, "stage": ""}
+                              "input_ratio": DEFAULT_INPUT_RATIO, "stage": "", "gbt4754": ()}
         for j, w in inputs.items():
             ind.at[j, "input_ratio"] = max(sum(w.values()), 1e-9)
         merged = {k: v for k, v in self.inputs.items() if k not in inputs}
@@ -276,7 +277,8 @@ def load_chains(paths_or_dir: Any = None) -> Chains:
                 ratio = DEFAULT_INPUT_RATIO
             rows[iid] = {"name_zh": t.get("name_zh", iid), "name_en": t.get("name_en", iid),
                          "chain": cid, "anchor": bool(t.get("anchor", False)),
-                         "input_ratio": float(ratio), "stage": str(t.get("stage", ""))}
+                         "input_ratio": float(ratio), "stage": str(t.get("stage", "")),
+                         "gbt4754": _gbt_codes(t.get("gbt4754"), lab, problems)}
             where[iid] = f
             ins = t.get("inputs", {})
             if not isinstance(ins, dict):
@@ -370,3 +372,22 @@ def read_supplier_edges(path: str | os.PathLike) -> pd.DataFrame:
         raise ModelError(f"{p}: firm(s) listed as their own supplier "
                          f"({', '.join(out['firm_id'][self_loops].head(3))}); remove those rows")
     return out
+
+
+def _gbt_codes(value: object, where: str, problems: list[str]) -> tuple[str, ...]:
+    """The GB/T 4754-2017 codes of a chain-map industry (``"C2614"`` or a list).
+
+    Optional: an industry without codes is judged by its names, and one that no name
+    places in the classification is *review* inside a restricted zone, never a pass.
+    """
+    if value is None:  # matched by its names only; unknown ones go to review in the gate
+        return ()
+    codes = []
+    for v in split_industries(value):
+        code = gbt_code(v)
+        if code is None:
+            problems.append(f"{where}.gbt4754: {v!r} is not a GB/T 4754-2017 code; write a "
+                            "section letter and 2–4 digits, e.g. \"C26\" or \"C2614\"")
+        else:
+            codes.append(code)
+    return tuple(codes)

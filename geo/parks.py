@@ -50,9 +50,9 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from .errors import InputError
+from .register import park_frame, study_firms
 from .units import HA_M2, MU_M2
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -265,30 +265,6 @@ def hhi(shares: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- helpers
-
-def park_frame(study: Study) -> gpd.GeoDataFrame:
-    """The study's parks (WGS84) with ``park_id`` text and equal-area ``area_m2``."""
-    parks = study.load_role("parks")
-    if parks is None or len(parks) == 0:
-        raise InputError(f"{study.path}: the study has no parks layer; add a [layers.parks] "
-                         "table with role = \"parks\"")
-    parks = parks.copy()
-    parks["park_id"] = parks["id"].astype(str)
-    parks["area_m2"] = parks.to_crs(study.area_crs).area.to_numpy()
-    return parks
-
-
-def study_firms(study: Study) -> gpd.GeoDataFrame:
-    """The firm register (:func:`geo.sourcing.load_firms`) with ``in_region``: inside the
-    study area."""
-    from .sourcing import load_firms
-
-    firms = load_firms(study).copy()
-    b = study.boundary
-    firms["in_region"] = shapely.contains_xy(b, firms.geometry.x.to_numpy(),
-                                             firms.geometry.y.to_numpy())
-    return firms
-
 
 def occupied_land_mu(firms: pd.DataFrame, cfg: ParksConfig) -> tuple[np.ndarray, int]:
     """Each firm's land (亩): its record, else the median of its industry in the register,
@@ -510,34 +486,4 @@ def _supply_columns(study: Study, pid: np.ndarray, radius_km: float) -> pd.DataF
     tab["supply_rate_iqr"] = tab["supply_rate_p75"] - tab["supply_rate_p25"]
     out = tab.reindex(pid).reset_index(drop=True).round(4)
     out["n_rated"] = out["n_rated"].fillna(0).astype(int)
-    return out
-
-
-# --------------------------------------------------------------------------- sectors
-
-#: Chain-map industry ids that fall under the sectors red-line zones ban (in addition
-#: to :data:`geo.redline.SECTOR_ALIASES`). The Taihu regulation bans new *production*
-#: of chemicals and pharmaceuticals (domain notes): R&D, CRO, reagents trading and
-#: device makers are not production of chemicals or drugs, so they are not listed.
-#: Extend in the study's ``[redlines.sectors]``.
-INDUSTRY_SECTORS: dict[str, tuple[str, ...]] = {
-    "chemicals": ("crude_refining", "basic_petrochemicals", "fine_chemicals", "resins",
-                  "industrial_gases", "catalysts", "electrolyte", "lithium_salts",
-                  "cathode_precursors"),
-    "pharmaceuticals": ("biopharma_manufacturing", "pilot_production",
-                        "pharma_intermediates"),
-}
-
-
-def study_sectors(study: Study | None = None) -> dict[str, tuple[str, ...]]:
-    """Sector aliases for banned-industry checks: :data:`geo.redline.SECTOR_ALIASES`,
-    :data:`INDUSTRY_SECTORS` and the study's ``[redlines.sectors]``."""
-    from .redline import SECTOR_ALIASES
-
-    out = {k: tuple(v) for k, v in SECTOR_ALIASES.items()}
-    for k, v in INDUSTRY_SECTORS.items():
-        out[k] = out.get(k, ()) + tuple(v)
-    if study is not None:
-        for k, v in study.section("redlines").get("sectors", {}).items():
-            out[k] = out.get(k, ()) + tuple(v)
     return out

@@ -25,7 +25,7 @@ free land
     excluded;
 admissibility
     a restricted zone (class ``restricted``) that bans *X* (its sector:
-    :func:`geo.parks.study_sectors`) decides: a site wholly inside it is **excluded**
+    :func:`geo.register.sector_model_for`) decides: a site wholly inside it is **excluded**
     with the reason. *Partial overlap* (e.g. Suzhou New District, 28% inside the Taihu
     first-level zone) counts as follows: the firm may only go on the part outside the
     zone, so the free land outside the zone is recomputed (area outside × share − the
@@ -186,7 +186,8 @@ def _fields(path: Path, layer: str) -> list[str]:
 
 
 def _sites(study: Study, candidates: Any, cfg) -> gpd.GeoDataFrame:
-    from .parks import occupied_land_mu, park_frame, study_firms
+    from .parks import occupied_land_mu
+    from .register import park_frame, study_firms
 
     parks = park_frame(study)
     firms = study_firms(study) if study.has_role("firms") else None
@@ -251,9 +252,10 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     ModelError
         Unknown industry. InputError: bad ``top`` or radius, unreadable candidates.
     """
-    from .parks import ParksConfig, study_sectors
-    from .redline import industry_banned, split_industries
-    from .sourcing import input_share_within, study_chains, supply_index
+    from .parks import ParksConfig
+    from .register import sector_model_for, study_chains
+    from .sectors import split_industries
+    from .sourcing import input_share_within, supply_index
 
     if not (isinstance(top, int) and top >= 1):
         raise InputError(f"--top must be a whole number ≥ 1, got {top!r}")
@@ -383,7 +385,7 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     adm_en = np.full(n, "", dtype=object)
     adm_zh = np.full(n, "", dtype=object)
     free = np.maximum(0.0, area_mu * share - used)
-    sectors = study_sectors(study)
+    sectors = sector_model_for(study)
     if study.has_role("redlines"):
         zones = study.load_role("redlines")
         zspec = study.by_role("redlines")[0]
@@ -415,13 +417,21 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
                              "buildable; "
                 adm_zh[s] += f"{ov_mu[k]:,.0f} 亩（{pct:.1f}%）位于生态红线 {zid[z]} 内，不可建设；"
                 continue
-            hits = industry_banned([x], split_industries(banned_col[z]), aliases=sectors)
-            if not hits:
+            bans = split_industries(banned_col[z])
+            verdict = sectors.is_banned([x], bans).status if bans else "review"
+            if verdict == "allowed":
                 continue
             if pct >= 100.0 - 1e-6:
                 status[s] = "excluded"
-                adm_en[s] += f"inside {zname[z]}, which bans {x_en.lower()} (restricted zone); "
-                adm_zh[s] += f"位于{zname[z].split(' ')[0]}内，该区禁止{x_zh}项目；"
+                if verdict == "banned":
+                    adm_en[s] += f"inside {zname[z]}, which bans {x_en.lower()} (restricted " \
+                                 "zone); "
+                    adm_zh[s] += f"位于{zname[z].split(' ')[0]}内，该区禁止{x_zh}项目；"
+                else:
+                    adm_en[s] += f"inside {zname[z]}: {x_en.lower()} could not be judged " \
+                                 "against its bans (review before recommending); "
+                    adm_zh[s] += (f"位于{zname[z].split(' ')[0]}内，无法判断{x_zh}是否属"
+                                  "禁止类，需复核；")
                 continue
             # partial: only the land outside the zone is usable
             out_mu = area_mu[s] - ov_mu[k]

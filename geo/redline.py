@@ -34,8 +34,7 @@ query; intersections, areas and distances are computed on arrays of pairs.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,72 +47,22 @@ from .crs import area_crs_for, densify, in_china
 from .errors import InputError
 from .extent import check_layer_extent
 from .io import write_csv, write_gpkg
+from .register import sector_model_for
+from .sectors import SectorModel, sector_model, split_industries
 from .units import HA_M2, MU_M2
 
 CLASSES = ("core", "redline", "restricted")
 KINDS = ("overlap", "buffer", "restricted")
 
-#: Sector names used in ``banned_industries`` and the industry names that fall
-#: under them. A park industry is banned in a zone when its name, or the sector it
-#: belongs to, is listed there. Extend or override with ``[redlines.sectors]``.
-SECTOR_ALIASES: dict[str, tuple[str, ...]] = {
-    "chemicals": ("chemicals", "chemical", "chemical industry", "petrochemicals",
-                  "petrochemical", "fine chemicals", "basic chemicals", "electrolyte",
-                  "化工", "石化", "石油化工", "精细化工"),
-    "pharmaceuticals": ("pharmaceuticals", "pharmaceutical", "pharma", "biomedicine",
-                        "biopharmaceuticals", "api", "drug manufacturing",
-                        "biomedicine manufacturing", "医药", "生物医药", "制药"),
-    "papermaking": ("papermaking", "paper", "paper packaging", "pulp", "造纸"),
-    "dyeing": ("dyeing", "printing and dyeing", "textile dyeing", "印染"),
-    "electroplating": ("electroplating", "plating", "surface treatment", "电镀"),
-}
-
 CONFLICT_COLUMNS = [
     "park_id", "park_name", "zone_id", "zone_name", "zone_class", "kind", "overlap_m2",
     "overlap_ha", "overlap_mu", "pct_of_park", "min_distance_m", "in_buffer_m2",
-    "banned_hit", "review",
+    "banned_hit", "review", "reason",
 ]
 
-
-def _norm(s: str) -> str:
-    return re.sub(r"\s+", " ", s.strip().lower().replace("_", " ").replace("-", " "))
-
-
-def split_industries(value: object) -> list[str]:
-    """Split a park's industry field (``;``, ``,``, ``；``, ``，``, ``、`` or ``|``)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return []
-    if isinstance(value, (list, tuple, set)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [p.strip() for p in re.split(r"[;,；，、|]", str(value)) if p.strip()]
-
-
-def _sector_index(aliases: Mapping[str, Iterable[str]]) -> dict[str, str]:
-    idx: dict[str, str] = {}
-    for sector, names in aliases.items():
-        idx[_norm(sector)] = _norm(sector)
-        for n in names:
-            idx[_norm(n)] = _norm(sector)
-    return idx
-
-
-def industry_banned(industries: Iterable[str], banned: Iterable[str], *,
-                    aliases: Mapping[str, Iterable[str]] = SECTOR_ALIASES) -> list[str]:
-    """The industries of ``industries`` that a zone banning ``banned`` prohibits.
-
-    ``banned`` may contain ``"all"``. Matching is case-insensitive, on the name or
-    its sector (see :data:`SECTOR_ALIASES`).
-    """
-    idx = _sector_index(aliases)
-    bset = {_norm(b) for b in banned if str(b).strip()}
-    if "all" in bset:
-        return list(industries)
-    hits = []
-    for ind in industries:
-        n = _norm(ind)
-        if n in bset or idx.get(n) in bset:
-            hits.append(ind)
-    return hits
+#: What a restricted zone without a ban list means: an input error (default), or a
+#: review row for every park in it. Never a pass.
+EMPTY_BANS = ("error", "review")
 
 
 @dataclass
@@ -237,7 +186,8 @@ def redline_conflicts(
     park_industries: Mapping[str, list[str]] | None = None,
     class_field: str = "class",
     banned_field: str = "banned_industries",
-    sectors: Mapping[str, Iterable[str]] = SECTOR_ALIASES,
+    sectors: SectorModel | None = None,
+    empty_bans: str = "error",
     area_crs=None,
     nearest_within_m: float = 20_000.0,
 ) -> RedlineResult:
@@ -253,8 +203,15 @@ def redline_conflicts(
     buffer_m
         Distance in metres around ``core``/``redline`` zones that also counts.
     park_industries
-        park id → industries. A park absent from it (or with an empty list) has no
-        industry data: restricted-zone overlaps are then flagged for review.
+        park id → industries (names in either language, GB/T 4754-2017 codes or
+        chain-map ids). A park absent from it (or with an empty list) has no industry
+        data: restricted-zone overlaps are then flagged for review.
+    sectors
+        The industry model that judges bans (:func:`geo.sectors.sector_model`); an
+        industry it does not recognise inside a restricted zone is flagged for review.
+    empty_bans
+        {"error", "review"}: a restricted zone with no ``banned_field`` value is an
+        input error, or every park overlapping it is flagged for review.
     area_crs
         The equal-area CRS to compute in; default centred on the data.
     nearest_within_m
@@ -324,6 +281,7 @@ def redline_conflicts(
 
     kind = np.where(overlap > 0, "overlap", "buffer").astype(object)
     banned_hit = np.full(len(pi), "", dtype=object)
+    reason = np.full(len(pi), "", dtype=object)
     review = np.zeros(len(pi), dtype=bool)
     keep = np.ones(len(pi), dtype=bool)
     rpos = np.flatnonzero(restricted[zi])
@@ -331,33 +289,19 @@ def redline_conflicts(
     if len(rpos):
         kind[rpos] = "restricted"
         keep[rpos] = overlap[rpos] > 0
-        banned_col = zones[banned_field] if banned_field in zones.columns else \
-            pd.Series([""] * len(zones), index=zones.index)
-        # Industry lists and banned lists are few and repeat: evaluate each distinct
-        # (park industries, zone bans) combination once, then broadcast to the pairs.
-        inds_of_park = [tuple((park_industries or {}).get(str(p), ()))
-                        for p in parks["id"].to_numpy()]
-        pkey, pcodes = np.unique(np.array([";".join(i) for i in inds_of_park], dtype=object),
-                                 return_inverse=True)
-        zkey, zcodes = np.unique(banned_col.fillna("").astype(str).to_numpy(dtype=object),
-                                 return_inverse=True)
-        combo = np.c_[pcodes.ravel()[pi[rpos]], zcodes.ravel()[zi[rpos]]]
-        uniq, inv = np.unique(combo, axis=0, return_inverse=True)
-        hits_u = np.array(["; ".join(industry_banned(split_industries(pkey[a]),
-                                                     split_industries(zkey[b]),
-                                                     aliases=sectors))
-                           for a, b in uniq], dtype=object)
-        no_data_u = np.array([pkey[a] == "" for a, _ in uniq], dtype=bool)
-        hits = hits_u[inv.ravel()]
-        no_data = no_data_u[inv.ravel()]
+        verdicts = _restricted_verdicts(parks, zones, pi[rpos], zi[rpos], park_industries,
+                                        banned_field, sectors or sector_model(), empty_bans)
         on = overlap[rpos] > 0
-        review[rpos] = on & no_data
-        banned_hit[rpos] = np.where(on & ~no_data, hits, "")
-        ok = on & ~no_data & (hits == "")
+        status = np.array([v[0] for v in verdicts], dtype=object)
+        review[rpos] = on & (status == "review")
+        banned_hit[rpos] = np.where(on, [v[1] for v in verdicts], "")
+        reason[rpos] = np.where(on, [v[2] for v in verdicts], "")
+        ok = on & (status == "allowed")
         keep[rpos[ok]] = False
         pct = 100.0 * overlap[rpos] / np.where(park_area[pi[rpos]] > 0, park_area[pi[rpos]], 1.0)
         notes = pd.Series(zones["id"].to_numpy()[zi[rpos]].astype(str)) + " (" + \
-            pd.Series(pct).map("{:.1f}".format) + "% of park; its industries are not banned)"
+            pd.Series(pct).map("{:.1f}".format) + "% of park): " + \
+            pd.Series(reason[rpos])
         allowed_note[rpos[ok]] = notes.to_numpy()[ok]
     allowed_by_park = pd.Series(allowed_note[allowed_note != ""],
                                 index=parks["id"].astype(str).to_numpy()[pi[allowed_note != ""]]) \
@@ -385,6 +329,7 @@ def redline_conflicts(
         "in_buffer_m2": in_buffer[sel],
         "banned_hit": banned_hit[sel].astype(str),
         "review": review[sel],
+        "reason": reason[sel].astype(str),
     }, geometry=gpd.GeoSeries(geom, crs=area_crs).to_crs(4326).values, crs=4326)
     order = {"overlap": 0, "restricted": 1, "buffer": 2}
     conflicts = conflicts.assign(_k=conflicts["kind"].map(order)).sort_values(
@@ -451,13 +396,60 @@ def park_industries_from(parks: gpd.GeoDataFrame, field: str | None,
                     have.append(ind)
     return out
 
+def _restricted_verdicts(parks, zones, pi, zi, park_industries, banned_field, model,
+                         empty_bans) -> list[tuple[str, str, str]]:
+    """(status, banned hit, reason) per (park, restricted zone) pair.
+
+    Industry lists and ban lists are few and repeat: each distinct (industries, bans)
+    combination is judged once by ``model`` and broadcast to its pairs.
+    """
+    bans = zones[banned_field] if banned_field in zones.columns else \
+        pd.Series([None] * len(zones), index=zones.index)
+    bans = bans.astype(object).where(bans.notna(), "").astype(str).str.strip()
+    zone_ids = zones["id"].astype(str).to_numpy()
+    empty = np.flatnonzero(bans.to_numpy() == "")
+    used_empty = np.intersect1d(empty, zi)
+    if len(used_empty) and empty_bans == "error":
+        raise InputError(f"red lines: restricted zone(s) {', '.join(zone_ids[used_empty][:5])} "
+                         f"have no {banned_field!r}: the gate cannot judge a restricted zone "
+                         "without its ban list; list the banned sectors (e.g. \"chemicals;"
+                         "pharmaceuticals\"), or set [redlines] empty_ban_list = \"review\"")
+    park_ids = parks["id"].astype(str).to_numpy()
+    pkey = np.array([";".join((park_industries or {}).get(p, ())) for p in park_ids],
+                    dtype=object)
+    combo = pd.DataFrame({"p": pkey[pi], "z": bans.to_numpy()[zi], "zid": zone_ids[zi]})
+    judged: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for p, z, zid in combo.drop_duplicates(["p", "z"]).itertuples(index=False):
+        judged[(p, z)] = _judge(split_industries(p), split_industries(z), zid, model)
+    return [judged[(p, z)] for p, z in zip(combo["p"], combo["z"], strict=True)]
+
+
+def _judge(industries: list[str], bans: list[str], zone_id: str,
+           model: SectorModel) -> tuple[str, str, str]:
+    """(status, banned hit, reason) for one park's industries in one restricted zone."""
+    if not bans:
+        return "review", "", "the zone has no ban list: review"
+    if not industries:
+        return "review", "", "the park has no industry data: review"
+    try:
+        v = model.is_banned(industries, bans)
+    except ValueError as exc:
+        raise InputError(f"red lines: zone {zone_id}: {exc}") from None
+    hit = "; ".join(i for i, _ in v.banned)
+    if v.status == "allowed":
+        return "allowed", "", f"industries not banned: {', '.join(v.allowed)}"
+    return v.status, hit, v.describe()
+
 
 def validate_section(table: dict, study) -> list[str]:
     """Problems in a study file's ``[redlines]`` section."""
     from .study import unknown_keys
 
     problems = unknown_keys(table, ("buffer_m", "industry_field", "sectors", "class_field",
-                                    "use_firms"), "redlines")
+                                    "use_firms", "empty_ban_list"), "redlines")
+    if table.get("empty_ban_list", "error") not in EMPTY_BANS:
+        problems.append(f"redlines.empty_ban_list: {table['empty_ban_list']!r}; choose "
+                        f"{' or '.join(map(repr, EMPTY_BANS))}")
     b = table.get("buffer_m", 0)
     if not isinstance(b, (int, float)) or isinstance(b, bool) or b < 0:
         problems.append(f"redlines.buffer_m: {b!r} must be a distance ≥ 0 in metres")
@@ -494,15 +486,12 @@ def check_study(study, *, buffer_m: float | None = None,
         field_name = None if industry_field is None and "industry_field" not in sec else field_name
     firms = study.load_role("firms") if sec.get("use_firms", True) else None
     inds = park_industries_from(parks, field_name, firms)
-    sectors = dict(SECTOR_ALIASES)
-    for k, v in sec.get("sectors", {}).items():
-        sectors[k] = tuple(sectors.get(k, ())) + tuple(v)
     class_field = sec.get("class_field") or zspec.options.get("class") or "class"
     return redline_conflicts(
         parks, zones,
         buffer_m=float(buffer_m if buffer_m is not None else sec.get("buffer_m", 0.0)),
-        park_industries=inds, class_field=class_field, sectors=sectors,
-        area_crs=study.area_crs)
+        park_industries=inds, class_field=class_field, sectors=sector_model_for(study),
+        empty_bans=sec.get("empty_ban_list", "error"), area_crs=study.area_crs)
 
 
 def write_result(result: RedlineResult, path: str | os.PathLike, parks: gpd.GeoDataFrame, *,

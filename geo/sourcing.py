@@ -31,7 +31,6 @@ the parks that already have such a supplier within R.
 
 from __future__ import annotations
 
-import difflib
 import math
 import warnings
 from collections.abc import Callable
@@ -42,14 +41,14 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from .chains import Chains, load_chains, read_supplier_edges
+from .chains import Chains, read_supplier_edges
 from .crs import WGS84
 from .errors import InputError, ModelError
 from .network import Network, SnapResult, _as_points_metric, geodesic_m, transformer
+from .register import load_firms, study_chains
 
 if TYPE_CHECKING:  # pragma: no cover
     from .study import Study
@@ -115,79 +114,6 @@ def _check_radius(radius_km: float) -> float:
     if not (r > 0 and math.isfinite(r)):
         raise InputError(f"radius must be > 0 km, got {radius_km!r}")
     return r
-
-
-def study_chains(study: Study) -> Chains:
-    """The chain maps of a study (``[sourcing] chains``, else the bundled ones), with its
-    input–output table applied if it names one. Cached on the study."""
-    cache = study.__dict__.setdefault("_chains_cache", {})
-    if "chains" in cache:
-        return cache["chains"]
-    sec = study.section("sourcing")
-    ch = sec.get("chains")
-    if ch is None:
-        chains = load_chains(None)
-    else:
-        items = ch if isinstance(ch, list) else [ch]
-        chains = load_chains([study.root / c for c in items])
-    if sec.get("io_table"):
-        chains = chains.with_io_table(study.root / sec["io_table"])
-    cache["chains"] = chains
-    return chains
-
-
-def load_firms(study: Study) -> gpd.GeoDataFrame:
-    """The study's firm register (WGS84) with ``firm_id``, ``industry``, ``park_id``,
-    ``anchor`` and ``synthetic`` columns normalised.
-
-    ``park_id`` is taken from the layer if it has one, else from the parks layer by
-    location (empty text outside every park).
-    """
-    sec = study.section("sourcing")
-    key = sec.get("firms")
-    if key:
-        g = study.load(key)
-        specs = [study.layers[key]]
-    else:
-        g = study.load_role("firms")
-        specs = study.by_role("firms")
-        if g is None:
-            raise InputError(f"{study.path}: the study has no firms layer; add a [layers.firms] "
-                             "table with role = \"firms\" and industry = \"<field>\"")
-    spec = specs[0]
-    ind_field = spec.options.get("industry", "industry")
-    if ind_field not in g.columns:
-        close = difflib.get_close_matches(ind_field, [str(c) for c in g.columns], n=1)
-        raise InputError(f"{spec.label} ({spec.path}): industry field {ind_field!r} not found"
-                         + (f"; did you mean {close[0]!r}?" if close else
-                            f"; fields: {', '.join(map(str, g.columns))}") +
-                         "; set industry = \"<field>\" in the layer table")
-    g = g.copy()
-    g["firm_id"] = g["id"].astype(str)
-    g["industry"] = g[ind_field].astype("string").fillna("").str.strip().astype(object)
-    if "park_id" not in g.columns or g["park_id"].isna().all():
-        g["park_id"] = ""
-        if study.has_role("parks"):
-            parks = study.load_role("parks")
-            idx_pt, idx_pk = shapely.STRtree(parks.geometry.values).query(
-                g.geometry.values, predicate="within")
-            pid = np.full(len(g), "", dtype=object)
-            pid[idx_pt] = parks["id"].astype(str).to_numpy()[idx_pk]
-            g["park_id"] = pid
-    g["park_id"] = g["park_id"].astype("string").fillna("").astype(object)
-    if "anchor" in g.columns:
-        a = g["anchor"]
-        if a.dtype == object or str(a.dtype) in ("string", "str"):
-            a = a.astype("string").str.strip().str.lower().isin(
-                ["true", "1", "yes", "y", "t", "是"])
-        g["anchor"] = a.fillna(False).astype(bool)
-    else:
-        g["anchor"] = False
-    syn = bool(any(s.options.get("synthetic", False) for s in specs))
-    if "synthetic" not in g.columns:
-        g["synthetic"] = syn
-    g.attrs["synthetic"] = syn or bool(g["synthetic"].astype(bool).any())
-    return g
 
 
 @dataclass

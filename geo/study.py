@@ -235,7 +235,7 @@ class Study:
         out.attrs = dict(frames[0].attrs)
         return out
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - a Study lives as long as its run
+    @functools.cache  # noqa: B019 - a Study lives as long as its run
     def _load(self, key: str) -> gpd.GeoDataFrame:
         return self.layers[key].read()
 

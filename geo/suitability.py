@@ -45,6 +45,7 @@ import difflib
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,8 @@ from .grid import (
     write_geotiff,
 )
 from .io import check_writable, write_gpkg, write_text
+from .register import sector_model_for, study_chains
+from .sectors import SectorModel, split_industries
 from .units import MU_M2, m2_to_ha, m2_to_mu
 
 # --------------------------------------------------------------------------------------
@@ -891,66 +894,31 @@ def _source_info(study, key: str) -> dict:
     return info
 
 
-def _sector_aliases(study) -> dict[str, tuple[str, ...]]:
-    from .redline import SECTOR_ALIASES
-
-    sectors = {k: tuple(v) for k, v in SECTOR_ALIASES.items()}
-    extra = study.section("redlines").get("sectors", {})
-    if isinstance(extra, dict):
-        for k, v in extra.items():
-            if isinstance(v, list):
-                sectors[k] = sectors.get(k, ()) + tuple(map(str, v))
-    return sectors
-
-
-def _norm_name(s: str) -> str:
-    import re
-
-    return re.sub(r"\s+", " ", str(s).strip().lower().replace("_", " ").replace("-", " "))
-
-
-def industry_sectors(names: Sequence[str], sectors: Mapping[str, Sequence[str]]) -> set[str]:
-    """Regulated sectors (chemicals, pharmaceuticals, …) an industry belongs to.
-
-    An industry is in a sector when one of its names (id, English, Chinese) equals the
-    sector or one of its aliases, or contains an alias of five or more characters
-    ("biopharma manufacturing" ⊃ "pharma", "fine chemicals" ⊃ "chemicals",
-    "生物医药制造" ⊃ "生物医药"); short aliases ("api") must match a whole word.
-    """
-    import re
-
-    out: set[str] = set()
-    for n in (_norm_name(x) for x in names if str(x).strip()):
-        for sector, aliases in sectors.items():
-            for a in (_norm_name(sector), *(_norm_name(x) for x in aliases)):
-                if n == a or (len(a) >= 5 and a in n) or \
-                        (len(a) >= 2 and not a.isascii() and a in n) or \
-                        re.search(rf"\b{re.escape(a)}\b", n):
-                    out.add(sector)
-                    break
-    return out
-
-
 @dataclass(frozen=True)
 class IndustryProfile:
-    """How ``--industry`` is understood: the names checked against zone bans, their
-    sectors, and the chain-map industry used for supplier access (None if unknown)."""
+    """How ``--industry`` is understood: the names judged against zone bans, their
+    regulated sectors (GB/T 4754-2017, :mod:`geo.sectors`), and the chain-map industry
+    used for supplier access (None if unknown)."""
 
     given: str
     names: tuple[str, ...]
     sectors: frozenset[str]
     supply_industry: str | None
+    model: SectorModel
+
+    def verdict(self, banned: object) -> str:
+        """{"banned", "review", "allowed"} in a restricted zone banning ``banned``.
+
+        ``review`` (an industry the model does not recognise, or one only partly under a
+        ban) excludes the zone too: a grid cannot be reviewed cell by cell, so the
+        doubt goes to the red line and the model card says so.
+        """
+        bans = split_industries(banned)
+        return self.model.is_banned(self.names, bans).status if bans else "review"
 
     def banned_by(self, banned: object) -> bool:
-        """Whether a restricted zone banning ``banned`` (";"-separated) bans it."""
-        from .redline import industry_banned, split_industries
-
-        b = {_norm_name(x) for x in split_industries(banned)}
-        if "all" in b:
-            return True
-        if b & {_norm_name(s) for s in self.sectors}:
-            return True
-        return bool(industry_banned(list(self.names), list(b)))
+        """Whether a restricted zone banning ``banned`` (";"-separated) excludes it."""
+        return self.verdict(banned) != "allowed"
 
     def as_dict(self) -> dict:
         return {"given": self.given, "names": list(self.names),
@@ -959,28 +927,22 @@ class IndustryProfile:
 
 def industry_profile(study, industry: str) -> IndustryProfile:
     """Resolve ``industry``: a chain-map industry id (``biopharma_manufacturing``), a
-    chain id (``biomedicine``: its anchor industry is used for supplier access) or a
-    free name ("petrochemicals")."""
+    chain id (``biomedicine``: its anchor industry is used for supplier access), a GB/T
+    4754-2017 code or a free name ("petrochemicals", "化工新材料")."""
     names = [industry]
     supply: str | None = None
-    with contextlib.suppress(ImportError, AttributeError):
-        from .sourcing import study_chains
-
-        with contextlib.suppress(InputError, OSError, KeyError):
-            ch = study_chains(study)
-            ind = ch.industries
-            if industry in ind.index:
-                supply = industry
-                names += [str(ind.at[industry, "name_en"]), str(ind.at[industry, "name_zh"])]
-            elif industry in ch.chains.index:
-                names += [str(ch.chains.at[industry, "name_en"]),
-                          str(ch.chains.at[industry, "name_zh"])]
-                anchors = ind[(ind["chain"] == industry) & ind["anchor"].astype(bool)]
-                if len(anchors):
-                    supply = str(anchors.index[0])
-                    names += [str(anchors.iloc[0]["name_en"]), str(anchors.iloc[0]["name_zh"])]
-    sectors = industry_sectors(names, _sector_aliases(study))
-    return IndustryProfile(industry, tuple(dict.fromkeys(names)), frozenset(sectors), supply)
+    ch = study_chains(study)
+    ind = ch.industries
+    if industry in ind.index:
+        supply = industry
+    elif industry in ch.chains.index:
+        anchors = ind[(ind["chain"] == industry) & ind["anchor"].astype(bool)]
+        if len(anchors):
+            supply = str(anchors.index[0])
+            names = [supply]
+    model = sector_model_for(study)
+    sectors = frozenset().union(*(model.sectors_of(n) for n in names))
+    return IndustryProfile(industry, tuple(dict.fromkeys(names)), sectors, supply, model)
 
 
 def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
@@ -1014,9 +976,16 @@ def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
                 raise InputError(f"{zones_spec[0].label}: restricted zones need a "
                                  "banned_industries field (\";\"-separated) to score for an "
                                  "industry")
-            restricted = (cls == "restricted") & np.array(
-                [industry.banned_by(b) for b in zones["banned_industries"]], dtype=bool)
+            verdict = np.array([industry.verdict(b) for b in zones["banned_industries"]])
+            restricted = (cls == "restricted") & (verdict != "allowed")
             banned_zones = zones.loc[restricted, "id"].astype(str).tolist()
+            doubt = zones.loc[(cls == "restricted") & (verdict == "review"), "id"]
+            if len(doubt):
+                report["restricted_review"] = doubt.astype(str).tolist()
+                warnings.warn(f"industry {industry.given!r} could not be judged against the "
+                              f"bans of {', '.join(report['restricted_review'])}: excluded "
+                              "there as a precaution; name it by its GB/T 4754-2017 code or a "
+                              "chain-map industry to judge it", stacklevel=2)
         geoms = zones.geometry.values
         excl = hard | restricted
         if cfg.redline_buffer_m > 0 and excl.any():

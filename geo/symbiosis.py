@@ -59,7 +59,7 @@ def find_pairs(study: Study, max_km: float = MAX_KM) -> pd.DataFrame:
         ``max_km`` ≤ 0; no firms or roads layer.
     """
     from .network import Network, geodesic_m
-    from .sourcing import load_firms, study_chains
+    from .register import load_firms, study_chains
 
     try:
         mk = float(max_km)
@@ -122,7 +122,7 @@ def pairs_geodataframe(study: Study, pairs: pd.DataFrame):
     import geopandas as gpd
     import shapely
 
-    from .sourcing import load_firms
+    from .register import load_firms
 
     firms = load_firms(study).set_index("firm_id")
     a = firms.geometry.reindex(pairs["from_firm_id"].astype(str)).values

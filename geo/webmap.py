@@ -404,7 +404,7 @@ def _study_chains(study):
     from .errors import ParksiteError
 
     try:
-        from .sourcing import study_chains
+        from .register import study_chains
 
         return study_chains(study)
     except (ParksiteError, ImportError, OSError):

@@ -319,7 +319,7 @@ def test_bundled_chongming_layout_and_gpkg(yrd_study, tmp_path):
 
 
 def test_incoming_firms_errors(yrd_study, tmp_path):
-    from geo.sourcing import study_chains
+    from geo.register import study_chains
 
     ch = study_chains(yrd_study)
     with pytest.raises(InputError, match="no 'land_mu' column"):

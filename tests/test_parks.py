@@ -17,9 +17,9 @@ from geo.parks import (
     grade_values,
     hhi,
     location_quotients,
-    study_sectors,
     validate_section,
 )
+from geo.register import sector_model_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +84,7 @@ def test_bundled_evaluation(evaluation, yrd_study):
     assert e.at["caojing", "dominant_industry"] == "fine_chemicals"
     assert e.at["chongming", "n_firms"] == 40
     # LQ of microelectronics in SIP from the register, by hand
-    from geo.parks import study_firms
+    from geo.register import study_firms
 
     f = study_firms(yrd_study)
     reg = f[f["in_region"]]
@@ -132,12 +132,10 @@ def test_hhi_matches_industry_counts(evaluation):
 
 
 def test_sectors_cover_chain_ids(yrd_study):
-    from geo.redline import industry_banned
-
-    s = study_sectors(yrd_study)
-    assert industry_banned(["fine_chemicals"], ["chemicals"], aliases=s)
-    assert industry_banned(["biopharma_manufacturing"], ["pharmaceuticals"], aliases=s)
-    assert not industry_banned(["cro"], ["chemicals", "pharmaceuticals"], aliases=s)
+    s = sector_model_for(yrd_study)
+    assert s.is_banned(["fine_chemicals"], ["chemicals"]).status == "banned"
+    assert s.is_banned(["biopharma_manufacturing"], ["pharmaceuticals"]).status == "banned"
+    assert s.is_banned(["cro"], ["chemicals", "pharmaceuticals"]).status == "allowed"
 
 
 def test_validate_section(yrd_study):

@@ -13,7 +13,8 @@ from pyproj import Geod
 
 from geo.crs import densify
 from geo.errors import InputError
-from geo.redline import check_study, industry_banned, redline_conflicts
+from geo.redline import check_study, redline_conflicts
+from geo.sectors import is_banned
 from geo.units import MU_M2
 
 GEOD = Geod(ellps="WGS84")
@@ -176,10 +177,11 @@ def test_plot_near_a_reservoir_is_a_buffer_conflict_with_its_distance(yrd_redlin
 
 def test_industry_matching_uses_sectors():
     banned = ["chemicals", "pharmaceuticals"]
-    assert industry_banned(["biomedicine", "electronics"], banned) == ["biomedicine"]
-    assert industry_banned(["Petrochemicals"], banned) == ["Petrochemicals"]
-    assert industry_banned(["electronics"], banned) == []
-    assert industry_banned(["anything"], ["all"]) == ["anything"]
+    v = is_banned(["biomedicine", "electronics"], banned)
+    assert v.banned == (("biomedicine", "pharmaceuticals"),) and v.allowed == ("electronics",)
+    assert is_banned(["Petrochemicals"], banned).status == "banned"
+    assert is_banned(["electronics"], banned).status == "allowed"
+    assert is_banned(["anything"], ["all"]).status == "banned"
 
 
 def test_bad_inputs(yrd_parks, yrd_redlines):

@@ -42,7 +42,7 @@ def test_nothing_beyond_the_distance(pairs30, yrd_study):
 
 
 def test_every_pair_follows_a_byproduct_rule(pairs30, yrd_study):
-    from geo.sourcing import study_chains
+    from geo.register import study_chains
 
     bp = study_chains(yrd_study).byproducts
     rules = set(zip(bp["from_industry"], bp["to_industry"], strict=True))

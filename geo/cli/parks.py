@@ -85,7 +85,8 @@ def command(study, radius_km, out_path, overwrite):
 @guarded
 def _run(study_path, radius_km, out_path, overwrite) -> int:
     from ..io import check_writable, write_csv, write_gpkg
-    from ..parks import evaluate_parks, park_frame
+    from ..parks import evaluate_parks
+    from ..register import park_frame
     from ..study import load_study
 
     if radius_km is not None and not radius_km > 0:

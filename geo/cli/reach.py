@@ -73,7 +73,7 @@ def _run(sites, radius_km, radius_min, metric, study_path, network_layer, networ
     s = read_points(sites, study, id_field=id_field, what="sites", coords=coords, crs=None)
     firms = None
     if study is not None and study.has_role("firms"):
-        from ..sourcing import load_firms
+        from ..register import load_firms
 
         firms = load_firms(study)
     with console.status("building the road network…"):

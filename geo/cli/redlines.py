@@ -19,6 +19,7 @@ from ..redline import (
     redline_conflicts,
     write_result,
 )
+from ..register import bundled_sector_model
 from ._common import EXIT_FINDINGS, EXIT_OK, console, guarded, out, overwrite_option
 
 
@@ -55,7 +56,7 @@ def park_table(result: RedlineResult) -> Table:
     t.add_column("note", overflow="fold")
     colour = {"pass": "green", "conflict": "red", "review": "yellow"}
     for r in result.parks.itertuples():
-        note = r.restricted_allowed.replace("; its industries are not banned", ", allowed")
+        note = r.restricted_allowed
         far = r.nearest_zone_m != r.nearest_zone_m  # NaN: none within the search distance
         t.add_row(f"{r.park_id} {r.park_name}", f"{r.area_mu:,.0f}",
                   f"[{colour[r.status]}]{r.status}[/]", str(r.n_conflicts),
@@ -153,7 +154,8 @@ def _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, nam
         check_pair_extent(parks_gdf, zones)
         inds = park_industries_from(parks_gdf, industry_field) if industry_field else None
         result = redline_conflicts(parks_gdf, zones, buffer_m=buffer_m or 0.0,
-                                   park_industries=inds, class_field=class_field)
+                                   park_industries=inds, class_field=class_field,
+                                   sectors=bundled_sector_model())
     out.print(park_table(result))
     if result.has_conflicts:
         out.print(summary_table(result))

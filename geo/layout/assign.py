@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..parks import study_sectors
-from ..redline import industry_banned
+from ..register import sector_model_for
 from ..units import MU_M2
 from ._settings import LayoutConfig
 
@@ -31,7 +30,7 @@ SectorRule = Callable[[str, Sequence[str]], bool]
 
 
 def sector_rule(study: Study) -> SectorRule:
-    """The study's rule for "does this ban cover this industry?" (one place to port).
+    """The study's rule for "does this ban cover (or may it cover) this industry?".
 
     Parameters
     ----------
@@ -43,10 +42,11 @@ def sector_rule(study: Study) -> SectorRule:
     SectorRule
         ``banned(industry, bans) -> bool``.
     """
-    sectors = study_sectors(study)
+    model = sector_model_for(study)
 
     def banned(industry: str, bans: Sequence[str]) -> bool:
-        return bool(industry_banned([industry], list(bans), aliases=sectors))
+        # an industry the model cannot judge is kept out of the zone, like a banned one
+        return model.is_banned([industry], list(bans)).status != "allowed"
 
     return banned
 

@@ -18,7 +18,7 @@ from pyproj import Transformer
 
 from ..parks import ParksConfig, occupied_land_mu
 from ..redline import split_industries
-from ..sourcing import load_firms
+from ..register import load_firms
 from ..units import MU_M2
 from ._settings import LayoutConfig
 

@@ -19,8 +19,7 @@ import pandas as pd
 import shapely
 
 from ..errors import InputError, ModelError
-from ..parks import park_frame
-from ..sourcing import study_chains
+from ..register import park_frame, study_chains
 from ..units import MU_M2
 from ._settings import LayoutConfig
 from .assign import (
