@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     from geo.layout import layout_park
-    from geo.sourcing import study_chains
+    from geo.register import study_chains
     from geo.study import load_study
 
     with warnings.catch_warnings():

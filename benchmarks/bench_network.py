@@ -104,7 +104,8 @@ def run() -> dict:
     from scipy.sparse import csgraph
 
     from geo.network import Network
-    from geo.sourcing import input_share_within, load_firms, study_chains
+    from geo.register import load_firms, study_chains
+    from geo.sourcing import input_share_within
     from geo.study import load_study
 
     warnings.simplefilter("ignore")
@@ -144,9 +145,9 @@ def run() -> dict:
           f"every node (rel 1e-9): {agree}")
 
     # 1b. the sourcing workload: one multi-source search per industry, 100 km limit --
+    from geo.register import load_firms as _lf
+    from geo.register import study_chains as _sc
     from geo.sourcing import SupplyIndex
-    from geo.sourcing import load_firms as _lf
-    from geo.sourcing import study_chains as _sc
 
     f0 = _lf(study)
     sn0 = net.snap(f0, warn=False)
