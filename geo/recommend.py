@@ -312,7 +312,7 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
         supply = input_share_within(cent, x, study, r_km)
         sn = idx.network.snap_xy(np.column_stack([lon, lat]))
     names_in = list(ins)
-    cov = idx.covered(sn.node, sn.snap_m, names_in) if names_in else np.zeros((n, 0), bool)
+    cov = idx.covered(sn, names_in) if names_in else np.zeros((n, 0), bool)
     n_cov = cov.sum(axis=1)
     on_net = sn.on_network
 
