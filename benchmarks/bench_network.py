@@ -6,8 +6,9 @@ measured in the same run, their ratio, and checks that the answers agree:
 1. multi-source shortest paths: parksite (scipy.sparse.csgraph on the network's reduced
    graph, see geo.network.ReducedGraph) vs networkx.multi_source_dijkstra_path_length on
    the full graph (identical to 1e-9 relative at every node; goal ≥ 20× faster);
-1b. the sourcing workload: one search per industry from all its firms (snap legs as start
-   costs, 100 km limit) in one csgraph call vs a networkx search per industry (identical;
+1b. the sourcing workload: one search per industry from all its firms (entering at both
+   ends of each firm's road with the access leg and partial edge, 100 km limit) in one
+   csgraph call vs a networkx search per industry (identical;
    goal ≥ 20×);
 2. an origin–destination matrix (parks × firms): one csgraph call vs networkx
    single-source Dijkstra per origin;
@@ -33,6 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from geo.network import SnapResult  # noqa: E402  (after the path set-up)
+
 #: Speed goals (issue 3): times faster than networkx on the same graph.
 GOALS = {"multi_source": 20.0, "per_industry": 20.0}
 
@@ -55,8 +58,13 @@ def _rates_vectorised(net, chains, firms, radius_km):
     W, _ = chains.weight_matrix(ids)
     pos = {j: i for i, j in enumerate(ids)}
     ind_pos = np.array([pos.get(j, -1) for j in firms["industry"]])
-    cov = idx.covered(snap["node"].to_numpy(), snap["snap_m"].to_numpy(), ids)
+    cov = idx.covered(SnapResult.from_frame(snap, net.max_snap_m), ids)
     return _rates(W, ind_pos, cov)
+
+
+def _ends(net, snap):
+    """(ends, leave, arrive) of snapped points, metres (edge snapping)."""
+    return net.entry(SnapResult.from_frame(snap, net.max_snap_m), "length")
 
 
 def _rates_naive(net, chains, firms, radius_km):
@@ -65,22 +73,25 @@ def _rates_naive(net, chains, firms, radius_km):
 
     R = radius_km * 1000.0
     snap = net.snap(firms, what="firms", warn=False)
-    G = net.to_networkx().reverse(copy=False)  # supplier → buyer
-    node = snap["node"].to_numpy()
-    sm = snap["snap_m"].to_numpy()
+    G = net.to_networkx().reverse(copy=True)  # supplier → buyer, searched backwards
+    ends, leave, arrive = _ends(net, snap)
+    on = snap["on_network"].to_numpy()
     ind = firms["industry"].tolist()
     out = np.full(len(firms), np.nan)
     for f in range(len(firms)):
         ins = chains.inputs.get(ind[f], {})
-        if not ins:
+        if not ins or not on[f]:
             continue
-        dist = nx.single_source_dijkstra_path_length(G, int(node[f]), cutoff=R,
-                                                     weight="weight")
+        # the buyer as a virtual node, reached from both ends of its road
+        G.add_weighted_edges_from((-1, int(ends[f, b]), float(arrive[f, b])) for b in (0, 1)
+                                  if np.isfinite(arrive[f, b]))
+        dist = nx.single_source_dijkstra_path_length(G, -1, cutoff=R, weight="weight")
+        G.remove_node(-1)
         got = 0.0
         for j, w in ins.items():
             for s in range(len(firms)):  # every firm pair
-                if ind[s] == j and int(node[s]) in dist and \
-                        dist[int(node[s])] + sm[s] + sm[f] <= R:
+                if ind[s] == j and on[s] and min(
+                        dist.get(int(ends[s, a]), np.inf) + leave[s, a] for a in (0, 1)) <= R:
                     got += w
                     break
         out[f] = got / sum(ins.values())
@@ -156,13 +167,16 @@ def run() -> dict:
 
     def per_industry_nx():
         out = {}
-        node, sm = sn0["node"].to_numpy(), sn0["snap_m"].to_numpy()
+        ends, leave, _ = _ends(net, sn0)
+        on = sn0["on_network"].to_numpy()
         for j, rows in ix.supplier_rows.items():
             H = G  # the same graph plus a virtual source joined to the suppliers
             start: dict[int, float] = {}
-            for r in rows:  # several suppliers on one node: the shortest snap leg
-                n0, w0 = int(node[r]), max(float(sm[r]), 1e-6)
-                start[n0] = min(w0, start.get(n0, np.inf))
+            for r in rows[on[rows]]:  # both ends of each supplier's road, cheapest leg
+                for a in (0, 1):
+                    n0, w0 = int(ends[r, a]), max(float(leave[r, a]), 1e-9)
+                    if np.isfinite(w0):
+                        start[n0] = min(w0, start.get(n0, np.inf))
             H.add_weighted_edges_from((-1, n0, w0) for n0, w0 in start.items())
             out[j] = nx.single_source_dijkstra_path_length(H, -1, cutoff=100_000.0,
                                                            weight="weight")
@@ -180,8 +194,8 @@ def run() -> dict:
                         fin.sum() == len(keys))
     res["per_industry"] = {"csgraph_s": t_ix, "networkx_s": t_inx, "ratio": t_inx / t_ix,
                            "agree": agree_i}
-    print(f"1b. sourcing searches ({len(ix.industries)} industries, 100 km limit, snap legs as "
-          f"start costs): parksite {t_ix * 1e3:.1f} ms, networkx {t_inx * 1e3:.0f} ms → "
+    print(f"1b. sourcing searches ({len(ix.industries)} industries, 100 km limit, edge "
+          f"snapping): parksite {t_ix * 1e3:.1f} ms, networkx {t_inx * 1e3:.0f} ms → "
           f"{t_inx / t_ix:.0f}× (goal ≥ {GOALS['per_industry']:.0f}×); identical at every "
           f"node: {agree_i}")
 
@@ -194,16 +208,27 @@ def run() -> dict:
 
     def od_nx():
         out = np.full((len(parks), len(firms)), np.inf)
-        for i, n0 in enumerate(ps["node"]):
-            d = nx.single_source_dijkstra_path_length(G, int(n0), weight="weight")
-            for k, n1 in enumerate(fs["node"]):
-                if int(n1) in d:
-                    out[i, k] = d[int(n1)]
-        return out + ps["snap_m"].to_numpy()[:, None] + fs["snap_m"].to_numpy()[None, :]
+        pe, pl, _ = _ends(net, ps)
+        fe, _, fa = _ends(net, fs)
+        for i in range(len(parks)):
+            G.add_weighted_edges_from((-1, int(pe[i, a]), float(pl[i, a])) for a in (0, 1)
+                                      if np.isfinite(pl[i, a]))
+            d = nx.single_source_dijkstra_path_length(G, -1, weight="weight")
+            G.remove_node(-1)
+            for k in range(len(firms)):
+                out[i, k] = min(d.get(int(fe[k, b]), np.inf) + fa[k, b] for b in (0, 1))
+        # pairs on one road may go straight along it (parksite's own same-edge costs)
+        same = net.same_edge(SnapResult.from_frame(ps, net.max_snap_m),
+                             SnapResult.from_frame(fs, net.max_snap_m), "length")
+        out = np.minimum(out, same)
+        out[~ps["on_network"].to_numpy(), :] = np.nan
+        out[:, ~fs["on_network"].to_numpy()] = np.nan
+        return out
 
     t_odnx, Dn = _t(od_nx)
     fin = np.isfinite(D)
     agree = np.array_equal(fin, np.isfinite(Dn)) and np.allclose(D[fin], Dn[fin], rtol=1e-9)
+    agree = agree and np.array_equal(np.isnan(D), np.isnan(Dn))
     res["od"] = {"csgraph_s": t_od, "networkx_s": t_odnx, "ratio": t_odnx / t_od,
                  "agree": bool(agree)}
     print(f"2. OD {len(parks)} parks × {len(firms)} firms: parksite {t_od * 1e3:.1f} ms, "

@@ -176,3 +176,51 @@ def test_osm_one_way_streets_match_networkx():
     fin = np.isfinite(ref)
     np.testing.assert_allclose(got[fin], ref[fin], rtol=1e-9, atol=1e-6)
     assert not np.allclose(got, got.T)  # one-way streets: not symmetric
+
+
+# --------------------------------------------------------------------------- connectors
+
+def _river_study(tmp_path, connectors: gpd.GeoDataFrame | None) -> Path:
+    """Two east–west roads 2 km apart across a river, joined only 40 km to the east."""
+    roads = lines([[(0, 0), (20_000, 0)], [(20_000, 0), (40_000, 0)],
+                   [(0, 2000), (20_000, 2000)], [(20_000, 2000), (40_000, 2000)],
+                   [(40_000, 0), (40_000, 2000)]])
+    roads.to_file(tmp_path / "roads.gpkg")
+    extra = ""
+    if connectors is not None:
+        connectors.to_file(tmp_path / "connectors.gpkg")
+        extra = ('[layers.connectors]\npath = "connectors.gpkg"\nrole = "roads"\n'
+                 'label_en = "Hand-added connector"\n\n[network]\nlayer = "roads"\n'
+                 'connectors = "connectors"\n')
+    p = tmp_path / "river.toml"
+    p.write_text('[study]\nname = "river"\n\n[layers.roads]\npath = "roads.gpkg"\n'
+                 f'role = "roads"\n\n{extra}', encoding="utf-8")
+    return p
+
+
+def test_connector_bridge_joins_the_banks(tmp_path):
+    a, b = points([(20_000, -100)], ["a"]), points([(20_000, 2100)], ["b"])
+    before = Network.from_study(load_study(_river_study(tmp_path, None))).od(a, b).iloc[0]
+    assert before.network_m == pytest.approx(40_000 + 2000 + 200, rel=1e-3)
+    bridge = lines([[(20_030, 10), (19_990, 1985)]], kind=["bridge"], name_zh=["测试大桥"],
+                   name_en=["Test bridge"], source=["fixture"], penalty_min=[3.0])
+    net = Network.from_study(load_study(_river_study(tmp_path, bridge)))
+    assert net.info["connectors"] == 1
+    after = net.od(a, b).iloc[0]
+    assert after.network_m == pytest.approx(2000 + 200, rel=1e-3)  # ends joined to the roads
+    assert after.time_min == pytest.approx(2000 / (70 / 0.06) + 3.0 + 200 / (20 / 0.06),
+                                           rel=1e-3)
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"penalty_min": [-1.0]}, "penalty_min must be a number of minutes"),
+    ({"far": True}, "from the nearest road end"),
+])
+def test_bad_connectors_are_named(tmp_path, bad, match):
+    from geo.errors import NetworkError
+
+    xy = [(20_000, 9000), (20_000, 12_000)] if bad.get("far") else [(20_000, 0), (20_000, 2000)]
+    conn = lines([xy], name_en=["Bad link"],
+                 penalty_min=bad.get("penalty_min", [0.0]))
+    with pytest.raises(NetworkError, match=f"Bad link.*{match}|{match}"):
+        Network.from_study(load_study(_river_study(tmp_path, conn)))

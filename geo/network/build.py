@@ -57,6 +57,92 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core import Network
 
 
+def _read_connectors(study: Study, value: str) -> gpd.GeoDataFrame:
+    """The ``[network] connectors`` layer: a study layer key or a line file."""
+    if value in study.layers:
+        g = study.load(value)
+        g.attrs["source_path"] = f"{study.path} layers.{value}"
+        return g
+    p = Path(value)
+    p = p if p.is_absolute() else study.root / p
+    g = read_layer(check_exists(p, what="connectors file"), role="roads")
+    g.attrs["source_path"] = str(p)
+    return g
+
+
+def join_connectors(roads: gpd.GeoDataFrame, conn: gpd.GeoDataFrame, crs: Any,
+                    max_join_m: float) -> gpd.GeoDataFrame:
+    """Roads plus hand-added links (bridges, tunnels, ferries) joined at their ends.
+
+    Parameters
+    ----------
+    roads
+        Road lines (any CRS).
+    conn
+        Connector lines: fields ``penalty_min`` (minutes added to the travel time,
+        ≥ 0; default 0), ``kind``, ``name_zh``, ``name_en``, ``source``.
+    crs
+        The metric CRS in which end points are matched.
+    max_join_m
+        Each connector end moves to the nearest road end point within this (metres).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        WGS84 roads and connectors; connectors carry ``added = True`` and
+        ``join_m`` (the larger of their two end moves, metres).
+
+    Raises
+    ------
+    NetworkError
+        A connector that is not a line, has non-finite coordinates, a negative or
+        non-numeric penalty, or an end farther than ``max_join_m`` from every road end.
+    """
+    src = str(conn.attrs.get("source_path", "connectors"))
+    c = conn.to_crs(WGS84).explode(index_parts=False, ignore_index=True)
+    geoms = np.asarray(c.geometry.values, dtype=object)
+    name = c["name_en"].astype(str).to_numpy() if "name_en" in c else \
+        np.array([f"feature {i}" for i in range(len(c))])
+    bad = ~np.isin(shapely.get_type_id(geoms), [1]) | shapely.is_empty(geoms)
+    xy = shapely.get_coordinates(geoms[~bad]) if (~bad).any() else np.zeros((0, 2))
+    if bad.any() or not np.isfinite(xy).all():
+        i = int(np.flatnonzero(bad)[0]) if bad.any() else 0
+        raise NetworkError(f"{src}: connector {name[i]!r} has no usable line geometry "
+                           "(empty, not a line, or non-finite coordinates); draw it as a "
+                           "line from one road end to the other")
+    pen = pd.to_numeric(c["penalty_min"], errors="coerce").to_numpy(float) \
+        if "penalty_min" in c else np.zeros(len(c))
+    if "penalty_min" in c and (~np.isfinite(pen) | (pen < 0)).any():
+        i = int(np.flatnonzero(~np.isfinite(pen) | (pen < 0))[0])
+        raise NetworkError(f"{src}: connector {name[i]!r}: penalty_min must be a number of "
+                           f"minutes ≥ 0, got {c['penalty_min'].iloc[i]!r}")
+    r = roads.to_crs(WGS84)
+    rg = np.asarray(r.geometry.values, dtype=object)
+    rends = np.vstack([shapely.get_coordinates(shapely.get_point(rg, 0)),
+                       shapely.get_coordinates(shapely.get_point(rg, -1))])
+    to_m = transformer(WGS84, crs)
+    tree = cKDTree(np.column_stack(to_m.transform(rends[:, 0], rends[:, 1])))
+    a = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    b = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    da, ia = tree.query(np.column_stack(to_m.transform(a[:, 0], a[:, 1])))
+    db, ib = tree.query(np.column_stack(to_m.transform(b[:, 0], b[:, 1])))
+    far = (da > max_join_m) | (db > max_join_m)
+    if far.any():
+        i = int(np.flatnonzero(far)[0])
+        raise NetworkError(f"{src}: connector {name[i]!r} ends {max(da[i], db[i]):.0f} m from "
+                           f"the nearest road end (more than {max_join_m:g} m); move its end "
+                           "points onto the roads it links")
+    mid = [shapely.get_coordinates(g)[1:-1] for g in geoms]  # a few lines, a few vertices
+    new = shapely.linestrings([np.vstack([rends[i0], m, rends[i1]])
+                               for i0, m, i1 in zip(ia, mid, ib, strict=True)])
+    out = c.drop(columns="geometry").assign(penalty_min=pen, added=True,
+                                            join_m=np.maximum(da, db))
+    out = gpd.GeoDataFrame(out, geometry=new, crs=WGS84)
+    base = r.assign(penalty_min=0.0, added=False)
+    return gpd.GeoDataFrame(pd.concat([base, out], ignore_index=True), geometry="geometry",
+                            crs=WGS84)
+
+
 class BuildMixin:
     """The ``from_*`` constructors of :class:`~geo.network.Network`."""
 
@@ -67,7 +153,8 @@ class BuildMixin:
                     source: str, speeds: dict[str, float] | None,
                     default_speed_kmh: float, max_snap_m: float,
                     access_speed_kmh: float, trim_m: float,
-                    info: dict[str, Any]) -> Network:
+                    info: dict[str, Any],
+                    penalty_min: np.ndarray | None = None) -> Network:
         # nodes without edges cannot be routed: drop them
         used = np.zeros(len(node_lonlat), dtype=bool)
         used[u] = True
@@ -87,6 +174,7 @@ class BuildMixin:
             u, v, geoms, oneway = u[~loop], v[~loop], geoms[~loop], oneway[~loop]
             classes = classes[~loop] if classes is not None else None
             maxspeed = maxspeed[~loop] if maxspeed is not None else None
+            penalty_min = penalty_min[~loop] if penalty_min is not None else None
         length = geodesic_lengths_m(geoms)
         table = dict(DEFAULT_SPEEDS_KMH)
         if speeds:
@@ -99,6 +187,8 @@ class BuildMixin:
         if maxspeed is not None:
             speed = np.where(np.isnan(maxspeed), speed, maxspeed)
         time_min = length / (speed * 1000.0 / 60.0)
+        if penalty_min is not None:  # connectors: ferry waits, tolls (minutes)
+            time_min = time_min + penalty_min
         if crs is None:
             b = (node_lonlat[:, 0].min(), node_lonlat[:, 1].min(), node_lonlat[:, 0].max(),
                  node_lonlat[:, 1].max())
@@ -196,10 +286,15 @@ class BuildMixin:
         info = {"snap_tolerance_m": float(snap_tolerance_m), "input_lines": int(ne),
                 "end_points_joined": int(2 * ne - n_nodes), "class_field": cf,
                 "maxspeed_field": mf, "oneway_field": of}
+        penalty = pd.to_numeric(g["penalty_min"], errors="coerce").fillna(0.0).to_numpy(float) \
+            if "penalty_min" in g.columns else None
+        if "added" in g.columns:
+            info["connectors"] = int(g["added"].fillna(False).astype(bool).sum())
         net = cls._from_edges(np.column_stack([lon, lat]), u, v, geoms, classes, maxspeed,
                               oneway, crs=crs, source=src, speeds=speeds,
                               default_speed_kmh=default_speed_kmh, max_snap_m=max_snap_m,
-                              access_speed_kmh=access_speed_kmh, trim_m=trim_m, info=info)
+                              access_speed_kmh=access_speed_kmh, trim_m=trim_m, info=info,
+                              penalty_min=penalty)
         return net
 
     @classmethod
@@ -281,6 +376,9 @@ class BuildMixin:
         if key in cache:
             return cache[key]
         g = study.load(key)
+        if sec["connectors"]:
+            g = join_connectors(g, _read_connectors(study, sec["connectors"]), study.metric_crs,
+                                sec["max_snap_m"])
         net = cls.from_lines(
             g, snap_tolerance_m=sec["snap_tolerance_m"], crs=study.metric_crs,
             class_field=sec["class_field"], maxspeed_field=sec["maxspeed_field"],

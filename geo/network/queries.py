@@ -193,6 +193,11 @@ class QueriesMixin:
         # In the same weak component but no finite cost: beyond the Dijkstra limit, or a
         # one-way dead end (then it is unreachable, not beyond the limit).
         unreach = ~same_comp | (~reach & ~np.isfinite(lim))
+        amb = same_comp & ~reach & np.isfinite(lim)
+        if amb.any():  # not reached within the limit: search those origins unlimited
+            rows = np.flatnonzero(amb.any(axis=1))
+            p2, _ = self._od_costs(so.take(rows), sd, metric, np.inf, chunk, None)
+            unreach[rows] |= amb[rows] & ~np.isfinite(p2)
         off = ~so.on_network[:, None] | ~sd.on_network[None, :]
         beyond = np.zeros_like(reach)
         if limit_km is not None:
