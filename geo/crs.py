@@ -293,7 +293,8 @@ def extent_wgs84(bounds, crs: CRS | str | int) -> tuple[float, float, float, flo
     return tuple(float(v) for v in out)  # type: ignore[return-value]
 
 
-def _inside(box, target) -> bool:
+def box_inside(box, target) -> bool:
+    """True when box (minx, miny, maxx, maxy) lies inside ``target``."""
     return box[0] >= target[0] and box[1] >= target[1] and box[2] <= target[2] \
         and box[3] <= target[3]
 
@@ -316,7 +317,7 @@ def fitting_crs(bounds, *, target=None, exclude: CRS | None = None) -> list[str]
     want = CHINA_BOX
 
     def good(box) -> bool:
-        return box is not None and _inside(box, want) and (
+        return box is not None and box_inside(box, want) and (
             target is None or boxes_intersect(box, target))
 
     out: list[str] = []

@@ -24,6 +24,7 @@ from .crs import (
     GK_CODES,
     WGS84,
     bbox_gap_m,
+    box_inside,
     boxes_intersect,
     extent_wgs84,
     fitting_crs,
@@ -141,7 +142,7 @@ def check_source_extent(bounds, crs: CRS, src: str, *, chinese: bool = False) ->
     if box is None:
         raise LayerError(f"{src}: coordinates {raw} do not convert to degrees in {name}: "
                          f"they are outside that CRS's domain; {_cause(bounds, crs, None)}")
-    if (chinese or is_chinese_crs(crs)) and not _inside(box, CHINA_BOX):
+    if (chinese or is_chinese_crs(crs)) and not box_inside(box, CHINA_BOX):
         raise LayerError(f"{src}: extent {_box(box)} lies outside China, but the layer is "
                          f"declared in a Chinese CRS ({name}); {_cause(bounds, crs, None)}")
     aou = crs.area_of_use
@@ -151,11 +152,6 @@ def check_source_extent(bounds, crs: CRS, src: str, *, chinese: bool = False) ->
         if not boxes_intersect(box, grown):
             raise LayerError(f"{src}: extent {_box(box)} is far outside the area {name} is "
                              f"made for ({aou.name}); {_cause(bounds, crs, None)}")
-
-
-def _inside(box, target) -> bool:
-    return box[0] >= target[0] and box[1] >= target[1] and box[2] <= target[2] \
-        and box[3] <= target[3]
 
 
 def _layer_facts(gdf: gpd.GeoDataFrame) -> tuple[str, tuple, CRS]:
@@ -229,10 +225,10 @@ def check_pair_extent(parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *,
     chinese = any(_is_chinese_layer(g) for g in (parks, zones)) or (
         "name" in zones and _has_cjk(zones["name"]))
     for g, b in ((parks, pb), (zones, zb)):
-        if chinese and not _inside(b, CHINA_BOX):
+        if chinese and not box_inside(b, CHINA_BOX):
             label, raw, crs = _layer_facts(g)
             other = zb if g is parks else pb
-            target = other if _inside(other, CHINA_BOX) else None
+            target = other if box_inside(other, CHINA_BOX) else None
             raise LayerError(f"{label}: extent {_box(b)} lies outside China, but the layers are "
                              "Chinese (a Chinese CRS or Chinese zone names); "
                              f"{_cause(raw, crs, target)}")

@@ -182,8 +182,9 @@ def test_fitting_crs_tells_the_zone_prefix_and_the_zone(yrd_parks):
 
 def test_gk_code_table_matches_epsg():
     for code, (cm, _width, _prefix) in GK_CODES.items():
-        p = CRS.from_epsg(code).to_dict()
-        assert (p["lon_0"], p["x_0"]) == (cm, gk_false_easting(code)), code
+        params = {p.name: p.value for p in CRS.from_epsg(code).coordinate_operation.params}
+        assert (params["Longitude of natural origin"], params["False easting"]) == (
+            cm, gk_false_easting(code)), code
 
 
 def test_densify_bounds_the_chord_error_below_a_millimetre():
