@@ -41,8 +41,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from .crs import COORDS, area_crs_for, check_metric_crs, metric_crs_for
+from .crs import COORDS, area_crs_for, check_metric_crs, in_china, metric_crs_for
 from .errors import InputError, LayerError, StudyError
+from .extent import check_layer_extent
 from .layers import (
     RASTER_ROLES,
     RASTER_SUFFIXES,
@@ -237,7 +238,14 @@ class Study:
 
     @functools.cache  # noqa: B019 - a Study lives as long as its run
     def _load(self, key: str) -> gpd.GeoDataFrame:
-        return self.layers[key].read()
+        g = self.layers[key].read()
+        area = self._area_key()
+        if len(g) and area is not None and key != area:
+            # every layer must reach the study area: a misplaced layer is an error,
+            # never a silent "no conflict"
+            check_layer_extent(g, self.bounds,
+                               china=bool(in_china(*self.boundary.centroid.xy)))
+        return g
 
     def raster_path(self, role: str = "dem") -> Path | None:
         specs = self.by_role(role)
@@ -259,6 +267,14 @@ class Study:
 
         b = np.array(bounds)
         return shapely.box(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+
+    def _area_key(self) -> str | None:
+        """The layer that defines the study area, or None when it is every layer's box."""
+        if self.boundary_key:
+            return self.boundary_key
+        polys = [s.key for s in self.layers.values() if not s.is_raster and s.role in
+                 ("boundary", "boundaries")]
+        return polys[0] if polys else None
 
     @functools.cached_property
     def bounds(self) -> tuple[float, float, float, float]:

@@ -364,3 +364,14 @@ def test_a_5_m_sliver_overlap_is_measured_to_0_1_percent(tmp_path):
     got = pd.read_csv(tmp_path / "out" / "c.csv").overlap_m2.iloc[0]
     assert truth == pytest.approx(5.0 * 12_000, rel=0.01)
     assert got == pytest.approx(truth, rel=1e-3), r.output
+
+
+def test_every_command_refuses_a_layer_outside_the_study(tmp_path, parks):
+    """Not only ``check`` and the gate: any command that reads a misplaced layer."""
+    p = write(relabel(parks, 4549, 3857), tmp_path / "parks.gpkg")
+    s = study(tmp_path, parks_path=p)
+    out = tmp_path / "maps"
+    out.mkdir()
+    r = attack(["map", s, "--out", out / "m.html"], inputs=[p, s], out_dir=out,
+               expect=BAD_INPUT)
+    assert r.says("parks", "does not reach the study area")
