@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .fields import parse_numbers
 from .register import park_frame, study_firms
 from .units import HA_M2, MU_M2
 
@@ -63,6 +64,8 @@ INVESTMENT_MYUAN_PER_MU = 1.5
 OUTPUT_MYUAN_PER_MU = 2.5
 GRADES = ("A", "B", "C", "D")
 NOT_GRADED = "not graded"
+#: The per-亩 column of :func:`firm_land_figures` for each figure.
+_FIGURE_OF = {"investment": "investment_per_mu", "output": "output_per_mu", "tax": "tax_per_mu"}
 
 PARKS_KEYS: dict[str, str] = {
     "investment_myuan_per_mu": "grade threshold: fixed investment per 亩 (M yuan, default 1.5)",
@@ -203,6 +206,27 @@ def grade_values(values: dict[str, np.ndarray], thresholds: dict[str, float],
     return grade
 
 
+def firm_numbers(firms: pd.DataFrame, field: str, *, warn: bool = True) -> np.ndarray:
+    """A numeric register field as floats (NaN where missing), parsed as typed.
+
+    ``"1,234.5"`` and full-width digits are read; text that is not a number counts as
+    missing and is reported in one warning naming the firms; a negative value is an
+    input error (:func:`geo.fields.parse_numbers`).
+
+    Raises
+    ------
+    LayerError
+        A negative land, investment, output or tax figure, naming the firms.
+    """
+    if field not in firms.columns:
+        return np.full(len(firms), np.nan)
+    ids = firms["firm_id"].astype(str) if "firm_id" in firms.columns else None
+    parsed = parse_numbers(firms[field], field=field, layer="firms", ids=ids)
+    if warn and (msg := parsed.report(field, "firms")) is not None:
+        warnings.warn(msg, stacklevel=2)
+    return parsed.values
+
+
 def firm_land_figures(firms: pd.DataFrame, cfg: ParksConfig) -> pd.DataFrame:
     """Per-firm 亩均 figures and grade.
 
@@ -214,9 +238,7 @@ def firm_land_figures(firms: pd.DataFrame, cfg: ParksConfig) -> pd.DataFrame:
         and ``grade`` (A–D or ``"not graded"``).
     """
     def col(name: str) -> np.ndarray:
-        if name not in firms.columns:
-            return np.full(len(firms), np.nan)
-        return pd.to_numeric(firms[name], errors="coerce").to_numpy(float)
+        return firm_numbers(firms, name)
 
     land = col(cfg.land_field)
     land = np.where(land > 0, land, np.nan)
@@ -269,8 +291,7 @@ def hhi(shares: np.ndarray) -> float:
 def occupied_land_mu(firms: pd.DataFrame, cfg: ParksConfig) -> tuple[np.ndarray, int]:
     """Each firm's land (亩): its record, else the median of its industry in the register,
     else the register's median. Returns (land, number of firms whose land was filled)."""
-    land = pd.to_numeric(firms[cfg.land_field], errors="coerce") \
-        if cfg.land_field in firms.columns else pd.Series(np.nan, index=firms.index)
+    land = pd.Series(firm_numbers(firms, cfg.land_field, warn=False), index=firms.index)
     med = land.groupby(firms["industry"].to_numpy()).transform("median")
     overall = float(land.median()) if land.notna().any() else 0.0
     filled = land.fillna(med).fillna(overall).to_numpy(float)
@@ -442,12 +463,10 @@ def _firm_columns(firms: gpd.GeoDataFrame, pid: np.ndarray, cfg: ParksConfig,
             rec[f"n_grade_{gr}"] = int((g["grade"] == gr).sum())
         if graded.any():
             land = float(g["land_mu"][graded].sum())
-            sub = firms.loc[sel]
             vals = {}
-            for m, fname in (("investment", cfg.investment_field), ("output", cfg.output_field),
-                             ("tax", cfg.tax_field)):
-                v = pd.to_numeric(sub[fname], errors="coerce").to_numpy(float)[graded] \
-                    if fname in sub.columns else np.full(int(graded.sum()), np.nan)
+            for m in _FIGURE_OF:
+                v = fig.loc[sel, _FIGURE_OF[m]].to_numpy(float)[graded] * \
+                    g["land_mu"].to_numpy(float)[graded]
                 # park figure: sums over graded firms that have this field
                 ok = np.isfinite(v)
                 vals[m] = float(v[ok].sum() / g["land_mu"][graded].to_numpy()[ok].sum()) \
