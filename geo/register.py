@@ -11,16 +11,19 @@ with the study).
 from __future__ import annotations
 
 import difflib
+import unicodedata
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from .chains import Chains, load_chains
 from .errors import InputError
-from .sectors import SectorModel, sector_model
+from .sectors import SectorModel, gbt_code, sector_model, split_industries
 from .study import Study
 
 #: study → {name: value}: what this module has read for each live study.
@@ -55,7 +58,9 @@ def load_firms(study: Study) -> gpd.GeoDataFrame:
     ``anchor`` and ``synthetic`` columns normalised.
 
     ``park_id`` is taken from the layer if it has one, else from the parks layer by
-    location (empty text outside every park).
+    location (empty text outside every park). ``industry`` is the chain-map industry id
+    (:func:`chain_industry_ids`: ids, Chinese or English names, GB/T 4754-2017 codes);
+    ``industry_given`` keeps the register's own text.
     """
     sec = study.section("sourcing")
     key = sec.get("firms")
@@ -78,7 +83,9 @@ def load_firms(study: Study) -> gpd.GeoDataFrame:
                          "; set industry = \"<field>\" in the layer table")
     g = g.copy()
     g["firm_id"] = g["id"].astype(str)
-    g["industry"] = g[ind_field].astype("string").fillna("").str.strip().astype(object)
+    given = g[ind_field].astype("string").fillna("").str.strip().astype(object)
+    g["industry_given"] = given
+    g["industry"] = chain_industry_ids(given, study_chains(study))
     if "park_id" not in g.columns or g["park_id"].isna().all():
         g["park_id"] = ""
         if study.has_role("parks"):
@@ -146,3 +153,87 @@ def sector_model_for(study: Study) -> SectorModel:
         cache["sectors"] = sector_model(study.section("redlines").get("sectors", {}),
                                         _chain_codes(study_chains(study)))
     return cache["sectors"]
+
+
+def chain_industry_ids(values: pd.Series, chains: Chains) -> pd.Series:
+    """Firm-register industries as chain-map industry ids.
+
+    A value is matched, after normalising case, spaces, underscores and full-width
+    characters, to an industry id, its Chinese or English name, or a GB/T 4754-2017
+    code that exactly one chain-map industry carries (``C3973`` → ``microelectronics``).
+    Unmatched values are kept as written (and listed by :func:`industry_report`).
+    """
+    ind = chains.industries
+    lookup: dict[str, str] = {}
+    by_code: dict[str, list[str]] = {}
+    for iid, zh, en, codes in zip(ind.index, ind["name_zh"], ind["name_en"],
+                                  ind["gbt4754"], strict=True):
+        for n in (iid, zh, en):
+            lookup.setdefault(_key(n), str(iid))
+        for c in codes:
+            by_code.setdefault(c, []).append(str(iid))
+    for c, ids in by_code.items():
+        if len(ids) == 1:
+            lookup.setdefault(_key(c), ids[0])
+    keys = values.map(_key)
+    code_keys = values.map(lambda v: _key(gbt_code(v) or ""))
+    mapped = keys.map(lookup).fillna(code_keys.map(lookup))
+    return mapped.where(mapped.notna(), values).astype(object)
+
+
+def _key(text: object) -> str:
+    return " ".join(unicodedata.normalize("NFKC", str(text)).lower().replace("_", " ")
+                    .replace("-", " ").split())
+
+
+@dataclass(frozen=True)
+class IndustryReport:
+    """Industries a study's analyses cannot use, as ``parksite check`` reports them.
+
+    Attributes
+    ----------
+    unmapped
+        Firm industries that are in no chain map (columns ``industry``, ``n_firms``,
+        ``example_firm``): sourcing cannot count these firms as suppliers or buyers.
+    unknown
+        Park and firm industries the sector model cannot place in GB/T 4754-2017
+        (``industry``, ``where``): the red-line gate flags them for review inside
+        restricted zones.
+    """
+
+    unmapped: pd.DataFrame
+    unknown: pd.DataFrame
+
+    def lines(self) -> list[str]:
+        """One line per finding, for the console."""
+        out = [f"firm industry {r.industry!r} ({r.n_firms} firms, e.g. {r.example_firm}) is "
+               "in no chain map: sourcing cannot count these firms; use a chain-map id, its "
+               "Chinese/English name or a GB/T 4754-2017 code"
+               for r in self.unmapped.itertuples()]
+        out += [f"{r.where} industry {r.industry!r} is not in GB/T 4754-2017 nor an alias: "
+                "inside a restricted zone it is reported for review; give a code (e.g. C3973)"
+                for r in self.unknown.itertuples()]
+        return out
+
+
+def industry_report(study: Study) -> IndustryReport:
+    """What ``parksite check`` says about a study's industries (see
+    :class:`IndustryReport`)."""
+    model = sector_model_for(study)
+    known = set(study_chains(study).industries.index)
+    names: list[tuple[str, str]] = []
+    unmapped = pd.DataFrame(columns=["industry", "n_firms", "example_firm"])
+    if study.has_role("firms"):
+        firms = load_firms(study)
+        bad = firms[~firms["industry"].isin(known) & (firms["industry"] != "")]
+        unmapped = bad.groupby("industry_given").agg(
+            n_firms=("firm_id", "size"), example_firm=("firm_id", "first")).reset_index() \
+            .rename(columns={"industry_given": "industry"})
+        names += [(str(v), "firm") for v in firms["industry"].unique() if v]
+    if study.has_role("parks"):
+        parks = study.load_role("parks")
+        field = study.by_role("parks")[0].options.get("industry")
+        if field and field in parks.columns:
+            names += [(i, "park") for v in parks[field] for i in split_industries(v)]
+    unknown = [(n, w) for n, w in dict.fromkeys(names) if not model.resolve(n).known]
+    return IndustryReport(unmapped, pd.DataFrame(unknown, columns=["industry", "where"]))

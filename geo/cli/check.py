@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from ..crs import in_china
 from ..extent import check_layer_extent
 from ..layers import check_raster
+from ..register import industry_report
 from ..study import load_study
-from ._common import guarded, out
+from ._common import console, guarded, out
 
 
 @click.command("check")
@@ -48,4 +50,11 @@ def _run(study: Path) -> int:
     out.print(t)
     out.print(f"metric CRS (distances, grids): {s.metric_crs.to_string()} {s.metric_crs.name}; "
               f"areas: equal-area {s.area_crs.srs}")
+    findings = industry_report(s).lines() if s.has_role("firms") or s.has_role("parks") \
+        else []
+    for line in findings:
+        console.print(Text("warning: ", style="yellow") + Text(line))
+    out.print(f"industries: {len(findings)} finding(s)" if findings else
+              "industries: every firm and park industry is known to the chain maps and "
+              "GB/T 4754-2017")
     return 0

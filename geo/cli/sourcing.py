@@ -114,6 +114,8 @@ def _run(study_path, radius_km, out_path, no_service_areas, overwrite) -> int:
                       "demo); chain weights are illustrative unless sourced")
     for n in res.notes:
         console.print(f"note: {n}")
-    console.print(f"[green]✓[/] {len(res.firms):,} firms rated → "
-                  f"{', '.join(str(p) for p in paths)}")
+    rated = int(res.firms["local_supply_rate"].notna().sum())
+    mark = "[green]✓[/]" if rated else "[yellow]![/]"
+    console.print(f"{mark} {rated:,} of {len(res.firms):,} firms rated (the others have no "
+                  f"mapped inputs or no road) → {', '.join(str(p) for p in paths)}")
     return 0

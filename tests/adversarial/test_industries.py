@@ -108,3 +108,15 @@ def test_a_ban_naming_nothing_known_is_an_input_error(tmp_path):
     z.to_file(zp, engine="pyogrio")
     r = gate(tmp_path, plot_file(tmp_path, "electronics"), zp, expect=BAD_INPUT)
     assert r.says("taihu_l1", "'chemicalz' names no sector")
+
+
+def test_check_names_firm_industries_no_chain_map_knows(tmp_path):
+    from .test_numbers import study_with_firms
+
+    firms = gpd.read_file(ROOT / "data" / "yrd" / "firms.gpkg")
+    firms.loc[0, "industry"] = "陶瓷烧制"
+    firms.loc[1, "industry"] = "微电子（集成电路）"  # a chain-map industry by its Chinese name
+    s, f = study_with_firms(tmp_path, firms)
+    r = attack(["check", s], inputs=[s, f], expect=OK)
+    assert r.says("'陶瓷烧制' (1 firms, e.g. F0001) is in no chain map")
+    assert "微电子" not in r.output
