@@ -54,6 +54,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
 import shapely
 
 from . import __version__
@@ -1514,6 +1515,10 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
             code[steep] = 7
     slope_known = float(np.mean(~np.isnan(slope[inside]))) if slope is not None else None
     del slope
+    report["terrain_warnings"] = _terrain_warnings(study, cfg, grid, active, weights,
+                                                   slope_known)
+    for msg in report["terrain_warnings"]:
+        warnings.warn(msg, stacklevel=2)
     timings["criteria_s"] = time.perf_counter() - t0
 
     # base score
@@ -1678,6 +1683,42 @@ def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n
     g["area_mu"] = g["area_mu"].round(1)
     return g[cols + ["geometry"]]
 
+def _dem_cell_m(path: Path) -> float:
+    """The DEM's native cell size in metres (degrees converted at the raster's centre)."""
+    with rasterio.open(path) as ds:
+        res = float(max(abs(ds.res[0]), abs(ds.res[1])))
+        if ds.crs is not None and ds.crs.is_geographic:
+            lat = (ds.bounds.top + ds.bounds.bottom) / 2
+            return res * 111_320.0 * max(math.cos(math.radians(lat)), 0.01)
+        return res
+
+
+def _terrain_warnings(study, cfg: SuitabilityConfig, grid: Grid, active: Sequence[Criterion],
+                      weights: np.ndarray, slope_known: float | None) -> list[str]:
+    """What the terrain really contributed, in words for the console and the model card.
+
+    No DEM, a DEM that covers little of the study (so the slope weight and the slope
+    limit act nowhere there), and a DEM much coarser than the grid (slopes smoothed).
+    """
+    out: list[str] = []
+    terrain = [(c, float(w)) for c, w in zip(active, weights, strict=True)
+               if c.kind in ("slope", "elevation")]
+    dems = study.by_role("dem")
+    if not dems:
+        return ["no DEM in the study: slope is not scored and no cell is excluded as too "
+                "steep; in hilly terrain add a DEM layer (role = \"dem\")"]
+    if slope_known is not None and slope_known < 0.95:
+        used = ", ".join(f"{c.name} (weight {w:.2f})" for c, w in terrain) or "none"
+        out.append(f"the DEM covers {slope_known:.0%} of the study area: elsewhere slope is "
+                   f"unknown, so the terrain criteria ({used}) drop out there and the slope "
+                   f"limit ({cfg.max_slope_deg} degrees) excludes nothing there")
+    dem_m = _dem_cell_m(dems[0].path)
+    if dem_m > 4 * grid.cell_m:
+        out.append(f"the DEM's cells ({dem_m:,.0f} m) are {dem_m / grid.cell_m:.0f}× the grid's "
+                   f"({grid.cell_m:g} m): slopes are smoothed and steep ground is "
+                   "under-estimated; use a finer DEM or a coarser grid")
+    return out
+
 
 def _model_card(study, cfg, grid, industry, active, crit_cards, wdict, ahp, report, codes,
                 n_elig, thr, k_top, thr_runs, cands, sources, slope_known, n_inside) -> dict:
@@ -1733,6 +1774,7 @@ def _model_card(study, cfg, grid, industry, active, crit_cards, wdict, ahp, repo
             _source_info(study, k) for k in report.get("exclusion_layers", [])
             if k not in sources],
         "units": {"distance": "m", "area": "m², ha, 亩 (1 亩 = 666.67 m²)", "slope": "degree"},
+        "warnings": list(report.get("terrain_warnings", [])),
     }
     study_sources = study.data.get("study", {}).get("sources")
     if study_sources:

@@ -811,3 +811,47 @@ def test_monte_carlo_falls_back_when_the_bracket_misses(monkeypatch):
     _, thr, _ = su._monte_carlo(stack, eligible, grid, su.SuitabilityConfig(), w, k_top,
                                 np.zeros(grid.shape, np.int32), 0, lambda *a: None)
     assert thr == pytest.approx(brute, abs=0)
+
+
+# ----------------------------------------------------------------------------- terrain notes
+
+
+def _write_dem(path: Path, z: np.ndarray, res: float) -> None:
+    lon0, lat0 = 119.96, 31.14
+    with rasterio.open(path, "w", driver="GTiff", width=z.shape[1], height=z.shape[0], count=1,
+                       dtype="float32", crs="EPSG:4326", nodata=-32768.0,
+                       transform=Affine(res, 0, lon0, 0, -res, lat0 + 0.3)) as dst:
+        dst.write(z.astype(np.float32), 1)
+
+
+def test_an_all_nodata_dem_is_said_in_the_model_card_and_the_console(data_dir):
+    _write_dem(data_dir / "dem_nodata.tif", np.full((120, 120), -32768.0), 0.0025)
+    study = make_study(data_dir, "dem_nodata", dem="dem_nodata.tif")
+    with pytest.warns(UserWarning, match=r"the DEM covers 0% of the study area.*slope \(weight"):
+        res = run_suitability(study, runs=0)
+    assert any("covers 0%" in w for w in res.model_card["warnings"])
+
+
+def test_a_dem_much_coarser_than_the_grid_is_said(data_dir):
+    _write_dem(data_dir / "dem_coarse.tif", np.full((12, 12), 50.0), 0.025)  # ≈ 2.4 km
+    study = make_study(data_dir, "dem_coarse", dem="dem_coarse.tif")
+    with pytest.warns(UserWarning, match=r"the DEM's cells \(2,\d{3} m\) are \d× the grid's"):
+        run_suitability(study, runs=0)
+
+
+def test_a_study_without_a_dem_says_slope_is_not_used(data_dir):
+    text = (LAYERS.split("[layers.dem]")[0] + SUIT.split("[[suitability.criteria]]\nname = "
+            '"slope"')[0]).format(extra="", w_road="weight = 0.6", w_port="weight = 0.4")
+    p = data_dir / "nodem.toml"
+    p.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = load_study(p)
+    with pytest.warns(UserWarning, match="no DEM in the study: slope is not scored"):
+        res = run_suitability(study, runs=0)
+    assert res.model_card["warnings"][0].startswith("no DEM")
+
+
+def test_a_full_dem_at_grid_resolution_gives_no_terrain_note(data_dir):
+    res = run_suitability(make_study(data_dir, "dem_ok"), runs=0)
+    assert res.model_card["warnings"] == []
