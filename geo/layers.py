@@ -67,9 +67,14 @@ ROLES: dict[str, Role] = {r.name: r for r in [
     Role("universities", _POINT | _POLY, "universities and research institutes"),
     Role("amenities", _POINT | _POLY, "housing, schools, clinics, shops"),
     Role("residential", _POLY | _POINT, "residential and service zones"),
+    Role("farmland", _POLY, "permanent basic farmland 永久基本农田 (a control line: hard "
+         "exclusion)"),
+    Role("urban_boundary", _POLY, "urban development boundary 城镇开发边界 (new industrial "
+         "land inside it)"),
 ]}
 #: Roles that are rasters, not vector layers.
-RASTER_ROLES = {"dem": "a digital elevation model (GeoTIFF)"}
+RASTER_ROLES = {"dem": "a digital elevation model (GeoTIFF)",
+                "landuse": "categorical land use / land cover (GeoTIFF of class values)"}
 
 _ID_FIELDS = ("id", "fid_", "code", "ID", "Id")
 _NAME_FIELDS = ("name", "name_zh", "名称", "NAME", "Name", "name_en", "mc", "MC")

@@ -51,7 +51,15 @@ from .register import sector_model_for
 from .sectors import SectorModel, sector_model, split_industries
 from .units import HA_M2, MU_M2
 
-CLASSES = ("core", "redline", "restricted")
+CLASSES = ("core", "redline", "restricted", "farmland", "outside_urban_boundary")
+#: Control-line classes (三区三线) besides the red line: an overlap counts, a buffer does
+#: not. ``farmland`` is permanent basic farmland (永久基本农田); ``outside_urban_boundary``
+#: is the study area outside the urban development boundary (城镇开发边界).
+CONTROL_CLASSES = ("farmland", "outside_urban_boundary")
+_CONTROL_REASON = {
+    "farmland": "permanent basic farmland 永久基本农田: no construction",
+    "outside_urban_boundary": "outside the urban development boundary 城镇开发边界",
+}
 KINDS = ("overlap", "buffer", "restricted")
 
 CONFLICT_COLUMNS = [
@@ -188,6 +196,7 @@ def redline_conflicts(
     banned_field: str = "banned_industries",
     sectors: SectorModel | None = None,
     empty_bans: str = "error",
+    review_outside_boundary: bool = False,
     area_crs=None,
     nearest_within_m: float = 20_000.0,
 ) -> RedlineResult:
@@ -212,6 +221,9 @@ def redline_conflicts(
     empty_bans
         {"error", "review"}: a restricted zone with no ``banned_field`` value is an
         input error, or every park overlapping it is flagged for review.
+    review_outside_boundary
+        Land outside the urban development boundary (class ``outside_urban_boundary``)
+        is a conflict (default) or flagged for review.
     area_crs
         The equal-area CRS to compute in; default centred on the data.
     nearest_within_m
@@ -303,6 +315,10 @@ def redline_conflicts(
             pd.Series(pct).map("{:.1f}".format) + "% of park): " + \
             pd.Series(reason[rpos])
         allowed_note[rpos[ok]] = notes.to_numpy()[ok]
+    control = np.isin(classes[zi], CONTROL_CLASSES)
+    keep &= ~(control & (overlap <= 0))  # control lines have no buffer
+    reason[control] = [_CONTROL_REASON[c] for c in classes[zi[control]]]
+    review |= (classes[zi] == "outside_urban_boundary") & review_outside_boundary
     allowed_by_park = pd.Series(allowed_note[allowed_note != ""],
                                 index=parks["id"].astype(str).to_numpy()[pi[allowed_note != ""]]) \
         .groupby(level=0).agg("; ".join)
@@ -446,7 +462,11 @@ def validate_section(table: dict, study) -> list[str]:
     from .study import unknown_keys
 
     problems = unknown_keys(table, ("buffer_m", "industry_field", "sectors", "class_field",
-                                    "use_firms", "empty_ban_list"), "redlines")
+                                    "use_firms", "empty_ban_list", "outside_urban_boundary"),
+                            "redlines")
+    if table.get("outside_urban_boundary", "conflict") not in ("conflict", "review"):
+        problems.append(f"redlines.outside_urban_boundary: {table['outside_urban_boundary']!r};"
+                        " choose \"conflict\" (default) or \"review\"")
     if table.get("empty_ban_list", "error") not in EMPTY_BANS:
         problems.append(f"redlines.empty_ban_list: {table['empty_ban_list']!r}; choose "
                         f"{' or '.join(map(repr, EMPTY_BANS))}")
@@ -487,11 +507,37 @@ def check_study(study, *, buffer_m: float | None = None,
     firms = study.load_role("firms") if sec.get("use_firms", True) else None
     inds = park_industries_from(parks, field_name, firms)
     class_field = sec.get("class_field") or zspec.options.get("class") or "class"
+    zones = _with_control_lines(study, zones, class_field)
     return redline_conflicts(
         parks, zones,
         buffer_m=float(buffer_m if buffer_m is not None else sec.get("buffer_m", 0.0)),
         park_industries=inds, class_field=class_field, sectors=sector_model_for(study),
-        empty_bans=sec.get("empty_ban_list", "error"), area_crs=study.area_crs)
+        empty_bans=sec.get("empty_ban_list", "error"),
+        review_outside_boundary=sec.get("outside_urban_boundary", "conflict") == "review",
+        area_crs=study.area_crs)
+
+
+def _with_control_lines(study, zones: gpd.GeoDataFrame, class_field: str) -> gpd.GeoDataFrame:
+    """The red lines plus the study's other control lines (三区三线) as zones: permanent
+    basic farmland (role ``farmland``) and the study area outside the urban development
+    boundary (role ``urban_boundary``)."""
+    extra = []
+    if study.has_role("farmland"):
+        fl = study.load_role("farmland")
+        extra.append(gpd.GeoDataFrame({"id": fl["id"].astype(str), "name": fl["name"],
+                                       class_field: "farmland"}, geometry=fl.geometry.values,
+                                      crs=fl.crs))
+    if study.has_role("urban_boundary"):
+        ub = study.load_role("urban_boundary")
+        outside = shapely.difference(study.boundary, shapely.union_all(ub.geometry.values))
+        if not shapely.is_empty(outside):
+            extra.append(gpd.GeoDataFrame(
+                {"id": ["outside_urban_boundary"], "name": ["城镇开发边界外 outside the urban "
+                                                            "development boundary"],
+                 class_field: ["outside_urban_boundary"]}, geometry=[outside], crs=4326))
+    if not extra:
+        return zones
+    return gpd.GeoDataFrame(pd.concat([zones, *extra], ignore_index=True), crs=zones.crs)
 
 
 def write_result(result: RedlineResult, path: str | os.PathLike, parks: gpd.GeoDataFrame, *,

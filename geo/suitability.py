@@ -89,12 +89,17 @@ EXCLUSION_CODES: dict[int, tuple[str, str]] = {
     6: ("水域（海域、湖泊）", "water (sea, lakes)"),
     7: ("坡度超限", "slope above the threshold"),
     8: ("无评价数据", "no criterion has data"),
+    9: ("永久基本农田", "permanent basic farmland"),
+    10: ("城镇开发边界外", "outside the urban development boundary"),
+    11: ("土地利用不宜建设（建成区、水域等）", "land use excluded (built-up, water, …)"),
+    12: ("现有园区用地", "land of existing parks (occupied)"),
 }
 #: Colours (RGBA) of the codes in ``exclusion.tif``'s colour table (QGIS shows them).
 EXCLUSION_COLOURS: dict[int, tuple[int, int, int, int]] = {
     0: (255, 255, 255, 0), 1: (0, 0, 0, 0), 2: (128, 0, 38, 255), 3: (215, 48, 39, 255),
     4: (244, 109, 67, 255), 5: (253, 174, 97, 255), 6: (69, 117, 180, 255),
-    7: (140, 81, 10, 255), 8: (150, 150, 150, 255),
+    7: (140, 81, 10, 255), 8: (150, 150, 150, 255), 9: (255, 217, 47, 255),
+    10: (190, 186, 218, 255), 11: (99, 99, 99, 255), 12: (166, 86, 40, 255),
 }
 _CLASS_CODE = {"core": 2, "redline": 3}
 
@@ -350,6 +355,33 @@ class SuitabilityConfig:
     seed: int = 0
     max_memory_gb: float = 3.0
     road_layer: str | None = None
+    landuse: LandUseRule | None = None
+    parks_occupied: bool = True
+    outside_urban_boundary: Literal["exclude", "allow"] = "exclude"
+
+
+@dataclass(frozen=True)
+class LandUseRule:
+    """``[suitability.landuse]``: how the classes of a categorical land-use raster count.
+
+    Attributes
+    ----------
+    layer
+        Key of a raster layer with role ``landuse``.
+    exclude
+        Class values that are hard exclusions (built-up land, water, wetlands…).
+    penalise
+        Class value → factor in (0, 1] multiplying the suitability score (cropland as an
+        approximate stand-in for farmland, for instance).
+    label_zh, label_en
+        What the classes are, for the legend and the model card.
+    """
+
+    layer: str
+    exclude: tuple[int, ...] = ()
+    penalise: tuple[tuple[int, float], ...] = ()
+    label_zh: str = "土地利用"
+    label_en: str = "land use"
 
 
 #: Keys of ``[suitability]`` with their meaning (unit, default).
@@ -373,8 +405,12 @@ SECTION_KEYS: dict[str, str] = {
     "seed": "Monte Carlo seed (default 0)",
     "max_memory_gb": "refuse grids that would need more memory (default 3)",
     "road_layer": "layer key of the road network for candidates' distance (default: role roads)",
+    "landuse": "table: layer (a raster with role landuse), exclude = [class values], "
+               "penalise = {\"class\" = factor in (0, 1]}, label_zh, label_en",
 }
-_CONSTRAINT_KEYS = {"redline_classes", "redline_buffer_m", "water", "max_slope_deg"}
+_CONSTRAINT_KEYS = {"redline_classes", "redline_buffer_m", "water", "max_slope_deg",
+                    "parks_occupied", "outside_urban_boundary"}
+_LANDUSE_KEYS = {"layer", "exclude", "penalise", "label_zh", "label_en"}
 _CRITERION_KEYS = {"name", "kind", "layer", "transform", "weight", "industry_only", "pad_m",
                    "field", "radius_km", "sample_m", "label_zh", "label_en"}
 
@@ -492,6 +528,22 @@ def parse_section(table: Mapping[str, Any], study, problems: list[str]) -> Suita
                             "(or false for no slope limit)")
         else:
             kw["max_slope_deg"] = float(s)
+
+    if "parks_occupied" in cons:
+        if not isinstance(cons["parks_occupied"], bool):
+            problems.append(f"{w}.constraints.parks_occupied: must be true or false")
+        else:
+            kw["parks_occupied"] = cons["parks_occupied"]
+    if "outside_urban_boundary" in cons:
+        v = cons["outside_urban_boundary"]
+        if v not in ("exclude", "allow"):
+            problems.append(f"{w}.constraints.outside_urban_boundary: {v!r}; choose "
+                            "\"exclude\" (default) or \"allow\" (candidates outside are "
+                            "flagged for review)")
+        else:
+            kw["outside_urban_boundary"] = v
+    if "landuse" in table:
+        kw["landuse"] = _parse_landuse(table["landuse"], study, f"{w}.landuse", problems)
 
     # criteria
     crit_tbl = table.get("criteria")
@@ -619,6 +671,36 @@ def parse_section(table: Mapping[str, Any], study, problems: list[str]) -> Suita
     if kw.get("aggregation") == "owa" and "andness" not in kw and "order_weights" not in kw:
         kw["andness"] = 0.5
     return SuitabilityConfig(**kw)
+
+def _parse_landuse(tbl: object, study, w: str, problems: list[str]) -> LandUseRule | None:
+    """``[suitability.landuse]`` → :class:`LandUseRule` (problems appended)."""
+    if not isinstance(tbl, dict):
+        problems.append(f"{w}: must be a table (layer, exclude, penalise)")
+        return None
+    _unknown(tbl, _LANDUSE_KEYS, w, problems)
+    layer = tbl.get("layer")
+    if not isinstance(layer, str) or layer not in study.layers or \
+            study.layers[layer].role != "landuse":
+        problems.append(f"{w}.layer: {layer!r} must be the key of a layer with role = "
+                        "\"landuse\"")
+        return None
+    ex = tbl.get("exclude", [])
+    if not isinstance(ex, list) or not all(isinstance(v, int) for v in ex):
+        problems.append(f"{w}.exclude: must be a list of class values, e.g. [13, 0]")
+        ex = []
+    pen = tbl.get("penalise", {})
+    factors: list[tuple[int, float]] = []
+    if not isinstance(pen, dict):
+        problems.append(f"{w}.penalise: must be a table {{\"class\" = factor}}")
+        pen = {}
+    for k, v in pen.items():
+        if not str(k).strip().lstrip("-").isdigit() or not _num(v) or not 0 < v <= 1:
+            problems.append(f"{w}.penalise.{k}: must map a class value to a factor in (0, 1], "
+                            f"got {v!r}")
+        else:
+            factors.append((int(k), float(v)))
+    return LandUseRule(layer, tuple(ex), tuple(factors),
+                       str(tbl.get("label_zh", "土地利用")), str(tbl.get("label_en", "land use")))
 
 
 def validate_section(table: dict, study) -> list[str]:
@@ -946,12 +1028,50 @@ def industry_profile(study, industry: str) -> IndustryProfile:
     return IndustryProfile(industry, tuple(dict.fromkeys(names)), sectors, supply, model)
 
 
+def _control_lines(study, cfg: SuitabilityConfig, grid: Grid, code: np.ndarray,
+                   layers: list[str]) -> None:
+    """Land use, existing parks, the urban development boundary and permanent basic
+    farmland (三区三线) into ``code``, in that order of priority (farmland last)."""
+    rule = cfg.landuse
+    if rule is not None:
+        spec = study.layers[rule.layer]
+        lu = reproject_to_grid(spec.path, grid, resampling="nearest", label=spec.label)
+        code[np.isin(lu, np.array(rule.exclude, dtype=np.float32))] = 11
+        layers.append(rule.layer)
+    if cfg.parks_occupied and study.has_role("parks"):
+        parks = study.load_role("parks").to_crs(study.metric_crs)
+        code[rasterize_mask(parks.geometry.values, grid)] = 12
+        layers.append(study.by_role("parks")[0].key)
+    if study.has_role("urban_boundary") and cfg.outside_urban_boundary == "exclude":
+        ub = study.load_role("urban_boundary").to_crs(study.metric_crs)
+        code[~rasterize_mask(ub.geometry.values, grid)] = 10
+        layers.append(study.by_role("urban_boundary")[0].key)
+    if study.has_role("farmland"):
+        fl = study.load_role("farmland").to_crs(study.metric_crs)
+        code[rasterize_mask(fl.geometry.values, grid)] = 9
+        layers.append(study.by_role("farmland")[0].key)
+
+
+def _landuse_factor(study, cfg: SuitabilityConfig, grid: Grid) -> np.ndarray | None:
+    """Per-cell factor (float32, 1 where no penalty) from ``[suitability.landuse]``."""
+    rule = cfg.landuse
+    if rule is None or not rule.penalise:
+        return None
+    spec = study.layers[rule.layer]
+    lu = reproject_to_grid(spec.path, grid, resampling="nearest", label=spec.label)
+    factor = np.ones(grid.shape, dtype=np.float32)
+    for cls, f in rule.penalise:
+        factor[lu == cls] = f
+    return factor
+
+
 def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
                 industry: IndustryProfile | None, report: dict) -> np.ndarray:
     """The reason-code raster (uint8, :data:`EXCLUSION_CODES`), before slope."""
     code = np.zeros(grid.shape, dtype=np.uint8)
     layers: list[str] = []
     # lowest priority first: later masks overwrite earlier ones
+    _control_lines(study, cfg, grid, code, layers)
     water_keys = cfg.water_layers
     if water_keys is None:
         water_keys = tuple(s.key for s in study.by_role("water"))
@@ -1521,6 +1641,13 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
         warnings.warn(msg, stacklevel=2)
     timings["criteria_s"] = time.perf_counter() - t0
 
+    factor = _landuse_factor(study, cfg, grid)
+    if factor is not None:
+        # WLC and OWA are homogeneous of degree 1: scaling every criterion of a cell by f
+        # scales its score by f, in the base run and in every Monte Carlo run alike
+        stack *= factor[None]
+        report["landuse_penalties"] = {str(c): f for c, f in cfg.landuse.penalise}
+
     # base score
     t0 = time.perf_counter()
     score = np.full(grid.shape, np.nan, dtype=np.float32)
@@ -1695,18 +1822,21 @@ def _dem_cell_m(path: Path) -> float:
 
 def _terrain_warnings(study, cfg: SuitabilityConfig, grid: Grid, active: Sequence[Criterion],
                       weights: np.ndarray, slope_known: float | None) -> list[str]:
-    """What the terrain really contributed, in words for the console and the model card.
-
-    No DEM, a DEM that covers little of the study (so the slope weight and the slope
-    limit act nowhere there), and a DEM much coarser than the grid (slopes smoothed).
+    """What the terrain and land use really contributed, for the console and the model
+    card: no land-use layer, no DEM, a DEM that covers little of the study (so the slope
+    weight and the slope limit act nowhere there), a DEM much coarser than the grid.
     """
     out: list[str] = []
     terrain = [(c, float(w)) for c, w in zip(active, weights, strict=True)
                if c.kind in ("slope", "elevation")]
+    if cfg.landuse is None and not study.has_role("farmland"):
+        out.append("no land-use layer: built-up land and farmland are not excluded, so city "
+                   "cores can rank as new industrial sites; add a raster with role = "
+                   "\"landuse\" and [suitability.landuse], or a farmland layer")
     dems = study.by_role("dem")
     if not dems:
-        return ["no DEM in the study: slope is not scored and no cell is excluded as too "
-                "steep; in hilly terrain add a DEM layer (role = \"dem\")"]
+        return out + ["no DEM in the study: slope is not scored and no cell is excluded as "
+                      "too steep; in hilly terrain add a DEM layer (role = \"dem\")"]
     if slope_known is not None and slope_known < 0.95:
         used = ", ".join(f"{c.name} (weight {w:.2f})" for c, w in terrain) or "none"
         out.append(f"the DEM covers {slope_known:.0%} of the study area: elsewhere slope is "
