@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from ..io import write_csv
+from ..io import refuse_overwriting_input, safe_component, write_csv
 from ..redline import CONFLICT_COLUMNS
 from ..study import load_study
-from ._common import console, guarded, out
+from ._common import console, esc, guarded, out
 
 
 @click.command("run")
@@ -60,8 +60,10 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
 
     t0 = time.perf_counter()
     study = load_study(study_path)
-    out_dir = out_dir or Path("out") / study.name
-    map_path = map_path or Path("maps") / f"{study.name}.html"
+    stem = safe_component(study.name, fallback=safe_component(study_path.stem))
+    out_dir = out_dir or Path("out") / stem
+    map_path = map_path or Path("maps") / f"{stem}.html"
+    refuse_overwriting_input(map_path, [study_path])
     out_dir.mkdir(parents=True, exist_ok=True)
     results: dict = {}
     with console.status("reading layers…"):
@@ -81,7 +83,7 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
     if red.has_conflicts:
         out.print(summary_table(red))
     console.print(f"[green]✓[/] red-line gate: {int((red.parks.status != 'pass').sum())} of "
-                  f"{len(red.parks)} parks with findings → {out_dir}/redline_conflicts.*")
+                  f"{len(red.parks)} parks with findings → {esc(out_dir)}/redline_conflicts.*")
 
     if study.has_role("firms"):
         results["firms"] = study.load_role("firms")
@@ -95,7 +97,8 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
         results.update(src.as_map_results())
         out.print(sourcing_parks_table(src))
         out.print(gaps_table(src))
-        console.print(f"[green]✓[/] sourcing within the transport circle → {out_dir}/sourcing*")
+        console.print("[green]✓[/] sourcing within the transport circle → "
+                      f"{esc(out_dir)}/sourcing*")
     if "parks" in study.sections and "parks" not in skip:
         from ..parks import evaluate_parks, park_industries
         from ..recommend import recommend_study
@@ -109,23 +112,23 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
         write_csv(sym, out_dir / "symbiosis.csv")
         results["symbiosis"] = pairs_geodataframe(study, sym)
         console.print(f"[green]✓[/] park evaluation and {len(sym)} symbiosis pairs → "
-                      f"{out_dir}/parks.csv, symbiosis.csv")
+                      f"{esc(out_dir)}/parks.csv, symbiosis.csv")
     if "suitability" in study.sections and "suitability" not in skip:
         from ..suitability import run_suitability
 
         suit = run_suitability(study, out_dir=out_dir / "suitability")
         results["suitability"] = suit.as_map_results()
-        console.print(f"[green]✓[/] suitability → {out_dir / 'suitability'}")
+        console.print(f"[green]✓[/] suitability → {esc(out_dir / 'suitability')}")
 
     if "parks" in study.sections and "parks" not in skip:
         # After suitability, so that its candidate regions compete with the parks.
         cand = out_dir / "suitability" / "candidates.gpkg"
         recs = recommend_study(study, candidates=cand if cand.exists() else None)
         for ind, df in recs.items():
-            write_csv(df, out_dir / f"recommend_{ind}.csv")
+            write_csv(df, out_dir / f"recommend_{safe_component(ind)}.csv")
         results["recommendations"] = recs
         console.print(f"[green]✓[/] recommendations for {', '.join(recs) or 'no industry'} → "
-                      f"{out_dir}/recommend_*.csv")
+                      f"{esc(out_dir)}/recommend_*.csv")
     if "layout" in study.sections and "layout" not in skip:
         from ..layout import layout_from_study, write_layout
 
@@ -133,21 +136,22 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
         if lay is not None:
             write_layout(lay, out_dir / "layout.gpkg")
             results["layout"] = lay
-            console.print(f"[green]✓[/] layout of park {lay.summary.get('park_id', '')} → "
-                          f"{out_dir}/layout.gpkg")
+            console.print(f"[green]✓[/] layout of park {esc(lay.summary.get('park_id', ''))} → "
+                          f"{esc(out_dir)}/layout.gpkg")
             from ..webmap import write_layout_map
 
-            lm = write_layout_map(study, lay,
-                                  map_path.parent / f"layout_{lay.summary['park_id']}.html",
+            lm_name = f"layout_{safe_component(lay.summary['park_id'])}.html"
+            lm = write_layout_map(study, lay, map_path.parent / lm_name,
                                   offline=offline, basemap=basemap, lang=lang, tiles=tiles,
                                   tianditu_key=tianditu_key)
-            console.print(f"[green]✓[/] layout map → {lm['path']} ({lm['bytes'] / 1e6:.1f} MB)")
+            console.print(f"[green]✓[/] layout map → {esc(lm['path'])} "
+                          f"({lm['bytes'] / 1e6:.1f} MB)")
 
     from ..webmap import write_map
 
     info = write_map(study, map_path, results, offline=offline, basemap=basemap, lang=lang,
                      tiles=tiles, tianditu_key=tianditu_key)
-    console.print(f"[green]✓[/] map → {info['path']} ({info['bytes'] / 1e6:.1f} MB, "
+    console.print(f"[green]✓[/] map → {esc(info['path'])} ({info['bytes'] / 1e6:.1f} MB, "
                   f"{len(info['layers'])} layers, {'offline' if offline else 'online'}) "
                   f"in {time.perf_counter() - t0:.1f} s")
     return 0
