@@ -9,13 +9,73 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import OutputError
+
+#: Characters never allowed in a file name made from data (Windows' set plus controls).
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+             *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_component(text: object, *, fallback: str = "unnamed", max_len: int = 100) -> str:
+    """Turn a data string (study name, park id, industry) into one safe file-name part.
+
+    Parameters
+    ----------
+    text
+        Any value from a study file or a layer; converted with ``str``.
+    fallback
+        Returned when nothing usable remains (empty, only dots or separators).
+    max_len
+        Longest result, in characters.
+
+    Returns
+    -------
+    str
+        A single path component: no separators, no ``..``, no leading dot, no control
+        characters, not a Windows reserved name. Chinese and other letters are kept.
+    """
+    s = unicodedata.normalize("NFC", str(text))
+    s = _UNSAFE.sub("_", s).strip(" ._")
+    s = re.sub(r"_{2,}", "_", s)[:max_len].rstrip(" .")
+    if not s or s.split(".")[0].upper() in _RESERVED:
+        return fallback if not s else f"_{s}"
+    return s
+
+
+def refuse_overwriting_input(out: str | os.PathLike, inputs: list[str | os.PathLike]) -> None:
+    """Refuse an output path that is (or resolves to the same file as) an input.
+
+    Parameters
+    ----------
+    out
+        The output the user asked for.
+    inputs
+        Files the command reads (the study file, layer files).
+
+    Raises
+    ------
+    OutputError
+        When ``out`` names one of ``inputs`` (also through symlinks or ``..``).
+    """
+    o = Path(out)
+    for i in inputs:
+        p = Path(i)
+        same = o.resolve() == p.resolve()
+        if not same and o.exists() and p.exists():
+            with contextlib.suppress(OSError):
+                same = os.path.samefile(o, p)
+        if same:
+            raise OutputError(f"{o}: is an input of this command ({p}); give another output "
+                              "name so the input is not overwritten")
 
 
 def check_writable(path: str | os.PathLike, *, overwrite: bool = True) -> Path:

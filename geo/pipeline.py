@@ -18,7 +18,7 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 
-from .io import write_csv
+from .io import safe_component, write_csv
 from .layout import LayoutResult, layout_from_study, write_layout
 from .parks import evaluate_parks, park_industries
 from .recommend import recommend_study
@@ -140,7 +140,7 @@ def _recommend(run: StudyRun) -> str:
     cand = run.out_dir / "suitability" / "candidates.gpkg"
     run.recommendations = recommend_study(run.study, candidates=cand if cand.exists() else None)
     for industry, table in run.recommendations.items():
-        write_csv(table, run.out_dir / f"recommend_{industry}.csv")
+        write_csv(table, run.out_dir / f"recommend_{safe_component(industry)}.csv")
     return (f"recommendations for {', '.join(run.recommendations) or 'no industry'} → "
             f"{run.out_dir}/recommend_*.csv")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import ParksiteError
 
@@ -40,7 +41,7 @@ state = State()
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
     if not state.quiet:
-        console.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(str(message))}", markup=True, highlight=False)
 
 
 def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -59,7 +60,8 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
                 warnings.filterwarnings("ignore", module="pyogrio")
                 code = func(*args, **kwargs)
         except ParksiteError as exc:
-            console.print(f"[bold red]parksite: error:[/] {exc}", markup=True, highlight=False)
+            console.print(f"[bold red]parksite: error:[/] {escape(str(exc))}", markup=True,
+                          highlight=False)
             if state.verbose:
                 console.print(traceback.format_exc(), markup=False)
             sys.exit(EXIT_BAD_INPUT)
@@ -69,7 +71,8 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             console.print("parksite: interrupted; no output was written half-way")
             sys.exit(130)
         except Exception as exc:  # a bug: say so plainly
-            console.print(f"[bold red]parksite: internal error:[/] {type(exc).__name__}: {exc}. "
+            console.print(f"[bold red]parksite: internal error:[/] {type(exc).__name__}: "
+                          f"{escape(str(exc))}. "
                           "This is a bug in parksite; run again with -v for the traceback "
                           "and report it.", markup=True, highlight=False)
             if state.verbose:
@@ -80,6 +83,12 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         sys.exit(code or EXIT_OK)
 
     return wrapper
+
+
+def esc(value: object) -> str:
+    """A data string or path for an f-string printed with markup: shown as text, never
+    interpreted (a ``[/]`` in a park name neither crashes nor styles)."""
+    return escape(str(value))
 
 
 overwrite_option = click.option(
@@ -93,9 +102,9 @@ def notes_and_write(df, out_path, *, overwrite: bool, noun: str, synthetic_note:
     from ..io import write_csv
 
     for n in df.attrs.get("notes", []):
-        console.print(f"note: {n}")
+        console.print(f"note: {escape(str(n))}")
     if df.attrs.get("synthetic_firms"):
         console.print(f"[yellow]note:[/] {synthetic_note}")
     if out_path is not None:
         write_csv(df, out_path, overwrite=overwrite)
-        console.print(f"[green]✓[/] {len(df)} {noun} → {out_path}")
+        console.print(f"[green]✓[/] {len(df)} {noun} → {escape(str(out_path))}")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ._common import console, guarded, out, overwrite_option
+from ..io import refuse_overwriting_input, safe_component
+from ._common import console, esc, guarded, out, overwrite_option
 
 
 @click.command("map")
@@ -60,7 +61,8 @@ def _run(study_path, out_path, offline, basemap, lang, tiles, tianditu_key, redl
 
     t0 = time.perf_counter()
     study = load_study(study_path)
-    out_path = out_path or Path("maps") / f"{study.name}.html"
+    out_path = out_path or Path("maps") / f"{safe_component(study.name)}.html"
+    refuse_overwriting_input(out_path, [study_path])
     check_map_path(out_path, overwrite=overwrite)
     check_options(study, basemap=basemap, lang=lang, tiles=tiles, tianditu_key=tianditu_key)
     results: dict = {}
@@ -83,7 +85,7 @@ def _run(study_path, out_path, offline, basemap, lang, tiles, tianditu_key, redl
                          lang=lang, tiles=tiles, tianditu_key=tianditu_key,
                          overwrite=overwrite)
     for msg in info["warnings"]:
-        console.print(f"[yellow]warning:[/] {msg}")
+        console.print(f"[yellow]warning:[/] {esc(msg)}")
     out.print(f"{info['path']}  {info['bytes'] / 1e6:.2f} MB  {len(info['layers'])} layers  "
               f"{'offline' if info['offline'] else 'online'}  basemap {info['basemap']}  "
               f"lang {info['lang']}")

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
+from ..io import refuse_overwriting_input, safe_component
 from ..pipeline import ANALYSES, run_study
 from ..study import load_study
 from ..webmap import write_layout_map, write_map
-from ._common import console, guarded, out
+from ._common import console, esc, guarded, out
 from .redlines import park_table, summary_table
 from .sourcing import gaps_table
 from .sourcing import parks_table as sourcing_parks_table
@@ -60,8 +61,10 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
          skip) -> int:
     t0 = time.perf_counter()
     study = load_study(study_path)
-    out_dir = out_dir or Path("out") / study.name
-    map_path = map_path or Path("maps") / f"{study.name}.html"
+    stem = safe_component(study.name, fallback=safe_component(study_path.stem))
+    out_dir = out_dir or Path("out") / stem
+    map_path = map_path or Path("maps") / f"{stem}.html"
+    refuse_overwriting_input(map_path, [study_path])
     with console.status("running the study…"):
         run = run_study(study, out_dir, skip=skip, progress=_progress)
     out.print(park_table(run.redlines))
@@ -73,16 +76,16 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
     opts = {"offline": offline, "basemap": basemap, "lang": lang, "tiles": tiles,
             "tianditu_key": tianditu_key}
     if run.layout is not None:
-        lm = write_layout_map(study, run.layout,
-                              map_path.parent / f"layout_{run.layout.summary['park_id']}.html",
-                              **opts)
-        console.print(f"[green]✓[/] layout map → {lm['path']} ({lm['bytes'] / 1e6:.1f} MB)")
+        name = f"layout_{safe_component(run.layout.summary['park_id'])}.html"
+        lm = write_layout_map(study, run.layout, map_path.parent / name, **opts)
+        console.print(f"[green]✓[/] layout map → {esc(lm['path'])} "
+                      f"({lm['bytes'] / 1e6:.1f} MB)")
     info = write_map(study, map_path, run, **opts)
-    console.print(f"[green]✓[/] map → {info['path']} ({info['bytes'] / 1e6:.1f} MB, "
+    console.print(f"[green]✓[/] map → {esc(info['path'])} ({info['bytes'] / 1e6:.1f} MB, "
                   f"{len(info['layers'])} layers, {'offline' if offline else 'online'}) "
                   f"in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
 def _progress(step: str, summary: str, seconds: float) -> None:
-    console.print(f"[green]✓[/] {summary} ({seconds:.1f} s)")
+    console.print(f"[green]✓[/] {esc(summary)} ({seconds:.1f} s)")

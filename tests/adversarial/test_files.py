@@ -1,0 +1,94 @@
+"""Files and paths: hostile study files, data strings that would become paths, markup in
+names and messages, outputs that would overwrite inputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from geo.errors import OutputError
+from geo.io import refuse_overwriting_input, safe_component, write_text
+
+from ._harness import BAD_INPUT, attack
+
+STUDY = b'[study]\nname = "x"\n'
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("../x", "x"), ("../../etc/x", "etc_x"), ("/etc/passwd", "etc_passwd"),
+    ("a\\b", "a_b"), ("..", "unnamed"), ("", "unnamed"), (".hidden", "hidden"),
+    ("CON", "_CON"), ("长三角", "长三角"), ("[bold]yrd[/]", "[bold]yrd[_]"),
+    ("a\x00b\nc", "a_b_c"),
+])
+def test_data_strings_become_one_safe_path_component(text, expected, tmp_path):
+    got = safe_component(text)
+    assert got == expected
+    # It stays inside the folder it is joined to.
+    assert (tmp_path / got).resolve().parent == tmp_path.resolve()
+
+
+def test_output_equal_to_an_input_is_refused_also_through_a_symlink(tmp_path):
+    study = tmp_path / "s.toml"
+    study.write_bytes(STUDY)
+    link = tmp_path / "link.html"
+    link.symlink_to(study)
+    for out in (study, tmp_path / "sub" / ".." / "s.toml", link):
+        with pytest.raises(OutputError, match="is an input"):
+            refuse_overwriting_input(out, [study])
+    refuse_overwriting_input(tmp_path / "other.html", [study])  # a new name is fine
+
+
+def test_atomic_text_write_leaves_no_temp_file_on_failure(tmp_path):
+    dest = tmp_path / "m.html"
+    dest.write_text("old")
+
+    with pytest.raises(TypeError):
+        write_text(dest, 123)  # type: ignore[arg-type]
+    assert dest.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.html"]
+
+
+def _study(tmp_path: Path, name: str, data: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+@pytest.mark.parametrize("name, data, says", [
+    ("bom.toml", b"\xef\xbb\xbf" + STUDY, ["bom.toml"]),
+    ("dup.toml", b'[study]\nname = "a"\nname = "b"\n', ["dup.toml", "line 3"]),
+    ("bad.toml", b"not toml [[", ["bad.toml", "not valid toml"]),
+    ("empty.toml", b"", ["empty.toml", "[layers.NAME]"]),
+    ("u16.toml", STUDY.decode().encode("utf-16"), ["u16.toml", "utf-8"]),
+    ("latin1.toml", '[study]\nname = "café"\n'.encode("latin-1"), ["latin1.toml", "utf-8"]),
+    ("[bold]x[red].toml", b"[study]\nname = [/]\n", ["[bold]x[red].toml"]),
+])
+def test_hostile_study_file_is_a_clear_error(tmp_path, name, data, says):
+    p = _study(tmp_path, name, data)
+    r = attack(["check", p], inputs=[p], out_dir=tmp_path, expect=BAD_INPUT)
+    assert r.says(*says), r.output
+
+
+def test_missing_study_names_the_file(tmp_path):
+    r = attack(["check", tmp_path / "nope.toml"], out_dir=tmp_path, expect=BAD_INPUT)
+    assert r.says("nope.toml", "not found")
+
+
+def test_study_that_is_a_folder_is_exit_2(tmp_path):
+    (tmp_path / "d.toml").mkdir()
+    r = attack(["check", tmp_path / "d.toml"], out_dir=tmp_path, expect=BAD_INPUT)
+    assert r.says("d.toml", "directory")
+
+
+def test_study_that_is_a_fifo_is_exit_2(tmp_path):
+    fifo = tmp_path / "f.toml"
+    os.mkfifo(fifo)
+    r = attack(["check", fifo], expect=BAD_INPUT)
+    assert r.says("f.toml")
+
+
+def test_markup_in_a_missing_file_name_is_printed_as_text(tmp_path):
+    r = attack(["check", tmp_path / "[/]x.toml"], out_dir=tmp_path, expect=BAD_INPUT)
+    assert r.says("[/]x.toml")
