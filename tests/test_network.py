@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from _gk import GK, gk_lines, gk_points
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,21 +29,6 @@ from geo.study import load_study
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "layers" / "yrd.toml"
 OSM = ROOT / "data" / "osm" / "shanghai_huangpu.osm"
-GK = "EPSG:4549"  # CGCS2000 GK zone CM 120°E: scale factor 1 on the meridian
-X0, Y0 = 500_000.0, 3_430_000.0  # on the central meridian, about 31°N
-
-
-def gk_lines(coords_list, **fields):
-    geoms = [shapely.LineString([(X0 + x, Y0 + y) for x, y in c]) for c in coords_list]
-    return gpd.GeoDataFrame(fields, geometry=geoms, crs=GK)
-
-
-def gk_points(xy, ids=None):
-    ids = ids or [f"p{i}" for i in range(len(xy))]
-    return gpd.GeoDataFrame({"id": ids},
-                            geometry=[shapely.Point(X0 + x, Y0 + y) for x, y in xy], crs=GK)
-
-
 @pytest.fixture(scope="module")
 def square() -> Network:
     """A 1 km square A(0,0) B(1000,0) C(1000,1000) D(0,1000) and a separate 500 m

@@ -12,36 +12,22 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from _gk import GK, gk_lines, gk_points
 
 from geo.network import Network, _as_points_metric
 from geo.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "layers" / "yrd.toml"
-GK = "EPSG:4549"  # CM 120°E: scale factor 1 on the meridian
-X0, Y0 = 500_000.0, 3_430_000.0
-
-
-def lines(coords_list, **fields):
-    geoms = [shapely.LineString([(X0 + x, Y0 + y) for x, y in c]) for c in coords_list]
-    return gpd.GeoDataFrame(fields, geometry=geoms, crs=GK)
-
-
-def points(xy, ids=None):
-    ids = ids or [f"p{i}" for i in range(len(xy))]
-    return gpd.GeoDataFrame({"id": ids},
-                            geometry=[shapely.Point(X0 + x, Y0 + y) for x, y in xy], crs=GK)
-
-
 @pytest.fixture(scope="module")
 def highway() -> Network:
     """A straight 60 km north–south highway made of one edge, with a 1 km spur at its
     south end (so the only nodes are 60 km apart, plus the spur's end)."""
-    return Network.from_lines(lines([[(0, 0), (0, 60_000)], [(0, 0), (1000, 0)]]), crs=GK)
+    return Network.from_lines(gk_lines([[(0, 0), (0, 60_000)], [(0, 0), (1000, 0)]]), crs=GK)
 
 
 def test_firm_142_m_from_a_highway_is_142_m_from_the_road(highway):
-    s = highway.snap(points([(142, 30_000)]))
+    s = highway.snap(gk_points([(142, 30_000)]))
     # the nearest node is 30 km away; the road is 142 m away
     assert s["snap_m"].iloc[0] == pytest.approx(142, abs=0.5)
     assert s["on_network"].iloc[0]
@@ -50,8 +36,8 @@ def test_firm_142_m_from_a_highway_is_142_m_from_the_road(highway):
 
 def test_along_a_straight_road_is_the_road_distance(highway):
     """19.1 km along one edge: no detour through the end nodes (was 57.3 km-like)."""
-    o = points([(100, 10_000)], ["a"])
-    d = points([(-50, 29_100)], ["b"])
+    o = gk_points([(100, 10_000)], ["a"])
+    d = gk_points([(-50, 29_100)], ["b"])
     od = highway.od(o, d).iloc[0]
     assert od.network_m == pytest.approx(19_100 + 100 + 50, rel=2e-4)
     assert od.status == "ok"
@@ -60,17 +46,17 @@ def test_along_a_straight_road_is_the_road_distance(highway):
 
 def test_warning_names_the_distance_to_the_road(highway):
     with pytest.warns(UserWarning, match=r"p0: 7\.0 km from the nearest road"):
-        s = highway.snap(points([(7000, 40_000)]))
+        s = highway.snap(gk_points([(7000, 40_000)]))
     assert not s["on_network"].iloc[0]
 
 
 def test_one_way_edge_is_respected():
     """A → B one way (1 km), B → C → A back two-way (2 km, 1 km): along the one-way
     edge forward is direct, backward goes round."""
-    net = Network.from_lines(lines([[(0, 0), (1000, 0)], [(1000, 0), (1000, 1000)],
+    net = Network.from_lines(gk_lines([[(0, 0), (1000, 0)], [(1000, 0), (1000, 1000)],
                                     [(1000, 1000), (0, 0)]], oneway=["yes", "no", "no"]),
                              crs=GK)
-    p, q = points([(300, 0)], ["p"]), points([(700, 0)], ["q"])
+    p, q = gk_points([(300, 0)], ["p"]), gk_points([(700, 0)], ["q"])
     fwd = net.od(p, q).iloc[0]
     back = net.od(q, p).iloc[0]
     assert fwd.network_m == pytest.approx(400, rel=1e-3)
@@ -81,9 +67,9 @@ def test_one_way_edge_is_respected():
 
 
 def test_dead_end_one_way_is_unreachable():
-    net = Network.from_lines(lines([[(0, 0), (1000, 0)]], oneway=["yes"]), crs=GK)
+    net = Network.from_lines(gk_lines([[(0, 0), (1000, 0)]], oneway=["yes"]), crs=GK)
     with pytest.warns(UserWarning, match="no route"):
-        od = net.od(points([(700, 0)], ["q"]), points([(300, 0)], ["p"]))
+        od = net.od(gk_points([(700, 0)], ["q"]), gk_points([(300, 0)], ["p"]))
     assert od.status.tolist() == ["unreachable"]
 
 
@@ -182,7 +168,7 @@ def test_osm_one_way_streets_match_networkx():
 
 def _river_study(tmp_path, connectors: gpd.GeoDataFrame | None) -> Path:
     """Two east–west roads 2 km apart across a river, joined only 40 km to the east."""
-    roads = lines([[(0, 0), (20_000, 0)], [(20_000, 0), (40_000, 0)],
+    roads = gk_lines([[(0, 0), (20_000, 0)], [(20_000, 0), (40_000, 0)],
                    [(0, 2000), (20_000, 2000)], [(20_000, 2000), (40_000, 2000)],
                    [(40_000, 0), (40_000, 2000)]])
     roads.to_file(tmp_path / "roads.gpkg")
@@ -199,10 +185,10 @@ def _river_study(tmp_path, connectors: gpd.GeoDataFrame | None) -> Path:
 
 
 def test_connector_bridge_joins_the_banks(tmp_path):
-    a, b = points([(20_000, -100)], ["a"]), points([(20_000, 2100)], ["b"])
+    a, b = gk_points([(20_000, -100)], ["a"]), gk_points([(20_000, 2100)], ["b"])
     before = Network.from_study(load_study(_river_study(tmp_path, None))).od(a, b).iloc[0]
     assert before.network_m == pytest.approx(40_000 + 2000 + 200, rel=1e-3)
-    bridge = lines([[(20_030, 10), (19_990, 1985)]], kind=["bridge"], name_zh=["测试大桥"],
+    bridge = gk_lines([[(20_030, 10), (19_990, 1985)]], kind=["bridge"], name_zh=["测试大桥"],
                    name_en=["Test bridge"], source=["fixture"], penalty_min=[3.0])
     net = Network.from_study(load_study(_river_study(tmp_path, bridge)))
     assert net.info["connectors"] == 1
@@ -220,7 +206,7 @@ def test_bad_connectors_are_named(tmp_path, bad, match):
     from geo.errors import NetworkError
 
     xy = [(20_000, 9000), (20_000, 12_000)] if bad.get("far") else [(20_000, 0), (20_000, 2000)]
-    conn = lines([xy], name_en=["Bad link"],
+    conn = gk_lines([xy], name_en=["Bad link"],
                  penalty_min=bad.get("penalty_min", [0.0]))
     with pytest.raises(NetworkError, match=f"Bad link.*{match}|{match}"):
         Network.from_study(load_study(_river_study(tmp_path, conn)))
