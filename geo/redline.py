@@ -317,7 +317,7 @@ def redline_conflicts(
         allowed_note[rpos[ok]] = notes.to_numpy()[ok]
     control = np.isin(classes[zi], CONTROL_CLASSES)
     keep &= ~(control & (overlap <= 0))  # control lines have no buffer
-    reason[control] = [_CONTROL_REASON[c] for c in classes[zi[control]]]
+    reason[control] = pd.Series(classes[zi[control]]).map(_CONTROL_REASON).to_numpy()
     review |= (classes[zi] == "outside_urban_boundary") & review_outside_boundary
     allowed_by_park = pd.Series(allowed_note[allowed_note != ""],
                                 index=parks["id"].astype(str).to_numpy()[pi[allowed_note != ""]]) \

@@ -175,10 +175,11 @@ def chain_industry_ids(values: pd.Series, chains: Chains) -> pd.Series:
     for c, ids in by_code.items():
         if len(ids) == 1:
             lookup.setdefault(_key(c), ids[0])
-    keys = values.map(_key)
-    code_keys = values.map(lambda v: _key(gbt_code(v) or ""))
-    mapped = keys.map(lookup).fillna(code_keys.map(lookup))
-    return mapped.where(mapped.notna(), values).astype(object)
+    # a register repeats a few dozen industry names: resolve each distinct one once
+    distinct = pd.unique(values.astype(str))
+    resolved = {v: lookup.get(_key(v)) or lookup.get(_key(gbt_code(v) or "")) or v
+                for v in distinct}
+    return values.astype(str).map(resolved).astype(object)
 
 
 def _key(text: object) -> str:

@@ -1028,15 +1028,22 @@ def industry_profile(study, industry: str) -> IndustryProfile:
     return IndustryProfile(industry, tuple(dict.fromkeys(names)), sectors, supply, model)
 
 
+def _landuse_grid(study, cfg: SuitabilityConfig, grid: Grid) -> np.ndarray | None:
+    """The ``[suitability.landuse]`` raster's classes on the grid (nearest neighbour;
+    NaN where it has no data), read once for the exclusions and the penalties."""
+    if cfg.landuse is None:
+        return None
+    spec = study.layers[cfg.landuse.layer]
+    return reproject_to_grid(spec.path, grid, resampling="nearest", label=spec.label)
+
+
 def _control_lines(study, cfg: SuitabilityConfig, grid: Grid, code: np.ndarray,
-                   layers: list[str]) -> None:
+                   layers: list[str], landuse: np.ndarray | None) -> None:
     """Land use, existing parks, the urban development boundary and permanent basic
     farmland (三区三线) into ``code``, in that order of priority (farmland last)."""
     rule = cfg.landuse
-    if rule is not None:
-        spec = study.layers[rule.layer]
-        lu = reproject_to_grid(spec.path, grid, resampling="nearest", label=spec.label)
-        code[np.isin(lu, np.array(rule.exclude, dtype=np.float32))] = 11
+    if rule is not None and landuse is not None:
+        code[np.isin(landuse, np.array(rule.exclude, dtype=np.float32))] = 11
         layers.append(rule.layer)
     if cfg.parks_occupied and study.has_role("parks"):
         parks = study.load_role("parks").to_crs(study.metric_crs)
@@ -1052,26 +1059,25 @@ def _control_lines(study, cfg: SuitabilityConfig, grid: Grid, code: np.ndarray,
         layers.append(study.by_role("farmland")[0].key)
 
 
-def _landuse_factor(study, cfg: SuitabilityConfig, grid: Grid) -> np.ndarray | None:
+def _landuse_factor(cfg: SuitabilityConfig, landuse: np.ndarray | None) -> np.ndarray | None:
     """Per-cell factor (float32, 1 where no penalty) from ``[suitability.landuse]``."""
     rule = cfg.landuse
-    if rule is None or not rule.penalise:
+    if rule is None or not rule.penalise or landuse is None:
         return None
-    spec = study.layers[rule.layer]
-    lu = reproject_to_grid(spec.path, grid, resampling="nearest", label=spec.label)
-    factor = np.ones(grid.shape, dtype=np.float32)
-    for cls, f in rule.penalise:
-        factor[lu == cls] = f
+    factor = np.ones(landuse.shape, dtype=np.float32)
+    for cls, f in rule.penalise:  # a handful of classes
+        factor[landuse == cls] = f
     return factor
 
 
 def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
-                industry: IndustryProfile | None, report: dict) -> np.ndarray:
+                industry: IndustryProfile | None, report: dict,
+                landuse: np.ndarray | None = None) -> np.ndarray:
     """The reason-code raster (uint8, :data:`EXCLUSION_CODES`), before slope."""
     code = np.zeros(grid.shape, dtype=np.uint8)
     layers: list[str] = []
     # lowest priority first: later masks overwrite earlier ones
-    _control_lines(study, cfg, grid, code, layers)
+    _control_lines(study, cfg, grid, code, layers, landuse)
     water_keys = cfg.water_layers
     if water_keys is None:
         water_keys = tuple(s.key for s in study.by_role("water"))
@@ -1571,7 +1577,8 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     if not inside.any():
         raise ModelError(f"suitability: no cell centre of the {cfg.cell_m:g} m grid falls "
                          "inside the study boundary; use a smaller cell_m")
-    code = _exclusions(study, cfg, grid, inside, profile, report)
+    landuse = _landuse_grid(study, cfg, grid)
+    code = _exclusions(study, cfg, grid, inside, profile, report, landuse)
     if profile is not None:
         report["industry"] = profile.as_dict()
     timings["grid_and_constraints_s"] = time.perf_counter() - t_start
@@ -1641,7 +1648,8 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
         warnings.warn(msg, stacklevel=2)
     timings["criteria_s"] = time.perf_counter() - t0
 
-    factor = _landuse_factor(study, cfg, grid)
+    factor = _landuse_factor(cfg, landuse)
+    del landuse
     if factor is not None:
         # WLC and OWA are homogeneous of degree 1: scaling every criterion of a cell by f
         # scales its score by f, in the base run and in every Monte Carlo run alike
