@@ -213,6 +213,7 @@ class SectorModel:
                  chain_industries: Mapping[str, tuple[str, str, tuple[str, ...]]] | None = None
                  ) -> None:
         self.table = classification()
+        self._memo: dict[str, Industry] = {}
         self._names: dict[str, frozenset[str]] = {}
         for col in ("name_zh", "name_en"):
             for key, n in zip(self.table.index, self.table[col], strict=True):
@@ -264,7 +265,13 @@ class SectorModel:
         return None
 
     def resolve(self, name: str) -> Industry:
-        """Place one industry name in the classification (see the module docstring)."""
+        """Place one industry name in the classification (see the module docstring);
+        each distinct name is resolved once per model."""
+        if name not in self._memo:
+            self._memo[name] = self._resolve(name)
+        return self._memo[name]
+
+    def _resolve(self, name: str) -> Industry:
         n = _norm(name)
         if (code := _code_keys(n)) is not None:
             return Industry(name, code, "code")
