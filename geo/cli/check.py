@@ -10,10 +10,11 @@ from rich.table import Table
 from ..layers import check_raster
 from ..study import load_study
 from ._common import guarded, out
+from .options import study_arg
 
 
 @click.command("check")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 def command(study: Path) -> None:
     """Validate STUDY (layers/*.toml) and read every layer it declares.
 

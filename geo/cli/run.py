@@ -11,10 +11,11 @@ from ..io import refuse_overwriting_input, safe_component, write_csv
 from ..redline import CONFLICT_COLUMNS
 from ..study import load_study
 from ._common import console, esc, guarded, out
+from .options import study_arg
 
 
 @click.command("run")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the tables and rasters [default: out/<study name>].")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
