@@ -14,10 +14,11 @@ from ..layers import check_raster
 from ..register import industry_report
 from ..study import load_study
 from ._common import console, guarded, out
+from .options import study_arg
 
 
 @click.command("check")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 def command(study: Path) -> None:
     """Validate STUDY (layers/*.toml) and read every layer it declares.
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ._common import EXIT_OK, console, guarded, out, overwrite_option, state
+from .options import study_arg
 
 
 def summary_table(s: dict) -> Table:
@@ -52,7 +53,7 @@ def unplaced_table(s: dict) -> Table:
 
 
 @click.command("layout")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 @click.option("--park", "park_id", required=True, metavar="ID", help="Park id (e.g. chongming).")
 @click.option("--firms", "firms_path", required=True,
               type=click.Path(dir_okay=False, path_type=Path),

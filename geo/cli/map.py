@@ -10,10 +10,11 @@ import click
 
 from ..io import refuse_overwriting_input, safe_component
 from ._common import console, esc, guarded, out, overwrite_option
+from .options import study_arg
 
 
 @click.command("map")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The HTML file to write [default: maps/<study name>.html].")
 @click.option("--offline/--online", default=True, show_default=True,

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ._common import EXIT_OK, console, guarded, out, overwrite_option
+from .options import study_arg
 
 
 def _pct(v: float) -> str:
@@ -55,7 +56,7 @@ def parks_table(df) -> Table:
 
 
 @click.command("parks")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 @click.option("--radius-km", type=float, default=None,
               help="Radius by road for supply rates and chain completeness "
                    "[default: [parks] radius_km, [sourcing] radius_km or 100].")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ._common import EXIT_OK, console, guarded, notes_and_write, out, overwrite_option
+from .options import study_arg
 
 
 def ranking_table(df) -> Table:
@@ -35,7 +36,7 @@ def ranking_table(df) -> Table:
 
 
 @click.command("recommend")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 @click.option("--industry", required=True, metavar="NAME",
               help="Industry of the incoming firm: a chain-map id (e.g. cathode_materials) or "
                    "its English/Chinese name.")

@@ -15,10 +15,11 @@ from ._common import console, esc, guarded, out
 from .redlines import park_table, summary_table
 from .sourcing import gaps_table
 from .sourcing import parks_table as sourcing_parks_table
+from .options import study_arg
 
 
 @click.command("run")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the tables and rasters [default: out/<study name>].")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),

@@ -10,6 +10,7 @@ from rich.table import Table
 from ..errors import InputError
 from ._common import console, guarded, out, overwrite_option
 from .od import network_table
+from .options import study_arg
 
 
 def parks_table(res) -> Table:
@@ -63,7 +64,7 @@ def chains_table(res) -> Table:
 
 
 @click.command("sourcing")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 @click.option("--radius-km", type=float, default=None,
               help="Sourcing radius by road [default: [sourcing] radius_km or 100].")
 @click.option("--out", "out_path", type=click.Path(path_type=Path),

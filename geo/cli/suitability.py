@@ -11,6 +11,7 @@ from rich.table import Table
 from ..study import load_study
 from ..suitability import SuitabilityResult, run_suitability
 from ._common import EXIT_OK, console, guarded, out, overwrite_option, state
+from .options import study_arg
 
 
 def model_table(res: SuitabilityResult) -> Table:
@@ -75,7 +76,7 @@ def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
 
 
 @click.command("suitability")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 @click.option("--industry", metavar="NAME", default=None,
               help="Score for this industry: adds supplier access and excludes restricted "
                    "zones that ban it (e.g. biomedicine → pharmaceuticals).")

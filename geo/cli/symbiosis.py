@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ._common import EXIT_OK, console, guarded, notes_and_write, out, overwrite_option
+from .options import study_arg
 
 
 def pairs_table(df, limit: int = 25) -> Table:
@@ -29,7 +30,7 @@ def pairs_table(df, limit: int = 25) -> Table:
 
 
 @click.command("symbiosis")
-@click.argument("study", type=click.Path(dir_okay=False, path_type=Path))
+@study_arg
 @click.option("--max-km", type=float, default=30.0, show_default=True,
               help="Largest road distance between the two firms (km).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),

@@ -86,7 +86,7 @@ def test_study_that_is_a_fifo_is_exit_2(tmp_path):
     fifo = tmp_path / "f.toml"
     os.mkfifo(fifo)
     r = attack(["check", fifo], expect=BAD_INPUT)
-    assert r.says("f.toml")
+    assert r.says("f.toml", "not a regular file")
 
 
 def test_markup_in_a_missing_file_name_is_printed_as_text(tmp_path):
