@@ -76,6 +76,29 @@ ROLES: dict[str, Role] = {r.name: r for r in [
 RASTER_ROLES = {"dem": "a digital elevation model (GeoTIFF)",
                 "landuse": "categorical land use / land cover (GeoTIFF of class values)"}
 
+#: The IGBP land-cover classes of MODIS MCD12C1/MCD12Q1 (Type 1): value →
+#: (Chinese name, English name, display colour). Used to label a ``landuse`` raster whose
+#: values are IGBP classes (the bundled MODIS 2019 layer; ``parksite init`` layers).
+IGBP_CLASSES: dict[int, tuple[str, str, str]] = {
+    0: ("水体", "Water", "#4682b4"),
+    1: ("常绿针叶林", "Evergreen needleleaf forest", "#05450a"),
+    2: ("常绿阔叶林", "Evergreen broadleaf forest", "#086a10"),
+    3: ("落叶针叶林", "Deciduous needleleaf forest", "#54a708"),
+    4: ("落叶阔叶林", "Deciduous broadleaf forest", "#78d203"),
+    5: ("混交林", "Mixed forest", "#009900"),
+    6: ("郁闭灌丛", "Closed shrubland", "#c6b044"),
+    7: ("稀疏灌丛", "Open shrubland", "#dcd159"),
+    8: ("木本稀树草原", "Woody savanna", "#dade48"),
+    9: ("稀树草原", "Savanna", "#fbff13"),
+    10: ("草地", "Grassland", "#b6ff05"),
+    11: ("永久湿地", "Permanent wetland", "#27ff87"),
+    12: ("耕地", "Cropland", "#c24f44"),
+    13: ("城镇建设用地", "Urban and built-up", "#a5a5a5"),
+    14: ("耕地与自然植被镶嵌", "Cropland/natural vegetation mosaic", "#ff6d4c"),
+    15: ("冰雪", "Snow and ice", "#69fff8"),
+    16: ("裸地", "Barren", "#f9ffa4"),
+}
+
 _ID_FIELDS = ("id", "fid_", "code", "ID", "Id")
 _NAME_FIELDS = ("name", "name_zh", "名称", "NAME", "Name", "name_en", "mc", "MC")
 _LON_FIELDS = ("lon", "lng", "long", "longitude", "经度", "x", "X", "LON", "LNG", "Longitude")
@@ -351,7 +374,8 @@ def _repair(gdf: gpd.GeoDataFrame, allowed: frozenset[str], *, path, layer,
     if bad.any():
         ids = gdf.loc[invalid, id_col].to_numpy()[bad]
         raise LayerError(
-            f"{where(path, layer)}: {int(bad.sum())} invalid geometr{'y' if bad.sum() == 1 else 'ies'}"
+            f"{where(path, layer)}: {int(bad.sum())} invalid "
+            f"geometr{'y' if bad.sum() == 1 else 'ies'}"
             f" could not be repaired (features {', '.join(map(str, ids[:5]))}): make_valid "
             "leaves nothing of the right type. Redraw them in QGIS (Vector ▸ Geometry "
             "Tools ▸ Check Validity).")

@@ -363,8 +363,9 @@ def _validate_layer(key: str, tbl: Any, study_dir: Path, problems: list[str]) ->
         else:
             suffix = path.suffix.lower()
             if suffix not in VECTOR_SUFFIXES and suffix not in RASTER_SUFFIXES:
+                known = " ".join(sorted(set(VECTOR_SUFFIXES) | set(RASTER_SUFFIXES)))
                 problems.append(f"{where}.path: {shown}: unknown format {suffix!r}; parksite "
-                                f"reads {' '.join(sorted(set(VECTOR_SUFFIXES) | set(RASTER_SUFFIXES)))}")
+                                f"reads {known}")
             elif role in RASTER_ROLES:
                 if suffix not in RASTER_SUFFIXES:
                     problems.append(f"{where}.path: role {role!r} needs a raster (GeoTIFF), "

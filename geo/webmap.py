@@ -52,6 +52,7 @@ analysis data passed in are never modified.
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import difflib
 import html
@@ -82,6 +83,7 @@ from . import __version__
 from .crs import ZoneWarning, geoms_wgs84_to_gcj02, wgs84_to_gcj02
 from .errors import InputError, OutputError
 from .io import write_text
+from .layers import IGBP_CLASSES
 from .pipeline import StudyRun
 
 __all__ = ["build_map", "write_map", "build_layout_map", "write_layout_map",
@@ -1641,7 +1643,6 @@ def _ramp_overlay(ctx, m, key: str, label: str, values: np.ndarray, ok: np.ndarr
 
     ``values`` are 0–1 (NaN allowed where ``ok`` is False); ``ticks`` are the legend's
     labels under the ramp, already escaped."""
-    import base64
 
     rgba = np.zeros(values.shape + (4,), np.uint8)
     rgba[..., :3] = _ramp(np.nan_to_num(values), ramp)
@@ -1676,10 +1677,41 @@ def _draw_dem(ctx, m, spec):
                   ticks=[f"{lo:.0f} m", f"{hi:.0f} m"])
 
 
+def _draw_landuse(ctx, m, spec):
+    """A categorical land-use raster (role landuse) coloured by class, with a legend row
+    per class present; IGBP names for IGBP values (:data:`geo.layers.IGBP_CLASSES`) unless
+    the layer gives ``labels``; off at opening like every study raster."""
+    arr, bounds = _warp_to_web(spec.path, ctx.max_image_px, categorical=True,
+                               what=spec.label)
+    ok = np.isfinite(arr)
+    if not ok.any():
+        return
+    names = {str(k): v for k, v in (spec.options.get("labels") or {}).items()}
+    present = np.unique(arr[ok]).astype(int)
+    rgba = np.zeros(arr.shape + (4,), np.uint8)
+    entries = []
+    for j, code in enumerate(present):
+        zh, en, colour = IGBP_CLASSES.get(int(code), (str(code), str(code),
+                                                      _PALETTE[j % len(_PALETTE)]))
+        name = names.get(str(code)) or (zh if ctx.lang == "zh" else en)
+        sel = arr == code
+        rgba[sel, :3] = [int(colour[k:k + 2], 16) for k in (1, 3, 5)]
+        rgba[sel, 3] = 255
+        entries.append((_sw_fill(colour, colour, 0.6), _esc(f"{code} {name}")))
+    label = _label(spec, ctx.lang)
+    if spec.key not in ctx.hidden and not ctx.explicit_hidden:
+        ctx.hidden.add(spec.key)  # a land-cover tint hides the analysis layers: opt in
+    url = "data:image/png;base64," + base64.b64encode(_png(rgba)).decode()
+    fg = _add_group(ctx, m, spec.key, label)
+    folium.raster_layers.ImageOverlay(url, _image_bounds(ctx, bounds), opacity=0.55,
+                                      pane="ps-raster", interactive=False,
+                                      className="ps-landuse").add_to(fg)
+    ctx.legend.append((spec.key, fg, _legend_html(_esc(label), entries)))
+
+
 def _draw_suitability(ctx, m, suit: dict):
     if not suit:
         return
-    import base64
 
     tif = suit.get("suitability_tif")
     if tif:
@@ -2132,7 +2164,6 @@ def _read_asset(pkg: str, name: str) -> str:
 
 
 def _inline_css(pkg: str, name: str) -> str:
-    import base64
 
     css = _read_asset(pkg, name)
 
@@ -2363,7 +2394,7 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
         _draw_ports(ctx, m, spec, load(spec))
     for spec in study.layers.values():
         if spec.is_raster:
-            _draw_dem(ctx, m, spec)
+            (_draw_landuse if spec.role == "landuse" else _draw_dem)(ctx, m, spec)
     suit = results.get("suitability")
     if suit:
         if not isinstance(suit, dict):

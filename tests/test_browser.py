@@ -163,14 +163,17 @@ def test_bundled_map_loads_offline(driver, maps):
         "return document.querySelectorAll('.leaflet-overlay-pane path, "
         ".leaflet-ps-base-pane path').length;")
     assert n_paths > 100
-    # the legend has one visible section per layer shown (the DEM tint starts off)
+    # the legend has one visible section per layer shown (the study rasters, DEM tint and
+    # land cover, start off)
     shown = driver.execute_script(
         "return Object.keys(window.parksite.legend).filter(function(k){"
         "return window.parksite.legend[k].style.display !== 'none';}).length;")
     checked = driver.execute_script(
         "return document.querySelectorAll('.leaflet-control-layers-overlays "
         "input:checked').length;")
-    assert shown == checked == len(labels) - 1
+    n_rasters = sum(spec.is_raster for spec in maps["study"].layers.values())
+    assert n_rasters == 2
+    assert shown == checked == len(labels) - n_rasters
     shots = screenshot_dir()
     shot = shots / "yrd_offline.png"
     driver.save_screenshot(str(shot))

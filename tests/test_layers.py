@@ -104,7 +104,8 @@ def test_gbk_shapefile_without_cpg_is_decoded(tmp_path):
 # --- bad input: one test each, asserting the message names file, feature and fix ---
 
 def test_missing_file_suggests_the_right_one(root):
-    with pytest.raises(MissingFileError, match=r"parkz\.gpkg not found; did you mean .*parks\.gpkg"):
+    with pytest.raises(MissingFileError, match=r"parkz\.gpkg not found; did you mean "
+                       r".*parks\.gpkg"):
         read_layer(root / "data/yrd/parkz.gpkg")
 
 
@@ -174,7 +175,8 @@ def test_duplicate_ids(tmp_path, parks_small):
     dup.loc[1, "park_id"] = "sip"
     p = tmp_path / "dup.gpkg"
     dup.to_file(p)
-    with pytest.raises(LayerError, match=r"duplicate ids in field park_id: sip.*make the ids unique"):
+    with pytest.raises(LayerError, match=r"duplicate ids in field park_id: "
+                       r"sip.*make the ids unique"):
         read_layer(p, role="parks")
 
 

@@ -55,8 +55,8 @@ PROP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 def test_overlap_never_exceeds_either_area(data, buffer_m):
     parks, zones = data
     r = redline_conflicts(parks, zones, buffer_m=buffer_m)
-    pa = dict(zip(parks["id"], parks.area))
-    za = dict(zip(zones["id"], zones.area))
+    pa = dict(zip(parks["id"], parks.area, strict=True))
+    za = dict(zip(zones["id"], zones.area, strict=True))
     for row in r.conflicts.itertuples():
         assert row.overlap_m2 <= min(pa[row.park_id], za[row.zone_id]) * (1 + 1e-6) + 1e-6
         assert 0 <= row.pct_of_park <= 100 + 1e-9
@@ -69,7 +69,7 @@ def test_overlap_never_exceeds_either_area(data, buffer_m):
 def _key(r):
     c = r.conflicts
     return sorted(zip(c.park_id, c.zone_id, c.kind, np.round(c.overlap_m2, 3),
-                      np.round(c.min_distance_m, 3)))
+                      np.round(c.min_distance_m, 3), strict=True))
 
 
 @given(layers(), st.randoms(use_true_random=False))
@@ -152,7 +152,7 @@ def test_plot_on_dongtan_overlaps_the_core_zone(yrd_redlines):
     # On the tidal flats east of Chongming's seawall.
     plot = _parcel(122.007, 31.527, 1500)
     r = redline_conflicts(plot, yrd_redlines, buffer_m=1000)
-    kinds = dict(zip(r.conflicts.zone_id, r.conflicts.kind))
+    kinds = dict(zip(r.conflicts.zone_id, r.conflicts.kind, strict=True))
     assert kinds.get("dongtan_flats") == "overlap"
     row = r.conflicts.set_index("zone_id").loc["dongtan_flats"]
     assert row["zone_class"] == "core" and row["pct_of_park"] > 50

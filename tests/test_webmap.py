@@ -866,3 +866,23 @@ def test_cli_map_reports_the_size_budget(tmp_path):
     r = CliRunner().invoke(main, ["map", str(study), "--out", str(tmp_path / "m.html")])
     assert r.exit_code == 0, r.output
     assert "warning:" in r.output and "over its 0.5 MB budget" in r.output
+
+
+def test_land_cover_is_drawn_by_class_not_as_an_elevation_ramp(yrd_study):
+    """The MODIS land-cover raster (role landuse) is categorical: IGBP classes with their
+    names in the legend, not the DEM's terrain ramp; off at opening."""
+    page, info = _quiet_build(yrd_study)
+    spec = yrd_study.layers["landcover"]
+    label = spec.options["label_zh"]
+    assert label in info["layers"]
+    overlays = _overlays(page)
+    assert "ps-landuse" in overlays
+    w, h, alpha = _png_size_and_alpha(overlays["ps-landuse"][0])
+    assert (alpha > 0).mean() > 0.9  # every class drawn (the layer has no nodata cells)
+    legend = _script_string(page, label + "</div>")
+    assert "ps-ramp" not in legend
+    for row in ("13 城镇建设用地", "12 耕地", "0 水体"):
+        assert row in legend
+    groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup\(", page)
+    added = set(re.findall(r"(feature_group_\w+)\.addTo\(", page))
+    assert groups[info["layers"].index(label)] not in added  # off at opening

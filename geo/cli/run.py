@@ -12,10 +12,10 @@ from ..pipeline import ANALYSES, run_study
 from ..study import load_study
 from ..webmap import write_layout_map, write_map
 from ._common import console, esc, guarded, out
+from .options import study_arg
 from .redlines import park_table, summary_table
 from .sourcing import gaps_table
 from .sourcing import parks_table as sourcing_parks_table
-from .options import study_arg
 
 
 @click.command("run")
