@@ -1,0 +1,42 @@
+"""geo.compute: cluster setup and memory budget (2-worker LocalCluster in threads)."""
+
+from __future__ import annotations
+
+import dask.array as da
+import pytest
+
+from geo import compute
+
+
+def test_local_cluster_two_workers_runs_a_graph():
+    with compute.client(n_workers=2, processes=False, memory_gb=1.0) as c:
+        assert len(c.scheduler_info()["workers"]) == 2
+        assert compute.dashboard_link(c).startswith("http")
+        total = da.ones((400, 400), chunks=100).sum().compute()
+    assert total == 160_000
+
+
+def test_connect_by_address_to_an_existing_scheduler():
+    with compute.client(n_workers=1, processes=False, memory_gb=0.5, dashboard=False) as local:
+        address = local.scheduler.address
+        with compute.client(address) as remote:
+            assert remote.submit(sum, [1, 2, 3]).result() == 6
+        # the remote cluster is left running
+        assert local.submit(sum, [4]).result() == 4
+
+
+def test_memory_estimate_chooses_chunks_over_the_budget():
+    assert compute.grid_memory_gb(20_800_000) == pytest.approx(1.7, abs=0.1)
+    assert compute.needs_chunks(20_800_000, memory_gb=1.0)
+    assert not compute.needs_chunks(20_800_000, memory_gb=4.0)
+    assert 0 < compute.default_memory_gb() < compute.total_memory_bytes() / compute.GB
+    assert compute.chunk_side(1.0, 2) % 256 == 0
+
+
+def test_settings_from_toml_default_and_errors():
+    s = compute.settings_from_toml(None)
+    assert s.scheduler is None and s.budget_gb == pytest.approx(compute.default_memory_gb())
+    s = compute.settings_from_toml({"scheduler": "tcp://h:8786", "memory_gb": 3})
+    assert s.scheduler == "tcp://h:8786" and s.budget_gb == 3.0
+    with pytest.raises(ValueError, match=r"unknown \[compute\] keys.*memory_gb must be positive"):
+        compute.settings_from_toml({"memory_gb": -1, "cores": 2})
