@@ -247,10 +247,6 @@ class Study:
                                china=bool(in_china(*self.boundary.centroid.xy)))
         return g
 
-    def raster_path(self, role: str = "dem") -> Path | None:
-        specs = self.by_role(role)
-        return specs[0].path if specs else None
-
     @functools.cached_property
     def boundary(self) -> shapely.Geometry:
         """The study area (WGS84): the boundary layer dissolved, or the extent of all
@@ -304,13 +300,6 @@ def _str_or_none(tbl: dict, key: str, where: str, problems: list[str]) -> str | 
         problems.append(f"{where}.{key}: must be a non-empty text, got {v!r}")
         return None
     return v
-
-
-def _shown(path: Path, study_dir: Path) -> str:
-    try:
-        return os.path.relpath(path, Path.cwd())
-    except ValueError:  # pragma: no cover - other drive on Windows
-        return str(path)
 
 
 def _validate_layer(key: str, tbl: Any, study_dir: Path, problems: list[str]) -> LayerSpec | None:

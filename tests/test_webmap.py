@@ -279,7 +279,8 @@ def test_suitability_overlay_is_bounded_reprojected_and_transparent(yrd_study, t
     suit = suitability_fixture(tmp_path, yrd_study)
     page, _ = _quiet_build(yrd_study, {"suitability": suit})
     overlays = _overlays(page)
-    assert set(overlays) == {"ps-dem", "ps-suitability", "ps-exclusions", "ps-stability"}
+    assert set(overlays) == {"ps-dem", "ps-landuse", "ps-suitability", "ps-exclusions",
+                             "ps-stability"}
     uri, bounds = overlays["ps-suitability"]
     w, h, alpha = _png_size_and_alpha(uri)
     assert max(w, h) <= 1024
