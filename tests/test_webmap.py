@@ -503,7 +503,7 @@ def test_asset_versions_match_the_lock():
 
 
 def test_missing_assets_say_run_make_assets(yrd_study, tmp_path, monkeypatch):
-    monkeypatch.setattr(webmap, "VENDOR", tmp_path / "vendor")
+    monkeypatch.setattr(webmap._assets, "VENDOR", tmp_path / "vendor")
     with pytest.raises(OutputError, match="run make assets"):
         _quiet_build(yrd_study)
     page, _ = _quiet_build(yrd_study, offline=False)  # online maps do not need them
@@ -538,7 +538,7 @@ def test_write_map_is_atomic_and_checks_the_name(yrd_study, tmp_path, monkeypatc
     def boom(*a, **k):
         raise InputError("simulated failure while drawing")
 
-    monkeypatch.setattr(webmap, "_draw_parks", boom)
+    monkeypatch.setattr(webmap._compose, "_draw_parks", boom)
     with pytest.raises(InputError, match="simulated"):
         webmap.write_map(yrd_study, out)
     assert out.read_text(encoding="utf-8") == "previous good map"

@@ -1,0 +1,173 @@
+"""The drawing context (language, display CRS and precision, legend, messages) and the
+GeoJSON helpers every layer uses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from folium.utilities import JsCode
+
+from ..crs import geoms_wgs84_to_gcj02
+from ..errors import ParksiteError
+from ._i18n import _T
+from ._text import _esc, _isnull
+
+
+@dataclass
+class _Ctx:
+    study: Any
+    lang: str
+    gcj: bool
+    simplify_m: float
+    digits: int
+    max_image_px: int
+    hidden: set[str]
+    explicit_hidden: bool
+    has_tiles: bool
+    metric_crs: Any
+    area_crs: Any
+    layers: list[str] = field(default_factory=list)
+    legend: list[tuple[str, Any, str]] = field(default_factory=list)
+    card_notes: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def t(self, key: str) -> str:
+        zh, en = _T[key]
+        return zh if self.lang == "zh" else en
+
+    def warn(self, msg: str) -> None:
+        self.messages.append(msg)
+
+    @property
+    def chains(self):
+        """The study's chain maps (for industry and chain names), or None."""
+        if "_chains" not in self.__dict__:
+            self.__dict__["_chains"] = _study_chains(self.study)
+        return self.__dict__["_chains"]
+
+    def ind(self, industry: Any) -> str:
+        """Display name of an industry id in the map's language (the id if unknown);
+        not escaped."""
+        if _isnull(industry) or industry == "":
+            return ""
+        ch = self.chains
+        if ch is not None and industry in ch:
+            return ch.name(str(industry), self.lang)
+        return str(industry)
+
+    def chain_name(self, chain_id: str) -> str:
+        ch = self.chains
+        if ch is not None and chain_id in ch.chains.index:
+            return str(ch.chains.at[chain_id, "name_zh" if self.lang == "zh" else "name_en"])
+        return chain_id
+
+
+def _study_chains(study):
+    """The chain maps the study's sourcing uses (bundled ones by default), or None when
+    they cannot be read (names then stay ids)."""
+    try:
+        from ..register import study_chains
+
+        return study_chains(study)
+    except (ParksiteError, ImportError, OSError):
+        return None
+
+
+def _display_geoms(ctx: _Ctx, gdf: gpd.GeoDataFrame, *, merge_lines: bool = False,
+                   simplify: bool = True) -> np.ndarray:
+    """WGS84 geometries → display copies: simplified in metres, shifted, rounded."""
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        geoms = np.asarray(gpd.GeoSeries(geoms, crs=gdf.crs).to_crs(4326).values, dtype=object)
+    geoms = np.where(shapely.is_missing(geoms), shapely.from_wkt("GEOMETRYCOLLECTION EMPTY"),
+                     geoms)
+    is_point = np.isin(shapely.get_type_id(geoms), (0, 4)).all() if len(geoms) else True
+    if merge_lines and len(geoms):
+        ok = ~shapely.is_empty(geoms) & (shapely.length(geoms) > 0)
+        merged = shapely.line_merge(shapely.multilinestrings(
+            shapely.get_parts(geoms[ok])))
+        geoms = np.array([merged], dtype=object)
+    if simplify and not is_point and ctx.simplify_m > 0 and len(geoms):
+        m = np.asarray(gpd.GeoSeries(geoms, crs=4326).to_crs(ctx.metric_crs).values,
+                       dtype=object)
+        m = shapely.simplify(m, ctx.simplify_m, preserve_topology=True)
+        geoms = np.asarray(gpd.GeoSeries(m, crs=ctx.metric_crs).to_crs(4326).values,
+                           dtype=object)
+    if ctx.gcj:
+        geoms = geoms_wgs84_to_gcj02(geoms)
+    d = ctx.digits
+    return shapely.transform(geoms, lambda c: np.round(c, d))
+
+
+def _feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
+    keep = ~shapely.is_empty(geoms)
+    gj = shapely.to_geojson(geoms[keep])
+    feats = []
+    kept = [p for p, k in zip(props, keep, strict=True) if k]
+    for i, (g, p) in enumerate(zip(gj, kept, strict=True)):
+        feats.append({"type": "Feature", "id": i, "properties": p,
+                      "geometry": json.loads(g)})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+_BIND = JsCode("function(f, l) { parksiteBind(f, l); }")
+
+
+def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: list[dict],
+             styles: list[dict], *, pane: str | None = None, point_radius: float | None = None,
+             interactive: bool = True) -> int:
+    """Add one GeoJSON layer to ``group``; props hold escaped ``t`` (tooltip) and ``p``
+    (popup) HTML; styles[i] is feature i's Leaflet path style. Returns features drawn."""
+    for p, s in zip(props, styles, strict=True):
+        p["_s"] = s
+    fc = _feature_collection(geoms, props)
+    if not fc["features"]:
+        return 0
+    by_id: dict[int, dict] = {}
+    for f in fc["features"]:
+        s = f["properties"].pop("_s")
+        if point_radius is not None:
+            s = {"fill": True, "radius": point_radius, **s}
+        if pane:
+            s = {**s, "pane": pane}
+        if not interactive:
+            s = {**s, "interactive": False}
+        by_id[f["id"]] = s
+
+    def style_fn(feature: dict) -> dict:
+        return by_id[feature["id"]]
+
+    kwargs: dict[str, Any] = {}
+    if pane:
+        kwargs["pane"] = pane
+    if not interactive:
+        kwargs["interactive"] = False
+    marker = folium.CircleMarker(radius=point_radius, fill=True) \
+        if point_radius is not None else None
+    gj = folium.GeoJson(fc, style_function=style_fn, control=False, marker=marker,
+                        on_each_feature=_BIND if interactive else None, **kwargs)
+    gj.add_to(group)
+    return len(fc["features"])
+
+
+def _add_group(ctx: _Ctx, m: folium.Map, key: str, label: str,
+               also: str | None = None) -> folium.FeatureGroup:
+    name = label
+    n = 2
+    while name in ctx.layers:
+        name = f"{label} ({n})"
+        n += 1
+    ctx.layers.append(name)
+    show = key not in ctx.hidden and (also is None or also not in ctx.hidden)
+    fg = folium.FeatureGroup(name=_esc(name), show=show)
+    fg._parksite_key = key  # type: ignore[attr-defined]
+    fg.add_to(m)
+    return fg
+

@@ -1,0 +1,239 @@
+"""Analysis results: red-line conflicts, firms, service areas, symbiosis pairs,
+recommendations and candidate regions.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._context import _add_group, _display_geoms, _geojson
+from ._i18n import _names
+from ._style import _KIND_STYLE, _PALETTE, _legend_html, _sw_fill, _sw_line, _sw_point
+from ._text import _esc, _isnull, _num, _nz, _popup, _truthy
+
+
+def _draw_conflicts(ctx, m, conflicts: gpd.GeoDataFrame):
+    if conflicts is None or len(conflicts) == 0:
+        return
+    gdf = conflicts.reset_index(drop=True)
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    label = ctx.t("conflicts")
+    fg = _add_group(ctx, m, "conflicts", label)
+    geoms = _display_geoms(ctx, gdf)
+    props, styles = [], []
+    kinds = gdf["kind"].astype(str) if "kind" in gdf else pd.Series("overlap", index=gdf.index)
+    for i in range(len(gdf)):
+        r = gdf.iloc[i]
+        k = kinds.iloc[i] if kinds.iloc[i] in _KIND_STYLE else "overlap"
+        cls = r.get("zone_class")
+        rows = [(ctx.t("park"), f"{_esc(r.get('park_name'))} ({_esc(r.get('park_id'))})"),
+                (ctx.t("zone"), f"{_esc(r.get('zone_name'))} ({_esc(r.get('zone_id'))})"),
+                (ctx.t("class"), _esc(ctx.t(cls) if cls in ("core", "redline", "restricted")
+                                      else cls)),
+                (ctx.t("kind"), _esc(ctx.t("k_" + k))),
+                (ctx.t("overlap"), f"{_num(r.get('overlap_ha'), 2)} {ctx.t('ha')} · "
+                                   f"{_num(r.get('overlap_mu'))} {ctx.t('mu')}"
+                 if not _isnull(r.get("overlap_ha")) else ""),
+                (ctx.t("pct_of_park"), f"{_num(r.get('pct_of_park'), 2)} %"
+                 if not _isnull(r.get("pct_of_park")) else ""),
+                (ctx.t("min_distance"), f"{_num(r.get('min_distance_m'), 0)} m"
+                 if not _isnull(r.get("min_distance_m")) else "")]
+        notes = [_esc(ctx.t("review"))] if _truthy(r.get("review", False)) else []
+        tip = f"{_esc(r.get('park_name'))} × {_esc(r.get('zone_name'))}"
+        props.append({"t": tip, "p": _popup(_esc(ctx.t("conflicts")), tip, rows, notes)})
+        styles.append({**_KIND_STYLE[k], "className": f"ps-conflict ps-conflict-{k}"})
+    _geojson(ctx, fg, geoms, props, styles)
+    entries = [(_sw_fill(_KIND_STYLE[k]["fillColor"], _KIND_STYLE[k]["color"], 0.8,
+                         "dashArray" in _KIND_STYLE[k]), _esc(ctx.t("k_" + k)))
+               for k in _KIND_STYLE if (kinds == k).any()]
+    ctx.legend.append(("conflicts", fg, _legend_html(_esc(label), entries)))
+
+
+def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
+    if sa is None or len(sa) == 0:
+        return
+    gdf = sa.reset_index(drop=True)
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    label = ctx.t("service_areas")
+    if len(gdf) > 2 and not ctx.explicit_hidden:
+        ctx.hidden.add("service_areas")  # many 100 km areas would blanket the map
+    fg = _add_group(ctx, m, "service_areas", label)
+    geoms = _display_geoms(ctx, gdf)
+    known = {"site_id", "name", "radius_km", "metric", "road_km", "geometry", "name_zh",
+             "name_en", "id"}
+    counts = [c for c in gdf.columns if c not in known and pd.api.types.is_numeric_dtype(gdf[c])]
+    names, other = _names(gdf.assign(id=gdf.get("site_id", gdf.index.astype(str))), ctx.lang)
+    props, styles, entries = [], [], []
+    for i in range(len(gdf)):
+        r = gdf.iloc[i]
+        colour = _PALETTE[i % len(_PALETTE)]
+        rows = [(ctx.t("site"), _esc(r.get("site_id"))),
+                (ctx.t("radius"), f"{_num(r.get('radius_km'), 0)} km"
+                 if not _isnull(r.get("radius_km")) else ""),
+                (ctx.t("metric"), _esc(r.get("metric"))),
+                (ctx.t("road_km"), f"{_num(r.get('road_km'), 0)} km"
+                 if not _isnull(r.get("road_km")) else "")]
+        rows += [(_esc(c), _num(r.get(c), 0 if float(r.get(c) or 0).is_integer() else 2))
+                 for c in counts]
+        fbi = r.get("firms_by_industry")
+        if not _isnull(fbi) and str(fbi).strip():
+            pairs = [x.split("=", 1) for x in str(fbi).split(";") if "=" in x]
+            shown = [f"{_esc(ctx.ind(k.strip()))} {_esc(v.strip())}" for k, v in pairs[:8]]
+            more = f" … (+{len(pairs) - 8})" if len(pairs) > 8 else ""
+            rows.append((ctx.t("firms"), "; ".join(shown) + more))
+        tip = _esc(names.iloc[i])
+        props.append({"t": tip, "p": _popup(tip, _esc(other.iloc[i]), rows)})
+        styles.append({"color": colour, "weight": 2, "dashArray": "5 4", "fillColor": colour,
+                       "fillOpacity": 0.04})
+        if i < 12:
+            radius = f" · {_num(r.get('radius_km'), 0)} km" if not _isnull(r.get("radius_km")) \
+                else ""
+            entries.append((_sw_fill(colour, colour, 0.3, True), tip + radius))
+    _geojson(ctx, fg, geoms, props, styles)
+    ctx.legend.append(("service_areas", fg, _legend_html(_esc(label), entries)))
+
+
+def _as_wgs84(gdf) -> gpd.GeoDataFrame | None:
+    if gdf is None or len(gdf) == 0 or not isinstance(gdf, gpd.GeoDataFrame):
+        return None
+    g = gdf.reset_index(drop=True)
+    if g.crs is None:
+        g = g.set_crs(4326)
+    return g[g.geometry.notna() & ~g.geometry.is_empty].reset_index(drop=True)
+
+
+def _draw_symbiosis(ctx, m, pairs):
+    """Symbiosis pairs: a line from supplier firm to user firm, coloured by chain."""
+    gdf = _as_wgs84(pairs)
+    if gdf is None or len(gdf) == 0:
+        return
+    label = ctx.t("symbiosis")
+    synth = "synthetic" in gdf and gdf["synthetic"].map(_truthy).any()
+    if synth:
+        label += f"（{ctx.t('synthetic')}）" if ctx.lang == "zh" else f" ({ctx.t('synthetic')})"
+    fg = _add_group(ctx, m, "symbiosis", label)
+    chains = gdf["chain"].astype("string").fillna("") if "chain" in gdf else \
+        pd.Series("", index=gdf.index, dtype="string")
+    uniq = list(dict.fromkeys(chains))
+    colour = {c: _PALETTE[(i + 3) % len(_PALETTE)] for i, c in enumerate(uniq)}
+    mat = "material_zh" if ctx.lang == "zh" and "material_zh" in gdf else "material"
+    props, styles = [], []
+    for i in range(len(gdf)):
+        r = gdf.iloc[i]
+        title = f"{_esc(r.get('from_name'))} → {_esc(r.get('to_name'))}"
+        rows = [(ctx.t("material"), _esc(r.get(mat))),
+                (ctx.t("industry"), f"{_esc(r.get('from_industry'))} → "
+                                    f"{_esc(r.get('to_industry'))}"),
+                (ctx.t("park"), f"{_esc(r.get('from_park'))} → {_esc(r.get('to_park'))}"),
+                (ctx.t("road_dist"), f"{_num(r.get('network_km'), 1)} km"
+                 if not _isnull(r.get("network_km")) else "")]
+        notes = [_esc(ctx.t("synthetic"))] if _truthy(r.get("synthetic", False)) else []
+        props.append({"t": f"{title} · {_esc(r.get(mat))}", "p": _popup(title, "", rows, notes)})
+        styles.append({"color": colour[chains.iloc[i]], "weight": 2.5, "opacity": 0.85,
+                       "dashArray": "6 3", "className": "ps-symbiosis"})
+    _geojson(ctx, fg, _display_geoms(ctx, gdf, simplify=False), props, styles)
+    entries = [(_sw_line(colour[c], 2.5, True), _esc(c or ctx.t("other"))) for c in uniq[:12]]
+    ctx.legend.append(("symbiosis", fg, _legend_html(_esc(label), entries)))
+
+
+def _draw_recommendations(ctx, m, recs):
+    """Ranked sites per incoming industry: numbered points with the reasons (zh or en);
+    excluded sites in grey with the reason they were excluded."""
+    if not isinstance(recs, dict):
+        return
+    for j, (industry, df) in enumerate(recs.items()):
+        if df is None or len(df) == 0 or not {"lon", "lat"} <= set(df.columns):
+            continue
+        attrs = dict(getattr(df, "attrs", {}) or {})
+        df = df[df["lon"].notna() & df["lat"].notna()].reset_index(drop=True)
+        if len(df) == 0:
+            continue
+        colour = _PALETTE[(j * 5 + 1) % len(_PALETTE)]
+        ind_name = attrs.get(f"industry_{ctx.lang}") or ctx.ind(industry)
+        label = f"{ctx.t('recommend')}：{ind_name}" if ctx.lang == "zh" else \
+            f"{ctx.t('recommend')}: {ind_name}"
+        key = f"recommend_{industry}"
+        fg = _add_group(ctx, m, key, label, also="recommendations")
+        gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
+        reason = "reason_zh" if ctx.lang == "zh" and "reason_zh" in df else "reason_en"
+        status = df["status"].astype("string").fillna("ok") if "status" in df else \
+            pd.Series("ok", index=df.index, dtype="string")
+        props, styles = [], []
+        for i in range(len(gdf)):
+            r = gdf.iloc[i]
+            st = str(status.iloc[i])
+            site = r.get("site_name") if not _isnull(r.get("site_name")) else r.get("site_id")
+            if _isnull(r.get("rank")):
+                title = f"× {_esc(site)}"
+            else:
+                title = f"#{_esc(r.get('rank'))} {_esc(site)}"
+            st_txt = ctx.t(st) if st in ("excluded", "flagged") else ""
+            rows = [(ctx.t("industry"), _esc(ind_name)),
+                    (ctx.t("status"), _esc(st_txt)),
+                    (ctx.t("score_w"), _num(r.get("score"), 3)),
+                    (ctx.t("local_supply_rate"), f"{float(r['supply_rate']) * 100:.0f} %"
+                     if not _isnull(r.get("supply_rate")) else ""),
+                    (ctx.t("free_land"), f"{_num(r.get('free_land_mu'), 0)} {ctx.t('mu')}"
+                     if not _isnull(r.get("free_land_mu")) else ""),
+                    (ctx.t("reason"), _esc(r.get(reason)))]
+            if st == "excluded" and not _isnull(r.get("admissibility")) and \
+                    str(r.get("admissibility")).strip():
+                rows.append((ctx.t("note"), _esc(r["admissibility"])))
+            kind = {"park": ctx.t("park"), "candidate": ctx.t("candidate")}.get(
+                str(r.get("kind")), r.get("kind"))
+            props.append({"t": title + (f" · {_esc(st_txt)}" if st_txt else ""),
+                          "p": _popup(title, _esc(kind), rows)})
+            if st == "excluded":
+                styles.append({"color": "#000000", "weight": 1.5, "fillColor": "#9e9e9e",
+                               "fillOpacity": 0.8, "dashArray": "2 2", "radius": 6,
+                               "className": "ps-recommend ps-recommend-excluded"})
+            else:
+                styles.append({"color": "#000000", "weight": 2 if st == "ok" else 1.5,
+                               "fillColor": colour, "fillOpacity": 0.95,
+                               "radius": max(5.0, 11.0 - _nz(r.get("rank"), 6)),
+                               "className": "ps-recommend"})
+        _geojson(ctx, fg, _display_geoms(ctx, gdf, simplify=False), props, styles,
+                 pane="ps-points", point_radius=8)
+        entries = [(_sw_point(colour), _esc(label))]
+        if (status == "excluded").any():
+            entries.append((_sw_point("#9e9e9e"), _esc(ctx.t("excluded"))))
+        ctx.legend.append((key, fg, _legend_html(_esc(label), entries,
+                                                  "#1 … #n" if len(entries) else "")))
+
+
+def _draw_candidates(ctx, m, cand: gpd.GeoDataFrame):
+    if cand is None or len(cand) == 0:
+        return
+    gdf = cand.reset_index(drop=True)
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    label = ctx.t("candidates")
+    fg = _add_group(ctx, m, "candidates", label)
+    geoms = _display_geoms(ctx, gdf)
+    known = {"rank", "area_ha", "area_mu", "mean_score", "geometry"}
+    extra = [c for c in gdf.columns if c not in known and c != "geometry"][:8]
+    props, styles = [], []
+    for i in range(len(gdf)):
+        r = gdf.iloc[i]
+        rank = r.get("rank", i + 1)
+        title = f"{_esc(ctx.t('candidates'))} #{_esc(rank)}"
+        rows = [(ctx.t("rank"), _esc(rank)),
+                (ctx.t("area"), f"{_num(r.get('area_ha'))} {ctx.t('ha')} · "
+                                f"{_num(r.get('area_mu'), 0)} {ctx.t('mu')}"
+                 if not _isnull(r.get("area_ha")) else ""),
+                (ctx.t("mean_score"), _num(r.get("mean_score"), 3))]
+        for c in extra:
+            v = r.get(c)
+            rows.append((_esc(c), _num(v, 3) if isinstance(v, (int, float, np.number))
+                         and not isinstance(v, bool) else _esc(v)))
+        props.append({"t": f"#{_esc(rank)}", "p": _popup(title, "", rows)})
+        styles.append({"color": "#08519c", "weight": 2.5, "fillColor": "#6baed6",
+                       "fillOpacity": 0.35, "className": "ps-candidate"})
+    _geojson(ctx, fg, geoms, props, styles)
+    ctx.legend.append(("candidates", fg, _legend_html(
+        _esc(label), [(_sw_fill("#6baed6", "#08519c", 0.6), _esc(label))])))
+
