@@ -79,9 +79,10 @@ def test_endpoint_snapping_tolerance():
 def test_bundled_network_connectivity(yrd):
     _, net = yrd
     s = net.summary()
-    # 22,656 2-point edges; the 344 zero-length scgraph edges were dropped at build time
-    # but their end nodes share coordinates, so coordinate snapping keeps them joined.
-    assert s["edges"] == 22_656
+    # 22,656 2-point edges plus the 4 hand-added connectors (data/yrd/connectors.gpkg);
+    # the 344 zero-length scgraph edges were dropped at build time but their end nodes
+    # share coordinates, so coordinate snapping keeps them joined.
+    assert s["edges"] == 22_660
     assert s["nodes"] == 13_950
     assert s["components"] == 13
     assert s["largest_component_nodes"] == 13_824
