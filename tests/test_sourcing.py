@@ -252,14 +252,16 @@ def test_yrd_sourcing(yrd_result):
     assert "core_materials" in ch.at[("wind", "chongming"), "missing_inputs"]
     kunshan = f[(f.park_id == "kunshan") & (f.industry == "notebook_assembly")]
     assert len(kunshan) == 6 and (kunshan["local_supply_rate"] == 1).all()
-    # Chongming: the simplified network lacks the Yangtze tunnel-bridge to Pudong, so
-    # road supply is far below straight-line supply.
+    # Chongming: even with the hand-added G40 tunnel-bridge to Pudong, road supply is
+    # below straight-line supply (the island is an end of the network).
     p = res.parks.set_index("park_id")
     assert p.at["chongming", "median_rate"] < 0.5 < p.at["chongming", "median_rate_crow"]
     g = res.gaps
     assert g["anchor_input_value_myuan"].is_monotonic_decreasing
     assert (g["nearest_supplier_km"].dropna() > res.radius_km).all()
-    assert ((g.park_id == "chongming") & (g.input_industry == "pilot_production")).any()
+    # Before the G40 connector, Chongming's pilot production was a "gap" 330 km by road
+    # from Zhangjiang (50 km straight): an artefact of the missing crossing, now gone.
+    assert not ((g.park_id == "chongming") & (g.input_industry == "pilot_production")).any()
     assert res.service_areas is not None and len(res.service_areas) == 10
 
 
