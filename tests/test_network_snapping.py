@@ -198,6 +198,19 @@ def test_connector_bridge_joins_the_banks(tmp_path):
                                            rel=1e-3)
 
 
+def test_connectors_with_different_vertex_counts(tmp_path):
+    """Two connectors, one straight (2 vertices) and one bent (4): both are joined (a
+    ragged set of lines once crashed the build with "inhomogeneous shape")."""
+    a, b = gk_points([(20_000, -100)], ["a"]), gk_points([(20_000, 2100)], ["b"])
+    links = gk_lines([[(20_030, 10), (19_990, 1985)],
+                      [(20, 10), (300, 700), (200, 1400), (-10, 1990)]],
+                     kind=["bridge", "bridge"], name_en=["Straight", "Bent"],
+                     source=["fixture", "fixture"], penalty_min=[0.0, 0.0])
+    net = Network.from_study(load_study(_river_study(tmp_path, links)))
+    assert net.info["connectors"] == 2
+    assert net.od(a, b).iloc[0].network_m == pytest.approx(2000 + 200, rel=1e-3)
+
+
 @pytest.mark.parametrize("bad, match", [
     ({"penalty_min": [-1.0]}, "penalty_min must be a number of minutes"),
     ({"far": True}, "from the nearest road end"),

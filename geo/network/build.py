@@ -133,8 +133,10 @@ def join_connectors(roads: gpd.GeoDataFrame, conn: gpd.GeoDataFrame, crs: Any,
                            f"the nearest road end (more than {max_join_m:g} m); move its end "
                            "points onto the roads it links")
     mid = [shapely.get_coordinates(g)[1:-1] for g in geoms]  # a few lines, a few vertices
-    new = shapely.linestrings([np.vstack([rends[i0], m, rends[i1]])
-                               for i0, m, i1 in zip(ia, mid, ib, strict=True)])
+    parts = [np.vstack([rends[i0], m, rends[i1]]) for i0, m, i1 in zip(ia, mid, ib, strict=True)]
+    # connectors may have different vertex counts: one ragged call with indices
+    new = shapely.linestrings(np.vstack(parts),
+                              indices=np.repeat(np.arange(len(parts)), [len(p) for p in parts]))
     out = c.drop(columns="geometry").assign(penalty_min=pen, added=True,
                                             join_m=np.maximum(da, db))
     out = gpd.GeoDataFrame(out, geometry=new, crs=WGS84)
