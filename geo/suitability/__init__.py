@@ -57,10 +57,10 @@ import pandas as pd
 import rasterio
 import shapely
 
-from . import __version__
-from .ahp import AHPResult, ahp_weights, check_consistency, pairwise_matrix
-from .errors import InputError, ModelError
-from .grid import (
+from .. import __version__
+from ..ahp import AHPResult, ahp_weights, check_consistency, pairwise_matrix
+from ..errors import InputError, ModelError
+from ..grid import (
     Grid,
     distance_to_features,
     grid_for_bounds,
@@ -69,10 +69,10 @@ from .grid import (
     slope_degrees,
     write_geotiff,
 )
-from .io import check_writable, write_gpkg, write_text
-from .register import sector_model_for, study_chains
-from .sectors import SectorModel, split_industries
-from .units import MU_M2, m2_to_ha, m2_to_mu
+from ..io import check_writable, write_gpkg, write_text
+from ..register import sector_model_for, study_chains
+from ..sectors import SectorModel, split_industries
+from ..units import MU_M2, m2_to_ha, m2_to_mu
 
 # --------------------------------------------------------------------------------------
 # Exclusion codes
