@@ -43,7 +43,21 @@ EXCLUSION_COLOURS: dict[int, tuple[int, int, int, int]] = {
     7: (140, 81, 10, 255), 8: (150, 150, 150, 255), 9: (255, 217, 47, 255),
     10: (190, 186, 218, 255), 11: (99, 99, 99, 255), 12: (166, 86, 40, 255),
 }
-_CLASS_CODE = {"core": 2, "redline": 3}
+#: Names of the codes of :data:`EXCLUSION_CODES`, for the code that sets them.
+CODE_SCORED = 0
+CODE_OUTSIDE_STUDY = 1
+CODE_REDLINE_CORE = 2
+CODE_REDLINE = 3
+CODE_RESTRICTED = 4
+CODE_REDLINE_BUFFER = 5
+CODE_WATER = 6
+CODE_STEEP = 7
+CODE_NO_DATA = 8
+CODE_FARMLAND = 9
+CODE_OUTSIDE_URBAN = 10
+CODE_LANDUSE = 11
+CODE_PARKS_OCCUPIED = 12
+_CLASS_CODE = {"core": CODE_REDLINE_CORE, "redline": CODE_REDLINE}
 
 TransformKind = Literal["linear", "logistic", "gaussian", "classes", "categorical", "identity"]
 CriterionKind = Literal["distance", "slope", "elevation", "supplier_access", "category"]

@@ -15,7 +15,18 @@ from ..grid import (
     rasterize_mask,
     reproject_to_grid,
 )
-from .config import _CLASS_CODE, SuitabilityConfig
+from .config import (
+    _CLASS_CODE,
+    CODE_FARMLAND,
+    CODE_LANDUSE,
+    CODE_OUTSIDE_STUDY,
+    CODE_OUTSIDE_URBAN,
+    CODE_PARKS_OCCUPIED,
+    CODE_REDLINE_BUFFER,
+    CODE_RESTRICTED,
+    CODE_WATER,
+    SuitabilityConfig,
+)
 from .criteria import IndustryProfile, _layer_metric
 
 
@@ -34,19 +45,19 @@ def _control_lines(study, cfg: SuitabilityConfig, grid: Grid, code: np.ndarray,
     farmland (三区三线) into ``code``, in that order of priority (farmland last)."""
     rule = cfg.landuse
     if rule is not None and landuse is not None:
-        code[np.isin(landuse, np.array(rule.exclude, dtype=np.float32))] = 11
+        code[np.isin(landuse, np.array(rule.exclude, dtype=np.float32))] = CODE_LANDUSE
         layers.append(rule.layer)
     if cfg.parks_occupied and study.has_role("parks"):
         parks = study.load_role("parks").to_crs(study.metric_crs)
-        code[rasterize_mask(parks.geometry.values, grid)] = 12
+        code[rasterize_mask(parks.geometry.values, grid)] = CODE_PARKS_OCCUPIED
         layers.append(study.by_role("parks")[0].key)
     if study.has_role("urban_boundary") and cfg.outside_urban_boundary == "exclude":
         ub = study.load_role("urban_boundary").to_crs(study.metric_crs)
-        code[~rasterize_mask(ub.geometry.values, grid)] = 10
+        code[~rasterize_mask(ub.geometry.values, grid)] = CODE_OUTSIDE_URBAN
         layers.append(study.by_role("urban_boundary")[0].key)
     if study.has_role("farmland"):
         fl = study.load_role("farmland").to_crs(study.metric_crs)
-        code[rasterize_mask(fl.geometry.values, grid)] = 9
+        code[rasterize_mask(fl.geometry.values, grid)] = CODE_FARMLAND
         layers.append(study.by_role("farmland")[0].key)
 
 
@@ -76,7 +87,7 @@ def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
         g = _layer_metric(study, key)
         polys = g.geometry.values[shapely.get_type_id(g.geometry.values) >= 3]
         if len(polys):
-            code[rasterize_mask(polys, grid)] = 6
+            code[rasterize_mask(polys, grid)] = CODE_WATER
             layers.append(key)
     zones_spec = study.by_role("redlines")
     banned_zones: list[str] = []
@@ -108,15 +119,15 @@ def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
         excl = hard | restricted
         if cfg.redline_buffer_m > 0 and excl.any():
             buf = shapely.buffer(geoms[excl], cfg.redline_buffer_m)
-            code[rasterize_mask(buf, grid)] = 5
+            code[rasterize_mask(buf, grid)] = CODE_REDLINE_BUFFER
         if restricted.any():
-            code[rasterize_mask(geoms[restricted], grid)] = 4
+            code[rasterize_mask(geoms[restricted], grid)] = CODE_RESTRICTED
         for c in ("redline", "core"):
             sel = cls == c
             if c in cfg.redline_classes and sel.any():
                 code[rasterize_mask(geoms[sel], grid)] = _CLASS_CODE[c]
         layers.append(zones_spec[0].key)
-    code[~inside] = 1
+    code[~inside] = CODE_OUTSIDE_STUDY
     report["exclusion_layers"] = layers
     report["restricted_zones_banning_industry"] = banned_zones
     return code
