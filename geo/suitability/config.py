@@ -388,23 +388,39 @@ def parse_section(table: Mapping[str, Any], study, problems: list[str]) -> Suita
     w = "suitability"
     _unknown(table, SECTION_KEYS, w, problems)
     kw: dict[str, Any] = {}
+    _parse_settings(table, study, w, kw, problems)
+    _parse_constraints(table, study, w, kw, problems)
+    criteria = _parse_criteria(table, study, w, problems)
+    kw["criteria"] = tuple(criteria)
+    _parse_weights(table, criteria, w, kw, problems)
+    return SuitabilityConfig(**kw)
 
+
+def _number(table: Mapping[str, Any], key: str, w: str, kw: dict[str, Any],
+            problems: list[str], lo=None, hi=None, integer=False, strict_lo=False) -> None:
+    """``kw[key]`` = the number ``table[key]`` if it is in range, else a problem."""
+    if key not in table:
+        return
+    v = table[key]
+    ok = _num(v) and (not integer or float(v).is_integer())
+    if ok and lo is not None:
+        ok = v > lo if strict_lo else v >= lo
+    if ok and hi is not None:
+        ok = v <= hi
+    if not ok:
+        rng = f" in {'(' if strict_lo else '['}{lo}, {hi if hi is not None else '∞'}]" \
+            if lo is not None else ""
+        problems.append(f"{w}.{key}: {v!r} must be a{'n integer' if integer else ' number'}"
+                        f"{rng}")
+    else:
+        kw[key] = int(v) if integer else float(v)
+
+
+def _parse_settings(table: Mapping[str, Any], study, w: str, kw: dict[str, Any],
+                    problems: list[str]) -> None:
+    """The scalar settings of ``[suitability]``: grid, areas, runs, aggregation, roads."""
     def number(key, lo=None, hi=None, integer=False, strict_lo=False):
-        if key not in table:
-            return
-        v = table[key]
-        ok = _num(v) and (not integer or float(v).is_integer())
-        if ok and lo is not None:
-            ok = v > lo if strict_lo else v >= lo
-        if ok and hi is not None:
-            ok = v <= hi
-        if not ok:
-            rng = f" in {'(' if strict_lo else '['}{lo}, {hi if hi is not None else '∞'}]" \
-                if lo is not None else ""
-            problems.append(f"{w}.{key}: {v!r} must be a{'n integer' if integer else ' number'}"
-                            f"{rng}")
-        else:
-            kw[key] = int(v) if integer else float(v)
+        _number(table, key, w, kw, problems, lo, hi, integer, strict_lo)
 
     number("cell_m", 0, None, strict_lo=True)
     number("min_area_mu", 0)
@@ -442,7 +458,10 @@ def parse_section(table: Mapping[str, Any], study, problems: list[str]) -> Suita
         else:
             kw["road_layer"] = rl
 
-    # constraints
+
+def _parse_constraints(table: Mapping[str, Any], study, w: str, kw: dict[str, Any],
+                       problems: list[str]) -> None:
+    """``[suitability.constraints]`` and ``[suitability.landuse]``."""
     cons = table.get("constraints", {})
     if not isinstance(cons, dict):
         problems.append(f"{w}.constraints: must be a table")
@@ -499,7 +518,10 @@ def parse_section(table: Mapping[str, Any], study, problems: list[str]) -> Suita
     if "landuse" in table:
         kw["landuse"] = _parse_landuse(table["landuse"], study, f"{w}.landuse", problems)
 
-    # criteria
+
+def _parse_criteria(table: Mapping[str, Any], study, w: str,
+                    problems: list[str]) -> list[Criterion]:
+    """``[[suitability.criteria]]``: the valid criteria, in order."""
     crit_tbl = table.get("criteria")
     criteria: list[Criterion] = []
     if crit_tbl is None:
@@ -511,71 +533,82 @@ def parse_section(table: Mapping[str, Any], study, problems: list[str]) -> Suita
         crit_tbl = []
     names_seen: set[str] = set()
     for i, c in enumerate(crit_tbl):
-        cw = f"{w}.criteria[{i}]"
-        name = c.get("name")
-        if not isinstance(name, str) or not name.strip():
-            problems.append(f"{cw}.name: missing; give each criterion a unique name")
-            continue
-        cw = f"{w}.criteria[{i}] ({name})"
-        if name in names_seen:
-            problems.append(f"{cw}.name: {name!r} is used twice; names must be unique")
-        names_seen.add(name)
-        _unknown(c, _CRITERION_KEYS, cw, problems)
-        kind = c.get("kind")
-        if kind not in CRITERION_KINDS:
-            close = difflib.get_close_matches(str(kind), CRITERION_KINDS, n=1)
-            problems.append(f"{cw}.kind: {kind!r} is not a criterion kind; " +
-                            (f"did you mean {close[0]!r}?" if close else
-                             f"one of {', '.join(CRITERION_KINDS)}"))
-            continue
-        layer = c.get("layer")
-        if kind in ("slope", "elevation") and layer is None:
-            layer = "dem"
-        if kind in ("distance", "category", "slope", "elevation"):
-            if not isinstance(layer, str):
-                problems.append(f"{cw}.layer: missing; the layer key (or role) to measure from")
-            elif not _layer_exists(study, layer):
-                close = difflib.get_close_matches(layer, list(study.layers), n=1)
-                problems.append(f"{cw}.layer: the study has no layer {layer!r}" +
-                                (f"; did you mean {close[0]!r}?" if close else
-                                 f"; layers: {', '.join(study.layers)}"))
-        if kind == "category" and not isinstance(c.get("field"), str):
-            problems.append(f"{cw}.field: a category criterion needs the field holding "
-                            "the category")
-        tdefault = SLOPE_CLASSES if kind == "slope" else \
-            ("identity" if kind == "supplier_access" else None)
-        tspec = c.get("transform", tdefault)
-        if tspec is None:
-            problems.append(f"{cw}.transform: missing; e.g. {{ type = \"linear\", low = 0, "
-                            "high = 10000, direction = \"decreasing\" }")
-            continue
-        tr = parse_transform(tspec, f"{cw}.transform", problems)
-        if tr is None:
-            continue
-        if (tr.kind == "categorical") != (kind == "category"):
-            problems.append(f"{cw}.transform: categorical transforms go with kind = "
-                            "\"category\" (and only them)")
-        weight = c.get("weight")
-        if weight is not None and (not _num(weight) or weight < 0):
-            problems.append(f"{cw}.weight: {weight!r} must be a number ≥ 0")
-            weight = None
-        opts = {k: c[k] for k in ("pad_m", "field", "radius_km", "sample_m", "label_zh",
-                                  "label_en") if k in c}
-        for k in ("pad_m", "radius_km", "sample_m"):
-            if k in opts and (not _num(opts[k]) or opts[k] <= 0):
-                problems.append(f"{cw}.{k}: {opts[k]!r} must be a positive number")
-        io = bool(c.get("industry_only", kind == "supplier_access"))
-        if kind == "supplier_access" and not io:
-            problems.append(f"{cw}.industry_only: supplier access needs an industry; it "
-                            "cannot be false")
-        criteria.append(Criterion(name, kind, layer, tr, float(weight) if weight is not None
-                                  else None, io, opts))
+        crit = _parse_criterion(c, i, study, w, names_seen, problems)
+        if crit is not None:
+            criteria.append(crit)
     if crit_tbl and not criteria and not problems:
         problems.append(f"{w}.criteria: no valid criterion")
-    kw["criteria"] = tuple(criteria)
-    names = [c.name for c in criteria]
+    return criteria
 
-    # weights
+
+def _parse_criterion(c: dict, i: int, study, w: str, names_seen: set[str],
+                     problems: list[str]) -> Criterion | None:
+    """One ``[[suitability.criteria]]`` table, or None after appending its problems."""
+    cw = f"{w}.criteria[{i}]"
+    name = c.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(f"{cw}.name: missing; give each criterion a unique name")
+        return None
+    cw = f"{w}.criteria[{i}] ({name})"
+    if name in names_seen:
+        problems.append(f"{cw}.name: {name!r} is used twice; names must be unique")
+    names_seen.add(name)
+    _unknown(c, _CRITERION_KEYS, cw, problems)
+    kind = c.get("kind")
+    if kind not in CRITERION_KINDS:
+        close = difflib.get_close_matches(str(kind), CRITERION_KINDS, n=1)
+        problems.append(f"{cw}.kind: {kind!r} is not a criterion kind; " +
+                        (f"did you mean {close[0]!r}?" if close else
+                         f"one of {', '.join(CRITERION_KINDS)}"))
+        return None
+    layer = c.get("layer")
+    if kind in ("slope", "elevation") and layer is None:
+        layer = "dem"
+    if kind in ("distance", "category", "slope", "elevation"):
+        if not isinstance(layer, str):
+            problems.append(f"{cw}.layer: missing; the layer key (or role) to measure from")
+        elif not _layer_exists(study, layer):
+            close = difflib.get_close_matches(layer, list(study.layers), n=1)
+            problems.append(f"{cw}.layer: the study has no layer {layer!r}" +
+                            (f"; did you mean {close[0]!r}?" if close else
+                             f"; layers: {', '.join(study.layers)}"))
+    if kind == "category" and not isinstance(c.get("field"), str):
+        problems.append(f"{cw}.field: a category criterion needs the field holding "
+                        "the category")
+    tdefault = SLOPE_CLASSES if kind == "slope" else \
+        ("identity" if kind == "supplier_access" else None)
+    tspec = c.get("transform", tdefault)
+    if tspec is None:
+        problems.append(f"{cw}.transform: missing; e.g. {{ type = \"linear\", low = 0, "
+                        "high = 10000, direction = \"decreasing\" }")
+        return None
+    tr = parse_transform(tspec, f"{cw}.transform", problems)
+    if tr is None:
+        return None
+    if (tr.kind == "categorical") != (kind == "category"):
+        problems.append(f"{cw}.transform: categorical transforms go with kind = "
+                        "\"category\" (and only them)")
+    weight = c.get("weight")
+    if weight is not None and (not _num(weight) or weight < 0):
+        problems.append(f"{cw}.weight: {weight!r} must be a number ≥ 0")
+        weight = None
+    opts = {k: c[k] for k in ("pad_m", "field", "radius_km", "sample_m", "label_zh",
+                              "label_en") if k in c}
+    for k in ("pad_m", "radius_km", "sample_m"):
+        if k in opts and (not _num(opts[k]) or opts[k] <= 0):
+            problems.append(f"{cw}.{k}: {opts[k]!r} must be a positive number")
+    io = bool(c.get("industry_only", kind == "supplier_access"))
+    if kind == "supplier_access" and not io:
+        problems.append(f"{cw}.industry_only: supplier access needs an industry; it "
+                        "cannot be false")
+    return Criterion(name, kind, layer, tr, float(weight) if weight is not None else None,
+                     io, opts)
+
+
+def _parse_weights(table: Mapping[str, Any], criteria: list[Criterion], w: str,
+                   kw: dict[str, Any], problems: list[str]) -> None:
+    """Weights: ``[suitability.ahp]`` or direct ``weight = …``, and OWA order weights."""
+    names = [c.name for c in criteria]
     ahp = table.get("ahp")
     if ahp is not None:
         if not isinstance(ahp, dict):
@@ -624,7 +657,7 @@ def parse_section(table: Mapping[str, Any], study, problems: list[str]) -> Suita
             kw["order_weights"] = tuple(float(v) for v in ow)
     if kw.get("aggregation") == "owa" and "andness" not in kw and "order_weights" not in kw:
         kw["andness"] = 0.5
-    return SuitabilityConfig(**kw)
+
 
 def _parse_landuse(tbl: object, study, w: str, problems: list[str]) -> LandUseRule | None:
     """``[suitability.landuse]`` → :class:`LandUseRule` (problems appended)."""
