@@ -39,9 +39,24 @@ criterion stack (criteria × cells × 4 bytes) and one distance grid.
 
 from __future__ import annotations
 
-# The package's modules, in import order: config → mcda → criteria → exclusions →
-# stability → regions → report → run.
+# The package's modules, in import order: config (the [suitability] section, transforms,
+# exclusion codes) → mcda (weights, WLC/OWA) → criteria (criterion rasters) → exclusions
+# (constraint masks, land use) → stability (Monte Carlo) → regions (candidates) → report
+# (result, model card, outputs) → run (run_suitability).
 from .config import (
+    CODE_FARMLAND,
+    CODE_LANDUSE,
+    CODE_NO_DATA,
+    CODE_OUTSIDE_STUDY,
+    CODE_OUTSIDE_URBAN,
+    CODE_PARKS_OCCUPIED,
+    CODE_REDLINE,
+    CODE_REDLINE_BUFFER,
+    CODE_REDLINE_CORE,
+    CODE_RESTRICTED,
+    CODE_SCORED,
+    CODE_STEEP,
+    CODE_WATER,
     CRITERION_KINDS,
     EXCLUSION_CODES,
     EXCLUSION_COLOURS,
@@ -88,6 +103,19 @@ from .stability import _thresholds_hist as _thresholds_hist
 # The private names above are re-exported for the tests and benchmarks that import them.
 
 __all__ = [
+    "CODE_FARMLAND",
+    "CODE_LANDUSE",
+    "CODE_NO_DATA",
+    "CODE_OUTSIDE_STUDY",
+    "CODE_OUTSIDE_URBAN",
+    "CODE_PARKS_OCCUPIED",
+    "CODE_REDLINE",
+    "CODE_REDLINE_BUFFER",
+    "CODE_REDLINE_CORE",
+    "CODE_RESTRICTED",
+    "CODE_SCORED",
+    "CODE_STEEP",
+    "CODE_WATER",
     "CRITERION_KINDS",
     "Criterion",
     "CriterionKind",
