@@ -792,6 +792,7 @@ def test_monte_carlo_thresholds_are_exact_on_a_large_grid(quantised):
 
 def test_monte_carlo_falls_back_when_the_bracket_misses(monkeypatch):
     import geo.suitability as su
+    import geo.suitability.stability as stability
 
     rng = np.random.default_rng(3)
     grid = Grid(M, 0.0, 0.0, 100.0, 400, 300)
@@ -801,8 +802,10 @@ def test_monte_carlo_falls_back_when_the_bracket_misses(monkeypatch):
     k_top = math.ceil(0.05 * eligible.sum())
     brute = -np.sort(-aggregate(stack.reshape(3, -1).T, w), axis=0)[k_top - 1]
     real = su._thresholds_bracket
+    calls = []
 
     def half_missed(*a, **kw):
+        calls.append(1)
         thr, missed = real(*a, **kw)
         missed = missed.copy()
         missed[::2] = True  # pretend the sample missed every other run
@@ -810,9 +813,10 @@ def test_monte_carlo_falls_back_when_the_bracket_misses(monkeypatch):
         thr[missed] = np.nan
         return thr, missed
 
-    monkeypatch.setattr(su, "_thresholds_bracket", half_missed)
+    monkeypatch.setattr(stability, "_thresholds_bracket", half_missed)
     _, thr, _ = su._monte_carlo(stack, eligible, grid, su.SuitabilityConfig(), w, k_top,
                                 np.zeros(grid.shape, np.int32), 0, lambda *a: None)
+    assert calls, "the patched bracket was not used"
     assert thr == pytest.approx(brute, abs=0)
 
 

@@ -1,0 +1,229 @@
+"""Criterion rasters: the study grid, memory check, layer sources, industry profiles, supplier
+access and category values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import importlib.util
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from rasterio import features
+from scipy import ndimage
+
+from ..errors import InputError, ModelError
+from ..grid import (
+    Grid,
+    grid_for_bounds,
+)
+from ..register import sector_model_for, study_chains
+from ..sectors import SectorModel, split_industries
+from .config import _BYTES_PER_CELL_FIXED, Criterion, SuitabilityConfig
+
+# --------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------
+
+Progress = Callable[[str, float, float], None]
+
+
+def _noop(desc: str, done: float, total: float) -> None:  # noqa: ARG001
+    return None
+
+
+def study_grid(study, cfg: SuitabilityConfig) -> Grid:
+    """The analysis grid: ``cell_m`` cells aligned to ``origin`` covering the study
+    boundary in the study's metric CRS."""
+    crs = study.metric_crs
+    b = gpd.GeoSeries([study.boundary], crs=4326).to_crs(crs).total_bounds
+    return grid_for_bounds(tuple(b), crs, cfg.cell_m, origin=cfg.origin)
+
+
+def memory_estimate_bytes(grid: Grid, n_criteria: int, pad_cells: int = 0) -> int:
+    """Rough peak memory of a run (criterion stack + fixed per-cell arrays + one
+    distance transform on the padded grid)."""
+    padded = (grid.width + 2 * pad_cells) * (grid.height + 2 * pad_cells)
+    return int(grid.size * (4 * n_criteria + _BYTES_PER_CELL_FIXED) + padded * 16)
+
+
+def _check_memory(grid: Grid, cfg: SuitabilityConfig, n_criteria: int, pad_cells: int) -> None:
+    need = memory_estimate_bytes(grid, n_criteria, pad_cells) + 300e6  # + interpreter, libs
+    limit = cfg.max_memory_gb * 1e9
+    if need > limit:
+        cell = cfg.cell_m * math.sqrt(need / limit) * 1.05
+        raise ModelError(
+            f"suitability: a grid of {grid.width:,} × {grid.height:,} = {grid.size:,} cells of "
+            f"{cfg.cell_m:g} m with {n_criteria} criteria needs about {need / 1e9:.1f} GB, over "
+            f"max_memory_gb = {cfg.max_memory_gb:g}. Use cell_m ≥ {math.ceil(cell):d} (or "
+            "raise max_memory_gb if the machine has the memory)")
+
+
+def _layer_metric(study, key: str) -> gpd.GeoDataFrame:
+    g = study.load(key) if key in study.layers else study.load_role(key)
+    if g is None:
+        raise InputError(f"{study.path}: no layer {key!r}")
+    return g.to_crs(study.metric_crs)
+
+
+def _source_info(study, key: str) -> dict:
+    spec = study.spec(key) if key in study.layers or key != "dem" else \
+        study.by_role("dem")[0]
+    p = Path(spec.path).resolve()
+    base = study.root.resolve().parent
+    info = {"layer": spec.key, "path": p.relative_to(base).as_posix()
+            if p.is_relative_to(base) else str(p), "role": spec.role}
+    if spec.layer:
+        info["gpkg_layer"] = spec.layer
+    with contextlib.suppress(OSError):
+        info["file_date"] = _dt.date.fromtimestamp(p.stat().st_mtime).isoformat()
+    if spec.options.get("label_en"):
+        info["label_en"] = spec.options["label_en"]
+    if spec.options.get("label_zh"):
+        info["label_zh"] = spec.options["label_zh"]
+    if spec.options.get("synthetic"):
+        info["synthetic"] = True
+    return info
+
+
+@dataclass(frozen=True)
+class IndustryProfile:
+    """How ``--industry`` is understood: the names judged against zone bans, their
+    regulated sectors (GB/T 4754-2017, :mod:`geo.sectors`), and the chain-map industry
+    used for supplier access (None if unknown)."""
+
+    given: str
+    names: tuple[str, ...]
+    sectors: frozenset[str]
+    supply_industry: str | None
+    model: SectorModel
+
+    def verdict(self, banned: object) -> str:
+        """{"banned", "review", "allowed"} in a restricted zone banning ``banned``.
+
+        ``review`` (an industry the model does not recognise, or one only partly under a
+        ban) excludes the zone too: a grid cannot be reviewed cell by cell, so the
+        doubt goes to the red line and the model card says so.
+        """
+        bans = split_industries(banned)
+        return self.model.is_banned(self.names, bans).status if bans else "review"
+
+    def banned_by(self, banned: object) -> bool:
+        """Whether a restricted zone banning ``banned`` (";"-separated) excludes it."""
+        return self.verdict(banned) != "allowed"
+
+    def as_dict(self) -> dict:
+        return {"given": self.given, "names": list(self.names),
+                "sectors": sorted(self.sectors), "supplier_access_industry": self.supply_industry}
+
+
+def industry_profile(study, industry: str) -> IndustryProfile:
+    """Resolve ``industry``: a chain-map industry id (``biopharma_manufacturing``), a
+    chain id (``biomedicine``: its anchor industry is used for supplier access), a GB/T
+    4754-2017 code or a free name ("petrochemicals", "化工新材料")."""
+    names = [industry]
+    supply: str | None = None
+    ch = study_chains(study)
+    ind = ch.industries
+    if industry in ind.index:
+        supply = industry
+    elif industry in ch.chains.index:
+        anchors = ind[(ind["chain"] == industry) & ind["anchor"].astype(bool)]
+        if len(anchors):
+            supply = str(anchors.index[0])
+            names = [supply]
+    model = sector_model_for(study)
+    sectors = frozenset().union(*(model.sectors_of(n) for n in names))
+    return IndustryProfile(industry, tuple(dict.fromkeys(names)), sectors, supply, model)
+
+
+def _sourcing(c: Criterion):
+    """The sourcing engine module (issue: road-network sourcing radius), or a
+    :class:`ModelError` saying it is unavailable."""
+    spec = importlib.util.find_spec("geo.sourcing")
+    mod = importlib.import_module("geo.sourcing") if spec is not None else None
+    if mod is None or not hasattr(mod, "input_share_within"):
+        raise ModelError(
+            f"suitability.criteria ({c.name}): supplier access needs the sourcing engine "
+            "(geo.sourcing.input_share_within), which this parksite build does not have; "
+            "remove the criterion or run without --industry")
+    return mod
+
+
+def _supplier_access(study, c: Criterion, grid: Grid, profile: IndustryProfile) -> np.ndarray:
+    mod = _sourcing(c)
+    industry = profile.supply_industry
+    if industry is None:
+        chains = mod.study_chains(study)
+        raise ModelError(
+            f"suitability.criteria ({c.name}): industry {profile.given!r} is not in the chain "
+            f"maps; supplier access needs an industry id ({', '.join(chains.ids[:8])}, …) or a "
+            f"chain id ({', '.join(map(str, chains.chains.index))}) for its anchor industry")
+    sample_m = float(c.options.get("sample_m", 5000.0))
+    radius_km = float(c.options.get("radius_km", 100.0))
+    step = max(1, int(round(sample_m / grid.cell_m)))
+    rows = np.arange(step // 2, grid.height, step)
+    cols = np.arange(step // 2, grid.width, step)
+    xs = grid.x0 + (cols + 0.5) * grid.cell_m
+    ys = grid.y0 - (rows + 0.5) * grid.cell_m
+    gx, gy = np.meshgrid(xs, ys)
+    pts = gpd.GeoDataFrame(geometry=shapely.points(gx.ravel(), gy.ravel()),
+                           crs=grid.crs).to_crs(4326)
+    share = np.asarray(mod.input_share_within(pts, industry, study, radius_km=radius_km),
+                       dtype=np.float64).reshape(gx.shape)
+    if np.isnan(share).all():
+        raise ModelError(f"suitability.criteria ({c.name}): the sourcing engine returned no "
+                         f"supplier access for industry {industry!r}")
+    # fill unknown samples with the nearest known one, then interpolate bilinearly
+    nan = np.isnan(share)
+    if nan.any():
+        idx = ndimage.distance_transform_edt(nan, return_distances=False, return_indices=True)
+        share = share[tuple(idx)]
+    out = np.empty(grid.shape, dtype=np.float32)
+    cc = (np.arange(grid.width) - step // 2) / step
+    for rs in grid.row_blocks(2_000_000):
+        rr = (np.arange(rs.start, rs.stop) - step // 2) / step
+        R, C = np.meshgrid(rr, cc, indexing="ij")
+        out[rs] = ndimage.map_coordinates(share, [R.ravel(), C.ravel()], order=1,
+                                          mode="nearest").reshape(R.shape)
+    return out
+
+
+def _category(study, c: Criterion, grid: Grid) -> np.ndarray:
+    g = _layer_metric(study, c.layer)  # type: ignore[arg-type]
+    fld = c.options["field"]
+    if fld not in g.columns:
+        raise InputError(f"suitability.criteria ({c.name}): layer {c.layer!r} has no field "
+                         f"{fld!r}; the fields are {', '.join(map(str, g.columns))}")
+    cats = pd.unique(g[fld].astype(str))
+    scores = c.transform.map_categories(cats)
+    codes = pd.Categorical(g[fld].astype(str), categories=cats).codes + 1
+    idx = features.rasterize(zip(g.geometry.values, codes.astype("int32"), strict=False),
+                             out_shape=grid.shape,
+                             transform=grid.transform, fill=0, dtype="int32")
+    lut = np.concatenate([[np.nan], scores]).astype(np.float32)
+    return lut[idx]
+
+
+def _pad_m(c: Criterion) -> float:
+    if "pad_m" in c.options:
+        return float(c.options["pad_m"])
+    sat = c.transform.saturation()
+    return float(min(sat, 50_000.0)) if sat is not None else 20_000.0
+
+
+def _raw_stats(v: np.ndarray, eligible: np.ndarray) -> dict:
+    a = v[eligible]
+    known = a[~np.isnan(a)]
+    if not known.size:
+        return {"known_share": 0.0}
+    q = np.percentile(known, [0, 50, 100])
+    return {"min": round(float(q[0]), 3), "median": round(float(q[1]), 3),
+            "max": round(float(q[2]), 3), "known_share": round(known.size / max(a.size, 1), 4)}

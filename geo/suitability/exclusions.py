@@ -1,0 +1,133 @@
+"""Hard constraints as masks: red lines, control lines, water, slope and land use, with the
+reason code per cell.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import shapely
+
+from ..errors import InputError
+from ..grid import (
+    Grid,
+    rasterize_mask,
+    reproject_to_grid,
+)
+from .config import (
+    _CLASS_CODE,
+    CODE_FARMLAND,
+    CODE_LANDUSE,
+    CODE_OUTSIDE_STUDY,
+    CODE_OUTSIDE_URBAN,
+    CODE_PARKS_OCCUPIED,
+    CODE_REDLINE_BUFFER,
+    CODE_RESTRICTED,
+    CODE_WATER,
+    SuitabilityConfig,
+)
+from .criteria import IndustryProfile, _layer_metric
+
+
+def _landuse_grid(study, cfg: SuitabilityConfig, grid: Grid) -> np.ndarray | None:
+    """The ``[suitability.landuse]`` raster's classes on the grid (nearest neighbour;
+    NaN where it has no data), read once for the exclusions and the penalties."""
+    if cfg.landuse is None:
+        return None
+    spec = study.layers[cfg.landuse.layer]
+    return reproject_to_grid(spec.path, grid, resampling="nearest", label=spec.label)
+
+
+def _control_lines(study, cfg: SuitabilityConfig, grid: Grid, code: np.ndarray,
+                   layers: list[str], landuse: np.ndarray | None) -> None:
+    """Land use, existing parks, the urban development boundary and permanent basic
+    farmland (三区三线) into ``code``, in that order of priority (farmland last)."""
+    rule = cfg.landuse
+    if rule is not None and landuse is not None:
+        code[np.isin(landuse, np.array(rule.exclude, dtype=np.float32))] = CODE_LANDUSE
+        layers.append(rule.layer)
+    if cfg.parks_occupied and study.has_role("parks"):
+        parks = study.load_role("parks").to_crs(study.metric_crs)
+        code[rasterize_mask(parks.geometry.values, grid)] = CODE_PARKS_OCCUPIED
+        layers.append(study.by_role("parks")[0].key)
+    if study.has_role("urban_boundary") and cfg.outside_urban_boundary == "exclude":
+        ub = study.load_role("urban_boundary").to_crs(study.metric_crs)
+        code[~rasterize_mask(ub.geometry.values, grid)] = CODE_OUTSIDE_URBAN
+        layers.append(study.by_role("urban_boundary")[0].key)
+    if study.has_role("farmland"):
+        fl = study.load_role("farmland").to_crs(study.metric_crs)
+        code[rasterize_mask(fl.geometry.values, grid)] = CODE_FARMLAND
+        layers.append(study.by_role("farmland")[0].key)
+
+
+def _landuse_factor(cfg: SuitabilityConfig, landuse: np.ndarray | None) -> np.ndarray | None:
+    """Per-cell factor (float32, 1 where no penalty) from ``[suitability.landuse]``."""
+    rule = cfg.landuse
+    if rule is None or not rule.penalise or landuse is None:
+        return None
+    factor = np.ones(landuse.shape, dtype=np.float32)
+    for cls, f in rule.penalise:  # a handful of classes
+        factor[landuse == cls] = f
+    return factor
+
+
+def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
+                industry: IndustryProfile | None, report: dict,
+                landuse: np.ndarray | None = None) -> np.ndarray:
+    """The reason-code raster (uint8, :data:`EXCLUSION_CODES`), before slope."""
+    code = np.zeros(grid.shape, dtype=np.uint8)
+    layers: list[str] = []
+    # lowest priority first: later masks overwrite earlier ones
+    _control_lines(study, cfg, grid, code, layers, landuse)
+    water_keys = cfg.water_layers
+    if water_keys is None:
+        water_keys = tuple(s.key for s in study.by_role("water"))
+    for key in water_keys:
+        g = _layer_metric(study, key)
+        polys = g.geometry.values[shapely.get_type_id(g.geometry.values) >= 3]
+        if len(polys):
+            code[rasterize_mask(polys, grid)] = CODE_WATER
+            layers.append(key)
+    zones_spec = study.by_role("redlines")
+    banned_zones: list[str] = []
+    if zones_spec:
+        zones = study.load_role("redlines").to_crs(study.metric_crs)
+        class_field = zones_spec[0].options.get("class") or "class"
+        if class_field not in zones.columns:
+            raise InputError(f"{zones_spec[0].label}: no class field {class_field!r}; the "
+                             f"fields are {', '.join(map(str, zones.columns))}")
+        cls = zones[class_field].astype(str).str.strip().str.lower().to_numpy()
+        hard = np.isin(cls, list(cfg.redline_classes))
+        restricted = np.zeros(len(zones), dtype=bool)
+        if industry:
+            if "banned_industries" not in zones.columns:
+                raise InputError(f"{zones_spec[0].label}: restricted zones need a "
+                                 "banned_industries field (\";\"-separated) to score for an "
+                                 "industry")
+            verdict = np.array([industry.verdict(b) for b in zones["banned_industries"]])
+            restricted = (cls == "restricted") & (verdict != "allowed")
+            banned_zones = zones.loc[restricted, "id"].astype(str).tolist()
+            doubt = zones.loc[(cls == "restricted") & (verdict == "review"), "id"]
+            if len(doubt):
+                report["restricted_review"] = doubt.astype(str).tolist()
+                warnings.warn(f"industry {industry.given!r} could not be judged against the "
+                              f"bans of {', '.join(report['restricted_review'])}: excluded "
+                              "there as a precaution; name it by its GB/T 4754-2017 code or a "
+                              "chain-map industry to judge it", stacklevel=2)
+        geoms = zones.geometry.values
+        excl = hard | restricted
+        if cfg.redline_buffer_m > 0 and excl.any():
+            buf = shapely.buffer(geoms[excl], cfg.redline_buffer_m)
+            code[rasterize_mask(buf, grid)] = CODE_REDLINE_BUFFER
+        if restricted.any():
+            code[rasterize_mask(geoms[restricted], grid)] = CODE_RESTRICTED
+        for c in ("redline", "core"):
+            sel = cls == c
+            if c in cfg.redline_classes and sel.any():
+                code[rasterize_mask(geoms[sel], grid)] = _CLASS_CODE[c]
+        layers.append(zones_spec[0].key)
+    code[~inside] = CODE_OUTSIDE_STUDY
+    report["exclusion_layers"] = layers
+    report["restricted_zones_banning_industry"] = banned_zones
+    return code

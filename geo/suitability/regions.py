@@ -1,0 +1,180 @@
+"""Candidate regions: connected top cells, their polygons, areas and nearest features."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from rasterio import features
+from scipy import ndimage
+
+from ..grid import (
+    Grid,
+)
+from ..units import MU_M2, m2_to_ha, m2_to_mu
+from .config import SuitabilityConfig
+from .criteria import _layer_metric
+
+
+def _regions(top: np.ndarray, grid: Grid, min_cells: int, max_cells: int | None = None
+             ) -> tuple[np.ndarray, int, np.ndarray]:
+    """Label 4-connected regions of ``top`` cells; keep those of ≥ ``min_cells``.
+
+    With ``max_cells``, a region larger than that is cut by square tiles of
+    ⌊√max_cells⌋ cells a side (aligned to the grid's first row and column, so the cut
+    is reproducible): each 4-connected part inside one tile is a region of its own
+    (at most ``max_cells``), kept if ≥ ``min_cells``.
+
+    Returns the labels (0 = none, 1…n), n, and for each region 1…n the id of the
+    contiguous top-cell region it comes from (``parent[i - 1]``; parents numbered
+    1… in their own order; the parts cut from one region share it).
+    """
+    lab, n = ndimage.label(top)
+    lab = lab.astype(np.int32, copy=False)
+    parent_of = np.arange(n + 1, dtype=np.int32)
+    if n and max_cells is not None:
+        sizes = np.bincount(lab.ravel(), minlength=n + 1)
+        big = sizes > max_cells
+        big[0] = False
+        if big.any():
+            s = max(1, math.isqrt(int(max_cells)))
+            inbig = big[lab]
+            # a blank row/column after every tile edge cuts 4-connectivity there
+            h, w = lab.shape
+            rcut = np.arange(s, h, s)
+            ccut = np.arange(s, w, s)
+            gapped = np.insert(np.insert(inbig, rcut, False, axis=0), ccut, False, axis=1)
+            plab, m = ndimage.label(gapped)
+            keep_r = np.ones(gapped.shape[0], dtype=bool)
+            keep_r[rcut + np.arange(rcut.size)] = False
+            keep_c = np.ones(gapped.shape[1], dtype=bool)
+            keep_c[ccut + np.arange(ccut.size)] = False
+            plab = plab[keep_r][:, keep_c]
+            del gapped
+            # parent of each part: the big region its cells belong to
+            ppar = np.zeros(m + 1, dtype=np.int32)
+            ppar[plab[inbig]] = lab[inbig]
+            lab = np.where(inbig, plab + n, lab).astype(np.int32)
+            parent_of = np.concatenate([parent_of, ppar[1:]])
+            n = n + m
+    if n == 0:
+        return lab, 0, np.zeros(0, dtype=np.int32)
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    keep = sizes >= min_cells
+    keep[0] = False
+    newid = np.zeros(n + 1, dtype=np.int32)
+    newid[keep] = np.arange(1, int(keep.sum()) + 1)
+    # parents numbered 1… in the order of the original labels
+    par = parent_of[keep]
+    _, parent = np.unique(par, return_inverse=True)
+    return newid[lab], int(keep.sum()), (parent + 1).astype(np.int32)
+
+
+def _polygons(labels: np.ndarray, grid: Grid, n: int) -> np.ndarray:
+    """Polygons (grid CRS) of region labels 1…n, vectorised in one pass."""
+    out: list[list] = [[] for _ in range(n + 1)]
+    rows = np.nonzero(labels.any(axis=1))[0]
+    if not rows.size:
+        return np.array([None] * n, dtype=object)
+    r0, r1 = int(rows.min()), int(rows.max()) + 1
+    sub = labels[r0:r1]
+    tr = Grid(grid.crs, grid.x0, grid.y0 - r0 * grid.cell_m, grid.cell_m, grid.width,
+              r1 - r0).transform
+    for geom, val in features.shapes(sub, mask=sub > 0, transform=tr, connectivity=4):
+        out[int(val)].append(shapely.geometry.shape(geom))
+    return np.array([shapely.union_all(p) if len(p) > 1 else p[0] for p in out[1:]],
+                    dtype=object)
+
+
+def _nearest_distance(geoms: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    if not len(targets):
+        return np.full(len(geoms), np.nan)
+    tree = shapely.STRtree(targets)
+    (gi, ti), d = tree.query_nearest(geoms, return_distance=True, all_matches=False)
+    out = np.full(len(geoms), np.nan)
+    out[gi] = d
+    return out
+
+
+def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n: int,
+                score: np.ndarray, stability: np.ndarray | None,
+                reg_runs: np.ndarray | None, parent: np.ndarray | None = None
+                ) -> gpd.GeoDataFrame:
+    cols = ["rank", "mean_score", "area_ha", "area_mu", "p_top_n", "cell_stability_mean",
+            "dist_highway_m", "dist_redline_m", "district", "min_score", "max_score",
+            "mc_rank_median", "n_cells", "area_m2", "region_id", "parent_region", "lon", "lat"]
+    if n == 0:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=4326)
+    lab = labels.ravel()
+    sel = lab > 0
+    li = lab[sel]
+    sc = score.ravel()[sel].astype(np.float64)
+    ncell = np.bincount(li, minlength=n + 1)[1:]
+    smean = np.bincount(li, weights=sc, minlength=n + 1)[1:] / ncell
+    smin = np.full(n + 1, np.inf)
+    np.minimum.at(smin, li, sc)
+    smax = np.full(n + 1, -np.inf)
+    np.maximum.at(smax, li, sc)
+    polys = _polygons(labels, grid, n)
+    g = gpd.GeoDataFrame({"region_id": np.arange(1, n + 1),
+                          "parent_region": parent if parent is not None and len(parent) == n
+                          else np.arange(1, n + 1), "mean_score": smean,
+                          "min_score": smin[1:], "max_score": smax[1:], "n_cells": ncell},
+                         geometry=polys, crs=grid.crs)
+    area = g.to_crs(study.area_crs).area.to_numpy()
+    g["area_m2"] = area
+    g["area_ha"] = m2_to_ha(area)
+    g["area_mu"] = m2_to_mu(area)
+    g = g[g["area_m2"] >= cfg.min_area_mu * MU_M2 - 1e-6].copy()
+    if g.empty:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=4326)
+    # distances (metric CRS, exact geometry-to-geometry)
+    road_key = cfg.road_layer or next((s.key for s in study.by_role("roads")), None)
+    geoms = g.geometry.values
+    g["dist_highway_m"] = _nearest_distance(geoms, _layer_metric(study, road_key).geometry.values) \
+        if road_key else np.nan
+    zones = study.load_role("redlines")
+    if zones is not None:
+        zspec = study.by_role("redlines")[0]
+        cf = zspec.options.get("class") or "class"
+        zm = zones.to_crs(grid.crs)
+        hard = zm[cf].astype(str).str.lower().isin(["core", "redline"]).to_numpy() \
+            if cf in zm.columns else np.ones(len(zm), bool)
+        g["dist_redline_m"] = _nearest_distance(geoms, zm.geometry.values[hard])
+    else:
+        g["dist_redline_m"] = np.nan
+    g = g.sort_values(["mean_score", "area_m2"], ascending=[False, False]).reset_index(drop=True)
+    g.insert(0, "rank", np.arange(1, len(g) + 1))
+    rid = g["region_id"].to_numpy()
+    if reg_runs is not None:
+        sub = reg_runs[rid - 1]  # (regions kept, runs)
+        ranks = (-sub).argsort(axis=0).argsort(axis=0) + 1
+        g["p_top_n"] = (ranks <= cfg.top_n).mean(axis=1)
+        g["mc_rank_median"] = np.median(ranks, axis=1)
+        st = stability.ravel()[sel]  # type: ignore[union-attr]
+        stab = np.bincount(li, weights=st.astype(np.float64), minlength=labels.max() + 1)
+        g["cell_stability_mean"] = stab[rid] / g["n_cells"].to_numpy()
+    else:
+        g["p_top_n"] = np.nan
+        g["mc_rank_median"] = np.nan
+        g["cell_stability_mean"] = np.nan
+    g = g.to_crs(4326)
+    cen = g.geometry.representative_point()
+    g["lon"] = cen.x.round(5)
+    g["lat"] = cen.y.round(5)
+    g["district"] = ""
+    if study.by_role("boundaries"):
+        d = study.load_role("boundaries")[["name", "geometry"]]
+        j = gpd.sjoin(gpd.GeoDataFrame(geometry=cen, crs=4326), d, predicate="within",
+                      how="left")
+        j = j[~j.index.duplicated()]
+        g["district"] = j["name"].fillna("").astype(str).to_numpy()
+    for c in ("mean_score", "min_score", "max_score", "cell_stability_mean"):
+        g[c] = g[c].astype(float).round(4)
+    for c in ("area_m2", "dist_highway_m", "dist_redline_m"):
+        g[c] = g[c].astype(float).round(1)
+    g["area_ha"] = g["area_ha"].round(2)
+    g["area_mu"] = g["area_mu"].round(1)
+    return g[cols + ["geometry"]]
