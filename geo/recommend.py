@@ -58,6 +58,7 @@ from scipy.spatial import cKDTree
 
 from .errors import InputError, MissingFileError
 from .parks import ParksConfig
+from .redline import _overlaps, _prepare
 from .register import sector_model_for, study_chains
 from .sectors import split_industries
 from .sourcing import input_share_within, supply_index
@@ -498,11 +499,8 @@ def _zone_verdicts(study: Study, sites: gpd.GeoDataFrame, firms, adm: dict,
     cf = zspec.options.get("class") or "class"
     zcls = zones[cf].astype(str).str.strip().str.lower().to_numpy() if cf in zones else \
         np.full(len(zones), "redline")
-    za = zones.to_crs(study.area_crs).geometry.values
-    sa = sites.to_crs(study.area_crs).geometry.values
-    si, zi = shapely.STRtree(za).query(sa, predicate="intersects")
-    inter = shapely.intersection(sa[si], za[zi])
-    ov_mu = shapely.area(inter) / MU_M2
+    si, zi, ov_m2, za = _site_zone_overlaps(sites, zones, study.area_crs)
+    ov_mu = ov_m2 / MU_M2
     zname = zones["name"].astype(str).to_numpy()
     zid = zones["id"].astype(str).to_numpy()
     banned_col = zones["banned_industries"].to_numpy() if "banned_industries" in zones \
@@ -541,6 +539,23 @@ def _zone_verdicts(study: Study, sites: gpd.GeoDataFrame, firms, adm: dict,
         free_out = max(0.0, (area_mu[s] - ov_mu[k]) * share - used_out)
         free[s] = min(free[s], free_out)
         _partly_restricted(adm, s, zname[z], pct, free_out, need, st)
+
+
+def _site_zone_overlaps(sites: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, area_crs
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(site index, zone index, overlap m², zone polygons) of the (site, zone) pairs that
+    intersect, with the red-line gate's geometry (:mod:`geo.redline`): both layers
+    densified and projected to the equal-area ``area_crs``, so the areas are the gate's.
+
+    Raises
+    ------
+    InputError
+        A layer without a CRS or with non-polygon features.
+    """
+    sa = _prepare(sites, "sites", area_crs)
+    za = _prepare(zones, "red lines", area_crs)
+    si, zi = shapely.STRtree(za).query(sa, predicate="intersects")
+    return si, zi, shapely.area(_overlaps(sa[si], za[zi])), za
 
 
 def _inside_restricted(adm: dict, s: int, zname: str, verdict: str, st: _Settings) -> None:
