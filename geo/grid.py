@@ -125,36 +125,6 @@ def rasterize_mask(geoms, grid: Grid, *, all_touched: bool = False) -> np.ndarra
     return out.astype(bool)
 
 
-def rasterize_lines_points(geoms, grid: Grid) -> np.ndarray:
-    """Mask of cells holding any part of ``geoms``: lines and points burn every cell
-    they touch, polygons their interior and outline."""
-    geoms = np.asarray(geoms, dtype=object).ravel()
-    geoms = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
-    if not len(geoms):
-        return np.zeros(grid.shape, dtype=bool)
-    polys = shapely.get_type_id(geoms) >= 3  # Polygon, MultiPolygon, collections
-    mask = rasterize_mask(geoms[~polys], grid, all_touched=True) if (~polys).any() else \
-        np.zeros(grid.shape, dtype=bool)
-    if polys.any():
-        mask |= rasterize_mask(geoms[polys], grid, all_touched=False)
-        mask |= rasterize_mask(shapely.boundary(geoms[polys]), grid, all_touched=True)
-    return mask
-
-
-def distance_to_mask(mask: np.ndarray, cell_m: float) -> np.ndarray:
-    """Exact Euclidean distance (metres) from every cell centre to the nearest True
-    cell centre (``scipy.ndimage.distance_transform_edt``), float32.
-
-    Returns +inf everywhere if the mask is empty.
-    """
-    from scipy import ndimage
-
-    if not mask.any():
-        return np.full(mask.shape, np.inf, dtype=np.float32)
-    d = ndimage.distance_transform_edt(~mask, sampling=(cell_m, cell_m))
-    return d.astype(np.float32, copy=False)
-
-
 def _segments(geoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features as straight segments ``(n, 2, 2)`` (points as zero-length segments;
     polygons by their outline) and the polygons themselves."""
