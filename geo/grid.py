@@ -14,9 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import rasterio
 import shapely
 from affine import Affine
 from pyproj import CRS
+from rasterio import features
+from rasterio.enums import Resampling
+from rasterio.warp import reproject
 
 from .errors import LayerError, ModelError
 from .io import atomic_path
@@ -113,8 +117,6 @@ def rasterize_mask(geoms, grid: Grid, *, all_touched: bool = False) -> np.ndarra
     Polygons cover a cell when they contain its centre (``all_touched=False``);
     lines and points mark every cell they pass through or fall in.
     """
-    from rasterio import features
-
     geoms = [g for g in np.asarray(geoms, dtype=object).ravel()
              if g is not None and not shapely.is_empty(g)]
     if not geoms:
@@ -293,9 +295,6 @@ def reproject_to_grid(path: str | Path, grid: Grid, *, band: int = 1,
     LayerError
         If the raster has no CRS.
     """
-    import rasterio
-    from rasterio.warp import Resampling, reproject
-
     label = label or str(path)
     with rasterio.open(path) as src:
         if src.crs is None:
@@ -355,9 +354,6 @@ def write_geotiff(path: str | Path, arrays: np.ndarray | list[np.ndarray], grid:
     QGIS reads the CRS, transform, nodata, band descriptions, metadata tags and
     (for uint8) the colour table.
     """
-    import rasterio
-    from rasterio.enums import Resampling
-
     bands = arrays if isinstance(arrays, list) else [arrays]
     profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=len(bands),
                    dtype=dtype, crs=grid.crs.to_wkt(), transform=grid.transform,

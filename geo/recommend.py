@@ -53,13 +53,16 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
+from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from .errors import InputError, MissingFileError
-from .parks import ParksConfig
+from .layers import read_layer
+from .parks import ParksConfig, occupied_land_mu
 from .redline import _overlaps, _prepare
-from .register import sector_model_for, study_chains
+from .register import park_frame, sector_model_for, study_chains, study_firms
 from .sectors import split_industries
 from .sourcing import input_share_within, supply_index
 from .units import MU_M2
@@ -162,11 +165,7 @@ def read_candidates(candidates: Any) -> gpd.GeoDataFrame:
             raise MissingFileError(f"--candidates {p}: not found; run `parksite suitability "
                                    "layers/….toml --industry X` first (it writes "
                                    "candidates.gpkg)")
-        from .layers import read_layer
-
         try:
-            import pyogrio
-
             layers = [r[0] for r in pyogrio.list_layers(p)]
         except Exception as exc:  # noqa: BLE001 - unreadable file
             raise InputError(f"--candidates {p}: not a readable GeoPackage ({exc})") from exc
@@ -187,15 +186,10 @@ def read_candidates(candidates: Any) -> gpd.GeoDataFrame:
 
 
 def _fields(path: Path, layer: str) -> list[str]:
-    import pyogrio
-
     return list(pyogrio.read_info(path, layer=layer)["fields"])
 
 
 def _sites(study: Study, candidates: Any, cfg) -> gpd.GeoDataFrame:
-    from .parks import occupied_land_mu
-    from .register import park_frame, study_firms
-
     parks = park_frame(study)
     firms = study_firms(study) if study.has_role("firms") else None
     rows = gpd.GeoDataFrame({
@@ -707,7 +701,5 @@ def _to_metric(geoms: gpd.GeoSeries, study: Study) -> tuple[np.ndarray, np.ndarr
 
 
 def _to_area(c: np.ndarray, study: Study) -> tuple[np.ndarray, np.ndarray]:
-    from pyproj import Transformer
-
     t = Transformer.from_crs(4326, study.area_crs, always_xy=True)
     return t.transform(c[:, 0], c[:, 1])
