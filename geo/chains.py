@@ -128,9 +128,6 @@ class Chains:
                     W[pos[b], pos[s]] = w
         return W, ids
 
-    def byproducts_of(self, industry: str) -> pd.DataFrame:
-        return self.byproducts[self.byproducts["from_industry"] == industry]
-
     def with_io_table(self, path: str | os.PathLike) -> Chains:
         """Replace the input weights by an input–output coefficient table.
 

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import rasterio
 import shapely
 from affine import Affine
 from pyproj import CRS
+from rasterio import features
+from rasterio.enums import Resampling
+from rasterio.warp import reproject
 
 from .errors import LayerError, ModelError
 from .io import atomic_path
@@ -113,8 +117,6 @@ def rasterize_mask(geoms, grid: Grid, *, all_touched: bool = False) -> np.ndarra
     Polygons cover a cell when they contain its centre (``all_touched=False``);
     lines and points mark every cell they pass through or fall in.
     """
-    from rasterio import features
-
     geoms = [g for g in np.asarray(geoms, dtype=object).ravel()
              if g is not None and not shapely.is_empty(g)]
     if not geoms:
@@ -123,36 +125,6 @@ def rasterize_mask(geoms, grid: Grid, *, all_touched: bool = False) -> np.ndarra
                              transform=grid.transform, fill=0, dtype="uint8",
                              all_touched=all_touched)
     return out.astype(bool)
-
-
-def rasterize_lines_points(geoms, grid: Grid) -> np.ndarray:
-    """Mask of cells holding any part of ``geoms``: lines and points burn every cell
-    they touch, polygons their interior and outline."""
-    geoms = np.asarray(geoms, dtype=object).ravel()
-    geoms = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
-    if not len(geoms):
-        return np.zeros(grid.shape, dtype=bool)
-    polys = shapely.get_type_id(geoms) >= 3  # Polygon, MultiPolygon, collections
-    mask = rasterize_mask(geoms[~polys], grid, all_touched=True) if (~polys).any() else \
-        np.zeros(grid.shape, dtype=bool)
-    if polys.any():
-        mask |= rasterize_mask(geoms[polys], grid, all_touched=False)
-        mask |= rasterize_mask(shapely.boundary(geoms[polys]), grid, all_touched=True)
-    return mask
-
-
-def distance_to_mask(mask: np.ndarray, cell_m: float) -> np.ndarray:
-    """Exact Euclidean distance (metres) from every cell centre to the nearest True
-    cell centre (``scipy.ndimage.distance_transform_edt``), float32.
-
-    Returns +inf everywhere if the mask is empty.
-    """
-    from scipy import ndimage
-
-    if not mask.any():
-        return np.full(mask.shape, np.inf, dtype=np.float32)
-    d = ndimage.distance_transform_edt(~mask, sampling=(cell_m, cell_m))
-    return d.astype(np.float32, copy=False)
 
 
 def _segments(geoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -323,9 +295,6 @@ def reproject_to_grid(path: str | Path, grid: Grid, *, band: int = 1,
     LayerError
         If the raster has no CRS.
     """
-    import rasterio
-    from rasterio.warp import Resampling, reproject
-
     label = label or str(path)
     with rasterio.open(path) as src:
         if src.crs is None:
@@ -385,9 +354,6 @@ def write_geotiff(path: str | Path, arrays: np.ndarray | list[np.ndarray], grid:
     QGIS reads the CRS, transform, nodata, band descriptions, metadata tags and
     (for uint8) the colour table.
     """
-    import rasterio
-    from rasterio.enums import Resampling
-
     bands = arrays if isinstance(arrays, list) else [arrays]
     profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=len(bands),
                    dtype=dtype, crs=grid.crs.to_wkt(), transform=grid.transform,

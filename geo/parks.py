@@ -42,6 +42,7 @@ Add ``tax_myuan_per_mu`` to grade on tax per 亩 too (Zhejiang's practice).
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -53,7 +54,10 @@ import pandas as pd
 
 from .errors import InputError
 from .fields import parse_numbers
+from .network import _as_points_metric
+from .redline import check_study
 from .register import park_frame, study_firms
+from .sourcing import run_sourcing, supply_index
 from .units import HA_M2, MU_M2
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -308,12 +312,8 @@ def chain_completeness(points: gpd.GeoDataFrame, study: Study,
                        radius_km: float) -> pd.DataFrame:
     """Per point and chain map: the share of the chain's industries with a firm within the
     radius by road (NaN for points off the network)."""
-    from .sourcing import supply_index
-
     idx = supply_index(study, radius_km)
     chains = idx.chains
-    from .network import _as_points_metric
-
     _, lonlat = _as_points_metric(points, idx.network.crs, "parks")
     sn = idx.network.snap_xy(lonlat)
     out = {}
@@ -372,8 +372,6 @@ def evaluate_parks(study: Study, radius_km: float | None = 100) -> pd.DataFrame:
             cc = chain_completeness(park_centroids(parks, study), study, float(r_km))
             rows = rows.join(cc.reset_index(drop=True))
     if study.has_role("redlines"):
-        from .redline import check_study
-
         rl = check_study(study).parks.set_index("park_id")
         rows["redline_status"] = rows["park_id"].map(rl["status"]).fillna("")
         rows["redline_conflicts"] = rows["park_id"].map(rl["n_conflicts"]).fillna(0).astype(int)
@@ -487,12 +485,8 @@ def _firm_columns(firms: gpd.GeoDataFrame, pid: np.ndarray, cfg: ParksConfig,
 
 def _supply_columns(study: Study, pid: np.ndarray, radius_km: float) -> pd.DataFrame:
     """Median and spread of the park firms' local supply rates."""
-    from .sourcing import run_sourcing
-
     if not study.has_role("roads"):
         return pd.DataFrame(index=range(len(pid)))
-    import inspect
-
     kw = {"with_service_areas": False} if "with_service_areas" in \
         inspect.signature(run_sourcing).parameters else {}
     res = run_sourcing(study, radius_km, **kw)

@@ -46,15 +46,25 @@ import difflib
 import math
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
+from pyproj import Transformer
+from scipy.spatial import cKDTree
 
 from .errors import InputError, MissingFileError
+from .layers import read_layer
+from .parks import ParksConfig, occupied_land_mu
+from .redline import _overlaps, _prepare
+from .register import park_frame, sector_model_for, study_chains, study_firms
+from .sectors import split_industries
+from .sourcing import input_share_within, supply_index
 from .units import MU_M2
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -155,11 +165,7 @@ def read_candidates(candidates: Any) -> gpd.GeoDataFrame:
             raise MissingFileError(f"--candidates {p}: not found; run `parksite suitability "
                                    "layers/….toml --industry X` first (it writes "
                                    "candidates.gpkg)")
-        from .layers import read_layer
-
         try:
-            import pyogrio
-
             layers = [r[0] for r in pyogrio.list_layers(p)]
         except Exception as exc:  # noqa: BLE001 - unreadable file
             raise InputError(f"--candidates {p}: not a readable GeoPackage ({exc})") from exc
@@ -180,15 +186,10 @@ def read_candidates(candidates: Any) -> gpd.GeoDataFrame:
 
 
 def _fields(path: Path, layer: str) -> list[str]:
-    import pyogrio
-
     return list(pyogrio.read_info(path, layer=layer)["fields"])
 
 
 def _sites(study: Study, candidates: Any, cfg) -> gpd.GeoDataFrame:
-    from .parks import occupied_land_mu
-    from .register import park_frame, study_firms
-
     parks = park_frame(study)
     firms = study_firms(study) if study.has_role("firms") else None
     rows = gpd.GeoDataFrame({
@@ -213,6 +214,24 @@ def _sites(study: Study, candidates: Any, cfg) -> gpd.GeoDataFrame:
         rows = gpd.GeoDataFrame(pd.concat([rows, cg], ignore_index=True), crs=4326)
     rows.attrs["firms"] = firms
     return rows
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The ``[parks.recommend]`` numbers, the sourcing radius and the industry."""
+
+    weights: dict
+    near_km: float
+    hood_km: float
+    lq_cap: float
+    land_factor: float
+    r_km: float
+    x: str
+    x_en: str
+    x_zh: str
+    chain_id: str
+    chain_en: str
+    chain_zh: str
 
 
 def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None, *,
@@ -252,45 +271,95 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     ModelError
         Unknown industry. InputError: bad ``top`` or radius, unreadable candidates.
     """
-    from .parks import ParksConfig
-    from .register import sector_model_for, study_chains
-    from .sectors import split_industries
-    from .sourcing import input_share_within, supply_index
-
     if not (isinstance(top, int) and top >= 1):
         raise InputError(f"--top must be a whole number ≥ 1, got {top!r}")
     cfg = ParksConfig.from_study(study)
     rc = {**cfg.recommend}
-    problems = validate_recommend(rc)
-    if problems:
-        raise InputError(f"{study.path}: " + "; ".join(problems))
-    weights = {**WEIGHTS, **rc.get("weights", {})}
-    near_km = float(rc.get("near_km", NEAR_KM))
-    hood_km = float(rc.get("neighbourhood_km", NEIGHBOURHOOD_KM))
-    lq_cap = float(rc.get("lq_cap", LQ_CAP))
-    land_factor = float(rc.get("land_factor", LAND_FACTOR))
-    r_km = float(radius_km if radius_km is not None else
-                 study.section("sourcing").get("radius_km", 100))
-    if not r_km > 0:
-        raise InputError(f"radius must be > 0 km, got {r_km}")
     chains = study_chains(study)
-    x = resolve_industry(chains, industry)
-    x_en, x_zh = chains.name(x, "en"), chains.name(x, "zh")
-    chain_id = str(chains.industries.at[x, "chain"])
-    chain_en = str(chains.chains["name_en"].get(chain_id, chain_id))
-    chain_zh = str(chains.chains["name_zh"].get(chain_id, chain_id))
+    st = _settings(study, rc, chains, industry, radius_km)
     notes: list[str] = []
 
     sites = _sites(study, candidates, cfg)
     firms = sites.attrs["firms"]
-    n = len(sites)
     metric = sites.to_crs(study.metric_crs)
     cent = gpd.GeoDataFrame({"id": sites["site_id"].to_numpy()},
                             geometry=metric.geometry.centroid.to_crs(4326).values, crs=4326)
-    lon = cent.geometry.x.to_numpy()
-    lat = cent.geometry.y.to_numpy()
+    need = _land_need(land_mu, rc, firms, st.x, cfg, notes)
+    sup = _supply(study, chains, cent, st)
+    cus = _customers(chains, firms, sup["idx"], cent, st)
+    chain_lq, ind_lq, spec = _specialisation(study, chains, sites, firms, cent, st)
+    adm = _land_and_admissibility(study, sites, firms, cfg, need, st)
+    _shortfalls(adm, sup["sn"], need)
+    land_score = np.minimum(1.0, adm["free"] / (st.land_factor * need))
+    score = _score(sup, cus, spec, land_score, st.weights, notes, st.x)
+    reasons_en, reasons_zh = _reasons(chains, st, sup, cus, chain_lq, ind_lq, adm)
+    n_in = len(sup["names_in"])
+    out = pd.DataFrame({
+        "site_id": sites["site_id"].to_numpy(), "site_name": sites["site_name"].to_numpy(),
+        "kind": sites["kind"].to_numpy(), "status": adm["status"].astype(str),
+        "score": np.round(score, 4), "supply_rate": np.round(sup["supply"], 4),
+        "inputs_covered": sup["n_cov"].astype(int), "n_inputs": n_in,
+        "customers_radius": cus["r"].astype(int), "customers_near": cus["near"].astype(int),
+        "customer_score": np.round(cus["score"], 4) if cus["has"] else np.nan,
+        "chain_lq": np.round(chain_lq, 3), "industry_lq": np.round(ind_lq, 3),
+        "spec_score": np.round(spec, 4), "free_land_mu": np.round(adm["free"], 1),
+        "land_score": np.round(land_score, 4),
+        "admissibility": [a.strip().rstrip(";") for a in adm["en"]],
+        "reason_en": reasons_en, "reason_zh": reasons_zh,
+        "lon": np.round(cent.geometry.x.to_numpy(), 6),
+        "lat": np.round(cent.geometry.y.to_numpy(), 6)})
+    res = _ranked(out, top)
+    res.attrs.update({"industry": st.x, "industry_en": st.x_en, "industry_zh": st.x_zh,
+                      "chain": st.chain_id, "land_mu": need, "radius_km": st.r_km,
+                      "weights": st.weights, "notes": notes,
+                      "synthetic_firms": bool(firms is not None and
+                                              firms.attrs.get("synthetic", False))})
+    return res
 
-    # need
+
+def _settings(study: Study, rc: dict, chains, industry: str,
+              radius_km: float | None) -> _Settings:
+    """Validated ``[parks.recommend]`` settings, the radius (km) and the industry's names.
+
+    Raises
+    ------
+    InputError
+        A bad ``[parks.recommend]`` table or a radius ≤ 0.
+    ModelError
+        Unknown industry.
+    """
+    problems = validate_recommend(rc)
+    if problems:
+        raise InputError(f"{study.path}: " + "; ".join(problems))
+    r_km = float(radius_km if radius_km is not None else
+                 study.section("sourcing").get("radius_km", 100))
+    if not r_km > 0:
+        raise InputError(f"radius must be > 0 km, got {r_km}")
+    x = resolve_industry(chains, industry)
+    chain_id = str(chains.industries.at[x, "chain"])
+    return _Settings(
+        weights={**WEIGHTS, **rc.get("weights", {})},
+        near_km=float(rc.get("near_km", NEAR_KM)),
+        hood_km=float(rc.get("neighbourhood_km", NEIGHBOURHOOD_KM)),
+        lq_cap=float(rc.get("lq_cap", LQ_CAP)),
+        land_factor=float(rc.get("land_factor", LAND_FACTOR)),
+        r_km=r_km, x=x, x_en=chains.name(x, "en"), x_zh=chains.name(x, "zh"),
+        chain_id=chain_id,
+        chain_en=str(chains.chains["name_en"].get(chain_id, chain_id)),
+        chain_zh=str(chains.chains["name_zh"].get(chain_id, chain_id)))
+
+
+def _land_need(land_mu: float | None, rc: dict, firms, x: str, cfg,
+               notes: list[str]) -> float:
+    """The incoming firm's land need (亩): given, else ``[parks.recommend] land_mu``,
+    else the median of its industry in the register, else :data:`DEFAULT_NEED_MU`.
+    Appends how it was chosen to ``notes``.
+
+    Raises
+    ------
+    InputError
+        A need ≤ 0.
+    """
     if land_mu is None:
         land_mu = rc.get("land_mu")
     if land_mu is None and firms is not None and "land_mu" in firms.columns:
@@ -305,20 +374,31 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     need = float(land_mu)
     if not need > 0:
         raise InputError(f"--land-mu must be > 0 亩, got {land_mu!r}")
+    return need
 
-    # 1. supply
-    ins = chains.inputs_of(x)
+
+def _supply(study: Study, chains, cent: gpd.GeoDataFrame, st: _Settings) -> dict:
+    """Criterion 1, supply: the value share of the industry's inputs within the radius by
+    road of each site centroid (EPSG:4326 points), and which inputs are covered."""
+    n = len(cent)
+    lonlat = np.column_stack([cent.geometry.x.to_numpy(), cent.geometry.y.to_numpy()])
+    names_in = list(chains.inputs_of(st.x))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        idx = supply_index(study, r_km)
-        supply = input_share_within(cent, x, study, r_km)
-        sn = idx.network.snap_xy(np.column_stack([lon, lat]))
-    names_in = list(ins)
+        idx = supply_index(study, st.r_km)
+        supply = input_share_within(cent, st.x, study, st.r_km)
+        sn = idx.network.snap_xy(lonlat)
     cov = idx.covered(sn, names_in) if names_in else np.zeros((n, 0), bool)
-    n_cov = cov.sum(axis=1)
-    on_net = sn.on_network
+    return {"idx": idx, "sn": sn, "supply": supply, "names_in": names_in, "cov": cov,
+            "n_cov": cov.sum(axis=1), "on_net": sn.on_network}
 
-    # 2. customers: firms whose industry buys X, by road
+
+def _customers(chains, firms, idx, cent: gpd.GeoDataFrame, st: _Settings) -> dict:
+    """Criterion 2, customers: firms whose industry buys the industry, by road from each
+    site centroid (EPSG:4326); counts within the radius and within ``near_km``, and the
+    score (Σ input share of buyers within the radius / the best site's sum)."""
+    n = len(cent)
+    x = st.x
     buyers = {b: w.get(x, 0.0) for b, w in chains.inputs.items() if w.get(x, 0.0) > 0}
     cust_r = np.zeros(n, int)
     cust_near = np.zeros(n, int)
@@ -329,18 +409,26 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
         if len(bf):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                d = idx.network.distances(cent, bf, limit_km=r_km, warn=False)  # (sites, firms)
-            d = np.where(np.isfinite(d), d, np.inf)
+                d = idx.network.distances(cent, bf, limit_km=st.r_km, warn=False)
+            d = np.where(np.isfinite(d), d, np.inf)  # (sites, firms)
             w = bf["industry"].map(buyers).to_numpy(float)
-            within = d <= r_km * 1000.0
+            within = d <= st.r_km * 1000.0
             cust_r = within.sum(axis=1)
-            cust_near = (d <= near_km * 1000.0).sum(axis=1)
+            cust_near = (d <= st.near_km * 1000.0).sum(axis=1)
             cust_val = (within * w[None, :]).sum(axis=1)
             cust_inds = list(pd.Series(bf["industry"]).value_counts().index)
-    has_customers = bool(buyers)
-    cust_score = cust_val / cust_val.max() if cust_val.max() > 0 else np.zeros(n)
+    score = cust_val / cust_val.max() if cust_val.max() > 0 else np.zeros(n)
+    return {"has": bool(buyers), "r": cust_r, "near": cust_near, "score": score,
+            "industries": cust_inds}
 
-    # 3. specialisation: chain LQ of the site's firms
+
+def _specialisation(study: Study, chains, sites: gpd.GeoDataFrame, firms,
+                    cent: gpd.GeoDataFrame, st: _Settings
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Criterion 3, specialisation: (chain LQ, industry LQ, score) per site. A park's
+    members are its firms; a candidate region's are the firms within ``hood_km`` of its
+    centroid (EPSG:4326, measured in the metric CRS)."""
+    n = len(sites)
     chain_lq = np.full(n, np.nan)
     ind_lq = np.full(n, np.nan)
     if firms is not None and len(firms):
@@ -353,27 +441,33 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
         is_park = sites["kind"].to_numpy() == "park"
         member = [(np.flatnonzero(site_of == s)) for s in sites["site_id"].to_numpy()[is_park]]
         if (~is_park).any():
-            from scipy.spatial import cKDTree
-
             fxy = np.column_stack(_to_metric(firms.geometry, study))
             cxy = np.column_stack(_to_metric(cent.geometry[~is_park], study))
-            hood = cKDTree(fxy).query_ball_point(cxy, hood_km * 1000.0)
+            hood = cKDTree(fxy).query_ball_point(cxy, st.hood_km * 1000.0)
             member += [np.asarray(h, dtype=int) for h in hood]
         order = list(np.flatnonzero(is_park)) + list(np.flatnonzero(~is_park))
         # LQ of site s: share of the chain among its firms / share in the region
-        reg_chain = (fchain[region] == chain_id).mean() if region.any() else np.nan
-        reg_ind = (find[region] == x).mean() if region.any() else np.nan
+        reg_chain = (fchain[region] == st.chain_id).mean() if region.any() else np.nan
+        reg_ind = (find[region] == st.x).mean() if region.any() else np.nan
         for s, m in zip(order, member, strict=True):  # loop over sites (tens)
             if len(m) == 0:
                 chain_lq[s] = 0.0
                 ind_lq[s] = 0.0
                 continue
-            chain_lq[s] = (fchain[m] == chain_id).mean() / reg_chain if reg_chain > 0 else np.nan
-            ind_lq[s] = (find[m] == x).mean() / reg_ind if reg_ind > 0 else 0.0
-    spec = 0.5 * (np.minimum(np.nan_to_num(chain_lq, nan=0.0), lq_cap) +
-                  np.minimum(np.nan_to_num(ind_lq, nan=0.0), lq_cap)) / lq_cap
+            chain_lq[s] = (fchain[m] == st.chain_id).mean() / reg_chain if reg_chain > 0 \
+                else np.nan
+            ind_lq[s] = (find[m] == st.x).mean() / reg_ind if reg_ind > 0 else 0.0
+    cap = st.lq_cap
+    spec = 0.5 * (np.minimum(np.nan_to_num(chain_lq, nan=0.0), cap) +
+                  np.minimum(np.nan_to_num(ind_lq, nan=0.0), cap)) / cap
+    return chain_lq, ind_lq, spec
 
-    # 4. free land and 5. admissibility
+
+def _land_and_admissibility(study: Study, sites: gpd.GeoDataFrame, firms, cfg, need: float,
+                            st: _Settings) -> dict:
+    """Criteria 4 and 5 before the shortfall check: free land (亩) per site after the
+    firms already there and red-line overlaps, status and admissibility notes (en/zh)."""
+    n = len(sites)
     area_mu = sites["area_m2"].to_numpy() / MU_M2
     share = float(cfg.net_land_share)
     used = np.zeros(n)
@@ -381,96 +475,140 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
         for s, sid in enumerate(sites["site_id"].to_numpy()):
             if sites["kind"].iat[s] == "park":
                 used[s] = float(firms.loc[firms["park_id"].astype(str) == sid, "_land"].sum())
-    status = np.full(n, "ok", dtype=object)
-    adm_en = np.full(n, "", dtype=object)
-    adm_zh = np.full(n, "", dtype=object)
-    free = np.maximum(0.0, area_mu * share - used)
-    sectors = sector_model_for(study)
+    adm = {"free": np.maximum(0.0, area_mu * share - used),
+           "status": np.full(n, "ok", dtype=object),
+           "en": np.full(n, "", dtype=object), "zh": np.full(n, "", dtype=object)}
     if study.has_role("redlines"):
-        zones = study.load_role("redlines")
-        zspec = study.by_role("redlines")[0]
-        cf = zspec.options.get("class") or "class"
-        zcls = zones[cf].astype(str).str.strip().str.lower().to_numpy() if cf in zones else \
-            np.full(len(zones), "redline")
-        za = zones.to_crs(study.area_crs).geometry.values
-        sa = sites.to_crs(study.area_crs).geometry.values
-        si, zi = shapely.STRtree(za).query(sa, predicate="intersects")
-        inter = shapely.intersection(sa[si], za[zi])
-        ov_mu = shapely.area(inter) / MU_M2
-        zname = zones["name"].astype(str).to_numpy()
-        zid = zones["id"].astype(str).to_numpy()
-        banned_col = zones["banned_industries"].to_numpy() if "banned_industries" in zones \
-            else np.full(len(zones), "")
-        fpts = None
-        if firms is not None:
-            fpts = shapely.transform(
-                shapely.points(firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()),
-                lambda c: np.column_stack(_to_area(c, study)))
-        for k in range(len(si)):  # (site, zone) pairs that touch: a handful
-            s, z = si[k], zi[k]
-            if ov_mu[k] <= 0:
-                continue
-            pct = 100.0 * ov_mu[k] / area_mu[s]
-            if zcls[z] in ("core", "redline"):
-                free[s] = max(0.0, free[s] - ov_mu[k] * share)
-                adm_en[s] += f"{ov_mu[k]:,.0f} 亩 ({pct:.1f}%) inside red line {zid[z]}: not " \
-                             "buildable; "
-                adm_zh[s] += f"{ov_mu[k]:,.0f} 亩（{pct:.1f}%）位于生态红线 {zid[z]} 内，不可建设；"
-                continue
-            bans = split_industries(banned_col[z])
-            verdict = sectors.is_banned([x], bans).status if bans else "review"
-            if verdict == "allowed":
-                continue
-            if pct >= 100.0 - 1e-6:
-                status[s] = "excluded"
-                if verdict == "banned":
-                    adm_en[s] += f"inside {zname[z]}, which bans {x_en.lower()} (restricted " \
-                                 "zone); "
-                    adm_zh[s] += f"位于{zname[z].split(' ')[0]}内，该区禁止{x_zh}项目；"
-                else:
-                    adm_en[s] += f"inside {zname[z]}: {x_en.lower()} could not be judged " \
-                                 "against its bans (review before recommending); "
-                    adm_zh[s] += (f"位于{zname[z].split(' ')[0]}内，无法判断{x_zh}是否属"
-                                  "禁止类，需复核；")
-                continue
-            # partial: only the land outside the zone is usable
-            out_mu = area_mu[s] - ov_mu[k]
-            used_out = used[s]
-            if fpts is not None and sites["kind"].iat[s] == "park":
-                sel = (firms["park_id"].astype(str) == sites["site_id"].iat[s]).to_numpy()
-                inside = shapely.contains(za[z], fpts[sel])
-                used_out = float(firms["_land"].to_numpy()[sel][~inside].sum())
-            free_out = max(0.0, out_mu * share - used_out)
-            free[s] = min(free[s], free_out)
-            if free_out < need:
-                status[s] = "excluded"
-                adm_en[s] += (f"{pct:.0f}% inside {zname[z]}, which bans {x_en.lower()}; "
-                              f"only {free_out:,.0f} 亩 free outside it, the firm needs "
-                              f"{need:,.0f} 亩; ")
-                adm_zh[s] += (f"{pct:.0f}% 位于{zname[z].split(' ')[0]}（禁止{x_zh}），"
-                              f"区外可用土地仅 {free_out:,.0f} 亩，不足 {need:,.0f} 亩；")
-            else:
-                if status[s] == "ok":
-                    status[s] = "flagged"
-                adm_en[s] += (f"{pct:.0f}% inside {zname[z]}, which bans {x_en.lower()}: site "
-                              f"outside the zone only ({free_out:,.0f} 亩 free there); ")
-                adm_zh[s] += (f"{pct:.0f}% 位于{zname[z].split(' ')[0]}（禁止{x_zh}）："
-                              f"仅可在区外选址（区外可用约 {free_out:,.0f} 亩）；")
+        _zone_verdicts(study, sites, firms, adm, area_mu, used, share, need, st)
+    return adm
+
+
+def _zone_verdicts(study: Study, sites: gpd.GeoDataFrame, firms, adm: dict,
+                   area_mu: np.ndarray, used: np.ndarray, share: float, need: float,
+                   st: _Settings) -> None:
+    """Red-line and restricted-zone overlaps of each site (computed in the study's
+    equal-area CRS), applied to ``adm`` in place."""
+    zones = study.load_role("redlines")
+    zspec = study.by_role("redlines")[0]
+    cf = zspec.options.get("class") or "class"
+    zcls = zones[cf].astype(str).str.strip().str.lower().to_numpy() if cf in zones else \
+        np.full(len(zones), "redline")
+    si, zi, ov_m2, za = _site_zone_overlaps(sites, zones, study.area_crs)
+    ov_mu = ov_m2 / MU_M2
+    zname = zones["name"].astype(str).to_numpy()
+    zid = zones["id"].astype(str).to_numpy()
+    banned_col = zones["banned_industries"].to_numpy() if "banned_industries" in zones \
+        else np.full(len(zones), "")
+    fpts = None
+    if firms is not None:
+        fpts = shapely.transform(
+            shapely.points(firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()),
+            lambda c: np.column_stack(_to_area(c, study)))
+    sectors = sector_model_for(study)
+    free, adm_en, adm_zh = adm["free"], adm["en"], adm["zh"]
+    for k in range(len(si)):  # (site, zone) pairs that touch: a handful
+        s, z = si[k], zi[k]
+        if ov_mu[k] <= 0:
+            continue
+        pct = 100.0 * ov_mu[k] / area_mu[s]
+        if zcls[z] in ("core", "redline"):
+            free[s] = max(0.0, free[s] - ov_mu[k] * share)
+            adm_en[s] += f"{ov_mu[k]:,.0f} 亩 ({pct:.1f}%) inside red line {zid[z]}: not " \
+                         "buildable; "
+            adm_zh[s] += f"{ov_mu[k]:,.0f} 亩（{pct:.1f}%）位于生态红线 {zid[z]} 内，不可建设；"
+            continue
+        bans = split_industries(banned_col[z])
+        verdict = sectors.is_banned([st.x], bans).status if bans else "review"
+        if verdict == "allowed":
+            continue
+        if pct >= 100.0 - 1e-6:
+            _inside_restricted(adm, s, zname[z], verdict, st)
+            continue
+        # partial: only the land outside the zone is usable
+        used_out = used[s]
+        if fpts is not None and sites["kind"].iat[s] == "park":
+            sel = (firms["park_id"].astype(str) == sites["site_id"].iat[s]).to_numpy()
+            inside = shapely.contains(za[z], fpts[sel])
+            used_out = float(firms["_land"].to_numpy()[sel][~inside].sum())
+        free_out = max(0.0, (area_mu[s] - ov_mu[k]) * share - used_out)
+        free[s] = min(free[s], free_out)
+        _partly_restricted(adm, s, zname[z], pct, free_out, need, st)
+
+
+def _site_zone_overlaps(sites: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, area_crs
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(site index, zone index, overlap m², zone polygons) of the (site, zone) pairs that
+    intersect, with the red-line gate's geometry (:mod:`geo.redline`): both layers
+    densified and projected to the equal-area ``area_crs``, so the areas are the gate's.
+
+    Raises
+    ------
+    InputError
+        A layer without a CRS or with non-polygon features.
+    """
+    sa = _prepare(sites, "sites", area_crs)
+    za = _prepare(zones, "red lines", area_crs)
+    si, zi = shapely.STRtree(za).query(sa, predicate="intersects")
+    return si, zi, shapely.area(_overlaps(sa[si], za[zi])), za
+
+
+def _inside_restricted(adm: dict, s: int, zname: str, verdict: str, st: _Settings) -> None:
+    """A site wholly inside a restricted zone that bans (or may ban) the industry."""
+    adm["status"][s] = "excluded"
+    if verdict == "banned":
+        adm["en"][s] += f"inside {zname}, which bans {st.x_en.lower()} (restricted zone); "
+        adm["zh"][s] += f"位于{zname.split(' ')[0]}内，该区禁止{st.x_zh}项目；"
+    else:
+        adm["en"][s] += f"inside {zname}: {st.x_en.lower()} could not be judged " \
+                        "against its bans (review before recommending); "
+        adm["zh"][s] += (f"位于{zname.split(' ')[0]}内，无法判断{st.x_zh}是否属"
+                         "禁止类，需复核；")
+
+
+def _partly_restricted(adm: dict, s: int, zname: str, pct: float, free_out: float,
+                       need: float, st: _Settings) -> None:
+    """A site partly inside a restricted zone that bans the industry: excluded when the
+    free land outside the zone (亩) is short of the need, else flagged."""
+    zn = zname.split(' ')[0]
+    if free_out < need:
+        adm["status"][s] = "excluded"
+        adm["en"][s] += (f"{pct:.0f}% inside {zname}, which bans {st.x_en.lower()}; "
+                         f"only {free_out:,.0f} 亩 free outside it, the firm needs "
+                         f"{need:,.0f} 亩; ")
+        adm["zh"][s] += (f"{pct:.0f}% 位于{zn}（禁止{st.x_zh}），"
+                         f"区外可用土地仅 {free_out:,.0f} 亩，不足 {need:,.0f} 亩；")
+    else:
+        if adm["status"][s] == "ok":
+            adm["status"][s] = "flagged"
+        adm["en"][s] += (f"{pct:.0f}% inside {zname}, which bans {st.x_en.lower()}: site "
+                         f"outside the zone only ({free_out:,.0f} 亩 free there); ")
+        adm["zh"][s] += (f"{pct:.0f}% 位于{zn}（禁止{st.x_zh}）："
+                         f"仅可在区外选址（区外可用约 {free_out:,.0f} 亩）；")
+
+
+def _shortfalls(adm: dict, sn, need: float) -> None:
+    """Exclude sites with less free land than ``need`` (亩); note sites whose centre is
+    off the road network. Applied to ``adm`` in place."""
+    free, status = adm["free"], adm["status"]
     short = (free < need) & (status != "excluded")
     status[short] = "excluded"
     for s in np.flatnonzero(short):
-        adm_en[s] += f"only {free[s]:,.0f} 亩 free land, the firm needs {need:,.0f} 亩; "
-        adm_zh[s] += f"可用土地仅 {free[s]:,.0f} 亩，不足 {need:,.0f} 亩；"
-    off = ~on_net
-    for s in np.flatnonzero(off):
-        adm_en[s] += f"centre {sn.snap_m[s] / 1000:.1f} km from the road network: no road figures; "
-        adm_zh[s] += f"中心距路网 {sn.snap_m[s] / 1000:.1f} 公里，无道路数据；"
-    land_score = np.minimum(1.0, free / (land_factor * need))
+        adm["en"][s] += f"only {free[s]:,.0f} 亩 free land, the firm needs {need:,.0f} 亩; "
+        adm["zh"][s] += f"可用土地仅 {free[s]:,.0f} 亩，不足 {need:,.0f} 亩；"
+    for s in np.flatnonzero(~sn.on_network):
+        adm["en"][s] += f"centre {sn.snap_m[s] / 1000:.1f} km from the road network: " \
+                        "no road figures; "
+        adm["zh"][s] += f"中心距路网 {sn.snap_m[s] / 1000:.1f} 公里，无道路数据；"
 
-    # score
-    crit = {"supply": np.where(on_net, np.nan_to_num(supply, nan=0.0), 0.0)
+
+def _score(sup: dict, cus: dict, spec: np.ndarray, land_score: np.ndarray, weights: dict,
+           notes: list[str], x: str) -> np.ndarray:
+    """The weighted mean of the criteria with data (the others drop out)."""
+    n = len(spec)
+    names_in = sup["names_in"]
+    crit = {"supply": np.where(sup["on_net"], np.nan_to_num(sup["supply"], nan=0.0), 0.0)
             if names_in else np.full(n, np.nan),
-            "customers": cust_score if has_customers else np.full(n, np.nan),
+            "customers": cus["score"] if cus["has"] else np.full(n, np.nan),
             "specialisation": spec, "land": land_score}
     num = np.zeros(n)
     den = np.zeros(n)
@@ -482,15 +620,23 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     score = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     if not names_in:
         notes.append(f"{x} has no inputs in the chain maps: supply left out of the score")
-    if not has_customers:
+    if not cus["has"]:
         notes.append(f"no industry in the chain maps buys {x}: customers left out of the score")
+    return score
 
+
+def _reasons(chains, st: _Settings, sup: dict, cus: dict, chain_lq: np.ndarray,
+             ind_lq: np.ndarray, adm: dict) -> tuple[list[str], list[str]]:
+    """Each site's reasons in words, in English and in Chinese."""
     reasons_en, reasons_zh = [], []
-    buyer_en = ", ".join(chains.name(b, "en").lower() for b in cust_inds[:3])
-    buyer_zh = "、".join(chains.name(b, "zh") for b in cust_inds[:3])
-    for s in range(n):  # text per site (tens)
+    names_in, cov, n_cov, supply = sup["names_in"], sup["cov"], sup["n_cov"], sup["supply"]
+    r_km, near_km = st.r_km, st.near_km
+    cust_r, cust_near = cus["r"], cus["near"]
+    buyer_en = ", ".join(chains.name(b, "en").lower() for b in cus["industries"][:3])
+    buyer_zh = "、".join(chains.name(b, "zh") for b in cus["industries"][:3])
+    for s in range(len(chain_lq)):  # text per site (tens)
         en, zh = [], []
-        if names_in and on_net[s]:
+        if names_in and sup["on_net"][s]:
             miss = [chains.name(j, "en").lower()
                     for j, c in zip(names_in, cov[s], strict=True) if not c]
             en.append(f"{n_cov[s]} of {len(names_in)} inputs within {r_km:g} km by road "
@@ -500,7 +646,7 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
             zh.append(f"{len(names_in)} 类投入中 {n_cov[s]} 类可在道路 {r_km:g} 公里内采购"
                       f"（占投入价值 {supply[s]:.0%}）" +
                       (f"，缺：{'、'.join(missz[:3])}" if missz else ""))
-        if has_customers:
+        if cus["has"]:
             if cust_near[s]:
                 en.append(f"{cust_near[s]} downstream buyer{'s' if cust_near[s] != 1 else ''} "
                           f"({buyer_en}) within {near_km:g} km, {cust_r[s]} within {r_km:g} km")
@@ -511,31 +657,22 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
                           f"{r_km:g} km by road")
                 zh.append(f"道路 {r_km:g} 公里内有 {cust_r[s]} 家下游企业")
         if np.isfinite(chain_lq[s]):
-            en.append(f"LQ {chain_lq[s]:.1f} in {chain_en.lower()}" +
-                      (f" ({ind_lq[s]:.1f} in {x_en.lower()})" if ind_lq[s] > 0 else ""))
-            zh.append(f"{chain_zh}区位商 {chain_lq[s]:.1f}" +
-                      (f"（{x_zh} {ind_lq[s]:.1f}）" if ind_lq[s] > 0 else ""))
-        en.append(f"about {free[s]:,.0f} 亩 free land")
-        zh.append(f"可用土地约 {free[s]:,.0f} 亩")
-        if adm_en[s]:
-            en.append(adm_en[s].strip().rstrip(";"))
-            zh.append(adm_zh[s].strip().rstrip("；"))
+            en.append(f"LQ {chain_lq[s]:.1f} in {st.chain_en.lower()}" +
+                      (f" ({ind_lq[s]:.1f} in {st.x_en.lower()})" if ind_lq[s] > 0 else ""))
+            zh.append(f"{st.chain_zh}区位商 {chain_lq[s]:.1f}" +
+                      (f"（{st.x_zh} {ind_lq[s]:.1f}）" if ind_lq[s] > 0 else ""))
+        en.append(f"about {adm['free'][s]:,.0f} 亩 free land")
+        zh.append(f"可用土地约 {adm['free'][s]:,.0f} 亩")
+        if adm["en"][s]:
+            en.append(adm["en"][s].strip().rstrip(";"))
+            zh.append(adm["zh"][s].strip().rstrip("；"))
         reasons_en.append("; ".join(en))
         reasons_zh.append("；".join(zh))
+    return reasons_en, reasons_zh
 
-    out = pd.DataFrame({
-        "site_id": sites["site_id"].to_numpy(), "site_name": sites["site_name"].to_numpy(),
-        "kind": sites["kind"].to_numpy(), "status": status.astype(str),
-        "score": np.round(score, 4), "supply_rate": np.round(supply, 4),
-        "inputs_covered": n_cov.astype(int), "n_inputs": len(names_in),
-        "customers_radius": cust_r.astype(int), "customers_near": cust_near.astype(int),
-        "customer_score": np.round(cust_score, 4) if has_customers else np.nan,
-        "chain_lq": np.round(chain_lq, 3), "industry_lq": np.round(ind_lq, 3),
-        "spec_score": np.round(spec, 4), "free_land_mu": np.round(free, 1),
-        "land_score": np.round(land_score, 4),
-        "admissibility": [a.strip().rstrip(";") for a in adm_en],
-        "reason_en": reasons_en, "reason_zh": reasons_zh,
-        "lon": np.round(lon, 6), "lat": np.round(lat, 6)})
+
+def _ranked(out: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The ``top`` admissible sites by score (ranked 1…), then every excluded site."""
     ok = out[out["status"] != "excluded"].sort_values(["score", "supply_rate", "free_land_mu"],
                                                       ascending=False, kind="stable")
     ok = ok.head(top).copy()
@@ -544,11 +681,6 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     ex.insert(0, "rank", pd.NA)
     res = pd.concat([ok, ex], ignore_index=True)
     res["rank"] = res["rank"].astype("Int64")
-    res.attrs.update({"industry": x, "industry_en": x_en, "industry_zh": x_zh,
-                      "chain": chain_id, "land_mu": need, "radius_km": r_km,
-                      "weights": weights, "notes": notes,
-                      "synthetic_firms": bool(firms is not None and
-                                              firms.attrs.get("synthetic", False))})
     return res
 
 
@@ -569,7 +701,5 @@ def _to_metric(geoms: gpd.GeoSeries, study: Study) -> tuple[np.ndarray, np.ndarr
 
 
 def _to_area(c: np.ndarray, study: Study) -> tuple[np.ndarray, np.ndarray]:
-    from pyproj import Transformer
-
     t = Transformer.from_crs(4326, study.area_crs, always_xy=True)
     return t.transform(c[:, 0], c[:, 1])

@@ -19,7 +19,3 @@ def m2_to_ha(area_m2):
     """Square metres → hectares (works on scalars and numpy arrays)."""
     return area_m2 / HA_M2
 
-
-def mu_to_m2(area_mu):
-    """亩 → square metres (works on scalars and numpy arrays)."""
-    return area_mu * MU_M2

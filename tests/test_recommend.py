@@ -146,3 +146,36 @@ def test_candidates_from_gpkg_file(yrd_study, tmp_path):
     assert row["kind"] == "candidate" and "昆山市" in row["site_name"]
     with pytest.raises(MissingFileError, match="parksite suitability"):
         recommend(yrd_study, "pcb", candidates=tmp_path / "none.gpkg")
+
+
+@pytest.mark.parametrize(("study_name", "industry"), [
+    ("yrd_study", "fine_chemicals"), ("yrd_study", "cro"), ("yrd_study", "notebook_assembly"),
+    ("taihu_study", "fine_chemicals"), ("taihu_study", "cro")])
+def test_redline_verdict_equals_the_gates(request, study_name, industry):
+    """For every park, the zones recommend() holds against the firm are the zones the
+    red-line gate (no buffer, every park given the firm's industry) reports an overlap
+    with; core/red-line overlaps carry the gate's area."""
+    from geo.redline import redline_conflicts
+    from geo.register import sector_model_for
+
+    study = request.getfixturevalue(study_name)
+    parks = study.load_role("parks")
+    zones = study.load_role("redlines")
+    gate = redline_conflicts(parks, zones, buffer_m=0.0,
+                             park_industries={str(p): [industry] for p in parks["id"]},
+                             sectors=sector_model_for(study), empty_bans="review",
+                             area_crs=study.area_crs)
+    hit = gate.conflicts[gate.conflicts["overlap_m2"] > 0]
+    r = recommend(study, industry, top=100, land_mu=1).set_index("site_id")
+    assert set(parks["id"].astype(str)) <= set(r.index)
+    for pid in parks["id"].astype(str):
+        adm = r.at[pid, "admissibility"]
+        held = {z for z, name in zip(zones["id"], zones["name"], strict=True)
+                if f"red line {z}:" in adm or f"inside {name}" in adm}
+        mine = hit[hit["park_id"].astype(str) == pid]
+        assert held == set(mine["zone_id"]), (pid, adm)
+        for row in mine[mine["kind"] == "overlap"].itertuples():
+            assert f"{row.overlap_mu:,.0f} 亩" in adm
+    # the bundled data has the case that matters: Suzhou New District partly in Taihu
+    if study_name == "yrd_study" and industry == "fine_chemicals":
+        assert set(hit["park_id"]) == {"snd"}
