@@ -118,9 +118,8 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
         _cleanup(tmp_path)
         if isinstance(exc, OutputError):
             raise
-        raise OutputError(f"{dest}: could not be written ({exc}); "
-                          f"{'the previous file is unchanged' if dest.exists() else 'nothing was written'}"
-                          ) from exc
+        kept = "the previous file is unchanged" if dest.exists() else "nothing was written"
+        raise OutputError(f"{dest}: could not be written ({exc}); {kept}") from exc
     except BaseException:
         _cleanup(tmp_path)
         raise

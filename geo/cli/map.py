@@ -10,7 +10,7 @@ import click
 
 from ..io import refuse_overwriting_input, safe_component
 from ._common import console, esc, guarded, out, overwrite_option
-from .options import study_arg
+from .options import check_offline_tiles, study_arg
 
 
 @click.command("map")
@@ -51,6 +51,7 @@ def command(study, out_path, offline, basemap, lang, tiles, tianditu_key, redlin
       parksite map layers/yrd.toml --lang en --out maps/yrd_en.html
       parksite map layers/yrd.toml --basemap amap --online
     """
+    check_offline_tiles(offline, tiles)
     _run(study, out_path, offline, basemap, lang, tiles, tianditu_key, redlines, overwrite)
 
 

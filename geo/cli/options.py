@@ -26,3 +26,22 @@ def _regular_file(ctx: click.Context, param: click.Parameter, value: Path | None
 #: The study file argument of every study command (``layers/*.toml``).
 study_arg = click.argument("study", type=click.Path(dir_okay=False, path_type=Path),
                            callback=_regular_file)
+
+
+def is_remote_url(text: str | None) -> bool:
+    """True for a tile source fetched over the network (``http://``, ``https://``, ``//``)."""
+    if not text:
+        return False
+    s = str(text).strip().lower()
+    return s.startswith(("http://", "https://", "//"))
+
+
+def check_offline_tiles(offline: bool, tiles: str | None) -> None:
+    """Refuse ``--offline`` (the default) with a ``--tiles`` URL on the web: the promise of
+    an offline map is that it makes no network request, and remote tiles are one."""
+    if offline and is_remote_url(tiles):
+        raise click.BadParameter(
+            f"{tiles} is fetched over the network, but --offline (the default) promises a map "
+            "that makes no network request; give a local tile folder (--tiles maps/tiles) "
+            "or pass --online to load remote tiles",
+            param_hint="'--tiles'")

@@ -94,5 +94,6 @@ def _run(study_path, industry, top, candidates, land_mu, radius_km, out_path, ov
         out.print(f"[bold]{head} {r.site_id}[/] {r.reason_en}", markup=True, highlight=False)
         out.print(f"    {r.reason_zh}", markup=False, highlight=False)
     notes_and_write(df, out_path, overwrite=overwrite, noun="sites",
-                    synthetic_note="the firm register is synthetic (made-up firms for the demo); chain weights are illustrative unless sourced")
+                    synthetic_note="the firm register is synthetic (made-up firms for the demo); "
+                                   "chain weights are illustrative unless sourced")
     return EXIT_OK

@@ -12,10 +12,10 @@ from ..pipeline import ANALYSES, run_study
 from ..study import load_study
 from ..webmap import write_layout_map, write_map
 from ._common import console, esc, guarded, out
+from .options import check_offline_tiles, study_arg
 from .redlines import park_table, summary_table
 from .sourcing import gaps_table
 from .sourcing import parks_table as sourcing_parks_table
-from .options import study_arg
 
 
 @click.command("run")
@@ -54,6 +54,7 @@ def command(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_ke
     Exit code 0 when the run completes (conflicts are reported, see
     `parksite redlines` for a gate that exits 1 on conflicts); 2 on bad input.
     """
+    check_offline_tiles(offline, tiles)
     _run(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key, set(skip))
 
 

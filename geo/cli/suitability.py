@@ -102,8 +102,8 @@ def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
 @overwrite_option
 @guarded
 def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float | None,
-            max_area_mu: float | None, top_pct: float | None, top_n: int | None, runs: int | None, seed: int | None,
-            cell_m: float | None, overwrite: bool) -> int:
+            max_area_mu: float | None, top_pct: float | None, top_n: int | None, runs: int | None,
+            seed: int | None, cell_m: float | None, overwrite: bool) -> int:
     """Site suitability grid: where is land suitable for a new park or an industry?
 
     \b
@@ -128,8 +128,8 @@ def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float
             prog.update(task, description=desc, completed=done / total if total else 1.0)
 
         res = run_suitability(st, industry=industry, out_dir=out_dir, min_area_mu=min_area_mu,
-                              max_area_mu=max_area_mu, top_pct=top_pct, runs=runs, seed=seed, cell_m=cell_m,
-                              top_n=top_n, overwrite=overwrite, progress=progress)
+                              max_area_mu=max_area_mu, top_pct=top_pct, runs=runs, seed=seed,
+                              cell_m=cell_m, top_n=top_n, overwrite=overwrite, progress=progress)
     out.print(model_table(res))
     out.print(exclusion_table(res))
     out.print(candidates_table(res))

@@ -92,3 +92,16 @@ def test_study_that_is_a_fifo_is_exit_2(tmp_path):
 def test_markup_in_a_missing_file_name_is_printed_as_text(tmp_path):
     r = attack(["check", tmp_path / "[/]x.toml"], out_dir=tmp_path, expect=BAD_INPUT)
     assert r.says("[/]x.toml")
+
+
+@pytest.mark.parametrize("command", ["map", "run"])
+@pytest.mark.parametrize("url", ["http://gis.intranet/tiles/{z}/{x}/{y}.png",
+                                 "HTTPS://t0.example.cn/{z}/{x}/{y}.png",
+                                 "//cdn.example.cn/{z}/{x}/{y}.png"])
+def test_offline_map_with_remote_tiles_is_exit_2(root, tmp_path, command, url):
+    out = ["--out", tmp_path / "m.html"] if command == "map" else [
+        "--out-dir", tmp_path / "out", "--map", tmp_path / "m.html"]
+    r = attack([command, root / "layers/yrd.toml", "--tiles", url, *out],
+               inputs=[root / "layers/yrd.toml"], out_dir=tmp_path, expect=BAD_INPUT)
+    assert r.says("--offline", "--tiles", "--online"), r.output
+    assert "Traceback" not in r.output
