@@ -18,6 +18,8 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 from ..errors import ParksiteError
 
@@ -89,6 +91,23 @@ def esc(value: object) -> str:
     """A data string or path for an f-string printed with markup: shown as text, never
     interpreted (a ``[/]`` in a park name neither crashes nor styles)."""
     return escape(str(value))
+
+
+def add_row(table: Table, *cells: object, **kwargs: Any) -> None:
+    """Add a row of data to a rich table, every cell shown as text.
+
+    ``Table.add_row`` parses markup in plain ``str`` cells, so a park named
+    ``[bold red]x[/]`` would be styled (or ``[/]`` crash the command). Here a ``str`` (or
+    any other value) becomes a plain :class:`~rich.text.Text`; pass a ``Text`` (see
+    :func:`styled`) for a cell that is meant to be coloured. ``None`` stays empty.
+    """
+    table.add_row(*(c if c is None or isinstance(c, Text) else Text(str(c)) for c in cells),
+                  **kwargs)
+
+
+def styled(value: object, style: str) -> Text:
+    """A data value shown in ``style`` (e.g. a status in green), never parsed as markup."""
+    return Text(str(value), style=style)
 
 
 overwrite_option = click.option(

@@ -8,12 +8,13 @@ import click
 from rich.table import Table
 
 from ..errors import InputError
-from ._common import EXIT_OK, console, guarded, out, overwrite_option, state
+from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, state
 from .options import study_arg
 
 
 def summary_table(s: dict) -> Table:
-    t = Table(title=f"Layout 园区布局: {s['park_id']} {s['park_name']}", show_header=False)
+    t = Table(title=f"Layout 园区布局: {esc(s['park_id'])} {esc(s['park_name'])}",
+              show_header=False)
     t.add_column("what")
     t.add_column("value", overflow="fold")
     o = s["objective"]
@@ -39,7 +40,7 @@ def summary_table(s: dict) -> Table:
                      f"{f['mean_distance_m']:,.0f} m, max {f['max_distance_m']:,.0f} m "
                      f"({'optimal' if f['optimal'] else 'best found'})"))
     for k, v in rows:
-        t.add_row(k, v)
+        add_row(t, k, v)
     return t
 
 
@@ -48,7 +49,7 @@ def unplaced_table(s: dict) -> Table:
     for c in ("firm", "industry", "亩", "reason"):
         t.add_column(c, overflow="fold")
     for u in s["unplaced"]:
-        t.add_row(u["firm_id"], u["industry"], f"{u['land_need_mu']:,.0f}", u["reason"])
+        add_row(t, u["firm_id"], u["industry"], f"{u['land_need_mu']:,.0f}", u["reason"])
     return t
 
 
@@ -143,8 +144,9 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
     if s["unplaced"]:
         out.print(unplaced_table(s))
     for n in s["notes"]:
-        console.print(f"note: {n}")
-    console.print(f"[green]✓[/] {s['n_placed']} firms on {s['n_usable_plots']} plots → {out_path}")
+        console.print(f"note: {esc(n)}")
+    console.print(f"[green]✓[/] {s['n_placed']} firms on {s['n_usable_plots']} plots → "
+                  f"{esc(out_path)}")
     if map_path is not None:
         import warnings
 
@@ -155,8 +157,9 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
             info = write_layout_map(study, res, map_path, offline=offline, lang=lang,
                                     overwrite=overwrite)
         for msg in info["warnings"]:
-            console.print(f"[yellow]warning:[/] {msg}")
-        console.print(f"[green]✓[/] layout map → {info['path']} ({info['bytes'] / 1e6:.2f} MB, "
+            console.print(f"[yellow]warning:[/] {esc(msg)}")
+        console.print(f"[green]✓[/] layout map → {esc(info['path'])} "
+                      f"({info['bytes'] / 1e6:.2f} MB, "
                       f"{len(info['layers'])} layers, "
                       f"{'offline' if info['offline'] else 'online'})")
     return EXIT_OK

@@ -88,7 +88,7 @@ def _run(study_path, out_path, offline, basemap, lang, tiles, tianditu_key, redl
                          overwrite=overwrite)
     for msg in info["warnings"]:
         console.print(f"[yellow]warning:[/] {esc(msg)}")
-    out.print(f"{info['path']}  {info['bytes'] / 1e6:.2f} MB  {len(info['layers'])} layers  "
+    out.print(f"{esc(info['path'])}  {info['bytes'] / 1e6:.2f} MB  {len(info['layers'])} layers  "
               f"{'offline' if info['offline'] else 'online'}  basemap {info['basemap']}  "
               f"lang {info['lang']}")
     console.print(f"[green]✓[/] map written in {time.perf_counter() - t0:.1f} s")

@@ -14,7 +14,7 @@ from ..io import check_writable, write_csv
 from ..layers import read_layer
 from ..network import network_from_option
 from ..study import load_study
-from ._common import console, guarded, out, overwrite_option
+from ._common import add_row, console, esc, guarded, out, overwrite_option
 
 
 def read_points(value: str, study, *, id_field: str | None, what: str, coords: str | None,
@@ -48,7 +48,7 @@ def network_table(summary: dict) -> Table:
     t.add_column("source")
     for c in ("nodes", "edges", "road km", "components", "largest"):
         t.add_column(c, justify="right")
-    t.add_row(str(summary["source"]), f"{summary['nodes']:,}", f"{summary['edges']:,}",
+    add_row(t, str(summary["source"]), f"{summary['nodes']:,}", f"{summary['edges']:,}",
               f"{summary['road_km']:,.0f}", str(summary["components"]),
               f"{summary['largest_component_nodes']:,} ({summary['largest_component_share']:.1%})")
     return t
@@ -131,11 +131,11 @@ def _run(origins, destinations, network_layer, network, study_path, metric, limi
     for c in ("pairs kept", "ok", "unreachable", "off network", "median km", "median min",
               "median detour"):
         t.add_column(c, justify="right")
-    t.add_row(f"{len(table):,}", f"{len(ok):,}", f"{int((table.status == 'unreachable').sum()):,}",
+    add_row(t, f"{len(table):,}", f"{len(ok):,}", f"{int((table.status == 'unreachable').sum()):,}",
               f"{int((table.status == 'off_network').sum()):,}",
               f"{np.nanmedian(ok.network_m) / 1000:,.1f}" if len(ok) else "—",
               f"{np.nanmedian(ok.time_min):,.0f}" if len(ok) else "—",
               f"{np.nanmedian(ok.detour_ratio):.2f}" if ok.detour_ratio.notna().any() else "—")
     out.print(t)
-    console.print(f"[green]✓[/] {len(table):,} pairs → {out_path}")
+    console.print(f"[green]✓[/] {len(table):,} pairs → {esc(out_path)}")
     return 0

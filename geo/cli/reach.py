@@ -11,7 +11,7 @@ from ..errors import InputError
 from ..io import check_writable, write_gpkg
 from ..network import network_from_option
 from ..study import load_study
-from ._common import console, guarded, out, overwrite_option
+from ._common import add_row, console, esc, guarded, out, overwrite_option
 from .od import network_table, progress_bar, read_points
 
 
@@ -93,8 +93,8 @@ def _run(sites, radius_km, radius_min, metric, study_path, network_layer, networ
     for r in sa.itertuples():
         top = ";".join(str(r.firms_by_industry).split(";")[:3]) if r.firms_by_industry else ""
         num = (lambda v: "—" if v != v else f"{v:,.0f}")  # noqa: E731
-        t.add_row(f"{r.site_id} {r.name}", num(r.road_km), num(r.area_km2),
+        add_row(t, f"{r.site_id} {r.name}", num(r.road_km), num(r.area_km2),
                   str(r.n_firms), top, r.status)
     out.print(t)
-    console.print(f"[green]✓[/] {len(sa)} service areas → {out_path}")
+    console.print(f"[green]✓[/] {len(sa)} service areas → {esc(out_path)}")
     return 0

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from ..errors import InputError
-from ._common import console, guarded, out, overwrite_option
+from ._common import add_row, console, esc, guarded, out, overwrite_option, styled
 from .od import network_table
 from .options import study_arg
 
@@ -26,7 +26,7 @@ def parks_table(res) -> Table:
         row = [r.park_id, f"{r.n_rated}/{r.n_firms}", fmt(r.median_rate),
                f"{fmt(r.p25_rate)}–{fmt(r.p75_rate)}", fmt(r.anchor_median_rate),
                fmt(r.median_rate_crow)] + [fmt(getattr(r, c)) for c in tgt]
-        t.add_row(*row)
+        add_row(t, *row)
     return t
 
 
@@ -41,7 +41,7 @@ def gaps_table(res, limit: int = 12) -> Table:
             else f"({r.nearest_supplier_park})"
         near = f"{r.nearest_supplier_id} {park}" if \
             r.nearest_supplier_id else str(r.nearest_supplier_park)
-        t.add_row(str(r.rank), r.park_id, f"{r.input_name_zh} {r.input_name_en}",
+        add_row(t, str(r.rank), r.park_id, f"{r.input_name_zh} {r.input_name_en}",
                   str(r.n_anchors), f"{r.anchor_input_value_myuan:,.0f}", near,
                   "—" if r.nearest_supplier_km != r.nearest_supplier_km else
                   f"{r.nearest_supplier_km:,.0f}",
@@ -57,8 +57,8 @@ def chains_table(res) -> Table:
     for c in ("chain", "park", "anchors", "median rate", "complete", "missing inputs"):
         t.add_column(c, overflow="fold")
     for r in res.chains.itertuples():
-        t.add_row(r.chain, r.park_id, str(r.n_anchors), f"{r.anchor_median_rate:.0%}",
-                  "[green]yes[/]" if r.complete_within_radius else "[red]no[/]",
+        add_row(t, r.chain, r.park_id, str(r.n_anchors), f"{r.anchor_median_rate:.0%}",
+                  styled("yes", "green") if r.complete_within_radius else styled("no", "red"),
                   r.missing_inputs)
     return t
 
@@ -114,9 +114,9 @@ def _run(study_path, radius_km, out_path, no_service_areas, overwrite) -> int:
         console.print("[yellow]note:[/] the firm register is synthetic (made-up firms for the "
                       "demo); chain weights are illustrative unless sourced")
     for n in res.notes:
-        console.print(f"note: {n}")
+        console.print(f"note: {esc(n)}")
     rated = int(res.firms["local_supply_rate"].notna().sum())
     mark = "[green]✓[/]" if rated else "[yellow]![/]"
     console.print(f"{mark} {rated:,} of {len(res.firms):,} firms rated (the others have no "
-                  f"mapped inputs or no road) → {', '.join(str(p) for p in paths)}")
+                  f"mapped inputs or no road) → {', '.join(esc(p) for p in paths)}")
     return 0

@@ -105,3 +105,47 @@ def test_offline_map_with_remote_tiles_is_exit_2(root, tmp_path, command, url):
                inputs=[root / "layers/yrd.toml"], out_dir=tmp_path, expect=BAD_INPUT)
     assert r.says("--offline", "--tiles", "--online"), r.output
     assert "Traceback" not in r.output
+
+
+@pytest.fixture
+def markup_parks(tmp_path):
+    """Two plots whose names and ids are rich markup; one overlaps Dongtan's flats."""
+    import geopandas as gpd
+    import shapely
+
+    g = gpd.GeoDataFrame(
+        {"park_id": ["p1", "[red]p2"], "name": ["[bold red]x[/]", "[/]"],
+         "industries": ["logistics", "[link=http://x]y[/link]"]},
+        geometry=[shapely.Point(120.9, 31.3), shapely.Point(122.007, 31.527)], crs=4326)
+    g = g.to_crs(4549)
+    g["geometry"] = g.buffer(800, cap_style="square")
+    p = tmp_path / "plots.gpkg"
+    g.to_file(p)
+    return p
+
+
+def test_markup_in_park_names_prints_literally_in_tables(root, tmp_path, markup_parks):
+    zones = root / "data/yrd/redlines.gpkg"
+    r = attack(["redlines", markup_parks, zones, "--industry-field", "industries"],
+               inputs=[markup_parks, zones])
+    assert r.exit_code in (0, 1), r.output
+    assert r.says("p1 [bold red]x[/]", "[red]p2 [/]"), r.output
+
+
+def test_every_table_row_in_the_cli_goes_through_the_escaping_helper():
+    """A rich Table parses markup in plain str cells: every ``add_row`` in geo/cli must be
+    the ``_common.add_row`` helper (str cells → plain Text), never ``Table.add_row``."""
+    import ast
+
+    import geo.cli
+
+    folder = Path(geo.cli.__file__).parent
+    bad = []
+    for f in sorted(folder.glob("*.py")):
+        if f.name == "_common.py":
+            continue
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "add_row"):
+                bad.append(f"{f.name}:{node.lineno}")
+    assert not bad, f"Table.add_row with unescaped cells: {bad}"
