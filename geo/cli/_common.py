@@ -8,8 +8,11 @@ line with its traceback only under ``-v``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import signal
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Callable
@@ -41,6 +44,27 @@ class State:
 state = State()
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised as an exception so that ``finally`` blocks and the atomic writers
+    clean up (a killed process would leave temporary files and staging folders)."""
+
+
+def _raise_terminated(signum, frame):  # noqa: ARG001
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception():
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    old = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
     if not state.quiet:
         console.print(f"[yellow]warning:[/] {escape(str(message))}", markup=True, highlight=False)
@@ -54,7 +78,7 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         old = warnings.showwarning
         warnings.showwarning = _show_warning
         try:
-            with warnings.catch_warnings():
+            with _sigterm_as_exception(), warnings.catch_warnings():
                 warnings.simplefilter("default")
                 # Libraries' own chatter is not the user's business.
                 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -70,8 +94,13 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            console.print("parksite: interrupted; no output was written half-way")
+            console.print("[bold red]parksite: interrupted[/] (Ctrl-C); no output was written "
+                          "half-way", markup=True)
             sys.exit(130)
+        except Terminated:
+            console.print("[bold red]parksite: terminated[/] (SIGTERM); no output was written "
+                          "half-way", markup=True)
+            sys.exit(128 + signal.SIGTERM)
         except Exception as exc:  # a bug: say so plainly
             console.print(f"[bold red]parksite: internal error:[/] {type(exc).__name__}: "
                           f"{escape(str(exc))}. "

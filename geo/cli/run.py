@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from ..io import refuse_overwriting_input, safe_component
+from ..io import check_dir_writable, refuse_overwriting_input, safe_component, staged_dir
 from ..pipeline import ANALYSES, run_study
 from ..study import load_study
-from ..webmap import write_layout_map, write_map
-from ._common import console, esc, guarded, out
+from ..webmap import check_map_path, check_options, write_layout_map, write_map
+from ._common import Terminated, console, esc, guarded, out
 from .options import check_offline_tiles, study_arg
 from .redlines import park_table, summary_table
 from .sourcing import gaps_table
@@ -51,6 +51,11 @@ def command(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_ke
     6. recommendations ([parks.recommend]) and a park layout ([layout]);
     7. the interactive map (offline by default): maps/<name>.html.
 
+    \b
+    The tables are written into a staging folder beside --out-dir and moved into place
+    only when everything (maps included) succeeded; Ctrl-C or SIGTERM removes it and
+    leaves --out-dir as it was. A read-only --out-dir is exit 2 before any work.
+
     Exit code 0 when the run completes (conflicts are reported, see
     `parksite redlines` for a gate that exits 1 on conflicts); 2 on bad input.
     """
@@ -66,23 +71,36 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
     stem = safe_component(study.name, fallback=safe_component(study_path.stem))
     out_dir = out_dir or Path("out") / stem
     map_path = map_path or Path("maps") / f"{stem}.html"
+    # Every output checked before any computing: a read-only folder is exit 2 now,
+    # not after minutes of analysis.
     refuse_overwriting_input(map_path, [study_path])
-    with console.status("running the study…"):
-        run = run_study(study, out_dir, skip=skip, progress=_progress)
-    out.print(park_table(run.redlines))
-    if run.redlines.has_conflicts:
-        out.print(summary_table(run.redlines))
-    if run.sourcing is not None:
-        out.print(sourcing_parks_table(run.sourcing))
-        out.print(gaps_table(run.sourcing))
+    check_dir_writable(out_dir)
+    check_map_path(map_path)
+    check_options(study, basemap=basemap, lang=lang, tiles=tiles, tianditu_key=tianditu_key)
     opts = {"offline": offline, "basemap": basemap, "lang": lang, "tiles": tiles,
             "tianditu_key": tianditu_key}
-    if run.layout is not None:
-        name = f"layout_{safe_component(run.layout.summary['park_id'])}.html"
-        lm = write_layout_map(study, run.layout, map_path.parent / name, **opts)
-        console.print(f"[green]✓[/] layout map → {esc(lm['path'])} "
-                      f"({lm['bytes'] / 1e6:.1f} MB)")
-    info = write_map(study, map_path, run, **opts)
+    with staged_dir(out_dir) as stage:
+        try:
+            with console.status("running the study…"):
+                run = run_study(study, out_dir, skip=skip, progress=_progress, staging=stage)
+            out.print(park_table(run.redlines))
+            if run.redlines.has_conflicts:
+                out.print(summary_table(run.redlines))
+            if run.sourcing is not None:
+                out.print(sourcing_parks_table(run.sourcing))
+                out.print(gaps_table(run.sourcing))
+            if run.layout is not None:
+                name = f"layout_{safe_component(run.layout.summary['park_id'])}.html"
+                lm = write_layout_map(study, run.layout, map_path.parent / name, **opts)
+                console.print(f"[green]✓[/] layout map → {esc(lm['path'])} "
+                              f"({lm['bytes'] / 1e6:.1f} MB)")
+            info = write_map(study, map_path, run, **opts)
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, Terminated)):
+                console.print(f"parksite: stopped; staging folder {esc(stage)} removed, "
+                              f"{esc(out_dir)} left as it was")
+            raise
+    console.print(f"[green]✓[/] tables → {esc(out_dir)}")
     console.print(f"[green]✓[/] map → {esc(info['path'])} ({info['bytes'] / 1e6:.1f} MB, "
                   f"{len(info['layers'])} layers, {'offline' if offline else 'online'}) "
                   f"in {time.perf_counter() - t0:.1f} s")

@@ -149,3 +149,88 @@ def test_every_table_row_in_the_cli_goes_through_the_escaping_helper():
                     and node.func.attr == "add_row"):
                 bad.append(f"{f.name}:{node.lineno}")
     assert not bad, f"Table.add_row with unescaped cells: {bad}"
+
+
+def _run_args(root, tmp_path, out_dir):
+    return ["run", root / "layers/yrd.toml", "--out-dir", out_dir, "--map", tmp_path / "m.html"]
+
+
+@pytest.mark.parametrize("signum, says", [(15, "terminated"), (2, "interrupted")])
+def test_run_stopped_by_a_signal_removes_its_staging_folder(root, tmp_path, monkeypatch,
+                                                           signum, says):
+    import signal
+    import time
+
+    import geo.cli.run as run_cmd
+
+    seen = {}
+
+    def stopped(study, out_dir, *, staging, **kw):
+        seen["staging"] = Path(staging)
+        (Path(staging) / "redline_conflicts.csv").write_text("half")
+        os.kill(os.getpid(), signum)
+        time.sleep(5)  # the signal arrives first
+        raise AssertionError("not stopped")
+
+    monkeypatch.setattr(run_cmd, "run_study", stopped)
+    handler = signal.getsignal(signal.SIGTERM)
+    r = attack(_run_args(root, tmp_path, tmp_path / "out"), inputs=[root / "layers/yrd.toml"],
+               out_dir=tmp_path)
+    assert r.exit_code == 128 + signum if signum == 15 else r.exit_code == 130, r.output
+    assert r.says(says, "staging folder", "removed"), r.output
+    assert seen["staging"].parent == tmp_path and seen["staging"].name.startswith(".out.")
+    assert not seen["staging"].exists() and not (tmp_path / "out").exists()
+    assert signal.getsignal(signal.SIGTERM) == handler  # the command's handler is gone
+
+
+def test_run_into_a_read_only_folder_is_exit_2_before_computing(root, tmp_path, monkeypatch):
+    import geo.cli.run as run_cmd
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == ro
+                        and mode & os.W_OK else real_access(p, mode, **kw))
+    monkeypatch.setattr(run_cmd, "run_study",
+                        lambda *a, **k: pytest.fail("computed before checking the folder"))
+    for out in (ro / "out", ro):
+        r = attack(_run_args(root, tmp_path, out), inputs=[root / "layers/yrd.toml"],
+                   out_dir=tmp_path, expect=BAD_INPUT)
+        assert r.says(str(ro), "read-only", "--out-dir"), r.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a chmod 555 folder")
+def test_run_into_a_chmod_555_folder_is_exit_2(root, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        r = attack(_run_args(root, tmp_path, ro / "out"), out_dir=tmp_path, expect=BAD_INPUT)
+        assert r.says("read-only"), r.output
+    finally:
+        ro.chmod(0o755)
+
+
+def test_run_stages_its_tables_and_keeps_files_it_did_not_write(root, tmp_path, monkeypatch):
+    import geo.cli.run as run_cmd
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "redline_conflicts.csv").write_text("stale")
+    real, seen = run_cmd.run_study, {}
+
+    def spy(study, out_dir, **kw):
+        seen["staging"] = Path(kw["staging"])
+        return real(study, out_dir, **kw)
+
+    monkeypatch.setattr(run_cmd, "run_study", spy)
+    skips = [a for s in ("sourcing", "suitability", "parks", "layout") for a in ("--skip", s)]
+    r = attack([*_run_args(root, tmp_path, out), *skips], inputs=[root / "layers/yrd.toml"],
+               expect=0)
+    assert seen["staging"].parent == tmp_path and not seen["staging"].exists()
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "redline_conflicts.csv").read_text(encoding="utf-8-sig").startswith("park_id")
+    assert (out / "redline_conflicts.gpkg").exists()
+    assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
+    assert str(seen["staging"]) not in r.output  # messages name the target, not the stage
