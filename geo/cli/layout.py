@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, state
-from .options import study_arg
+from .options import NON_NEGATIVE, POSITIVE, MapOptions, map_options, study_arg
 
 
 def summary_table(s: dict) -> Table:
@@ -59,15 +59,15 @@ def unplaced_table(s: dict) -> Table:
 @click.option("--firms", "firms_path", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Incoming firms CSV: firm_id, name, industry (chain-map id), land_mu (亩).")
-@click.option("--plot-mu", type=float, default=None,
+@click.option("--plot-mu", type=POSITIVE, default=None,
               help="Target plot size in 亩 [default: [layout] plot_mu or 50].")
-@click.option("--road-spacing-m", type=float, default=None,
+@click.option("--road-spacing-m", type=POSITIVE, default=None,
               help="Internal road spacing in metres [default: [layout] or 400].")
-@click.option("--road-width-m", type=float, default=None,
+@click.option("--road-width-m", type=NON_NEGATIVE, default=None,
               help="Internal road width in metres [default: [layout] or 24].")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of the random baseline and search order [default 0].")
-@click.option("--time-limit-s", type=float, default=None,
+@click.option("--time-limit-s", type=POSITIVE, default=None,
               help="Local search time limit in seconds [default 50].")
 @click.option("--existing/--no-existing", default=None,
               help="Keep the register's firms of the park on their plots [default: yes].")
@@ -78,13 +78,10 @@ def unplaced_table(s: dict) -> Table:
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the layout as an offline HTML map (plots by industry, "
                    "facilities, setbacks, links), e.g. maps/layout_chongming.html.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Language of the map's labels [default: the study's [map] lang, else zh].")
-@click.option("--offline/--online", default=True, show_default=True,
-              help="Inline every asset of the map so it opens with no network.")
+@map_options
 @overwrite_option
 def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
-            time_limit_s, existing, out_path, map_path, lang, offline, overwrite):
+            time_limit_s, existing, out_path, map_path, map_opts, overwrite):
     """Lay out a park: plots on a road grid, firms on plots, shared facilities.
 
     \b
@@ -105,23 +102,18 @@ def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, s
           --map maps/layout_chongming.html
     """
     _run(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
-         time_limit_s, existing, out_path, overwrite, map_path, lang, offline)
+         time_limit_s, existing, out_path, overwrite, map_path, map_opts)
 
 
 @guarded
 def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
-         time_limit_s, existing, out_path, overwrite, map_path=None, lang=None,
-         offline=True) -> int:
+         time_limit_s, existing, out_path, overwrite, map_path=None,
+         map_opts: MapOptions | None = None) -> int:
     from ..io import check_writable
     from ..layout import layout_park, read_incoming, write_layout
     from ..study import load_study
 
-    for name, v in (("--plot-mu", plot_mu), ("--road-spacing-m", road_spacing_m),
-                    ("--time-limit-s", time_limit_s)):
-        if v is not None and not v > 0:
-            raise InputError(f"{name} must be > 0, got {v:g}")
-    if road_width_m is not None and not road_width_m >= 0:
-        raise InputError(f"--road-width-m must be ≥ 0, got {road_width_m:g}")
+    map_opts = map_opts or MapOptions()
     if out_path.suffix.lower() != ".gpkg":
         raise InputError(f"--out {out_path}: a layout is written as a GeoPackage (.gpkg)")
     check_writable(out_path, overwrite=overwrite)
@@ -130,7 +122,7 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
         from ..webmap import check_map_path, check_options
 
         check_map_path(map_path, overwrite=overwrite)
-        check_options(study, lang=lang)
+        check_options(study, **map_opts.check_kwargs())
     firms = read_incoming(firms_path)
     with console.status("layout…") as st:
         res = layout_park(study, park_id, firms, plot_mu=plot_mu,
@@ -154,7 +146,7 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
 
         with console.status("drawing the layout map…"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported below, once
-            info = write_layout_map(study, res, map_path, offline=offline, lang=lang,
+            info = write_layout_map(study, res, map_path, **map_opts.kwargs(),
                                     overwrite=overwrite)
         for msg in info["warnings"]:
             console.print(f"[yellow]warning:[/] {esc(msg)}")

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..errors import InputError
 from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, styled
-from .options import study_arg
+from .options import POSITIVE, study_arg
 
 
 def _pct(v: float) -> str:
@@ -58,7 +58,7 @@ def parks_table(df) -> Table:
 
 @click.command("parks")
 @study_arg
-@click.option("--radius-km", type=float, default=None,
+@click.option("--radius-km", type=POSITIVE, default=None,
               help="Radius by road for supply rates and chain completeness "
                    "[default: [parks] radius_km, [sourcing] radius_km or 100].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -91,8 +91,6 @@ def _run(study_path, radius_km, out_path, overwrite) -> int:
     from ..register import park_frame
     from ..study import load_study
 
-    if radius_km is not None and not radius_km > 0:
-        raise InputError(f"--radius-km must be > 0, got {radius_km:g}")
     if out_path is not None:
         if out_path.suffix.lower() not in (".csv", ".gpkg"):
             raise InputError(f"--out {out_path}: write .csv (the table) or .gpkg (with the park "

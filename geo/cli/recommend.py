@@ -20,7 +20,7 @@ from ._common import (
     overwrite_option,
     styled,
 )
-from .options import study_arg
+from .options import POSITIVE, study_arg
 
 
 def ranking_table(df) -> Table:
@@ -55,10 +55,10 @@ def ranking_table(df) -> Table:
               help="How many admissible sites to list (excluded ones are always listed).")
 @click.option("--candidates", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="candidates.gpkg from `parksite suitability` to rank with the parks.")
-@click.option("--land-mu", type=float, default=None,
+@click.option("--land-mu", type=POSITIVE, default=None,
               help="The firm's land need in 亩 [default: median of its industry in the "
                    "register].")
-@click.option("--radius-km", type=float, default=None,
+@click.option("--radius-km", type=POSITIVE, default=None,
               help="Sourcing radius by road [default: [sourcing] radius_km or 100].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the ranking as CSV.")
@@ -87,10 +87,6 @@ def _run(study_path, industry, top, candidates, land_mu, radius_km, out_path, ov
     from ..recommend import recommend
     from ..study import load_study
 
-    if land_mu is not None and not land_mu > 0:
-        raise InputError(f"--land-mu must be > 0 亩, got {land_mu:g}")
-    if radius_km is not None and not radius_km > 0:
-        raise InputError(f"--radius-km must be > 0, got {radius_km:g}")
     if out_path is not None:
         if out_path.suffix.lower() != ".csv":
             raise InputError(f"--out {out_path}: the ranking is written as .csv")

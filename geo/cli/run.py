@@ -12,7 +12,7 @@ from ..pipeline import ANALYSES, run_study
 from ..study import load_study
 from ..webmap import check_map_path, check_options, write_layout_map, write_map
 from ._common import Terminated, console, esc, guarded, out
-from .options import check_offline_tiles, study_arg
+from .options import MapOptions, map_options, study_arg
 from .redlines import park_table, summary_table
 from .sourcing import gaps_table
 from .sourcing import parks_table as sourcing_parks_table
@@ -24,22 +24,11 @@ from .sourcing import parks_table as sourcing_parks_table
               help="Folder for the tables and rasters [default: out/<study name>].")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The HTML map to write [default: maps/<study name>.html].")
-@click.option("--offline/--online", default=True, show_default=True,
-              help="Inline every asset so the map opens with no network (intranet PCs).")
-@click.option("--basemap", type=click.Choice(["none", "osm", "amap", "tianditu"]),
-              default=None,
-              help="Background [default: the study's [map] basemap, else none]: none = vector "
-                   "basemap from the bundled data; amap shifts overlays to GCJ-02 for display.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Language of the map's labels [default: the study's [map] lang, else zh].")
-@click.option("--tiles", metavar="FOLDER_OR_URL",
-              help="Local tile folder or URL template ({z}/{x}/{y}) for the basemap.")
-@click.option("--tianditu-key", envvar="TIANDITU_KEY", metavar="KEY",
-              help="Tianditu key for --basemap tianditu (or TIANDITU_KEY).")
+@map_options
 @click.option("--skip", multiple=True,
               type=click.Choice(ANALYSES),
               help="Leave out an analysis the study file declares (repeatable).")
-def command(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key, skip):
+def command(study, out_dir, map_path, map_opts, skip):
     """Run everything STUDY (layers/*.toml) declares and write the map.
 
     \b
@@ -59,13 +48,11 @@ def command(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_ke
     Exit code 0 when the run completes (conflicts are reported, see
     `parksite redlines` for a gate that exits 1 on conflicts); 2 on bad input.
     """
-    check_offline_tiles(offline, tiles)
-    _run(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key, set(skip))
+    _run(study, out_dir, map_path, map_opts, set(skip))
 
 
 @guarded
-def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key,
-         skip) -> int:
+def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip) -> int:
     t0 = time.perf_counter()
     study = load_study(study_path)
     stem = safe_component(study.name, fallback=safe_component(study_path.stem))
@@ -76,9 +63,8 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
     refuse_overwriting_input(map_path, [study_path])
     check_dir_writable(out_dir)
     check_map_path(map_path)
-    check_options(study, basemap=basemap, lang=lang, tiles=tiles, tianditu_key=tianditu_key)
-    opts = {"offline": offline, "basemap": basemap, "lang": lang, "tiles": tiles,
-            "tianditu_key": tianditu_key}
+    check_options(study, **map_opts.check_kwargs())
+    opts = map_opts.kwargs()
     with staged_dir(out_dir) as stage:
         try:
             with console.status("running the study…"):
@@ -102,7 +88,7 @@ def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_
             raise
     console.print(f"[green]✓[/] tables → {esc(out_dir)}")
     console.print(f"[green]✓[/] map → {esc(info['path'])} ({info['bytes'] / 1e6:.1f} MB, "
-                  f"{len(info['layers'])} layers, {'offline' if offline else 'online'}) "
+                  f"{len(info['layers'])} layers, {'offline' if map_opts.offline else 'online'}) "
                   f"in {time.perf_counter() - t0:.1f} s")
     return 0
 

@@ -7,10 +7,9 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import InputError
 from ._common import add_row, console, esc, guarded, out, overwrite_option, styled
 from .od import network_table
-from .options import study_arg
+from .options import POSITIVE, study_arg
 
 
 def parks_table(res) -> Table:
@@ -65,7 +64,7 @@ def chains_table(res) -> Table:
 
 @click.command("sourcing")
 @study_arg
-@click.option("--radius-km", type=float, default=None,
+@click.option("--radius-km", type=POSITIVE, default=None,
               help="Sourcing radius by road [default: [sourcing] radius_km or 100].")
 @click.option("--out", "out_path", type=click.Path(path_type=Path),
               default=Path("sourcing.csv"), show_default=True,
@@ -97,8 +96,6 @@ def _run(study_path, radius_km, out_path, no_service_areas, overwrite) -> int:
     from ..sourcing import run_sourcing, write_sourcing
     from ..study import load_study
 
-    if radius_km is not None and not radius_km > 0:
-        raise InputError(f"--radius-km must be > 0, got {radius_km:g}")
     if out_path.suffix:
         check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)

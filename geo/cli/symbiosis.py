@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ._common import EXIT_OK, add_row, console, esc, guarded, notes_and_write, out, overwrite_option
-from .options import study_arg
+from .options import POSITIVE, study_arg
 
 
 def pairs_table(df, limit: int = 25) -> Table:
@@ -31,7 +31,7 @@ def pairs_table(df, limit: int = 25) -> Table:
 
 @click.command("symbiosis")
 @study_arg
-@click.option("--max-km", type=float, default=30.0, show_default=True,
+@click.option("--max-km", type=POSITIVE, default=30.0, show_default=True,
               help="Largest road distance between the two firms (km).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the pairs as CSV.")
@@ -56,8 +56,6 @@ def _run(study_path, max_km, out_path, overwrite) -> int:
     from ..study import load_study
     from ..symbiosis import find_pairs, park_summary
 
-    if not max_km > 0:
-        raise InputError(f"--max-km must be > 0, got {max_km:g}")
     if out_path is not None:
         if out_path.suffix.lower() != ".csv":
             raise InputError(f"--out {out_path}: the pairs are written as .csv")

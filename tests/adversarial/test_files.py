@@ -234,3 +234,54 @@ def test_run_stages_its_tables_and_keeps_files_it_did_not_write(root, tmp_path, 
     assert (out / "redline_conflicts.gpkg").exists()
     assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
     assert str(seen["staging"]) not in r.output  # messages name the target, not the stage
+
+
+_MAP_FLAGS = ("--offline", "--basemap", "--lang", "--tiles", "--tianditu-key")
+
+
+def _option_help(command: str) -> dict[str, str]:
+    from geo.cli import main
+
+    cmd = main.commands[command]
+    return {flag: p.help for p in cmd.params for flag in _MAP_FLAGS
+            if flag in p.opts}
+
+
+def test_map_options_are_one_shared_group():
+    from geo.cli.options import map_options  # noqa: F401 - declared once, there
+
+    helps = {c: _option_help(c) for c in ("map", "run", "layout")}
+    assert set(helps["map"]) == set(_MAP_FLAGS)
+    assert helps["run"] == helps["map"] == helps["layout"]
+
+
+def test_layout_map_offline_with_remote_tiles_is_exit_2(root, tmp_path):
+    r = attack(["layout", root / "layers/yrd.toml", "--park", "chongming", "--firms",
+                root / "data/examples/incoming_firms.csv", "--out", tmp_path / "l.gpkg",
+                "--map", tmp_path / "l.html", "--tiles", "http://x/{z}/{x}/{y}.png"],
+               out_dir=tmp_path, expect=BAD_INPUT)
+    assert r.says("network", "--online"), r.output
+
+
+@pytest.mark.parametrize("args", [
+    ["layout", "S", "--park", "p", "--firms", "f.csv", "--plot-mu", "0"],
+    ["layout", "S", "--park", "p", "--firms", "f.csv", "--road-spacing-m", "-5"],
+    ["layout", "S", "--park", "p", "--firms", "f.csv", "--time-limit-s", "0"],
+    ["layout", "S", "--park", "p", "--firms", "f.csv", "--road-width-m", "-1"],
+    ["od", "a.csv", "b.csv", "--study", "S", "--limit-km", "-1"],
+    ["od", "a.csv", "b.csv", "--study", "S", "--limit-min", "0"],
+    ["od", "a.csv", "b.csv", "--study", "S", "--max-snap-m", "0"],
+    ["parks", "S", "--radius-km", "0"],
+    ["reach", "a.csv", "--study", "S", "--radius-km", "0"],
+    ["reach", "a.csv", "--study", "S", "--metric", "time", "--radius-min", "-3"],
+    ["reach", "a.csv", "--study", "S", "--trim-m", "0"],
+    ["recommend", "S", "--industry", "x", "--land-mu", "0"],
+    ["recommend", "S", "--industry", "x", "--radius-km", "-1"],
+    ["sourcing", "S", "--radius-km", "0"],
+    ["symbiosis", "S", "--max-km", "0"],
+])
+def test_out_of_range_numbers_are_usage_errors_naming_the_range(root, tmp_path, args):
+    study = str(root / "layers/yrd.toml")
+    args = [study if a == "S" else a for a in args]
+    r = attack(args, out_dir=tmp_path, cwd=tmp_path, expect=BAD_INPUT)
+    assert r.says(args[-2], "is not in the range"), r.output
