@@ -112,7 +112,7 @@ def check_dir_writable(folder: str | os.PathLike) -> Path:
     p = Path(folder)
     if p.exists() and not p.is_dir():
         raise OutputError(f"{p}: is a file, not a folder; give a folder such as {p.parent / 'out'}")
-    base = p.absolute().parent
+    base = p.resolve().parent
     while not base.exists() and base != base.parent:
         base = base.parent
     for where in ([p] if p.exists() else []) + [base]:
@@ -139,9 +139,10 @@ def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
         moved into place.
     """
     dest = check_dir_writable(target)
-    parent = dest.absolute().parent
+    parent = dest.resolve().parent  # beside it, on the same file system, even for "." or ".."
     parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{dest.name or 'out'}.staging-", dir=parent))
+    name = dest.resolve().name or "out"
+    stage = Path(tempfile.mkdtemp(prefix=f".{name}.staging-", dir=parent))
     try:
         yield stage
         _commit(stage, dest)

@@ -119,10 +119,10 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
     check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)
     if map_path is not None:
-        from ..webmap import check_map_path, check_options
+        from ..webmap import check_map_path
 
         check_map_path(map_path, overwrite=overwrite)
-        check_options(study, **map_opts.check_kwargs())
+        map_opts.check(study)
     firms = read_incoming(firms_path)
     with console.status("layout…") as st:
         res = layout_park(study, park_id, firms, plot_mu=plot_mu,

@@ -43,14 +43,14 @@ def command(study, out_path, map_opts, redlines, overwrite):
 @guarded
 def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite) -> int:
     from ..study import load_study
-    from ..webmap import check_map_path, check_options, write_map
+    from ..webmap import check_map_path, write_map
 
     t0 = time.perf_counter()
     study = load_study(study_path)
     out_path = out_path or Path("maps") / f"{safe_component(study.name)}.html"
     refuse_overwriting_input(out_path, [study_path])
     check_map_path(out_path, overwrite=overwrite)
-    check_options(study, **map_opts.check_kwargs())
+    map_opts.check(study)
     results: dict = {}
     if redlines and study.has_role("parks") and study.has_role("redlines"):
         try:

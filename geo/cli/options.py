@@ -105,9 +105,27 @@ class MapOptions:
         """Keyword arguments of :func:`geo.webmap.write_map` and its siblings."""
         return asdict(self)
 
-    def check_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`geo.webmap.check_options`."""
-        return {k: v for k, v in asdict(self).items() if k != "offline"}
+    def check(self, study: Any) -> None:
+        """Refuse, before any analysis, options that cannot work with ``study``: those of
+        :func:`geo.webmap.check_options`, and ``--offline`` with remote tiles declared in
+        the study's ``[map] tiles`` (``--tiles`` itself is refused while parsing).
+
+        Raises
+        ------
+        geo.errors.InputError
+            With the option or study key to change.
+        """
+        from ..errors import InputError
+        from ..webmap import check_options
+
+        check_options(study, **{k: v for k, v in asdict(self).items() if k != "offline"})
+        if self.offline and self.tiles is None:
+            tiles = study.section("map").get("tiles")
+            if is_remote_url(tiles):
+                raise InputError(f"{study.path}: [map] tiles = {tiles!r} is fetched over the "
+                                 "network, but --offline (the default) promises a map that "
+                                 "makes no network request; pass --online, or --tiles FOLDER "
+                                 "with local tiles")
 
 
 _MAP_OPTIONS = [

@@ -10,7 +10,7 @@ import click
 from ..io import check_dir_writable, refuse_overwriting_input, safe_component, staged_dir
 from ..pipeline import ANALYSES, run_study
 from ..study import load_study
-from ..webmap import check_map_path, check_options, write_layout_map, write_map
+from ..webmap import check_map_path, write_layout_map, write_map
 from ._common import Terminated, console, esc, guarded, out
 from .options import MapOptions, map_options, study_arg
 from .redlines import park_table, summary_table
@@ -63,7 +63,7 @@ def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip) -> int:
     refuse_overwriting_input(map_path, [study_path])
     check_dir_writable(out_dir)
     check_map_path(map_path)
-    check_options(study, **map_opts.check_kwargs())
+    map_opts.check(study)
     opts = map_opts.kwargs()
     with staged_dir(out_dir) as stage:
         try:

@@ -285,3 +285,14 @@ def test_out_of_range_numbers_are_usage_errors_naming_the_range(root, tmp_path, 
     args = [study if a == "S" else a for a in args]
     r = attack(args, out_dir=tmp_path, cwd=tmp_path, expect=BAD_INPUT)
     assert r.says(args[-2], "is not in the range"), r.output
+
+
+def test_offline_map_with_remote_tiles_in_the_study_file_is_exit_2(root, tmp_path):
+    text = (root / "layers/yrd.toml").read_text(encoding="utf-8")
+    text = text.replace('"../data/', f'"{(root / "data").as_posix()}/')
+    text = text.replace("[map]\n", '[map]\ntiles = "https://gis.example.cn/{z}/{x}/{y}.png"\n')
+    study = tmp_path / "s.toml"
+    study.write_text(text, encoding="utf-8")
+    r = attack(["map", study, "--out", tmp_path / "m.html"], inputs=[study], out_dir=tmp_path,
+               expect=BAD_INPUT)
+    assert r.says("s.toml", "[map] tiles", "--online"), r.output
