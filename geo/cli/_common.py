@@ -1,6 +1,8 @@
 """What every ``parksite`` command shares: verbosity, error handling, the console.
 
-Exit codes: 0 ok, 1 findings (e.g. red-line conflicts), 2 bad input, 3 internal error.
+Exit codes: 0 ok, 1 findings (e.g. red-line conflicts), 2 bad input, 3 internal error,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM; turned into an exception so that
+staging folders and temporary files are removed).
 A :class:`~geo.errors.ParksiteError` becomes a one-line message (several lines for
 a study file with several problems); any other exception is a bug, reported in one
 line with its traceback only under ``-v``.
