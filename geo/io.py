@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -94,6 +95,75 @@ def check_writable(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
     if not os.access(parent, os.W_OK):
         raise OutputError(f"{p}: folder {parent} is not writable")
     return p
+
+
+def check_dir_writable(folder: str | os.PathLike) -> Path:
+    """Check, before any work, that an output folder can be written and its staging
+    folder created beside it.
+
+    The nearest existing ancestor of ``folder`` (its parent, once created) must be
+    writable, and so must ``folder`` itself when it exists.
+
+    Raises
+    ------
+    OutputError
+        ``folder`` is a file, or it or the folder that would hold it is read-only.
+    """
+    p = Path(folder)
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"{p}: is a file, not a folder; give a folder such as {p.parent / 'out'}")
+    base = p.resolve().parent
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    for where in ([p] if p.exists() else []) + [base]:
+        if not os.access(where, os.W_OK | os.X_OK):
+            raise OutputError(f"{p}: folder {where} is read-only (or not yours); nothing was "
+                              "computed. Give a writable folder with --out-dir, or fix its "
+                              "permissions")
+    return p
+
+
+@contextlib.contextmanager
+def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a fresh staging folder beside ``target``; move its files into ``target`` when
+    the block succeeds.
+
+    On any exception (also ``KeyboardInterrupt`` and a SIGTERM turned into an exception)
+    the staging folder is removed and ``target`` is left as it was. Files of ``target``
+    that the block did not write are kept: a run never deletes what it did not make.
+
+    Raises
+    ------
+    OutputError
+        ``target`` cannot be written (checked before the block runs) or a file cannot be
+        moved into place.
+    """
+    dest = check_dir_writable(target)
+    parent = dest.resolve().parent  # beside it, on the same file system, even for "." or ".."
+    parent.mkdir(parents=True, exist_ok=True)
+    name = dest.resolve().name or "out"
+    stage = Path(tempfile.mkdtemp(prefix=f".{name}.staging-", dir=parent))
+    try:
+        yield stage
+        _commit(stage, dest)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _commit(stage: Path, dest: Path) -> None:
+    """Move the staged files into ``dest`` (one rename when ``dest`` does not exist yet)."""
+    try:
+        if not dest.exists():
+            os.replace(stage, dest)
+            return
+        for src in sorted(p for p in stage.rglob("*") if not p.is_dir()):
+            to = dest / src.relative_to(stage)
+            to.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, to)
+    except OSError as exc:
+        raise OutputError(f"{dest}: the results could not be moved into place ({exc})") from exc
+    shutil.rmtree(stage, ignore_errors=True)
 
 
 @contextlib.contextmanager

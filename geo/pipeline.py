@@ -103,23 +103,23 @@ def _check_skip(skip: Iterable[str]) -> frozenset[str]:
     return out
 
 
-def _gate(run: StudyRun) -> str:
+def _gate(run: StudyRun, dest: Path) -> str:
     red = run.redlines
-    write_result(red, run.out_dir / "redline_conflicts.gpkg", run.study.load_role("parks"))
-    write_csv(red.conflicts[CONFLICT_COLUMNS], run.out_dir / "redline_conflicts.csv")
+    write_result(red, dest / "redline_conflicts.gpkg", run.study.load_role("parks"))
+    write_csv(red.conflicts[CONFLICT_COLUMNS], dest / "redline_conflicts.csv")
     return (f"red-line gate: {run.parks_with_findings} of {len(red.parks)} parks with "
             f"findings → {run.out_dir}/redline_conflicts.*")
 
 
-def _sourcing(run: StudyRun) -> str:
+def _sourcing(run: StudyRun, dest: Path) -> str:
     run.sourcing = run_sourcing(run.study)
-    write_sourcing(run.sourcing, run.out_dir)
+    write_sourcing(run.sourcing, dest)
     run.firms = run.sourcing.firms
     return f"sourcing within the transport circle → {run.out_dir}/sourcing*"
 
 
-def _parks(run: StudyRun) -> str:
-    study, out = run.study, run.out_dir
+def _parks(run: StudyRun, dest: Path) -> str:
+    study, out = run.study, dest
     run.parks = evaluate_parks(study)
     run.park_industries = park_industries(study)
     write_csv(run.parks, out / "parks.csv")
@@ -127,34 +127,34 @@ def _parks(run: StudyRun) -> str:
     pairs = find_pairs(study)
     write_csv(pairs, out / "symbiosis.csv")
     run.symbiosis = pairs_geodataframe(study, pairs)
-    return (f"park evaluation and {len(pairs)} symbiosis pairs → {out}/parks.csv, "
+    return (f"park evaluation and {len(pairs)} symbiosis pairs → {run.out_dir}/parks.csv, "
             "symbiosis.csv")
 
 
-def _suitability(run: StudyRun) -> str:
-    run.suitability = run_suitability(run.study, out_dir=run.out_dir / "suitability")
+def _suitability(run: StudyRun, dest: Path) -> str:
+    run.suitability = run_suitability(run.study, out_dir=dest / "suitability")
     return f"suitability → {run.out_dir / 'suitability'}"
 
 
-def _recommend(run: StudyRun) -> str:
-    cand = run.out_dir / "suitability" / "candidates.gpkg"
+def _recommend(run: StudyRun, dest: Path) -> str:
+    cand = dest / "suitability" / "candidates.gpkg"
     run.recommendations = recommend_study(run.study, candidates=cand if cand.exists() else None)
     for industry, table in run.recommendations.items():
-        write_csv(table, run.out_dir / f"recommend_{safe_component(industry)}.csv")
+        write_csv(table, dest / f"recommend_{safe_component(industry)}.csv")
     return (f"recommendations for {', '.join(run.recommendations) or 'no industry'} → "
             f"{run.out_dir}/recommend_*.csv")
 
 
-def _layout(run: StudyRun) -> str:
+def _layout(run: StudyRun, dest: Path) -> str:
     run.layout = layout_from_study(run.study)
     if run.layout is None:
         return "layout: no park to lay out"
-    write_layout(run.layout, run.out_dir / "layout.gpkg")
+    write_layout(run.layout, dest / "layout.gpkg")
     return f"layout of park {run.layout.summary.get('park_id', '')} → {run.out_dir}/layout.gpkg"
 
 
 def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
-              progress: Progress = _quiet) -> StudyRun:
+              progress: Progress = _quiet, staging: str | Path | None = None) -> StudyRun:
     """Run every analysis ``study`` declares and write their tables into ``out_dir``.
 
     Steps, in order: the red-line gate; sourcing ([sourcing]); park evaluation and
@@ -172,6 +172,11 @@ def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
         ``{"sourcing", "suitability", "parks", "layout"}``.
     progress
         Called after each step with (step, summary, seconds).
+    staging
+        Write the files here instead of ``out_dir`` (a staging folder that the caller
+        renames into place when the whole run succeeded, see
+        :func:`geo.io.staged_dir`); summaries and ``StudyRun.out_dir`` still name
+        ``out_dir``.
 
     Returns
     -------
@@ -186,7 +191,8 @@ def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
     """
     skipped = _check_skip(skip)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    dest = Path(staging) if staging is not None else out
+    dest.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     for key, spec in study.layers.items():
         if not spec.is_raster:
@@ -195,7 +201,7 @@ def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
     run = StudyRun(study=study, out_dir=out, redlines=check_study(study), firms=firms)
     run.seconds["layers"] = time.perf_counter() - t0
     progress("layers", f"{len(study.layers)} layers read and valid", run.seconds["layers"])
-    steps: list[tuple[str, Callable[[StudyRun], str], bool]] = [
+    steps: list[tuple[str, Callable[[StudyRun, Path], str], bool]] = [
         ("redlines", _gate, True),
         ("sourcing", _sourcing, _declared(study, "sourcing", skipped)),
         ("parks", _parks, _declared(study, "parks", skipped)),
@@ -206,7 +212,7 @@ def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
     for name, step, wanted in steps:
         if wanted:
             t = time.perf_counter()
-            summary = step(run)
+            summary = step(run, dest)
             run.seconds[name] = time.perf_counter() - t
             progress(name, summary, run.seconds[name])
     return run

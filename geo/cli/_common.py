@@ -1,6 +1,8 @@
 """What every ``parksite`` command shares: verbosity, error handling, the console.
 
-Exit codes: 0 ok, 1 findings (e.g. red-line conflicts), 2 bad input, 3 internal error.
+Exit codes: 0 ok, 1 findings (e.g. red-line conflicts), 2 bad input, 3 internal error,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM; turned into an exception so that
+staging folders and temporary files are removed).
 A :class:`~geo.errors.ParksiteError` becomes a one-line message (several lines for
 a study file with several problems); any other exception is a bug, reported in one
 line with its traceback only under ``-v``.
@@ -8,8 +10,11 @@ line with its traceback only under ``-v``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import signal
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Callable
@@ -18,6 +23,8 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 from ..errors import ParksiteError
 
@@ -39,6 +46,27 @@ class State:
 state = State()
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised as an exception so that ``finally`` blocks and the atomic writers
+    clean up (a killed process would leave temporary files and staging folders)."""
+
+
+def _raise_terminated(signum, frame):  # noqa: ARG001
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception():
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    old = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
     if not state.quiet:
         console.print(f"[yellow]warning:[/] {escape(str(message))}", markup=True, highlight=False)
@@ -52,7 +80,7 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         old = warnings.showwarning
         warnings.showwarning = _show_warning
         try:
-            with warnings.catch_warnings():
+            with _sigterm_as_exception(), warnings.catch_warnings():
                 warnings.simplefilter("default")
                 # Libraries' own chatter is not the user's business.
                 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -68,8 +96,13 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            console.print("parksite: interrupted; no output was written half-way")
+            console.print("[bold red]parksite: interrupted[/] (Ctrl-C); no output was written "
+                          "half-way", markup=True)
             sys.exit(130)
+        except Terminated:
+            console.print("[bold red]parksite: terminated[/] (SIGTERM); no output was written "
+                          "half-way", markup=True)
+            sys.exit(128 + signal.SIGTERM)
         except Exception as exc:  # a bug: say so plainly
             console.print(f"[bold red]parksite: internal error:[/] {type(exc).__name__}: "
                           f"{escape(str(exc))}. "
@@ -89,6 +122,23 @@ def esc(value: object) -> str:
     """A data string or path for an f-string printed with markup: shown as text, never
     interpreted (a ``[/]`` in a park name neither crashes nor styles)."""
     return escape(str(value))
+
+
+def add_row(table: Table, *cells: object, **kwargs: Any) -> None:
+    """Add a row of data to a rich table, every cell shown as text.
+
+    ``Table.add_row`` parses markup in plain ``str`` cells, so a park named
+    ``[bold red]x[/]`` would be styled (or ``[/]`` crash the command). Here a ``str`` (or
+    any other value) becomes a plain :class:`~rich.text.Text`; pass a ``Text`` (see
+    :func:`styled`) for a cell that is meant to be coloured. ``None`` stays empty.
+    """
+    table.add_row(*(c if c is None or isinstance(c, Text) else Text(str(c)) for c in cells),
+                  **kwargs)
+
+
+def styled(value: object, style: str) -> Text:
+    """A data value shown in ``style`` (e.g. a status in green), never parsed as markup."""
+    return Text(str(value), style=style)
 
 
 overwrite_option = click.option(

@@ -13,7 +13,7 @@ from ..extent import check_layer_extent
 from ..layers import check_raster
 from ..register import industry_report
 from ..study import load_study
-from ._common import console, guarded, out
+from ._common import add_row, console, esc, guarded, out
 from .options import study_arg
 
 
@@ -33,19 +33,19 @@ def command(study: Path) -> None:
 def _run(study: Path) -> int:
     s = load_study(study)
     china = bool(in_china(*s.boundary.centroid.xy))
-    t = Table(title=f"{s.title} — {s.path}")
+    t = Table(title=f"{esc(s.title)} — {esc(s.path)}")
     for col in ("layer", "role", "features", "geometry", "source CRS", "file"):
         t.add_column(col, overflow="fold")
     for key, spec in s.layers.items():
         if spec.is_raster:
             info = check_raster(spec.path, label=spec.label)
-            t.add_row(key, spec.role, f"{info['width']}×{info['height']}", f"raster "
+            add_row(t, key, spec.role, f"{info['width']}×{info['height']}", f"raster "
                       f"{info['dtype']}, nodata {info['nodata']}", str(info["crs"]),
                       spec.path.name)
             continue
         g = s.load(key)
         check_layer_extent(g, s.bounds, china=china)
-        t.add_row(key, spec.role, f"{len(g):,}", ", ".join(sorted(g.geom_type.unique())),
+        add_row(t, key, spec.role, f"{len(g):,}", ", ".join(sorted(g.geom_type.unique())),
                   str(g.attrs.get("source_crs")), spec.path.name +
                   (f":{g.attrs['source_layer']}" if g.attrs.get("source_layer") else ""))
     out.print(t)

@@ -8,12 +8,13 @@ import click
 from rich.table import Table
 
 from ..errors import InputError
-from ._common import EXIT_OK, console, guarded, out, overwrite_option, state
-from .options import study_arg
+from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, state
+from .options import NON_NEGATIVE, POSITIVE, MapOptions, map_options, study_arg
 
 
 def summary_table(s: dict) -> Table:
-    t = Table(title=f"Layout 园区布局: {s['park_id']} {s['park_name']}", show_header=False)
+    t = Table(title=f"Layout 园区布局: {esc(s['park_id'])} {esc(s['park_name'])}",
+              show_header=False)
     t.add_column("what")
     t.add_column("value", overflow="fold")
     o = s["objective"]
@@ -39,7 +40,7 @@ def summary_table(s: dict) -> Table:
                      f"{f['mean_distance_m']:,.0f} m, max {f['max_distance_m']:,.0f} m "
                      f"({'optimal' if f['optimal'] else 'best found'})"))
     for k, v in rows:
-        t.add_row(k, v)
+        add_row(t, k, v)
     return t
 
 
@@ -48,7 +49,7 @@ def unplaced_table(s: dict) -> Table:
     for c in ("firm", "industry", "亩", "reason"):
         t.add_column(c, overflow="fold")
     for u in s["unplaced"]:
-        t.add_row(u["firm_id"], u["industry"], f"{u['land_need_mu']:,.0f}", u["reason"])
+        add_row(t, u["firm_id"], u["industry"], f"{u['land_need_mu']:,.0f}", u["reason"])
     return t
 
 
@@ -58,15 +59,15 @@ def unplaced_table(s: dict) -> Table:
 @click.option("--firms", "firms_path", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Incoming firms CSV: firm_id, name, industry (chain-map id), land_mu (亩).")
-@click.option("--plot-mu", type=float, default=None,
+@click.option("--plot-mu", type=POSITIVE, default=None,
               help="Target plot size in 亩 [default: [layout] plot_mu or 50].")
-@click.option("--road-spacing-m", type=float, default=None,
+@click.option("--road-spacing-m", type=POSITIVE, default=None,
               help="Internal road spacing in metres [default: [layout] or 400].")
-@click.option("--road-width-m", type=float, default=None,
+@click.option("--road-width-m", type=NON_NEGATIVE, default=None,
               help="Internal road width in metres [default: [layout] or 24].")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of the random baseline and search order [default 0].")
-@click.option("--time-limit-s", type=float, default=None,
+@click.option("--time-limit-s", type=POSITIVE, default=None,
               help="Local search time limit in seconds [default 50].")
 @click.option("--existing/--no-existing", default=None,
               help="Keep the register's firms of the park on their plots [default: yes].")
@@ -77,13 +78,10 @@ def unplaced_table(s: dict) -> Table:
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the layout as an offline HTML map (plots by industry, "
                    "facilities, setbacks, links), e.g. maps/layout_chongming.html.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Language of the map's labels [default: the study's [map] lang, else zh].")
-@click.option("--offline/--online", default=True, show_default=True,
-              help="Inline every asset of the map so it opens with no network.")
+@map_options
 @overwrite_option
 def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
-            time_limit_s, existing, out_path, map_path, lang, offline, overwrite):
+            time_limit_s, existing, out_path, map_path, map_opts, overwrite):
     """Lay out a park: plots on a road grid, firms on plots, shared facilities.
 
     \b
@@ -104,32 +102,27 @@ def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, s
           --map maps/layout_chongming.html
     """
     _run(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
-         time_limit_s, existing, out_path, overwrite, map_path, lang, offline)
+         time_limit_s, existing, out_path, overwrite, map_path, map_opts)
 
 
 @guarded
 def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
-         time_limit_s, existing, out_path, overwrite, map_path=None, lang=None,
-         offline=True) -> int:
+         time_limit_s, existing, out_path, overwrite, map_path=None,
+         map_opts: MapOptions | None = None) -> int:
     from ..io import check_writable
     from ..layout import layout_park, read_incoming, write_layout
     from ..study import load_study
 
-    for name, v in (("--plot-mu", plot_mu), ("--road-spacing-m", road_spacing_m),
-                    ("--time-limit-s", time_limit_s)):
-        if v is not None and not v > 0:
-            raise InputError(f"{name} must be > 0, got {v:g}")
-    if road_width_m is not None and not road_width_m >= 0:
-        raise InputError(f"--road-width-m must be ≥ 0, got {road_width_m:g}")
+    map_opts = map_opts or MapOptions()
     if out_path.suffix.lower() != ".gpkg":
         raise InputError(f"--out {out_path}: a layout is written as a GeoPackage (.gpkg)")
     check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)
     if map_path is not None:
-        from ..webmap import check_map_path, check_options
+        from ..webmap import check_map_path
 
         check_map_path(map_path, overwrite=overwrite)
-        check_options(study, lang=lang)
+        map_opts.check(study)
     firms = read_incoming(firms_path)
     with console.status("layout…") as st:
         res = layout_park(study, park_id, firms, plot_mu=plot_mu,
@@ -143,8 +136,9 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
     if s["unplaced"]:
         out.print(unplaced_table(s))
     for n in s["notes"]:
-        console.print(f"note: {n}")
-    console.print(f"[green]✓[/] {s['n_placed']} firms on {s['n_usable_plots']} plots → {out_path}")
+        console.print(f"note: {esc(n)}")
+    console.print(f"[green]✓[/] {s['n_placed']} firms on {s['n_usable_plots']} plots → "
+                  f"{esc(out_path)}")
     if map_path is not None:
         import warnings
 
@@ -152,11 +146,12 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
 
         with console.status("drawing the layout map…"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported below, once
-            info = write_layout_map(study, res, map_path, offline=offline, lang=lang,
+            info = write_layout_map(study, res, map_path, **map_opts.kwargs(),
                                     overwrite=overwrite)
         for msg in info["warnings"]:
-            console.print(f"[yellow]warning:[/] {msg}")
-        console.print(f"[green]✓[/] layout map → {info['path']} ({info['bytes'] / 1e6:.2f} MB, "
+            console.print(f"[yellow]warning:[/] {esc(msg)}")
+        console.print(f"[green]✓[/] layout map → {esc(info['path'])} "
+                      f"({info['bytes'] / 1e6:.2f} MB, "
                       f"{len(info['layers'])} layers, "
                       f"{'offline' if info['offline'] else 'online'})")
     return EXIT_OK

@@ -10,32 +10,18 @@ import click
 
 from ..io import refuse_overwriting_input, safe_component
 from ._common import console, esc, guarded, out, overwrite_option
-from .options import study_arg
+from .options import MapOptions, map_options, study_arg
 
 
 @click.command("map")
 @study_arg
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The HTML file to write [default: maps/<study name>.html].")
-@click.option("--offline/--online", default=True, show_default=True,
-              help="Inline Leaflet and every other asset so that the map opens on a PC with "
-                   "no internet (--online links them from a CDN instead).")
-@click.option("--basemap", type=click.Choice(["none", "osm", "amap", "tianditu"]),
-              default=None,
-              help="Background [default: the study's [map] basemap, else none]. none = vector "
-                   "basemap drawn from the study's boundaries, water and roads; amap shifts "
-                   "every overlay to GCJ-02 for display; tianditu needs --tianditu-key.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Language of labels, legends and popups [default: [map] lang, else zh].")
-@click.option("--tiles", metavar="FOLDER|TEMPLATE",
-              help="Local tiles instead of a web basemap: a folder holding {z}/{x}/{y}.png "
-                   "or a URL template such as http://gis.intranet/tiles/{z}/{x}/{y}.png.")
-@click.option("--tianditu-key", metavar="KEY", envvar="TIANDITU_KEY",
-              help="Tianditu (天地图) key for --basemap tianditu [env: TIANDITU_KEY].")
+@map_options
 @click.option("--redlines/--no-redlines", default=True, show_default=True,
               help="Run the red-line gate and show its conflicts and park status.")
 @overwrite_option
-def command(study, out_path, offline, basemap, lang, tiles, tianditu_key, redlines, overwrite):
+def command(study, out_path, map_opts, redlines, overwrite):
     """Write the interactive map of STUDY (layers/*.toml) as one HTML file.
 
     \b
@@ -51,21 +37,20 @@ def command(study, out_path, offline, basemap, lang, tiles, tianditu_key, redlin
       parksite map layers/yrd.toml --lang en --out maps/yrd_en.html
       parksite map layers/yrd.toml --basemap amap --online
     """
-    _run(study, out_path, offline, basemap, lang, tiles, tianditu_key, redlines, overwrite)
+    _run(study, out_path, map_opts, redlines, overwrite)
 
 
 @guarded
-def _run(study_path, out_path, offline, basemap, lang, tiles, tianditu_key, redlines,
-         overwrite) -> int:
+def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite) -> int:
     from ..study import load_study
-    from ..webmap import check_map_path, check_options, write_map
+    from ..webmap import check_map_path, write_map
 
     t0 = time.perf_counter()
     study = load_study(study_path)
     out_path = out_path or Path("maps") / f"{safe_component(study.name)}.html"
     refuse_overwriting_input(out_path, [study_path])
     check_map_path(out_path, overwrite=overwrite)
-    check_options(study, basemap=basemap, lang=lang, tiles=tiles, tianditu_key=tianditu_key)
+    map_opts.check(study)
     results: dict = {}
     if redlines and study.has_role("parks") and study.has_role("redlines"):
         try:
@@ -82,12 +67,10 @@ def _run(study_path, out_path, offline, basemap, lang, tiles, tianditu_key, redl
                           f"{n} of {len(red.parks)} parks with findings")
     with console.status("drawing the map…"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported below, once, without a traceback line
-        info = write_map(study, out_path, results, offline=offline, basemap=basemap,
-                         lang=lang, tiles=tiles, tianditu_key=tianditu_key,
-                         overwrite=overwrite)
+        info = write_map(study, out_path, results, **map_opts.kwargs(), overwrite=overwrite)
     for msg in info["warnings"]:
         console.print(f"[yellow]warning:[/] {esc(msg)}")
-    out.print(f"{info['path']}  {info['bytes'] / 1e6:.2f} MB  {len(info['layers'])} layers  "
+    out.print(f"{esc(info['path'])}  {info['bytes'] / 1e6:.2f} MB  {len(info['layers'])} layers  "
               f"{'offline' if info['offline'] else 'online'}  basemap {info['basemap']}  "
               f"lang {info['lang']}")
     console.print(f"[green]✓[/] map written in {time.perf_counter() - t0:.1f} s")

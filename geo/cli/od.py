@@ -14,7 +14,8 @@ from ..io import check_writable, write_csv
 from ..layers import read_layer
 from ..network import network_from_option
 from ..study import load_study
-from ._common import console, guarded, out, overwrite_option
+from ._common import add_row, console, esc, guarded, out, overwrite_option
+from .options import NON_NEGATIVE, POSITIVE
 
 
 def read_points(value: str, study, *, id_field: str | None, what: str, coords: str | None,
@@ -48,7 +49,7 @@ def network_table(summary: dict) -> Table:
     t.add_column("source")
     for c in ("nodes", "edges", "road km", "components", "largest"):
         t.add_column(c, justify="right")
-    t.add_row(str(summary["source"]), f"{summary['nodes']:,}", f"{summary['edges']:,}",
+    add_row(t, str(summary["source"]), f"{summary['nodes']:,}", f"{summary['edges']:,}",
               f"{summary['road_km']:,.0f}", str(summary["components"]),
               f"{summary['largest_component_nodes']:,} ({summary['largest_component_share']:.1%})")
     return t
@@ -67,9 +68,9 @@ def network_table(summary: dict) -> Table:
                                  "(e.g. layers/yrd.toml).")
 @click.option("--metric", type=click.Choice(["length", "time"]), default="length",
               show_default=True, help="What the routes minimise.")
-@click.option("--limit-km", type=float, default=100.0, show_default=True,
+@click.option("--limit-km", type=NON_NEGATIVE, default=100.0, show_default=True,
               help="Omit pairs farther than this by road (0 = no limit).")
-@click.option("--limit-min", type=float, default=None,
+@click.option("--limit-min", type=POSITIVE, default=None,
               help="Omit pairs slower than this many minutes.")
 @click.option("--id-field", default=None, help="Id field of both point files [default: id, "
                                                "or the usual id of the layer].")
@@ -77,7 +78,7 @@ def network_table(summary: dict) -> Table:
 @click.option("--dest-id", default=None, help="Id field of DESTINATIONS.")
 @click.option("--coords", type=click.Choice(["wgs84", "cgcs2000", "gcj02"]), default=None,
               help="Datum of point files without a CRS (gcj02 = AMap/Gaode).")
-@click.option("--max-snap-m", type=float, default=None,
+@click.option("--max-snap-m", type=POSITIVE, default=None,
               help="Points farther than this from a road are reported, not snapped "
                    "[default: 5000].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -107,10 +108,6 @@ def command(origins, destinations, network_layer, network, study, metric, limit_
 def _run(origins, destinations, network_layer, network, study_path, metric, limit_km, limit_min,
          id_field,
          origin_id, dest_id, coords, max_snap_m, out_path, overwrite) -> int:
-    if limit_km is not None and limit_km < 0:
-        raise InputError(f"--limit-km must be ≥ 0 (0 = no limit), got {limit_km:g}")
-    if limit_min is not None and limit_min <= 0:
-        raise InputError(f"--limit-min must be > 0, got {limit_min:g}")
     check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path) if study_path else None
     o = read_points(origins, study, id_field=origin_id or id_field, what="origins",
@@ -131,11 +128,11 @@ def _run(origins, destinations, network_layer, network, study_path, metric, limi
     for c in ("pairs kept", "ok", "unreachable", "off network", "median km", "median min",
               "median detour"):
         t.add_column(c, justify="right")
-    t.add_row(f"{len(table):,}", f"{len(ok):,}", f"{int((table.status == 'unreachable').sum()):,}",
+    add_row(t, f"{len(table):,}", f"{len(ok):,}", f"{int((table.status == 'unreachable').sum()):,}",
               f"{int((table.status == 'off_network').sum()):,}",
               f"{np.nanmedian(ok.network_m) / 1000:,.1f}" if len(ok) else "—",
               f"{np.nanmedian(ok.time_min):,.0f}" if len(ok) else "—",
               f"{np.nanmedian(ok.detour_ratio):.2f}" if ok.detour_ratio.notna().any() else "—")
     out.print(t)
-    console.print(f"[green]✓[/] {len(table):,} pairs → {out_path}")
+    console.print(f"[green]✓[/] {len(table):,} pairs → {esc(out_path)}")
     return 0

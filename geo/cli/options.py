@@ -6,8 +6,12 @@ type and checks cannot drift between commands.
 
 from __future__ import annotations
 
+import functools
 import stat
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,3 +30,139 @@ def _regular_file(ctx: click.Context, param: click.Parameter, value: Path | None
 #: The study file argument of every study command (``layers/*.toml``).
 study_arg = click.argument("study", type=click.Path(dir_okay=False, path_type=Path),
                            callback=_regular_file)
+
+
+def is_remote_url(text: str | None) -> bool:
+    """True for a tile source fetched over the network (``http://``, ``https://``, ``//``)."""
+    if not text:
+        return False
+    s = str(text).strip().lower()
+    return s.startswith(("http://", "https://", "//"))
+
+
+def check_offline_tiles(offline: bool, tiles: str | None) -> None:
+    """Refuse ``--offline`` (the default) with a ``--tiles`` URL on the web: the promise of
+    an offline map is that it makes no network request, and remote tiles are one."""
+    if offline and is_remote_url(tiles):
+        raise click.BadParameter(
+            f"{tiles} is fetched over the network, but --offline (the default) promises a map "
+            "that makes no network request; give a local tile folder (--tiles maps/tiles) "
+            "or pass --online to load remote tiles",
+            param_hint="'--tiles'")
+
+
+class _Bound(click.FloatRange):
+    """A ``click.FloatRange`` whose error also says the rule in words ("must be > 0")."""
+
+    name = "number"
+
+    def __init__(self, *, min_open: bool) -> None:
+        super().__init__(min=0, min_open=min_open)
+        self.rule = "> 0" if min_open else "≥ 0"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            if "not in the range" not in exc.message:
+                raise
+            self.fail(f"{exc.message.rstrip('.')}: it must be {self.rule}", param, ctx)
+
+
+#: A number that must be > 0 (a radius, a size, a time limit); click reports 0 or less
+#: as a usage error (exit 2) naming the option and the allowed range.
+POSITIVE = _Bound(min_open=True)
+#: A number that must be ≥ 0 (a width, a limit where 0 means none).
+NON_NEGATIVE = _Bound(min_open=False)
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """How a command draws its HTML map, from the shared map options.
+
+    Attributes
+    ----------
+    offline
+        Inline every asset so the file makes no network request.
+    basemap
+        {"none", "osm", "amap", "tianditu"}, or None for the study's ``[map] basemap``.
+    lang
+        {"zh", "en"}, or None for the study's ``[map] lang``.
+    tiles
+        A local tile folder or a URL template with ``{z}/{x}/{y}``, or None.
+    tianditu_key
+        Tianditu key for ``basemap = "tianditu"``.
+    """
+
+    offline: bool = True
+    basemap: str | None = None
+    lang: str | None = None
+    tiles: str | None = None
+    tianditu_key: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`geo.webmap.write_map` and its siblings."""
+        return asdict(self)
+
+    def check(self, study: Any) -> None:
+        """Refuse, before any analysis, options that cannot work with ``study``: those of
+        :func:`geo.webmap.check_options`, and ``--offline`` with remote tiles declared in
+        the study's ``[map] tiles`` (``--tiles`` itself is refused while parsing).
+
+        Raises
+        ------
+        geo.errors.InputError
+            With the option or study key to change.
+        """
+        from ..errors import InputError
+        from ..webmap import check_options
+
+        check_options(study, **{k: v for k, v in asdict(self).items() if k != "offline"})
+        if self.offline and self.tiles is None:
+            tiles = study.section("map").get("tiles")
+            if is_remote_url(tiles):
+                raise InputError(f"{study.path}: [map] tiles = {tiles!r} is fetched over the "
+                                 "network, but --offline (the default) promises a map that "
+                                 "makes no network request; pass --online, or --tiles FOLDER "
+                                 "with local tiles")
+
+
+_MAP_OPTIONS = [
+    click.option("--offline/--online", default=True, show_default=True,
+                 help="Inline Leaflet and every other asset so the map opens on a PC with no "
+                      "internet (--online links them from a CDN instead)."),
+    click.option("--basemap", type=click.Choice(["none", "osm", "amap", "tianditu"]),
+                 default=None,
+                 help="Background [default: the study's [map] basemap, else none]. none = "
+                      "vector basemap drawn from the study's boundaries, water and roads; amap "
+                      "shifts every overlay to GCJ-02 for display; tianditu needs "
+                      "--tianditu-key."),
+    click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+                 help="Language of labels, legends and popups [default: the study's [map] "
+                      "lang, else zh]."),
+    click.option("--tiles", metavar="FOLDER|TEMPLATE",
+                 help="Local tiles instead of a web basemap: a folder holding {z}/{x}/{y}.png, "
+                      "or (with --online) a URL template such as "
+                      "http://gis.intranet/tiles/{z}/{x}/{y}.png."),
+    click.option("--tianditu-key", metavar="KEY", envvar="TIANDITU_KEY",
+                 help="Tianditu (天地图) key for --basemap tianditu [env: TIANDITU_KEY]."),
+]
+
+
+def map_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the shared map options to a command; it receives them as one ``map_opts``
+    (:class:`MapOptions`), already checked (``--offline`` with a remote ``--tiles`` URL
+    is a usage error, exit 2)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, offline: bool, basemap: str | None, lang: str | None,
+                tiles: str | None, tianditu_key: str | None, **kwargs: Any) -> Any:
+        check_offline_tiles(offline, tiles)
+        opts = MapOptions(offline=offline, basemap=basemap, lang=lang, tiles=tiles,
+                          tianditu_key=tianditu_key)
+        return func(*args, map_opts=opts, **kwargs)
+
+    for option in reversed(_MAP_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from ..errors import InputError
-from ._common import EXIT_OK, console, guarded, out, overwrite_option
-from .options import study_arg
+from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, styled
+from .options import POSITIVE, study_arg
 
 
 def _pct(v: float) -> str:
@@ -40,10 +41,10 @@ def parks_table(df) -> Table:
             grades = (f"{r.grade} ({r.n_grade_A}/{r.n_grade_B}/{r.n_grade_C}/{r.n_grade_D}/"
                       f"{r.n_not_graded})")
         rl = getattr(r, "redline_status", "")
-        rl_txt = f"[{colour.get(rl, 'white')}]{rl}[/]" if rl else "—"
+        rl_txt = styled(rl, colour.get(rl, "white")) if rl else Text("—")
         if getattr(r, "redline_note", ""):
             rl_txt += " *"
-        t.add_row(f"{r.park_id} {r.park_name}", f"{r.area_mu:,.0f}",
+        add_row(t, f"{r.park_id} {r.park_name}", f"{r.area_mu:,.0f}",
                   str(getattr(r, "n_firms", "—")), dom,
                   "—" if getattr(r, "hhi", float("nan")) != getattr(r, "hhi", 0) else
                   f"{r.hhi:.2f}", sup, ", ".join(full) or "—", grades, rl_txt)
@@ -57,7 +58,7 @@ def parks_table(df) -> Table:
 
 @click.command("parks")
 @study_arg
-@click.option("--radius-km", type=float, default=None,
+@click.option("--radius-km", type=POSITIVE, default=None,
               help="Radius by road for supply rates and chain completeness "
                    "[default: [parks] radius_km, [sourcing] radius_km or 100].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -90,8 +91,6 @@ def _run(study_path, radius_km, out_path, overwrite) -> int:
     from ..register import park_frame
     from ..study import load_study
 
-    if radius_km is not None and not radius_km > 0:
-        raise InputError(f"--radius-km must be > 0, got {radius_km:g}")
     if out_path is not None:
         if out_path.suffix.lower() not in (".csv", ".gpkg"):
             raise InputError(f"--out {out_path}: write .csv (the table) or .gpkg (with the park "
@@ -112,12 +111,12 @@ def _run(study_path, radius_km, out_path, overwrite) -> int:
             write_csv(df, out_path, overwrite=overwrite)
             side = out_path.with_name(out_path.stem + "_industries.csv")
             write_csv(inds, side, overwrite=overwrite)
-            console.print(f"[green]✓[/] park × industry quotients → {side}")
+            console.print(f"[green]✓[/] park × industry quotients → {esc(side)}")
         else:
             import geopandas as gpd
 
             parks = park_frame(study)[["park_id", "geometry"]]
             g = gpd.GeoDataFrame(parks.merge(df, on="park_id"), geometry="geometry", crs=4326)
             write_gpkg({"parks": g, "park_industries": inds}, out_path, overwrite=overwrite)
-        console.print(f"[green]✓[/] {len(df)} parks → {out_path}")
+        console.print(f"[green]✓[/] {len(df)} parks → {esc(out_path)}")
     return EXIT_OK

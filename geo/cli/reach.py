@@ -11,15 +11,16 @@ from ..errors import InputError
 from ..io import check_writable, write_gpkg
 from ..network import network_from_option
 from ..study import load_study
-from ._common import console, guarded, out, overwrite_option
+from ._common import add_row, console, esc, guarded, out, overwrite_option
 from .od import network_table, progress_bar, read_points
+from .options import POSITIVE
 
 
 @click.command("reach")
 @click.argument("sites")
-@click.option("--radius-km", type=float, default=100.0, show_default=True,
+@click.option("--radius-km", type=POSITIVE, default=100.0, show_default=True,
               help="Distance budget by road (metric length).")
-@click.option("--radius-min", type=float, default=None,
+@click.option("--radius-min", type=POSITIVE, default=None,
               help="Time budget in minutes (metric time).")
 @click.option("--metric", type=click.Choice(["length", "time"]), default="length",
               show_default=True)
@@ -33,7 +34,7 @@ from .od import network_table, progress_bar, read_points
 @click.option("--id-field", default=None, help="Id field of SITES.")
 @click.option("--coords", type=click.Choice(["wgs84", "cgcs2000", "gcj02"]), default=None,
               help="Datum of a site file without a CRS.")
-@click.option("--trim-m", type=float, default=None,
+@click.option("--trim-m", type=POSITIVE, default=None,
               help="Buffer around reached roads (metres) [default: 1000].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("reach.gpkg"), show_default=True, help="GeoPackage (layer reach).")
@@ -62,12 +63,8 @@ def _run(sites, radius_km, radius_min, metric, study_path, network_layer, networ
          out_path, overwrite) -> int:
     if out_path.suffix.lower() != ".gpkg":
         raise InputError(f"--out {out_path}: service areas are polygons; write a .gpkg")
-    if metric == "length" and not radius_km > 0:
-        raise InputError(f"--radius-km must be > 0, got {radius_km:g}")
-    if metric == "time" and not (radius_min and radius_min > 0):
-        raise InputError("--metric time needs --radius-min > 0 (minutes)")
-    if trim_m is not None and not trim_m > 0:
-        raise InputError(f"--trim-m must be > 0, got {trim_m:g}")
+    if metric == "time" and radius_min is None:
+        raise InputError("--metric time needs --radius-min (minutes), e.g. --radius-min 60")
     check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path) if study_path else None
     s = read_points(sites, study, id_field=id_field, what="sites", coords=coords, crs=None)
@@ -93,8 +90,8 @@ def _run(sites, radius_km, radius_min, metric, study_path, network_layer, networ
     for r in sa.itertuples():
         top = ";".join(str(r.firms_by_industry).split(";")[:3]) if r.firms_by_industry else ""
         num = (lambda v: "—" if v != v else f"{v:,.0f}")  # noqa: E731
-        t.add_row(f"{r.site_id} {r.name}", num(r.road_km), num(r.area_km2),
+        add_row(t, f"{r.site_id} {r.name}", num(r.road_km), num(r.area_km2),
                   str(r.n_firms), top, r.status)
     out.print(t)
-    console.print(f"[green]✓[/] {len(sa)} service areas → {out_path}")
+    console.print(f"[green]✓[/] {len(sa)} service areas → {esc(out_path)}")
     return 0

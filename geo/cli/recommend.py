@@ -9,28 +9,39 @@ import pandas as pd
 from rich.table import Table
 
 from ..errors import InputError
-from ._common import EXIT_OK, console, guarded, notes_and_write, out, overwrite_option
-from .options import study_arg
+from ._common import (
+    EXIT_OK,
+    add_row,
+    console,
+    esc,
+    guarded,
+    notes_and_write,
+    out,
+    overwrite_option,
+    styled,
+)
+from .options import POSITIVE, study_arg
 
 
 def ranking_table(df) -> Table:
     a = df.attrs
-    t = Table(title=f"Where should a {a.get('industry_en', '')} firm go? "
-                    f"{a.get('industry_zh', '')}项目选址推荐 (need {a.get('land_mu', 0):,.0f} 亩)")
+    t = Table(title=f"Where should a {esc(a.get('industry_en', ''))} firm go? "
+                    f"{esc(a.get('industry_zh', ''))}项目选址推荐 "
+                    f"(need {a.get('land_mu', 0):,.0f} 亩)")
     for c, j in (("#", "right"), ("site 园区/候选区", "left"), ("score", "right"),
                  ("supply", "right"), ("buyers ≤100 km", "right"), ("chain LQ", "right"),
                  ("free 亩", "right"), ("status", "left")):
         t.add_column(c, justify=j, overflow="fold")
     colour = {"ok": "green", "flagged": "yellow", "excluded": "red"}
     for r in df.itertuples():
-        t.add_row("—" if pd.isna(r.rank) else str(r.rank), f"{r.site_id} {r.site_name}",
+        add_row(t, "—" if pd.isna(r.rank) else str(r.rank), f"{r.site_id} {r.site_name}",
                   "—" if r.score != r.score else f"{r.score:.3f}",
                   "—" if r.supply_rate != r.supply_rate else f"{r.supply_rate:.0%}",
                   str(r.customers_radius),
                   "—" if r.chain_lq != r.chain_lq else f"{r.chain_lq:.1f}",
-                  f"{r.free_land_mu:,.0f}", f"[{colour.get(r.status, 'white')}]{r.status}[/]")
+                  f"{r.free_land_mu:,.0f}", styled(r.status, colour.get(r.status, "white")))
     w = a.get("weights", {})
-    t.caption = "score = " + " + ".join(f"{v:g}·{k}" for k, v in w.items()) + \
+    t.caption = "score = " + " + ".join(f"{v:g}·{esc(k)}" for k, v in w.items()) + \
         " (criteria without data drop out)"
     return t
 
@@ -44,10 +55,10 @@ def ranking_table(df) -> Table:
               help="How many admissible sites to list (excluded ones are always listed).")
 @click.option("--candidates", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="candidates.gpkg from `parksite suitability` to rank with the parks.")
-@click.option("--land-mu", type=float, default=None,
+@click.option("--land-mu", type=POSITIVE, default=None,
               help="The firm's land need in 亩 [default: median of its industry in the "
                    "register].")
-@click.option("--radius-km", type=float, default=None,
+@click.option("--radius-km", type=POSITIVE, default=None,
               help="Sourcing radius by road [default: [sourcing] radius_km or 100].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the ranking as CSV.")
@@ -76,10 +87,6 @@ def _run(study_path, industry, top, candidates, land_mu, radius_km, out_path, ov
     from ..recommend import recommend
     from ..study import load_study
 
-    if land_mu is not None and not land_mu > 0:
-        raise InputError(f"--land-mu must be > 0 亩, got {land_mu:g}")
-    if radius_km is not None and not radius_km > 0:
-        raise InputError(f"--radius-km must be > 0, got {radius_km:g}")
     if out_path is not None:
         if out_path.suffix.lower() != ".csv":
             raise InputError(f"--out {out_path}: the ranking is written as .csv")
@@ -91,9 +98,10 @@ def _run(study_path, industry, top, candidates, land_mu, radius_km, out_path, ov
     out.print(ranking_table(df))
     for r in df.itertuples():
         head = "excluded" if pd.isna(r.rank) else f"#{r.rank}"
-        out.print(f"[bold]{head} {r.site_id}[/] {r.reason_en}", markup=True, highlight=False)
+        out.print(f"[bold]{head} {esc(r.site_id)}[/] {esc(r.reason_en)}", markup=True,
+                  highlight=False)
         out.print(f"    {r.reason_zh}", markup=False, highlight=False)
     notes_and_write(df, out_path, overwrite=overwrite, noun="sites",
-                    synthetic_note=("the firm register is synthetic (made-up firms for the demo); "
-                                    "chain weights are illustrative unless sourced"))
+                    synthetic_note="the firm register is synthetic (made-up firms for the demo); "
+                                   "chain weights are illustrative unless sourced")
     return EXIT_OK

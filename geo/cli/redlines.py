@@ -20,7 +20,17 @@ from ..redline import (
     write_result,
 )
 from ..register import bundled_sector_model
-from ._common import EXIT_FINDINGS, EXIT_OK, console, guarded, out, overwrite_option
+from ._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    add_row,
+    console,
+    esc,
+    guarded,
+    out,
+    overwrite_option,
+    styled,
+)
 
 
 def summary_table(result: RedlineResult, *, limit: int = 30) -> Table:
@@ -37,7 +47,7 @@ def summary_table(result: RedlineResult, *, limit: int = 30) -> Table:
     for r in result.conflicts.head(limit).itertuples():
         note = "review: no industry data" if r.review else (f"banned: {r.banned_hit}"
                                                             if r.banned_hit else "")
-        t.add_row(f"{r.park_id} {r.park_name}", f"{r.zone_id}", r.zone_class, r.kind,
+        add_row(t, f"{r.park_id} {r.park_name}", f"{r.zone_id}", r.zone_class, r.kind,
                   f"{r.overlap_m2:,.0f}", f"{r.overlap_ha:,.2f}", f"{r.overlap_mu:,.1f}",
                   f"{r.pct_of_park:.2f}", f"{r.min_distance_m:,.0f}", note, style=None)
     if len(result.conflicts) > limit:
@@ -58,8 +68,8 @@ def park_table(result: RedlineResult) -> Table:
     for r in result.parks.itertuples():
         note = r.restricted_allowed
         far = r.nearest_zone_m != r.nearest_zone_m  # NaN: none within the search distance
-        t.add_row(f"{r.park_id} {r.park_name}", f"{r.area_mu:,.0f}",
-                  f"[{colour[r.status]}]{r.status}[/]", str(r.n_conflicts),
+        add_row(t, f"{r.park_id} {r.park_name}", f"{r.area_mu:,.0f}",
+                  styled(r.status, colour.get(r.status, "white")), str(r.n_conflicts),
                   "—" if far else r.nearest_zone_id,
                   f"> {result.nearest_within_m / 1000:g} km" if far else f"{r.nearest_zone_m:,.0f}",
                   note)
@@ -166,5 +176,5 @@ def _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, nam
               "(equal-area).")
     if out_file is not None:
         write_result(result, out_file, parks_gdf, overwrite=overwrite)
-        console.print(f"wrote {out_file}")
+        console.print(f"wrote {esc(out_file)}")
     return EXIT_FINDINGS if result.has_conflicts else EXIT_OK

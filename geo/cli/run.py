@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from ..io import refuse_overwriting_input, safe_component
+from ..io import check_dir_writable, refuse_overwriting_input, safe_component, staged_dir
 from ..pipeline import ANALYSES, run_study
 from ..study import load_study
-from ..webmap import write_layout_map, write_map
-from ._common import console, esc, guarded, out
-from .options import study_arg
+from ..webmap import check_map_path, write_layout_map, write_map
+from ._common import Terminated, console, esc, guarded, out
+from .options import MapOptions, map_options, study_arg
 from .redlines import park_table, summary_table
 from .sourcing import gaps_table
 from .sourcing import parks_table as sourcing_parks_table
@@ -24,22 +24,11 @@ from .sourcing import parks_table as sourcing_parks_table
               help="Folder for the tables and rasters [default: out/<study name>].")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The HTML map to write [default: maps/<study name>.html].")
-@click.option("--offline/--online", default=True, show_default=True,
-              help="Inline every asset so the map opens with no network (intranet PCs).")
-@click.option("--basemap", type=click.Choice(["none", "osm", "amap", "tianditu"]),
-              default=None,
-              help="Background [default: the study's [map] basemap, else none]: none = vector "
-                   "basemap from the bundled data; amap shifts overlays to GCJ-02 for display.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Language of the map's labels [default: the study's [map] lang, else zh].")
-@click.option("--tiles", metavar="FOLDER_OR_URL",
-              help="Local tile folder or URL template ({z}/{x}/{y}) for the basemap.")
-@click.option("--tianditu-key", envvar="TIANDITU_KEY", metavar="KEY",
-              help="Tianditu key for --basemap tianditu (or TIANDITU_KEY).")
+@map_options
 @click.option("--skip", multiple=True,
               type=click.Choice(ANALYSES),
               help="Leave out an analysis the study file declares (repeatable).")
-def command(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key, skip):
+def command(study, out_dir, map_path, map_opts, skip):
     """Run everything STUDY (layers/*.toml) declares and write the map.
 
     \b
@@ -51,39 +40,55 @@ def command(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_ke
     6. recommendations ([parks.recommend]) and a park layout ([layout]);
     7. the interactive map (offline by default): maps/<name>.html.
 
+    \b
+    The tables are written into a staging folder beside --out-dir and moved into place
+    only when everything (maps included) succeeded; Ctrl-C or SIGTERM removes it and
+    leaves --out-dir as it was. A read-only --out-dir is exit 2 before any work.
+
     Exit code 0 when the run completes (conflicts are reported, see
     `parksite redlines` for a gate that exits 1 on conflicts); 2 on bad input.
     """
-    _run(study, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key, set(skip))
+    _run(study, out_dir, map_path, map_opts, set(skip))
 
 
 @guarded
-def _run(study_path, out_dir, map_path, offline, basemap, lang, tiles, tianditu_key,
-         skip) -> int:
+def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip) -> int:
     t0 = time.perf_counter()
     study = load_study(study_path)
     stem = safe_component(study.name, fallback=safe_component(study_path.stem))
     out_dir = out_dir or Path("out") / stem
     map_path = map_path or Path("maps") / f"{stem}.html"
+    # Every output checked before any computing: a read-only folder is exit 2 now,
+    # not after minutes of analysis.
     refuse_overwriting_input(map_path, [study_path])
-    with console.status("running the study…"):
-        run = run_study(study, out_dir, skip=skip, progress=_progress)
-    out.print(park_table(run.redlines))
-    if run.redlines.has_conflicts:
-        out.print(summary_table(run.redlines))
-    if run.sourcing is not None:
-        out.print(sourcing_parks_table(run.sourcing))
-        out.print(gaps_table(run.sourcing))
-    opts = {"offline": offline, "basemap": basemap, "lang": lang, "tiles": tiles,
-            "tianditu_key": tianditu_key}
-    if run.layout is not None:
-        name = f"layout_{safe_component(run.layout.summary['park_id'])}.html"
-        lm = write_layout_map(study, run.layout, map_path.parent / name, **opts)
-        console.print(f"[green]✓[/] layout map → {esc(lm['path'])} "
-                      f"({lm['bytes'] / 1e6:.1f} MB)")
-    info = write_map(study, map_path, run, **opts)
+    check_dir_writable(out_dir)
+    check_map_path(map_path)
+    map_opts.check(study)
+    opts = map_opts.kwargs()
+    with staged_dir(out_dir) as stage:
+        try:
+            with console.status("running the study…"):
+                run = run_study(study, out_dir, skip=skip, progress=_progress, staging=stage)
+            out.print(park_table(run.redlines))
+            if run.redlines.has_conflicts:
+                out.print(summary_table(run.redlines))
+            if run.sourcing is not None:
+                out.print(sourcing_parks_table(run.sourcing))
+                out.print(gaps_table(run.sourcing))
+            if run.layout is not None:
+                name = f"layout_{safe_component(run.layout.summary['park_id'])}.html"
+                lm = write_layout_map(study, run.layout, map_path.parent / name, **opts)
+                console.print(f"[green]✓[/] layout map → {esc(lm['path'])} "
+                              f"({lm['bytes'] / 1e6:.1f} MB)")
+            info = write_map(study, map_path, run, **opts)
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, Terminated)):
+                console.print(f"parksite: stopped; staging folder {esc(stage)} removed, "
+                              f"{esc(out_dir)} left as it was")
+            raise
+    console.print(f"[green]✓[/] tables → {esc(out_dir)}")
     console.print(f"[green]✓[/] map → {esc(info['path'])} ({info['bytes'] / 1e6:.1f} MB, "
-                  f"{len(info['layers'])} layers, {'offline' if offline else 'online'}) "
+                  f"{len(info['layers'])} layers, {'offline' if map_opts.offline else 'online'}) "
                   f"in {time.perf_counter() - t0:.1f} s")
     return 0
 

@@ -7,10 +7,9 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import InputError
-from ._common import console, guarded, out, overwrite_option
+from ._common import add_row, console, esc, guarded, out, overwrite_option, styled
 from .od import network_table
-from .options import study_arg
+from .options import POSITIVE, study_arg
 
 
 def parks_table(res) -> Table:
@@ -26,7 +25,7 @@ def parks_table(res) -> Table:
         row = [r.park_id, f"{r.n_rated}/{r.n_firms}", fmt(r.median_rate),
                f"{fmt(r.p25_rate)}–{fmt(r.p75_rate)}", fmt(r.anchor_median_rate),
                fmt(r.median_rate_crow)] + [fmt(getattr(r, c)) for c in tgt]
-        t.add_row(*row)
+        add_row(t, *row)
     return t
 
 
@@ -41,7 +40,7 @@ def gaps_table(res, limit: int = 12) -> Table:
             else f"({r.nearest_supplier_park})"
         near = f"{r.nearest_supplier_id} {park}" if \
             r.nearest_supplier_id else str(r.nearest_supplier_park)
-        t.add_row(str(r.rank), r.park_id, f"{r.input_name_zh} {r.input_name_en}",
+        add_row(t, str(r.rank), r.park_id, f"{r.input_name_zh} {r.input_name_en}",
                   str(r.n_anchors), f"{r.anchor_input_value_myuan:,.0f}", near,
                   "—" if r.nearest_supplier_km != r.nearest_supplier_km else
                   f"{r.nearest_supplier_km:,.0f}",
@@ -57,15 +56,15 @@ def chains_table(res) -> Table:
     for c in ("chain", "park", "anchors", "median rate", "complete", "missing inputs"):
         t.add_column(c, overflow="fold")
     for r in res.chains.itertuples():
-        t.add_row(r.chain, r.park_id, str(r.n_anchors), f"{r.anchor_median_rate:.0%}",
-                  "[green]yes[/]" if r.complete_within_radius else "[red]no[/]",
+        add_row(t, r.chain, r.park_id, str(r.n_anchors), f"{r.anchor_median_rate:.0%}",
+                  styled("yes", "green") if r.complete_within_radius else styled("no", "red"),
                   r.missing_inputs)
     return t
 
 
 @click.command("sourcing")
 @study_arg
-@click.option("--radius-km", type=float, default=None,
+@click.option("--radius-km", type=POSITIVE, default=None,
               help="Sourcing radius by road [default: [sourcing] radius_km or 100].")
 @click.option("--out", "out_path", type=click.Path(path_type=Path),
               default=Path("sourcing.csv"), show_default=True,
@@ -97,8 +96,6 @@ def _run(study_path, radius_km, out_path, no_service_areas, overwrite) -> int:
     from ..sourcing import run_sourcing, write_sourcing
     from ..study import load_study
 
-    if radius_km is not None and not radius_km > 0:
-        raise InputError(f"--radius-km must be > 0, got {radius_km:g}")
     if out_path.suffix:
         check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)
@@ -114,9 +111,9 @@ def _run(study_path, radius_km, out_path, no_service_areas, overwrite) -> int:
         console.print("[yellow]note:[/] the firm register is synthetic (made-up firms for the "
                       "demo); chain weights are illustrative unless sourced")
     for n in res.notes:
-        console.print(f"note: {n}")
+        console.print(f"note: {esc(n)}")
     rated = int(res.firms["local_supply_rate"].notna().sum())
     mark = "[green]✓[/]" if rated else "[yellow]![/]"
     console.print(f"{mark} {rated:,} of {len(res.firms):,} firms rated (the others have no "
-                  f"mapped inputs or no road) → {', '.join(str(p) for p in paths)}")
+                  f"mapped inputs or no road) → {', '.join(esc(p) for p in paths)}")
     return 0

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..study import load_study
 from ..suitability import SuitabilityResult, run_suitability
-from ._common import EXIT_OK, console, guarded, out, overwrite_option, state
+from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, state
 from .options import study_arg
 
 
@@ -30,7 +30,7 @@ def model_table(res: SuitabilityResult) -> Table:
         med = f"{raw['median']:,.1f} {c['unit']}" if "median" in raw else "-"
         if raw.get("known_share", 1) < 1:
             med += f" ({raw['known_share']:.0%} known)"
-        t.add_row(f"{c['name']} {c['label_zh']}", c["transform_text"], f"{c['weight']:.3f}",
+        add_row(t, f"{c['name']} {c['label_zh']}", c["transform_text"], f"{c['weight']:.3f}",
                   med)
     g = card["grid"]
     t.caption = (f"grid {g['width']:,} × {g['height']:,} cells of {g['cell_m']:g} m in {g['crs']}; "
@@ -47,7 +47,7 @@ def exclusion_table(res: SuitabilityResult) -> Table:
     for code, v in res.exclusion_counts.items():
         if code == 1:
             continue
-        t.add_row(str(code), f"{v['zh']} · {v['en']}", f"{v['cells']:,}", f"{v['area_km2']:,.1f}")
+        add_row(t, str(code), f"{v['zh']} · {v['en']}", f"{v['cells']:,}", f"{v['area_km2']:,.1f}")
     return t
 
 
@@ -59,7 +59,7 @@ def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
                 f"top{st['top_n']}", "stab."):
         t.add_column(col, justify="left" if col == "区县" else "right", no_wrap=True)
     for r in res.candidates.head(limit).itertuples():
-        t.add_row(str(r.rank), r.district, f"{r.mean_score:.3f}",
+        add_row(t, str(r.rank), r.district, f"{r.mean_score:.3f}",
                   f"{r.area_ha:,.0f}", f"{r.area_mu:,.0f}", f"{r.dist_highway_m:,.0f}",
                   f"{r.dist_redline_m:,.0f}",
                   "-" if r.p_top_n != r.p_top_n else f"{r.p_top_n:.0%}",
@@ -102,9 +102,8 @@ def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
 @overwrite_option
 @guarded
 def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float | None,
-            max_area_mu: float | None, top_pct: float | None, top_n: int | None,
-            runs: int | None, seed: int | None,
-            cell_m: float | None, overwrite: bool) -> int:
+            max_area_mu: float | None, top_pct: float | None, top_n: int | None, runs: int | None,
+            seed: int | None, cell_m: float | None, overwrite: bool) -> int:
     """Site suitability grid: where is land suitable for a new park or an industry?
 
     \b
@@ -130,12 +129,12 @@ def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float
 
         res = run_suitability(st, industry=industry, out_dir=out_dir, min_area_mu=min_area_mu,
                               max_area_mu=max_area_mu, top_pct=top_pct, runs=runs, seed=seed,
-                              cell_m=cell_m,
-                              top_n=top_n, overwrite=overwrite, progress=progress)
+                              cell_m=cell_m, top_n=top_n, overwrite=overwrite, progress=progress)
     out.print(model_table(res))
     out.print(exclusion_table(res))
     out.print(candidates_table(res))
-    out.print(f"wrote {res.suitability_tif}, {res.exclusion_tif}, {res.stability_tif or '-'}, "
-              f"{res.candidates_gpkg}, {res.model_card_json} "
+    out.print(f"wrote {esc(res.suitability_tif)}, {esc(res.exclusion_tif)}, "
+              f"{esc(res.stability_tif or '-')}, {esc(res.candidates_gpkg)}, "
+              f"{esc(res.model_card_json)} "
               f"({res.timings.get('total_s', 0):.1f} s)")
     return EXIT_OK

@@ -8,8 +8,8 @@ import click
 from rich.table import Table
 
 from ..errors import InputError
-from ._common import EXIT_OK, console, guarded, notes_and_write, out, overwrite_option
-from .options import study_arg
+from ._common import EXIT_OK, add_row, console, esc, guarded, notes_and_write, out, overwrite_option
+from .options import POSITIVE, study_arg
 
 
 def pairs_table(df, limit: int = 25) -> Table:
@@ -21,7 +21,7 @@ def pairs_table(df, limit: int = 25) -> Table:
     for r in df.head(limit).itertuples():
         parks = r.from_park if r.same_park else \
             f"{r.from_park or '(outside)'} → {r.to_park or '(outside)'}"
-        t.add_row(f"{r.from_firm_id} {r.from_industry}", f"{r.material_zh} {r.material}",
+        add_row(t, f"{r.from_firm_id} {r.from_industry}", f"{r.material_zh} {r.material}",
                   f"{r.to_firm_id} {r.to_industry}", f"{r.network_km:.1f}", f"{r.crow_km:.1f}",
                   parks)
     if len(df) > limit:
@@ -31,7 +31,7 @@ def pairs_table(df, limit: int = 25) -> Table:
 
 @click.command("symbiosis")
 @study_arg
-@click.option("--max-km", type=float, default=30.0, show_default=True,
+@click.option("--max-km", type=POSITIVE, default=30.0, show_default=True,
               help="Largest road distance between the two firms (km).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the pairs as CSV.")
@@ -56,8 +56,6 @@ def _run(study_path, max_km, out_path, overwrite) -> int:
     from ..study import load_study
     from ..symbiosis import find_pairs, park_summary
 
-    if not max_km > 0:
-        raise InputError(f"--max-km must be > 0, got {max_km:g}")
     if out_path is not None:
         if out_path.suffix.lower() != ".csv":
             raise InputError(f"--out {out_path}: the pairs are written as .csv")
@@ -68,7 +66,7 @@ def _run(study_path, max_km, out_path, overwrite) -> int:
     out.print(pairs_table(df))
     ps = park_summary(df)
     if len(ps):
-        out.print("pairs per park: " + "; ".join(f"{r.park_id} {r.n_pairs}" for r in
+        out.print("pairs per park: " + "; ".join(f"{esc(r.park_id)} {r.n_pairs}" for r in
                                                  ps.itertuples()))
     notes_and_write(df, out_path, overwrite=overwrite, noun="pairs",
                     synthetic_note="the firm register is synthetic (made-up firms for the demo)")
