@@ -93,11 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     ov, t_ov = timed(gpd.overlay, plots, zones, how="intersection", keep_geom_type=True)
     # Same pairs, same areas (restricted zones conflict only for banned industries in
     # the gate, so compare with the unfiltered overlap of every pair).
-    ov_area = dict(zip(zip(ov["id_1"], ov["id_2"]), ov.area))
+    ov_area = dict(zip(zip(ov["id_1"], ov["id_2"], strict=True), ov.area, strict=True))
     ours_all, _ = timed(redline_conflicts, plots, zones.assign(**{"class": "redline"}),
                         buffer_m=0.0, area_crs=CRS)
-    mine = dict(zip(zip(ours_all.conflicts["park_id"], ours_all.conflicts["zone_id"]),
-                    ours_all.conflicts["overlap_m2"]))
+    mine = dict(zip(zip(ours_all.conflicts["park_id"], ours_all.conflicts["zone_id"], strict=True),
+                    ours_all.conflicts["overlap_m2"], strict=True))
     keys = {k for k, v in ov_area.items() if v > 0}
     assert keys == {k for k, v in mine.items() if v > 0}, "different conflicting pairs"
     rel = max(abs(mine[k] - ov_area[k]) / ov_area[k] for k in keys)

@@ -61,3 +61,20 @@ def test_partitioned_gate_on_a_synthetic_plot_register(yrd):
     assert single.has_conflicts
     _same(single, part)
 
+
+
+def test_partitioned_supply_rates_equal_run_sourcing(tmp_path):
+    """Firm-level supply rates on Hilbert partitions = geo.sourcing.run_sourcing's."""
+    from test_sourcing import make_fixture
+
+    from geo.partitioned import supply_rates_partitioned
+    from geo.sourcing import run_sourcing
+
+    study = load_study(make_fixture(tmp_path))
+    single = run_sourcing(study, with_service_areas=False).firms
+    with compute.client(n_workers=2, processes=False, memory_gb=1.0, dashboard=False):
+        part = supply_rates_partitioned(study, npartitions=3)
+    assert part["firm_id"].tolist() == single["firm_id"].tolist()
+    for col in ("local_supply_rate", "local_supply_rate_crow"):
+        np.testing.assert_array_equal(part[col].to_numpy(), single[col].to_numpy())
+    assert np.isfinite(part["local_supply_rate"]).any()
