@@ -37,7 +37,7 @@ def test_partitioned_gate_equals_single_process_on_yrd(yrd):
     st, parks, zones = yrd
     kw = dict(buffer_m=1000.0, empty_bans="review", area_crs=st.area_crs)
     single = redline_conflicts(parks, zones, **kw)
-    with compute.client(n_workers=2, processes=False, memory_gb=1.0, dashboard=False):
+    with compute.client(n_workers=2, processes=True, memory_gb=2.0, dashboard=False):
         part = redline_conflicts_partitioned(parks, zones, npartitions=3, **kw)
     _same(single, part)
 
@@ -72,7 +72,7 @@ def test_partitioned_supply_rates_equal_run_sourcing(tmp_path):
 
     study = load_study(make_fixture(tmp_path))
     single = run_sourcing(study, with_service_areas=False).firms
-    with compute.client(n_workers=2, processes=False, memory_gb=1.0, dashboard=False):
+    with compute.client(n_workers=2, processes=True, memory_gb=2.0, dashboard=False):
         part = supply_rates_partitioned(study, npartitions=3)
     assert part["firm_id"].tolist() == single["firm_id"].tolist()
     for col in ("local_supply_rate", "local_supply_rate_crow"):
