@@ -30,6 +30,7 @@ import difflib
 import functools
 import importlib
 import os
+import re
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -389,6 +390,26 @@ def _validate_layer(key: str, tbl: Any, study_dir: Path, problems: list[str]) ->
                      lat=strs["lat"], options=extra)
 
 
+def _study_text(p: Path) -> str:
+    """The study file as text: UTF-8, with or without the byte-order mark Windows editors
+    write; anything else is a :class:`StudyError` that names the encoding when it reads
+    as GBK/GB18030 (Chinese Windows' default)."""
+    raw = p.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        text = ""
+    gbk = bool(re.search(r"[\u4e00-\u9fff]", text))
+    raise StudyError(p, ["the file is not UTF-8 text" +
+                         (" (it reads as GBK/GB18030, Chinese Windows' default encoding)"
+                          if gbk else "") +
+                         "; save it as UTF-8 (in Notepad: Save as → Encoding: UTF-8)"])
+
+
 def load_study(path: str | os.PathLike) -> Study:
     """Read and validate a study file; raise :class:`StudyError` listing every problem.
 
@@ -402,9 +423,7 @@ def load_study(path: str | os.PathLike) -> Study:
                              (f"; did you mean {hint}?" if hint else "; the bundled one is "
                               "layers/yrd.toml")])
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise StudyError(p, ["the file is not UTF-8 text; save it as UTF-8"]) from None
+        data = tomllib.loads(_study_text(p))
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(p, [f"not valid TOML: {exc}"]) from None
     problems: list[str] = []
