@@ -61,7 +61,7 @@ from scipy.spatial import cKDTree
 from .errors import InputError, MissingFileError
 from .layers import read_layer
 from .parks import ParksConfig, occupied_land_mu
-from .redline import _overlaps, _prepare
+from .redline import equal_area_polygons, pair_overlaps
 from .register import park_frame, sector_model_for, study_chains, study_firms
 from .sectors import split_industries
 from .sourcing import input_share_within, supply_index
@@ -546,10 +546,10 @@ def _site_zone_overlaps(sites: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, area_c
     InputError
         A layer without a CRS or with non-polygon features.
     """
-    sa = _prepare(sites, "sites", area_crs)
-    za = _prepare(zones, "red lines", area_crs)
+    sa = equal_area_polygons(sites, "sites", area_crs)
+    za = equal_area_polygons(zones, "red lines", area_crs)
     si, zi = shapely.STRtree(za).query(sa, predicate="intersects")
-    return si, zi, shapely.area(_overlaps(sa[si], za[zi])), za
+    return si, zi, shapely.area(pair_overlaps(sa[si], za[zi])), za
 
 
 def _inside_restricted(adm: dict, s: int, zname: str, verdict: str, st: _Settings) -> None:

@@ -42,6 +42,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from .crs import area_crs_for, densify, in_china
 from .errors import InputError
@@ -112,10 +113,33 @@ class RedlineResult:
         return 1 if self.has_conflicts else 0
 
 
-def _prepare(gdf: gpd.GeoDataFrame, what: str, crs) -> np.ndarray:
+def equal_area_polygons(gdf: gpd.GeoDataFrame, what: str, crs: CRS) -> np.ndarray:
     """Polygons of ``gdf`` in the equal-area ``crs``, densified in their own CRS first
     (edges ≤ 0.001° or 100 m, :func:`geo.crs.densify`), so that a 12 km edge stored in
-    lon/lat is not replaced by its chord: 5 m slivers keep their area to 1e-4."""
+    lon/lat is not replaced by its chord: 5 m slivers keep their area to 1e-4.
+
+    The one geometry preparation of the red-line gate; ``geo.recommend`` uses it too, so
+    both measure overlaps identically.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Polygons in any CRS (as :func:`geo.layers.read_layer` returns them).
+    what : str
+        The layer's name in messages ("parks", "red lines").
+    crs : pyproj.CRS
+        An equal-area CRS in metres (``study.area_crs``).
+
+    Returns
+    -------
+    numpy.ndarray
+        shapely polygons in ``crs`` (m), in the order of ``gdf``.
+
+    Raises
+    ------
+    InputError
+        No CRS, coordinates that do not convert to finite metres, or a non-polygon.
+    """
     if gdf.crs is None:
         raise InputError(f"{what}: the layer has no CRS; load it with geo.layers.read_layer")
     geoms = gdf.geometry.values
@@ -134,9 +158,22 @@ def _prepare(gdf: gpd.GeoDataFrame, what: str, crs) -> np.ndarray:
     return np.asarray(geoms)
 
 
-def _overlaps(parks: np.ndarray, zones: np.ndarray) -> np.ndarray:
-    """Intersections of pairs, vectorised, with one shortcut that gives the same
-    geometry: a park strictly inside its zone (prepared test) is its own overlap."""
+def pair_overlaps(parks: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """Intersections of pairs ``parks[i] ∩ zones[i]``, vectorised, with one shortcut that
+    gives the same geometry: a park strictly inside its zone (prepared test) is its own
+    overlap.
+
+    Parameters
+    ----------
+    parks, zones : numpy.ndarray
+        shapely polygons of equal length in one equal-area CRS (m), e.g. from
+        :func:`equal_area_polygons`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The overlap geometry of each pair (empty where they do not meet); its area is in m².
+    """
     out = np.empty(len(parks), dtype=object)
     if not len(parks):
         return out
@@ -263,8 +300,8 @@ def redline_conflicts(
                              "(NaN/inf coordinates or a wrong CRS); read them with "
                              "geo.layers.read_layer, which names the features and the fix")
         area_crs = area_crs_for((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
-    pg = _prepare(parks, "parks", area_crs)
-    zg = _prepare(zones, "red lines", area_crs)
+    pg = equal_area_polygons(parks, "parks", area_crs)
+    zg = equal_area_polygons(zones, "red lines", area_crs)
     park_area = shapely.area(pg)
     restricted = classes == "restricted"
     # What a park must not come near: core/redline zones grown by the buffer;
@@ -276,7 +313,7 @@ def redline_conflicts(
     tree = shapely.STRtree(reach)
     pi, zi = tree.query(pg, predicate="intersects")
     pgp, zgp = pg[pi], zg[zi]
-    overlap_geom = _overlaps(pgp, zgp)
+    overlap_geom = pair_overlaps(pgp, zgp)
     overlap = shapely.area(overlap_geom)
     hit = overlap > 0
     # Distances and in-buffer parts only for pairs that do not overlap (buffer hits).
