@@ -78,6 +78,8 @@ LAYER_KEYS: dict[str, str] = {
     "synthetic": "true if the layer is synthetic (said so in maps and tables)",
     "industry": "field holding the industry (firms) or industries (parks)",
     "class": "field holding the class (red lines: core, redline, restricted)",
+    "classes": "class scheme of a landuse raster: \"igbp\" (MODIS) names its values on "
+               "maps; otherwise maps show the values as codes",
 }
 STUDY_KEYS = {"name", "title", "boundary", "crs", "description", "sources"}
 
@@ -379,6 +381,10 @@ def _validate_layer(key: str, tbl: Any, study_dir: Path, problems: list[str]) ->
                                         f"{strs['layer']!r}; {hint}")
                 except LayerError as exc:
                     problems.append(f"{where}.path: {exc}")
+            if "classes" in tbl and (role != "landuse" or tbl["classes"] != "igbp"):
+                problems.append(f"{where}.classes: only role = \"landuse\" takes classes, "
+                                f"and the one scheme known is \"igbp\"; got "
+                                f"{tbl['classes']!r}")
             if suffix != ".csv" and (strs["lon"] or strs["lat"]):
                 problems.append(f"{where}: lon/lat apply to CSV point files only; remove them")
     if len(problems) > n0 or path is None or role is None:

@@ -887,3 +887,28 @@ def test_land_cover_is_drawn_by_class_not_as_an_elevation_ramp(yrd_study):
     groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup\(", page)
     added = set(re.findall(r"(feature_group_\w+)\.addTo\(", page))
     assert groups[info["layers"].index(label)] not in added  # off at opening
+
+
+def test_land_use_codes_without_a_declared_scheme_are_not_given_igbp_names(tmp_path):
+    """A land-use raster that does not say ``classes = "igbp"`` may use any national
+    scheme: its legend shows the bare codes, never IGBP names on someone else's codes."""
+    from geo.study import load_study
+
+    p = study_copy(tmp_path)
+    p.write_text(p.read_text(encoding="utf-8").replace('classes = "igbp"', ""),
+                 encoding="utf-8")
+    study = load_study(p)
+    page, _ = _quiet_build(study)
+    legend = _script_string(page, study.layers["landcover"].options["label_zh"] + "</div>")
+    assert "<span>13</span>" in legend
+    assert "城镇建设用地" not in legend and "耕地" not in legend
+
+
+def test_classes_is_only_for_igbp_land_use_rasters(tmp_path):
+    from geo.study import StudyError, load_study
+
+    p = study_copy(tmp_path)
+    p.write_text(p.read_text(encoding="utf-8").replace('classes = "igbp"', 'classes = "lucc"'),
+                 encoding="utf-8")
+    with pytest.raises(StudyError, match=r"layers.landcover.classes: .*\"igbp\"; got 'lucc'"):
+        load_study(p)

@@ -150,25 +150,26 @@ def _draw_dem(ctx, m, spec):
 
 def _draw_landuse(ctx, m, spec):
     """A categorical land-use raster (role landuse) coloured by class, with a legend row
-    per class present; IGBP names for IGBP values (:data:`geo.layers.IGBP_CLASSES`) unless
-    the layer gives ``labels``; off at opening like every study raster."""
+    per class present: IGBP names and colours (:data:`geo.layers.IGBP_CLASSES`) when the
+    layer declares ``classes = "igbp"``, otherwise the bare codes (never another scheme's
+    names on someone else's codes); off at opening like every study raster."""
     arr, bounds = _warp_to_web(spec.path, ctx.max_image_px, categorical=True,
                                what=spec.label)
     ok = np.isfinite(arr)
     if not ok.any():
         return
-    names = {str(k): v for k, v in (spec.options.get("labels") or {}).items()}
+    igbp = spec.options.get("classes") == "igbp"
     present = np.unique(arr[ok]).astype(int)
     rgba = np.zeros(arr.shape + (4,), np.uint8)
     entries = []
     for j, code in enumerate(present):
-        zh, en, colour = IGBP_CLASSES.get(int(code), (str(code), str(code),
-                                                      _PALETTE[j % len(_PALETTE)]))
-        name = names.get(str(code)) or (zh if ctx.lang == "zh" else en)
+        zh, en, colour = IGBP_CLASSES[int(code)] if igbp and int(code) in IGBP_CLASSES \
+            else ("", "", _PALETTE[j % len(_PALETTE)])
+        name = zh if ctx.lang == "zh" else en
         sel = arr == code
         rgba[sel, :3] = [int(colour[k:k + 2], 16) for k in (1, 3, 5)]
         rgba[sel, 3] = 255
-        entries.append((_sw_fill(colour, colour, 0.6), _esc(f"{code} {name}")))
+        entries.append((_sw_fill(colour, colour, 0.6), _esc(f"{code} {name}".strip())))
     label = _label(spec, ctx.lang)
     if spec.key not in ctx.hidden and not ctx.explicit_hidden:
         ctx.hidden.add(spec.key)  # a land-cover tint hides the analysis layers: opt in
