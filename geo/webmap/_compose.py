@@ -112,28 +112,18 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
         return gdf
 
     if layout_focus is not None:
-        for role, fn in (("boundaries", _draw_boundaries), ("water", _draw_water)):
+        focus_order = [
+            ("boundaries", _draw_boundaries), ("water", _draw_water),
+            ("roads", lambda c, mm, sp, g: _draw_lines(c, mm, sp, g, colour="#c8874a",
+                                                       weight=1.5, dash=None)),
+            ("residential", _draw_generic), ("amenities", _draw_generic),
+            ("redlines", _draw_redlines),
+            ("parks", lambda c, mm, sp, g: _draw_parks(c, mm, sp, g, None, outline=True))]
+        for role, fn in focus_order:
             for spec in study.by_role(role):
                 g = load(spec)
                 if len(g):
                     fn(ctx, m, spec, g)
-        for spec in study.by_role("roads"):
-            g = load(spec)
-            if len(g):
-                _draw_lines(ctx, m, spec, g, colour="#c8874a", weight=1.5, dash=None)
-        for role in ("residential", "amenities"):
-            for spec in study.by_role(role):
-                g = load(spec)
-                if len(g):
-                    _draw_generic(ctx, m, spec, g)
-        for spec in study.by_role("redlines"):
-            g = load(spec)
-            if len(g):
-                _draw_redlines(ctx, m, spec, g)
-        for spec in study.by_role("parks"):
-            g = load(spec)
-            if len(g):
-                _draw_parks(ctx, m, spec, g, None, outline=True)
         _draw_layout(ctx, m, layout_focus, split=True)
         return _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets,
                        basemap_text, offline, basemap, lang, (w, s, e, n))

@@ -80,6 +80,15 @@ def _study_chains(study):
         return None
 
 
+def _result_frame(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """A result table ready to draw (fresh index; WGS84 when it has no CRS), or None when
+    there is nothing to draw."""
+    if gdf is None or len(gdf) == 0:
+        return None
+    gdf = gdf.reset_index(drop=True)
+    return gdf.set_crs(4326) if gdf.crs is None else gdf
+
+
 def _display_geoms(ctx: _Ctx, gdf: gpd.GeoDataFrame, *, merge_lines: bool = False,
                    simplify: bool = True) -> np.ndarray:
     """WGS84 geometries → display copies: simplified in metres, shifted, rounded."""

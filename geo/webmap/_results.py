@@ -8,18 +8,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._context import _add_group, _display_geoms, _geojson
+from ._context import _add_group, _display_geoms, _geojson, _result_frame
 from ._i18n import _names
 from ._style import _KIND_STYLE, _PALETTE, _legend_html, _sw_fill, _sw_line, _sw_point
 from ._text import _esc, _isnull, _num, _nz, _popup, _truthy
 
 
 def _draw_conflicts(ctx, m, conflicts: gpd.GeoDataFrame):
-    if conflicts is None or len(conflicts) == 0:
+    gdf = _result_frame(conflicts)
+    if gdf is None:
         return
-    gdf = conflicts.reset_index(drop=True)
-    if gdf.crs is None:
-        gdf = gdf.set_crs(4326)
     label = ctx.t("conflicts")
     fg = _add_group(ctx, m, "conflicts", label)
     geoms = _display_geoms(ctx, gdf)
@@ -53,11 +51,9 @@ def _draw_conflicts(ctx, m, conflicts: gpd.GeoDataFrame):
 
 
 def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
-    if sa is None or len(sa) == 0:
+    gdf = _result_frame(sa)
+    if gdf is None:
         return
-    gdf = sa.reset_index(drop=True)
-    if gdf.crs is None:
-        gdf = gdf.set_crs(4326)
     label = ctx.t("service_areas")
     if len(gdf) > 2 and not ctx.explicit_hidden:
         ctx.hidden.add("service_areas")  # many 100 km areas would blanket the map
@@ -206,11 +202,9 @@ def _draw_recommendations(ctx, m, recs):
 
 
 def _draw_candidates(ctx, m, cand: gpd.GeoDataFrame):
-    if cand is None or len(cand) == 0:
+    gdf = _result_frame(cand)
+    if gdf is None:
         return
-    gdf = cand.reset_index(drop=True)
-    if gdf.crs is None:
-        gdf = gdf.set_crs(4326)
     label = ctx.t("candidates")
     fg = _add_group(ctx, m, "candidates", label)
     geoms = _display_geoms(ctx, gdf)
