@@ -43,15 +43,14 @@ Add ``tax_myuan_per_mu`` to grade on tax per 亩 too (Zhejiang's practice).
 from __future__ import annotations
 
 import inspect
-import math
 import warnings
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .config import ParksConfig, is_number
 from .errors import InputError
 from .fields import parse_numbers
 from .network import _as_points_metric
@@ -63,113 +62,10 @@ from .units import HA_M2, MU_M2
 if TYPE_CHECKING:  # pragma: no cover
     from .study import Study
 
-#: Changsha's thresholds (domain notes), million yuan per 亩.
-INVESTMENT_MYUAN_PER_MU = 1.5
-OUTPUT_MYUAN_PER_MU = 2.5
 GRADES = ("A", "B", "C", "D")
 NOT_GRADED = "not graded"
 #: The per-亩 column of :func:`firm_land_figures` for each figure.
 _FIGURE_OF = {"investment": "investment_per_mu", "output": "output_per_mu", "tax": "tax_per_mu"}
-
-PARKS_KEYS: dict[str, str] = {
-    "investment_myuan_per_mu": "grade threshold: fixed investment per 亩 (M yuan, default 1.5)",
-    "output_myuan_per_mu": "grade threshold: annual output per 亩 (M yuan, default 2.5)",
-    "tax_myuan_per_mu": "optional grade threshold: annual tax per 亩 (M yuan; default unused)",
-    "d_ratio": "grade D when every value/threshold ratio is below this (default 0.5)",
-    "radius_km": "radius by road for supply rates and chain completeness (default "
-                 "[sourcing] radius_km or 100)",
-    "net_land_share": "share of a park's land that can go to firms after roads, green and "
-                      "public land (default 0.7; free land = area × share − firms' land)",
-    "land_field": "firm field: land (亩), default land_mu",
-    "investment_field": "firm field: fixed investment (M yuan), default fixed_investment_myuan",
-    "output_field": "firm field: annual output (M yuan), default annual_output_myuan",
-    "tax_field": "firm field: annual tax (M yuan), default annual_tax_myuan",
-    "recommend": "table: recommendation weights and distances (see geo/recommend.py)",
-}
-
-
-def _num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-@dataclass(frozen=True)
-class ParksConfig:
-    """The ``[parks]`` settings.
-
-    Attributes
-    ----------
-    investment_myuan_per_mu, output_myuan_per_mu : float
-        Grade thresholds (M yuan per 亩).
-    tax_myuan_per_mu : float or None
-        Optional third threshold (M yuan per 亩).
-    d_ratio : float
-        Grade D below this share of every threshold.
-    radius_km : float or None
-        Radius by road (None: ``[sourcing] radius_km`` or 100).
-    net_land_share : float
-        Share of park land usable by firms.
-    land_field, investment_field, output_field, tax_field : str
-        Firm fields.
-    recommend : dict
-        The ``[parks.recommend]`` table (see :mod:`geo.recommend`).
-    """
-
-    investment_myuan_per_mu: float = INVESTMENT_MYUAN_PER_MU
-    output_myuan_per_mu: float = OUTPUT_MYUAN_PER_MU
-    tax_myuan_per_mu: float | None = None
-    d_ratio: float = 0.5
-    radius_km: float | None = None
-    net_land_share: float = 0.7
-    land_field: str = "land_mu"
-    investment_field: str = "fixed_investment_myuan"
-    output_field: str = "annual_output_myuan"
-    tax_field: str = "annual_tax_myuan"
-    recommend: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_study(cls, study: Study) -> ParksConfig:
-        sec = study.section("parks")
-        kw = {k: v for k, v in sec.items() if k in cls.__dataclass_fields__}
-        return cls(**kw)
-
-    def thresholds(self) -> dict[str, float]:
-        """measure → threshold (M yuan per 亩) of the measures graded on."""
-        t = {"investment": float(self.investment_myuan_per_mu),
-             "output": float(self.output_myuan_per_mu)}
-        if self.tax_myuan_per_mu is not None:
-            t["tax"] = float(self.tax_myuan_per_mu)
-        return t
-
-
-def validate_section(table: dict, study: Study) -> list[str]:
-    """Check a study file's ``[parks]`` table; return the problems found."""
-    from .study import unknown_keys
-
-    problems: list[str] = []
-    for k, v in table.items():
-        if k not in PARKS_KEYS:  # reported in file order with the other problems
-            problems.extend(unknown_keys({k: v}, PARKS_KEYS, "parks"))
-            continue
-        if k in ("investment_myuan_per_mu", "output_myuan_per_mu", "tax_myuan_per_mu",
-                 "radius_km"):
-            if not (_num(v) and v > 0):
-                problems.append(f"parks.{k}: must be a number > 0, got {v!r}")
-        elif k in ("d_ratio", "net_land_share"):
-            if not (_num(v) and 0 < v <= 1):
-                problems.append(f"parks.{k}: must be a share in (0, 1], got {v!r}")
-        elif k.endswith("_field"):
-            if not (isinstance(v, str) and v):
-                problems.append(f"parks.{k}: must be a field name, got {v!r}")
-        elif k == "recommend":
-            if not isinstance(v, dict):
-                problems.append("parks.recommend: must be a table ([parks.recommend])")
-            else:
-                from .recommend import validate_recommend
-
-                problems.extend(validate_recommend(v))
-    if "parks" not in study.declared_roles:
-        problems.append("parks: the study has no layer with role = \"parks\"")
-    return problems
 
 
 # --------------------------------------------------------------------------- grading
@@ -350,10 +246,10 @@ def evaluate_parks(study: Study, radius_km: float | None = 100) -> pd.DataFrame:
     InputError
         No parks layer, bad radius.
     """
-    cfg = ParksConfig.from_study(study)
+    cfg = study.config.parks
     r_km = radius_km if radius_km is not None else (
-        cfg.radius_km or study.section("sourcing").get("radius_km", 100))
-    if not (_num(r_km) and r_km > 0):
+        cfg.radius_km or study.config.sourcing.radius_km)
+    if not (is_number(r_km) and r_km > 0):
         raise InputError(f"radius must be > 0 km, got {r_km!r}")
     parks = park_frame(study)
     pid = parks["park_id"].to_numpy()

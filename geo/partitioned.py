@@ -144,11 +144,10 @@ def supply_rates_partitioned(study, radius_km: float | None = None, *,
     """
     from .network import Network, SnapResult, _as_points_metric
     from .register import load_firms, study_chains
-    from .sourcing import RADIUS_KM, SupplyIndex, _check_radius
+    from .sourcing import SupplyIndex, _check_radius
 
-    sec = study.section("sourcing")
     r_km = _check_radius(radius_km if radius_km is not None
-                         else sec.get("radius_km", RADIUS_KM))
+                         else study.config.sourcing.radius_km)
     net = Network.from_study(study)
     chains = study_chains(study)
     firms = load_firms(study)

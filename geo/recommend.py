@@ -42,8 +42,6 @@ English.
 
 from __future__ import annotations
 
-import difflib
-import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -58,9 +56,10 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from .config import ParksConfig, RecommendConfig
 from .errors import InputError, MissingFileError
 from .layers import read_layer
-from .parks import ParksConfig, occupied_land_mu
+from .parks import occupied_land_mu
 from .redline import equal_area_polygons, pair_overlaps
 from .register import park_frame, sector_model_for, study_chains, study_firms
 from .sectors import split_industries
@@ -70,64 +69,8 @@ from .units import MU_M2
 if TYPE_CHECKING:  # pragma: no cover
     from .study import Study
 
-WEIGHTS = {"supply": 0.35, "customers": 0.25, "specialisation": 0.25, "land": 0.15}
-NEAR_KM = 40.0
-NEIGHBOURHOOD_KM = 10.0
-LQ_CAP = 3.0
-LAND_FACTOR = 10.0
+#: Land need (亩) of an incoming firm when neither it nor its industry's firms say.
 DEFAULT_NEED_MU = 50.0
-
-RECOMMEND_KEYS = {
-    "weights": "table supply/customers/specialisation/land → weight (default 0.35/0.25/"
-               "0.25/0.15)",
-    "near_km": "customers 'nearby' within this many km by road (default 40)",
-    "neighbourhood_km": "candidate regions: firms within this straight-line distance form "
-                        "their cluster for the location quotient (default 10)",
-    "lq_cap": "location quotient giving a full specialisation score (default 3)",
-    "land_factor": "free land / need giving a full land score (default 10)",
-    "land_mu": "land need of an incoming firm when not given (default: the median of its "
-               "industry in the register, else 50)",
-    "industries": "industries `parksite run` ranks parks for (chain-map ids)",
-    "top": "how many sites `parksite run` lists per industry (default 5)",
-}
-
-
-def validate_recommend(table: dict) -> list[str]:
-    """Problems in a ``[parks.recommend]`` table."""
-    problems: list[str] = []
-    for k, v in table.items():
-        if k not in RECOMMEND_KEYS:
-            close = difflib.get_close_matches(k, list(RECOMMEND_KEYS), n=1)
-            problems.append(f"parks.recommend.{k}: unknown key" +
-                            (f"; did you mean {close[0]!r}?" if close else
-                             f"; known keys: {', '.join(RECOMMEND_KEYS)}"))
-        elif k == "industries":
-            if not (isinstance(v, list) and all(isinstance(x, str) and x for x in v)):
-                problems.append(f"parks.recommend.industries: must be a list of industry ids, "
-                                f"got {v!r}")
-        elif k == "top":
-            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
-                problems.append(f"parks.recommend.top: must be a whole number ≥ 1, got {v!r}")
-        elif k == "weights":
-            if not isinstance(v, dict):
-                problems.append("parks.recommend.weights: must be a table, e.g. "
-                                "{ supply = 0.35, customers = 0.25, specialisation = 0.25, "
-                                "land = 0.15 }")
-                continue
-            for c, w in v.items():
-                if c not in WEIGHTS:
-                    problems.append(f"parks.recommend.weights.{c}: unknown criterion; use "
-                                    f"{', '.join(WEIGHTS)}")
-                elif not (isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0):
-                    problems.append(f"parks.recommend.weights.{c}: must be a number ≥ 0, "
-                                    f"got {w!r}")
-            if isinstance(v, dict) and v and not any(
-                    isinstance(w, (int, float)) and w > 0 for w in v.values()):
-                problems.append("parks.recommend.weights: at least one weight must be > 0")
-        elif not (isinstance(v, (int, float)) and not isinstance(v, bool)
-                  and math.isfinite(v) and v > 0):
-            problems.append(f"parks.recommend.{k}: must be a number > 0, got {v!r}")
-    return problems
 
 
 def resolve_industry(chains, industry: str) -> str:
@@ -273,8 +216,8 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     """
     if not (isinstance(top, int) and top >= 1):
         raise InputError(f"--top must be a whole number ≥ 1, got {top!r}")
-    cfg = ParksConfig.from_study(study)
-    rc = {**cfg.recommend}
+    cfg = study.config.parks
+    rc = cfg.recommend
     chains = study_chains(study)
     st = _settings(study, rc, chains, industry, radius_km)
     notes: list[str] = []
@@ -317,7 +260,7 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     return res
 
 
-def _settings(study: Study, rc: dict, chains, industry: str,
+def _settings(study: Study, rc: RecommendConfig, chains, industry: str,
               radius_km: float | None) -> _Settings:
     """Validated ``[parks.recommend]`` settings, the radius (km) and the industry's names.
 
@@ -328,28 +271,21 @@ def _settings(study: Study, rc: dict, chains, industry: str,
     ModelError
         Unknown industry.
     """
-    problems = validate_recommend(rc)
-    if problems:
-        raise InputError(f"{study.path}: " + "; ".join(problems))
-    r_km = float(radius_km if radius_km is not None else
-                 study.section("sourcing").get("radius_km", 100))
+    r_km = float(radius_km if radius_km is not None else study.config.sourcing.radius_km)
     if not r_km > 0:
         raise InputError(f"radius must be > 0 km, got {r_km}")
     x = resolve_industry(chains, industry)
     chain_id = str(chains.industries.at[x, "chain"])
     return _Settings(
-        weights={**WEIGHTS, **rc.get("weights", {})},
-        near_km=float(rc.get("near_km", NEAR_KM)),
-        hood_km=float(rc.get("neighbourhood_km", NEIGHBOURHOOD_KM)),
-        lq_cap=float(rc.get("lq_cap", LQ_CAP)),
-        land_factor=float(rc.get("land_factor", LAND_FACTOR)),
+        weights=dict(rc.weights), near_km=rc.near_km, hood_km=rc.neighbourhood_km,
+        lq_cap=rc.lq_cap, land_factor=rc.land_factor,
         r_km=r_km, x=x, x_en=chains.name(x, "en"), x_zh=chains.name(x, "zh"),
         chain_id=chain_id,
         chain_en=str(chains.chains["name_en"].get(chain_id, chain_id)),
         chain_zh=str(chains.chains["name_zh"].get(chain_id, chain_id)))
 
 
-def _land_need(land_mu: float | None, rc: dict, firms, x: str, cfg,
+def _land_need(land_mu: float | None, rc: RecommendConfig, firms, x: str, cfg: ParksConfig,
                notes: list[str]) -> float:
     """The incoming firm's land need (亩): given, else ``[parks.recommend] land_mu``,
     else the median of its industry in the register, else :data:`DEFAULT_NEED_MU`.
@@ -361,7 +297,7 @@ def _land_need(land_mu: float | None, rc: dict, firms, x: str, cfg,
         A need ≤ 0.
     """
     if land_mu is None:
-        land_mu = rc.get("land_mu")
+        land_mu = rc.land_mu
     if land_mu is None and firms is not None and "land_mu" in firms.columns:
         v = pd.to_numeric(firms.loc[firms["industry"] == x, cfg.land_field], errors="coerce") \
             if cfg.land_field in firms.columns else pd.Series(dtype=float)
@@ -689,10 +625,9 @@ def recommend_study(study: Study, candidates: Any = None) -> dict[str, pd.DataFr
 
     For ``parksite run``; empty when the study names no industries.
     """
-    rc = study.section("parks").get("recommend", {})
-    top = int(rc.get("top", 5))
-    return {ind: recommend(study, ind, top=top, candidates=candidates)
-            for ind in rc.get("industries", [])}
+    rc = study.config.parks.recommend
+    return {ind: recommend(study, ind, top=rc.top, candidates=candidates)
+            for ind in rc.industries}
 
 
 def _to_metric(geoms: gpd.GeoSeries, study: Study) -> tuple[np.ndarray, np.ndarray]:

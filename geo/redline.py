@@ -494,32 +494,6 @@ def _judge(industries: list[str], bans: list[str], zone_id: str,
     return v.status, hit, v.describe()
 
 
-def validate_section(table: dict, study) -> list[str]:
-    """Problems in a study file's ``[redlines]`` section."""
-    from .study import unknown_keys
-
-    problems = unknown_keys(table, ("buffer_m", "industry_field", "sectors", "class_field",
-                                    "use_firms", "empty_ban_list", "outside_urban_boundary"),
-                            "redlines")
-    if table.get("outside_urban_boundary", "conflict") not in ("conflict", "review"):
-        problems.append(f"redlines.outside_urban_boundary: {table['outside_urban_boundary']!r};"
-                        " choose \"conflict\" (default) or \"review\"")
-    if table.get("empty_ban_list", "error") not in EMPTY_BANS:
-        problems.append(f"redlines.empty_ban_list: {table['empty_ban_list']!r}; choose "
-                        f"{' or '.join(map(repr, EMPTY_BANS))}")
-    b = table.get("buffer_m", 0)
-    if not isinstance(b, (int, float)) or isinstance(b, bool) or b < 0:
-        problems.append(f"redlines.buffer_m: {b!r} must be a distance ≥ 0 in metres")
-    s = table.get("sectors", {})
-    if not isinstance(s, dict) or not all(isinstance(v, list) for v in s.values()):
-        problems.append("redlines.sectors: must be a table of sector = [\"industry\", …]")
-    if "redlines" not in study.declared_roles:
-        problems.append("redlines: the study has no layer with role = \"redlines\"")
-    if "parks" not in study.declared_roles:
-        problems.append("redlines: the study has no layer with role = \"parks\"")
-    return problems
-
-
 def check_study(study, *, buffer_m: float | None = None,
                 industry_field: str | None = None) -> RedlineResult:
     """Run the gate on a study's parks and red lines, with its ``[redlines]`` settings.
@@ -528,7 +502,7 @@ def check_study(study, *, buffer_m: float | None = None,
     industry_field`` or the layer's ``industry`` option) and from the firms layer,
     if the study has one with ``park_id`` and ``industry`` fields.
     """
-    sec = study.section("redlines")
+    cfg = study.config.redlines
     parks = study.load_role("parks")
     zones = study.load_role("redlines")
     if parks is None or zones is None:
@@ -538,19 +512,20 @@ def check_study(study, *, buffer_m: float | None = None,
         check_layer_extent(layer, study.bounds, china=bool(in_china(*study.boundary.centroid.xy)))
     pspec = study.by_role("parks")[0]
     zspec = study.by_role("redlines")[0]
-    field_name = industry_field or sec.get("industry_field") or pspec.options.get("industry")
+    field_name = industry_field or cfg.industry_field or pspec.options.get("industry")
     if field_name is not None and field_name not in parks.columns:
-        field_name = None if industry_field is None and "industry_field" not in sec else field_name
-    firms = study.load_role("firms") if sec.get("use_firms", True) else None
+        field_name = None if industry_field is None and cfg.industry_field is None \
+            else field_name
+    firms = study.load_role("firms") if cfg.use_firms else None
     inds = park_industries_from(parks, field_name, firms)
-    class_field = sec.get("class_field") or zspec.options.get("class") or "class"
+    class_field = cfg.class_field or zspec.options.get("class") or "class"
     zones = _with_control_lines(study, zones, class_field)
     return redline_conflicts(
         parks, zones,
-        buffer_m=float(buffer_m if buffer_m is not None else sec.get("buffer_m", 0.0)),
+        buffer_m=float(buffer_m if buffer_m is not None else cfg.buffer_m),
         park_industries=inds, class_field=class_field, sectors=sector_model_for(study),
-        empty_bans=sec.get("empty_ban_list", "error"),
-        review_outside_boundary=sec.get("outside_urban_boundary", "conflict") == "review",
+        empty_bans=cfg.empty_ban_list,
+        review_outside_boundary=cfg.outside_urban_boundary == "review",
         area_crs=study.area_crs)
 
 

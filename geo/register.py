@@ -4,17 +4,14 @@ Every analysis takes study-wide data from here — the firm register with firms 
 to parks, the parks with their equal-area areas, the chain maps (with an input–output
 table applied), and the sector model that knows the chain maps' industries — so that
 the gate, sourcing, parks, suitability, recommend and layout read the same things the
-same way. Results are cached per study in :data:`_CACHE` (an explicit cache, dropped
-with the study).
+same way. Results are cached in the study's explicit cache (:attr:`Study.cache`).
 """
 
 from __future__ import annotations
 
 import difflib
 import unicodedata
-import weakref
 from dataclasses import dataclass
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,29 +23,17 @@ from .errors import InputError
 from .sectors import SectorModel, gbt_code, sector_model, split_industries
 from .study import Study
 
-#: study → {name: value}: what this module has read for each live study.
-_CACHE: weakref.WeakKeyDictionary[Study, dict[str, Any]] = weakref.WeakKeyDictionary()
-
-
-def _cache(study: Study) -> dict[str, Any]:
-    return _CACHE.setdefault(study, {})
-
 
 def study_chains(study: Study) -> Chains:
     """The chain maps of a study (``[sourcing] chains``, else the bundled ones), with its
     input–output table applied if it names one. Cached on the study."""
-    cache = _cache(study)
+    cache = study.cache
     if "chains" in cache:
         return cache["chains"]
-    sec = study.section("sourcing")
-    ch = sec.get("chains")
-    if ch is None:
-        chains = load_chains(None)
-    else:
-        items = ch if isinstance(ch, list) else [ch]
-        chains = load_chains([study.root / c for c in items])
-    if sec.get("io_table"):
-        chains = chains.with_io_table(study.root / sec["io_table"])
+    cfg = study.config.sourcing
+    chains = load_chains(None if cfg.chains is None else [study.root / c for c in cfg.chains])
+    if cfg.io_table:
+        chains = chains.with_io_table(study.root / cfg.io_table)
     cache["chains"] = chains
     return chains
 
@@ -62,8 +47,7 @@ def load_firms(study: Study) -> gpd.GeoDataFrame:
     (:func:`chain_industry_ids`: ids, Chinese or English names, GB/T 4754-2017 codes);
     ``industry_given`` keeps the register's own text.
     """
-    sec = study.section("sourcing")
-    key = sec.get("firms")
+    key = study.config.sourcing.firms
     if key:
         g = study.load(key)
         specs = [study.layers[key]]
@@ -148,9 +132,9 @@ def sector_model_for(study: Study) -> SectorModel:
     """The sector model of a study: GB/T 4754-2017, the regulated sectors, the study's
     ``[redlines.sectors]`` and its chain maps' industries (with their ``gbt4754`` codes).
     """
-    cache = _cache(study)
+    cache = study.cache
     if "sectors" not in cache:
-        cache["sectors"] = sector_model(study.section("redlines").get("sectors", {}),
+        cache["sectors"] = sector_model(study.config.redlines.sectors,
                                         _chain_codes(study_chains(study)))
     return cache["sectors"]
 

@@ -45,6 +45,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from .chains import Chains, read_supplier_edges
+from .config import SourcingConfig
 from .crs import WGS84
 from .errors import InputError, ModelError
 from .network import Network, SnapResult, _as_points_metric, geodesic_m, transformer
@@ -53,58 +54,10 @@ from .register import load_firms, study_chains
 if TYPE_CHECKING:  # pragma: no cover
     from .study import Study
 
-RADIUS_KM = 100.0
-#: Local supply rate targets: Changsha's plan, 40% then 50% (domain notes).
-TARGETS = (0.4, 0.5)
-VALUE_FIELD = "annual_output_myuan"
+#: The default sourcing radius by road (km): ``[sourcing] radius_km``, declared in
+#: :class:`geo.config.SourcingConfig`.
+RADIUS_KM: float = SourcingConfig.radius_km
 OUTSIDE = "(outside parks)"
-
-SOURCING_KEYS = {
-    "radius_km": "sourcing radius by road (km, default 100)",
-    "chains": "chain map file or folder, or a list of them (relative to the study file)",
-    "io_table": "input–output coefficient CSV replacing the chain-map weights",
-    "supplier_edges": "firm→supplier edge list CSV (firm_id, supplier_id, value)",
-    "firms": "key of the firms layer (default: every layer with role firms)",
-    "targets": "local supply rate targets reported per park, e.g. [0.4, 0.5]",
-    "value_field": "firm field with annual output (million yuan) for gap ranking",
-}
-
-
-def validate_section(table: dict, study: Study) -> list[str]:
-    """Check a study file's ``[sourcing]`` table; return the problems found."""
-    from .study import unknown_keys
-
-    problems: list[str] = []
-    root = study.root
-    for k, v in table.items():
-        if k not in SOURCING_KEYS:  # reported in file order with the other problems
-            problems.extend(unknown_keys({k: v}, SOURCING_KEYS, "sourcing"))
-            continue
-        if k == "radius_km":
-            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
-                    and math.isfinite(v)):
-                problems.append(f"sourcing.radius_km: must be a number > 0 (km), got {v!r}")
-        elif k in ("chains", "io_table", "supplier_edges"):
-            items = v if (k == "chains" and isinstance(v, list)) else [v]
-            for it in items:
-                if not isinstance(it, str) or not it:
-                    problems.append(f"sourcing.{k}: must be a path (text), got {it!r}")
-                elif not (root / it).exists():
-                    problems.append(f"sourcing.{k}: {it} not found (paths are relative to the "
-                                    "study file)")
-        elif k == "firms":
-            spec = study.layers.get(v) if isinstance(v, str) else None
-            if spec is None or spec.role != "firms":
-                problems.append(f"sourcing.firms: {v!r} is not a layer with role = \"firms\"")
-        elif k == "targets":
-            if not (isinstance(v, list) and v and all(
-                    isinstance(t, (int, float)) and 0 < t <= 1 for t in v)):
-                problems.append(f"sourcing.targets: must be a list of shares in (0, 1], e.g. "
-                                f"[0.4, 0.5]; got {v!r}")
-        elif k == "value_field" and not (isinstance(v, str) and v):
-            problems.append(f"sourcing.value_field: must be a field name, got {v!r}")
-    return problems
-
 
 def _check_radius(radius_km: float) -> float:
     try:
@@ -237,7 +190,7 @@ class SupplyIndex:
 def supply_index(study: Study, radius_km: float = RADIUS_KM) -> SupplyIndex:
     """The study's :class:`SupplyIndex` for a radius (cached on the study)."""
     r = _check_radius(radius_km)
-    cache = study.__dict__.setdefault("_supply_cache", {})
+    cache = study.cache.setdefault("supply", {})
     if r not in cache:
         net = Network.from_study(study)
         firms = load_firms(study)
@@ -408,11 +361,9 @@ def run_sourcing(study: Study, radius_km: float | None = None, *,
     ModelError
         Bad chain maps, input–output table or edge list.
     """
-    sec = study.section("sourcing")
-    r_km = _check_radius(radius_km if radius_km is not None else sec.get("radius_km",
-                                                                        RADIUS_KM))
-    targets = tuple(sec.get("targets", TARGETS))
-    value_field = sec.get("value_field", VALUE_FIELD)
+    cfg = study.config.sourcing
+    r_km = _check_radius(radius_km if radius_km is not None else cfg.radius_km)
+    targets, value_field = cfg.targets, cfg.value_field
     say = progress or (lambda s: None)
     say("building the road network")
     net = Network.from_study(study)
@@ -424,7 +375,7 @@ def run_sourcing(study: Study, radius_km: float | None = None, *,
     notes: list[str] = list(chains.notes)
     snap = net.snap(firms, what="firms")
     say("one Dijkstra per input industry")
-    cache = study.__dict__.setdefault("_supply_cache", {})
+    cache = study.cache.setdefault("supply", {})
     if r_km not in cache:
         cache[r_km] = (SupplyIndex.build(net, chains, firms, snap, r_km), firms, snap)
     idx = cache[r_km][0]
@@ -459,13 +410,13 @@ def run_sourcing(study: Study, radius_km: float | None = None, *,
         missing[rows] = _join_missing((~cov[rows] & on[rows, None]), ids, order)
         missing_crow[rows] = _join_missing(~cov_crow[rows], ids, order)
     basis = np.where(ind_pos < 0, "unknown_industry",
-                     np.where(needs.any(1), "io_table" if "io_table" in sec else "chain_map",
+                     np.where(needs.any(1), "io_table" if cfg.io_table else "chain_map",
                               "no_inputs"))
     status = np.where(~on, "off_network", np.where(snap["in_main_component"].to_numpy(), "ok",
                                                    "small_component"))
-    if sec.get("supplier_edges"):
+    if cfg.supplier_edges:
         say("rating firms from the supplier edge list")
-        er, ecr, emiss, has = _edge_rates(study.root / sec["supplier_edges"], firms, net, sr,
+        er, ecr, emiss, has = _edge_rates(study.root / cfg.supplier_edges, firms, net, sr,
                                           lonlat, r_km * 1000.0)
         rate = np.where(has, er, rate)
         rate_crow = np.where(has, ecr, rate_crow)

@@ -21,18 +21,17 @@ A study file looks like this (paths are relative to the study file)::
 :func:`load_study` validates the whole file before anything expensive runs and
 raises one :class:`~geo.errors.StudyError` listing every problem with its key and a
 fix. Sections other than ``[study]`` and ``[layers.*]`` belong to analyses; each is
-checked by the validator registered for it in :data:`SECTION_VALIDATORS`.
+declared once in :mod:`geo.config` (a frozen dataclass per section) and validated by
+its one generic validator; the result is :attr:`Study.config`.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
-import importlib
 import os
 import re
 import sys
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from .config import StudyConfig, build_config, unknown_keys
 from .crs import COORDS, area_crs_for, check_metric_crs, in_china, metric_crs_for
 from .errors import InputError, LayerError, StudyError
 from .extent import check_layer_extent
@@ -81,36 +81,6 @@ LAYER_KEYS: dict[str, str] = {
     "classes": "class scheme of a landuse raster: \"igbp\" (MODIS) names its values on "
                "maps; otherwise maps show the values as codes",
 }
-STUDY_KEYS = {"name", "title", "boundary", "crs", "description", "sources"}
-
-#: Analyses' sections: section name → "module:function". The function takes
-#: (the section's table, the Study) and returns a list of problems (strings starting
-#: with the key, e.g. "suitability.weights: ...").
-SECTION_VALIDATORS: dict[str, str] = {
-    "redlines": "geo.redline:validate_section",
-    "network": "geo.network:validate_section",
-    "sourcing": "geo.sourcing:validate_section",
-    "suitability": "geo.suitability:validate_section",
-    "map": "geo.webmap:validate_section",
-    "parks": "geo.parks:validate_section",
-    "layout": "geo.layout:validate_section",
-}
-
-
-def suggest(name: object, choices) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def unknown_keys(table: dict, known, where: str) -> list[str]:
-    """One problem per key of ``table`` not in ``known`` ("where.key: unknown key; …")."""
-    known = list(known)
-    return [f"{where}.{k}: unknown key" + (suggest(k, known) or
-                                           f"; known keys: {', '.join(sorted(known))}")
-            for k in table if k not in known]
-
-
 @dataclass(frozen=True)
 class LayerSpec:
     """One ``[layers.KEY]`` table, with the path resolved against the study file."""
@@ -166,7 +136,13 @@ class Study:
     def __init__(self, path: Path, data: dict[str, Any], layers: dict[str, LayerSpec]):
         self.path = path
         self.data = data
+        #: Every section's settings, validated (:mod:`geo.config`); set by :func:`load_study`.
+        self.config = StudyConfig()
+        #: What analyses have read or built for this study (network, chain maps, firm
+        #: register, supply indexes), by name; dropped with the study.
+        self.cache: dict[str, Any] = {}
         meta = data.get("study", {})
+        meta = meta if isinstance(meta, dict) else {}
         self.name: str = meta.get("name") or path.stem
         self.title: str = meta.get("title") or self.name
         self.description: str = meta.get("description", "")
@@ -194,6 +170,12 @@ class Study:
 
     def has_role(self, role: str) -> bool:
         return bool(self.by_role(role))
+
+    @property
+    def declared_layers(self) -> list[str]:
+        """Layer keys named in the file, valid layers or not (for reference checks)."""
+        tbl = self.data.get("layers", {})
+        return list(tbl) if isinstance(tbl, dict) else []
 
     @property
     def declared_roles(self) -> set[str]:
@@ -434,19 +416,6 @@ def load_study(path: str | os.PathLike) -> Study:
         raise StudyError(p, [f"not valid TOML: {exc}"]) from None
     problems: list[str] = []
     study_dir = p.resolve().parent
-    meta = data.get("study", {})
-    if not isinstance(meta, dict):
-        problems.append("study: must be a table ([study] with name, title, boundary)")
-        meta = {}
-    problems.extend(unknown_keys(meta, STUDY_KEYS, "study"))
-    if "crs" in meta:
-        try:
-            c = CRS.from_user_input(meta["crs"])
-            if c.is_geographic:
-                problems.append(f"study.crs: {meta['crs']!r} is geographic (degrees); the study "
-                                "CRS must be in metres, e.g. \"EPSG:4549\"")
-        except (CRSError, TypeError):
-            problems.append(f"study.crs: {meta['crs']!r} is not a CRS; e.g. \"EPSG:4549\"")
     layers_tbl = data.get("layers", {})
     if not isinstance(layers_tbl, dict) or not layers_tbl:
         problems.append("layers: the study declares no layers; add [layers.NAME] tables "
@@ -457,28 +426,9 @@ def load_study(path: str | os.PathLike) -> Study:
         spec = _validate_layer(key, tbl, study_dir, problems)
         if spec is not None:
             layers[key] = spec
-    b = meta.get("boundary")
-    if b is not None and b not in layers_tbl:
-        close = difflib.get_close_matches(str(b), list(layers_tbl), n=1)
-        problems.append(f"study.boundary: no layer {b!r}" +
-                        (f"; did you mean {close[0]!r}?" if close else
-                         f"; layers: {', '.join(layers_tbl)}"))
     study = Study(p, data, layers)
-    for section, tbl in study.sections.items():
-        target = SECTION_VALIDATORS.get(section)
-        if target is None:
-            close = difflib.get_close_matches(section, list(SECTION_VALIDATORS), n=1)
-            if close:
-                problems.append(f"{section}: unknown section; did you mean [{close[0]}]?")
-            else:
-                warnings.warn(f"{p}: section [{section}] is not used by this parksite version",
-                              UserWarning, stacklevel=2)
-            continue
-        if not isinstance(tbl, dict):
-            problems.append(f"{section}: must be a table")
-            continue
-        mod, func = target.split(":")
-        problems.extend(getattr(importlib.import_module(mod), func)(tbl, study))
+    study.config, section_problems = build_config(data, study, source=str(p))
+    problems.extend(section_problems)
     if problems:
         raise StudyError(p, problems)
     return study

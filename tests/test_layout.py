@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo.config import section_problems
 from geo.errors import InputError, ModelError
 from geo.layout import (
     LayoutConfig,
@@ -26,7 +27,6 @@ from geo.layout import (
     p_median,
     read_incoming,
     swap_deltas,
-    validate_section,
     write_layout,
 )
 
@@ -337,9 +337,9 @@ def test_incoming_firms_errors(yrd_study, tmp_path):
 
 
 def test_validate_section(yrd_study):
-    assert validate_section(yrd_study.section("layout"), yrd_study) == []
-    probs = validate_section({"plot_muu": 3, "road_spacing_m": -1, "polluting": "chemicals"},
-                             yrd_study)
+    assert section_problems("layout", yrd_study.section("layout"), yrd_study) == []
+    probs = section_problems("layout", {"plot_muu": 3, "road_spacing_m": -1,
+                                        "polluting": "chemicals"}, yrd_study)
     text = "\n".join(probs)
     assert "did you mean 'plot_mu'" in text
     assert "layout.road_spacing_m" in text
@@ -370,9 +370,9 @@ def test_layout_from_study(yrd_study, fixture_study):
     res = layout_from_study(yrd_study)  # [layout] park = "chongming", firms = example CSV
     assert res is not None and res.summary["park_id"] == "chongming"
     assert layout_from_study(fixture_study) is None  # no park/firms keys
-    probs = validate_section({"park": "chongming"}, yrd_study)
+    probs = section_problems("layout", {"park": "chongming"}, yrd_study)
     assert any("give both" in p for p in probs)
-    probs = validate_section({"park": "chongming", "firms": "nope.csv"}, yrd_study)
+    probs = section_problems("layout", {"park": "chongming", "firms": "nope.csv"}, yrd_study)
     assert any("nope.csv not found" in p for p in probs)
 
 

@@ -17,7 +17,6 @@ from geo.parks import (
     grade_values,
     hhi,
     location_quotients,
-    validate_section,
 )
 from geo.register import sector_model_for
 
@@ -139,9 +138,12 @@ def test_sectors_cover_chain_ids(yrd_study):
 
 
 def test_validate_section(yrd_study):
-    assert validate_section(yrd_study.section("parks"), yrd_study) == []
-    probs = "\n".join(validate_section({"output_per_mu": 3, "d_ratio": 2,
-                                        "recommend": {"weights": {"suply": 1}}}, yrd_study))
+    from geo.config import section_problems
+
+    assert section_problems("parks", yrd_study.section("parks"), yrd_study) == []
+    probs = "\n".join(section_problems("parks", {"output_per_mu": 3, "d_ratio": 2,
+                                                 "recommend": {"weights": {"suply": 1}}},
+                                        yrd_study))
     assert "parks.output_per_mu: unknown key" in probs
     assert "parks.d_ratio" in probs
     assert "parks.recommend.weights.suply" in probs

@@ -123,12 +123,14 @@ def test_cli_recommend(tmp_path):
 
 
 def test_recommend_study_and_section(yrd_study):
-    from geo.recommend import recommend_study, validate_recommend
+    from geo.config import section_problems
+    from geo.recommend import recommend_study
 
     res = recommend_study(yrd_study)  # [parks.recommend] industries
     assert set(res) == {"cathode_materials", "notebook_assembly"}
     assert res["notebook_assembly"].iloc[0]["site_id"] == "kunshan"
-    probs = "\n".join(validate_recommend({"industries": "pcb", "top": 0, "near_km": -1}))
+    probs = "\n".join(section_problems("parks", {"recommend": {"industries": "pcb", "top": 0,
+                                                              "near_km": -1}}, yrd_study))
     assert "parks.recommend.industries" in probs and "parks.recommend.top" in probs
     assert "parks.recommend.near_km" in probs
 

@@ -70,7 +70,7 @@ buffer_m = -5
         "layers.roads.layer: ../data/yrd/base.gpkg has no layer 'highway'; did you mean "
         "'highways'?",
         "layers.dem.path: role 'dem' needs a raster (GeoTIFF)",
-        "redlines.buffer_m: -5 must be a distance ≥ 0 in metres",
+        "redlines.buffer_m: must be a number ≥ 0 (m), got -5",
         # a consequence of the role typo, said once
         'redlines: the study has no layer with role = "redlines"',
     ]

@@ -605,7 +605,7 @@ def test_max_area_mu_bounds_candidate_regions(data_dir):
     assert (cut.geometry.geom_type == "Polygon").all()  # contiguous
     assert cut["parent_region"].nunique() < len(cut)  # parts share their parent
     assert cut["p_top_n"].between(0, 1).all()
-    with pytest.raises(ModelError, match=r"max_area_mu 500 亩 must be at least twice"):
+    with pytest.raises(ModelError, match=r"max_area_mu: 500 亩 must be at least twice"):
         run_suitability(study, runs=0, max_area_mu=500)
     with pytest.raises(StudyError, match=r"suitability.max_area_mu: 400 亩 must be at least "
                                          r"twice min_area_mu \(300 亩\)"):

@@ -120,7 +120,7 @@ class MapOptions:
 
         check_options(study, **{k: v for k, v in asdict(self).items() if k != "offline"})
         if self.offline and self.tiles is None:
-            tiles = study.section("map").get("tiles")
+            tiles = study.config.map.tiles
             if is_remote_url(tiles):
                 raise InputError(f"{study.path}: [map] tiles = {tiles!r} is fetched over the "
                                  "network, but --offline (the default) promises a map that "

@@ -9,7 +9,8 @@ from the study's equal-area CRS.
 Modules: ``plots`` (buildable land, the road grid, plots, footprints), ``assign`` (the
 chain-weighted objective, greedy start and local search, the hard rules), ``facilities``
 (p-median), ``problem`` (the model), ``tables`` (result tables), ``firms`` (incoming
-firms in, GeoPackage out), ``_settings`` (the ``[layout]`` settings).
+firms in, GeoPackage out); the ``[layout]`` settings are
+:class:`geo.config.LayoutConfig`.
 
 1. **Buildable land** = the park minus core/red-line zones grown by
    ``redline_setback_m``, minus water (polygons and lines) grown by
@@ -55,14 +56,7 @@ firms in, GeoPackage out), ``_settings`` (the ``[layout]`` settings).
 
 from __future__ import annotations
 
-from ._settings import (
-    DEFAULT_FACILITIES,
-    LAYOUT_KEYS,
-    POLLUTING,
-    RUN_KEYS,
-    LayoutConfig,
-    validate_section,
-)
+from ..config import DEFAULT_FACILITIES, POLLUTING, LayoutConfig
 from .assign import objective, sector_rule, swap_deltas
 from .facilities import PMedian, p_median
 from .firms import check_incoming, read_incoming, write_layout
@@ -70,7 +64,7 @@ from .plots import subdivide
 from .problem import LayoutProblem, layout_config, layout_from_study, layout_park
 from .tables import LayoutResult
 
-__all__ = ["DEFAULT_FACILITIES", "LAYOUT_KEYS", "POLLUTING", "RUN_KEYS", "LayoutConfig",
+__all__ = ["DEFAULT_FACILITIES", "POLLUTING", "LayoutConfig",
            "LayoutProblem", "LayoutResult", "PMedian", "check_incoming", "layout_config",
            "layout_from_study", "layout_park", "objective", "p_median", "read_incoming",
-           "sector_rule", "subdivide", "swap_deltas", "validate_section", "write_layout"]
+           "sector_rule", "subdivide", "swap_deltas", "write_layout"]

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..config import LayoutConfig
 from ..register import sector_model_for
 from ..units import MU_M2
-from ._settings import LayoutConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..study import Study

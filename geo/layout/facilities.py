@@ -13,8 +13,8 @@ import shapely
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from ..config import LayoutConfig
 from ..errors import ModelError
-from ._settings import LayoutConfig
 from .assign import _rect
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -16,11 +16,11 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from ..parks import ParksConfig, occupied_land_mu
+from ..config import LayoutConfig
+from ..parks import occupied_land_mu
 from ..redline import split_industries
 from ..register import load_firms
 from ..units import MU_M2
-from ._settings import LayoutConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -273,7 +273,7 @@ def _existing(study: Study, park_id: str, P: _Plots, site: _Site, notes: list[st
     ex = allf[allf["park_id"].astype(str) == str(park_id)].copy()
     if not len(ex):
         return None, [], occ, np.zeros(0), np.zeros(0)
-    land, n_fill = occupied_land_mu(ex, ParksConfig.from_study(study))
+    land, n_fill = occupied_land_mu(ex, study.config.parks)
     ex["_land"] = land
     if n_fill:
         notes.append(f"{n_fill} existing firm(s) without land_mu take their industry's median "

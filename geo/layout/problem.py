@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..config import LayoutConfig, replace
 from ..errors import InputError, ModelError
 from ..register import park_frame, study_chains
 from ..units import MU_M2
-from ._settings import LayoutConfig
 from .assign import (
     SectorRule,
     _feasibility,
@@ -73,13 +73,9 @@ def layout_config(study: Study | None, *, plot_mu: float | None = None,
         "plot_mu": plot_mu, "road_spacing_m": road_spacing_m, "road_width_m": road_width_m,
         "seed": seed, "time_limit_s": time_limit_s, "include_existing": include_existing,
         "facilities": tuple(facilities) if facilities is not None else None}
-    unknown = sorted(set(overrides or {}) - set(LayoutConfig.__dataclass_fields__))
-    if unknown:
-        raise InputError(f"layout overrides: unknown setting(s) {', '.join(unknown)}; known: "
-                         f"{', '.join(LayoutConfig.__dataclass_fields__)}")
-    explicit.update({k: (tuple(v) if isinstance(v, list) else v)
-                     for k, v in (overrides or {}).items()})
-    return LayoutConfig.from_study(study, **explicit)
+    explicit.update(overrides or {})
+    base = study.config.layout if study is not None else LayoutConfig()
+    return replace(base, study, where="layout", **explicit)
 
 
 def _park_row(study: Study, park_id: str) -> pd.Series:
@@ -479,8 +475,8 @@ def layout_from_study(study: Study, **kwargs: Any) -> LayoutResult | None:
     InputError, MissingFileError, ModelError
         As :func:`layout_park` and :func:`~geo.layout.firms.read_incoming`.
     """
-    sec = study.section("layout")
-    if not sec.get("park") or not sec.get("firms"):
+    cfg = study.config.layout
+    if cfg.park is None or cfg.firms is None:
         return None
-    firms = read_incoming(study.root / sec["firms"])
-    return layout_park(study, str(sec["park"]), firms, **kwargs)
+    firms = read_incoming(study.root / cfg.firms)
+    return layout_park(study, cfg.park, firms, **kwargs)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..config import LayoutConfig
 from ..units import MU_M2
-from ._settings import LayoutConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..study import Study

@@ -62,11 +62,9 @@ from ._settings import (
     DEFAULT_SPEED_KMH,
     DEFAULT_SPEEDS_KMH,
     MAX_SNAP_M,
-    NETWORK_KEYS,
     SNAP_TOLERANCE_M,
     TRIM_M,
     network_settings,
-    validate_section,
 )
 from .core import Network, network_from_option
 from .reduced import ReducedGraph
@@ -74,8 +72,8 @@ from .snapping import SnapResult
 
 __all__ = [
     "ACCESS_SPEED_KMH", "DEFAULT_SPEED_KMH", "DEFAULT_SPEEDS_KMH", "GEOD", "MAX_SNAP_M",
-    "NETWORK_KEYS", "SNAP_TOLERANCE_M", "TRIM_M", "Metric", "Network", "ReducedGraph",
+    "SNAP_TOLERANCE_M", "TRIM_M", "Metric", "Network", "ReducedGraph",
     "SnapResult", "_as_points_metric", "geodesic_lengths_m", "geodesic_m",
     "network_from_option", "network_settings", "parse_maxspeed", "parse_oneway",
-    "transformer", "validate_section",
+    "transformer",
 ]

@@ -374,7 +374,7 @@ class BuildMixin:
                 raise NetworkError(f"{study.path}: the study has no roads layer; add a "
                                    "[layers.roads] table with role = \"roads\"")
             key = roads[0].key
-        cache = study.__dict__.setdefault("_network_cache", {})
+        cache = study.cache.setdefault("network", {})
         if key in cache:
             return cache[key]
         g = study.load(key)

@@ -60,7 +60,6 @@ from .config import (
     CRITERION_KINDS,
     EXCLUSION_CODES,
     EXCLUSION_COLOURS,
-    SECTION_KEYS,
     SLOPE_CLASSES,
     Criterion,
     CriterionKind,
@@ -69,9 +68,7 @@ from .config import (
     Transform,
     TransformKind,
     load_config,
-    parse_section,
     parse_transform,
-    validate_section,
 )
 from .criteria import (
     IndustryProfile,
@@ -124,7 +121,6 @@ __all__ = [
     "IndustryProfile",
     "LandUseRule",
     "Progress",
-    "SECTION_KEYS",
     "SLOPE_CLASSES",
     "SuitabilityConfig",
     "SuitabilityResult",
@@ -137,10 +133,8 @@ __all__ = [
     "load_config",
     "memory_estimate_bytes",
     "orness",
-    "parse_section",
     "parse_transform",
     "perturbed_weights",
     "run_suitability",
     "study_grid",
-    "validate_section",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import math
 import time
@@ -14,6 +13,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
+from ..config import replace
 from ..errors import ModelError
 from ..grid import (
     Grid,
@@ -159,19 +159,10 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
 
 
 def _run_config(study, overrides: dict[str, Any]) -> SuitabilityConfig:
-    """The study's configuration with the keyword overrides that are not None, checked."""
-    cfg = load_config(study)
-    over = {k: v for k, v in overrides.items() if v is not None}
-    if over:
-        cfg = dataclasses.replace(cfg, **over)
-    if not 0 < cfg.top_pct <= 100:
-        raise ModelError(f"top_pct {cfg.top_pct!r} must be in (0, 100]")
-    if cfg.runs < 0 or cfg.cell_m <= 0 or cfg.min_area_mu < 0 or cfg.top_n < 1:
-        raise ModelError("runs must be ≥ 0, cell size > 0, minimum area ≥ 0, top N ≥ 1")
-    if cfg.max_area_mu is not None and cfg.max_area_mu < 2 * cfg.min_area_mu:
-        raise ModelError(f"max_area_mu {cfg.max_area_mu:g} 亩 must be at least twice "
-                         f"min_area_mu ({cfg.min_area_mu:g} 亩); raise it")
-    return cfg
+    """The study's configuration with the keyword overrides that are not None,
+    validated like the study file (:func:`geo.config.replace`)."""
+    return replace(load_config(study), study, where="suitability", error=ModelError,
+                   **overrides)
 
 
 def _model_inputs(study, cfg: SuitabilityConfig, industry: str | None):

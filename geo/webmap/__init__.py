@@ -79,11 +79,9 @@ from ._settings import (
     BASEMAPS,
     DEFAULTS,  # noqa: F401
     LANGS,
-    MAP_KEYS,
     MapSizeWarning,
     check_map_path,
     check_options,
-    validate_section,
 )
 from ._style import _STATUS_COLOUR  # noqa: F401
 from ._text import _esc, _truthy  # noqa: F401
@@ -93,12 +91,10 @@ __all__ = [
     "write_map",
     "build_layout_map",
     "write_layout_map",
-    "validate_section",
     "check_map_path",
     "check_options",
     "BASEMAPS",
     "LANGS",
-    "MAP_KEYS",
     "MapSizeWarning",
     "asset_status",
     "results_of",
