@@ -20,6 +20,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .config import ComputeConfig, parse_section
+
 DEFAULT_RAM_SHARE = 0.5
 """Share of physical RAM the in-memory engine may use before chunking is chosen."""
 
@@ -33,26 +35,9 @@ GB = 1024**3
 
 
 @dataclass(frozen=True)
-class ComputeSettings:
-    """The ``[compute]`` table of a study TOML.
-
-    Attributes
-    ----------
-    scheduler
-        Address of an existing ``dask.distributed`` scheduler
-        (``"tcp://host:8786"``), or ``None`` for a ``LocalCluster`` on this
-        machine. Default ``None``.
-    memory_gb
-        Memory budget in GiB for the in-memory engine; grids whose estimate
-        exceeds it run chunked. Default: ``DEFAULT_RAM_SHARE`` of physical RAM.
-    n_workers
-        Workers of the local cluster; default one per core (ignored with
-        ``scheduler``).
-    """
-
-    scheduler: str | None = None
-    memory_gb: float | None = None
-    n_workers: int | None = None
+class ComputeSettings(ComputeConfig):
+    """The ``[compute]`` settings (keys declared in :class:`geo.config.ComputeConfig`:
+    ``scheduler``, ``memory_gb``, ``n_workers``) with the resolved memory budget."""
 
     @property
     def budget_gb(self) -> float:
@@ -68,40 +53,20 @@ def settings_from_toml(table: Mapping[str, Any] | None) -> ComputeSettings:
     table
         The ``[compute]`` mapping (or ``None`` when the study has none).
 
+    Returns
+    -------
+    ComputeSettings
+
     Raises
     ------
     ValueError
-        Naming every bad or unknown key at once.
+        Naming every bad or unknown key at once (``compute.KEY: …``).
     """
-    table = dict(table or {})
     problems: list[str] = []
-    unknown = sorted(set(table) - {"scheduler", "memory_gb", "n_workers"})
-    if unknown:
-        problems.append(
-            f"unknown [compute] keys {unknown}; allowed: scheduler, memory_gb, n_workers"
-        )
-    scheduler = table.get("scheduler")
-    if scheduler is not None and not (isinstance(scheduler, str) and "://" in scheduler):
-        problems.append(
-            f"[compute] scheduler must be an address like 'tcp://host:8786', got {scheduler!r}"
-        )
-    memory_gb = table.get("memory_gb")
-    if memory_gb is not None and (
-        isinstance(memory_gb, bool) or not isinstance(memory_gb, int | float) or memory_gb <= 0
-    ):
-        problems.append(f"[compute] memory_gb must be positive (GiB), got {memory_gb!r}")
-    n_workers = table.get("n_workers")
-    if n_workers is not None and (
-        isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1
-    ):
-        problems.append(f"[compute] n_workers must be a positive integer, got {n_workers!r}")
+    cfg = parse_section(ComputeSettings, dict(table or {}), "compute", None, problems)
     if problems:
         raise ValueError("; ".join(problems))
-    return ComputeSettings(
-        scheduler=scheduler,
-        memory_gb=None if memory_gb is None else float(memory_gb),
-        n_workers=n_workers,
-    )
+    return cfg
 
 
 def total_memory_bytes() -> int:

@@ -39,10 +39,9 @@ from typing import Any
 import geopandas as gpd
 import shapely
 from pyproj import CRS
-from pyproj.exceptions import CRSError
 
-from .config import StudyConfig, build_config, unknown_keys
-from .crs import COORDS, area_crs_for, check_metric_crs, in_china, metric_crs_for
+from .config import LayerConfig, StudyConfig, build_config, parse_section
+from .crs import area_crs_for, check_metric_crs, in_china, metric_crs_for
 from .errors import InputError, LayerError, StudyError
 from .extent import check_layer_extent
 from .layers import (
@@ -61,26 +60,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-#: Keys a ``[layers.X]`` table may hold, with what they mean.
-LAYER_KEYS: dict[str, str] = {
-    "path": "file path, relative to the study file",
-    "layer": "layer name inside a GeoPackage",
-    "role": "what the layer is: " + ", ".join(sorted(ROLES) + sorted(RASTER_ROLES)),
-    "coords": "datum of the coordinates: " + ", ".join(COORDS),
-    "crs": "CRS override, e.g. \"EPSG:4549\"",
-    "encoding": "text encoding override, e.g. \"gb18030\"",
-    "id": "field holding the feature id",
-    "name": "field holding the feature name",
-    "lon": "CSV: longitude column",
-    "lat": "CSV: latitude column",
-    "label_zh": "Chinese label for maps",
-    "label_en": "English label for maps",
-    "synthetic": "true if the layer is synthetic (said so in maps and tables)",
-    "industry": "field holding the industry (firms) or industries (parks)",
-    "class": "field holding the class (red lines: core, redline, restricted)",
-    "classes": "class scheme of a landuse raster: \"igbp\" (MODIS) names its values on "
-               "maps; otherwise maps show the values as codes",
-}
 @dataclass(frozen=True)
 class LayerSpec:
     """One ``[layers.KEY]`` table, with the path resolved against the study file."""
@@ -277,105 +256,73 @@ class Study:
         return area_crs_for(self.bounds)
 
 
-def _str_or_none(tbl: dict, key: str, where: str, problems: list[str]) -> str | None:
-    v = tbl.get(key)
-    if v is None:
-        return None
-    if not isinstance(v, str) or not v.strip():
-        problems.append(f"{where}.{key}: must be a non-empty text, got {v!r}")
-        return None
-    return v
-
-
 def _validate_layer(key: str, tbl: Any, study_dir: Path, problems: list[str]) -> LayerSpec | None:
+    """One ``[layers.KEY]`` table: its keys by :class:`geo.config.LayerConfig`, then its
+    file (exists, readable format for its role, GeoPackage layer); None if invalid."""
     where = f"layers.{key}"
     if not isinstance(tbl, dict):
         problems.append(f"{where}: must be a table ([layers.{key}] with path and role)")
         return None
-    problems.extend(unknown_keys(tbl, LAYER_KEYS, where))
     n0 = len(problems)
-    path_s = _str_or_none(tbl, "path", where, problems)
-    if path_s is None and "path" not in tbl:
-        problems.append(f"{where}.path: missing; add path = \"../data/…\" (relative to the "
-                        "study file)")
-    role = _str_or_none(tbl, "role", where, problems)
-    if role is None and "role" not in tbl:
-        problems.append(f"{where}.role: missing; one of {', '.join(sorted(ROLES))}, dem")
-    elif role is not None and role not in ROLES and role not in RASTER_ROLES:
-        close = difflib.get_close_matches(role, list(ROLES) + list(RASTER_ROLES), n=1)
+    cfg = parse_section(LayerConfig, tbl, where, None, problems)
+    if cfg.role and cfg.role not in ROLES and cfg.role not in RASTER_ROLES:
+        close = difflib.get_close_matches(cfg.role, list(ROLES) + list(RASTER_ROLES), n=1)
         hint = f"did you mean {close[0]!r}?" if close else \
             f"roles: {', '.join(sorted(ROLES))}, dem"
-        problems.append(f"{where}.role: unknown role {role!r}; {hint}")
-    coords = _str_or_none(tbl, "coords", where, problems)
-    if coords is not None and coords not in COORDS:
-        problems.append(f"{where}.coords: {coords!r} is not one of {', '.join(COORDS)} (GCJ-02 "
-                        "is AMap/Gaode's datum)")
-    crs = _str_or_none(tbl, "crs", where, problems)
-    if crs is not None:
-        try:
-            CRS.from_user_input(crs)
-        except CRSError:
-            problems.append(f"{where}.crs: {crs!r} is not a CRS; write it as \"EPSG:4549\"")
-    enc = _str_or_none(tbl, "encoding", where, problems)
-    if enc is not None:
-        import codecs
-
-        try:
-            codecs.lookup(enc)
-        except LookupError:
-            problems.append(f"{where}.encoding: {enc!r} is not a known encoding; e.g. "
-                            "\"gb18030\"")
-    strs = {k: _str_or_none(tbl, k, where, problems) for k in ("layer", "id", "name", "lon", "lat")}
-    path = (study_dir / path_s).resolve() if path_s else None
+        problems.append(f"{where}.role: unknown role {cfg.role!r}; {hint}")
+    if cfg.classes is not None and cfg.role != "landuse":
+        problems.append(f"{where}.classes: only role = \"landuse\" takes classes; got "
+                        f"{tbl['classes']!r} on role {cfg.role!r}")
+    path = (study_dir / cfg.path).resolve() if cfg.path else None
     if path is not None:
-        shown = path_s
-        if not path.exists():
-            hint = did_you_mean(study_dir / path_s)
-            fix = f"did you mean {os.path.relpath(hint, study_dir)}?" if hint else \
-                "paths are relative to the study file's folder"
-            problems.append(f"{where}.path: file {shown} not found; {fix}")
-        else:
-            suffix = path.suffix.lower()
-            if suffix not in VECTOR_SUFFIXES and suffix not in RASTER_SUFFIXES:
-                known = " ".join(sorted(set(VECTOR_SUFFIXES) | set(RASTER_SUFFIXES)))
-                problems.append(f"{where}.path: {shown}: unknown format {suffix!r}; parksite "
-                                f"reads {known}")
-            elif role in RASTER_ROLES:
-                if suffix not in RASTER_SUFFIXES:
-                    problems.append(f"{where}.path: role {role!r} needs a raster (GeoTIFF), "
-                                    f"got {shown}")
-                else:
-                    try:
-                        check_raster(path, label=where)
-                    except LayerError as exc:
-                        problems.append(str(exc))
-            elif suffix in RASTER_SUFFIXES and role is not None:
-                problems.append(f"{where}.path: {shown} is a raster; role {role!r} needs a "
-                                "vector layer (use role = \"dem\" for elevation)")
-            elif suffix in (".gpkg", ".fgb") and strs["layer"] is not None:
-                try:
-                    names = gpkg_layers(path)
-                    if strs["layer"] not in names:
-                        close = difflib.get_close_matches(strs["layer"], names, n=1)
-                        hint = f"did you mean {close[0]!r}?" if close else \
-                            f"layers: {', '.join(names)}"
-                        problems.append(f"{where}.layer: {shown} has no layer "
-                                        f"{strs['layer']!r}; {hint}")
-                except LayerError as exc:
-                    problems.append(f"{where}.path: {exc}")
-            if "classes" in tbl and (role != "landuse" or tbl["classes"] != "igbp"):
-                problems.append(f"{where}.classes: only role = \"landuse\" takes classes, "
-                                f"and the one scheme known is \"igbp\"; got "
-                                f"{tbl['classes']!r}")
-            if suffix != ".csv" and (strs["lon"] or strs["lat"]):
-                problems.append(f"{where}: lon/lat apply to CSV point files only; remove them")
-    if len(problems) > n0 or path is None or role is None:
+        _check_layer_file(cfg, path, where, study_dir, problems)
+    if len(problems) > n0 or path is None or not cfg.role:
         return None
     extra = {k: v for k, v in tbl.items() if k not in
              ("path", "role", "layer", "coords", "crs", "encoding", "id", "name", "lon", "lat")}
-    return LayerSpec(key=key, path=path, role=role, layer=strs["layer"], coords=coords, crs=crs,
-                     encoding=enc, id=strs["id"], name=strs["name"], lon=strs["lon"],
-                     lat=strs["lat"], options=extra)
+    return LayerSpec(key=key, path=path, role=cfg.role, layer=cfg.layer, coords=cfg.coords,
+                     crs=cfg.crs, encoding=cfg.encoding, id=cfg.id, name=cfg.name,
+                     lon=cfg.lon, lat=cfg.lat, options=extra)
+
+
+def _check_layer_file(cfg: LayerConfig, path: Path, where: str, study_dir: Path,
+                      problems: list[str]) -> None:
+    """The file of a layer: exists, a format parksite reads, a raster exactly when the
+    role needs one, the named GeoPackage layer present, lon/lat only for CSV."""
+    shown, role = cfg.path, cfg.role
+    if not path.exists():
+        hint = did_you_mean(study_dir / cfg.path)
+        fix = f"did you mean {os.path.relpath(hint, study_dir)}?" if hint else \
+            "paths are relative to the study file's folder"
+        problems.append(f"{where}.path: file {shown} not found; {fix}")
+        return
+    suffix = path.suffix.lower()
+    if suffix not in VECTOR_SUFFIXES and suffix not in RASTER_SUFFIXES:
+        known = " ".join(sorted(set(VECTOR_SUFFIXES) | set(RASTER_SUFFIXES)))
+        problems.append(f"{where}.path: {shown}: unknown format {suffix!r}; parksite "
+                        f"reads {known}")
+    elif role in RASTER_ROLES:
+        if suffix not in RASTER_SUFFIXES:
+            problems.append(f"{where}.path: role {role!r} needs a raster (GeoTIFF), got {shown}")
+        else:
+            try:
+                check_raster(path, label=where)
+            except LayerError as exc:
+                problems.append(str(exc))
+    elif suffix in RASTER_SUFFIXES and role:
+        problems.append(f"{where}.path: {shown} is a raster; role {role!r} needs a vector "
+                        "layer (use role = \"dem\" for elevation)")
+    elif suffix in (".gpkg", ".fgb") and cfg.layer is not None:
+        try:
+            names = gpkg_layers(path)
+            if cfg.layer not in names:
+                close = difflib.get_close_matches(cfg.layer, names, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"layers: {', '.join(names)}"
+                problems.append(f"{where}.layer: {shown} has no layer {cfg.layer!r}; {hint}")
+        except LayerError as exc:
+            problems.append(f"{where}.path: {exc}")
+    if suffix != ".csv" and (cfg.lon or cfg.lat):
+        problems.append(f"{where}: lon/lat apply to CSV point files only; remove them")
 
 
 def _study_text(p: Path) -> str:

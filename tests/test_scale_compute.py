@@ -38,5 +38,6 @@ def test_settings_from_toml_default_and_errors():
     assert s.scheduler is None and s.budget_gb == pytest.approx(compute.default_memory_gb())
     s = compute.settings_from_toml({"scheduler": "tcp://h:8786", "memory_gb": 3})
     assert s.scheduler == "tcp://h:8786" and s.budget_gb == 3.0
-    with pytest.raises(ValueError, match=r"unknown \[compute\] keys.*memory_gb must be positive"):
+    with pytest.raises(ValueError,
+                       match=r"compute.memory_gb: must be a number > 0.*compute.cores: unknown"):
         compute.settings_from_toml({"memory_gb": -1, "cores": 2})

@@ -8,25 +8,57 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from ..config import reference, reference_markdown
 from ..crs import in_china
 from ..extent import check_layer_extent
 from ..layers import check_raster
 from ..register import industry_report
 from ..study import load_study
 from ._common import add_row, console, esc, guarded, out
-from .options import study_arg
+from .options import _regular_file
 
 
 @click.command("check")
-@study_arg
-def command(study: Path) -> None:
+@click.argument("study", type=click.Path(dir_okay=False, path_type=Path), required=False,
+                callback=_regular_file)
+@click.option("--keys", is_flag=True,
+              help="List every key a study file may hold (section, type, unit, default, "
+                   "meaning), generated from geo.config, and exit.")
+@click.option("--markdown", is_flag=True, help="With --keys: as Markdown tables (the "
+                                               "README's study file reference).")
+def command(study: Path | None, keys: bool, markdown: bool) -> None:
     """Validate STUDY (layers/*.toml) and read every layer it declares.
 
     Reports every problem of the study file at once; then reads each layer, and
     prints its feature count, geometry types, source CRS and the study's metric CRS.
     Exit code 0: the study is usable; 2: it is not.
     """
+    if keys:
+        _keys(markdown)
+        return
+    if study is None:
+        raise click.UsageError("give a study file (e.g. layers/yrd.toml), or --keys")
     _run(study)
+
+
+def _keys(markdown: bool) -> None:
+    """Print the study file reference (:func:`geo.config.reference`)."""
+    if markdown:
+        click.echo(reference_markdown(), nl=False)
+        return
+    section = None
+    t = None
+    for sec, key, tp, unit, default, doc in reference():
+        if sec != section:
+            if t is not None:
+                out.print(t)
+            section = sec
+            t = Table(title=esc(f"[{sec}]"), title_justify="left")
+            for col in ("key", "type", "unit", "default", "meaning"):
+                t.add_column(col, overflow="fold")
+        add_row(t, key, tp, unit, default, doc)
+    if t is not None:
+        out.print(t)
 
 
 @guarded

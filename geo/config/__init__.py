@@ -38,6 +38,7 @@ from ._sections import (
     RECOMMEND_WEIGHTS,
     RESULT_LAYERS,
     ComputeConfig,
+    LayerConfig,
     LayoutConfig,
     MapConfig,
     NetworkConfig,
@@ -61,7 +62,8 @@ from ._suitability import (
 
 __all__ = ["BASEMAPS", "CRITERION_KINDS", "DEFAULT_FACILITIES", "INVALID", "LANGS", "POLLUTING",
            "RECOMMEND_WEIGHTS", "RESULT_LAYERS", "SECTIONS", "SLOPE_CLASSES", "AHPConfig",
-           "ComputeConfig", "Constraints", "Criterion", "LandUseRule", "LayoutConfig",
+           "ComputeConfig", "Constraints", "Criterion", "LandUseRule", "LayerConfig",
+           "LayoutConfig",
            "MapConfig", "NetworkConfig", "ParksConfig", "RecommendConfig", "RedlinesConfig",
            "Setting", "SourcingConfig", "StudyConfig", "StudyMeta", "SuitabilityConfig",
            "Transform", "build_config", "is_number", "parse_section", "parse_transform",
@@ -71,7 +73,8 @@ __all__ = ["BASEMAPS", "CRITERION_KINDS", "DEFAULT_FACILITIES", "INVALID", "LANG
 
 # --------------------------------------------------------------------------- the study
 
-#: Section name → its class, in the order of the reference.
+#: Section name → its class, in the order of the reference (``[layers.KEY]`` tables are
+#: checked by the study loader with :class:`LayerConfig`).
 SECTIONS: dict[str, type[Any]] = {
     "study": StudyMeta, "redlines": RedlinesConfig, "network": NetworkConfig,
     "sourcing": SourcingConfig, "suitability": SuitabilityConfig, "parks": ParksConfig,
@@ -226,6 +229,7 @@ def reference() -> list[tuple[str, str, str, str, str, str]]:
     """
     rows = []
     todo: list[tuple[str, type[Any]]] = list(SECTIONS.items())
+    todo.insert(1, ("layers.KEY", LayerConfig))
     while todo:
         name, cls = todo.pop(0)
         hints = typing.get_type_hints(cls)

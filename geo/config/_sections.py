@@ -7,6 +7,7 @@ metadata. Foundation module: imports errors and the settings machinery only.
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,6 +48,64 @@ class StudyMeta:
         except CRSError:
             return [f"study.crs: {self.crs!r} is not a CRS; e.g. \"EPSG:4549\""]
         return []
+
+
+# --------------------------------------------------------------------------- [layers.X]
+
+def _crs_text(v: Any, where: str, study: Any, problems: list[str]) -> Any:
+    if not isinstance(v, str) or not v.strip():
+        problems.append(f"{where}: must be a non-empty text, got {v!r}")
+        return INVALID
+    try:
+        CRS.from_user_input(v)
+    except CRSError:
+        problems.append(f"{where}: {v!r} is not a CRS; write it as \"EPSG:4549\"")
+        return INVALID
+    return v
+
+
+def _encoding(v: Any, where: str, study: Any, problems: list[str]) -> Any:
+    if not isinstance(v, str) or not v.strip():
+        problems.append(f"{where}: must be a non-empty text, got {v!r}")
+        return INVALID
+    try:
+        codecs.lookup(v)
+    except LookupError:
+        problems.append(f"{where}: {v!r} is not a known encoding; e.g. \"gb18030\"")
+        return INVALID
+    return v
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """``[layers.KEY]``: one input layer (the study loader checks the file itself)."""
+
+    SECTION = "layers.KEY"
+    path: str = setting("", "file path, relative to the study file",
+                        required="add path = \"../data/…\" (relative to the study file)")
+    role: str = setting("", "what the layer is (parks, redlines, roads, firms, dem, landuse, "
+                        "…; see the README's roles)", required="name what the layer is, e.g. "
+                        "role = \"parks\"")
+    layer: str | None = setting(None, "layer name inside a GeoPackage")
+    coords: Literal["wgs84", "cgcs2000", "gcj02"] | None = setting(
+        None, "datum of the coordinates (GCJ-02 is AMap/Gaode's datum)")
+    crs: str | None = setting(None, "CRS override, e.g. \"EPSG:4549\"", parse=_crs_text)
+    encoding: str | None = setting(None, "text encoding override, e.g. \"gb18030\"",
+                                   parse=_encoding)
+    id: str | None = setting(None, "field holding the feature id")
+    name: str | None = setting(None, "field holding the feature name")
+    lon: str | None = setting(None, "CSV: longitude column")
+    lat: str | None = setting(None, "CSV: latitude column")
+    label_zh: str | None = setting(None, "Chinese label for maps")
+    label_en: str | None = setting(None, "English label for maps")
+    synthetic: bool = setting(False, "the layer is synthetic (said so in maps and tables)")
+    industry: str | None = setting(None, "field holding the industry (firms) or industries "
+                                   "(parks)")
+    class_: str | None = setting(None, "field holding the class (red lines: core, redline, "
+                                 "restricted)", key="class")
+    classes: Literal["igbp"] | None = setting(None, "class scheme of a landuse raster: "
+                                              "\"igbp\" (MODIS) names its values on maps; "
+                                              "otherwise maps show the values as codes")
 
 
 # --------------------------------------------------------------------------- [redlines]
