@@ -276,6 +276,29 @@ def redline_conflicts(
     InputError
         Unknown zone classes, negative buffer, non-polygon features.
     """
+    classes = _zone_classes(parks, zones, buffer_m, class_field)
+    if area_crs is None:
+        area_crs = _area_crs_of(parks, zones)
+    pg = equal_area_polygons(parks, "parks", area_crs)
+    zg = equal_area_polygons(zones, "red lines", area_crs)
+    restricted = classes == "restricted"
+    pairs = _Pairs.find(pg, zg, restricted, buffer_m)
+    verdict = _pair_verdicts(pairs, parks, zones, classes, restricted, buffer_m,
+                             park_industries,
+                     banned_field, sectors or sector_model(), empty_bans,
+                     review_outside_boundary, shapely.area(pg))
+    conflicts = _conflict_frame(pairs, verdict, parks, zones, classes, shapely.area(pg),
+                                area_crs)
+    park_table = _park_table(pairs, conflicts, parks, zones, pg, zg, nearest_within_m,
+                             verdict.allowed_by_park)
+    return RedlineResult(conflicts=conflicts, parks=park_table, buffer_m=float(buffer_m),
+                         nearest_within_m=float(nearest_within_m),
+                         area_crs=getattr(area_crs, "srs", str(area_crs)))
+
+
+def _zone_classes(parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, buffer_m: float,
+                  class_field: str) -> np.ndarray:
+    """The zones' classes (lower case), after checking the inputs the gate needs."""
     if buffer_m < 0 or not np.isfinite(buffer_m):
         raise InputError(f"buffer_m = {buffer_m}: must be a distance ≥ 0 in metres")
     for what, g in (("parks", parks), ("red lines", zones)):
@@ -293,53 +316,91 @@ def redline_conflicts(
         bad_ids = zones.loc[~np.isin(classes, CLASSES), "id"].head(5).tolist()
         raise InputError(f"red lines: unknown class {', '.join(map(repr, unknown))} (zones "
                          f"{', '.join(map(str, bad_ids))}); use core, redline or restricted")
-    if area_crs is None:
-        b = np.vstack([parks.to_crs(4326).total_bounds, zones.to_crs(4326).total_bounds])
-        if not np.isfinite(b).all():
-            raise InputError("parks/red lines: the layers' extents are not finite in degrees "
-                             "(NaN/inf coordinates or a wrong CRS); read them with "
-                             "geo.layers.read_layer, which names the features and the fix")
-        area_crs = area_crs_for((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
-    pg = equal_area_polygons(parks, "parks", area_crs)
-    zg = equal_area_polygons(zones, "red lines", area_crs)
-    park_area = shapely.area(pg)
-    restricted = classes == "restricted"
-    # What a park must not come near: core/redline zones grown by the buffer;
-    # restricted zones as they are.
-    reach = zg.copy()
-    if buffer_m > 0:
-        strict = ~restricted
-        reach[strict] = shapely.buffer(zg[strict], buffer_m, quad_segs=8)
-    tree = shapely.STRtree(reach)
-    pi, zi = tree.query(pg, predicate="intersects")
-    pgp, zgp = pg[pi], zg[zi]
-    overlap_geom = pair_overlaps(pgp, zgp)
-    overlap = shapely.area(overlap_geom)
-    hit = overlap > 0
-    # Distances and in-buffer parts only for pairs that do not overlap (buffer hits).
-    miss = np.flatnonzero(~hit)
-    dist = np.zeros(len(pi))
-    dist[miss] = shapely.distance(pgp[miss], zgp[miss])
-    in_buffer_geom = overlap_geom.copy()
-    in_buffer = np.zeros(len(pi))
-    strict_miss = miss[~restricted[zi[miss]]]
-    if buffer_m > 0 and len(strict_miss):
-        in_buffer_geom[strict_miss] = shapely.intersection(pgp[strict_miss],
-                                                           reach[zi[strict_miss]])
-        in_buffer[strict_miss] = shapely.area(in_buffer_geom[strict_miss])
+    return classes
 
+
+def _area_crs_of(parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame):
+    """An equal-area CRS centred on both layers (their extents must be finite degrees)."""
+    b = np.vstack([parks.to_crs(4326).total_bounds, zones.to_crs(4326).total_bounds])
+    if not np.isfinite(b).all():
+        raise InputError("parks/red lines: the layers' extents are not finite in degrees "
+                         "(NaN/inf coordinates or a wrong CRS); read them with "
+                         "geo.layers.read_layer, which names the features and the fix")
+    return area_crs_for((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
+
+
+@dataclass
+class _Pairs:
+    """Every (park, zone) pair within reach, with its overlap and buffer figures
+    (equal-area metres)."""
+
+    pi: np.ndarray              # park row of each pair
+    zi: np.ndarray              # zone row of each pair
+    overlap_geom: np.ndarray    # park ∩ zone
+    overlap: np.ndarray         # its area (m²)
+    dist: np.ndarray            # park–zone distance for non-overlapping pairs (m)
+    in_buffer_geom: np.ndarray  # park ∩ buffered zone, for buffer hits
+    in_buffer: np.ndarray       # its area (m²)
+
+    @classmethod
+    def find(cls, pg: np.ndarray, zg: np.ndarray, restricted: np.ndarray,
+             buffer_m: float) -> _Pairs:
+        """Pairs whose park intersects the zone grown by ``buffer_m`` (core/redline
+        zones) or the zone itself (restricted zones): one STRtree query."""
+        reach = zg.copy()
+        if buffer_m > 0:
+            strict = ~restricted
+            reach[strict] = shapely.buffer(zg[strict], buffer_m, quad_segs=8)
+        pi, zi = shapely.STRtree(reach).query(pg, predicate="intersects")
+        pgp, zgp = pg[pi], zg[zi]
+        overlap_geom = pair_overlaps(pgp, zgp)
+        overlap = shapely.area(overlap_geom)
+        # distances and in-buffer parts only for pairs that do not overlap (buffer hits)
+        miss = np.flatnonzero(overlap <= 0)
+        dist = np.zeros(len(pi))
+        dist[miss] = shapely.distance(pgp[miss], zgp[miss])
+        in_buffer_geom = overlap_geom.copy()
+        in_buffer = np.zeros(len(pi))
+        strict_miss = miss[~restricted[zi[miss]]]
+        if buffer_m > 0 and len(strict_miss):
+            in_buffer_geom[strict_miss] = shapely.intersection(pgp[strict_miss],
+                                                               reach[zi[strict_miss]])
+            in_buffer[strict_miss] = shapely.area(in_buffer_geom[strict_miss])
+        return cls(pi, zi, overlap_geom, overlap, dist, in_buffer_geom, in_buffer)
+
+
+@dataclass
+class _Verdict:
+    """What each pair means: its kind, whether it is kept as a conflict or review, the
+    banned industry hit and the reason; and the restricted zones each park passed."""
+
+    kind: np.ndarray
+    keep: np.ndarray
+    review: np.ndarray
+    banned_hit: np.ndarray
+    reason: np.ndarray
+    allowed_by_park: pd.Series
+
+
+def _pair_verdicts(pairs: _Pairs, parks, zones, classes: np.ndarray, restricted: np.ndarray,
+           buffer_m: float, park_industries, banned_field: str, sectors: SectorModel,
+           empty_bans: str, review_outside_boundary: bool, park_area: np.ndarray) -> _Verdict:
+    """Each pair's verdict: restricted zones by the sector model, control lines by
+    overlap only, strict zones by overlap or buffer."""
+    pi, zi, overlap = pairs.pi, pairs.zi, pairs.overlap
+    n = len(pi)
     kind = np.where(overlap > 0, "overlap", "buffer").astype(object)
-    banned_hit = np.full(len(pi), "", dtype=object)
-    reason = np.full(len(pi), "", dtype=object)
-    review = np.zeros(len(pi), dtype=bool)
-    keep = np.ones(len(pi), dtype=bool)
+    banned_hit = np.full(n, "", dtype=object)
+    reason = np.full(n, "", dtype=object)
+    review = np.zeros(n, dtype=bool)
+    keep = np.ones(n, dtype=bool)
+    allowed_note = np.full(n, "", dtype=object)
     rpos = np.flatnonzero(restricted[zi])
-    allowed_note = np.full(len(pi), "", dtype=object)
     if len(rpos):
         kind[rpos] = "restricted"
         keep[rpos] = overlap[rpos] > 0
         verdicts = _restricted_verdicts(parks, zones, pi[rpos], zi[rpos], park_industries,
-                                        banned_field, sectors or sector_model(), empty_bans)
+                                        banned_field, sectors, empty_bans)
         on = overlap[rpos] > 0
         status = np.array([v[0] for v in verdicts], dtype=object)
         review[rpos] = on & (status == "review")
@@ -363,69 +424,86 @@ def redline_conflicts(
     # only if a buffer is asked for; with no buffer, touching is not a conflict.
     if buffer_m == 0:
         keep &= ~((kind == "buffer") & ~restricted[zi])
-    sel = np.flatnonzero(keep)
-    ov = overlap[sel]
-    pa = park_area[pi[sel]]
-    geom = np.where(kind[sel] == "buffer", in_buffer_geom[sel], overlap_geom[sel])
+    return _Verdict(kind, keep, review, banned_hit, reason, allowed_by_park)
+
+
+def _conflict_frame(pairs: _Pairs, v: _Verdict, parks, zones, classes: np.ndarray,
+                    park_area: np.ndarray, area_crs) -> gpd.GeoDataFrame:
+    """The conflict table (one row per kept pair, EPSG:4326 geometry of the overlap or
+    in-buffer part), overlaps first, largest first."""
+    sel = np.flatnonzero(v.keep)
+    pi, zi = pairs.pi[sel], pairs.zi[sel]
+    ov = pairs.overlap[sel]
+    pa = park_area[pi]
+    geom = np.where(v.kind[sel] == "buffer", pairs.in_buffer_geom[sel], pairs.overlap_geom[sel])
     conflicts = gpd.GeoDataFrame({
-        "park_id": parks["id"].to_numpy()[pi[sel]],
-        "park_name": parks["name"].to_numpy()[pi[sel]],
-        "zone_id": zones["id"].to_numpy()[zi[sel]],
-        "zone_name": zones["name"].to_numpy()[zi[sel]],
-        "zone_class": classes[zi[sel]],
-        "kind": kind[sel].astype(str),
+        "park_id": parks["id"].to_numpy()[pi],
+        "park_name": parks["name"].to_numpy()[pi],
+        "zone_id": zones["id"].to_numpy()[zi],
+        "zone_name": zones["name"].to_numpy()[zi],
+        "zone_class": classes[zi],
+        "kind": v.kind[sel].astype(str),
         "overlap_m2": ov,
         "overlap_ha": ov / HA_M2,
         "overlap_mu": ov / MU_M2,
         "pct_of_park": np.where(pa > 0, 100.0 * ov / np.where(pa > 0, pa, 1.0), 0.0),
-        "min_distance_m": dist[sel],
-        "in_buffer_m2": in_buffer[sel],
-        "banned_hit": banned_hit[sel].astype(str),
-        "review": review[sel],
-        "reason": reason[sel].astype(str),
+        "min_distance_m": pairs.dist[sel],
+        "in_buffer_m2": pairs.in_buffer[sel],
+        "banned_hit": v.banned_hit[sel].astype(str),
+        "review": v.review[sel],
+        "reason": v.reason[sel].astype(str),
     }, geometry=gpd.GeoSeries(geom, crs=area_crs).to_crs(4326).values, crs=4326)
     order = {"overlap": 0, "restricted": 1, "buffer": 2}
-    conflicts = conflicts.assign(_k=conflicts["kind"].map(order)).sort_values(
+    return conflicts.assign(_k=conflicts["kind"].map(order)).sort_values(
         ["_k", "overlap_m2", "min_distance_m", "park_id", "zone_id"],
         ascending=[True, False, True, True, True], kind="mergesort",
     ).drop(columns="_k").reset_index(drop=True)
 
-    # Per-park status, and the nearest zone of each park (one nearest query).
+
+def _nearest_zones(pairs: _Pairs, zones, pg: np.ndarray, zg: np.ndarray,
+                   within_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each park's nearest zone id and distance (m): the zone of largest overlap for
+    touching parks, else one nearest query within ``within_m`` ("", NaN beyond)."""
     nearest_id = np.full(len(pg), "", dtype=object)
     nearest_m = np.full(len(pg), np.nan)
-    if len(zg) and nearest_within_m > 0:
-        touching = np.unique(pi[overlap > 0])
-        nearest_m[touching] = 0.0
-        # Nearest zone id for touching parks: the one with the largest overlap.
-        best = pd.DataFrame({"p": pi, "z": zi, "a": overlap})
-        best = best[best.a > 0].sort_values(["p", "a"], ascending=[True, False]) \
-            .drop_duplicates("p")
-        nearest_id[best.p.to_numpy()] = zones["id"].to_numpy()[best.z.to_numpy()]
-        rest = np.setdiff1d(np.arange(len(pg)), touching)
-        if len(rest):
-            np_, nz, nd = _nearest_boundary(pg[rest], zg, nearest_within_m)
-            nearest_id[rest[np_]] = zones["id"].to_numpy()[nz]
-            nearest_m[rest[np_]] = nd
+    if not len(zg) or within_m <= 0:
+        return nearest_id, nearest_m
+    pi, zi, overlap = pairs.pi, pairs.zi, pairs.overlap
+    touching = np.unique(pi[overlap > 0])
+    nearest_m[touching] = 0.0
+    best = pd.DataFrame({"p": pi, "z": zi, "a": overlap})
+    best = best[best.a > 0].sort_values(["p", "a"], ascending=[True, False]) \
+        .drop_duplicates("p")
+    nearest_id[best.p.to_numpy()] = zones["id"].to_numpy()[best.z.to_numpy()]
+    rest = np.setdiff1d(np.arange(len(pg)), touching)
+    if len(rest):
+        np_, nz, nd = _nearest_boundary(pg[rest], zg, within_m)
+        nearest_id[rest[np_]] = zones["id"].to_numpy()[nz]
+        nearest_m[rest[np_]] = nd
+    return nearest_id, nearest_m
+
+
+def _park_table(pairs: _Pairs, conflicts: gpd.GeoDataFrame, parks, zones, pg: np.ndarray,
+                zg: np.ndarray, within_m: float, allowed_by_park: pd.Series) -> pd.DataFrame:
+    """One row per park: area, status (pass / review / conflict), conflict counts and
+    overlap totals, the nearest zone and the restricted zones it passed."""
+    park_area = shapely.area(pg)
+    nearest_id, nearest_m = _nearest_zones(pairs, zones, pg, zg, within_m)
     g = conflicts.groupby("park_id", sort=False)
-    n_conf = g.size()
-    n_review = g["review"].sum()
-    ov_tot = g["overlap_m2"].sum()
     ids = parks["id"].astype(str)
-    nc = ids.map(n_conf).fillna(0).astype(int).to_numpy()
-    nr = ids.map(n_review).fillna(0).astype(int).to_numpy()
+    nc = ids.map(g.size()).fillna(0).astype(int).to_numpy()
+    nr = ids.map(g["review"].sum()).fillna(0).astype(int).to_numpy()
     status = np.where(nc == 0, "pass", np.where(nc == nr, "review", "conflict"))
     park_table = pd.DataFrame({
         "park_id": ids.to_numpy(), "park_name": parks["name"].to_numpy(),
         "area_m2": park_area, "area_ha": park_area / HA_M2, "area_mu": park_area / MU_M2,
         "status": status, "n_conflicts": nc,
-        "overlap_m2_total": ids.map(ov_tot).fillna(0.0).to_numpy(),
+        "overlap_m2_total": ids.map(g["overlap_m2"].sum()).fillna(0.0).to_numpy(),
         "nearest_zone_id": nearest_id.astype(str), "nearest_zone_m": nearest_m,
         "restricted_allowed": [allowed_by_park.get(i, "") for i in ids],
     })
     park_table["overlap_mu_total"] = park_table["overlap_m2_total"] / MU_M2
-    return RedlineResult(conflicts=conflicts, parks=park_table, buffer_m=float(buffer_m),
-                         nearest_within_m=float(nearest_within_m),
-                         area_crs=getattr(area_crs, "srs", str(area_crs)))
+    return park_table
 
 
 def park_industries_from(parks: gpd.GeoDataFrame, field: str | None,
