@@ -283,12 +283,11 @@ def redline_conflicts(
     zg = equal_area_polygons(zones, "red lines", area_crs)
     restricted = classes == "restricted"
     pairs = _Pairs.find(pg, zg, restricted, buffer_m)
+    park_area = shapely.area(pg)
     verdict = _pair_verdicts(pairs, parks, zones, classes, restricted, buffer_m,
-                             park_industries,
-                     banned_field, sectors or sector_model(), empty_bans,
-                     review_outside_boundary, shapely.area(pg))
-    conflicts = _conflict_frame(pairs, verdict, parks, zones, classes, shapely.area(pg),
-                                area_crs)
+                             park_industries, banned_field, sectors or sector_model(),
+                             empty_bans, review_outside_boundary, park_area)
+    conflicts = _conflict_frame(pairs, verdict, parks, zones, classes, park_area, area_crs)
     park_table = _park_table(pairs, conflicts, parks, zones, pg, zg, nearest_within_m,
                              verdict.allowed_by_park)
     return RedlineResult(conflicts=conflicts, parks=park_table, buffer_m=float(buffer_m),
