@@ -363,8 +363,30 @@ def run_sourcing(study: Study, radius_km: float | None = None, *,
     """
     cfg = study.config.sourcing
     r_km = _check_radius(radius_km if radius_km is not None else cfg.radius_km)
-    targets, value_field = cfg.targets, cfg.value_field
     say = progress or (lambda s: None)
+    net, chains, firms, snap, idx = _supply_inputs(study, r_km, say)
+    notes: list[str] = list(chains.notes)
+    say("rating firms")
+    rated = _Rated.compute(firms, chains, idx, net, snap, io_table=bool(cfg.io_table))
+    if cfg.supplier_edges:
+        say("rating firms from the supplier edge list")
+        has = rated.with_edges(study.root / cfg.supplier_edges, firms, net, r_km)
+        notes.append(f"{int(has.sum())} firm(s) rated from the supplier edge list")
+    out = _firm_frame(firms, chains, rated, cfg.value_field)
+    say("chain gaps")
+    gaps = _gap_table(out, firms, chains, idx, net, rated.W, chains.ids, rated.ind_pos,
+                      rated.cov, rated.sr, cfg.value_field, study, notes)
+    service_areas = None
+    if with_service_areas and study.has_role("parks"):
+        say("service areas of the parks")
+        service_areas = net.reach(study.load_role("parks"), r_km, firms=out)
+    return SourcingResult(out, _park_table(out, cfg.targets), gaps, _chain_table(out, chains),
+                          r_km, net.summary(), notes, service_areas)
+
+
+def _supply_inputs(study: Study, r_km: float, say: Callable[[str], None]):
+    """(network, chain maps, firms, their snap, the supply index for ``r_km``); the
+    index is cached on the study per radius."""
     say("building the road network")
     net = Network.from_study(study)
     say("reading firms and chain maps")
@@ -372,82 +394,107 @@ def run_sourcing(study: Study, radius_km: float | None = None, *,
     firms = load_firms(study)
     if len(firms) == 0:
         raise InputError(f"{study.path}: the firms layer is empty")
-    notes: list[str] = list(chains.notes)
     snap = net.snap(firms, what="firms")
     say("one Dijkstra per input industry")
     cache = study.cache.setdefault("supply", {})
     if r_km not in cache:
         cache[r_km] = (SupplyIndex.build(net, chains, firms, snap, r_km), firms, snap)
-    idx = cache[r_km][0]
-    say("rating firms")
-    ids = chains.ids
-    W, _ = chains.weight_matrix(ids)
+    return net, chains, firms, snap, cache[r_km][0]
+
+
+def _industry_positions(firms: gpd.GeoDataFrame, ids: list[str]) -> np.ndarray:
+    """Each firm's row in the chain maps' industry list (−1, with a warning, if none)."""
     pos = {j: i for i, j in enumerate(ids)}
     ind = firms["industry"].to_numpy(dtype=object)
-    ind_pos = np.array([pos.get(j, -1) for j in ind])
+    ind_pos = np.array([pos.get(j, -1) for j in ind], dtype=int)
     unknown = sorted(set(ind[ind_pos < 0]))
     if unknown:
         warnings.warn(f"firms: {int((ind_pos < 0).sum())} firm(s) have industries not in the "
                       f"chain maps ({', '.join(map(str, unknown[:8]))}); their rate is empty. "
                       "Add the industries to a chain map or fix the industry field.",
-                      UserWarning, stacklevel=2)
-    sr = SnapResult.from_frame(snap, net.max_snap_m)
-    snap_m = sr.snap_m
-    on = sr.on_network
-    cov = idx.covered(sr, ids)
-    xy, lonlat = _as_points_metric(firms, net.crs, "firms")
-    cov_crow = idx.covered_crow(xy, lonlat, ids)
-    rate = _rates(W, ind_pos, cov)
-    rate[~on] = np.nan
-    rate_crow = _rates(W, ind_pos, cov_crow)
-    Wf = W[np.maximum(ind_pos, 0)] * (ind_pos >= 0)[:, None]
-    needs = Wf > 0
-    missing = np.full(len(firms), "", dtype=object)
-    missing_crow = np.full(len(firms), "", dtype=object)
-    for b in np.unique(ind_pos[ind_pos >= 0]):  # loop over buyer industries (few)
-        rows = ind_pos == b
-        order = [c for c in np.argsort(-W[b], kind="stable") if W[b, c] > 0]
-        missing[rows] = _join_missing((~cov[rows] & on[rows, None]), ids, order)
-        missing_crow[rows] = _join_missing(~cov_crow[rows], ids, order)
-    basis = np.where(ind_pos < 0, "unknown_industry",
-                     np.where(needs.any(1), "io_table" if cfg.io_table else "chain_map",
-                              "no_inputs"))
-    status = np.where(~on, "off_network", np.where(snap["in_main_component"].to_numpy(), "ok",
-                                                   "small_component"))
-    if cfg.supplier_edges:
-        say("rating firms from the supplier edge list")
-        er, ecr, emiss, has = _edge_rates(study.root / cfg.supplier_edges, firms, net, sr,
-                                          lonlat, r_km * 1000.0)
-        rate = np.where(has, er, rate)
-        rate_crow = np.where(has, ecr, rate_crow)
-        missing = np.where(has, emiss, missing)
-        basis = np.where(has, "supplier_edges", basis)
-        notes.append(f"{int(has.sum())} firm(s) rated from the supplier edge list")
+                      UserWarning, stacklevel=3)
+    return ind_pos
+
+
+@dataclass
+class _Rated:
+    """Each firm's local supply rates (by road and straight line), missing inputs,
+    basis and network status, as arrays in register order."""
+
+    W: np.ndarray
+    ind_pos: np.ndarray
+    sr: SnapResult
+    lonlat: np.ndarray
+    cov: np.ndarray
+    rate: np.ndarray
+    rate_crow: np.ndarray
+    missing: np.ndarray
+    missing_crow: np.ndarray
+    needs: np.ndarray
+    basis: np.ndarray
+    status: np.ndarray
+
+    @classmethod
+    def compute(cls, firms: gpd.GeoDataFrame, chains: Chains, idx: SupplyIndex, net: Network,
+                snap: pd.DataFrame, *, io_table: bool) -> _Rated:
+        ids = chains.ids
+        W, _ = chains.weight_matrix(ids)
+        ind_pos = _industry_positions(firms, ids)
+        sr = SnapResult.from_frame(snap, net.max_snap_m)
+        on = sr.on_network
+        cov = idx.covered(sr, ids)
+        xy, lonlat = _as_points_metric(firms, net.crs, "firms")
+        cov_crow = idx.covered_crow(xy, lonlat, ids)
+        rate = _rates(W, ind_pos, cov)
+        rate[~on] = np.nan
+        needs = (W[np.maximum(ind_pos, 0)] * (ind_pos >= 0)[:, None]) > 0
+        missing = np.full(len(firms), "", dtype=object)
+        missing_crow = np.full(len(firms), "", dtype=object)
+        for b in np.unique(ind_pos[ind_pos >= 0]):  # loop over buyer industries (few)
+            rows = ind_pos == b
+            order = [c for c in np.argsort(-W[b], kind="stable") if W[b, c] > 0]
+            missing[rows] = _join_missing((~cov[rows] & on[rows, None]), ids, order)
+            missing_crow[rows] = _join_missing(~cov_crow[rows], ids, order)
+        basis = np.where(ind_pos < 0, "unknown_industry",
+                         np.where(needs.any(1), "io_table" if io_table else "chain_map",
+                                  "no_inputs"))
+        status = np.where(~on, "off_network", np.where(snap["in_main_component"].to_numpy(),
+                                                       "ok", "small_component"))
+        return cls(W, ind_pos, sr, lonlat, cov, rate, _rates(W, ind_pos, cov_crow), missing,
+                   missing_crow, needs, basis, status)
+
+    def with_edges(self, path: Path, firms: gpd.GeoDataFrame, net: Network,
+                   r_km: float) -> np.ndarray:
+        """Replace the rates of firms listed in a supplier edge list; returns which."""
+        er, ecr, emiss, has = _edge_rates(path, firms, net, self.sr, self.lonlat, r_km * 1000.0)
+        self.rate = np.where(has, er, self.rate)
+        self.rate_crow = np.where(has, ecr, self.rate_crow)
+        self.missing = np.where(has, emiss, self.missing)
+        self.basis = np.where(has, "supplier_edges", self.basis)
+        return has
+
+
+def _firm_frame(firms: gpd.GeoDataFrame, chains: Chains, r: _Rated,
+                value_field: str) -> gpd.GeoDataFrame:
+    """The firm table of :class:`SourcingResult` (EPSG:4326 points)."""
+    ind = firms["industry"].to_numpy(dtype=object)
+    chain_of = chains.industries["chain"]
     out = gpd.GeoDataFrame({
         "firm_id": firms["firm_id"].to_numpy(),
         "name": firms["name"].astype(str).to_numpy() if "name" in firms else "",
         "park_id": firms["park_id"].to_numpy(), "industry": ind,
-        "chain": [chains.industries.at[j, "chain"] if j in pos else "" for j in ind],
+        "chain": pd.Series(ind).map(chain_of).fillna("").to_numpy(dtype=object),
         "anchor": firms["anchor"].to_numpy(bool),
-        "local_supply_rate": rate, "local_supply_rate_crow": rate_crow,
-        "missing_inputs": missing, "missing_inputs_crow": missing_crow,
-        "n_inputs": needs.sum(1), "rate_basis": basis, "snap_m": snap_m, "status": status,
-        "synthetic": firms["synthetic"].astype(bool).to_numpy(),
+        "local_supply_rate": r.rate, "local_supply_rate_crow": r.rate_crow,
+        "missing_inputs": r.missing, "missing_inputs_crow": r.missing_crow,
+        "n_inputs": r.needs.sum(1), "rate_basis": r.basis, "snap_m": r.sr.snap_m,
+        "status": r.status, "synthetic": firms["synthetic"].astype(bool).to_numpy(),
     }, geometry=firms.geometry.values, crs=WGS84)
     for c in ("name_en", value_field, "land_mu", "fixed_investment_myuan", "annual_tax_myuan"):
         if c in firms.columns and c not in out.columns:
             out.insert(len(out.columns) - 1, c, firms[c].to_numpy())
     out.attrs["synthetic"] = firms.attrs.get("synthetic", False)
-    say("chain gaps")
-    gaps = _gap_table(out, firms, chains, idx, net, W, ids, ind_pos, cov, sr, value_field,
-                      study, notes)
-    parks = _park_table(out, targets)
-    ch = _chain_table(out, chains)
-    service_areas = None
-    if with_service_areas and study.has_role("parks"):
-        say("service areas of the parks")
-        service_areas = net.reach(study.load_role("parks"), r_km, firms=out)
-    return SourcingResult(out, parks, gaps, ch, r_km, net.summary(), notes, service_areas)
+    return out
 
 
 def _edge_rates(path: Path, firms: gpd.GeoDataFrame, net: Network, sr: SnapResult,
