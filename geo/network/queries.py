@@ -279,95 +279,106 @@ class QueriesMixin:
             firms_by_industry`` (``"industry=count;…"``, most first), ``snap_m``,
             ``status`` (``ok`` or ``off_network``) and the polygon.
         """
-        if metric == "length":
-            if not (radius_km is not None and radius_km > 0):
-                raise NetworkError(f"radius must be > 0 km, got {radius_km}")
-            budget = radius_km * 1000.0
-        elif metric == "time":
-            if not (radius_min is not None and radius_min > 0):
-                raise NetworkError(f"metric 'time' needs radius_min > 0 minutes, got "
-                                   f"{radius_min}")
-            budget = float(radius_min)
-        else:
-            raise NetworkError(f"metric must be 'length' or 'time', got {metric!r}")
+        budget = _reach_budget(metric, radius_km, radius_min)
         trim = self.trim_m if trim_m is None else float(trim_m)
         ids = _ids(sites, site_id, "sites")
         names = sites["name"].astype(str).to_numpy() if "name" in sites else ids
         sxy, s_ll = _as_points_metric(sites, self.crs, "sites")
         sn = self.snap_xy(s_ll)
         self._warn_snap(sn, sites, "sites")
-        start = self.snap_cost(sn.snap_m, metric)
         to_w = transformer(self.crs, WGS84)
-        egeo_m = self.edge_geom_m
-        ecost = self.edge_length_m if metric == "length" else self.edge_time_min
-        fxy = None
+        fxy = find = None
         if firms is not None and len(firms):
             fxy, _ = _as_points_metric(firms, self.crs, "firms")
             find = firms[industry_field].astype(str).to_numpy() if industry_field in firms \
                 else np.full(len(firms), "unknown")
         rows = []
         for i in range(len(ids)):  # one Dijkstra per site (sites are few)
-            rec: dict[str, Any] = {"site_id": ids[i], "name": names[i], "metric": metric}
-            if metric == "length":
-                rec["radius_km"] = budget / 1000.0
-            else:
-                rec["radius_min"] = budget
+            rec: dict[str, Any] = {"site_id": ids[i], "name": names[i], "metric": metric,
+                                   ("radius_km" if metric == "length" else "radius_min"):
+                                   budget / 1000.0 if metric == "length" else budget}
+            snap = {"snap_m": float(sn.snap_m[i])}
             if not sn.on_network[i]:
                 rows.append({**rec, "road_km": np.nan, "reached_nodes": 0,
                              "area_km2": np.nan, "n_firms": 0, "firms_by_industry": "",
-                             "snap_m": float(sn.snap_m[i]), "status": "off_network",
-                             "geometry": None})
+                             **snap, "status": "off_network", "geometry": None})
                 continue
-            d = self.point_costs(sn.take(slice(i, i + 1)), metric=metric, limit=budget)[0]
-            du, dv = d[self.edge_u], d[self.edge_v]
-            full = (du <= budget) & (dv <= budget)
-            with np.errstate(invalid="ignore"):
-                fu = np.clip((budget - du) / ecost, 0, 1)
-                fv = np.clip((budget - dv) / ecost, 0, 1)
-            fu[~np.isfinite(fu)] = 0
-            fv[~np.isfinite(fv)] = 0
-            if self.directed:
-                # one-way edges are only entered from u
-                fv = np.where(self.edge_oneway, 0.0, fv)
-            frac = np.where(full, 1.0, np.minimum(fu + fv, 1.0))
-            own = _own_edge_piece(egeo_m, sn, i, (budget - start[i]) / ecost[sn.edge[i]],
-                                  bool(self.edge_oneway[sn.edge[i]]))
-            frac[sn.edge[i]] = max(frac[sn.edge[i]], own[1])
-            reached_km = float((frac * self.edge_length_m).sum() / 1000.0)
-            parts = [egeo_m[full]]
-            pu = ~full & (fu > 0)
-            if pu.any():
-                a = shapely.get_point(egeo_m[pu], 0)
-                b = shapely.line_interpolate_point(egeo_m[pu], fu[pu], normalized=True)
-                parts.append(shapely.linestrings(np.stack([shapely.get_coordinates(a),
-                                                           shapely.get_coordinates(b)], 1)))
-            pv = ~full & (fv > 0)
-            if pv.any():
-                a = shapely.get_point(egeo_m[pv], -1)
-                b = shapely.line_interpolate_point(egeo_m[pv], 1 - fv[pv], normalized=True)
-                parts.append(shapely.linestrings(np.stack([shapely.get_coordinates(a),
-                                                           shapely.get_coordinates(b)], 1)))
-            at = shapely.get_coordinates(shapely.line_interpolate_point(
-                egeo_m[sn.edge[i]], sn.frac[i], normalized=True))[0]
-            parts.append(np.array([own[0], shapely.linestrings([sxy[i], at])
-                                   if sn.snap_m[i] > 0 else shapely.Point(sxy[i])]))
-            poly = _service_polygon(np.concatenate(parts), sxy[i], trim)
-            area_km2 = float(shapely.area(poly) / 1e6)
-            n_f, by = 0, ""
-            if fxy is not None:
-                inside = shapely.contains_xy(poly, fxy[:, 0], fxy[:, 1])
-                n_f = int(inside.sum())
-                vc = pd.Series(find[inside]).value_counts()
-                by = ";".join(f"{k}={int(c)}" for k, c in vc.items())
-            rows.append({**rec, "road_km": reached_km,
-                         "reached_nodes": int((d <= budget).sum()), "area_km2": area_km2,
-                         "n_firms": n_f, "firms_by_industry": by,
-                         "snap_m": float(sn.snap_m[i]), "status": "ok",
+            poly, road_km, n_nodes = self._service_area(sn, i, sxy[i], metric, budget, trim)
+            n_f, by = _firms_inside(poly, fxy, find)
+            rows.append({**rec, "road_km": road_km, "reached_nodes": n_nodes,
+                         "area_km2": float(shapely.area(poly) / 1e6), "n_firms": n_f,
+                         "firms_by_industry": by, **snap, "status": "ok",
                          "geometry": shapely.transform(poly, lambda c: np.column_stack(
                              to_w.transform(c[:, 0], c[:, 1])))})
             if progress:
                 progress(i + 1, len(ids))
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
+
+    def _service_area(self, sn, i: int, site_xy: np.ndarray, metric: Metric, budget: float,
+                      trim: float) -> tuple[shapely.Geometry, float, int]:
+        """Site ``i``'s service area (metric polygon), road km reached and nodes reached:
+        edges reached in full, partly reached edges cut where the budget runs out, the
+        site's own edge piece and its access leg, buffered by ``trim`` metres."""
+        egeo_m = self.edge_geom_m
+        ecost = self.edge_length_m if metric == "length" else self.edge_time_min
+        start = self.snap_cost(sn.snap_m[i:i + 1], metric)[0]
+        d = self.point_costs(sn.take(slice(i, i + 1)), metric=metric, limit=budget)[0]
+        du, dv = d[self.edge_u], d[self.edge_v]
+        full = (du <= budget) & (dv <= budget)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fu = np.nan_to_num(np.clip((budget - du) / ecost, 0, 1), nan=0.0, posinf=0.0)
+            fv = np.nan_to_num(np.clip((budget - dv) / ecost, 0, 1), nan=0.0, posinf=0.0)
+        if self.directed:
+            fv = np.where(self.edge_oneway, 0.0, fv)  # one-way edges are only entered from u
+        frac = np.where(full, 1.0, np.minimum(fu + fv, 1.0))
+        e = sn.edge[i]
+        own = _own_edge_piece(egeo_m, sn, i, (budget - start) / ecost[e],
+                              bool(self.edge_oneway[e]))
+        frac[e] = max(frac[e], own[1])
+        at = shapely.get_coordinates(shapely.line_interpolate_point(
+            egeo_m[e], sn.frac[i], normalized=True))[0]
+        access = shapely.linestrings([site_xy, at]) if sn.snap_m[i] > 0 else \
+            shapely.Point(site_xy)
+        parts = [egeo_m[full], _partial_pieces(egeo_m, ~full & (fu > 0), fu, 0),
+                 _partial_pieces(egeo_m, ~full & (fv > 0), 1 - fv, -1),
+                 np.array([own[0], access])]
+        poly = _service_polygon(np.concatenate(parts), site_xy, trim)
+        return poly, float((frac * self.edge_length_m).sum() / 1000.0), int((d <= budget).sum())
+
+
+def _reach_budget(metric: str, radius_km: float | None, radius_min: float | None) -> float:
+    """The search budget: metres for ``length``, minutes for ``time``."""
+    if metric == "length":
+        if not (radius_km is not None and radius_km > 0):
+            raise NetworkError(f"radius must be > 0 km, got {radius_km}")
+        return radius_km * 1000.0
+    if metric == "time":
+        if not (radius_min is not None and radius_min > 0):
+            raise NetworkError(f"metric 'time' needs radius_min > 0 minutes, got {radius_min}")
+        return float(radius_min)
+    raise NetworkError(f"metric must be 'length' or 'time', got {metric!r}")
+
+
+def _partial_pieces(egeo_m: np.ndarray, sel: np.ndarray, frac: np.ndarray,
+                    end: int) -> np.ndarray:
+    """Straight pieces of the edges ``sel`` from their vertex ``end`` (0 = u, −1 = v) to
+    the point at ``frac`` (normalised) along them."""
+    if not sel.any():
+        return np.empty(0, dtype=object)
+    a = shapely.get_point(egeo_m[sel], end)
+    b = shapely.line_interpolate_point(egeo_m[sel], frac[sel], normalized=True)
+    return shapely.linestrings(np.stack([shapely.get_coordinates(a),
+                                         shapely.get_coordinates(b)], 1))
+
+
+def _firms_inside(poly: shapely.Geometry, fxy: np.ndarray | None,
+                  industries: np.ndarray | None) -> tuple[int, str]:
+    """How many firms lie in ``poly`` and ``"industry=count;…"`` (most first)."""
+    if fxy is None or industries is None:
+        return 0, ""
+    inside = shapely.contains_xy(poly, fxy[:, 0], fxy[:, 1])
+    vc = pd.Series(industries[inside]).value_counts()
+    return int(inside.sum()), ";".join(f"{k}={int(c)}" for k, c in vc.items())
 
 
 def _append_rows(p: sparse.csr_matrix, group: np.ndarray, nodes: np.ndarray,
