@@ -187,47 +187,38 @@ class QueriesMixin:
         if metric == "time" and limit_min is not None:
             lim = limit_min
         prim, sec = self._od_costs(so, sd, metric, lim, chunk, progress)
-        reach = np.isfinite(prim)
         length, time = (prim, sec) if metric == "length" else (sec, prim)
+        unreach = self._unreachable(so, sd, prim, metric, lim, chunk)
+        reach = np.isfinite(prim)
+        beyond = ~reach & ~unreach
+        if limit_km is not None:
+            beyond |= reach & (length > limit_km * 1000.0)
+        if limit_min is not None:
+            beyond |= reach & (time > limit_min)
+        off = ~so.on_network[:, None] | ~sd.on_network[None, :]
+        oi, di = np.nonzero(~beyond | off)
+        df = _od_frame(oid[oi], did[di], o_ll[oi], d_ll[di], length[oi, di], time[oi, di],
+                       off[oi, di], unreach[oi, di])
+        n_un = int((df["status"] == "unreachable").sum())
+        if n_un:
+            warnings.warn(f"{n_un} origin–destination pair(s) have no route on {self.source} "
+                          "(disconnected parts of the network); they are listed with status "
+                          "'unreachable' and no cost.", UserWarning, stacklevel=2)
+        return df
+
+    def _unreachable(self, so, sd, prim: np.ndarray, metric: Metric, lim: float,
+                     chunk: int) -> np.ndarray:
+        """Pairs with no route at all: in different weak components, or in the same one
+        with no finite cost even without the limit (one-way dead ends)."""
+        reach = np.isfinite(prim)
         same_comp = so.component[:, None] == sd.component[None, :]
-        # In the same weak component but no finite cost: beyond the Dijkstra limit, or a
-        # one-way dead end (then it is unreachable, not beyond the limit).
         unreach = ~same_comp | (~reach & ~np.isfinite(lim))
         amb = same_comp & ~reach & np.isfinite(lim)
         if amb.any():  # not reached within the limit: search those origins unlimited
             rows = np.flatnonzero(amb.any(axis=1))
             p2, _ = self._od_costs(so.take(rows), sd, metric, np.inf, chunk, None)
             unreach[rows] |= amb[rows] & ~np.isfinite(p2)
-        off = ~so.on_network[:, None] | ~sd.on_network[None, :]
-        beyond = np.zeros_like(reach)
-        if limit_km is not None:
-            beyond |= reach & (length > limit_km * 1000.0)
-        if limit_min is not None:
-            beyond |= reach & (time > limit_min)
-        beyond |= ~reach & ~unreach
-        keep = ~beyond | off
-        oi, di = np.nonzero(keep)
-        crow = geodesic_m(o_ll[oi, 0], o_ll[oi, 1], d_ll[di, 0], d_ll[di, 1])
-        L = length[oi, di]
-        T = time[oi, di]
-        status = np.where(off[oi, di], "off_network",
-                          np.where(unreach[oi, di] | ~np.isfinite(L), "unreachable", "ok"))
-        okm = status == "ok"
-        # a point to itself (same coordinates) costs nothing, not two access legs
-        same = okm & (crow == 0)
-        L = np.where(okm, np.where(same, 0.0, L), np.nan)
-        T = np.where(okm, np.where(same, 0.0, T), np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(crow > 0, L / crow, np.nan)
-        df = pd.DataFrame({"origin_id": oid[oi], "dest_id": did[di], "network_m": L,
-                           "time_min": T, "crow_m": crow, "detour_ratio": ratio,
-                           "status": status})
-        n_un = int((status == "unreachable").sum())
-        if n_un:
-            warnings.warn(f"{n_un} origin–destination pair(s) have no route on {self.source} "
-                          "(disconnected parts of the network); they are listed with status "
-                          "'unreachable' and no cost.", UserWarning, stacklevel=2)
-        return df
+        return unreach
 
     def distances(self, origins: gpd.GeoDataFrame, dests: gpd.GeoDataFrame, *,
                   metric: Metric = "length", limit_km: float | None = None,
@@ -344,6 +335,23 @@ class QueriesMixin:
                  np.array([own[0], access])]
         poly = _service_polygon(np.concatenate(parts), site_xy, trim)
         return poly, float((frac * self.edge_length_m).sum() / 1000.0), int((d <= budget).sum())
+
+
+def _od_frame(oid: np.ndarray, did: np.ndarray, o_ll: np.ndarray, d_ll: np.ndarray,
+              length: np.ndarray, time: np.ndarray, off: np.ndarray,
+              unreach: np.ndarray) -> pd.DataFrame:
+    """The OD table of the kept pairs: costs, geodesic straight line, detour, status."""
+    crow = geodesic_m(o_ll[:, 0], o_ll[:, 1], d_ll[:, 0], d_ll[:, 1])
+    status = np.where(off, "off_network",
+                      np.where(unreach | ~np.isfinite(length), "unreachable", "ok"))
+    okm = status == "ok"
+    same = okm & (crow == 0)  # a point to itself costs nothing, not two access legs
+    L = np.where(okm, np.where(same, 0.0, length), np.nan)
+    T = np.where(okm, np.where(same, 0.0, time), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(crow > 0, L / crow, np.nan)
+    return pd.DataFrame({"origin_id": oid, "dest_id": did, "network_m": L, "time_min": T,
+                         "crow_m": crow, "detour_ratio": ratio, "status": status})
 
 
 def _reach_budget(metric: str, radius_km: float | None, radius_min: float | None) -> float:
