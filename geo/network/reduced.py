@@ -85,22 +85,7 @@ class ReducedGraph:
         down: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         rounds = 0
         for _ in range(max_rounds):  # a dozen rounds at most, each vectorised
-            lo, hi = np.minimum(u, v), np.maximum(u, v)
-            pair = np.unique(lo * n + hi)
-            deg = np.bincount(pair // n, minlength=n) + np.bincount(pair % n, minlength=n)
-            indeg = np.bincount(v, minlength=n)
-            outdeg = np.bincount(u, minlength=n)
-            both = np.isin(u * n + v, v * n + u)
-            n_back = np.bincount(u[both], minlength=n)  # a → x → a needs no shortcut
-            shortcuts = indeg * outdeg - n_back
-            cand = alive & (shortcuts <= indeg + outdeg + slack)
-            prio = deg.astype(np.int64) * n + prio_tie
-            m = cand[u] & cand[v]
-            pu, pv = prio[u[m]], prio[v[m]]
-            lose = np.zeros(n, dtype=bool)
-            lose[u[m][pv < pu]] = True
-            lose[v[m][pu < pv]] = True
-            sel = cand & ~lose
+            sel = _independent_low_degree(u, v, n, alive, prio_tie, slack)
             n_sel = int(sel.sum())
             if n_sel == 0 or n_sel < min_share * int(alive.sum()):
                 break
@@ -109,52 +94,16 @@ class ReducedGraph:
             into, out = sel[v], sel[u]  # no arc joins two selected nodes
             down.append((v[into], u[into], w[into]))
             up.append((u[out], v[out], w[out]))
-            iu, iv, iw = u[into], v[into], w[into]
-            o = np.argsort(u[out], kind="stable")
-            ou, ov, ow = u[out][o], v[out][o], w[out][o]
-            cnt_out = np.bincount(ou, minlength=n)
-            first_out = np.concatenate([[0], np.cumsum(cnt_out)[:-1]])
-            cnt = cnt_out[iv]
-            rep = np.repeat(np.arange(len(iu)), cnt)
-            start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-            j = first_out[iv][rep] + (np.arange(len(rep)) - start[rep])
-            su, sv, sw = iu[rep], ov[j], iw[rep] + ow[j]
-            ok = su != sv
+            su, sv, sw = _shortcuts(u[into], v[into], w[into], u[out], v[out], w[out], n)
             keep = ~(into | out)
-            u, v, w = _dedup_arcs(np.concatenate([u[keep], su[ok]]),
-                                  np.concatenate([v[keep], sv[ok]]),
-                                  np.concatenate([w[keep], sw[ok]]))
-        core_arcs = len(u)
+            u, v, w = _dedup_arcs(np.concatenate([u[keep], su]), np.concatenate([v[keep], sv]),
+                                  np.concatenate([w[keep], sw]))
         su = np.concatenate([u] + [a[0] for a in up])
         sv = np.concatenate([v] + [a[1] for a in up])
         sw = np.concatenate([w] + [a[2] for a in up])
         search = sparse.csr_matrix((sw, (su, sv)), shape=(n, n))
         search.sort_indices()
-        # Downward levels: level(x) = 1 + max level of the nodes it is reached from.
-        level = np.zeros(n, dtype=np.int64)
-        for x, a, _w in reversed(down):
-            np.maximum.at(level, x, level[a] + 1)
-        levels: list[tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, int]]]] = []
-        dx = np.concatenate([np.zeros(0, dtype=np.int64)] + [d[0] for d in down])
-        if len(dx):
-            da = np.concatenate([d[1] for d in down])
-            dw = np.concatenate([d[2] for d in down])
-            lv = level[dx]
-            o = np.lexsort((dx, lv))
-            dx, da, dw, lv = dx[o], da[o], dw[o], lv[o]
-            bounds = np.searchsorted(lv, np.arange(1, int(lv.max()) + 2))
-            for s0, s1 in zip(bounds[:-1], bounds[1:], strict=True):
-                x, a, w = dx[s0:s1], da[s0:s1], dw[s0:s1]
-                st = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
-                cnt = np.diff(np.r_[st, len(x)])
-                # Nodes by decreasing number of incoming arcs: slot k (the k-th arc of
-                # each node) then covers a prefix of the level's nodes.
-                o = np.argsort(-cnt, kind="stable")
-                st, cnt = st[o], cnt[o]
-                slots = [(a[st[:m] + k], w[st[:m] + k], m) for k in range(int(cnt[0]))
-                         if (m := int((cnt > k).sum()))]
-                levels.append((x[st], slots))
-        return cls(n, search, levels, int(alive.sum()), core_arcs, rounds)
+        return cls(n, search, _down_levels(down, n), int(alive.sum()), len(u), rounds)
 
     def finish(self, d: np.ndarray, limit: float = np.inf) -> np.ndarray:
         """The downward pass on search results ``d`` (n,) or (k, n), in place if
@@ -221,3 +170,72 @@ class ReducedGraph:
         # np.take is slow on a strided view: one contiguous copy first
         return self.finish(np.ascontiguousarray(d[:, :n]), limit)
 
+
+def _independent_low_degree(u: np.ndarray, v: np.ndarray, n: int, alive: np.ndarray,
+                            prio_tie: np.ndarray, slack: int) -> np.ndarray:
+    """Nodes to eliminate this round: alive nodes whose shortcuts outnumber their arcs by
+    at most ``slack``, no two adjacent (the lower degree, then the random tie, wins)."""
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    pair = np.unique(lo * n + hi)
+    deg = np.bincount(pair // n, minlength=n) + np.bincount(pair % n, minlength=n)
+    indeg = np.bincount(v, minlength=n)
+    outdeg = np.bincount(u, minlength=n)
+    both = np.isin(u * n + v, v * n + u)
+    n_back = np.bincount(u[both], minlength=n)  # a → x → a needs no shortcut
+    shortcuts = indeg * outdeg - n_back
+    cand = alive & (shortcuts <= indeg + outdeg + slack)
+    prio = deg.astype(np.int64) * n + prio_tie
+    m = cand[u] & cand[v]
+    pu, pv = prio[u[m]], prio[v[m]]
+    lose = np.zeros(n, dtype=bool)
+    lose[u[m][pv < pu]] = True
+    lose[v[m][pu < pv]] = True
+    return cand & ~lose
+
+
+def _shortcuts(iu: np.ndarray, iv: np.ndarray, iw: np.ndarray, ou: np.ndarray,
+               ov: np.ndarray, ow: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    """Every arc a → x (``iu → iv``) joined with every arc x → b (``ou → ov``) of the
+    eliminated node x: the shortcuts a → b with the summed cost, loops dropped."""
+    o = np.argsort(ou, kind="stable")
+    ou, ov, ow = ou[o], ov[o], ow[o]
+    cnt_out = np.bincount(ou, minlength=n)
+    first_out = np.concatenate([[0], np.cumsum(cnt_out)[:-1]])
+    cnt = cnt_out[iv]
+    rep = np.repeat(np.arange(len(iu)), cnt)
+    start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+    j = first_out[iv][rep] + (np.arange(len(rep)) - start[rep])
+    su, sv, sw = iu[rep], ov[j], iw[rep] + ow[j]
+    ok = su != sv
+    return su[ok], sv[ok], sw[ok]
+
+
+def _down_levels(down: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int
+                 ) -> list[tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, int]]]]:
+    """The downward pass as levels: level(x) = 1 + max level of the nodes it is reached
+    from; within a level, slot k holds the k-th incoming arc of a prefix of its nodes."""
+    level = np.zeros(n, dtype=np.int64)
+    for x, a, _w in reversed(down):
+        np.maximum.at(level, x, level[a] + 1)
+    levels: list[tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, int]]]] = []
+    dx = np.concatenate([np.zeros(0, dtype=np.int64)] + [d[0] for d in down])
+    if not len(dx):
+        return levels
+    da = np.concatenate([d[1] for d in down])
+    dw = np.concatenate([d[2] for d in down])
+    lv = level[dx]
+    o = np.lexsort((dx, lv))
+    dx, da, dw, lv = dx[o], da[o], dw[o], lv[o]
+    bounds = np.searchsorted(lv, np.arange(1, int(lv.max()) + 2))
+    for s0, s1 in zip(bounds[:-1], bounds[1:], strict=True):
+        x, a, w = dx[s0:s1], da[s0:s1], dw[s0:s1]
+        st = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+        cnt = np.diff(np.r_[st, len(x)])
+        # nodes by decreasing number of incoming arcs: slot k (the k-th arc of each
+        # node) then covers a prefix of the level's nodes
+        o = np.argsort(-cnt, kind="stable")
+        st, cnt = st[o], cnt[o]
+        slots = [(a[st[:m] + k], w[st[:m] + k], m) for k in range(int(cnt[0]))
+                 if (m := int((cnt > k).sum()))]
+        levels.append((x[st], slots))
+    return levels
