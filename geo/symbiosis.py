@@ -18,10 +18,14 @@ import math
 import warnings
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .errors import InputError
+from .network import Network, geodesic_m
+from .register import load_firms, study_chains
 
 if TYPE_CHECKING:  # pragma: no cover
     from .study import Study
@@ -58,31 +62,15 @@ def find_pairs(study: Study, max_km: float = MAX_KM) -> pd.DataFrame:
     InputError
         ``max_km`` ≤ 0; no firms or roads layer.
     """
-    from .network import Network, geodesic_m
-    from .register import load_firms, study_chains
-
-    try:
-        mk = float(max_km)
-    except (TypeError, ValueError):
-        raise InputError(f"--max-km must be a number of km, got {max_km!r}") from None
-    if not (mk > 0 and math.isfinite(mk)):
-        raise InputError(f"--max-km must be > 0 km, got {max_km!r}")
+    mk = _max_km(max_km)
     chains = study_chains(study)
     firms = load_firms(study)
     net = Network.from_study(study)
     notes: list[str] = []
     ind = firms["industry"].astype(str).to_numpy()
-    fid = firms["firm_id"].astype(str).to_numpy()
-    name = firms["name"].astype(str).to_numpy() if "name" in firms else fid
-    park = firms["park_id"].astype(str).to_numpy()
-    syn = firms["synthetic"].astype(bool).to_numpy() if "synthetic" in firms else \
-        np.zeros(len(firms), bool)
-    lon = firms.geometry.x.to_numpy()
-    lat = firms.geometry.y.to_numpy()
     frames = []
-    bp = chains.byproducts
     off_total = 0
-    for r in bp.itertuples(index=False):  # by-product rules (a handful)
+    for r in chains.byproducts.itertuples(index=False):  # by-product rules (a handful)
         src = np.flatnonzero(ind == r.from_industry)
         dst = np.flatnonzero(ind == r.to_industry)
         if len(src) == 0 or len(dst) == 0:
@@ -93,37 +81,53 @@ def find_pairs(study: Study, max_km: float = MAX_KM) -> pd.DataFrame:
             warnings.simplefilter("ignore")
             d = net.distances(firms.iloc[src], firms.iloc[dst], limit_km=mk, warn=False)
         off_total += int(np.isnan(d).all(axis=1).sum())
-        same = src[:, None] == dst[None, :]
-        ok = np.isfinite(d) & (d <= mk * 1000.0) & ~same
+        ok = np.isfinite(d) & (d <= mk * 1000.0) & (src[:, None] != dst[None, :])
         i, j = np.nonzero(ok)
-        if len(i) == 0:
-            continue
-        a, b = src[i], dst[j]
-        frames.append(pd.DataFrame({
-            "from_firm_id": fid[a], "from_name": name[a], "from_industry": ind[a],
-            "from_park": park[a], "material": r.material, "material_zh": r.material_zh,
-            "to_firm_id": fid[b], "to_name": name[b], "to_industry": ind[b], "to_park": park[b],
-            "network_km": np.round(d[i, j] / 1000.0, 3),
-            "crow_km": np.round(geodesic_m(lon[a], lat[a], lon[b], lat[b]) / 1000.0, 3),
-            "same_park": (park[a] == park[b]) & (park[a] != ""),
-            "chain": r.chain, "synthetic": syn[a] | syn[b]}))
+        if len(i):
+            frames.append(_rule_pairs(firms, r, src[i], dst[j], d[i, j]))
     if off_total:
         notes.append(f"{off_total} source firm(s) are off the road network and were not paired")
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     out = out.sort_values(["network_km", "from_firm_id", "to_firm_id"],
                           kind="stable").reset_index(drop=True)[COLUMNS]
-    out.attrs.update({"max_km": mk, "notes": notes, "n_rules": int(len(bp)),
+    out.attrs.update({"max_km": mk, "notes": notes, "n_rules": int(len(chains.byproducts)),
                       "synthetic_firms": bool(firms.attrs.get("synthetic", False))})
     return out
 
 
-def pairs_geodataframe(study: Study, pairs: pd.DataFrame):
+def _max_km(max_km: object) -> float:
+    try:
+        mk = float(max_km)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"--max-km must be a number of km, got {max_km!r}") from None
+    if not (mk > 0 and math.isfinite(mk)):
+        raise InputError(f"--max-km must be > 0 km, got {max_km!r}")
+    return mk
+
+
+def _rule_pairs(firms: gpd.GeoDataFrame, rule, a: np.ndarray, b: np.ndarray,
+                d_m: np.ndarray) -> pd.DataFrame:
+    """The pairs of one by-product rule: firm rows ``a`` (source) → ``b`` (receiver) at
+    road distances ``d_m`` (metres)."""
+    fid = firms["firm_id"].astype(str).to_numpy()
+    name = firms["name"].astype(str).to_numpy() if "name" in firms else fid
+    ind = firms["industry"].astype(str).to_numpy()
+    park = firms["park_id"].astype(str).to_numpy()
+    syn = firms["synthetic"].astype(bool).to_numpy() if "synthetic" in firms else \
+        np.zeros(len(firms), bool)
+    lon, lat = firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()
+    return pd.DataFrame({
+        "from_firm_id": fid[a], "from_name": name[a], "from_industry": ind[a],
+        "from_park": park[a], "material": rule.material, "material_zh": rule.material_zh,
+        "to_firm_id": fid[b], "to_name": name[b], "to_industry": ind[b], "to_park": park[b],
+        "network_km": np.round(d_m / 1000.0, 3),
+        "crow_km": np.round(geodesic_m(lon[a], lat[a], lon[b], lat[b]) / 1000.0, 3),
+        "same_park": (park[a] == park[b]) & (park[a] != ""),
+        "chain": rule.chain, "synthetic": syn[a] | syn[b]})
+
+
+def pairs_geodataframe(study: Study, pairs: pd.DataFrame) -> gpd.GeoDataFrame:
     """The pairs as straight lines between the two firms (EPSG:4326), for maps."""
-    import geopandas as gpd
-    import shapely
-
-    from .register import load_firms
-
     firms = load_firms(study).set_index("firm_id")
     a = firms.geometry.reindex(pairs["from_firm_id"].astype(str)).values
     b = firms.geometry.reindex(pairs["to_firm_id"].astype(str)).values
