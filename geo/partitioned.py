@@ -18,15 +18,13 @@ import dask_geopandas
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
-from .crs import area_crs_for
-from .redline import RedlineResult, redline_conflicts
-
-
-def _area_crs(parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame):
-    # the same choice redline_conflicts makes on the whole data
-    b = np.vstack([parks.to_crs(4326).total_bounds, zones.to_crs(4326).total_bounds])
-    return area_crs_for((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
+from .crs import WGS84
+from .network import Network, SnapResult, _as_points_metric, geodesic_m, transformer
+from .redline import RedlineResult, area_crs_of, redline_conflicts
+from .register import load_firms, study_chains
+from .sourcing import SupplyIndex, _check_radius, _rates
 
 
 def redline_conflicts_partitioned(
@@ -58,7 +56,7 @@ def redline_conflicts_partitioned(
         (:func:`geo.compute.client`), else on dask's default scheduler.
     """
     if area_crs is None:
-        area_crs = _area_crs(parks, zones)
+        area_crs = area_crs_of(parks, zones)
     order = pd.Series(np.arange(len(parks)), index=parks["id"].astype(str).to_numpy())
     n = max(1, min(npartitions, len(parks)))
     # Partition membership by Hilbert distance (computed by dask_geopandas per input
@@ -101,12 +99,6 @@ def redline_conflicts_partitioned(
 def _rate_block(reach_m, radius_m, cols, ends, arrive, on, xy, lonlat, ind_pos, W,
                 supplier_xy, crs):
     """Road and straight-line supply rates of one partition of firms (arrays only)."""
-    from scipy.spatial import cKDTree
-
-    from .crs import WGS84
-    from .network import geodesic_m, transformer
-    from .sourcing import _rates
-
     n, m = len(ends), W.shape[1]
     cov = np.zeros((n, m), dtype=bool)
     crow = np.zeros((n, m), dtype=bool)
@@ -142,10 +134,6 @@ def supply_rates_partitioned(study, radius_km: float | None = None, *,
         order, equal to those columns of :func:`geo.sourcing.run_sourcing`'s firm table
         (without a ``[sourcing] supplier_edges`` list, which overrides them there).
     """
-    from .network import Network, SnapResult, _as_points_metric
-    from .register import load_firms, study_chains
-    from .sourcing import SupplyIndex, _check_radius
-
     r_km = _check_radius(radius_km if radius_km is not None
                          else study.config.sourcing.radius_km)
     net = Network.from_study(study)

@@ -278,7 +278,7 @@ def redline_conflicts(
     """
     classes = _zone_classes(parks, zones, buffer_m, class_field)
     if area_crs is None:
-        area_crs = _area_crs_of(parks, zones)
+        area_crs = area_crs_of(parks, zones)
     pg = equal_area_polygons(parks, "parks", area_crs)
     zg = equal_area_polygons(zones, "red lines", area_crs)
     restricted = classes == "restricted"
@@ -318,8 +318,24 @@ def _zone_classes(parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, buffer_m: fl
     return classes
 
 
-def _area_crs_of(parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame):
-    """An equal-area CRS centred on both layers (their extents must be finite degrees)."""
+def area_crs_of(parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> CRS:
+    """The equal-area CRS the gate computes in: centred on both layers' extent.
+
+    Parameters
+    ----------
+    parks, zones
+        GeoDataFrames in any CRS.
+
+    Returns
+    -------
+    pyproj.CRS
+        See :func:`geo.crs.area_crs_for`.
+
+    Raises
+    ------
+    InputError
+        The extents are not finite in degrees (NaN/inf coordinates or a wrong CRS).
+    """
     b = np.vstack([parks.to_crs(4326).total_bounds, zones.to_crs(4326).total_bounds])
     if not np.isfinite(b).all():
         raise InputError("parks/red lines: the layers' extents are not finite in degrees "

@@ -48,6 +48,7 @@ from .chains import Chains, read_supplier_edges
 from .config import SourcingConfig
 from .crs import WGS84
 from .errors import InputError, ModelError
+from .io import check_writable, write_csv, write_gpkg
 from .network import Network, SnapResult, _as_points_metric, geodesic_m, transformer
 from .register import load_firms, study_chains
 
@@ -689,8 +690,6 @@ def write_sourcing(res: SourcingResult, out: str | Path, *, overwrite: bool = Tr
     and ``<stem>_chains.csv`` beside it), a ``.gpkg`` path (layers firms, parks, gaps,
     chains, service_areas), or a folder (all of them, named ``sourcing*``).
     """
-    from .io import check_writable, write_csv, write_gpkg
-
     p = Path(out)
     written: list[Path] = []
     if p.is_dir() or p.suffix == "":

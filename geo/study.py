@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 
@@ -194,8 +196,6 @@ class Study:
         if len(frames) == 1:
             out = frames[0]
         else:
-            import pandas as pd
-
             out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
         out.attrs = dict(frames[0].attrs)
         return out
@@ -223,8 +223,6 @@ class Study:
         if polys:
             return shapely.union_all(self._load(polys[0].key).geometry.values)
         bounds = [self._load(s.key).total_bounds for s in self.layers.values() if not s.is_raster]
-        import numpy as np
-
         b = np.array(bounds)
         return shapely.box(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
 
