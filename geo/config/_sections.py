@@ -8,6 +8,7 @@ metadata. Foundation module: imports errors and the settings machinery only.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -52,28 +53,38 @@ class StudyMeta:
 
 # --------------------------------------------------------------------------- [layers.X]
 
-def _crs_text(v: Any, where: str, study: Any, problems: list[str]) -> Any:
-    if not isinstance(v, str) or not v.strip():
-        problems.append(f"{where}: must be a non-empty text, got {v!r}")
-        return INVALID
+def _text_that(ok: Callable[[str], bool], fix: str) -> Callable[..., Any]:
+    """A ``parse`` hook: a non-empty text for which ``ok(text)`` holds, else the problem
+    ``"{where}: {text!r} " + fix``."""
+    def parse(v: Any, where: str, study: Any, problems: list[str]) -> Any:
+        if not isinstance(v, str) or not v.strip():
+            problems.append(f"{where}: must be a non-empty text, got {v!r}")
+            return INVALID
+        if not ok(v):
+            problems.append(f"{where}: {v!r} {fix}")
+            return INVALID
+        return v
+    return parse
+
+
+def _is_crs(v: str) -> bool:
     try:
         CRS.from_user_input(v)
     except CRSError:
-        problems.append(f"{where}: {v!r} is not a CRS; write it as \"EPSG:4549\"")
-        return INVALID
-    return v
+        return False
+    return True
 
 
-def _encoding(v: Any, where: str, study: Any, problems: list[str]) -> Any:
-    if not isinstance(v, str) or not v.strip():
-        problems.append(f"{where}: must be a non-empty text, got {v!r}")
-        return INVALID
+def _is_encoding(v: str) -> bool:
     try:
         codecs.lookup(v)
     except LookupError:
-        problems.append(f"{where}: {v!r} is not a known encoding; e.g. \"gb18030\"")
-        return INVALID
-    return v
+        return False
+    return True
+
+
+_crs_text = _text_that(_is_crs, "is not a CRS; write it as \"EPSG:4549\"")
+_encoding = _text_that(_is_encoding, "is not a known encoding; e.g. \"gb18030\"")
 
 
 @dataclass(frozen=True)
@@ -452,12 +463,8 @@ class MapConfig:
 
 # --------------------------------------------------------------------------- [compute]
 
-def _address(v: Any, where: str, study: Any, problems: list[str]) -> Any:
-    if not (isinstance(v, str) and "://" in v):
-        problems.append(f"{where}: must be a scheduler address like \"tcp://host:8786\", "
-                        f"got {v!r}")
-        return INVALID
-    return v
+_address = _text_that(lambda v: "://" in v,
+                      "is not a scheduler address; write it like \"tcp://host:8786\"")
 
 
 @dataclass(frozen=True)
