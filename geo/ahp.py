@@ -218,12 +218,13 @@ def check_consistency(res: AHPResult, *, allow_inconsistent: bool = False,
     if res.consistent or allow_inconsistent:
         return
     i, j = res.worst_pair  # type: ignore[misc]
+    implied = float(res.worst_implied) if res.worst_implied is not None else float("nan")
     raise ModelError(
         f"{where}: the pairwise comparisons are inconsistent: CR = {res.cr:.3f} ≥ "
         f"{CR_LIMIT:.2f} (λmax = {res.lambda_max:.3f}, n = {len(res.names)}). The most "
         f"inconsistent pair is {i} vs {j}: stated {res.worst_given:g}, but the other "
         f"judgements imply about {res.worst_implied:.2f} "
-        f"(≈ {_fmt(_nearest_saaty(res.worst_implied))} on Saaty's scale). Revise that "
+        f"(≈ {_fmt(_nearest_saaty(implied))} on Saaty's scale). Revise that "
         "judgement, or set allow_inconsistent = true to proceed anyway (the model card "
         "records the CR).")
 

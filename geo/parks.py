@@ -42,7 +42,6 @@ Add ``tax_myuan_per_mu`` to grade on tax per 亩 too (Zhejiang's practice).
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -383,9 +382,7 @@ def _supply_columns(study: Study, pid: np.ndarray, radius_km: float) -> pd.DataF
     """Median and spread of the park firms' local supply rates."""
     if not study.has_role("roads"):
         return pd.DataFrame(index=range(len(pid)))
-    kw = {"with_service_areas": False} if "with_service_areas" in \
-        inspect.signature(run_sourcing).parameters else {}
-    res = run_sourcing(study, radius_km, **kw)
+    res = run_sourcing(study, radius_km, with_service_areas=False)
     f = res.firms
     r = pd.to_numeric(f["local_supply_rate"], errors="coerce")
     g = r.groupby(f["park_id"].astype(str).to_numpy())

@@ -425,6 +425,8 @@ def _zone_verdicts(study: Study, sites: gpd.GeoDataFrame, firms, adm: dict,
     """Red-line and restricted-zone overlaps of each site (computed in the study's
     equal-area CRS), applied to ``adm`` in place."""
     zones = study.load_role("redlines")
+    if zones is None:
+        return
     zspec = study.by_role("redlines")[0]
     cf = zspec.options.get("class") or "class"
     zcls = zones[cf].astype(str).str.strip().str.lower().to_numpy() if cf in zones else \

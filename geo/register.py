@@ -72,8 +72,8 @@ def load_firms(study: Study) -> gpd.GeoDataFrame:
     g["industry"] = chain_industry_ids(given, study_chains(study))
     if "park_id" not in g.columns or g["park_id"].isna().all():
         g["park_id"] = ""
-        if study.has_role("parks"):
-            parks = study.load_role("parks")
+        parks = study.load_role("parks")
+        if parks is not None:
             idx_pt, idx_pk = shapely.STRtree(parks.geometry.values).query(
                 g.geometry.values, predicate="within")
             pid = np.full(len(g), "", dtype=object)
@@ -215,8 +215,8 @@ def industry_report(study: Study) -> IndustryReport:
             n_firms=("firm_id", "size"), example_firm=("firm_id", "first")).reset_index() \
             .rename(columns={"industry_given": "industry"})
         names += [(str(v), "firm") for v in firms["industry"].unique() if v]
-    if study.has_role("parks"):
-        parks = study.load_role("parks")
+    parks = study.load_role("parks")
+    if parks is not None:
         field = study.by_role("parks")[0].options.get("industry")
         if field and field in parks.columns:
             names += [(i, "park") for v in parks[field] for i in split_industries(v)]

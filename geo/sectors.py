@@ -223,16 +223,16 @@ class SectorModel:
         for sid, (zh, en, codes, names) in SECTORS.items():
             for n in (sid, zh, en, *names):
                 self._add(n, codes)
-        for n, codes in ALIASES.items():
-            self._add(n, codes)
+        for n, alias_codes in ALIASES.items():
+            self._add(n, alias_codes)
         for iid, (zh, en, codes) in (chain_industries or {}).items():
             for n in (iid, zh, en):  # a chain map's own codes beat a generic alias
                 if n and codes:
                     self._add(n, codes, replace=True)
-        for key, names in (extra or {}).items():
-            codes = self._sector_codes(str(key))
-            for n in (key, *names):
-                self._add(n, codes)
+        for key, extra_names in (extra or {}).items():
+            key_codes = self._sector_codes(str(key))
+            for n in (key, *extra_names):
+                self._add(n, key_codes)
 
     def _sector_codes(self, key: str) -> tuple[str, ...]:
         if key in SECTORS:

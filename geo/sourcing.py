@@ -453,7 +453,8 @@ class _Rated:
         missing_crow = np.full(len(firms), "", dtype=object)
         for b in np.unique(ind_pos[ind_pos >= 0]):  # loop over buyer industries (few)
             rows = ind_pos == b
-            order = [c for c in np.argsort(-W[b], kind="stable") if W[b, c] > 0]
+            order = np.array([c for c in np.argsort(-W[b], kind="stable") if W[b, c] > 0],
+                             dtype=int)
             missing[rows] = _join_missing((~cov[rows] & on[rows, None]), ids, order)
             missing_crow[rows] = _join_missing(~cov_crow[rows], ids, order)
         basis = np.where(ind_pos < 0, "unknown_industry",
@@ -629,8 +630,8 @@ def _gap_table(out, firms, chains: Chains, idx: SupplyIndex, net: Network, W, id
     _nearest_suppliers(g, out, idx, net, sr, anchors)
     # Parks that have a supplier of the input within the radius (their centroid node).
     parks_ok: dict[str, str] = {}
-    if study.has_role("parks"):
-        parks = study.load_role("parks")
+    parks = study.load_role("parks")
+    if parks is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ps = net.snap(parks, what="parks", warn=False)

@@ -163,8 +163,8 @@ class Study:
         """Roles named in the file, valid layers or not (for section validators, so that
         a broken layer is reported once, not again as a missing role)."""
         tbl = self.data.get("layers", {})
-        return {v.get("role") for v in tbl.values() if isinstance(v, dict)} if \
-            isinstance(tbl, dict) else set()
+        return {str(v["role"]) for v in tbl.values() if isinstance(v, dict) and "role" in v} \
+            if isinstance(tbl, dict) else set()
 
     def spec(self, key_or_role: str) -> LayerSpec:
         """A layer by key, or the single layer of a role."""

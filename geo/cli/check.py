@@ -46,18 +46,14 @@ def _keys(markdown: bool) -> None:
     if markdown:
         click.echo(reference_markdown(), nl=False)
         return
-    section = None
-    t = None
+    tables: dict[str, Table] = {}
     for sec, key, tp, unit, default, doc in reference():
-        if sec != section:
-            if t is not None:
-                out.print(t)
-            section = sec
-            t = Table(title=esc(f"[{sec}]"), title_justify="left")
+        if sec not in tables:
+            tables[sec] = Table(title=esc(f"[{sec}]"), title_justify="left")
             for col in ("key", "type", "unit", "default", "meaning"):
-                t.add_column(col, overflow="fold")
-        add_row(t, key, tp, unit, default, doc)
-    if t is not None:
+                tables[sec].add_column(col, overflow="fold")
+        add_row(tables[sec], key, tp, unit, default, doc)
+    for t in tables.values():
         out.print(t)
 
 

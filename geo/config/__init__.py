@@ -190,7 +190,9 @@ def _type_text(tp: Any, s: Setting) -> str:
 
 
 def _default_text(f: dataclasses.Field[Any]) -> str:
-    v = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+    factory = f.default_factory
+    v = f.default if f.default is not dataclasses.MISSING else \
+        (factory() if callable(factory) else None)
     if v is None:
         return "–"
     if dataclasses.is_dataclass(v):

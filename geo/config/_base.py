@@ -176,7 +176,7 @@ def _convert(v: Any, tp: Any, s: Setting, where: str, study: Any, problems: list
     tp = _strip_none(tp)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     unit = f" ({s.unit})" if s.unit and s.unit not in ("%",) else ""
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(v, dict):
             problems.append(f"{where}: must be a table ([{where}])")
             return INVALID
@@ -226,9 +226,9 @@ def _convert(v: Any, tp: Any, s: Setting, where: str, study: Any, problems: list
         if not isinstance(v, dict):
             problems.append(f"{where}: must be a table, e.g. [{where}]")
             return INVALID
-        vals = {k: _convert(x, args[1], s, f"{where}.{k}", study, problems)
-                for k, x in v.items()}
-        return INVALID if any(x is INVALID for x in vals.values()) else vals
+        table = {k: _convert(x, args[1], s, f"{where}.{k}", study, problems)
+                 for k, x in v.items()}
+        return INVALID if any(x is INVALID for x in table.values()) else table
     raise TypeError(f"{where}: no validator for type {tp!r}")  # pragma: no cover
 
 

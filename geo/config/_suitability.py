@@ -290,8 +290,8 @@ def _criterion(c: dict[str, Any], cw: str, study: Any, problems: list[str]) -> C
     if weight is not None and (not is_number(weight) or weight < 0):
         problems.append(f"{cw}.weight: {weight!r} must be a number ≥ 0")
         weight = None
-    opts = {k: c[k] for k in ("pad_m", "field", "radius_km", "sample_m", "label_zh",
-                              "label_en") if k in c}
+    opts: dict[str, Any] = {k: c[k] for k in ("pad_m", "field", "radius_km", "sample_m",
+                                              "label_zh", "label_en") if k in c}
     for k in ("pad_m", "radius_km", "sample_m"):
         if k in opts and (not is_number(opts[k]) or opts[k] <= 0):
             problems.append(f"{cw}.{k}: {opts[k]!r} must be a positive number")

@@ -19,7 +19,6 @@ from ._geo import Metric, _xy, transformer
 from ._settings import ACCESS_SPEED_KMH, MAX_SNAP_M, TRIM_M
 from .build import BuildMixin
 from .queries import QueriesMixin
-from .snapping import SnappingMixin
 
 
 @dataclass
@@ -49,7 +48,7 @@ def _build_graph(n: int, u: np.ndarray, v: np.ndarray, wp: np.ndarray,
 
 
 @dataclass
-class Network(BuildMixin, SnappingMixin, QueriesMixin):
+class Network(BuildMixin, QueriesMixin):
     """A routable road network (nodes, directed edges, CSR graphs). Build with the
     ``from_*`` constructors.
 

@@ -21,10 +21,10 @@ from ..crs import WGS84
 from ..errors import NetworkError
 from ._geo import Metric, _as_points_metric, _ids, geodesic_m, transformer
 from .reduced import ReducedGraph
-from .snapping import SnapResult
+from .snapping import SnappingMixin, SnapResult
 
 
-class QueriesMixin:
+class QueriesMixin(SnappingMixin):
     """Distance queries of :class:`~geo.network.Network`."""
 
     def node_costs(self, sources: np.ndarray, *, metric: Metric = "length",

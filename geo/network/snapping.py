@@ -13,6 +13,7 @@ import shapely
 
 from ..crs import WGS84
 from ._geo import _as_points_metric, _xy, geodesic_m, transformer
+from ._state import NetworkState
 
 
 @dataclass
@@ -64,7 +65,7 @@ class SnapResult:
                    in_main=frame["in_main_component"].to_numpy(bool), max_snap_m=max_snap_m)
 
 
-class SnappingMixin:
+class SnappingMixin(NetworkState):
     """Snapping methods of :class:`~geo.network.Network`."""
 
     def snap_xy(self, lonlat: np.ndarray, *, max_snap_m: float | None = None) -> SnapResult:

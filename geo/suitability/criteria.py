@@ -44,7 +44,8 @@ def study_grid(study, cfg: SuitabilityConfig) -> Grid:
     boundary in the study's metric CRS."""
     crs = study.metric_crs
     b = gpd.GeoSeries([study.boundary], crs=4326).to_crs(crs).total_bounds
-    return grid_for_bounds(tuple(b), crs, cfg.cell_m, origin=cfg.origin)
+    ox, oy = cfg.origin
+    return grid_for_bounds(tuple(b), crs, cfg.cell_m, origin=(ox, oy))
 
 
 def memory_estimate_bytes(grid: Grid, n_criteria: int, pad_cells: int = 0) -> int:
