@@ -55,6 +55,10 @@ NETWORK_KEYS = {
                         "this many times the straight line (default 3)",
     "audit_min_gap_m": "network audit: ... and at least this much longer (metres, "
                        "default 20000)",
+    "audit_sample_m": "network audit: one source node per square of this side (metres, "
+                      "default 2000)",
+    "audit_cluster_m": "network audit: findings whose two ends both lie within this of "
+                       "another finding's ends describe the same gap (metres, default 15000)",
 }
 
 #: Connectors: the time penalty (minutes) of an added link without ``penalty_min``.
@@ -65,6 +69,10 @@ AUDIT_RADIUS_M = 25_000.0
 AUDIT_MIN_DETOUR = 3.0
 #: Network audit: ... and network − straight line ≥ this (metres).
 AUDIT_MIN_GAP_M = 20_000.0
+#: Network audit: sources are one node per square of this side (metres).
+AUDIT_SAMPLE_M = 2_000.0
+#: Network audit: findings with both ends within this of each other's are one gap (metres).
+AUDIT_CLUSTER_M = 15_000.0
 
 DEFAULTS: dict[str, Any] = {
     "layer": None, "connectors": None, "snap_tolerance_m": SNAP_TOLERANCE_M,
@@ -72,7 +80,8 @@ DEFAULTS: dict[str, Any] = {
     "access_speed_kmh": ACCESS_SPEED_KMH, "class_field": None, "maxspeed_field": None,
     "oneway_field": None, "trim_m": TRIM_M, "speeds": None,
     "audit_radius_m": AUDIT_RADIUS_M, "audit_min_detour": AUDIT_MIN_DETOUR,
-    "audit_min_gap_m": AUDIT_MIN_GAP_M,
+    "audit_min_gap_m": AUDIT_MIN_GAP_M, "audit_sample_m": AUDIT_SAMPLE_M,
+    "audit_cluster_m": AUDIT_CLUSTER_M,
 }
 
 
@@ -103,7 +112,8 @@ def validate_section(table: dict, study: Study) -> list[str]:
         if k in ("snap_tolerance_m",) and not (_num(v) and v >= 0):
             problems.append(f"network.{k}: must be a number ≥ 0 (metres), got {v!r}")
         elif k in ("max_snap_m", "default_speed_kmh", "access_speed_kmh", "trim_m",
-                   "audit_radius_m", "audit_min_gap_m") and \
+                   "audit_radius_m", "audit_min_gap_m", "audit_sample_m",
+                   "audit_cluster_m") and \
                 not (_num(v) and v > 0):
             problems.append(f"network.{k}: must be a number > 0, got {v!r}")
         elif k in ("class_field", "maxspeed_field", "oneway_field") and \
