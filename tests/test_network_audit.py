@@ -2,6 +2,7 @@
 hand-added connectors."""
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from _mapdata import features_by, geojson_layers
 from click.testing import CliRunner
 
 from geo.cli import main
@@ -16,6 +18,7 @@ from geo.errors import NetworkError
 from geo.network import Network
 from geo.network.audit import AuditSettings, audit_network, audit_study, water_crossed
 from geo.network.build import join_connectors
+from geo.study import load_study
 from tests._gk import GK, X0, Y0, gk_lines
 
 # Two 1 km road grids, 0–16 km east–west: the south bank y = 0…10 km, the north bank
@@ -197,3 +200,25 @@ def test_bundled_gaps_found_before_and_fixed_after(yrd_study):
     assert (c.loc[["上海长江隧道", JIANGYIN_BRIDGE], "status"] == "closed").all()
     assert c.loc["崇启大桥", "after_km"] < c.loc["崇启大桥", "before_km"]
     assert len(a) < len(b)
+
+
+def test_the_map_draws_the_findings_off_by_default(tmp_path, roads):
+    from geo import webmap
+
+    study = load_study(_study(tmp_path, roads))
+    f = audit_network(Network.from_lines(roads, crs=GK)).findings
+    f.loc[0, "water"] = "<script>alert(1)</script>"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        page, info = webmap._build(study, {"network_audit": f}, offline=True, basemap=None,
+                                   lang="zh", tiles=None, tianditu_key=None)
+    assert "疑似缺失连接" in info["layers"]
+    assert "<script>alert(1)" not in page
+    feats = features_by(geojson_layers(page),
+                        lambda f: f["properties"].get("t", "").startswith("疑似缺失连接 #"))
+    assert len(feats) == len(f)
+    assert "&lt;script&gt;alert(1)" in feats[0]["properties"]["p"]
+    assert feats[0]["properties"]["t"].startswith("疑似缺失连接 #1 · ")
+    groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup\(", page)
+    added = set(re.findall(r"(feature_group_\w+)\.addTo\(", page))
+    assert len(groups) == len(info["layers"]) and len(added) == len(groups) - 1

@@ -11,8 +11,8 @@ import numpy as np
 from rich.table import Table
 
 from ..errors import InputError
-from ..io import check_writable, write_csv, write_gpkg
-from ..network.audit import AuditResult, AuditSettings, audit_study
+from ..io import check_writable
+from ..network.audit import AuditResult, AuditSettings, audit_study, write_audit
 from ..study import load_study
 from ._common import EXIT_FINDINGS, add_row, console, esc, guarded, out, overwrite_option
 from .options import POSITIVE
@@ -114,6 +114,9 @@ def _audit(study_path, out_path, without_connectors, radius_km, min_detour, min_
                   f"{s['nodes']:,} nodes, {s['sources']:,} sources, "
                   f"{s['candidate_pairs']:,} pairs compared, "
                   f"{s['pairs_over_thresholds']:,} over the thresholds")
+    water = ", ".join(str(s.options.get("label_en") or s.key) for s in study.by_role("water"))
+    console.print(f"water crossed: from the study's water layers ({esc(water or 'none')}); "
+                  "'none' means none of them is crossed, not that no river is there")
     if len(f):
         out.print(findings_table(res, top))
         if len(f) > top:
@@ -123,12 +126,6 @@ def _audit(study_path, out_path, without_connectors, radius_km, min_detour, min_
     if res.connectors is not None:
         out.print(connectors_table(res))
     if out_path is not None:
-        if out_path.suffix.lower() == ".csv":
-            write_csv(f.drop(columns="geometry"), out_path, overwrite=overwrite)
-        else:
-            layers = {"findings": f}
-            if res.connectors is not None:
-                layers["connectors"] = res.connectors
-            write_gpkg(layers, out_path, overwrite=overwrite)
+        write_audit(res, out_path, overwrite=overwrite)
         console.print(f"[green]✓[/] {len(f)} findings → {esc(out_path)}")
     return EXIT_FINDINGS if len(f) else 0

@@ -42,6 +42,7 @@ No Python loop runs over nodes, pairs or findings; only over source chunks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -51,7 +52,8 @@ import shapely
 from scipy.spatial import cKDTree
 
 from ..crs import WGS84
-from ..errors import NetworkError
+from ..errors import InputError, NetworkError
+from ..io import write_csv, write_gpkg
 from ._geo import geodesic_m, transformer
 from ._settings import (
     AUDIT_CLUSTER_M,
@@ -72,7 +74,7 @@ FINDING_COLUMNS = ["rank", "gap_km", "straight_km", "network_km", "detour", "rou
                    "water", "near_connector", "a_lon", "a_lat", "b_lon", "b_lat", "pairs",
                    "node_a", "node_b"]
 #: Nodes × sources held in memory at once by the screening Dijkstra (float64 cells).
-_CHUNK_CELLS = 20_000_000
+_CHUNK_CELLS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -482,3 +484,36 @@ def audit_study(study: Study, *, with_connectors: bool = True,
         before = Network.from_study(study, connectors=False)
         res.connectors = _connector_effect(conn, before, net, res.findings, st)
     return res
+
+
+def write_audit(res: AuditResult, path: str | Path, *, overwrite: bool = True) -> Path:
+    """Write the findings (and the connectors table, if any) as a GeoPackage or CSV.
+
+    Parameters
+    ----------
+    res
+        An audit result.
+    path
+        ``.gpkg`` (layers ``findings``, WGS84 lines, and ``connectors``, a table) or
+        ``.csv`` (the findings without geometry; coordinates in ``a_lon`` … ``b_lat``).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    InputError
+        Another suffix.
+    OutputError
+        The file exists and ``overwrite`` is False, or cannot be written.
+    """
+    p = Path(path)
+    if p.suffix.lower() == ".csv":
+        return write_csv(res.findings.drop(columns="geometry"), p, overwrite=overwrite)
+    if p.suffix.lower() != ".gpkg":
+        raise InputError(f"{p}: write the network audit's findings as .gpkg or .csv")
+    layers: dict[str, Any] = {"findings": res.findings}
+    if res.connectors is not None:
+        layers["connectors"] = res.connectors
+    return write_gpkg(layers, p, overwrite=overwrite)
