@@ -19,10 +19,21 @@ A chain map is a TOML file (the bundled ones are in ``data/chains/``)::
                     to = "battery_recycling" }]
 
 ``inputs`` gives each input industry's share of the buyer's input value (0 < w, sum ≤ 1;
-the rest is inputs not in the map: energy, services, imports). Inputs may name
-industries of any loaded file, and loops are allowed (battery cells → recycling →
-cathode → cells), but an industry is never its own input: a rate measures supply by
-*other* industries.
+the rest is inputs not in the map: energy, services, imports). Loops are allowed
+(battery cells → recycling → cathode → cells), but an industry is never its own input:
+a rate measures supply by *other* industries.
+
+A library of chain maps
+-----------------------
+Each file can be used on its own: inputs and by-products may name industries of other
+chain maps, and :func:`load_chains` loads the file that defines each such industry from
+the *library* — the folder of the file naming it, extra ``library`` folders, then the
+bundled ``data/chains`` (the first folder that defines it wins). What is loaded this
+way is listed in ``Chains.notes`` ("chain map …/chemicals.toml loaded for fine_chemicals
+(named in battery.toml)"). Loops between files (battery ↔ electronics) are resolved by
+loading each file once. Errors name both files: an industry defined by two files of the
+same library folder (a clash), an industry or chain id defined twice among the loaded
+files. An unknown industry gets a did-you-mean over every chain file of the library.
 
 A real input–output table (:meth:`Chains.with_io_table`) or a firm→supplier edge list
 (used by :mod:`geo.sourcing`) replaces the illustrative weights.
