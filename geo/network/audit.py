@@ -24,14 +24,17 @@ Search
 3. ``scipy.sparse.csgraph.dijkstra`` (on the network's reduced graph) from the sources
    in chunks, with ``limit = max(min_detour · radius_m, radius_m + min_gap_m)``: a
    target beyond the limit already meets both thresholds. Each source keeps its worst
-   pair (largest gap).
-4. De-duplication: two findings describe the same gap when both their ends lie within
-   ``audit_cluster_m`` of the other's ends (either orientation): single-linkage clusters
-   of a 4-D ``cKDTree`` on ``(a_x, a_y, b_x, b_y)``; the worst finding (largest gap)
-   of each cluster is kept.
-5. Kept findings get their exact network distance (an unlimited Dijkstra from their
-   sources), geodesic straight distance (WGS84 ellipsoid) and the thresholds are applied
-   again to those figures. Ranked by gap (no route first).
+   pair with a route (largest gap) and its nearest target without one.
+4. De-duplication: two findings are *neighbours* (they describe the same gap) when
+   their end pairs, either orientation, are within ``audit_cluster_m`` in 4-D
+   ``(a_x, a_y, b_x, b_y)`` (so each end lies within ``cluster_m`` of the other's):
+   ``cKDTree.query_pairs``. A finding is kept when no neighbour has a larger gap (exact network
+   distances, an unlimited Dijkstra from the sources with a finding), so kept findings
+   are never neighbours; ``pairs`` counts the findings each one stands for. Pairs
+   without a route are kept one per pair of connected components they would join
+   (the shortest straight line).
+5. Kept findings get their geodesic straight distance (WGS84 ellipsoid) and the
+   thresholds are applied again to those figures. Ranked by gap (no route first).
 6. The straight segment is intersected (WGS84 lon/lat; segments of ≤ ``radius_m`` differ
    from the projected straight line by metres) with the study's water layers; their
    ``name`` fields are listed, ``"none"`` if no water is crossed.
