@@ -222,3 +222,12 @@ def test_the_map_draws_the_findings_off_by_default(tmp_path, roads):
     groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup\(", page)
     added = set(re.findall(r"(feature_group_\w+)\.addTo\(", page))
     assert len(groups) == len(info["layers"]) and len(added) == len(groups) - 1
+
+
+def test_cli_a_study_without_roads_is_exit_2(tmp_path):
+    _river().to_file(tmp_path / "river.gpkg")
+    p = tmp_path / "s.toml"
+    p.write_text('[study]\nname = "s"\n\n[layers.river]\npath = "river.gpkg"\nrole = "water"\n',
+                 encoding="utf-8")
+    r = CliRunner().invoke(main, ["network", "audit", str(p)])
+    assert r.exit_code == 2 and "no roads layer" in r.output

@@ -179,9 +179,10 @@ def _sources(xy: np.ndarray, sample_m: float) -> np.ndarray:
 
 
 def _screen(net: Network, src: np.ndarray,
-            st: AuditSettings) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Each source's worst pair over the thresholds: (source nodes, target nodes, number
-    of candidate pairs, number of pairs over the thresholds)."""
+            st: AuditSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Each source's worst pair over the thresholds: (source nodes, target nodes,
+    network metres — exact up to the limit, ``inf`` beyond —, number of candidate
+    pairs, number of pairs over the thresholds)."""
     pairs = cKDTree(net.node_xy[src]).sparse_distance_matrix(
         net._tree, st.radius_m, output_type="coo_matrix").tocsr()
     red = net.reduced("length")
@@ -197,7 +198,7 @@ def _screen(net: Network, src: np.ndarray,
         found.append((lo + i[hit], j[hit], s[hit], d[hit]))
     si, tj, s, d = (np.concatenate(c) for c in zip(*found, strict=True))
     o = _worst(si, s, d)
-    return src[si[o]], tj[o], n_pairs, int(len(si))
+    return src[si[o]], tj[o], d[o], n_pairs, int(len(si))
 
 
 def _worst(group: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -263,10 +264,17 @@ def _dedup(net: Network, a: np.ndarray, b: np.ndarray, d: np.ndarray,
 
 def _exact(net: Network, s: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Network distance (metres, no limit) from nodes ``s`` to ``t`` pairwise."""
+    out = np.zeros(len(s))
     if len(s) == 0:
-        return np.zeros(0)
+        return out
     us, inv = np.unique(s, return_inverse=True)
-    return net.reduced("length").dijkstra(us)[inv, t]
+    inv = inv.ravel()
+    red = net.reduced("length")
+    chunk = max(1, _CHUNK_CELLS // max(net.n_nodes, 1))
+    for lo in range(0, len(us), chunk):  # chunks of sources, not pairs
+        sel = (inv >= lo) & (inv < lo + chunk)
+        out[sel] = red.dijkstra(us[lo:lo + chunk])[inv[sel] - lo, t[sel]]
+    return out
 
 
 def water_crossed(lines: np.ndarray, water: list[tuple[str, gpd.GeoDataFrame]]) -> np.ndarray:
@@ -391,11 +399,12 @@ def audit_network(net: Network, *, settings: AuditSettings | None = None,
     """
     st = settings or AuditSettings()
     src = _sources(net.node_xy, st.sample_m)
-    a, b, n_pairs, n_hit = _screen(net, src, st)
+    a, b, d, n_pairs, n_hit = _screen(net, src, st)
     stats = {"nodes": net.n_nodes, "sources": int(len(src)), "candidate_pairs": n_pairs,
              "pairs_over_thresholds": n_hit, "clusters": 0}
     if len(a):
-        d = _exact(net, a, b)  # one search per source with a finding
+        far = ~np.isfinite(d)  # beyond the search limit: a long route or none
+        d[far] = _exact(net, a[far], b[far])
         k, pairs = _dedup(net, a, b, d, st.cluster_m)
         stats["clusters"] = int(len(k))
         f = _findings(net, a[k], b[k], d[k], pairs, st, water or [], connectors)
