@@ -231,3 +231,28 @@ def test_cli_a_study_without_roads_is_exit_2(tmp_path):
                  encoding="utf-8")
     r = CliRunner().invoke(main, ["network", "audit", str(p)])
     assert r.exit_code == 2 and "no roads layer" in r.output
+
+
+def test_run_study_with_audit_keeps_the_result_and_writes_it(tmp_path, roads):
+    from geo.pipeline import run_study
+    from geo.webmap import results_of
+
+    p = _study(tmp_path, roads)
+    box = shapely.box(X0 + 2000, Y0 + 2000, X0 + 4000, Y0 + 4000)
+    gpd.GeoDataFrame({"park_id": ["p1"], "name": ["P"]}, geometry=[box], crs=GK).to_file(
+        tmp_path / "parks.gpkg")
+    gpd.GeoDataFrame({"zone_id": ["z1"], "name": ["Z"], "class": ["redline"]},
+                     geometry=[box.buffer(-500)], crs=GK).to_file(tmp_path / "zones.gpkg")
+    p.write_text(p.read_text(encoding="utf-8") + '\n[layers.parks]\npath = "parks.gpkg"\n'
+                 'role = "parks"\nid = "park_id"\n\n[layers.zones]\npath = "zones.gpkg"\n'
+                 'role = "redlines"\nid = "zone_id"\n', encoding="utf-8")
+    study = load_study(p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = run_study(study, tmp_path / "out", audit=True)
+        skipped = run_study(study, tmp_path / "out2")
+    assert run.audit is not None and len(run.audit) == 0  # the connector closes the gap
+    assert run.audit.connectors.at[0, "status"] == "closed"
+    assert gpd.read_file(tmp_path / "out" / "network_audit.gpkg", layer="findings").empty
+    assert results_of(run)["network_audit"] is run.audit.findings
+    assert skipped.audit is None and not (tmp_path / "out2" / "network_audit.gpkg").exists()
