@@ -211,3 +211,18 @@ def test_did_you_mean_searches_every_chain_file(tmp_path):
         c.check_industry("wind_blades")
     with pytest.raises(ModelError, match=r"did you mean 'wind_blades' \(wind\.toml\)\?"):
         c.check_industry("wind_bladez")
+
+
+def test_loops_between_chain_maps_resolve_from_either_file(tmp_path):
+    (tmp_path / "a.toml").write_text(
+        '[chain]\nid = "a"\n\n[industries.x]\nname_zh = "甲"\nname_en = "X"\n'
+        'inputs = { y = 0.5 }\n', encoding="utf-8")
+    (tmp_path / "b.toml").write_text(
+        '[chain]\nid = "b"\n\n[industries.y]\nname_zh = "乙"\nname_en = "Y"\n'
+        'byproducts = [{ material = "scrap", to = "x" }]\n', encoding="utf-8")
+    for first, other in (("a", "b"), ("b", "a")):
+        c = load_chains(tmp_path / f"{first}.toml")
+        assert sorted(c.chains.index) == ["a", "b"]
+        assert c.chains.at[other, "needed_for"] != "" and c.chains.at[first, "needed_for"] == ""
+    assert c.inputs_of("x") == {"y": 0.5}
+    assert c.byproducts["to_industry"].tolist() == ["x"]

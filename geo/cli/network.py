@@ -105,6 +105,9 @@ def _audit(study_path, out_path, without_connectors, radius_km, min_detour, min_
     over = {"radius_m": radius_km and radius_km * 1000, "min_detour": min_detour,
             "min_gap_m": min_gap_km and min_gap_km * 1000}
     st = dataclasses.replace(st, **{k: v for k, v in over.items() if v is not None})
+    if without_connectors and not study.section("network").get("connectors"):
+        console.print("note: the study has no [network] connectors; --without-connectors "
+                      "changes nothing")
     with console.status("auditing the road network…"):
         res = audit_study(study, with_connectors=not without_connectors, settings=st)
     f = res.findings
