@@ -256,3 +256,17 @@ def test_run_study_with_audit_keeps_the_result_and_writes_it(tmp_path, roads):
     assert gpd.read_file(tmp_path / "out" / "network_audit.gpkg", layer="findings").empty
     assert results_of(run)["network_audit"] is run.audit.findings
     assert skipped.audit is None and not (tmp_path / "out2" / "network_audit.gpkg").exists()
+
+
+def test_study_settings_are_read_and_checked(tmp_path, roads):
+    from geo.errors import StudyError
+
+    p = _study(tmp_path, roads)
+    base = p.read_text(encoding="utf-8")
+    p.write_text(base + "audit_radius_m = 10000\naudit_cluster_m = 3000\n", encoding="utf-8")
+    st = AuditSettings.from_study(load_study(p))
+    assert (st.radius_m, st.cluster_m, st.min_detour, st.sample_m) == (10_000, 3000, 3, 2000)
+    p.write_text(base + "audit_min_detour = 1\naudit_sample_m = -5\n", encoding="utf-8")
+    with pytest.raises(StudyError, match=r"(?s)audit_min_detour: must be a number > 1.*"
+                                         r"audit_sample_m: must be a number > 0"):
+        load_study(p)
