@@ -106,11 +106,14 @@ class AuditSettings:
     cluster_m: float = AUDIT_CLUSTER_M
 
     def __post_init__(self) -> None:
-        bad = [k for k in ("radius_m", "min_gap_m", "sample_m", "cluster_m")
+        bad = [f"{k} = {getattr(self, k)!r}" for k in ("radius_m", "min_gap_m", "sample_m",
+                                                       "cluster_m")
                if not (np.isfinite(getattr(self, k)) and getattr(self, k) > 0)]
-        if bad or not (np.isfinite(self.min_detour) and self.min_detour > 1):
-            raise NetworkError(f"network audit: settings must be finite, distances > 0 m and "
-                               f"min_detour > 1; got {self}")
+        if not (np.isfinite(self.min_detour) and self.min_detour > 1):
+            bad.append(f"min_detour = {self.min_detour!r}")
+        if bad:
+            raise NetworkError(f"network audit: {', '.join(bad)}: distances must be finite "
+                               "and > 0 m, min_detour > 1 (a ratio)")
 
     @classmethod
     def from_study(cls, study: Study) -> AuditSettings:
@@ -149,9 +152,11 @@ class AuditResult:
         Whether the study's hand-added connectors were in the network.
     connectors
         Per hand-added connector (audit of a study with connectors): its two ends'
-        straight, before (without connectors) and after network distances in km and
-        ``status`` ``"closed"`` (no remaining finding within ``cluster_m``) or ``"gap
-        remains"``; None otherwise.
+        straight, before (without connectors) and after network distances in km and a
+        ``status``: ``"closed"`` (its ends met the thresholds before and no remaining
+        finding has an end within ``cluster_m`` of each of its ends), ``"gap remains
+        (finding N)"``, or ``"shortened"`` / ``"no effect"`` (below the thresholds
+        before); None otherwise.
     stats
         Counts: nodes, sources, candidate pairs, pairs over the thresholds, clusters.
     """
