@@ -26,7 +26,9 @@ red lines
     from firm records with land (亩), fixed investment, output and tax (million
     yuan): per-mu figures summed over *graded* firms only, a grade for the park
     and the number of firms per grade. A firm missing any field a grade needs is
-    **not graded** — never counted as zero.
+    **not graded** — never counted as zero; ``not_graded_missing`` says which fields
+    how many of the park's firms lack (``"land_mu 12, annual_output_myuan 3"``) and
+    ``attrs["absent_fields"]`` the fields the register does not have at all.
 
 Grades (thresholds in ``[parks]``; defaults from the domain notes: Changsha rewarded
 projects with fixed investment ≥ 1.5 M yuan per 亩 or output ≥ 2.5 M yuan per 亩;
@@ -148,7 +150,33 @@ def firm_land_figures(firms: pd.DataFrame, cfg: ParksConfig) -> pd.DataFrame:
     grade = grade_values(per, cfg.thresholds(), cfg.d_ratio)
     return pd.DataFrame({"land_mu": land, "investment_per_mu": per["investment"],
                          "output_per_mu": per["output"], "tax_per_mu": per["tax"],
-                         "grade": grade}, index=firms.index)
+                         "grade": grade, "missing": missing_fields(firms, cfg)},
+                        index=firms.index)
+
+
+def grade_fields(cfg: ParksConfig) -> list[str]:
+    """The register fields a 亩均 grade needs: land, then one per threshold."""
+    of = {"investment": cfg.investment_field, "output": cfg.output_field, "tax": cfg.tax_field}
+    return [cfg.land_field] + [of[m] for m in cfg.thresholds()]
+
+
+def missing_fields(firms: pd.DataFrame, cfg: ParksConfig) -> np.ndarray:
+    """Per firm, the fields its 亩均 grade lacks (``"land_mu;annual_output_myuan"``; land
+    ≤ 0 counts as missing), ``""`` for a firm that can be graded."""
+    out = np.full(len(firms), "", dtype=object)
+    for f in grade_fields(cfg):  # two to four fields
+        v = firm_numbers(firms, f, warn=False)
+        bad = ~np.isfinite(v) | ((v <= 0) if f == cfg.land_field else False)
+        out = np.where(bad, out + f + ";", out)
+    return np.array([m.rstrip(";") for m in out], dtype=object) if len(out) else out
+
+
+def missing_summary(missing: Any) -> str:
+    """``"land_mu 12, annual_output_myuan 3"``: how many firms lack each field."""
+    parts = pd.Series(list(missing), dtype=object)
+    parts = parts[parts != ""].str.split(";").explode()
+    counts = parts.value_counts(sort=False)
+    return ", ".join(f"{f} {n}" for f, n in counts.items())
 
 
 # --------------------------------------------------------------------------- quotients
@@ -276,6 +304,8 @@ def evaluate_parks(study: Study, radius_km: float | None = 100) -> pd.DataFrame:
         rows["redline_note"] = rows["park_id"].map(rl["restricted_allowed"]).fillna("")
     rows.attrs["radius_km"] = float(r_km)
     rows.attrs["thresholds"] = cfg.thresholds()
+    rows.attrs["absent_fields"] = [f for f in grade_fields(cfg) if f not in firms.columns] \
+        if has_firms else []
     rows.attrs["synthetic_firms"] = bool(has_firms and firms.attrs.get("synthetic", False))
     return rows
 
@@ -352,6 +382,7 @@ def _firm_columns(firms: gpd.GeoDataFrame, pid: np.ndarray, cfg: ParksConfig,
         graded = (g["grade"] != NOT_GRADED).to_numpy()
         rec["n_graded"] = int(graded.sum())
         rec["n_not_graded"] = int((~graded).sum())
+        rec["not_graded_missing"] = missing_summary(g["missing"])
         for gr in GRADES:
             rec[f"n_grade_{gr}"] = int((g["grade"] == gr).sum())
         if graded.any():

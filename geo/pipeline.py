@@ -20,6 +20,7 @@ import pandas as pd
 
 from .io import safe_component, write_csv
 from .layout import LayoutResult, layout_from_study, write_layout
+from .network.audit import AuditResult, audit_study, write_audit
 from .parks import evaluate_parks, park_industries
 from .recommend import recommend_study
 from .redline import CONFLICT_COLUMNS, RedlineResult, check_study, write_result
@@ -68,6 +69,8 @@ class StudyRun:
         Ranked parks and sites per industry of ``[parks.recommend]``.
     layout
         The park layout ([layout]).
+    audit
+        The network audit's probable missing links (``run_study(audit=True)``).
     seconds
         Time per step, in seconds.
     """
@@ -83,6 +86,7 @@ class StudyRun:
     suitability: SuitabilityResult | None = None
     recommendations: dict[str, pd.DataFrame] = field(default_factory=dict)
     layout: LayoutResult | None = None
+    audit: AuditResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -153,8 +157,16 @@ def _layout(run: StudyRun, dest: Path) -> str:
     return f"layout of park {run.layout.summary.get('park_id', '')} → {run.out_dir}/layout.gpkg"
 
 
+def _audit(run: StudyRun, dest: Path) -> str:
+    run.audit = audit_study(run.study)
+    write_audit(run.audit, dest / "network_audit.gpkg")
+    return (f"network audit: {len(run.audit)} probable missing links → "
+            f"{run.out_dir}/network_audit.gpkg")
+
+
 def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
-              progress: Progress = _quiet, staging: str | Path | None = None) -> StudyRun:
+              progress: Progress = _quiet, staging: str | Path | None = None,
+              audit: bool = False) -> StudyRun:
     """Run every analysis ``study`` declares and write their tables into ``out_dir``.
 
     Steps, in order: the red-line gate; sourcing ([sourcing]); park evaluation and
@@ -177,6 +189,9 @@ def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
         renames into place when the whole run succeeded, see
         :func:`geo.io.staged_dir`); summaries and ``StudyRun.out_dir`` still name
         ``out_dir``.
+    audit
+        Also audit the road network (:func:`geo.network.audit.audit_study`, about 15 s
+        on the bundled study; needs a roads layer) and write ``network_audit.gpkg``.
 
     Returns
     -------
@@ -208,6 +223,7 @@ def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
         ("suitability", _suitability, _declared(study, "suitability", skipped)),
         ("recommend", _recommend, _declared(study, "parks", skipped)),
         ("layout", _layout, _declared(study, "layout", skipped)),
+        ("audit", _audit, audit),
     ]
     for name, step, wanted in steps:
         if wanted:

@@ -147,3 +147,82 @@ def test_supplier_edge_list(tmp_path):
     p.write_text("firm_id,supplier_id\nF1,F1\n", encoding="utf-8")
     with pytest.raises(ModelError, match="own supplier"):
         read_supplier_edges(p)
+
+
+# ------------------------------------------------------------ the library: dependencies
+
+@pytest.mark.parametrize("name", sorted(f.name for f in DEFAULT_DIR.glob("*.toml")))
+def test_every_bundled_chain_map_loads_on_its_own(name):
+    c = load_chains([DEFAULT_DIR / name])
+    own = c.chains.index[c.chains["needed_for"] == ""].tolist()
+    assert own == [name.removesuffix(".toml")]
+    # every industry any loaded file names is defined, and the dependencies say why
+    named = set(c.inputs) | {s for ins in c.inputs.values() for s in ins} | \
+        set(c.byproducts["to_industry"])
+    assert named <= set(c.ids)
+    assert len(c.notes) == len(c.chains) - 1
+    assert all("loaded for" in n for n in c.notes)
+
+
+def test_a_dependency_is_loaded_with_the_reason(tmp_path):
+    p = tmp_path / "my.toml"
+    p.write_text(CHAIN.format(inputs="parts = 0.3, resins = 0.2"), encoding="utf-8")
+    c = load_chains(p)
+    assert c.inputs_of("assembly") == {"parts": 0.3, "resins": 0.2}
+    assert c.chains.at["chemicals", "needed_for"] == "resins (named in my.toml)"
+    assert c.industries.at["resins", "chain"] == "chemicals"
+    assert any("chemicals.toml loaded for resins" in n for n in c.notes)
+
+
+def test_a_local_library_folder_comes_before_the_bundled_one(tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "mine.toml").write_text(
+        '[chain]\nid = "mine"\n\n[industries.resins]\nname_zh = "树脂"\nname_en = "Resins"\n',
+        encoding="utf-8")
+    p = tmp_path / "t.toml"
+    p.write_text(CHAIN.format(inputs="resins = 0.2"), encoding="utf-8")
+    c = load_chains(p, library=lib)
+    assert c.industries.at["resins", "chain"] == "mine"
+    assert "chemicals" not in c.chains.index
+
+
+def test_two_library_files_defining_one_industry_clash(tmp_path):
+    for name in ("a.toml", "b.toml"):
+        (tmp_path / name).write_text(f'[chain]\nid = "{name[0]}"\n\n[industries.glue]\n'
+                                     'name_zh = "胶"\nname_en = "Glue"\n', encoding="utf-8")
+    sub = tmp_path / "studies"
+    sub.mkdir()
+    p = sub / "t.toml"
+    p.write_text(CHAIN.format(inputs="glue = 0.2"), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"industry 'glue' is defined in both .*a\.toml and "
+                                         r".*b\.toml"):
+        load_chains(p, library=tmp_path)
+
+
+def test_did_you_mean_searches_every_chain_file(tmp_path):
+    with pytest.raises(ModelError, match=r"unknown industry 'wind_bladez'; did you mean "
+                                         r"'wind_blades' \(wind\.toml\)\?"):
+        load_chains(write(tmp_path, "wind_bladez = 0.2"))
+    c = load_chains(write(tmp_path, "parts = 0.2"))
+    assert "wind_blades" not in c
+    with pytest.raises(ModelError, match=r"'wind_blades' is not in the loaded chain maps .*"
+                                         r"defined in .*wind\.toml: add that file"):
+        c.check_industry("wind_blades")
+    with pytest.raises(ModelError, match=r"did you mean 'wind_blades' \(wind\.toml\)\?"):
+        c.check_industry("wind_bladez")
+
+
+def test_loops_between_chain_maps_resolve_from_either_file(tmp_path):
+    (tmp_path / "a.toml").write_text(
+        '[chain]\nid = "a"\n\n[industries.x]\nname_zh = "甲"\nname_en = "X"\n'
+        'inputs = { y = 0.5 }\n', encoding="utf-8")
+    (tmp_path / "b.toml").write_text(
+        '[chain]\nid = "b"\n\n[industries.y]\nname_zh = "乙"\nname_en = "Y"\n'
+        'byproducts = [{ material = "scrap", to = "x" }]\n', encoding="utf-8")
+    for first, other in (("a", "b"), ("b", "a")):
+        c = load_chains(tmp_path / f"{first}.toml")
+        assert sorted(c.chains.index) == ["a", "b"]
+        assert c.chains.at[other, "needed_for"] != "" and c.chains.at[first, "needed_for"] == ""
+    assert c.inputs_of("x") == {"y": 0.5}
+    assert c.byproducts["to_industry"].tolist() == ["x"]

@@ -189,3 +189,60 @@ def test_study_without_firms_or_roads(tmp_path):
     assert "n_firms" not in e.columns and "grade" not in e.columns
     # 0.02° × 0.02° at 31°N ≈ 1.91 km × 2.22 km
     assert e.at[0, "area_ha"] == pytest.approx(423, rel=0.01)
+
+
+def test_missing_fields_are_named_per_firm_and_per_park():
+    from geo.parks import missing_fields, missing_summary
+
+    cfg = ParksConfig()
+    firms = pd.DataFrame({"land_mu": [10.0, np.nan, 0.0, 20.0],
+                          "annual_output_myuan": [50.0, 50.0, np.nan, 100.0]})
+    miss = missing_fields(firms, cfg)
+    assert miss.tolist() == ["fixed_investment_myuan", "land_mu;fixed_investment_myuan",
+                             "land_mu;fixed_investment_myuan;annual_output_myuan",
+                             "fixed_investment_myuan"]
+    assert missing_summary(miss) == "fixed_investment_myuan 4, land_mu 2, annual_output_myuan 1"
+    assert missing_summary(["", ""]) == ""
+
+
+def _firms_study(tmp_path: Path) -> Path:
+    import geopandas as gpd
+    import shapely
+
+    gpd.GeoDataFrame({"park_id": ["a"], "name": ["A"]},
+                     geometry=[shapely.box(120.5, 31.0, 120.52, 31.02)], crs=4326
+                     ).to_file(tmp_path / "p.gpkg", driver="GPKG")
+    (tmp_path / "firms.csv").write_text(
+        "firm_id,name,industry,lon,lat,land_mu\nF1,One,resins,120.51,31.01,\n"
+        "F2,Two,resins,120.505,31.005,\n", encoding="utf-8")
+    (tmp_path / "s.toml").write_text(
+        '[study]\nname = "t"\n[layers.parks]\npath = "p.gpkg"\nrole = "parks"\nid = "park_id"\n'
+        '[layers.firms]\npath = "firms.csv"\nrole = "firms"\nid = "firm_id"\ncoords = "wgs84"\n'
+        '\n[parks]\n', encoding="utf-8")
+    return tmp_path / "s.toml"
+
+
+def test_cli_parks_names_the_missing_fields(tmp_path):
+    import warnings
+
+    from geo.cli import main
+    from geo.cli.parks import parks_table
+    from geo.study import load_study
+
+    p = _firms_study(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e = evaluate_parks(load_study(p))
+    assert e.at[0, "grade"] == NOT_GRADED
+    assert e.at[0, "not_graded_missing"] == \
+        "land_mu 2, fixed_investment_myuan 2, annual_output_myuan 2"
+    assert e.attrs["absent_fields"] == ["fixed_investment_myuan", "annual_output_myuan"]
+    t = parks_table(e)
+    col = next(c for c in t.columns if str(c.header).startswith("亩均 grade"))
+    assert [str(x) for x in col._cells] == \
+        ["not graded: 2 firms lack land_mu 2, fixed_investment_myuan 2, annual_output_myuan 2"]
+    r = CliRunner().invoke(main, ["parks", str(p)])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "0/0/0/0/2" not in text
+    assert "the firm register has no field fixed_investment_myuan, annual_output_myuan" in text

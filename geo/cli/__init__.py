@@ -33,7 +33,7 @@ def main(verbose: int, quiet: bool) -> None:
 
 #: Command modules, in the order ``--help`` lists them. Each defines ``command``.
 COMMANDS = ("run", "check", "redlines", "map", "od", "reach", "sourcing", "suitability",
-            "parks", "recommend", "layout", "symbiosis")
+            "parks", "recommend", "layout", "symbiosis", "network")
 
 
 def _register() -> None:

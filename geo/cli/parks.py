@@ -24,7 +24,7 @@ def parks_table(df) -> Table:
     cols = [("park 园区", "left"), ("亩", "right"), ("firms", "right"),
             ("dominant industry (LQ)", "left"), ("HHI", "right"),
             ("supply median (IQR)", "right"), ("chains ≥ 80%", "left"),
-            ("亩均 grade (A/B/C/D/—)", "left"), ("red line", "left")]
+            ("亩均 grade (A/B/C/D/not graded)", "left"), ("red line", "left")]
     for c, j in cols:
         t.add_column(c, justify=j, overflow="fold")
     chain_cols = [c for c in df.columns if c.startswith("chain_") and c != "chain_lq"]
@@ -36,10 +36,7 @@ def parks_table(df) -> Table:
         if "supply_rate_median" in df.columns and r.supply_rate_median == r.supply_rate_median:
             sup = f"{_pct(r.supply_rate_median)} ({_pct(r.supply_rate_iqr)})"
         full = [c.removeprefix("chain_") for c in chain_cols if getattr(r, c) >= 0.8 - 1e-9]
-        grades = "—"
-        if "grade" in df.columns:
-            grades = (f"{r.grade} ({r.n_grade_A}/{r.n_grade_B}/{r.n_grade_C}/{r.n_grade_D}/"
-                      f"{r.n_not_graded})")
+        grades = _grades(r) if "grade" in df.columns else "—"
         rl = getattr(r, "redline_status", "")
         rl_txt = styled(rl, colour.get(rl, "white")) if rl else Text("—")
         if getattr(r, "redline_note", ""):
@@ -51,9 +48,31 @@ def parks_table(df) -> Table:
     th = df.attrs.get("thresholds", {})
     t.caption = ("grade: A every threshold met, B some, C none (≥ half), D none; thresholds "
                  + ", ".join(f"{k} ≥ {v:g} M¥/亩" for k, v in th.items())
-                 + "; — = not graded (missing fields are never counted as zero); "
+                 + "; the fifth count = not graded (missing fields, named, are never counted "
+                 "as zero); "
                  "* restricted zone overlaps, allowed for the park's industries")
     return t
+
+
+def _grades(r) -> str:
+    """``B (3/5/2/0/2); not graded: land_mu 2`` or ``not graded: no firms``."""
+    miss = getattr(r, "not_graded_missing", "") or ""
+    if r.n_firms == 0:
+        return "not graded: no firms"
+    if r.n_graded == 0:
+        return f"not graded: {r.n_not_graded} firms lack {miss or 'the grade fields'}"
+    text = f"{r.grade} ({r.n_grade_A}/{r.n_grade_B}/{r.n_grade_C}/{r.n_grade_D}/{r.n_not_graded})"
+    return text + (f"; not graded: {miss}" if r.n_not_graded and miss else "")
+
+
+def absent_fields_note(df) -> str | None:
+    """One line naming the grade fields the firm register lacks, with the fix."""
+    absent = df.attrs.get("absent_fields") or []
+    if not absent:
+        return None
+    return (f"亩均 grades: the firm register has no field {', '.join(absent)}; add them "
+            "(land in 亩, money in million yuan) or name your fields in [parks] land_field, "
+            "investment_field, output_field, tax_field")
 
 
 @click.command("parks")
@@ -100,6 +119,8 @@ def _run(study_path, radius_km, out_path, overwrite) -> int:
     with console.status("evaluating parks…"):
         df = evaluate_parks(study, radius_km)
     out.print(parks_table(df))
+    if (note := absent_fields_note(df)) is not None:
+        console.print(f"[yellow]note:[/] {esc(note)}")
     if df.attrs.get("synthetic_firms"):
         console.print("[yellow]note:[/] the firm register is synthetic (made-up firms for the "
                       "demo): firm counts, quotients and 亩均 grades illustrate the method only")

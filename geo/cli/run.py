@@ -28,7 +28,10 @@ from .sourcing import parks_table as sourcing_parks_table
 @click.option("--skip", multiple=True,
               type=click.Choice(ANALYSES),
               help="Leave out an analysis the study file declares (repeatable).")
-def command(study, out_dir, map_path, map_opts, skip):
+@click.option("--audit-network", is_flag=True,
+              help="Also audit the road network (probable missing links; about 15 s on the "
+                   "bundled study): network_audit.gpkg and a map layer, off by default.")
+def command(study, out_dir, map_path, map_opts, skip, audit_network):
     """Run everything STUDY (layers/*.toml) declares and write the map.
 
     \b
@@ -48,11 +51,12 @@ def command(study, out_dir, map_path, map_opts, skip):
     Exit code 0 when the run completes (conflicts are reported, see
     `parksite redlines` for a gate that exits 1 on conflicts); 2 on bad input.
     """
-    _run(study, out_dir, map_path, map_opts, set(skip))
+    _run(study, out_dir, map_path, map_opts, set(skip), audit_network)
 
 
 @guarded
-def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip) -> int:
+def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip,
+         audit_network: bool = False) -> int:
     t0 = time.perf_counter()
     study = load_study(study_path)
     stem = safe_component(study.name, fallback=safe_component(study_path.stem))
@@ -68,7 +72,8 @@ def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip) -> int:
     with staged_dir(out_dir) as stage:
         try:
             with console.status("running the study…"):
-                run = run_study(study, out_dir, skip=skip, progress=_progress, staging=stage)
+                run = run_study(study, out_dir, skip=skip, progress=_progress, staging=stage,
+                                audit=audit_network)
             out.print(park_table(run.redlines))
             if run.redlines.has_conflicts:
                 out.print(summary_table(run.redlines))

@@ -193,6 +193,11 @@ class NetworkConfig:
                                       "line", gt=1)
     audit_min_gap_m: float = setting(20_000.0, "network audit: … and at least this much "
                                      "longer", unit="m", gt=0)
+    audit_sample_m: float = setting(2_000.0, "network audit: one source node per square of "
+                                    "this side", unit="m", gt=0)
+    audit_cluster_m: float = setting(15_000.0, "network audit: findings whose two ends both "
+                                     "lie within this of another finding's ends describe the "
+                                     "same gap", unit="m", gt=0)
 
     def check(self, study: Any) -> list[str]:
         roads = [] if study is None else study.by_role("roads")
@@ -421,7 +426,7 @@ BASEMAPS = ("none", "osm", "amap", "tianditu")
 LANGS = ("zh", "en")
 RESULT_LAYERS = ("conflicts", "firms", "service_areas", "suitability", "exclusions",
                  "stability", "candidates", "symbiosis", "recommendations", "layout",
-                 "park_grade", "park_dominant")
+                 "park_grade", "park_dominant", "network_audit")
 
 
 @dataclass(frozen=True)

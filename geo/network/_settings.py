@@ -42,6 +42,8 @@ CONNECTOR_PENALTY_MIN = 0.0
 AUDIT_RADIUS_M: float = NetworkConfig.audit_radius_m
 AUDIT_MIN_DETOUR: float = NetworkConfig.audit_min_detour
 AUDIT_MIN_GAP_M: float = NetworkConfig.audit_min_gap_m
+AUDIT_SAMPLE_M: float = NetworkConfig.audit_sample_m
+AUDIT_CLUSTER_M: float = NetworkConfig.audit_cluster_m
 
 
 def network_settings(study: Study) -> dict[str, Any]:

@@ -364,8 +364,12 @@ class BuildMixin:
                               **kwargs)
 
     @classmethod
-    def from_study(cls, study: Study) -> Network:
-        """The network of a study: its roads layer with the ``[network]`` settings."""
+    def from_study(cls, study: Study, *, connectors: bool = True) -> Network:
+        """The network of a study: its roads layer with the ``[network]`` settings.
+
+        ``connectors=False`` leaves out the ``[network] connectors`` layer (the network as
+        it was before the hand-added links; for :func:`geo.network.audit.audit_study`).
+        """
         sec = network_settings(study)
         key = sec["layer"]
         if key is None:
@@ -375,10 +379,11 @@ class BuildMixin:
                                    "[layers.roads] table with role = \"roads\"")
             key = roads[0].key
         cache = study.cache.setdefault("network", {})
-        if key in cache:
-            return cache[key]
+        ckey = key if connectors else (key, "without connectors")
+        if ckey in cache:
+            return cache[ckey]
         g = study.load(key)
-        if sec["connectors"]:
+        if sec["connectors"] and connectors:
             g = join_connectors(g, _read_connectors(study, sec["connectors"]), study.metric_crs,
                                 sec["max_snap_m"])
         net = cls.from_lines(
@@ -388,5 +393,5 @@ class BuildMixin:
             default_speed_kmh=sec["default_speed_kmh"], max_snap_m=sec["max_snap_m"],
             access_speed_kmh=sec["access_speed_kmh"], trim_m=sec["trim_m"],
             source=f"{study.path} layers.{key}")
-        cache[key] = net
+        cache[ckey] = net
         return net

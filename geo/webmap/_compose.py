@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..io import write_text
 from ..pipeline import StudyRun
 from ._assets import _asset_html, _check_offline, _strip_cdn
+from ._audit import _draw_audit
 from ._base import (
     _draw_boundaries,
     _draw_boundary,
@@ -162,6 +163,7 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
         _draw_layout(ctx, m, results["layout"])
     _draw_conflicts(ctx, m, results.get("redline_conflicts"))
     _draw_symbiosis(ctx, m, results.get("symbiosis"))
+    _draw_audit(ctx, m, results.get("network_audit"))
     _draw_recommendations(ctx, m, results.get("recommendations"))
     _draw_firms(ctx, m, study, results)
     return _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets,
@@ -257,7 +259,8 @@ def results_of(run: StudyRun) -> dict[str, Any]:
     The one place that reads a run for the map: ``redline_conflicts``/``redline_parks``
     (the gate), ``firms``, ``sourcing_parks``/``chain_gaps``/``service_areas``
     (sourcing), ``park_evaluation``, ``symbiosis``, ``suitability`` (rasters, codes,
-    candidates, model card), ``recommendations`` and ``layout``.
+    candidates, model card), ``recommendations``, ``layout`` and ``network_audit``
+    (the network audit's findings).
     """
     res: dict[str, Any] = {"redline_conflicts": run.redlines.conflicts,
                            "redline_parks": run.redlines.parks}
@@ -274,6 +277,8 @@ def results_of(run: StudyRun) -> dict[str, Any]:
         res["recommendations"] = run.recommendations
     if run.layout is not None:
         res["layout"] = run.layout
+    if run.audit is not None:
+        res["network_audit"] = run.audit.findings
     return res
 
 
