@@ -46,7 +46,19 @@ class ZoneWarning(UserWarning):
 
 
 def in_china(lon, lat) -> np.ndarray:
-    """True where (lon, lat) lies inside the GCJ-02 box (see ``CHINA_BOX``)."""
+    """True where (lon, lat) lies inside the GCJ-02 box (see ``CHINA_BOX``).
+
+    Parameters
+    ----------
+    lon, lat
+        Scalars or array-likes of longitude and latitude, EPSG:4326 (or GCJ-02)
+        degrees; broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array of the broadcast shape.
+    """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     w, s, e, n = CHINA_BOX
@@ -76,7 +88,19 @@ def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Shift WGS84 degrees to GCJ-02 degrees (vectorised; outside China unchanged)."""
+    """Shift WGS84 degrees to GCJ-02 degrees (vectorised; outside China unchanged).
+
+    Parameters
+    ----------
+    lon, lat
+        Scalars or array-likes of WGS84 (EPSG:4326) longitude and latitude, degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(lon, lat)`` in GCJ-02 degrees (float arrays); points outside
+        :data:`CHINA_BOX` are returned unshifted.
+    """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     dlon, dlat = _gcj_delta(lon, lat)
@@ -88,6 +112,18 @@ def gcj02_to_wgs84(lon, lat, *, iterations: int = 6) -> tuple[np.ndarray, np.nda
 
     Each iteration divides the error by about 10⁴ (the offset field varies slowly), so
     the default leaves well under a millimetre. Points outside China are unchanged.
+
+    Parameters
+    ----------
+    lon, lat
+        Scalars or array-likes of GCJ-02 longitude and latitude, degrees (AMap data).
+    iterations
+        Number of fixed-point steps.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(lon, lat)`` in WGS84 (EPSG:4326) degrees.
     """
     glon = np.asarray(lon, dtype=float)
     glat = np.asarray(lat, dtype=float)
@@ -108,7 +144,18 @@ def _transform_geoms(geoms, func):
 
 
 def geoms_gcj02_to_wgs84(geoms) -> np.ndarray:
-    """Shapely geometries in GCJ-02 degrees → WGS84 degrees (all vertices, vectorised)."""
+    """Shapely geometries in GCJ-02 degrees → WGS84 degrees (all vertices, vectorised).
+
+    Parameters
+    ----------
+    geoms
+        Array-like of shapely geometries with GCJ-02 lon/lat coordinates (degrees).
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of the same geometries in WGS84 (EPSG:4326) degrees.
+    """
     return _transform_geoms(geoms, gcj02_to_wgs84)
 
 
@@ -116,6 +163,16 @@ def geoms_wgs84_to_gcj02(geoms) -> np.ndarray:
     """Shapely geometries in WGS84 degrees → GCJ-02 degrees, for display on AMap tiles.
 
     Analysis data is never shifted; only a rendered copy is.
+
+    Parameters
+    ----------
+    geoms
+        Array-like of shapely geometries in WGS84 (EPSG:4326) lon/lat degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of the same geometries in GCJ-02 degrees.
     """
     return _transform_geoms(geoms, wgs84_to_gcj02)
 
@@ -124,6 +181,17 @@ def gk_zone_epsg(lon: float) -> int:
     """EPSG code of the CGCS2000 3° Gauss-Krüger zone (no zone prefix) containing ``lon``.
 
     Zones are EPSG:4534 (CM 75°E) … EPSG:4554 (CM 135°E).
+
+    Parameters
+    ----------
+    lon
+        Longitude, degrees east (WGS84/CGCS2000). Values outside 75–135°E are clamped
+        to the nearest zone.
+
+    Returns
+    -------
+    int
+        An EPSG code in 4534–4554.
     """
     cm = 3 * int(np.floor(lon / 3.0 + 0.5))
     cm = min(max(cm, 75), 135)
@@ -131,14 +199,41 @@ def gk_zone_epsg(lon: float) -> int:
 
 
 def gk_central_meridian(epsg: int) -> int:
-    """Central meridian (°E) of a CGCS2000 3° GK zone given by its EPSG code."""
+    """Central meridian (°E) of a CGCS2000 3° GK zone given by its EPSG code.
+
+    Parameters
+    ----------
+    epsg
+        EPSG code of a 3° zone without prefix, 4534–4554.
+
+    Returns
+    -------
+    int
+        Central meridian, degrees east (75–135).
+
+    Raises
+    ------
+    ValueError
+        ``epsg`` is not in 4534–4554.
+    """
     if not 4534 <= epsg <= 4554:
         raise ValueError(f"EPSG:{epsg} is not a CGCS2000 3° Gauss-Krüger zone (4534–4554)")
     return 75 + 3 * (epsg - 4534)
 
 
 def utm_crs_for(lon: float, lat: float) -> CRS:
-    """The WGS84 UTM zone (EPSG:326xx north, 327xx south) containing (lon, lat) degrees."""
+    """The WGS84 UTM zone (EPSG:326xx north, 327xx south) containing (lon, lat) degrees.
+
+    Parameters
+    ----------
+    lon, lat
+        A WGS84 (EPSG:4326) position, degrees.
+
+    Returns
+    -------
+    pyproj.CRS
+        The UTM zone's CRS (metres).
+    """
     zone = int(np.floor(((lon + 180.0) % 360.0) / 6.0)) + 1
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + min(max(zone, 1), 60))
 
@@ -153,6 +248,20 @@ def metric_crs_for(bounds: tuple[float, float, float, float], *, warn: bool = Tr
     If the box reaches past the GK zone's edges (central meridian ± 1.5°), a
     :class:`ZoneWarning` names the neighbouring zone: distances stay good to about
     0.1% a few hundred km out, but areas should be taken from :func:`area_crs_for`.
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)`` in EPSG:4326 lon/lat degrees.
+    warn
+        Emit the :class:`ZoneWarning` when the box straddles a zone boundary.
+    what
+        How the warning names the area.
+
+    Returns
+    -------
+    pyproj.CRS
+        EPSG:4534–4554 inside China, else a WGS84 UTM zone; units metres.
     """
     minx, miny, maxx, maxy = bounds
     clon, clat = (minx + maxx) / 2.0, (miny + maxy) / 2.0
@@ -182,6 +291,16 @@ def area_crs_for(bounds: tuple[float, float, float, float]) -> CRS:
     Equal-area on the WGS84 ellipsoid: polygon areas agree with ``pyproj.Geod``
     geodesic areas to within 1e-6 relative for regions of a few hundred km, and
     distances within 300 km of the centre are off by less than 0.1%.
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)`` in EPSG:4326 lon/lat degrees.
+
+    Returns
+    -------
+    pyproj.CRS
+        A LAEA CRS in metres (centre rounded to 1e-4°, so equal boxes give equal CRSs).
     """
     minx, miny, maxx, maxy = bounds
     lon0 = round((minx + maxx) / 2.0, 4)
@@ -192,7 +311,18 @@ def area_crs_for(bounds: tuple[float, float, float, float]) -> CRS:
 
 
 def geodesic_area_m2(geoms) -> np.ndarray:
-    """Geodesic area in m² of WGS84 polygons (pyproj.Geod; a Python loop: for checks only)."""
+    """Geodesic area in m² of WGS84 polygons (pyproj.Geod; a Python loop: for checks only).
+
+    Parameters
+    ----------
+    geoms
+        Iterable of shapely polygons in EPSG:4326 lon/lat degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float array of areas, m² on the WGS84 ellipsoid.
+    """
     geod = Geod(ellps="WGS84")
     return np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in geoms], dtype=float)
 
@@ -257,7 +387,18 @@ _CHINESE_DATUMS = ("CGCS2000", "Beijing 1954", "Xian 1980", "New Beijing")
 
 def is_chinese_crs(crs: CRS | str | int | None) -> bool:
     """True for CGCS2000 (EPSG:4490), its Gauss-Krüger zones (EPSG:4491–4554) and the
-    older Beijing 1954 / Xian 1980 systems: coordinates in them must lie in China."""
+    older Beijing 1954 / Xian 1980 systems: coordinates in them must lie in China.
+
+    Parameters
+    ----------
+    crs
+        Anything :meth:`pyproj.CRS.from_user_input` accepts, or None.
+
+    Returns
+    -------
+    bool
+        False for None.
+    """
     if crs is None:
         return False
     c = CRS.from_user_input(crs)
@@ -266,7 +407,18 @@ def is_chinese_crs(crs: CRS | str | int | None) -> bool:
 
 
 def gk_false_easting(epsg: int) -> float:
-    """False easting (m) of a CGCS2000 GK code: 500 000, plus zone × 10⁶ with prefix."""
+    """False easting (m) of a CGCS2000 GK code: 500 000, plus zone × 10⁶ with prefix.
+
+    Parameters
+    ----------
+    epsg
+        A key of :data:`GK_CODES` (EPSG:4491–4554).
+
+    Returns
+    -------
+    float
+        False easting, metres.
+    """
     cm, width, prefix = GK_CODES[epsg]
     zone = cm // 3 if width == 3 else (cm + 3) // 6
     return 500_000.0 + (zone * 1_000_000.0 if prefix else 0.0)
@@ -279,7 +431,21 @@ def _to_wgs84(crs_wkt: str) -> Transformer:
 
 def extent_wgs84(bounds, crs: CRS | str | int) -> tuple[float, float, float, float] | None:
     """A (minx, miny, maxx, maxy) box in ``crs`` as a WGS84 degree box, or None when
-    it does not transform to finite degrees (far outside the CRS's domain)."""
+    it does not transform to finite degrees (far outside the CRS's domain).
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)`` in the units of ``crs``.
+    crs
+        The CRS of ``bounds`` (anything :meth:`pyproj.CRS.from_user_input` accepts).
+
+    Returns
+    -------
+    tuple of float or None
+        ``(minx, miny, maxx, maxy)`` in EPSG:4326 degrees (edges densified with 11
+        points), or None when the box cannot be transformed.
+    """
     c = CRS.from_user_input(crs)
     if c.equals(WGS84):
         out = tuple(float(v) for v in bounds)
@@ -295,13 +461,33 @@ def extent_wgs84(bounds, crs: CRS | str | int) -> tuple[float, float, float, flo
 
 
 def box_inside(box, target) -> bool:
-    """True when box (minx, miny, maxx, maxy) lies inside ``target``."""
+    """True when box (minx, miny, maxx, maxy) lies inside ``target``.
+
+    Parameters
+    ----------
+    box, target
+        ``(minx, miny, maxx, maxy)`` boxes in the same CRS (any units).
+
+    Returns
+    -------
+    bool
+    """
     return box[0] >= target[0] and box[1] >= target[1] and box[2] <= target[2] \
         and box[3] <= target[3]
 
 
 def boxes_intersect(a, b) -> bool:
-    """True when two (minx, miny, maxx, maxy) boxes overlap or touch."""
+    """True when two (minx, miny, maxx, maxy) boxes overlap or touch.
+
+    Parameters
+    ----------
+    a, b
+        ``(minx, miny, maxx, maxy)`` boxes in the same CRS (any units).
+
+    Returns
+    -------
+    bool
+    """
     return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
 
 
@@ -311,8 +497,23 @@ def fitting_crs(bounds, *, target=None, exclude: CRS | None = None) -> list[str]
     Tries the CGCS2000 Gauss-Krüger codes (3°/6°, with and without the zone prefix),
     WGS84 degrees, the same with the axes swapped, and EPSG:3857. A candidate fits when
     the transformed box lies inside China and, if given, intersects ``target`` (a WGS84
-    box, e.g. the study's extent). Returns fixes as study-file settings, best first,
-    e.g. ``['crs = "EPSG:4549"']``; ``[]`` when nothing fits.
+    box, e.g. the study's extent).
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)`` of a layer's raw coordinates, in whatever units
+        the file holds (degrees or metres).
+    target
+        Optional EPSG:4326 degree box the layer should intersect.
+    exclude
+        The CRS the layer declared (already known not to fit); skipped.
+
+    Returns
+    -------
+    list of str
+        Fixes as study-file settings, best first, e.g. ``['crs = "EPSG:4549"']``;
+        ``[]`` when nothing fits.
     """
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     want = CHINA_BOX
@@ -357,7 +558,18 @@ def fitting_crs(bounds, *, target=None, exclude: CRS | None = None) -> list[str]
 
 def bbox_gap_m(a, b) -> float:
     """Shortest distance in metres between two WGS84 boxes (0 when they intersect),
-    measured geodesically between their nearest edges' clamped points."""
+    measured geodesically between their nearest edges' clamped points.
+
+    Parameters
+    ----------
+    a, b
+        ``(minx, miny, maxx, maxy)`` boxes in EPSG:4326 lon/lat degrees.
+
+    Returns
+    -------
+    float
+        Geodesic gap on the WGS84 ellipsoid, metres.
+    """
     if boxes_intersect(a, b):
         return 0.0
     lon1 = min(max(b[0], a[0]), a[2])
@@ -379,7 +591,20 @@ SCALE_WARN = 1e-3
 
 def scale_error(crs: CRS, bounds) -> float:
     """Largest |k − 1| of ``crs`` (meridian and parallel scale) over a WGS84 box,
-    sampled on a 5 × 5 grid; ``inf`` where the CRS cannot represent the box."""
+    sampled on a 5 × 5 grid; ``inf`` where the CRS cannot represent the box.
+
+    Parameters
+    ----------
+    crs
+        The projected CRS to judge.
+    bounds
+        ``(minx, miny, maxx, maxy)`` in EPSG:4326 lon/lat degrees.
+
+    Returns
+    -------
+    float
+        Dimensionless scale error (1e-3 = 0.1% distance error), or ``inf``.
+    """
     lon, lat = np.meshgrid(np.linspace(bounds[0], bounds[2], 5),
                            np.linspace(bounds[1], bounds[3], 5))
     try:
