@@ -46,7 +46,19 @@ class ParsedNumbers:
     examples: tuple[tuple[str, str], ...]
 
     def report(self, field: str, layer: str) -> str | None:
-        """One line describing unparsed values, or None when all were read."""
+        """One line describing unparsed values, or None when all were read.
+
+        Parameters
+        ----------
+        field, layer
+            The register field and layer name, named in the message.
+
+        Returns
+        -------
+        str or None
+            A sentence naming the count, up to five ``feature: raw text`` examples and the
+            fix; None when every value was a number or a "no value" token.
+        """
         if not len(self.unparsed):
             return None
         shown = "; ".join(f"{fid}: {raw!r}" for fid, raw in self.examples)

@@ -127,12 +127,30 @@ def supply_rates_partitioned(study, radius_km: float | None = None, *,
     industries, the shared ``(k, n_nodes)`` reach matrix and supplier coordinates) —
     never the ``Study`` or the network.
 
+    Parameters
+    ----------
+    study
+        A :class:`geo.study.Study` with firms, roads and chain maps.
+    radius_km
+        Sourcing radius, km by road (and km straight line for the ``_crow`` rate);
+        default ``[sourcing] radius_km``.
+    npartitions
+        Number of Hilbert-ordered partitions (capped at the number of firms).
+
     Returns
     -------
     pandas.DataFrame
         ``firm_id``, ``local_supply_rate``, ``local_supply_rate_crow`` in register
-        order, equal to those columns of :func:`geo.sourcing.run_sourcing`'s firm table
-        (without a ``[sourcing] supplier_edges`` list, which overrides them there).
+        order (shares 0–1 of input value; NaN for firms off the network), equal to
+        those columns of :func:`geo.sourcing.run_sourcing`'s firm table (without a
+        ``[sourcing] supplier_edges`` list, which overrides them there).
+
+    Raises
+    ------
+    InputError
+        ``radius_km`` is not a positive number, or the firms layer is missing.
+    NetworkError
+        The road network cannot be built.
     """
     r_km = _check_radius(radius_km if radius_km is not None
                          else study.config.sourcing.radius_km)

@@ -127,7 +127,28 @@ def _rule_pairs(firms: gpd.GeoDataFrame, rule, a: np.ndarray, b: np.ndarray,
 
 
 def pairs_geodataframe(study: Study, pairs: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The pairs as straight lines between the two firms (EPSG:4326), for maps."""
+    """The pairs as straight lines between the two firms (EPSG:4326), for maps.
+
+    Parameters
+    ----------
+    study
+        The study whose firms layer :func:`find_pairs` used (firm points are looked up
+        by ``firm_id``).
+    pairs
+        A :func:`find_pairs` result.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The columns of ``pairs`` (:data:`COLUMNS`) with a two-point LineString from the
+        ``from`` firm to the ``to`` firm, CRS EPSG:4326 lon/lat degrees.
+
+    Raises
+    ------
+    InputError
+        The study has no firms layer or its industry field is missing (from
+        :func:`geo.register.load_firms`).
+    """
     firms = load_firms(study).set_index("firm_id")
     a = firms.geometry.reindex(pairs["from_firm_id"].astype(str)).values
     b = firms.geometry.reindex(pairs["to_firm_id"].astype(str)).values
@@ -138,8 +159,21 @@ def pairs_geodataframe(study: Study, pairs: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def park_summary(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Pairs per park (a pair counts for both parks when they differ): ``park_id,
-    n_pairs, n_within_park, materials``."""
+    """Pairs per park (a pair counts for both parks when they differ).
+
+    Parameters
+    ----------
+    pairs
+        A :func:`find_pairs` result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``park_id``, ``n_pairs`` (pairs with a firm in the park), ``n_within_park``
+        (pairs with both firms in it), ``materials`` (``"; "``-joined, sorted), most
+        pairs first; firms outside parks are not counted. Empty (same columns) when
+        ``pairs`` is empty.
+    """
     if pairs.empty:
         return pd.DataFrame(columns=["park_id", "n_pairs", "n_within_park", "materials"])
     fp = pairs["from_park"].astype(str).to_numpy()

@@ -11,11 +11,33 @@ KM2_M2: float = 1_000_000.0
 
 
 def m2_to_mu(area_m2):
-    """Square metres → 亩 (works on scalars and numpy arrays)."""
+    """Square metres → 亩 (works on scalars and numpy arrays).
+
+    Parameters
+    ----------
+    area_m2
+        Area in m² (float, array or Series), computed in a metric or equal-area CRS.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Area in 亩 (1 亩 = 666.67 m²), same shape as ``area_m2``.
+    """
     return area_m2 / MU_M2
 
 
 def m2_to_ha(area_m2):
-    """Square metres → hectares (works on scalars and numpy arrays)."""
+    """Square metres → hectares (works on scalars and numpy arrays).
+
+    Parameters
+    ----------
+    area_m2
+        Area in m² (float, array or Series).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Area in ha (1 ha = 10 000 m²), same shape as ``area_m2``.
+    """
     return area_m2 / HA_M2
 
