@@ -26,7 +26,26 @@ from .study import Study
 
 def study_chains(study: Study) -> Chains:
     """The chain maps of a study (``[sourcing] chains``, else the bundled ones), with its
-    input–output table applied if it names one. Cached on the study."""
+    input–output table applied if it names one. Cached on the study.
+
+    Parameters
+    ----------
+    study
+        The study; ``[sourcing] chains`` and ``io_table`` are resolved against its
+        folder.
+
+    Returns
+    -------
+    geo.chains.Chains
+        The loaded chain maps (the same object on every call for this study).
+
+    Raises
+    ------
+    MissingFileError
+        A chain map or the input–output table named in the study does not exist.
+    ModelError
+        A chain map or the input–output table has problems (every one listed).
+    """
     cache = study.cache
     if "chains" in cache:
         return cache["chains"]
@@ -46,6 +65,27 @@ def load_firms(study: Study) -> gpd.GeoDataFrame:
     location (empty text outside every park). ``industry`` is the chain-map industry id
     (:func:`chain_industry_ids`: ids, Chinese or English names, GB/T 4754-2017 codes);
     ``industry_given`` keeps the register's own text.
+
+    Parameters
+    ----------
+    study
+        The study; the layer is ``[sourcing] firms`` if set, else the layers with
+        ``role = "firms"``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Firm points in EPSG:4326 lon/lat degrees with the layer's columns plus
+        ``firm_id`` (str), ``industry`` (chain-map id or the text as given),
+        ``industry_given`` (str), ``park_id`` (str, ``""`` outside parks), ``anchor``
+        (bool) and ``synthetic`` (bool); ``attrs["synthetic"]`` is True when any firm
+        is synthetic.
+
+    Raises
+    ------
+    InputError
+        The study has no firms layer, or the layer lacks its ``industry`` field (the
+        message suggests the closest field name).
     """
     key = study.config.sourcing.firms
     if key:
@@ -96,7 +136,25 @@ def load_firms(study: Study) -> gpd.GeoDataFrame:
 
 
 def park_frame(study: Study) -> gpd.GeoDataFrame:
-    """The study's parks (WGS84) with ``park_id`` text and equal-area ``area_m2``."""
+    """The study's parks (WGS84) with ``park_id`` text and equal-area ``area_m2``.
+
+    Parameters
+    ----------
+    study
+        The study; its layers with ``role = "parks"``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Park polygons in EPSG:4326 lon/lat degrees with the layer's columns plus
+        ``park_id`` (str) and ``area_m2`` (float, m² in the study's equal-area CRS
+        :attr:`Study.area_crs`).
+
+    Raises
+    ------
+    InputError
+        The study has no parks layer, or it is empty.
+    """
     parks = study.load_role("parks")
     if parks is None or len(parks) == 0:
         raise InputError(f"{study.path}: the study has no parks layer; add a [layers.parks] "
@@ -108,8 +166,23 @@ def park_frame(study: Study) -> gpd.GeoDataFrame:
 
 
 def study_firms(study: Study) -> gpd.GeoDataFrame:
-    """The firm register (:func:`geo.sourcing.load_firms`) with ``in_region``: inside the
-    study area."""
+    """The firm register (:func:`load_firms`) with ``in_region``: inside the study area.
+
+    Parameters
+    ----------
+    study
+        The study; its boundary (EPSG:4326) decides ``in_region``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :func:`load_firms`'s frame (EPSG:4326) plus a bool ``in_region`` column.
+
+    Raises
+    ------
+    InputError
+        As :func:`load_firms`.
+    """
     firms = load_firms(study).copy()
     b = study.boundary
     firms["in_region"] = shapely.contains_xy(b, firms.geometry.x.to_numpy(),
@@ -124,13 +197,36 @@ def _chain_codes(chains: Chains) -> dict[str, tuple[str, str, tuple[str, ...]]]:
 
 
 def bundled_sector_model() -> SectorModel:
-    """The sector model with the bundled chain maps' industries (no study at hand)."""
+    """The sector model with the bundled chain maps' industries (no study at hand).
+
+    Returns
+    -------
+    geo.sectors.SectorModel
+        GB/T 4754-2017, the regulated sectors and the bundled ``data/chains``
+        industries, without any study's ``[redlines.sectors]``.
+    """
     return sector_model(None, _chain_codes(load_chains(None)))
 
 
 def sector_model_for(study: Study) -> SectorModel:
     """The sector model of a study: GB/T 4754-2017, the regulated sectors, the study's
     ``[redlines.sectors]`` and its chain maps' industries (with their ``gbt4754`` codes).
+
+    Parameters
+    ----------
+    study
+        The study. The model is cached on it.
+
+    Returns
+    -------
+    geo.sectors.SectorModel
+        The one industry → sector rule used by the gate, suitability, recommend and
+        layout.
+
+    Raises
+    ------
+    MissingFileError, ModelError
+        The study's chain maps cannot be loaded (see :func:`study_chains`).
     """
     cache = study.cache
     if "sectors" not in cache:
@@ -146,6 +242,18 @@ def chain_industry_ids(values: pd.Series, chains: Chains) -> pd.Series:
     characters, to an industry id, its Chinese or English name, or a GB/T 4754-2017
     code that exactly one chain-map industry carries (``C3973`` → ``microelectronics``).
     Unmatched values are kept as written (and listed by :func:`industry_report`).
+
+    Parameters
+    ----------
+    values
+        The register's industry texts (any dtype; read as str).
+    chains
+        The chain maps whose industries are matched.
+
+    Returns
+    -------
+    pandas.Series
+        Object series aligned with ``values``: the chain-map id, or the text unchanged.
     """
     ind = chains.industries
     lookup: dict[str, str] = {}
@@ -190,7 +298,14 @@ class IndustryReport:
     unknown: pd.DataFrame
 
     def lines(self) -> list[str]:
-        """One line per finding, for the console."""
+        """One line per finding, for the console.
+
+        Returns
+        -------
+        list of str
+            One sentence per unmapped firm industry, then one per unknown industry, each
+            naming the fix; empty when there is nothing to report.
+        """
         out = [f"firm industry {r.industry!r} ({r.n_firms} firms, e.g. {r.example_firm}) is "
                "in no chain map: sourcing cannot count these firms; use a chain-map id, its "
                "Chinese/English name or a GB/T 4754-2017 code"
@@ -202,8 +317,27 @@ class IndustryReport:
 
 
 def industry_report(study: Study) -> IndustryReport:
-    """What ``parksite check`` says about a study's industries (see
-    :class:`IndustryReport`)."""
+    """What ``parksite check`` says about a study's industries (see :class:`IndustryReport`).
+
+    Parameters
+    ----------
+    study
+        The study; firms (if it has a firms layer) and the parks' ``industry`` field
+        (if the parks layer declares one) are read.
+
+    Returns
+    -------
+    IndustryReport
+        Firm industries in no chain map, and park/firm industries the sector model
+        cannot place in GB/T 4754-2017.
+
+    Raises
+    ------
+    InputError
+        The firms layer lacks its industry field (see :func:`load_firms`).
+    MissingFileError, ModelError
+        The chain maps cannot be loaded.
+    """
     model = sector_model_for(study)
     known = set(study_chains(study).industries.index)
     names: list[tuple[str, str]] = []
