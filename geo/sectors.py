@@ -99,7 +99,18 @@ def _is_zh(s: str) -> bool:
 
 
 def split_industries(value: object) -> list[str]:
-    """Split an industry field on ``;``, ``,``, ``|``, ``、`` and their full-width forms."""
+    """Split an industry field on ``;``, ``,``, ``|``, ``、`` and their full-width forms.
+
+    Parameters
+    ----------
+    value
+        A field value: text, a list/tuple/set of names, None or NaN.
+
+    Returns
+    -------
+    list of str
+        The stripped, non-empty names (``[]`` for None/NaN).
+    """
     if value is None or (isinstance(value, float) and value != value):
         return []
     if isinstance(value, (list, tuple, set)):
@@ -112,8 +123,13 @@ def split_industries(value: object) -> list[str]:
 def classification() -> pd.DataFrame:
     """GB/T 4754-2017: one row per code (index ``C2614``-style: section letter + digits).
 
-    Columns: ``level`` {"section", "division", "group", "class"}, ``section``,
-    ``parent``, ``name_zh``, ``name_en`` (sections and divisions only).
+    Read once from the bundled ``geo/data/gbt4754_2017.csv`` (cached).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``level`` {"section", "division", "group", "class"}, ``section``,
+        ``code``, ``parent``, ``name_zh``, ``name_en`` (sections and divisions only).
     """
     path = files("geo") / "data" / "gbt4754_2017.csv"
     with path.open(encoding="utf-8") as fh:
@@ -123,8 +139,20 @@ def classification() -> pd.DataFrame:
 
 
 def gbt_code(text: object) -> str | None:
-    """The canonical GB/T 4754-2017 code (``"C2614"``) of ``text`` (``2614``, ``c26``,
-    ``Ｃ２６``), or None when it is not a code of the classification."""
+    """The canonical GB/T 4754-2017 code of ``text``.
+
+    Parameters
+    ----------
+    text
+        A code as typed: ``2614``, ``c26``, ``Ｃ２６``, ``C2614`` (case, spaces and
+        full-width forms ignored).
+
+    Returns
+    -------
+    str or None
+        The canonical code (``"C2614"``), or None when it is not a code of the
+        classification.
+    """
     codes = _code_keys(_norm(text))
     return min(codes) if codes else None
 
@@ -185,7 +213,13 @@ class BanVerdict:
         return "banned" if self.banned else "review" if self.review else "allowed"
 
     def describe(self) -> str:
-        """One line: what was banned, what needs review and what is allowed."""
+        """One line: what was banned, what needs review and what is allowed.
+
+        Returns
+        -------
+        str
+            ``"banned: …; to review: …; not banned: …"`` (empty parts left out).
+        """
         parts = []
         if self.banned:
             parts.append("banned: " + ", ".join(f"{i} ({b})" for i, b in self.banned))
@@ -266,7 +300,19 @@ class SectorModel:
 
     def resolve(self, name: str) -> Industry:
         """Place one industry name in the classification (see the module docstring);
-        each distinct name is resolved once per model."""
+        each distinct name is resolved once per model.
+
+        Parameters
+        ----------
+        name
+            An industry as written: a GB/T code, a classification name (中文 or English),
+            a regulated-sector id or alias, or a chain-map industry.
+
+        Returns
+        -------
+        Industry
+            Its codes and how they were found; ``codes`` empty when unknown.
+        """
         if name not in self._memo:
             self._memo[name] = self._resolve(name)
         return self._memo[name]
@@ -291,6 +337,18 @@ class SectorModel:
         only partly inside a ban (``medical supplies`` = C358 or C2770 against
         pharmaceuticals) or broader than a ban (``C26`` against ``C2645``); else it is
         allowed.
+
+        Parameters
+        ----------
+        industries
+            Industry names, as :meth:`resolve` accepts.
+        bans
+            The zone's banned sectors, codes or classification names, or ``all``.
+
+        Returns
+        -------
+        BanVerdict
+            Each industry in exactly one of ``banned``, ``review`` and ``allowed``.
 
         Raises
         ------
@@ -332,7 +390,18 @@ class SectorModel:
         return BanVerdict(tuple(banned), tuple(review), tuple(allowed))
 
     def sectors_of(self, name: str) -> frozenset[str]:
-        """The regulated sectors (:data:`SECTORS` ids) an industry falls in."""
+        """The regulated sectors (:data:`SECTORS` ids) an industry falls in.
+
+        Parameters
+        ----------
+        name
+            An industry name, as :meth:`resolve` accepts.
+
+        Returns
+        -------
+        frozenset of str
+            Sector ids (e.g. ``{"chemicals"}``); empty when unknown or in none.
+        """
         codes = self.resolve(name).codes
         return frozenset(s for s, (_, _, scodes, _) in SECTORS.items()
                          if any(c.startswith(sc) for c in codes for sc in scodes))
@@ -347,7 +416,20 @@ def _model(extra: tuple[tuple[str, tuple[str, ...]], ...],
 def sector_model(extra: Mapping[str, Iterable[str]] | None = None,
                  chain_industries: Mapping[str, tuple[str, str, tuple[str, ...]]] | None = None
                  ) -> SectorModel:
-    """A :class:`SectorModel`, built once per distinct set of extra names (cached)."""
+    """A :class:`SectorModel`, built once per distinct set of extra names (cached).
+
+    Parameters
+    ----------
+    extra
+        Sector or code → more names (a study's ``[redlines.sectors]``).
+    chain_industries
+        Chain-map industry id → (Chinese name, English name, GB/T codes).
+
+    Returns
+    -------
+    SectorModel
+        The shared model for these arguments.
+    """
     ex = tuple(sorted((str(k), tuple(map(str, v))) for k, v in (extra or {}).items()))
     ch = tuple(sorted((chain_industries or {}).items()))
     return _model(ex, ch)
@@ -355,5 +437,24 @@ def sector_model(extra: Mapping[str, Iterable[str]] | None = None,
 
 def is_banned(industries: Iterable[str], bans: Iterable[str], *,
               model: SectorModel | None = None) -> BanVerdict:
-    """:meth:`SectorModel.is_banned` with the default model (or ``model``)."""
+    """:meth:`SectorModel.is_banned` with the default model (or ``model``).
+
+    Parameters
+    ----------
+    industries
+        Industry names.
+    bans
+        The zone's banned sectors, codes or names, or ``all``.
+    model
+        The model to use; default :func:`sector_model` with no extra names.
+
+    Returns
+    -------
+    BanVerdict
+
+    Raises
+    ------
+    ValueError
+        A ban that resolves to nothing (from :meth:`SectorModel.is_banned`).
+    """
     return (model or sector_model()).is_banned(industries, bans)
