@@ -83,11 +83,17 @@ def grade_values(values: dict[str, np.ndarray], thresholds: dict[str, float],
     thresholds
         measure → threshold (M yuan per 亩).
     d_ratio
-        Grade D when every value/threshold is below this.
+        Grade D when every value/threshold is below this (dimensionless, 0–1).
 
     Returns
     -------
     numpy.ndarray of str
+        One of ``"A"``–``"D"`` or ``"not graded"`` per firm (object array).
+
+    Raises
+    ------
+    InputError
+        ``thresholds`` is empty.
     """
     if not thresholds:
         raise InputError("parks: no grade thresholds; set output_myuan_per_mu or "
@@ -114,6 +120,21 @@ def firm_numbers(firms: pd.DataFrame, field: str, *, warn: bool = True) -> np.nd
     missing and is reported in one warning naming the firms; a negative value is an
     input error (:func:`geo.fields.parse_numbers`).
 
+    Parameters
+    ----------
+    firms
+        The firm register (``firm_id`` names firms in messages when present).
+    field
+        The column to read; values keep the register's unit (亩 for land, M yuan for
+        investment, output and tax).
+    warn
+        Warn about values that are not numbers.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 aligned with ``firms``; all NaN when the field is absent.
+
     Raises
     ------
     LayerError
@@ -131,12 +152,24 @@ def firm_numbers(firms: pd.DataFrame, field: str, *, warn: bool = True) -> np.nd
 def firm_land_figures(firms: pd.DataFrame, cfg: ParksConfig) -> pd.DataFrame:
     """Per-firm 亩均 figures and grade.
 
+    Parameters
+    ----------
+    firms
+        The firm register (:func:`geo.register.load_firms`).
+    cfg
+        The study's ``[parks]`` settings (field names and thresholds).
+
     Returns
     -------
     pandas.DataFrame
         Aligned with ``firms``: ``land_mu, investment_per_mu, output_per_mu,
-        tax_per_mu`` (M yuan per 亩; NaN when the field or land is missing or land ≤ 0)
-        and ``grade`` (A–D or ``"not graded"``).
+        tax_per_mu`` (M yuan per 亩; NaN when the field or land is missing or land ≤ 0),
+        ``grade`` (A–D or ``"not graded"``) and ``missing`` (see :func:`missing_fields`).
+
+    Raises
+    ------
+    LayerError
+        A negative figure in the register (see :func:`firm_numbers`).
     """
     def col(name: str) -> np.ndarray:
         return firm_numbers(firms, name)
@@ -155,14 +188,43 @@ def firm_land_figures(firms: pd.DataFrame, cfg: ParksConfig) -> pd.DataFrame:
 
 
 def grade_fields(cfg: ParksConfig) -> list[str]:
-    """The register fields a 亩均 grade needs: land, then one per threshold."""
+    """The register fields a 亩均 grade needs: land, then one per threshold.
+
+    Parameters
+    ----------
+    cfg
+        The study's ``[parks]`` settings (field names and thresholds).
+
+    Returns
+    -------
+    list of str
+        Field names (land in 亩, the others in M yuan).
+    """
     of = {"investment": cfg.investment_field, "output": cfg.output_field, "tax": cfg.tax_field}
     return [cfg.land_field] + [of[m] for m in cfg.thresholds()]
 
 
 def missing_fields(firms: pd.DataFrame, cfg: ParksConfig) -> np.ndarray:
-    """Per firm, the fields its 亩均 grade lacks (``"land_mu;annual_output_myuan"``; land
-    ≤ 0 counts as missing), ``""`` for a firm that can be graded."""
+    """Per firm, the fields its 亩均 grade lacks.
+
+    Parameters
+    ----------
+    firms
+        The firm register.
+    cfg
+        The study's ``[parks]`` settings (field names and thresholds).
+
+    Returns
+    -------
+    numpy.ndarray of str
+        ``"land_mu;annual_output_myuan"``-style text per firm (land ≤ 0 counts as
+        missing), ``""`` for a firm that can be graded.
+
+    Raises
+    ------
+    LayerError
+        A negative figure in the register (see :func:`firm_numbers`).
+    """
     out = np.full(len(firms), "", dtype=object)
     for f in grade_fields(cfg):  # two to four fields
         v = firm_numbers(firms, f, warn=False)
@@ -172,7 +234,18 @@ def missing_fields(firms: pd.DataFrame, cfg: ParksConfig) -> np.ndarray:
 
 
 def missing_summary(missing: Any) -> str:
-    """``"land_mu 12, annual_output_myuan 3"``: how many firms lack each field."""
+    """``"land_mu 12, annual_output_myuan 3"``: how many firms lack each field.
+
+    Parameters
+    ----------
+    missing
+        Iterable of :func:`missing_fields` texts (``;``-joined field names or ``""``).
+
+    Returns
+    -------
+    str
+        ``"<field> <count>"`` pairs joined by ``", "``; ``""`` when nothing is missing.
+    """
     parts = pd.Series(list(missing), dtype=object)
     parts = parts[parts != ""].str.split(";").explode()
     counts = parts.value_counts(sort=False)
@@ -188,6 +261,13 @@ def location_quotients(park: np.ndarray, industry: np.ndarray,
     ``LQ = (n_park,i / n_park) / (n_region,i / n_region)``; the region is the firms where
     ``region_mask`` is True (default all). Firms of a park outside the region count in
     its park shares but not in the region's.
+
+    Parameters
+    ----------
+    park, industry
+        Per firm: its park id and its industry (aligned arrays).
+    region_mask
+        Per firm: inside the study region (default: every firm).
 
     Returns
     -------
@@ -208,7 +288,18 @@ def location_quotients(park: np.ndarray, industry: np.ndarray,
 
 
 def hhi(shares: np.ndarray) -> float:
-    """Herfindahl–Hirschman index Σ s² of shares (that sum to 1)."""
+    """Herfindahl–Hirschman index Σ s² of shares (that sum to 1).
+
+    Parameters
+    ----------
+    shares
+        Industry shares of one park's firms (fractions, not percent).
+
+    Returns
+    -------
+    float
+        1 = one industry, 1/k = k industries evenly; NaN for no shares.
+    """
     s = np.asarray(shares, dtype=float)
     return float((s * s).sum()) if len(s) else float("nan")
 
@@ -217,7 +308,21 @@ def hhi(shares: np.ndarray) -> float:
 
 def occupied_land_mu(firms: pd.DataFrame, cfg: ParksConfig) -> tuple[np.ndarray, int]:
     """Each firm's land (亩): its record, else the median of its industry in the register,
-    else the register's median. Returns (land, number of firms whose land was filled)."""
+    else the register's median.
+
+    Parameters
+    ----------
+    firms
+        The firm register (with ``industry``).
+    cfg
+        The study's ``[parks]`` settings (field names and thresholds).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, int)
+        Land per firm in 亩 (float64, aligned with ``firms``), and the number of
+        firms whose land was filled in.
+    """
     land = pd.Series(firm_numbers(firms, cfg.land_field, warn=False), index=firms.index)
     med = land.groupby(firms["industry"].to_numpy()).transform("median")
     overall = float(land.median()) if land.notna().any() else 0.0
@@ -226,7 +331,21 @@ def occupied_land_mu(firms: pd.DataFrame, cfg: ParksConfig) -> tuple[np.ndarray,
 
 
 def park_centroids(parks: gpd.GeoDataFrame, study: Study) -> gpd.GeoDataFrame:
-    """Park centroids (computed in the metric CRS) as WGS84 points with ``id``."""
+    """Park centroids (computed in the metric CRS) as WGS84 points with ``id``.
+
+    Parameters
+    ----------
+    parks
+        Park polygons with ``park_id`` (any CRS; :func:`geo.register.park_frame` gives
+        EPSG:4326).
+    study
+        The study; centroids are taken in :attr:`Study.metric_crs` (metres).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id`` (the park id) and centroid points, EPSG:4326 lon/lat degrees.
+    """
     c = parks.to_crs(study.metric_crs).geometry.centroid.to_crs(4326)
     return gpd.GeoDataFrame({"id": parks["park_id"].to_numpy()}, geometry=c.values, crs=4326)
 
@@ -234,7 +353,29 @@ def park_centroids(parks: gpd.GeoDataFrame, study: Study) -> gpd.GeoDataFrame:
 def chain_completeness(points: gpd.GeoDataFrame, study: Study,
                        radius_km: float) -> pd.DataFrame:
     """Per point and chain map: the share of the chain's industries with a firm within the
-    radius by road (NaN for points off the network)."""
+    radius by road (NaN for points off the network).
+
+    Parameters
+    ----------
+    points
+        Points to judge (e.g. :func:`park_centroids`), any CRS (reprojected to the
+        network's metric CRS and snapped to the road network).
+    study
+        The study (firms, roads and chain maps).
+    radius_km
+        Radius, km by road (snap legs included).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``points``; one column ``chain_<id>`` per chain map with the share
+        0–1 of its industries covered.
+
+    Raises
+    ------
+    InputError, NetworkError
+        The study lacks firms or roads, or the network cannot be built.
+    """
     idx = supply_index(study, radius_km)
     chains = idx.chains
     _, lonlat = _as_points_metric(points, idx.network.crs, "parks")
@@ -311,9 +452,26 @@ def evaluate_parks(study: Study, radius_km: float | None = 100) -> pd.DataFrame:
 
 
 def park_industries(study: Study) -> pd.DataFrame:
-    """Long table of every (park, industry): ``park_id, industry, chain, n_firms, share,
-    lq`` (location quotient against the study region, firm counts), most firms first.
-    Firms outside parks are left out; an empty table if the study has no firms."""
+    """Long table of every (park, industry), most firms first.
+
+    Firms outside parks are left out; an empty table if the study has no firms.
+
+    Parameters
+    ----------
+    study
+        The study (firms layer joined to parks by :func:`geo.register.load_firms`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``park_id, industry, chain, n_firms, share`` (of the park's firms, 0–1) and
+        ``lq`` (location quotient against the study region, firm counts).
+
+    Raises
+    ------
+    InputError
+        The firms layer lacks its industry field.
+    """
     cols = ["park_id", "industry", "chain", "n_firms", "share", "lq"]
     if not study.has_role("firms"):
         return pd.DataFrame(columns=cols)
