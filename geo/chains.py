@@ -109,25 +109,77 @@ class Chains:
         return list(self.industries.index)
 
     def inputs_of(self, industry: str) -> dict[str, float]:
-        """Input industries of ``industry`` with their weights (``{}`` if none)."""
+        """Input industries of ``industry`` with their weights (``{}`` if none).
+
+        Parameters
+        ----------
+        industry
+            A chain-map industry id.
+
+        Returns
+        -------
+        dict of str to float
+            Supplier industry id → weight (share of the buyer's input value, 0–1).
+
+        Raises
+        ------
+        ModelError
+            ``industry`` is not loaded (see :meth:`check_industry`).
+        """
         self.check_industry(industry)
         return dict(self.inputs.get(industry, {}))
 
     def name(self, industry: str, lang: str = "zh") -> str:
-        """Display name of an industry (zh or en); the id if unknown."""
+        """Display name of an industry (zh or en); the id if unknown.
+
+        Parameters
+        ----------
+        industry
+            A chain-map industry id.
+        lang
+            ``"zh"`` for the Chinese name; anything else gives the English one.
+
+        Returns
+        -------
+        str
+        """
         if industry not in self.industries.index:
             return industry
         return str(self.industries.at[industry, "name_zh" if lang == "zh" else "name_en"])
 
     def label(self, industry: str) -> str:
-        """``"动力电池电芯 Battery cells"``."""
+        """Bilingual label of an industry: ``"动力电池电芯 Battery cells"``; the id if unknown.
+
+        Parameters
+        ----------
+        industry
+            A chain-map industry id.
+
+        Returns
+        -------
+        str
+        """
         if industry not in self.industries.index:
             return industry
         return f"{self.name(industry, 'zh')} {self.name(industry, 'en')}"
 
     def check_industry(self, industry: str, *, what: str = "industry") -> None:
         """Raise if ``industry`` is not loaded, naming the chain map that defines it or
-        the closest id of every chain file of the library."""
+        the closest id of every chain file of the library.
+
+        Parameters
+        ----------
+        industry
+            The industry id to look up.
+        what
+            How the message names the value (e.g. ``"anchor industry"``).
+
+        Raises
+        ------
+        ModelError
+            ``industry`` is not in the loaded chain maps; the message names the library
+            file that defines it, or the closest known id.
+        """
         if industry in self.industries.index:
             return
         if industry in self.library:
@@ -143,7 +195,20 @@ class Chains:
                          f"{hint}")
 
     def weight_matrix(self, ids: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
-        """Dense weights ``W[buyer, supplier]`` over ``ids`` (default all industries)."""
+        """Dense weights ``W[buyer, supplier]`` over ``ids`` (default all industries).
+
+        Parameters
+        ----------
+        ids
+            Industry ids giving the row/column order; weights to industries outside it are
+            left out.
+
+        Returns
+        -------
+        tuple of (numpy.ndarray, list of str)
+            ``W`` of shape ``(len(ids), len(ids))`` (shares of the buyer's input value) and
+            the ids in row order.
+        """
         ids = list(ids) if ids is not None else self.ids
         pos = {k: i for i, k in enumerate(ids)}
         W = np.zeros((len(ids), len(ids)))
@@ -166,9 +231,24 @@ class Chains:
         becomes the column sum. Industries not in the chain maps are added with their
         id as name.
 
+        Parameters
+        ----------
+        path
+            The CSV file (UTF-8, BOM allowed).
+
+        Returns
+        -------
+        Chains
+            A new object; the table's buyers get its weights, other industries keep theirs,
+            ``notes`` lists dropped diagonal coefficients.
+
         Raises
         ------
-        MissingFileError, ModelError
+        MissingFileError
+            ``path`` does not exist.
+        ModelError
+            Not a readable CSV, a cell that is not a number, a negative coefficient,
+            repeated industry ids, or a column summing to more than 1.
         """
         p = Path(path)
         if not p.exists():
@@ -519,9 +599,24 @@ def read_supplier_edges(path: str | os.PathLike) -> pd.DataFrame:
     """A firm→supplier edge list: CSV with ``firm_id, supplier_id`` and optionally ``value``
     (input value bought; default 1 per edge).
 
+    Parameters
+    ----------
+    path
+        The CSV file (UTF-8, BOM allowed; column names case-insensitive).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``firm_id`` (str), ``supplier_id`` (str), ``value`` (float ≥ 0, the register's
+        currency unit, or 1.0 per edge).
+
     Raises
     ------
-    MissingFileError, ModelError
+    MissingFileError
+        ``path`` does not exist.
+    ModelError
+        A required column is missing, a value is not a number ≥ 0, an id cell is
+        empty, or a firm is listed as its own supplier.
     """
     p = Path(path)
     if not p.exists():
