@@ -38,7 +38,20 @@ class StudyContext(Protocol):
     @property
     def declared_layers(self) -> list[str]: ...
 
-    def by_role(self, role: str) -> list[Any]: ...
+    def by_role(self, role: str) -> list[Any]:
+        """The layer specs of the study with this role.
+
+        Parameters
+        ----------
+        role
+            A layer role (``"parks"``, ``"roads"``, …).
+
+        Returns
+        -------
+        list
+            :class:`geo.layers.LayerSpec`-like objects, in study-file order.
+        """
+        ...
 
 
 # --------------------------------------------------------------------------- metadata
@@ -82,7 +95,13 @@ class Setting:
     required: str | None = None
 
     def range_text(self) -> str:
-        """The bounds as text: ``"> 0"``, ``"≥ 0"``, ``"in (0, 1]"``, ``"from 3 to 8"``."""
+        """The bounds as text: ``"> 0"``, ``"≥ 0"``, ``"in (0, 1]"``, ``"from 3 to 8"``.
+
+        Returns
+        -------
+        str
+            ``""`` when the setting has no bounds (the unit is not included).
+        """
         lo = (self.gt, "(", ">") if self.gt is not None else \
             (self.ge, "[", "≥") if self.ge is not None else None
         hi = (self.lt, ")", "<") if self.lt is not None else \
@@ -95,6 +114,18 @@ class Setting:
         return f"{b[2]} {b[0]:g}" if b else ""
 
     def in_range(self, v: float) -> bool:
+        """Whether a number lies within the setting's bounds.
+
+        Parameters
+        ----------
+        v
+            The value, in the setting's unit (:attr:`unit`).
+
+        Returns
+        -------
+        bool
+            True when every bound given (``gt``, ``ge``, ``lt``, ``le``) holds.
+        """
         return not ((self.gt is not None and v <= self.gt) or (self.ge is not None and v < self.ge)
                     or (self.lt is not None and v >= self.lt)
                     or (self.le is not None and v > self.le))
@@ -132,13 +163,41 @@ INVALID = object()
 
 
 def suggest(name: object, choices: Iterable[object]) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
+    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``.
+
+    Parameters
+    ----------
+    name
+        The name as written (read as str).
+    choices
+        The valid names.
+
+    Returns
+    -------
+    str
+        The hint, to append to a message; ``""`` when nothing is close.
+    """
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def unknown_keys(table: Mapping[str, Any], known: Iterable[str], where: str) -> list[str]:
-    """One problem per key of ``table`` not in ``known`` ("where.key: unknown key; …")."""
+    """One problem per key of ``table`` not in ``known`` ("where.key: unknown key; …").
+
+    Parameters
+    ----------
+    table
+        A TOML table.
+    known
+        Its valid keys.
+    where
+        The table's dotted name in messages.
+
+    Returns
+    -------
+    list of str
+        One sentence per unknown key, with a did-you-mean or the known keys.
+    """
     known = list(known)
     return [f"{where}.{k}: unknown key" + (suggest(k, known) or
                                            f"; known keys: {', '.join(sorted(known))}")
@@ -146,7 +205,17 @@ def unknown_keys(table: Mapping[str, Any], known: Iterable[str], where: str) -> 
 
 
 def is_number(v: object) -> bool:
-    """A finite int or float, not a bool."""
+    """A finite int or float, not a bool.
+
+    Parameters
+    ----------
+    v
+        Any value.
+
+    Returns
+    -------
+    bool
+    """
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 

@@ -40,6 +40,21 @@ class StudyMeta:
     sources: tuple[str, ...] = setting((), "data sources and dates listed in the model card")
 
     def check(self, study: Any) -> list[str]:
+        """Problems that need several keys or the study (run by ``parse_section``).
+
+        Checked: ``crs`` must be a CRS in metres, not degrees.
+
+        Parameters
+        ----------
+        study
+            The study the section belongs to (its layers and roles), or None when an
+            override is checked without one (study checks are then skipped).
+
+        Returns
+        -------
+        list of str
+            One ``"section.key: what is wrong; fix"`` sentence per problem (``[]`` if none).
+        """
         if self.crs is None:
             return []
         try:
@@ -144,6 +159,21 @@ class RedlinesConfig:
         "or \"review\"")
 
     def check(self, study: Any) -> list[str]:
+        """Problems that need several keys or the study (run by ``parse_section``).
+
+        Checked: the study must have a redlines and a parks layer.
+
+        Parameters
+        ----------
+        study
+            The study the section belongs to (its layers and roles), or None when an
+            override is checked without one (study checks are then skipped).
+
+        Returns
+        -------
+        list of str
+            One ``"section.key: what is wrong; fix"`` sentence per problem (``[]`` if none).
+        """
         return _no_role(study, "redlines", "redlines") + _no_role(study, "parks", "redlines")
 
 
@@ -200,6 +230,21 @@ class NetworkConfig:
                                      "same gap", unit="m", gt=0)
 
     def check(self, study: Any) -> list[str]:
+        """Problems that need several keys or the study (run by ``parse_section``).
+
+        Checked: ``layer`` must be given when the study has several roads layers.
+
+        Parameters
+        ----------
+        study
+            The study the section belongs to (its layers and roles), or None when an
+            override is checked without one (study checks are then skipped).
+
+        Returns
+        -------
+        list of str
+            One ``"section.key: what is wrong; fix"`` sentence per problem (``[]`` if none).
+        """
         roads = [] if study is None else study.by_role("roads")
         if self.layer is None and len(roads) > 1:
             return [f"network.layer: the study has several roads layers "
@@ -241,6 +286,21 @@ class SourcingConfig:
                                "yuan) for gap ranking")
 
     def check(self, study: Any) -> list[str]:
+        """Problems that need several keys or the study (run by ``parse_section``).
+
+        Checked: ``targets`` must list at least one share.
+
+        Parameters
+        ----------
+        study
+            The study the section belongs to (its layers and roles), or None when an
+            override is checked without one (study checks are then skipped).
+
+        Returns
+        -------
+        list of str
+            One ``"section.key: what is wrong; fix"`` sentence per problem (``[]`` if none).
+        """
         return [] if self.targets else ["sourcing.targets: must list at least one share, "
                                         "e.g. [0.4, 0.5]"]
 
@@ -319,10 +379,31 @@ class ParksConfig:
                                          "recommendation weights and distances")
 
     def check(self, study: Any) -> list[str]:
+        """Problems that need several keys or the study (run by ``parse_section``).
+
+        Checked: the study must have a parks layer.
+
+        Parameters
+        ----------
+        study
+            The study the section belongs to (its layers and roles), or None when an
+            override is checked without one (study checks are then skipped).
+
+        Returns
+        -------
+        list of str
+            One ``"section.key: what is wrong; fix"`` sentence per problem (``[]`` if none).
+        """
         return _no_role(study, "parks", "parks")
 
     def thresholds(self) -> dict[str, float]:
-        """Measure → threshold (M yuan per 亩) of the measures graded on."""
+        """Measure → threshold (M yuan per 亩) of the measures graded on.
+
+        Returns
+        -------
+        dict of str to float
+            ``investment`` and ``output``, plus ``tax`` when ``tax_myuan_per_mu`` is set.
+        """
         t = {"investment": float(self.investment_myuan_per_mu),
              "output": float(self.output_myuan_per_mu)}
         if self.tax_myuan_per_mu is not None:
@@ -402,6 +483,22 @@ class LayoutConfig:
                                 "the study file)", path=True)
 
     def check(self, study: Any) -> list[str]:
+        """Problems that need several keys or the study (run by ``parse_section``).
+
+        Checked: ``road_width_m`` below ``road_spacing_m``,
+        ``park`` and ``firms`` given together, a parks layer.
+
+        Parameters
+        ----------
+        study
+            The study the section belongs to (its layers and roles), or None when an
+            override is checked without one (study checks are then skipped).
+
+        Returns
+        -------
+        list of str
+            One ``"section.key: what is wrong; fix"`` sentence per problem (``[]`` if none).
+        """
         p = []
         if self.road_width_m >= self.road_spacing_m:
             p.append(f"layout.road_width_m: {self.road_width_m:g} m leaves no land between "
@@ -415,7 +512,25 @@ class LayoutConfig:
     @classmethod
     def from_study(cls, study: Any, **overrides: Any) -> LayoutConfig:
         """The study's ``[layout]`` (defaults if ``study`` is None) with validated
-        overrides; see :func:`replace`."""
+        overrides; see :func:`replace`.
+
+        Parameters
+        ----------
+        study
+            The study, or None for the defaults.
+        **overrides
+            Field name → value (units as declared, e.g. ``plot_mu`` in 亩,
+            ``road_spacing_m`` in metres); None values are ignored.
+
+        Returns
+        -------
+        LayoutConfig
+
+        Raises
+        ------
+        InputError
+            An override is unknown or out of range, listing every problem.
+        """
         base = study.config.layout if study is not None else cls()
         return replace(base, study, **overrides)
 
@@ -457,6 +572,21 @@ class MapConfig:
     sources: tuple[str, ...] = setting((), "data sources and dates listed in the model card")
 
     def check(self, study: Any) -> list[str]:
+        """Problems that need several keys or the study (run by ``parse_section``).
+
+        Checked: every ``hidden`` name is a layer key or a result layer.
+
+        Parameters
+        ----------
+        study
+            The study the section belongs to (its layers and roles), or None when an
+            override is checked without one (study checks are then skipped).
+
+        Returns
+        -------
+        list of str
+            One ``"section.key: what is wrong; fix"`` sentence per problem (``[]`` if none).
+        """
         if self.hidden is None or study is None:
             return []
         known = sorted(set(study.declared_layers) | set(RESULT_LAYERS))
