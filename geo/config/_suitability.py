@@ -84,14 +84,33 @@ class Transform:
         return s.astype(np.float32)
 
     def map_categories(self, values: Sequence[object]) -> np.ndarray:
-        """Scores of categories (for ``categorical``)."""
+        """Scores of categories (for ``categorical``).
+
+        Parameters
+        ----------
+        values
+            Category values of the cells (compared as text with the ``map`` keys).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 scores 0–1, ``default`` for categories not in ``map``.
+        """
         m = {str(k): float(v) for k, v in dict(self.params.get("map", {})).items()}
         d = float(self.params.get("default", 0.0))
         return np.array([m.get(str(v), d) for v in values], dtype=np.float32)
 
     def saturation(self) -> float | None:
         """The raw value beyond which the score no longer changes (for padding the
-        grid when computing distances), or None."""
+        grid when computing distances), or None.
+
+        Returns
+        -------
+        float or None
+            In the raw value's unit (e.g. metres for a distance criterion): ``max(low,
+            high)`` for linear, midpoint + 6 spreads for logistic, ideal + 4 sigma for
+            gaussian, the last break for classes; None for the other kinds.
+        """
         p = self.params
         if self.kind == "linear":
             return max(float(p["low"]), float(p["high"]))
@@ -104,6 +123,12 @@ class Transform:
         return None
 
     def describe(self) -> str:
+        """The transform in words, for reports: ``"linear 1→0 from 0 to 5000"``.
+
+        Returns
+        -------
+        str
+        """
         p = self.params
         if self.kind == "linear":
             arrow = "1→0" if p.get("direction", "increasing") == "decreasing" else "0→1"
@@ -123,6 +148,13 @@ class Transform:
         return "identity (0–1)"
 
     def as_dict(self) -> dict:
+        """The transform as a TOML-style table (``type`` plus its parameters).
+
+        Returns
+        -------
+        dict
+            ``{"type": kind, **params}``; :func:`parse_transform` reads it back.
+        """
         return {"type": self.kind, **{k: v for k, v in self.params.items()}}
 
 
@@ -137,7 +169,24 @@ _TRANSFORM_PARAMS = {
 
 
 def parse_transform(spec: object, where: str, problems: list[str]) -> Transform | None:
-    """A :class:`Transform` from a TOML value (``"identity"`` or a table with ``type``)."""
+    """A :class:`Transform` from a TOML value (``"identity"`` or a table with ``type``).
+
+    Parameters
+    ----------
+    spec
+        A kind name, or a table ``{type = "linear", low = 0, high = 10000, …}``;
+        parameters are in the raw value's unit (metres, degrees, …).
+    where
+        The value's dotted name in messages.
+    problems
+        Appended to: one sentence per problem (unknown type, missing or unknown
+        parameter, bad bounds, scores outside 0–1).
+
+    Returns
+    -------
+    Transform or None
+        None when any problem was found.
+    """
     if isinstance(spec, str):
         spec = {"type": spec}
     if not isinstance(spec, dict):
@@ -512,6 +561,22 @@ class SuitabilityConfig:
                                where="suitability.ahp.matrix")
 
     def check(self, study: Any) -> list[str]:
+        """Problems that need several keys or the study (run by ``parse_section``).
+
+        Checked: ``max_area_mu`` at least twice ``min_area_mu`` (亩), ``origin`` an
+        ``[x, y]`` pair in metres, ``andness``/``order_weights`` only with OWA (and not
+        both), and the weights (and AHP matrix) against the criteria.
+
+        Parameters
+        ----------
+        study
+            The study, or None when an override is checked without one.
+
+        Returns
+        -------
+        list of str
+            One ``"suitability.key: what is wrong; fix"`` sentence per problem.
+        """
         w = "suitability"
         p: list[str] = []
         if self.max_area_mu is not None and self.max_area_mu < 2 * self.min_area_mu:
