@@ -69,6 +69,15 @@ class AHPResult:
         return self.cr < CR_LIMIT
 
     def as_dict(self) -> dict:
+        """The result as JSON-ready values, for the model card.
+
+        Returns
+        -------
+        dict
+            ``criteria``, ``matrix``, ``weights`` (criterion → weight), ``lambda_max``,
+            ``ci``, ``cr`` (rounded to 6 decimals), ``random_index`` and
+            ``most_inconsistent_pair`` (``[row, column]`` or None).
+        """
         return {
             "criteria": list(self.names),
             "matrix": [[round(float(v), 6) for v in row] for row in self.matrix],
@@ -88,6 +97,18 @@ SAATY_MIN, SAATY_MAX = 1.0 / 9.0, 9.0
 
 def parse_judgement(value: object, where: str = "matrix") -> float:
     """A Saaty judgement: a positive number or a fraction written as text (``"1/3"``).
+
+    Parameters
+    ----------
+    value
+        A number or text such as ``"1/3"`` (dimensionless).
+    where
+        The cell's name in messages.
+
+    Returns
+    -------
+    float
+        The judgement, in 1/9 … 9.
 
     Raises
     ------
@@ -121,6 +142,21 @@ def pairwise_matrix(rows: Sequence[Sequence[object]], names: Sequence[str], *,
 
     The lower triangle may be written out (it must then be the reciprocal of the
     upper triangle within 2 %) or left as 0 (it is filled with reciprocals).
+
+    Parameters
+    ----------
+    rows
+        n rows of n judgements (numbers or fractions as text), row criterion vs
+        column criterion.
+    names
+        The n criteria, in row order.
+    where
+        The matrix's name in messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        The (n, n) positive reciprocal matrix (float).
 
     Raises
     ------
@@ -175,6 +211,12 @@ def ahp_weights(matrix: np.ndarray | Sequence[Sequence[float]],
     AHPResult
         ``worst_pair`` is the judgement a_ij with the largest |ln(a_ij w_j / w_i)|:
         the one to revisit first (Saaty's rule for improving consistency).
+
+    Raises
+    ------
+    ModelError
+        The matrix is not square with one row per name, has more than 15 criteria, or
+        holds an entry that is not a positive finite number.
     """
     a = np.asarray(matrix, dtype=float)
     n = a.shape[0]
@@ -210,10 +252,20 @@ def check_consistency(res: AHPResult, *, allow_inconsistent: bool = False,
                       where: str = "suitability.ahp") -> None:
     """Raise :class:`ModelError` if CR ≥ 0.10, naming the pair to revisit.
 
+    Parameters
+    ----------
+    res
+        An :func:`ahp_weights` result.
+    allow_inconsistent
+        Accept any CR (the model card still records it).
+    where
+        The matrix's name in messages.
+
     Raises
     ------
     ModelError
-        Unless ``allow_inconsistent``.
+        CR ≥ :data:`CR_LIMIT`, unless ``allow_inconsistent``; the message names the
+        most inconsistent pair and the value the other judgements imply.
     """
     if res.consistent or allow_inconsistent:
         return

@@ -24,10 +24,24 @@ def criterion_weights(cfg: SuitabilityConfig, active: Sequence[Criterion]
     With AHP, criteria left out of this run (industry-only ones without an
     industry) are dropped from the matrix before the eigenvector is taken.
 
+    Parameters
+    ----------
+    cfg
+        The study's ``[suitability]`` settings (direct weights or an AHP matrix).
+    active
+        The criteria used in this run, in grid-column order.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, AHPResult or None)
+        float64 weights aligned with ``active`` (dimensionless, sum 1), and the AHP
+        result when the weights come from a pairwise matrix.
+
     Raises
     ------
     ModelError
-        CR ≥ 0.10 without ``allow_inconsistent`` (names the worst pair).
+        CR ≥ 0.10 without ``allow_inconsistent`` (names the worst pair), or direct
+        weights of the active criteria that sum to 0.
     """
     names = [c.name for c in active]
     if cfg.ahp_matrix is not None and cfg.ahp_names is not None:
@@ -44,14 +58,36 @@ def criterion_weights(cfg: SuitabilityConfig, active: Sequence[Criterion]
 
 def andness_to_alpha(andness: float) -> float:
     """Exponent α of the RIM quantifier Q(r) = r^α whose ANDness (1 − Yager's orness
-    ∫Q = 1/(1+α)) is ``andness``: α = andness / (1 − andness)."""
+    ∫Q = 1/(1+α)) is ``andness``: α = andness / (1 − andness).
+
+    Parameters
+    ----------
+    andness
+        ANDness in [0, 1]: 1 = min (all criteria must be good), 0.5 = WLC, 0 = max.
+
+    Returns
+    -------
+    float
+        α ≥ 0; ``inf`` for andness ≥ 1.
+    """
     if andness >= 1.0:
         return math.inf
     return andness / (1.0 - andness)
 
 
 def orness(order_weights: Sequence[float]) -> float:
-    """Yager's orness of order weights (best score first): 1 = max, 0 = min."""
+    """Yager's orness of order weights (best score first): 1 = max, 0 = min.
+
+    Parameters
+    ----------
+    order_weights
+        Non-negative OWA order weights, best-ranked score first (normalised here).
+
+    Returns
+    -------
+    float
+        Orness in [0, 1]; 0.5 for a single weight.
+    """
     v = np.asarray(order_weights, dtype=float)
     v = v / v.sum()
     n = len(v)
@@ -132,7 +168,24 @@ def aggregate(x: np.ndarray, weights: np.ndarray, *, method: str = "wlc",
 
 def perturbed_weights(weights: np.ndarray, runs: int, perturbation: float,
                       seed: int) -> np.ndarray:
-    """``runs`` weight sets: each weight × U(1 − p, 1 + p), renormalised (seeded)."""
+    """``runs`` weight sets: each weight × U(1 − p, 1 + p), renormalised (seeded).
+
+    Parameters
+    ----------
+    weights
+        (k,) criterion weights.
+    runs
+        Number of weight sets r.
+    perturbation
+        p, the relative half-width of the uniform factor (0.2 = ±20 %).
+    seed
+        Seed of :func:`numpy.random.default_rng` (same seed, same sets).
+
+    Returns
+    -------
+    numpy.ndarray
+        (r, k) float64 weights, each row summing to 1.
+    """
     rng = np.random.default_rng(seed)
     f = rng.uniform(1.0 - perturbation, 1.0 + perturbation, size=(runs, len(weights)))
     w = weights[None, :] * f
