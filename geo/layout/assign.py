@@ -58,7 +58,29 @@ def _rect(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray) -> np.
 
 def objective(px: np.ndarray, py: np.ndarray, A: np.ndarray, ex: np.ndarray, ey: np.ndarray,
               V: np.ndarray, placed: np.ndarray) -> float:
-    """Σ_{i<j} A_ij d(i, j) + Σ_i Σ_e V_ie d(i, e) over placed incoming firms i, j."""
+    """Σ_{i<j} A_ij d(i, j) + Σ_i Σ_e V_ie d(i, e) over placed incoming firms i, j.
+
+    ``d`` is the rectilinear distance between positions.
+
+    Parameters
+    ----------
+    px, py
+        (n,) positions of the incoming firms, metres in the study's metric CRS (values
+        of unplaced firms are ignored).
+    A
+        (n, n) symmetric chain-link weights among incoming firms (dimensionless).
+    ex, ey
+        (n_e,) positions of existing firms, metres in the same CRS.
+    V
+        (n, n_e) chain-link weights from incoming to existing firms.
+    placed
+        (n,) bool (or 0/1): which incoming firms have a footprint.
+
+    Returns
+    -------
+    float
+        The objective, weight × metres; 0 when no firm is placed.
+    """
     m = placed.astype(bool)
     if not m.any():
         return 0.0
@@ -89,7 +111,26 @@ def swap_deltas(a: int, px: np.ndarray, py: np.ndarray, A: np.ndarray,
                 ex: np.ndarray | None = None, ey: np.ndarray | None = None,
                 V: np.ndarray | None = None) -> np.ndarray:
     """Objective change of swapping firm ``a`` with every firm (see :func:`objective`),
-    from positions (metric) and weights: the vectorised evaluation the local search uses."""
+    from positions (metric) and weights: the vectorised evaluation the local search uses.
+
+    Parameters
+    ----------
+    a
+        Index of the firm whose swaps are evaluated.
+    px, py
+        (n,) positions of all incoming firms, metres in the study's metric CRS.
+    A
+        (n, n) symmetric chain-link weights among incoming firms.
+    ex, ey, V
+        Positions of existing firms (metres, same CRS) and the (n, n_e) weights to
+        them; None for no existing firms.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) change of the objective (weight × metres) if ``a`` and firm b exchanged
+        positions; 0 at ``a`` itself.
+    """
     D = _rect(px, py, px, py)
     if V is None or ex is None or ey is None:
         V = np.zeros((len(px), 0))

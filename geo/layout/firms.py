@@ -20,9 +20,23 @@ def read_incoming(path: str | os.PathLike) -> pd.DataFrame:
     """Read an incoming-firms CSV: ``industry`` and ``land_mu`` (亩) per row, optionally
     ``firm_id``, ``name``, ``polluting`` (true/false overrides the sector rule).
 
+    Parameters
+    ----------
+    path
+        The CSV file (UTF-8, BOM allowed, else GB18030; ``#`` starts a comment).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows as text (validated by :func:`check_incoming`); ``attrs["source"]`` is
+        the path.
+
     Raises
     ------
-    MissingFileError, InputError
+    MissingFileError
+        ``path`` does not exist.
+    InputError
+        The file is not a readable CSV.
     """
     p = Path(path)
     if not p.exists():
@@ -41,7 +55,28 @@ def read_incoming(path: str | os.PathLike) -> pd.DataFrame:
 def check_incoming(firms: pd.DataFrame, chains, source: str = "incoming firms") -> pd.DataFrame:
     """Normalise and validate incoming firms; every problem is raised at once.
 
-    Returns a frame with ``firm_id, name, industry, land_mu, polluting_override``.
+    Parameters
+    ----------
+    firms
+        A :func:`read_incoming` frame (column names case-insensitive).
+    chains
+        The study's :class:`geo.chains.Chains`; every industry must be one of its ids.
+    source
+        How messages name the table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``firm_id`` (given, else ``id``, else ``N001``…), ``name``, ``industry``,
+        ``land_mu`` (float, 亩 > 0) and ``polluting_override`` (True/False/None).
+
+    Raises
+    ------
+    InputError
+        No ``industry`` or ``land_mu`` column, no rows, a land need that is not a
+        number of 亩 > 0, an empty industry or a repeated firm id (all listed).
+    ModelError
+        Industries not in the chain maps (with a did-you-mean).
     """
     cols = {str(c).strip().lower(): c for c in firms.columns}
     problems = []
@@ -92,7 +127,32 @@ def check_incoming(firms: pd.DataFrame, chains, source: str = "incoming firms") 
 
 def write_layout(res: LayoutResult, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
     """Write a layout as one GeoPackage: layers plots, assignments, facilities, roads,
-    setbacks, links and an attribute table ``summary`` (key, value as JSON)."""
+    setbacks, links and an attribute table ``summary`` (key, value as JSON).
+
+    Unplaced firms go to an attribute-only ``unplaced`` table; empty layers are left
+    out. The file is written under a temporary name and renamed into place.
+
+    Parameters
+    ----------
+    res
+        The layout (geometries in EPSG:4326, written as such).
+    path
+        The output ``.gpkg`` file.
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        ``path`` does not end in ``.gpkg``.
+    OutputError
+        The file exists and ``overwrite`` is False, or it cannot be written.
+    """
     p = Path(path)
     if p.suffix.lower() != ".gpkg":
         raise InputError(f"--out {p}: a layout is written as a GeoPackage (.gpkg)")

@@ -57,15 +57,30 @@ def subdivide(buildable, cfg: LayoutConfig, restricted: list[tuple[str, Any]] | 
               ) -> tuple[np.ndarray, np.ndarray, Any, float]:
     """Cut buildable land (metric polygon) into plots along a road grid.
 
+    Roads of ``road_width_m`` run every ``road_spacing_m`` (grid aligned on multiples of
+    the spacing); each block is cut into k × k plots of about ``plot_mu`` 亩.
+
+    Parameters
+    ----------
+    buildable
+        The buildable land, a shapely (Multi)Polygon in metres in the study's metric
+        CRS.
+    cfg
+        The ``[layout]`` settings (``road_spacing_m``, ``road_width_m`` in metres,
+        ``plot_mu`` in 亩).
+    restricted
+        ``(zone id, polygon)`` pairs of restricted zones in the same metric CRS; plots
+        are split along their edges.
+
     Returns
     -------
     plots : ndarray of Polygons
         Every piece of buildable land off the roads, each wholly inside or outside
-        each restricted zone.
+        each restricted zone (metric CRS).
     block : ndarray of str
         Block label "x_y" of each plot.
     roads : Polygon
-        The road surface on buildable land.
+        The road surface on buildable land (metric CRS).
     cell_m2 : float
         Area of a whole plot (m²).
     """

@@ -117,7 +117,24 @@ class AuditSettings:
 
     @classmethod
     def from_study(cls, study: Study) -> AuditSettings:
-        """The ``[network] audit_*`` settings of a study (defaults filled in)."""
+        """The ``[network] audit_*`` settings of a study (defaults filled in).
+
+        Parameters
+        ----------
+        study
+            The study.
+
+        Returns
+        -------
+        AuditSettings
+            ``radius_m``, ``min_gap_m``, ``sample_m``, ``cluster_m`` in metres and
+            ``min_detour`` (a ratio).
+
+        Raises
+        ------
+        NetworkError
+            A setting is not finite and > 0 m, or ``min_detour`` is not > 1.
+        """
         sec = network_settings(study)
         return cls(radius_m=sec["audit_radius_m"], min_detour=sec["audit_min_detour"],
                    min_gap_m=sec["audit_min_gap_m"], sample_m=sec["audit_sample_m"],
@@ -129,7 +146,14 @@ class AuditSettings:
         return max(self.min_detour * self.radius_m, self.radius_m + self.min_gap_m)
 
     def text(self) -> str:
-        """The thresholds in one line, for reports and the map."""
+        """The thresholds in one line, for reports and the map.
+
+        Returns
+        -------
+        str
+            With the defaults ``"straight ≤ 25 km, network ≥ 3 × straight and ≥ straight
+            + 20 km"``.
+        """
         return (f"straight ≤ {self.radius_m / 1000:g} km, network ≥ {self.min_detour:g} × "
                 f"straight and ≥ straight + {self.min_gap_m / 1000:g} km")
 
