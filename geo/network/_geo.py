@@ -30,6 +30,16 @@ def geodesic_lengths_m(geoms: Any) -> np.ndarray:
     """Geodesic lengths (metres, WGS84 ellipsoid) of WGS84 (Multi)LineStrings.
 
     Vectorised: one ``Geod.inv`` call over every segment of every line.
+
+    Parameters
+    ----------
+    geoms
+        Array-like of shapely (Multi)LineStrings in EPSG:4326 lon/lat degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 lengths in metres, one per geometry (0 for empty ones).
     """
     geoms = np.asarray(geoms, dtype=object)
     parts, pidx = shapely.get_parts(geoms, return_index=True)
@@ -45,7 +55,18 @@ def geodesic_lengths_m(geoms: Any) -> np.ndarray:
 
 
 def geodesic_m(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray:
-    """Geodesic distance in metres between WGS84 points (arrays broadcast)."""
+    """Geodesic distance in metres between WGS84 points (arrays broadcast).
+
+    Parameters
+    ----------
+    lon1, lat1, lon2, lat2
+        Scalars or arrays of EPSG:4326 lon/lat degrees, broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        Distances in metres on the WGS84 ellipsoid, of the broadcast shape.
+    """
     lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in
                                                    (lon1, lat1, lon2, lat2)))
     _, _, d = GEOD.inv(lon1.ravel(), lat1.ravel(), lon2.ravel(), lat2.ravel())
@@ -73,7 +94,19 @@ def _first(v: Any) -> Any:
 
 def parse_maxspeed(values: Any) -> np.ndarray:
     """Speed limits in km/h from text such as ``"60"``, ``"60 mph"``, ``"60;80"``; NaN if
-    none."""
+    none.
+
+    Parameters
+    ----------
+    values
+        A road layer's speed field (numbers, text or lists; the first of a list and
+        the first number of a text are used).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 km/h (mph converted); NaN where missing, ≤ 0 or above 200 km/h.
+    """
     s = pd.Series([_first(v) for v in values], dtype=object).astype("string")
     num = pd.to_numeric(s.str.extract(r"(\d+(?:\.\d+)?)", expand=False), errors="coerce")
     mph = s.str.contains("mph", case=False, na=False)
@@ -84,7 +117,19 @@ def parse_maxspeed(values: Any) -> np.ndarray:
 
 
 def parse_oneway(values: Any) -> np.ndarray:
-    """+1 one-way along the line, -1 against it, 0 both ways."""
+    """+1 one-way along the line, -1 against it, 0 both ways.
+
+    Parameters
+    ----------
+    values
+        A road layer's one-way field (``yes``/``true``/``1``/``是``/``F`` along,
+        ``-1``/``reverse``/``TF`` against, anything else both ways).
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 direction per road.
+    """
     s = pd.Series([_first(v) for v in values], dtype=object)
     txt = s.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
                 else str(v).strip().lower())
@@ -100,7 +145,18 @@ def _transformer_wkt(src: str, dst: str) -> Transformer:
 
 
 def transformer(src: Any, dst: Any) -> Transformer:
-    """A cached always-xy Transformer (building one costs milliseconds)."""
+    """A cached always-xy Transformer (building one costs milliseconds).
+
+    Parameters
+    ----------
+    src, dst
+        Source and target CRS (anything :meth:`pyproj.CRS.from_user_input` accepts).
+
+    Returns
+    -------
+    pyproj.Transformer
+        x/lon first, y/lat second, whatever the CRSs' axis order.
+    """
     return _transformer_wkt(CRS.from_user_input(src).to_wkt(), CRS.from_user_input(dst).to_wkt())
 
 

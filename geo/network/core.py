@@ -119,7 +119,16 @@ class Network(BuildMixin, QueriesMixin):
         return len(self.edge_u)
 
     def summary(self) -> dict[str, Any]:
-        """Size and connectivity figures (for reports and the CLI)."""
+        """Size and connectivity figures (for reports and the CLI).
+
+        Returns
+        -------
+        dict
+            ``source``, ``nodes``, ``edges``, ``directed``, ``road_km`` (sum of edge
+            lengths, km), ``components``, ``largest_component_nodes``,
+            ``largest_component_share`` (0–1), ``component_sizes_top5``, plus the build
+            notes in :attr:`info`.
+        """
         sizes = self.component_sizes
         return {"source": self.source, "nodes": self.n_nodes, "edges": self.n_edges,
                 "directed": self.directed,
@@ -135,7 +144,23 @@ class Network(BuildMixin, QueriesMixin):
         return self._graphs[metric]
 
     def to_networkx(self, metric: Metric = "length") -> Any:
-        """The same graph as a ``networkx.DiGraph`` (for checks and benchmarks)."""
+        """The same graph as a ``networkx.DiGraph`` (for checks and benchmarks).
+
+        Parameters
+        ----------
+        metric : {"length", "time"}
+            Edge weight: metres or minutes (the shorter of parallel edges).
+
+        Returns
+        -------
+        networkx.DiGraph
+            Nodes 0…n−1, both directions of two-way edges, weight attribute ``weight``.
+
+        Raises
+        ------
+        InputError
+            ``metric`` is not ``"length"`` or ``"time"``.
+        """
         import networkx as nx  # optional: only for checks and benchmarks
 
         g = self._graph(metric).primary.tocoo()
@@ -146,7 +171,23 @@ class Network(BuildMixin, QueriesMixin):
         return G
 
     def without_edges(self, mask: np.ndarray) -> Network:
-        """A copy without the edges where ``mask`` is True (same nodes)."""
+        """A copy without the edges where ``mask`` is True (same nodes).
+
+        Parameters
+        ----------
+        mask
+            (n_edges,) bool: the edges to drop.
+
+        Returns
+        -------
+        Network
+            A new network with the same nodes, CRS and settings (graphs rebuilt).
+
+        Raises
+        ------
+        NetworkError
+            Every edge is dropped.
+        """
         keep = ~np.asarray(mask, dtype=bool)
         return Network(node_lonlat=self.node_lonlat, edge_u=self.edge_u[keep],
                        edge_v=self.edge_v[keep], edge_length_m=self.edge_length_m[keep],
@@ -160,7 +201,31 @@ class Network(BuildMixin, QueriesMixin):
 def network_from_option(value: str | None, study: Study | None, *,
                         layer: str | None = None) -> Network:
     """``--network``: a study layer key, a line file (``layer`` inside a GeoPackage), or
-    an ``.osm`` file; default the study's roads."""
+    an ``.osm`` file; default the study's roads.
+
+    Parameters
+    ----------
+    value
+        The option's value (a layer key of ``study``, or a file path), or None.
+    study
+        The study, or None when no study is given.
+    layer
+        The layer inside a multi-layer file.
+
+    Returns
+    -------
+    Network
+        Built in the study's metric CRS (a layer key or the study's roads), or in the
+        metric CRS of the file's extent.
+
+    Raises
+    ------
+    NetworkError
+        Neither ``value`` nor ``study`` is given, the layer key names a layer whose role
+        is not roads, or the network cannot be built.
+    MissingFileError, LayerError
+        The file does not exist or cannot be read as a line layer.
+    """
     if value is None:
         if study is None:
             raise NetworkError("no network given: pass --network FILE (a road line file or "
