@@ -64,6 +64,9 @@ class ReducedGraph:
 
         Parameters
         ----------
+        graph
+            (n, n) CSR matrix of arc costs (e.g. metres or minutes; any one unit), row =
+            tail node, column = head node.
         slack
             A node is eliminated only if its shortcuts outnumber its arcs by at most
             ``slack`` (the core grows denser, but a search settles fewer nodes).
@@ -72,6 +75,13 @@ class ReducedGraph:
         min_share
             Stop when a round would eliminate fewer than this share of the remaining
             nodes.
+        seed
+            Seed of the random tie-break between nodes of equal degree.
+
+        Returns
+        -------
+        ReducedGraph
+            Distances from it equal those of a Dijkstra on ``graph``.
         """
         g = graph.tocoo()
         n = graph.shape[0]
@@ -107,7 +117,20 @@ class ReducedGraph:
 
     def finish(self, d: np.ndarray, limit: float = np.inf) -> np.ndarray:
         """The downward pass on search results ``d`` (n,) or (k, n), in place if
-        ``d`` is C-contiguous; returns the distances."""
+        ``d`` is C-contiguous; returns the distances.
+
+        Parameters
+        ----------
+        d
+            Distances from a Dijkstra on :attr:`search`, in the graph's cost unit.
+        limit
+            Distances above it become ``inf`` (same unit).
+
+        Returns
+        -------
+        numpy.ndarray
+            Exact distances on the full graph, same shape as ``d``.
+        """
         if d.ndim == 1:
             t = d
             for xs, slots in self.levels:  # a dozen levels, a few slots each
@@ -135,7 +158,22 @@ class ReducedGraph:
     def dijkstra(self, indices: Any, *, limit: float = np.inf,
                  min_only: bool = False) -> np.ndarray:
         """Like ``csgraph.dijkstra(graph, directed=True, indices=…, limit=…,
-        min_only=…)`` on the full graph (distances only)."""
+        min_only=…)`` on the full graph (distances only).
+
+        Parameters
+        ----------
+        indices
+            Source node index or indices.
+        limit
+            Search radius in the graph's cost unit; nodes beyond it are ``inf``.
+        min_only
+            One row: the distance from the nearest source.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n,) for one source or ``min_only``, else (k, n) distances in the cost unit.
+        """
         d = csgraph.dijkstra(self.search, directed=True, indices=indices, limit=limit,
                              min_only=min_only)
         return self.finish(d, limit)
@@ -144,7 +182,27 @@ class ReducedGraph:
                 n_groups: int, *, limit: float = np.inf) -> np.ndarray:
         """(n_groups, n) costs from the nearest source of each group, starting at
         ``offsets`` (> 0) on ``nodes``: one virtual source per group, all groups in
-        one csgraph call."""
+        one csgraph call.
+
+        Parameters
+        ----------
+        group
+            Group index (0…n_groups−1) of each source.
+        nodes
+            Node index of each source.
+        offsets
+            Cost already spent at each source (> 0, e.g. the snap leg), in the graph's
+            cost unit.
+        n_groups
+            Number of groups k.
+        limit
+            Search radius (cost unit); farther nodes are ``inf``.
+
+        Returns
+        -------
+        numpy.ndarray
+            (k, n) float64 cost from each group's nearest source to every node.
+        """
         n, k = self.n, int(n_groups)
         if k == 0:
             return np.full((0, n), np.inf)

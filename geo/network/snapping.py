@@ -39,9 +39,20 @@ class SnapResult:
         return np.where(self.frac <= 0.5, self.ends[:, 0], self.ends[:, 1])
 
     def frame(self, index: Any = None) -> pd.DataFrame:
-        """The snap as a table: ``node`` (nearer end), ``snap_m`` (metres to the road),
-        ``component``, ``on_network``, ``in_main_component``, ``edge``, ``frac``,
-        ``node_u``, ``node_v``."""
+        """The snap as a table.
+
+        Parameters
+        ----------
+        index
+            Index of the frame (e.g. the points' index); default a range.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``node`` (nearer end), ``snap_m`` (geodesic metres to the road),
+            ``component``, ``on_network``, ``in_main_component``, ``edge``, ``frac``
+            (0 at ``node_u`` … 1 at ``node_v``), ``node_u``, ``node_v``.
+        """
         return pd.DataFrame({"node": self.node, "snap_m": self.snap_m,
                              "component": self.component, "on_network": self.on_network,
                              "in_main_component": self.in_main, "edge": self.edge,
@@ -49,14 +60,37 @@ class SnapResult:
                              "node_v": self.ends[:, 1]}, index=index)
 
     def take(self, idx: Any) -> SnapResult:
-        """The snaps of the points ``idx`` (an index array, a mask or a slice)."""
+        """The snaps of the points ``idx`` (an index array, a mask or a slice).
+
+        Parameters
+        ----------
+        idx
+            Anything that indexes a numpy array of the points.
+
+        Returns
+        -------
+        SnapResult
+            The selected points, same ``max_snap_m``.
+        """
         return SnapResult(self.edge[idx], self.frac[idx], self.ends[idx], self.snap_m[idx],
                           self.component[idx], self.on_network[idx], self.in_main[idx],
                           self.max_snap_m)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, max_snap_m: float) -> SnapResult:
-        """The inverse of :meth:`frame`."""
+        """The inverse of :meth:`frame`.
+
+        Parameters
+        ----------
+        frame
+            A :meth:`frame` table (e.g. the result of :meth:`Network.snap`).
+        max_snap_m
+            The snap limit used, metres.
+
+        Returns
+        -------
+        SnapResult
+        """
         return cls(edge=frame["edge"].to_numpy(np.int64), frac=frame["frac"].to_numpy(float),
                    ends=frame[["node_u", "node_v"]].to_numpy(np.int64),
                    snap_m=frame["snap_m"].to_numpy(float),
@@ -75,6 +109,18 @@ class SnappingMixin(NetworkState):
         ``shapely.line_locate_point``; the snap distance is the geodesic distance to
         the located point. Non-finite coordinates are off network (``snap_m`` inf).
         See :meth:`snap`.
+
+        Parameters
+        ----------
+        lonlat
+            (n, 2) EPSG:4326 lon/lat degrees (reshaped from any array of 2n values).
+        max_snap_m
+            Points farther than this from every road (geodesic metres) are off network;
+            default the network's ``max_snap_m``.
+
+        Returns
+        -------
+        SnapResult
         """
         ms = self.max_snap_m if max_snap_m is None else float(max_snap_m)
         lonlat = np.asarray(lonlat, dtype=float).reshape(-1, 2)
@@ -167,7 +213,21 @@ class SnappingMixin(NetworkState):
 
     def same_edge(self, so: SnapResult, sd: SnapResult, metric: str) -> np.ndarray:
         """(len(so), len(sd)) costs along the shared edge for pairs on one edge (the
-        access legs included), ``inf`` for other pairs or against a one-way edge."""
+        access legs included), ``inf`` for other pairs or against a one-way edge.
+
+        Parameters
+        ----------
+        so, sd
+            Snapped origins and destinations.
+        metric : {"length", "time"}
+            Cost: metres, or minutes at the edges' speeds (access legs at
+            ``access_speed_kmh``).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 (len(so), len(sd)) costs in metres or minutes.
+        """
         out = np.full((len(so.edge), len(sd.edge)), np.inf)
         oi, di = np.nonzero(so.edge[:, None] == sd.edge[None, :])
         if len(oi):
@@ -199,6 +259,20 @@ class SnappingMixin(NetworkState):
 
     def snap_cost(self, snap_m: np.ndarray, metric: str) -> np.ndarray:
         """Cost of the access leg between a point and its road: metres, or minutes at
-        ``access_speed_kmh``."""
+        ``access_speed_kmh``.
+
+        Parameters
+        ----------
+        snap_m
+            Snap distances, geodesic metres.
+        metric : {"length", "time"}
+            Cost: metres, or minutes at the edges' speeds (access legs at
+            ``access_speed_kmh``).
+
+        Returns
+        -------
+        numpy.ndarray
+            Metres (``"length"``, ``snap_m`` itself) or minutes (``"time"``).
+        """
         return snap_m if metric == "length" else snap_m / (self.access_speed_kmh * 1000 / 60)
 
