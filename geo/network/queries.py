@@ -39,6 +39,31 @@ class QueriesMixin(SnappingMixin):
 
         Runs on the network's :class:`ReducedGraph` (built on first use): the same
         distances as ``csgraph.dijkstra`` on the full graph, a few times faster.
+
+        Parameters
+        ----------
+        sources
+            Node indices.
+        metric : {"length", "time"}
+            Cost: metres along roads, or minutes at the edges' speeds.
+        limit
+            Search radius in the metric's unit (metres or minutes).
+        offsets
+            Start cost at each source (metres or minutes), with ``min_only``.
+        min_only
+            Return one row: the cost from the nearest source.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 costs in metres or minutes, ``inf`` where not reached.
+
+        Raises
+        ------
+        ValueError
+            ``offsets`` given without ``min_only``.
+        InputError
+            ``metric`` is not ``"length"`` or ``"time"``.
         """
         red = self.reduced(metric)
         sources = np.asarray(sources, dtype=np.int64)
@@ -59,13 +84,53 @@ class QueriesMixin(SnappingMixin):
 
         One csgraph call for all groups (a virtual source per group) on the reduced
         graph (:meth:`reduced`).
+
+        Parameters
+        ----------
+        group
+            Group index (0…n_groups−1) of each source.
+        nodes
+            Node index of each source.
+        offsets
+            Start cost of each source (metres or minutes, e.g. its snap leg).
+        n_groups
+            Number of groups.
+        metric : {"length", "time"}
+            Cost: metres along roads, or minutes at the edges' speeds.
+        limit
+            Search radius (metres or minutes).
+
+        Returns
+        -------
+        numpy.ndarray
+            (n_groups, n_nodes) float64 costs.
+
+        Raises
+        ------
+        InputError
+            ``metric`` is not ``"length"`` or ``"time"``.
         """
         return self.reduced(metric).grouped(group, nodes,
                                             np.maximum(np.asarray(offsets, float), 1e-9),
                                             n_groups, limit=limit)
 
     def reduced(self, metric: Metric = "length") -> ReducedGraph:
-        """The :class:`ReducedGraph` of a cost (built on first use, then cached)."""
+        """The :class:`ReducedGraph` of a cost (built on first use, then cached).
+
+        Parameters
+        ----------
+        metric : {"length", "time"}
+            Cost: metres along roads, or minutes at the edges' speeds.
+
+        Returns
+        -------
+        ReducedGraph
+
+        Raises
+        ------
+        InputError
+            ``metric`` is not ``"length"`` or ``"time"``.
+        """
         g = self._graph(metric)
         cache = self.__dict__.setdefault("_reduced", {})
         if metric not in cache:
@@ -79,6 +144,20 @@ class QueriesMixin(SnappingMixin):
         Each point is a virtual source joined to both ends of its edge by the access
         leg plus the partial edge cost (not against a one-way edge); one csgraph call on
         the reduced graph. ``inf`` beyond ``limit`` (metres or minutes).
+
+        Parameters
+        ----------
+        snap
+            Snapped points (:meth:`snap_xy`).
+        metric : {"length", "time"}
+            Cost: metres along roads, or minutes at the edges' speeds.
+        limit
+            Search radius (metres or minutes).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 costs in metres or minutes, access legs included.
         """
         ends, leave, _ = self.entry(snap, metric)
         k = len(ends)
@@ -91,7 +170,22 @@ class QueriesMixin(SnappingMixin):
     def to_points(self, node_cost: np.ndarray, snap: SnapResult,
                   metric: Metric = "length") -> np.ndarray:
         """Costs to snapped points from node costs ``(k, n_nodes)``: the cheaper of
-        arriving through either end of each point's edge (``(k, len(snap))``)."""
+        arriving through either end of each point's edge (``(k, len(snap))``).
+
+        Parameters
+        ----------
+        node_cost
+            (k, n_nodes) costs to every node (e.g. :meth:`point_costs`).
+        snap
+            The snapped destination points.
+        metric : {"length", "time"}
+            Cost: metres along roads, or minutes at the edges' speeds.
+
+        Returns
+        -------
+        numpy.ndarray
+            (k, len(snap)) costs, same unit as ``node_cost``, arrival legs included.
+        """
         ends, _, arrive = self.entry(snap, metric)
         return np.minimum(node_cost[:, ends[:, 0]] + arrive[:, 0],
                           node_cost[:, ends[:, 1]] + arrive[:, 1])
@@ -155,6 +249,26 @@ class QueriesMixin(SnappingMixin):
 
         Routes minimise ``metric``; ``network_m`` and ``time_min`` are both measured along
         that route, snap legs included.
+
+        Parameters
+        ----------
+        origins, dests
+            Points (polygons: their centroid), any CRS (reprojected); they must have a CRS.
+        metric : {"length", "time"}
+            Cost: metres along roads, or minutes at the edges' speeds.
+        limit_km
+            Drop pairs farther than this by road (km).
+        limit_min
+            Drop pairs farther than this in travel time (minutes).
+        origin_id, dest_id
+            Id fields (default ``id``).
+        max_snap_m
+            Points farther than this from every road (metres) are ``off_network``;
+            default the network's ``max_snap_m``.
+        chunk
+            Origins per Dijkstra call (memory: chunk × n_nodes floats).
+        progress
+            ``progress(done, total)`` called after each chunk of origins.
 
         Returns
         -------
@@ -228,6 +342,29 @@ class QueriesMixin(SnappingMixin):
 
         ``inf`` where there is no route (or beyond ``limit_km`` for length), ``NaN``
         for points off the network.
+
+        Parameters
+        ----------
+        origins, dests
+            Points (polygons: their centroid), any CRS (reprojected); they must have a CRS.
+        metric : {"length", "time"}
+            Cost: metres along roads, or minutes at the edges' speeds.
+        limit_km
+            Search radius by road, km (used with ``"length"`` only).
+        max_snap_m
+            Snap limit, metres (default the network's ``max_snap_m``).
+        warn
+            Warn about points off the network or on small disconnected parts.
+
+        Returns
+        -------
+        numpy.ndarray
+            (len(origins), len(dests)) float64 metres or minutes.
+
+        Raises
+        ------
+        NetworkError
+            ``limit_km`` ≤ 0, or points without a CRS or geometry.
         """
         if limit_km is not None and not limit_km > 0:
             raise NetworkError(f"limit_km must be > 0, got {limit_km}")
@@ -262,13 +399,41 @@ class QueriesMixin(SnappingMixin):
         runs out) buffered by ``trim_m`` metres. ``metric="time"`` uses ``radius_min``
         minutes instead of a distance.
 
+        Parameters
+        ----------
+        sites
+            Site points (polygons: their centroid), any CRS (reprojected).
+        radius_km
+            Budget by road, km (``metric="length"``).
+        metric : {"length", "time"}
+            Budget in distance or in travel time.
+        radius_min
+            Budget in minutes (``metric="time"``).
+        firms
+            Firm points (any CRS) counted inside each area, by ``industry_field``.
+        industry_field
+            Field of ``firms`` holding the industry.
+        site_id
+            Id field of ``sites`` (default ``id``).
+        trim_m
+            Buffer around reached roads, metres in the network's metric CRS (default the
+            network's ``trim_m``).
+        progress
+            ``progress(done, total)`` called after each site.
+
         Returns
         -------
         geopandas.GeoDataFrame (EPSG:4326)
             ``site_id, name, metric, radius_km`` (or ``radius_min``), ``road_km``
-            (length of road reached), ``reached_nodes, area_km2, n_firms,
-            firms_by_industry`` (``"industry=count;…"``, most first), ``snap_m``,
-            ``status`` (``ok`` or ``off_network``) and the polygon.
+            (length of road reached), ``reached_nodes, area_km2`` (km², metric CRS),
+            ``n_firms, firms_by_industry`` (``"industry=count;…"``, most first),
+            ``snap_m``, ``status`` (``ok`` or ``off_network``) and the polygon.
+
+        Raises
+        ------
+        NetworkError
+            A radius ≤ 0 (or no ``radius_min`` for ``"time"``), an unknown metric, sites
+            without a CRS, geometry or id field.
         """
         budget = _reach_budget(metric, radius_km, radius_min)
         trim = self.trim_m if trim_m is None else float(trim_m)
