@@ -525,7 +525,31 @@ def park_industries_from(parks: gpd.GeoDataFrame, field: str | None,
                          firms: gpd.GeoDataFrame | None = None,
                          firm_industry: str = "industry",
                          firm_park: str = "park_id") -> dict[str, list[str]]:
-    """park id → industries, from a park field and/or the firms located in each park."""
+    """park id → industries, from a park field and/or the firms located in each park.
+
+    Parameters
+    ----------
+    parks
+        The parks layer (with ``id``; any CRS, geometry unused).
+    field
+        The parks' industry field (``;``/``,``/``、``-separated names or codes), or None.
+    firms
+        The firm register (any CRS, geometry unused), whose industries are added to
+        their park's list.
+    firm_industry, firm_park
+        The firms' industry and park-id fields.
+
+    Returns
+    -------
+    dict of str to list of str
+        Industries per park id, in first-seen order without repeats; parks with no
+        data are absent.
+
+    Raises
+    ------
+    InputError
+        ``field`` is given but not a field of ``parks``.
+    """
     out: dict[str, list[str]] = {}
     if field is not None:
         if field not in parks.columns:
@@ -593,7 +617,33 @@ def check_study(study, *, buffer_m: float | None = None,
 
     Park industries come from the park layer's industry field (``[redlines]
     industry_field`` or the layer's ``industry`` option) and from the firms layer,
-    if the study has one with ``park_id`` and ``industry`` fields.
+    if the study has one with ``park_id`` and ``industry`` fields. The study's other
+    control lines (farmland, outside the urban development boundary) are added as
+    zones; areas are computed in the study's equal-area CRS.
+
+    Parameters
+    ----------
+    study
+        The study (parks and redlines layers, EPSG:4326 once loaded).
+    buffer_m
+        Buffer around ``core``/``redline`` zones, metres (default ``[redlines]
+        buffer_m``).
+    industry_field
+        The parks' industry field, overriding the study's.
+
+    Returns
+    -------
+    RedlineResult
+        Conflicts (geometries EPSG:4326; areas in m² and 亩) and one status per park.
+
+    Raises
+    ------
+    InputError
+        No parks or redlines layer, a missing industry field, unknown zone classes, a
+        negative buffer, or a restricted zone without a ban list when
+        ``empty_ban_list = "error"``.
+    LayerError
+        A layer lies outside where the study says it is (wrong CRS, swapped axes).
     """
     cfg = study.config.redlines
     parks = study.load_role("parks")

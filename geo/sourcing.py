@@ -175,7 +175,23 @@ class SupplyIndex:
 
     def covered_crow(self, xy: np.ndarray, lonlat: np.ndarray, inputs: list[str]) -> np.ndarray:
         """(n, len(inputs)) bool: a supplier within the radius in a straight line
-        (geodesic distance to the nearest supplier in the metric CRS)."""
+        (geodesic distance to the nearest supplier in the metric CRS).
+
+        Parameters
+        ----------
+        xy
+            (n, 2) point coordinates, metres in the network's metric CRS.
+        lonlat
+            (n, 2) the same points in EPSG:4326 lon/lat degrees.
+        inputs
+            Industry ids.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            True where the nearest supplier of the input (nearest in the metric CRS) lies
+            within ``radius_m`` geodesic metres; False for inputs without suppliers.
+        """
         out = np.zeros((len(xy), len(inputs)), dtype=bool)
         to_w = transformer(self.network.crs, WGS84)
         for c, j in enumerate(inputs):
@@ -189,7 +205,27 @@ class SupplyIndex:
 
 
 def supply_index(study: Study, radius_km: float = RADIUS_KM) -> SupplyIndex:
-    """The study's :class:`SupplyIndex` for a radius (cached on the study)."""
+    """The study's :class:`SupplyIndex` for a radius (cached on the study).
+
+    Parameters
+    ----------
+    study
+        The study (firms, roads, chain maps).
+    radius_km
+        Sourcing radius, km by road (> 0).
+
+    Returns
+    -------
+    SupplyIndex
+        The same object for the same study and radius.
+
+    Raises
+    ------
+    InputError
+        ``radius_km`` is not a positive number; no firms or roads layer.
+    NetworkError
+        The road network cannot be built.
+    """
     r = _check_radius(radius_km)
     cache = study.cache.setdefault("supply", {})
     if r not in cache:
@@ -277,9 +313,15 @@ class SourcingResult:
     service_areas: gpd.GeoDataFrame | None = None
 
     def as_map_results(self) -> dict[str, Any]:
-        """What the study map draws: ``firms`` (points with ``local_supply_rate``,
-        marked synthetic), ``service_areas`` (the parks' areas within the radius by
-        road), ``chain_gaps`` and ``sourcing_parks`` (tables for a panel)."""
+        """What the study map draws.
+
+        Returns
+        -------
+        dict
+            ``firms`` (points, EPSG:4326, with ``local_supply_rate``, marked synthetic),
+            ``service_areas`` (the parks' areas within the radius by road, EPSG:4326; only
+            when computed), ``chain_gaps`` and ``sourcing_parks`` (tables for a panel).
+        """
         res: dict[str, Any] = {"firms": self.firms, "chain_gaps": self.gaps,
                                "sourcing_parks": self.parks}
         if self.service_areas is not None:
@@ -351,9 +393,18 @@ def run_sourcing(study: Study, radius_km: float | None = None, *,
         A loaded study with a roads layer and a firms layer (field named by the
         layer's ``industry`` option).
     radius_km
-        Sourcing radius by road (default ``[sourcing] radius_km`` or 100).
+        Sourcing radius by road, km (default ``[sourcing] radius_km`` or 100).
     with_service_areas
         Also compute each park's service area within the radius (``.service_areas``).
+    progress
+        Called with a short text before each step.
+
+    Returns
+    -------
+    SourcingResult
+        Per-firm rates (shares 0–1 of input value within ``radius_km`` by road and in
+        a straight line), park summaries, ranked chain gaps, per-chain completeness and
+        the service areas (EPSG:4326).
 
     Raises
     ------
@@ -690,6 +741,27 @@ def write_sourcing(res: SourcingResult, out: str | Path, *, overwrite: bool = Tr
     ``out`` is a CSV path (the per-firm table; ``<stem>_parks.csv``, ``<stem>_gaps.csv``
     and ``<stem>_chains.csv`` beside it), a ``.gpkg`` path (layers firms, parks, gaps,
     chains, service_areas), or a folder (all of them, named ``sourcing*``).
+
+    Parameters
+    ----------
+    res
+        A :func:`run_sourcing` result.
+    out
+        A ``.csv`` or ``.gpkg`` path, or a folder (created if missing). Firm CSVs carry
+        ``lon``/``lat`` in EPSG:4326 degrees (6 decimals); GeoPackage layers are
+        EPSG:4326.
+    overwrite
+        Replace existing files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written.
+
+    Raises
+    ------
+    OutputError
+        A file exists and ``overwrite`` is False, or cannot be written.
     """
     p = Path(out)
     written: list[Path] = []
