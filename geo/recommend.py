@@ -76,6 +76,19 @@ DEFAULT_NEED_MU = 50.0
 def resolve_industry(chains, industry: str) -> str:
     """An industry id of the chain maps from its id or its Chinese/English name.
 
+    Parameters
+    ----------
+    chains
+        The study's :class:`geo.chains.Chains`.
+    industry
+        An id (``battery_cells``; case, spaces and hyphens tolerated) or a Chinese or
+        English name (case-insensitive).
+
+    Returns
+    -------
+    str
+        The chain-map industry id.
+
     Raises
     ------
     ModelError
@@ -98,7 +111,28 @@ def resolve_industry(chains, industry: str) -> str:
 
 def read_candidates(candidates: Any) -> gpd.GeoDataFrame:
     """Candidate regions: a GeoDataFrame or a path to ``candidates.gpkg`` of
-    ``parksite suitability`` (layer ``candidates``)."""
+    ``parksite suitability`` (layer ``candidates``).
+
+    Parameters
+    ----------
+    candidates
+        A GeoDataFrame of polygons in any CRS (reprojected), or the path of a
+        GeoPackage (layer ``candidates``, else its first layer; ids from
+        ``region_id`` when present).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The regions in EPSG:4326 lon/lat degrees, with an ``id`` column (``1``, ``2``,
+        … when the source has none).
+
+    Raises
+    ------
+    MissingFileError
+        The path does not exist.
+    InputError
+        Not a readable GeoPackage, no CRS, or features that are not polygons.
+    """
     if isinstance(candidates, gpd.GeoDataFrame):
         g = candidates
         src = "candidates"
@@ -626,6 +660,26 @@ def recommend_study(study: Study, candidates: Any = None) -> dict[str, pd.DataFr
     """The rankings a study file asks for (``[parks.recommend] industries``), by industry.
 
     For ``parksite run``; empty when the study names no industries.
+
+    Parameters
+    ----------
+    study
+        The study (parks, firms, roads, chain maps; ``[parks.recommend]`` settings).
+    candidates
+        Candidate regions as :func:`read_candidates` accepts, ranked with the parks;
+        None for parks only.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Industry id → the :func:`recommend` table (top ``[parks.recommend] top``).
+
+    Raises
+    ------
+    ModelError
+        An industry of the list is not in the chain maps.
+    InputError
+        Bad ``top`` or radius, unreadable candidates.
     """
     rc = study.config.parks.recommend
     return {ind: recommend(study, ind, top=rc.top, candidates=candidates)
