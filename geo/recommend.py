@@ -241,12 +241,15 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
         ``supply_rate, inputs_covered, n_inputs, customers_radius, customers_near,
         customer_score, chain_lq, industry_lq, spec_score, free_land_mu, land_score,
         admissibility`` (note), ``reason_en, reason_zh, lon, lat``. ``attrs`` holds
-        the industry, its names, the need, the weights and notes.
+        the industry, its names, the need, the weights and notes. ``lon``/``lat``
+        are EPSG:4326 degrees; ``free_land_mu`` is in 亩.
 
     Raises
     ------
     ModelError
-        Unknown industry. InputError: bad ``top`` or radius, unreadable candidates.
+        Unknown industry.
+    InputError
+        Bad ``top`` or radius, unreadable candidates.
     """
     if not (isinstance(top, int) and top >= 1):
         raise InputError(f"--top must be a whole number ≥ 1, got {top!r}")

@@ -252,6 +252,11 @@ def redline_conflicts(
         park id → industries (names in either language, GB/T 4754-2017 codes or
         chain-map ids). A park absent from it (or with an empty list) has no industry
         data: restricted-zone overlaps are then flagged for review.
+    class_field
+        The zones' class field ({"core", "redline", "restricted"}, plus
+        ``farmland`` and ``outside_urban_boundary`` for the other control lines).
+    banned_field
+        The restricted zones' ban-list field.
     sectors
         The industry model that judges bans (:func:`geo.sectors.sector_model`); an
         industry it does not recognise inside a restricted zone is flagged for review.
@@ -262,9 +267,10 @@ def redline_conflicts(
         Land outside the urban development boundary (class ``outside_urban_boundary``)
         is a conflict (default) or flagged for review.
     area_crs
-        The equal-area CRS to compute in; default centred on the data.
+        The equal-area CRS to compute in (areas in m² and 亩); default a Lambert
+        equal-area CRS centred on the data.
     nearest_within_m
-        How far to look for each park's nearest zone (the park table's
+        How far to look, in metres, for each park's nearest zone (the park table's
         ``nearest_zone_id``/``nearest_zone_m``; empty/NaN when none is that close).
 
     Returns

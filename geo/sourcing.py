@@ -253,6 +253,10 @@ def input_share_within(points: gpd.GeoDataFrame, industry: str, study: Study,
         Points (polygons: centroids) in any CRS.
     industry
         An industry id of the chain maps.
+    study
+        The study whose firms, roads and chain maps give the suppliers.
+    radius_km
+        Sourcing radius, km by road (snap legs included).
 
     Returns
     -------
@@ -263,7 +267,11 @@ def input_share_within(points: gpd.GeoDataFrame, industry: str, study: Study,
     Raises
     ------
     ModelError
-        Unknown industry. InputError: radius ≤ 0, points without CRS.
+        Unknown industry.
+    InputError
+        Radius ≤ 0, or the study has no firms or roads layer.
+    NetworkError
+        Points without a CRS or geometry, or a network that cannot be built.
     """
     idx = supply_index(study, radius_km)
     idx.chains.check_industry(industry)

@@ -537,6 +537,8 @@ def write_audit(res: AuditResult, path: str | Path, *, overwrite: bool = True) -
     path
         ``.gpkg`` (layers ``findings``, WGS84 lines, and ``connectors``, a table) or
         ``.csv`` (the findings without geometry; coordinates in ``a_lon`` … ``b_lat``).
+    overwrite
+        Replace an existing file (written under a temporary name, then renamed).
 
     Returns
     -------

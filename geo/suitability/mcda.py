@@ -111,10 +111,16 @@ def aggregate(x: np.ndarray, weights: np.ndarray, *, method: str = "wlc",
         weight of the j best, order weight v_j = Q(S_j) − Q(S_{j−1}). Q(r) = r^α
         from ``andness`` (α = andness/(1−andness): 1 → min, 0.5 → WLC, 0 → max) or
         the piecewise-linear quantifier through the cumulative ``order_weights``.
+    andness
+        OWA ANDness in [0, 1] (see :func:`andness_to_alpha`); default 0.5 (WLC).
+    order_weights
+        OWA order weights, best-ranked score first (normalised); overrides
+        ``andness``.
 
     Returns
     -------
-    (m,) or (m, r) float32 array; NaN where no criterion is known.
+    numpy.ndarray
+        (m,) or (m, r) float32 suitability 0–1; NaN where no criterion is known.
     """
     x = np.asarray(x, dtype=np.float32)
     single = np.ndim(weights) == 1
