@@ -33,6 +33,7 @@ import pandas as pd
 import rasterio
 import rasterio.windows
 import shapely
+from affine import Affine
 
 from .crs import geoms_gcj02_to_wgs84
 from .errors import InputError
@@ -389,18 +390,16 @@ def clip_landcover(bbox: tuple[float, float, float, float], out: str | Path) -> 
     """
     src_path = landcover_path()
     with rasterio.open(src_path) as src:
-        w = rasterio.windows.from_bounds(*bbox, transform=src.transform)
-        c0, r0 = int(np.floor(w.col_off)), int(np.floor(w.row_off))
-        c1 = int(np.ceil(w.col_off + w.width))
-        r1 = int(np.ceil(w.row_off + w.height))
-        win = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0).intersection(
-            rasterio.windows.Window(0, 0, src.width, src.height))
+        t = src.transform  # north-up: t.a > 0, t.e < 0 (no rotation)
+        c0 = max(int(np.floor((bbox[0] - t.c) / t.a)), 0)
+        c1 = min(int(np.ceil((bbox[2] - t.c) / t.a)), src.width)
+        r0 = max(int(np.floor((bbox[3] - t.f) / t.e)), 0)
+        r1 = min(int(np.ceil((bbox[1] - t.f) / t.e)), src.height)
+        win = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
         data = src.read(1, window=win)
-        profile = src.profile.copy()
-        profile.update(driver="GTiff", width=win.width, height=win.height, count=1,
-                       transform=src.window_transform(win), crs="EPSG:4326",
-                       compress="deflate", nodata=255, dtype="uint8")
-        profile.pop("photometric", None)
+    profile = {"driver": "GTiff", "width": win.width, "height": win.height, "count": 1,
+               "dtype": "uint8", "crs": "EPSG:4326", "nodata": 255, "compress": "deflate",
+               "transform": Affine(t.a, 0.0, t.c + c0 * t.a, 0.0, t.e, t.f + r0 * t.e)}
     data = np.where(data <= 16, data, 255).astype(np.uint8)
     with rasterio.open(out, "w", **profile) as dst:
         dst.write(data, 1)

@@ -259,8 +259,12 @@ def results_of(run: StudyRun) -> dict[str, Any]:
     (sourcing), ``park_evaluation``, ``symbiosis``, ``suitability`` (rasters, codes,
     candidates, model card), ``recommendations`` and ``layout``.
     """
-    res: dict[str, Any] = {"redline_conflicts": run.redlines.conflicts,
-                           "redline_parks": run.redlines.parks}
+    res: dict[str, Any] = {}
+    if run.redlines is not None:
+        res.update(redline_conflicts=run.redlines.conflicts,
+                   redline_parks=run.redlines.parks)
+    if run.warnings:
+        res["model_card"] = {"not judged / 未评估": list(run.warnings)}
     if run.firms is not None:
         res["firms"] = run.firms
     if run.sourcing is not None:
