@@ -34,6 +34,7 @@ def main(verbose: int, quiet: bool) -> None:
 #: Command modules, in the order ``--help`` lists them. Each defines ``command``.
 COMMANDS = ("run", "check", "redlines", "map", "od", "reach", "sourcing", "suitability",
             "parks", "recommend", "layout", "symbiosis")
+COMMANDS = ("init", *COMMANDS)  # parksite init: a study for any Chinese region
 
 
 def _register() -> None:
