@@ -82,6 +82,10 @@ LAYER_KEYS: dict[str, str] = {
                "maps; otherwise maps show the values as codes",
 }
 STUDY_KEYS = {"name", "title", "boundary", "crs", "description", "sources"}
+#: Roles of context layers that may lie just outside the study area (the network and
+#: ports of the transport circle): accepted within CONTEXT_NEAR_M of the study's box.
+CONTEXT_ROLES = frozenset({"roads", "rail", "ports", "water", "universities"})
+CONTEXT_NEAR_M = 100_000.0
 
 #: Analyses' sections: section name → "module:function". The function takes
 #: (the section's table, the Study) and returns a list of problems (strings starting
@@ -247,7 +251,9 @@ class Study:
             # every layer must reach the study area: a misplaced layer is an error,
             # never a silent "no conflict"
             check_layer_extent(g, self.bounds,
-                               china=bool(in_china(*self.boundary.centroid.xy)))
+                               china=bool(in_china(*self.boundary.centroid.xy)),
+                               near_m=CONTEXT_NEAR_M if self.layers[key].role in
+                               CONTEXT_ROLES else 0.0)
         return g
 
     @functools.cached_property
