@@ -19,8 +19,10 @@ import geo.region as region
 from geo.cli import main
 from geo.errors import InputError, OutputError
 from geo.national import NationalDataError, labelled, parse_scgraph
+from geo.pipeline import GateNotRunWarning, run_study
 from geo.region import choose_zone, grid_cell_m, init_region, resolve_one, resolve_region
 from geo.study import load_study
+from geo.webmap import results_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -295,3 +297,36 @@ def test_measure_init_time_and_peak_memory(tmp_path, name):
     secs = time.perf_counter() - t0
     print(f"init {name}: {secs:.1f} s wall, peak memory {usage.ru_maxrss / 1024:.0f} MB")
     assert os.waitstatus_to_exitcode(status) == 0, log.read_text()
+
+
+def test_run_without_red_lines_says_gate_not_run_never_a_pass(tmp_path, tiny_network, furong):
+    out = tmp_path / "s.toml"
+    init_region(furong, out, buffer_km=5)
+    study = load_study(out)
+    with pytest.warns(GateNotRunWarning) as rec:
+        res = run_study(study, tmp_path / "out", skip=["suitability"])
+    said = [str(w.message) for w in rec]
+    assert any("no red-line layer: gate not run" in m for m in said)
+    assert any("no parks layer" in m for m in said)
+    assert res.redlines is None and res.parks_with_findings == 0
+    assert any("no red-line layer: gate not run" in w for w in res.warnings)
+    assert not (tmp_path / "out" / "redline_conflicts.csv").exists()   # no empty "pass"
+    card = results_of(res)["model_card"]
+    assert any("gate not run" in w for w in next(iter(card.values())))
+    r = run("check", out)
+    assert r.exit_code == 0 and "no red-line layer: gate not run" in r.output
+
+
+def test_context_layers_may_lie_near_the_area_but_not_far(tmp_path):
+    from geo.errors import LayerError
+    from geo.extent import check_layer_extent
+
+    ports = gpd.GeoDataFrame({"id": ["p"]}, geometry=[shapely.Point(113.5, 28.0)], crs=4326)
+    ports.attrs.update(label="layers.ports", source_bounds=tuple(ports.total_bounds),
+                       source_crs="EPSG:4326")
+    area = (113.0, 28.1, 113.1, 28.2)                    # the port is ~40 km away
+    with pytest.raises(LayerError, match="does not reach"):
+        check_layer_extent(ports, area)
+    check_layer_extent(ports, area, near_m=100_000)
+    with pytest.raises(LayerError, match="does not reach"):
+        check_layer_extent(ports, (118.0, 28.1, 118.1, 28.2), near_m=100_000)
