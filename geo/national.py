@@ -227,6 +227,11 @@ class Graph:
     km: np.ndarray      # scgraph's edge weight (road or rail length, km)
 
 
+#: Brackets, braces, colons and commas → spaces: numbers separated by whitespace only
+#: (an empty adjacency ``{}`` then leaves no empty field).
+_BLANKS = bytes.maketrans(b"[]{}:,", b"      ")
+
+
 def parse_scgraph(path: str | Path) -> Graph:
     """Parse a scgraph-data module (``graph=[{nbr: km, …}, …]``, ``nodes=[[lat, lon], …]``)
     as text into numpy, without importing or evaluating it.
@@ -263,7 +268,7 @@ def parse_scgraph(path: str | Path) -> Graph:
     gtxt = raw[g0 + 6:g_end if g_end > 0 else len(raw)]
     ntxt = raw[n0 + 6:n_end if n_end > 0 else len(raw)]
     del raw
-    nodes = np.fromstring(ntxt.translate(None, b"[]"), sep=",")
+    nodes = np.fromstring(ntxt.translate(_BLANKS), sep=" ")
     if len(nodes) % 2:
         raise NationalDataError(f"{path}: the nodes line holds an odd count of numbers "
                                 f"({len(nodes)}); it is not a list of [lat, lon] pairs")
@@ -273,7 +278,7 @@ def parse_scgraph(path: str | Path) -> Graph:
     colons = np.flatnonzero(b == ord(":"))
     row = np.searchsorted(closes, colons)   # the dict (node) each "nbr: km" belongs to
     del b
-    vals = np.fromstring(gtxt.translate(None, b"[]{}").replace(b":", b","), sep=",")
+    vals = np.fromstring(gtxt.translate(_BLANKS), sep=" ")
     if len(vals) != 2 * len(colons) or len(closes) != len(lat):
         raise NationalDataError(f"{path}: {len(closes)} adjacency rows for {len(lat)} nodes "
                                 f"and {len(vals)} numbers for {len(colons)} neighbours; the "
