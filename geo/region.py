@@ -433,15 +433,3 @@ def init_region(units: list[AdminUnit], out: str | os.PathLike, *, buffer_km: fl
 def _validate_staged(path: Path) -> None:
     """Load the staged study file, so that init never leaves a study ``run`` rejects."""
     load_study(path)
-
-
-def region_summary(units: list[AdminUnit]) -> list[tuple[str, str, str, str]]:
-    """(adcode, name, level, parent) per unit, for the CLI's table."""
-    return [(u.adcode, u.name, u.level, u.parent) for u in units]
-
-
-def counts_text(counts: dict[str, int]) -> str:
-    """``"highways 4,278 · railways 1,015 · …"``."""
-    return " · ".join(f"{k} {v:,}" for k, v in counts.items())
-
-

@@ -106,6 +106,7 @@ class StudyInfo:
 
     @property
     def title(self) -> str:
+        """``"长沙市 Changsha"``: the Chinese names and the pinyin study name."""
         zh = "、".join(u.name for u in self.units)
         return f"{zh} {self.name.replace('_', ' ').title()}"
 
