@@ -26,6 +26,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -512,9 +513,14 @@ def parse_gmt_segments(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _gmt_coast(bbox: tuple[float, float, float, float], what: str) -> str:
     w, s_, e, n = bbox
-    cmd = ["gmt", "coast", f"-R{w:.4f}/{e:.4f}/{s_:.4f}/{n:.4f}", "-Df", what, "-M"]
+    # --GMT_HISTORY=false and a scratch cwd: GMT writes nothing (it would leave a
+    # gmt.history file in the current folder, outside what the user asked for).
+    cmd = ["gmt", "coast", f"-R{w:.4f}/{e:.4f}/{s_:.4f}/{n:.4f}", "-Df", what, "-M",
+           "--GMT_HISTORY=false"]
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
+        with tempfile.TemporaryDirectory(prefix="parksite-gmt-") as scratch:
+            p = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300,
+                               cwd=scratch)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise NationalDataError(f"{' '.join(cmd)}: GMT could not be run ({exc})") from exc
     if p.returncode != 0:

@@ -198,7 +198,8 @@ def furong():
 
 
 def test_init_writes_a_study_that_loads_with_sources_licences_and_templates(
-        tmp_path, tiny_network, furong):
+        tmp_path, tiny_network, furong, monkeypatch):
+    monkeypatch.chdir(tmp_path)              # GMT must leave no gmt.history here
     out = tmp_path / "layers" / "furong.toml"
     res = init_region(furong, out, buffer_km=10)
     assert res.epsg == 4547 and res.study_path == out
@@ -287,6 +288,7 @@ def test_init_then_run_writes_a_map_saying_the_gate_did_not_run(tmp_path, monkey
     assert "gate not run" in html and "ODbL" in html
     assert not (tmp_path / "out" / "furong" / "redline_conflicts.csv").exists()
     assert (tmp_path / "out" / "furong" / "suitability" / "suitability.tif").exists()
+    assert sorted(os.listdir(tmp_path)) == ["layers", "maps", "out"]
 
 
 @pytest.mark.slow
