@@ -4,12 +4,14 @@ written (atomic, only inside the --out folder), and init → run end to end."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -391,3 +393,42 @@ def test_gshhg_finds_the_xiang_river_at_changsha_and_lakes_are_excluded(tmp_path
     xs = [p.x for p in shapely.get_parts(hits)]
     assert any(112.93 < x < 112.99 for x in xs)      # 湘江 at Changsha: about 112.96°E
     assert (lakes.geom_type == "Polygon").all()
+
+
+def _uncomment(text: str) -> str:
+    """Uncomment the study file's red-line, parks and firms tables and [redlines]."""
+    out, on = [], False
+    for line in text.split("\n"):
+        if re.match(r"# \[(layers\.(redlines|parks|firms)|redlines)\]", line):
+            on = True
+        if on and line.startswith("# "):
+            line = re.sub(r"\s+# uncomment.*", "", line[2:])
+        elif on:
+            on = False
+        out.append(line)
+    return "\n".join(out)
+
+
+def test_filled_templates_load_and_the_gate_then_runs(tmp_path, tiny_network, furong):
+    out = tmp_path / "s.toml"
+    res = init_region(furong, out, buffer_km=5)
+    t = res.data_dir / "templates"
+    gpd.GeoDataFrame({"zone_id": ["z1"], "name": ["测试红线"], "class": ["redline"],
+                      "banned_industries": ["all"], "basis": ["test"]},
+                     geometry=[shapely.box(113.00, 28.18, 113.03, 28.21)], crs=4490
+                     ).to_file(t / "redlines_template.gpkg", layer="redlines")
+    gpd.GeoDataFrame({"park_id": ["p1"], "name": ["测试园区"], "industries": ["electronics"],
+                      "level": ["省级"], "basis": ["test"]},
+                     geometry=[shapely.box(113.02, 28.19, 113.05, 28.22)], crs=4490
+                     ).to_file(t / "parks_template.gpkg", layer="parks")
+    firms = pd.read_csv(t / "firms_template.csv", encoding="utf-8-sig", dtype=str)
+    firms.loc[0] = ["f1", "A", "electronics", "true", "", "100", "200", "300", "10", "p1",
+                    "113.03", "28.20"]
+    firms.to_csv(t / "firms_template.csv", index=False, encoding="utf-8-sig")
+    out.write_text(_uncomment(out.read_text(encoding="utf-8")), encoding="utf-8")
+    study = load_study(out)
+    assert {"redlines", "parks", "firms"} <= set(study.layers)
+    run_ = run_study(study, tmp_path / "out", skip=["suitability"])
+    assert run_.warnings == [] and run_.redlines is not None
+    assert run_.redlines.parks.set_index("park_id").loc["p1", "status"] == "conflict"
+    assert len(study.load("firms")) == 1
