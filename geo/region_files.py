@@ -328,6 +328,7 @@ def study_text(info: StudyInfo, missing: list[str]) -> str:
         'boundary = "study_area"',
         f'crs = "EPSG:{info.epsg}"   # CGCS2000 3° GK zone, CM '
         f"{75 + 3 * (info.epsg - 4534)}°E (zone of the region's centroid)",
+        *(f"# note: {n}" for n in info.notes if "Gauss-Krüger zone" in n),
         f"description = {toml_str(f'{units}: {info.area_km2:,.0f} km², from packaged national data (parksite init)')}",  # noqa: E501
         "sources = [", *(f"  {toml_str(s)}," for s in _sources(info)), "]", "",
         *_layers(info),
