@@ -55,7 +55,8 @@ SOURCES: dict[str, tuple[str, str, str]] = {
                      "package MIT (© Connor Makowski); simplified main network, node "
                      "coordinates rounded to 0.001° (about 100 m), no road classes"),
     "searoute": ("searoute", "Apache-2.0 (searoute, Gent Halili)",
-                 "maritime ports only (UN/LOCODE-derived); river ports are not included"),
+                 "ports of its maritime network (UN/LOCODE-derived), with some inland river "
+                 "ports (e.g. Changsha, Yueyang); not a complete port list"),
     "gshhg": ("gmt-gshhg-full", "LGPL-3 (GSHHG 2.3.7, Wessel & Smith 1996, J. Geophys. Res. "
               "101(B4) 8741–8743)", "Debian package, read through GMT 6 (`gmt coast`); "
               "lakes = GSHHG level 2, rivers = WDBII permanent rivers (levels 0–4)"),

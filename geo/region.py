@@ -419,7 +419,7 @@ def init_region(units: list[AdminUnit], out: str | os.PathLike, *, buffer_km: fl
         notes += zone_notes
         if not counts["ports"]:
             notes.append(f"no searoute port within {buffer_km:g} km of the region: the study "
-                         "has no ports layer and no port criterion; add river ports yourself")
+                         "has no ports layer and no port criterion; add its ports yourself")
         t = time.perf_counter()
         lc = clip_landcover(cbox, sdata / "landcover_modis2019.tif")
         counts["landcover"] = lc["width"] * lc["height"]

@@ -165,7 +165,7 @@ def write_readme(data_dir: Path, info: StudyInfo, missing: list[str]) -> None:
         f"{info.layers['highways']:,} | {source_label('scgraph_data')} |",
         f"| base.gpkg (railways) | railways | {info.layers['railways']:,} | "
         f"{source_label('scgraph_data')} |",
-        f"| base.gpkg (ports) | sea ports | {info.layers['ports']:,} | "
+        f"| base.gpkg (ports) | ports (sea and some river ports) | {info.layers['ports']:,} | "
         f"{source_label('searoute')} |",
         *([f"| base.gpkg (lakes, rivers) | lakes (GSHHG level 2, polygons) and permanent "
             f"rivers (WDBII levels 0–4, lines; unnamed) | {info.layers.get('lakes', 0):,} "
