@@ -432,3 +432,16 @@ def test_filled_templates_load_and_the_gate_then_runs(tmp_path, tiny_network, fu
     assert run_.warnings == [] and run_.redlines is not None
     assert run_.redlines.parks.set_index("park_id").loc["p1", "status"] == "conflict"
     assert len(study.load("firms")) == 1
+
+
+def test_no_port_nearby_means_no_ports_layer_and_no_port_criterion(
+        tmp_path, tiny_network, furong, monkeypatch):
+    empty = region.ports_in((0.0, 0.0, 0.1, 0.1))          # a box with no port
+    assert len(empty) == 0
+    monkeypatch.setattr(region, "ports_in", lambda bbox: empty)
+    res = init_region(furong, tmp_path / "s.toml", buffer_km=5)
+    study = load_study(res.study_path)
+    assert "ports" not in study.layers
+    names = [c["name"] for c in study.section("suitability")["criteria"]]
+    assert names == ["highway", "railway"]
+    assert any("no searoute port" in n for n in res.notes)
