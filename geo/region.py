@@ -406,7 +406,7 @@ def init_region(units: list[AdminUnit], out: str | os.PathLike, *, buffer_km: fl
         raise InputError(f"--buffer-km {buffer_km:g}: must be from 0 to 500 km")
     out = Path(out)
     data_dir = _check_out(out, force)
-    notes = list(notes or [])
+    notes = list(notes or []) + _datum_notes(units)
     seconds: dict[str, float] = {}
     parent = out.parent if str(out.parent) else Path(".")
     parent.mkdir(parents=True, exist_ok=True)
@@ -438,6 +438,19 @@ def init_region(units: list[AdminUnit], out: str | os.PathLike, *, buffer_km: fl
         shutil.rmtree(stage, ignore_errors=True)
     return InitResult(study_path=out, data_dir=data_dir, name=study_name(units), epsg=epsg,
                       layers=counts, missing=missing, notes=notes, seconds=seconds)
+
+
+#: Where AMap's offset is not the mainland's GCJ-02 for certain (converted like the rest).
+_UNSURE_DATUM = ("香港特别行政区", "澳门特别行政区", "台湾省")
+
+
+def _datum_notes(units: list[AdminUnit]) -> list[str]:
+    """A warning for units whose AMap geometry may not be GCJ-02 (Hong Kong, Macau,
+    Taiwan): converted like the mainland's, which may shift them by up to ~500 m."""
+    odd = [u.full_name for u in units if u.province in _UNSURE_DATUM]
+    return [f"{', '.join(odd)}: AMap's coordinates there may not be GCJ-02; the boundaries "
+            "were converted as GCJ-02 anyway and may be off by up to about 500 m: check them "
+            "against a WGS84 source"] if odd else []
 
 
 def _validate_staged(path: Path) -> None:

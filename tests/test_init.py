@@ -445,3 +445,11 @@ def test_no_port_nearby_means_no_ports_layer_and_no_port_criterion(
     names = [c["name"] for c in study.section("suitability")["criteria"]]
     assert names == ["highway", "railway"]
     assert any("no searoute port" in n for n in res.notes)
+
+
+def test_hong_kong_resolves_and_its_datum_is_flagged():
+    unit, _ = resolve_one("香港")
+    assert unit.adcode == "810000"
+    notes = region._datum_notes([unit])
+    assert notes and "may not be GCJ-02" in notes[0]
+    assert region._datum_notes(resolve_region(["长沙市"]).units) == []
