@@ -257,7 +257,8 @@ def results_of(run: StudyRun) -> dict[str, Any]:
     The one place that reads a run for the map: ``redline_conflicts``/``redline_parks``
     (the gate), ``firms``, ``sourcing_parks``/``chain_gaps``/``service_areas``
     (sourcing), ``park_evaluation``, ``symbiosis``, ``suitability`` (rasters, codes,
-    candidates, model card), ``recommendations`` and ``layout``.
+    candidates, model card), ``recommendations`` and ``layout``; ``model_card`` lists what
+    the run could not judge (``StudyRun.warnings``: "no red-line layer: gate not run").
     """
     res: dict[str, Any] = {}
     if run.redlines is not None:
