@@ -531,6 +531,30 @@ def _gmt_coast(bbox: tuple[float, float, float, float], what: str) -> str:
     return p.stdout
 
 
+#: Lakes are read from a box this much wider (degrees), so that a lake crossing the
+#: box's edge is still closed; larger lakes are counted as open shores.
+LAKE_MARGIN_DEG = 1.0
+
+
+def _lakes(bbox: tuple[float, float, float, float]) -> tuple[np.ndarray, int]:
+    """GSHHG level-2 lake polygons meeting ``bbox`` (WGS84), and the number of shore
+    lines meeting it that could not be closed (lakes larger than the widened box)."""
+    m = LAKE_MARGIN_DEG
+    wide = (bbox[0] - m, max(bbox[1] - m, -90.0), bbox[2] + m, min(bbox[3] + m, 90.0))
+    xy, part, _ = parse_gmt_segments(_gmt_coast(wide, "-W2/faint"))
+    if not len(xy):
+        return np.empty(0, dtype=object), 0
+    merged = shapely.get_parts(shapely.line_merge(shapely.union_all(
+        shapely.linestrings(xy, indices=part))))
+    polys = shapely.get_parts(shapely.polygonize(merged))
+    box = shapely.box(*bbox)
+    polys = polys[shapely.intersects(polys, box)]
+    used = shapely.union_all(shapely.boundary(polys)) if len(polys) else shapely.Point()
+    loose = merged[shapely.intersects(merged, box) & ~shapely.covered_by(merged, used.buffer(
+        1e-9))] if len(merged) else merged
+    return polys, int(len(loose))
+
+
 def gshhg_water(bbox: tuple[float, float, float, float]
                 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """GSHHG full-resolution lakes (polygons) and WDBII permanent rivers (lines) in a box.
@@ -544,8 +568,10 @@ def gshhg_water(bbox: tuple[float, float, float, float]
     -------
     (lakes, rivers)
         EPSG:4326. Lakes: the level-2 shoreline pieces that ``gmt coast`` returns per
-        bin, polygonised; a lake cut by the box edge is not closed and is dropped (ask
-        for a box wider than the study). Rivers: one line per bin piece with its WDBII
+        bin, read from a box :data:`LAKE_MARGIN_DEG` wider and polygonised, those that
+        meet ``bbox`` kept; ``lakes.attrs["open_shores"]`` counts shore lines in the box
+        that could not be closed (a lake larger than the widened box: missing, say so).
+        Rivers: one line per bin piece with its WDBII
         ``level`` (0 double-lined, 1 major, …, 4 minor permanent). Both with ``id``,
         ``name`` (unnamed: GSHHG has no names), ``source`` and ``licence`` (LGPL-3).
 
@@ -557,13 +583,11 @@ def gshhg_water(bbox: tuple[float, float, float, float]
     why = gshhg_available()
     if why:
         raise NationalDataError(why)
-    xy, part, _ = parse_gmt_segments(_gmt_coast(bbox, "-W2/faint"))
-    shore = shapely.linestrings(xy, indices=part) if len(xy) else np.empty(0, dtype=object)
-    polys = shapely.get_parts(shapely.polygonize(shapely.get_parts(
-        shapely.line_merge(shapely.union_all(shore))))) if len(shore) else []
+    polys, n_open = _lakes(bbox)
     lakes = gpd.GeoDataFrame({"id": [f"lake{i + 1}" for i in range(len(polys))],
                               "name": "未命名湖泊 unnamed lake"}, geometry=list(polys),
                              crs=4326)
+    lakes.attrs["open_shores"] = n_open
     xy, part, level = parse_gmt_segments(_gmt_coast(bbox, "-Ir"))
     lines = shapely.linestrings(xy, indices=part) if len(xy) else np.empty(0, dtype=object)
     real = shapely.length(lines) > 0          # bin pieces of one repeated point

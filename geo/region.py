@@ -360,6 +360,10 @@ def _cut_layers(units: list[AdminUnit], buffer_km: float, base: Path,
         t = time.perf_counter()
         frames["lakes"], frames["rivers"] = gshhg_water(cbox)
         seconds["water"] = time.perf_counter() - t
+        if frames["lakes"].attrs.get("open_shores"):
+            notes.append(f"{frames['lakes'].attrs['open_shores']} GSHHG lake shore line(s) "
+                         "could not be closed into lakes (a lake larger than the box read): "
+                         "those lakes are missing from the lakes layer")
     else:
         notes.append(f"no lakes or rivers: {why}")
     t = time.perf_counter()
