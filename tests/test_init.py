@@ -462,3 +462,11 @@ def test_hong_kong_resolves_and_its_datum_is_flagged():
     notes = region._datum_notes([unit])
     assert notes and "may not be GCJ-02" in notes[0]
     assert region._datum_notes(resolve_region(["长沙市"]).units) == []
+
+
+@pytest.mark.skipif(gshhg_available() is not None, reason="GMT/GSHHG not installed")
+def test_a_lake_crossing_the_box_edge_is_still_a_lake():
+    box = (112.85, 29.2, 113.0, 29.35)           # a small box on the shore of 洞庭湖
+    lakes, _ = gshhg_water(box)
+    assert len(lakes) >= 1 and lakes.attrs["open_shores"] == 0
+    assert not shapely.box(*box).contains(shapely.union_all(lakes.geometry.values))
