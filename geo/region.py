@@ -317,20 +317,32 @@ def _swap_in(stage: Path, out: Path, data_dir: Path) -> None:
     old = stage / "old"
     old.mkdir()
     moved: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
     try:
         for p in (data_dir, out):
             if p.exists():
                 os.replace(p, old / p.name)
                 moved.append((old / p.name, p))
         os.replace(stage / data_dir.name, data_dir)
+        placed.append(data_dir)
         os.replace(stage / out.name, out)
     except BaseException:
-        if data_dir.exists() and (old / data_dir.name).exists():
-            shutil.rmtree(data_dir, ignore_errors=True)
+        for p in placed:                      # the new data folder, never the old one
+            shutil.rmtree(p, ignore_errors=True)
         for src, dest in moved:
             if src.exists():
                 os.replace(src, dest)
         raise
+
+
+def _swap_in_or_explain(stage: Path, out: Path, data_dir: Path) -> None:
+    """:func:`_swap_in`, with a file-system failure turned into an :class:`OutputError`."""
+    try:
+        _swap_in(stage, out, data_dir)
+    except OSError as exc:
+        kept = "the previous study is unchanged" if out.exists() else "nothing was written"
+        raise OutputError(f"{out}: the new study could not be moved into place ({exc}); "
+                          f"{kept}") from exc
 
 
 def _cut_layers(units: list[AdminUnit], buffer_km: float, base: Path,
@@ -442,7 +454,7 @@ def init_region(units: list[AdminUnit], out: str | os.PathLike, *, buffer_km: fl
         write_readme(sdata, info, missing)
         (stage / out.name).write_text(study_text(info, missing), encoding="utf-8")
         _validate_staged(stage / out.name)
-        _swap_in(stage, out, data_dir)
+        _swap_in_or_explain(stage, out, data_dir)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return InitResult(study_path=out, data_dir=data_dir, name=study_name(units), epsg=epsg,

@@ -470,3 +470,23 @@ def test_a_lake_crossing_the_box_edge_is_still_a_lake():
     lakes, _ = gshhg_water(box)
     assert len(lakes) >= 1 and lakes.attrs["open_shores"] == 0
     assert not shapely.box(*box).contains(shapely.union_all(lakes.geometry.values))
+
+
+def test_a_failure_while_swapping_in_restores_the_old_study(tmp_path, tiny_network, furong,
+                                                            monkeypatch):
+    out = tmp_path / "s.toml"
+    init_region(furong, out, buffer_km=5)
+    before = out.read_text(encoding="utf-8")
+    real = os.replace
+
+    def fail_on_the_study_file(src, dst):
+        if Path(dst) == out and ".init-staging-" in str(src) and "old" not in Path(src).parts:
+            raise OSError("disk full (test)")
+        return real(src, dst)
+
+    monkeypatch.setattr(region.os, "replace", fail_on_the_study_file)
+    with pytest.raises(OutputError, match="disk full.*previous study is unchanged"):
+        init_region(furong, out, force=True, buffer_km=5)
+    assert out.read_text(encoding="utf-8") == before
+    assert sorted(os.listdir(tmp_path)) == ["s.toml", "s_data"]
+    assert (tmp_path / "s_data" / "base.gpkg").exists()
