@@ -37,6 +37,7 @@ from .errors import InputError, OutputError
 from .io import check_dir_writable
 from .national import (
     AdminUnit,
+    NationalDataError,
     admin_units,
     clip_landcover,
     counties_of,
@@ -370,8 +371,12 @@ def _cut_layers(units: list[AdminUnit], buffer_km: float, base: Path,
     why = gshhg_available()
     if why is None:
         t = time.perf_counter()
-        frames["lakes"], frames["rivers"] = gshhg_water(cbox)
+        try:
+            frames["lakes"], frames["rivers"] = gshhg_water(cbox)
+        except NationalDataError as exc:      # optional source: missing, said, not fatal
+            why = str(exc)
         seconds["water"] = time.perf_counter() - t
+    if why is None:
         if frames["lakes"].attrs.get("open_shores"):
             notes.append(f"{frames['lakes'].attrs['open_shores']} GSHHG lake shore line(s) "
                          "could not be closed into lakes (a lake larger than the box read): "

@@ -59,9 +59,10 @@ MISSING = {
     "parks": "industrial parks (园区 outlines): no parks layer, so no park is gated, "
              "evaluated or recommended",
     "firms": "firm register (企业名录): no sourcing, supply rates or chain gaps",
-    "water": "lakes and rivers (e.g. 洞庭湖, 湘江): GMT/GSHHG not installed (bash "
-             "tools/install_gshhg.sh); only MODIS water cells (0.05°, about 5 km) are "
-             "excluded, so narrow rivers and small lakes are not",
+    "water": "lakes and rivers (e.g. 洞庭湖, 湘江): not included (GMT/GSHHG not installed: "
+             "bash tools/install_gshhg.sh; or none in the box, see the notes); only MODIS "
+             "water cells (0.05°, about 5 km) are excluded, so narrow rivers and small lakes "
+             "are not",
     "dem": "elevation (DEM): slope is not scored and no cell is excluded as too steep",
 }
 

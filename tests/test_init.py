@@ -490,3 +490,15 @@ def test_a_failure_while_swapping_in_restores_the_old_study(tmp_path, tiny_netwo
     assert out.read_text(encoding="utf-8") == before
     assert sorted(os.listdir(tmp_path)) == ["s.toml", "s_data"]
     assert (tmp_path / "s_data" / "base.gpkg").exists()
+
+
+def test_gmt_failing_leaves_water_missing_not_init_failed(tmp_path, tiny_network, furong,
+                                                          monkeypatch):
+    def broken(bbox):
+        raise NationalDataError("gmt coast: GMT failed (test)")
+
+    monkeypatch.setattr(region, "gshhg_available", lambda: None)
+    monkeypatch.setattr(region, "gshhg_water", broken)
+    res = init_region(furong, tmp_path / "s.toml", buffer_km=5)
+    assert "water" in res.missing
+    assert any("GMT failed (test)" in n for n in res.notes)
