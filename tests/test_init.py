@@ -502,3 +502,12 @@ def test_gmt_failing_leaves_water_missing_not_init_failed(tmp_path, tiny_network
     res = init_region(furong, tmp_path / "s.toml", buffer_km=5)
     assert "water" in res.missing
     assert any("GMT failed (test)" in n for n in res.notes)
+
+
+def test_map_of_a_study_without_red_lines_says_gate_not_run(tmp_path, tiny_network, furong):
+    out = tmp_path / "s.toml"
+    init_region(furong, out, buffer_km=5)
+    r = run("map", out, "--out", tmp_path / "m.html")
+    assert r.exit_code == 0, r.output
+    assert "no red-line layer: gate not run" in r.output
+    assert "gate not run" in (tmp_path / "m.html").read_text(encoding="utf-8")
