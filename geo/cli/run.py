@@ -74,9 +74,12 @@ def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip,
             with console.status("running the study…"):
                 run = run_study(study, out_dir, skip=skip, progress=_progress, staging=stage,
                                 audit=audit_network)
-            out.print(park_table(run.redlines))
-            if run.redlines.has_conflicts:
-                out.print(summary_table(run.redlines))
+            if run.redlines is not None:
+                out.print(park_table(run.redlines))
+                if run.redlines.has_conflicts:
+                    out.print(summary_table(run.redlines))
+            for msg in run.warnings:
+                console.print(f"[bold yellow]NOT JUDGED:[/] {esc(msg)}")
             if run.sourcing is not None:
                 out.print(sourcing_parks_table(run.sourcing))
                 out.print(gaps_table(run.sourcing))
@@ -99,4 +102,5 @@ def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip,
 
 
 def _progress(step: str, summary: str, seconds: float) -> None:
-    console.print(f"[green]✓[/] {esc(summary)} ({seconds:.1f} s)")
+    mark = "[bold yellow]✗[/]" if "NOT RUN" in summary else "[green]✓[/]"
+    console.print(f"{mark} {esc(summary)} ({seconds:.1f} s)")

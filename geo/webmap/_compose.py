@@ -260,10 +260,15 @@ def results_of(run: StudyRun) -> dict[str, Any]:
     (the gate), ``firms``, ``sourcing_parks``/``chain_gaps``/``service_areas``
     (sourcing), ``park_evaluation``, ``symbiosis``, ``suitability`` (rasters, codes,
     candidates, model card), ``recommendations``, ``layout`` and ``network_audit``
-    (the network audit's findings).
+    (the network audit's findings); ``model_card`` lists what the run could not judge
+    (``StudyRun.warnings``: "no red-line layer: gate not run").
     """
-    res: dict[str, Any] = {"redline_conflicts": run.redlines.conflicts,
-                           "redline_parks": run.redlines.parks}
+    res: dict[str, Any] = {}
+    if run.redlines is not None:
+        res.update(redline_conflicts=run.redlines.conflicts,
+                   redline_parks=run.redlines.parks)
+    if run.warnings:
+        res["model_card"] = {"not judged / 未评估": list(run.warnings)}
     if run.firms is not None:
         res["firms"] = run.firms
     if run.sourcing is not None:
