@@ -227,6 +227,18 @@ def supplier_interpolate(share: np.ndarray, step: int, tile: Grid, row0: int, co
 
 
 def _category(study, c: Criterion, grid: Grid) -> np.ndarray:
+    return paint_category(category_features(study, c), grid)
+
+
+def category_features(study, c: Criterion) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A category criterion's features: (geometries in the study's metric CRS, class
+    index 1… per feature, score per class index with NaN at 0 for "no feature").
+
+    Raises
+    ------
+    InputError
+        When the layer has no ``field``.
+    """
     g = _layer_metric(study, c.layer)  # type: ignore[arg-type]
     fld = c.options["field"]
     if fld not in g.columns:
@@ -235,10 +247,17 @@ def _category(study, c: Criterion, grid: Grid) -> np.ndarray:
     cats = pd.unique(g[fld].astype(str))
     scores = c.transform.map_categories(cats)
     codes = pd.Categorical(g[fld].astype(str), categories=cats).codes + 1
-    idx = features.rasterize(zip(g.geometry.values, codes.astype("int32"), strict=False),
-                             out_shape=grid.shape,
-                             transform=grid.transform, fill=0, dtype="int32")
     lut = np.concatenate([[np.nan], scores]).astype(np.float32)
+    return g.geometry.values, codes.astype("int32"), lut
+
+
+def paint_category(feats: tuple[np.ndarray, np.ndarray, np.ndarray], grid: Grid
+                   ) -> np.ndarray:
+    """Scores (float32, NaN outside every feature) of :func:`category_features` on
+    ``grid`` (the whole grid or a tile; metric CRS)."""
+    geoms, codes, lut = feats
+    idx = features.rasterize(zip(geoms, codes, strict=False), out_shape=grid.shape,
+                             transform=grid.transform, fill=0, dtype="int32")
     return lut[idx]
 
 

@@ -354,8 +354,13 @@ def _stability(stack: np.ndarray, eligible: np.ndarray, grid: Grid, cfg: Suitabi
 
 def _exclusion_summary(code: np.ndarray, grid: Grid) -> tuple[dict[int, dict], dict[int, str]]:
     """(per code: labels, cells and area; per code: one-line label)."""
+    return exclusion_summary(np.bincount(code.ravel(), minlength=len(EXCLUSION_CODES)), grid)
+
+
+def exclusion_summary(counts: np.ndarray, grid: Grid) -> tuple[dict[int, dict], dict[int, str]]:
+    """(per code: labels, cells and area in km²; per code: one-line label) from the
+    cell count of each exclusion code."""
     codes_out: dict[int, dict] = {}
-    counts = np.bincount(code.ravel(), minlength=len(EXCLUSION_CODES))
     for c_, (zh, en) in EXCLUSION_CODES.items():
         codes_out[c_] = {"zh": zh, "en": en, "cells": int(counts[c_]),
                          "area_km2": round(float(counts[c_]) * grid.cell_area_m2 / 1e6, 3)}
