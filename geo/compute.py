@@ -104,6 +104,29 @@ def settings_from_toml(table: Mapping[str, Any] | None) -> ComputeSettings:
     )
 
 
+def validate_section(table: Mapping[str, Any], study: Any) -> list[str]:
+    """Problems of a study's ``[compute]`` table (for :func:`geo.study.load_study`).
+
+    Parameters
+    ----------
+    table
+        The parsed ``[compute]`` table.
+    study
+        The study being loaded (unused: the table stands alone).
+
+    Returns
+    -------
+    list of str
+        One message naming every bad key, or none.
+    """
+    del study
+    try:
+        settings_from_toml(table)
+    except ValueError as exc:
+        return [str(exc)]
+    return []
+
+
 def total_memory_bytes() -> int:
     """Physical RAM of this machine in bytes (psutil when present, else sysconf)."""
     try:

@@ -91,6 +91,7 @@ SECTION_VALIDATORS: dict[str, str] = {
     "network": "geo.network:validate_section",
     "sourcing": "geo.sourcing:validate_section",
     "suitability": "geo.suitability:validate_section",
+    "compute": "geo.compute:validate_section",
     "map": "geo.webmap:validate_section",
     "parks": "geo.parks:validate_section",
     "layout": "geo.layout:validate_section",
