@@ -420,6 +420,8 @@ class _TileWriter:
                 dtype=sp["dtype"], crs=grid.crs.to_wkt(), transform=grid.transform,
                 nodata=sp["nodata"], tiled=True, blockxsize=256, blockysize=256,
                 compress="deflate", BIGTIFF="IF_SAFER")
+            if sp.get("colormap"):  # before any pixel is written (a TIFF rule)
+                self.ds[name].write_colormap(1, sp["colormap"])
 
     def write(self, name: str, win: Window, arr: np.ndarray) -> None:
         self.ds[name].write(arr.astype(self.specs[name]["dtype"], copy=False), 1,
@@ -432,8 +434,6 @@ class _TileWriter:
             sp = self.specs[name]
             ds.update_tags(**{k: str(v) for k, v in sp["tags"].items()})
             ds.set_band_description(1, sp["band_names"][0])
-            if sp.get("colormap"):
-                ds.write_colormap(1, sp["colormap"])
             ds.close()
             kind = np.dtype(sp["dtype"]).kind
             with atomic_path(self.paths[name], overwrite=overwrite) as tmp:
@@ -479,9 +479,12 @@ def _raw_card(parts: list[dict | None]) -> dict:
         return {"known_share": 0.0}
     sample = np.concatenate([p["sample"] for p in parts])
     med = float(np.median(sample)) if sample.size else float("nan")
-    return {"min": round(min(p["min"] for p in parts), 3), "median": round(med, 3),
-            "max": round(max(p["max"] for p in parts), 3),
-            "known_share": round(known / max(n, 1), 4)}
+    out = {"min": round(min(p["min"] for p in parts), 3), "median": round(med, 3),
+           "max": round(max(p["max"] for p in parts), 3),
+           "known_share": round(known / max(n, 1), 4)}
+    if sample.size < known:  # said, never passed off as the exact median
+        out["median_from_sample_of_cells"] = int(sample.size)
+    return out
 
 
 def run_chunked(study, *, industry: str | None = None, out_dir: str | Path | None = None,
