@@ -90,6 +90,9 @@ SAMPLE_CELLS = 150_000
 """Expected cells in the Monte Carlo bracket sample (and the raw-value median sample);
 grids with fewer cells are used whole, so their thresholds need no bracket."""
 
+MAX_CELLS = 1_500_000_000
+"""Largest grid the dask engine runs (China at 100 m is about 10⁹ cells)."""
+
 Log = Callable[[str], None]
 
 
@@ -469,6 +472,16 @@ def _tile_side(grid: Grid, settings: compute.ComputeSettings, tile_side: int | N
     return side
 
 
+def _check_size(grid: Grid) -> None:
+    """Refuse a grid over :data:`MAX_CELLS` before any cluster starts."""
+    if grid.size > MAX_CELLS:
+        cell = grid.cell_m * math.sqrt(grid.size / MAX_CELLS) * 1.05
+        raise ModelError(f"suitability: a grid of {grid.width:,} × {grid.height:,} = "
+                         f"{grid.size:,} cells of {grid.cell_m:g} m is over the dask engine's "
+                         f"{MAX_CELLS:,} cells (China at 100 m). Use cell_m ≥ "
+                         f"{math.ceil(cell):d}")
+
+
 def _raw_card(parts: list[dict | None]) -> dict:
     """A criterion's raw-value statistics in the scored cells from the tiles' partials
     (the median from the tiles' Bernoulli sample: exact when every cell was sampled)."""
@@ -532,6 +545,7 @@ def run_chunked(study, *, industry: str | None = None, out_dir: str | Path | Non
     progress = progress or _noop
     log = log or (lambda msg: None)
     settings = compute_settings(study)
+    _check_size(study_grid(study, _run_config(study, overrides)))
     scheduler = scheduler or settings.scheduler
     try:
         from distributed import get_client
