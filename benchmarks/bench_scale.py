@@ -11,14 +11,27 @@ are printed (the issue 13 goal is ≥ 1.6× on 2 cores), with the load average, 
 shared machine's other work takes cores from the 2-worker run. Cluster start-up is not
 timed.
 
+Suitability (``--suitability``): the real YRD study (``layers/yrd.toml``, 6 criteria with
+AHP weights, red lines, water, land use, slope, 200 Monte Carlo runs, 15,000-亩 cut
+regions) at ``--cell-m`` (default 50 m ≈ 19 M cells) with the in-memory engine and with
+the dask engine (a 2-worker ``LocalCluster``, criterion stacks recomputed per pass, then
+kept on the workers), each in a child process whose peak memory is the peak of the summed
+RSS of its process tree (driver + Dask workers) sampled every 0.1 s. The rasters must
+be identical; the time ratio, the peak-memory ratio and the time per million cells are
+printed.
+
 Run: .venv/bin/python benchmarks/bench_scale.py [--quick] [--plots N]
+     .venv/bin/python benchmarks/bench_scale.py --suitability [--cell-m 50]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -26,6 +39,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import psutil
+import rasterio
 import shapely
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,13 +87,120 @@ def timed(fn, *a, repeat: int = 1, **k):
     return out, best
 
 
+CHILD = """
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {root!r})
+from geo import compute
+from geo.study import load_study
+from geo.suitability import run_suitability
+from geo.suitability.chunked import run_chunked
+
+def main():
+    st = load_study({study!r})
+    t = time.perf_counter()
+    if {engine!r} == "memory":
+        res = run_suitability(st, cell_m={cell_m}, out_dir={out!r}, engine="memory")
+    else:
+        with compute.client(n_workers=2, memory_gb={memory_gb}, dashboard=False):
+            res = run_chunked(st, cell_m={cell_m}, out_dir={out!r}, keep_stacks={keep},
+                              tile_side={tile})
+    print(json.dumps({{"s": time.perf_counter() - t, "cells": res.grid.size,
+                      "candidates": len(res.candidates), "timings": res.timings,
+                      "engine": res.model_card.get("engine")}}))
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Summed resident memory (bytes) of a process and all its descendants."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_child(code: str) -> tuple[dict, float]:
+    """Run ``code`` in a child Python; (its JSON line, peak summed RSS of its tree, GiB)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(code)
+    child = subprocess.Popen([sys.executable, f.name], stdout=subprocess.PIPE, text=True)
+    proc, peak = psutil.Process(child.pid), 0
+    while child.poll() is None:
+        peak = max(peak, tree_rss(proc))
+        time.sleep(0.1)
+    out = child.stdout.read()
+    os.unlink(f.name)
+    if child.returncode:
+        raise RuntimeError(f"child failed ({child.returncode}): {out[-2000:]}")
+    return json.loads(out.strip().splitlines()[-1]), peak / compute.GB
+
+
+def same_rasters(a: Path, b: Path) -> None:
+    """The two runs' rasters are identical (compared by 1024-row strips)."""
+    for name in ("suitability.tif", "exclusion.tif", "stability.tif"):
+        with rasterio.open(a / name) as x, rasterio.open(b / name) as y:
+            assert (x.width, x.height) == (y.width, y.height), name
+            for r0 in range(0, x.height, 1024):
+                w = rasterio.windows.Window(0, r0, x.width, min(1024, x.height - r0))
+                u, v = x.read(1, window=w), y.read(1, window=w)
+                ok = (u == v) | (np.isnan(u) & np.isnan(v)) if u.dtype.kind == "f" else u == v
+                assert ok.all(), f"{name} differs in rows {r0}…"
+
+
+def bench_suitability(cell_m: float, memory_gb: float, tile: int | None) -> None:
+    """In-memory vs dask engine on the YRD grid, each in a child process."""
+    print(f"suitability benchmark: real YRD study at {cell_m:g} m, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    rows = {}
+    with tempfile.TemporaryDirectory(dir=ROOT / "out" if (ROOT / "out").is_dir() else None
+                                     ) as tmp:
+        for label, engine, keep in (("in-memory", "memory", None),
+                                    ("dask, stacks recomputed", "dask", False),
+                                    ("dask, stacks kept", "dask", True)):
+            out = str(Path(tmp) / label.replace(" ", "_").replace(",", ""))
+            code = CHILD.format(root=str(ROOT), study=str(ROOT / "layers" / "yrd.toml"),
+                                engine=engine, cell_m=cell_m, out=out, memory_gb=memory_gb,
+                                keep=keep, tile=tile)
+            res, peak = run_child(code)
+            rows[label] = (res, peak, out)
+            eng = res["engine"] or {}
+            extra = (f", {eng['tiles']} tiles of {eng['tile_side_cells']} cells on "
+                     f"{eng['workers']} workers" if eng else "")
+            print(f"  {label:26s} {res['s']:7.1f} s  peak {peak:5.2f} GiB  "
+                  f"{res['s'] / res['cells'] * 1e6:6.2f} s per million cells  "
+                  f"({res['cells']:,} cells, {res['candidates']} candidates{extra})",
+                  flush=True)
+        base = rows["in-memory"]
+        for label in ("dask, stacks recomputed", "dask, stacks kept"):
+            res, peak, out = rows[label]
+            same_rasters(Path(base[2]), Path(out))
+            print(f"  {label}: time ×{res['s'] / base[0]['s']:.2f} of in-memory, peak memory "
+                  f"{base[1] / peak:.2f}× lower (goal ≥ 3×); rasters identical")
+    print(f"  load average {os.getloadavg()[0]:.1f} at the end")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20,000 plots instead of 100,000")
     ap.add_argument("--plots", type=int, default=None, help="number of synthetic plots")
     ap.add_argument("--npartitions", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=2, help="best of this many runs")
+    ap.add_argument("--suitability", action="store_true",
+                    help="the suitability engines instead of the red-line gate")
+    ap.add_argument("--cell-m", type=float, default=50.0, help="suitability cell size (m)")
+    ap.add_argument("--memory-gb", type=float, default=1.0,
+                    help="memory budget of the dask engine's local cluster (GiB)")
+    ap.add_argument("--tile", type=int, default=None, help="dask tile side in cells")
     args = ap.parse_args(argv)
+    if args.suitability:
+        bench_suitability(args.cell_m, args.memory_gb, args.tile)
+        return 0
     n = args.plots or (20_000 if args.quick else 100_000)
     warnings.simplefilter("ignore")
     study = load_study(ROOT / "layers" / "yrd.toml")

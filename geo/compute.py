@@ -48,11 +48,15 @@ class ComputeSettings:
     n_workers
         Workers of the local cluster; default one per core (ignored with
         ``scheduler``).
+    cache_dir
+        Folder (relative to the study file's folder) where built road networks are
+        cached (:mod:`geo.network.cache`); default ``None``: no cache, nothing written.
     """
 
     scheduler: str | None = None
     memory_gb: float | None = None
     n_workers: int | None = None
+    cache_dir: str | None = None
 
     @property
     def budget_gb(self) -> float:
@@ -75,11 +79,15 @@ def settings_from_toml(table: Mapping[str, Any] | None) -> ComputeSettings:
     """
     table = dict(table or {})
     problems: list[str] = []
-    unknown = sorted(set(table) - {"scheduler", "memory_gb", "n_workers"})
+    unknown = sorted(set(table) - {"scheduler", "memory_gb", "n_workers", "cache_dir"})
     if unknown:
         problems.append(
-            f"unknown [compute] keys {unknown}; allowed: scheduler, memory_gb, n_workers"
+            f"unknown [compute] keys {unknown}; allowed: scheduler, memory_gb, n_workers, "
+            "cache_dir"
         )
+    cache_dir = table.get("cache_dir")
+    if cache_dir is not None and not (isinstance(cache_dir, str) and cache_dir.strip()):
+        problems.append(f"[compute] cache_dir must be a folder name, got {cache_dir!r}")
     scheduler = table.get("scheduler")
     if scheduler is not None and not (isinstance(scheduler, str) and "://" in scheduler):
         problems.append(
@@ -101,6 +109,7 @@ def settings_from_toml(table: Mapping[str, Any] | None) -> ComputeSettings:
         scheduler=scheduler,
         memory_gb=None if memory_gb is None else float(memory_gb),
         n_workers=n_workers,
+        cache_dir=cache_dir,
     )
 
 

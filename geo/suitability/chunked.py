@@ -461,11 +461,18 @@ class _TileWriter:
 # The run
 # --------------------------------------------------------------------------------------
 
-def _tile_side(grid: Grid, settings: compute.ComputeSettings, tile_side: int | None,
-               n_workers: int) -> int:
-    """Cells per tile side: given, else :func:`geo.compute.chunk_side` of the budget;
-    a multiple of :data:`.tiles.DISTANCE_BLOCK`."""
-    side = tile_side or compute.chunk_side(settings.budget_gb, n_workers)
+def cluster_memory_gb(client, settings: compute.ComputeSettings) -> tuple[float, int]:
+    """(the workers' summed memory limit in GiB — ``[compute] memory_gb`` when they
+    have none —, the number of workers)."""
+    workers = client.scheduler_info()["workers"].values()
+    limit = sum(float(w.get("memory_limit") or 0) for w in workers) / compute.GB
+    return (limit if limit > 0 else settings.budget_gb), max(1, len(workers))
+
+
+def _tile_side(budget_gb: float, tile_side: int | None, n_workers: int) -> int:
+    """Cells per tile side: given, else :func:`geo.compute.chunk_side` of the cluster's
+    memory; a multiple of :data:`.tiles.DISTANCE_BLOCK`."""
+    side = tile_side or compute.chunk_side(budget_gb, n_workers)
     if side < DISTANCE_BLOCK or side % DISTANCE_BLOCK:
         raise ModelError(f"tile side {side} cells must be a positive multiple of "
                          f"{DISTANCE_BLOCK}")
@@ -519,10 +526,11 @@ def run_chunked(study, *, industry: str | None = None, out_dir: str | Path | Non
         ``[compute] scheduler``, else a ``LocalCluster`` (``[compute] n_workers``,
         ``memory_gb``). Inside an active ``distributed.Client`` that client is used.
     tile_side
-        Cells per tile side (a multiple of 16); default from the memory budget.
+        Cells per tile side (a multiple of 16); default from the workers' memory
+        (:func:`geo.compute.chunk_side`).
     keep_stacks
         Keep each tile's criterion stack on the workers between passes; default when
-        the stacks fit half the budget.
+        the stacks fit half the workers' memory.
     log
         Called with one-line messages (the dashboard link).
     **overrides
@@ -576,11 +584,11 @@ def _run_on(client, study, industry, out_dir, overwrite, progress, settings, til
     grid = study_grid(study, cfg)
     report: dict[str, Any] = {}
     plan = build_plan(study, cfg, grid, active, weights, profile, report)
-    n_workers = max(1, len(client.scheduler_info()["workers"]))
-    side = _tile_side(grid, settings, tile_side, n_workers)
+    budget_gb, n_workers = cluster_memory_gb(client, settings)
+    side = _tile_side(budget_gb, tile_side, n_workers)
     wins = windows(grid, side)
     if keep_stacks is None:
-        keep_stacks = grid.size * (4 * len(active) + 5) < settings.budget_gb * compute.GB / 2
+        keep_stacks = grid.size * (4 * len(active) + 5) < budget_gb * compute.GB / 2
     timings["plan_s"] = time.perf_counter() - t_start
     tiles = _Tiles(client, plan, wins, keep_stacks, progress)
     writer = None
