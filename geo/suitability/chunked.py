@@ -232,19 +232,22 @@ def _kth(values: np.ndarray, need: int) -> float:
 
 def _mc_thresholds(tiles: _Tiles, plan: TilePlan, summaries: list[dict], n_elig: int,
                    k_top: int, base_bin: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """(exact per-run thresholds or None without runs, base scores in the base bin)."""
+    """(exact per-run thresholds or None without runs, base scores holding the k-th:
+    all of them on a small grid, else those in the base bin)."""
     cfg = plan.cfg
+    if plan.sample_p >= 1:  # every scored cell is in pass 1's results: no pass here
+        base = np.concatenate([s["base"] for s in summaries])
+        if plan.wruns is None:
+            return None, base
+        ssc = aggregate(np.concatenate([s["sample"] for s in summaries]), plan.wruns,
+                        method=cfg.aggregation, andness=cfg.andness,
+                        order_weights=cfg.order_weights)
+        return (-np.sort(-ssc, axis=0))[k_top - 1].astype(np.float32), base
     if plan.wruns is None:
         res = tiles.run("thresholds", tile_thresholds, base_bin, None, None, None)
         return None, np.concatenate([r["base"] for r in res])
     sample = np.concatenate([s["sample"] for s in summaries])
     runs = plan.wruns.shape[0]
-    if plan.sample_p >= 1:  # every scored cell is in the sample: thresholds directly
-        ssc = aggregate(sample, plan.wruns, method=cfg.aggregation, andness=cfg.andness,
-                        order_weights=cfg.order_weights)
-        thr = (-np.sort(-ssc, axis=0))[k_top - 1].astype(np.float32)
-        res = tiles.run("thresholds", tile_thresholds, base_bin, None, None, None)
-        return thr, np.concatenate([r["base"] for r in res])
     lo, hi = _bracket(sample, n_elig, plan.wruns, cfg, k_top)
     res = tiles.run("stability: thresholds", tile_thresholds, base_bin, (lo, hi), None, None)
     base = np.concatenate([r["base"] for r in res])
@@ -604,7 +607,7 @@ def _run_on(client, study, industry, out_dir, overwrite, progress, settings, til
         timings["criteria_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         thr_runs, base = _mc_thresholds(tiles, plan, summaries, n_elig, k_top, int(tbin[0]))
-        thr = _kth(base, int(k_top - above[0]))
+        thr = _kth(base, int(k_top if plan.sample_p >= 1 else k_top - above[0]))
         timings["thresholds_s"] = time.perf_counter() - t0
         specs = raster_specs({"study": {"name": study.name}, "industry": industry,
                               "stability": {"runs": cfg.runs, "perturbation": cfg.perturbation,

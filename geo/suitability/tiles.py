@@ -238,11 +238,14 @@ def tile_summary(ts: TileStack, plan: TilePlan) -> dict:
     x = ts.stack[:, eligible].T
     if plan.sample_p < 1:
         x = x[rng.random(x.shape[0]) < plan.sample_p]
+    base = ts.score[eligible]
     return {"n_elig": int(eligible.sum()), "n_inside": ts.n_inside,
             "slope_known": ts.slope_known,
             "codes": np.bincount(ts.code.ravel(), minlength=256),
-            "hist": _hist(ts.score[eligible][:, None])[0], "raw": ts.raw_stats,
-            "sample": np.ascontiguousarray(x)}
+            "hist": _hist(base[:, None])[0], "raw": ts.raw_stats,
+            "sample": np.ascontiguousarray(x),
+            # every cell sampled (a small grid): the base scores fix the threshold here
+            "base": base if plan.sample_p >= 1 else None}
 
 
 def mc_blocks(ts: TileStack, plan: TilePlan, wruns: np.ndarray):
