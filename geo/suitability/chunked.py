@@ -216,9 +216,10 @@ class _Tiles:
         return out
 
     def close(self) -> None:
-        if self.stacks is not None:
-            for s in self.stacks:
-                s.release()
+        """Release the kept stacks (idempotent)."""
+        for s in self.stacks or []:
+            s.release()
+        self.stacks = None
 
 
 # --------------------------------------------------------------------------------------
@@ -593,68 +594,30 @@ def _run_on(client, study, industry, out_dir, overwrite, progress, settings, til
     if keep_stacks is None:
         keep_stacks = grid.size * (4 * len(active) + 5) < budget_gb * compute.GB / 2
     timings["plan_s"] = time.perf_counter() - t_start
-    tiles = _Tiles(client, plan, wins, keep_stacks, progress)
-    writer = None
-    try:
-        t0 = time.perf_counter()
-        summaries = tiles.run("criteria and scores", tile_summary)
-        n_elig = sum(s["n_elig"] for s in summaries)
-        if not n_elig:
-            raise ModelError("suitability: every cell of the study is excluded (see "
-                             "exclusion.tif); relax the constraints")
-        k_top = min(n_elig, max(1, int(math.ceil(n_elig * cfg.top_pct / 100.0))))
-        tbin, above = _top_bin(np.sum([s["hist"] for s in summaries], axis=0)[None], k_top)
-        timings["criteria_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        thr_runs, base = _mc_thresholds(tiles, plan, summaries, n_elig, k_top, int(tbin[0]))
-        thr = _kth(base, int(k_top if plan.sample_p >= 1 else k_top - above[0]))
-        timings["thresholds_s"] = time.perf_counter() - t0
-        specs = raster_specs({"study": {"name": study.name}, "industry": industry,
-                              "stability": {"runs": cfg.runs, "perturbation": cfg.perturbation,
-                                            "seed": cfg.seed},
-                              "top_cells": {"top_pct": cfg.top_pct}},
-                             {c.name: round(float(w), 6) for c, w in zip(active, weights,
-                                                                       strict=True)}, ahp)
-        names = ["suitability.tif", "exclusion.tif"] + (["stability.tif"] if cfg.runs else [])
-        writer = _TileWriter(out_paths, grid, specs, names)
-        t0 = time.perf_counter()
-        min_cells, max_cells = _region_cells(cfg, grid)
-        recs: list[dict] = [{}] * len(wins)
-
-        def keep(i: int, res: dict) -> None:
-            for name, key in (("suitability.tif", "score"), ("exclusion.tif", "code"),
-                              ("stability.tif", "stability")):
-                if name in writer.ds:
-                    writer.write(name, wins[i], res.pop(key))
-            recs[i] = res
-
-        tiles.run("stability and regions", tile_regions, thr, thr_runs, min_cells, max_cells,
-                  on_result=keep)
-        timings["stability_regions_s"] = time.perf_counter() - t0
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    finally:
-        tiles.close()
-    t0 = time.perf_counter()
-    try:
-        stats, reg_runs, parent = merge_regions(recs, wins, grid, min_cells, max_cells)
-        cands = candidate_table(study, cfg, grid, stats, reg_runs, parent)
-    except BaseException:
-        writer.abort()
-        raise
-    timings["candidates_s"] = time.perf_counter() - t0
-    counts = np.sum([s["codes"] for s in summaries], axis=0)
-    slope = [s["slope_known"] for s in summaries]
-    n_inside = sum(s["n_inside"] for s in summaries)
-    slope_known = sum(slope) / n_inside if None not in slope and n_inside else None
     engine = {"engine": "dask", "scheduler": client.scheduler.address, "workers": n_workers,
               "tile_side_cells": side, "tiles": len(wins), "stacks_kept": bool(keep_stacks),
               "dashboard": link}
-    res = _result(study, cfg, grid, industry, active, weights, ahp, report, counts, n_elig,
-                  thr, k_top, thr_runs, cands, slope_known, n_inside, summaries, engine)
+    wdict = {c.name: round(float(w), 6) for c, w in zip(active, weights, strict=True)}
+    specs = raster_specs({"study": {"name": study.name}, "industry": industry,
+                          "stability": {"runs": cfg.runs, "perturbation": cfg.perturbation,
+                                        "seed": cfg.seed},
+                          "top_cells": {"top_pct": cfg.top_pct}}, wdict, ahp)
+    names = ["suitability.tif", "exclusion.tif"] + (["stability.tif"] if cfg.runs else [])
+    tiles = _Tiles(client, plan, wins, keep_stacks, progress)
+    writer = _TileWriter(out_paths, grid, specs, names)
     try:
+        summaries, n_elig, k_top, thr, thr_runs = _thresholds(tiles, plan, timings)
+        min_cells, max_cells = _region_cells(cfg, grid)
+        t0 = time.perf_counter()
+        recs = _regions_pass(tiles, writer, thr, thr_runs, min_cells, max_cells)
+        timings["stability_regions_s"] = time.perf_counter() - t0
+        tiles.close()
+        t0 = time.perf_counter()
+        stats, reg_runs, parent = merge_regions(recs, wins, grid, min_cells, max_cells)
+        cands = candidate_table(study, cfg, grid, stats, reg_runs, parent)
+        timings["candidates_s"] = time.perf_counter() - t0
+        res = _result(study, cfg, grid, industry, active, weights, ahp, report, n_elig, thr,
+                      k_top, thr_runs, cands, summaries, engine)
         t0 = time.perf_counter()
         progress("writing", 0, 1)
         writer.finish(overwrite)
@@ -662,15 +625,58 @@ def _run_on(client, study, industry, out_dir, overwrite, progress, settings, til
     except BaseException:
         writer.abort()
         raise
+    finally:
+        tiles.close()
     _write_tables(res, out_paths, overwrite, timings, t_start)
     progress("done", 1, 1)
     return res
 
 
-def _result(study, cfg, grid, industry, active, weights, ahp, report, counts, n_elig, thr,
-            k_top, thr_runs, cands, slope_known, n_inside, summaries, engine
-            ) -> SuitabilityResult:
+def _thresholds(tiles: _Tiles, plan: TilePlan, timings: dict[str, float]):
+    """Passes 1 and 2: (tile summaries, scored cells, k, exact top-k threshold, exact
+    per-run thresholds or None)."""
+    t0 = time.perf_counter()
+    summaries = tiles.run("criteria and scores", tile_summary)
+    n_elig = sum(s["n_elig"] for s in summaries)
+    if not n_elig:
+        raise ModelError("suitability: every cell of the study is excluded (see "
+                         "exclusion.tif); relax the constraints")
+    k_top = min(n_elig, max(1, int(math.ceil(n_elig * plan.cfg.top_pct / 100.0))))
+    tbin, above = _top_bin(np.sum([s["hist"] for s in summaries], axis=0)[None], k_top)
+    timings["criteria_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    thr_runs, base = _mc_thresholds(tiles, plan, summaries, n_elig, k_top, int(tbin[0]))
+    thr = _kth(base, int(k_top if plan.sample_p >= 1 else k_top - above[0]))
+    timings["thresholds_s"] = time.perf_counter() - t0
+    return summaries, n_elig, k_top, thr, thr_runs
+
+
+def _regions_pass(tiles: _Tiles, writer: _TileWriter, thr: float,
+                  thr_runs: np.ndarray | None, min_cells: int, max_cells: int | None
+                  ) -> list[dict]:
+    """Pass 3: each tile's output rasters written as it arrives; its region parts kept."""
+    recs: list[dict] = [{}] * len(tiles.wins)
+
+    def keep(i: int, res: dict) -> None:
+        for name, key in (("suitability.tif", "score"), ("exclusion.tif", "code"),
+                          ("stability.tif", "stability")):
+            arr = res.pop(key)
+            if name in writer.ds:
+                writer.write(name, tiles.wins[i], arr)
+        recs[i] = res
+
+    tiles.run("stability and regions", tile_regions, thr, thr_runs, min_cells, max_cells,
+              on_result=keep)
+    return recs
+
+
+def _result(study, cfg, grid, industry, active, weights, ahp, report, n_elig, thr, k_top,
+            thr_runs, cands, summaries, engine) -> SuitabilityResult:
     """The result and its model card (the in-memory engine's, plus ``engine``)."""
+    counts = np.sum([s["codes"] for s in summaries], axis=0)
+    slope = [s["slope_known"] for s in summaries]
+    n_inside = sum(s["n_inside"] for s in summaries)
+    slope_known = sum(slope) / n_inside if None not in slope and n_inside else None
     report["terrain_warnings"] = _terrain_warnings(study, cfg, grid, active, weights,
                                                    slope_known)
     for msg in report["terrain_warnings"]:
