@@ -30,8 +30,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -40,17 +38,15 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import rasterio
-import rasterio.shutil
 import shapely
-from rasterio.windows import Window as RioWindow
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from .. import compute
 from ..errors import InputError, ModelError
 from ..grid import Grid
-from ..io import atomic_path, write_gpkg, write_text
+from ..io import write_gpkg, write_text
+from .cog import TileWriter
 from .config import SuitabilityConfig
 from .criteria import (
     Progress,
@@ -93,6 +89,14 @@ grids with fewer cells are used whole, so their thresholds need no bracket."""
 MAX_CELLS = 1_500_000_000
 """Largest grid the dask engine runs (China at 100 m is about 10⁹ cells)."""
 
+WORKER_BASELINE_GB = 0.4
+"""Memory of an idle worker holding the plan (interpreter, libraries, vector layers)."""
+
+TILE_BYTES_PER_CELL = 300
+"""Peak bytes per cell of one tile task (criterion stack, distance scratch, Monte Carlo
+blocks, region parts; measured about 150 B/cell on 1024-cell tiles of the YRD at 50 m,
+doubled for safety)."""
+
 Log = Callable[[str], None]
 
 
@@ -112,9 +116,29 @@ def compute_settings(study) -> compute.ComputeSettings:
 
 def choose_engine(study, cfg: SuitabilityConfig, engine: str,
                   settings: compute.ComputeSettings) -> str:
-    """``"memory"`` or ``"dask"``: ``engine`` unless it is ``"auto"``, then ``"dask"``
-    when the in-memory estimate (:func:`geo.compute.grid_memory_gb`) of the study grid
-    exceeds ``[compute] memory_gb`` or a scheduler address is given."""
+    """Which engine runs the study.
+
+    Parameters
+    ----------
+    study, cfg
+        The study and its suitability settings (the grid in its metric CRS).
+    engine : {"auto", "memory", "dask"}
+        Asked for; ``"auto"`` gives ``"dask"`` when the in-memory estimate
+        (:func:`geo.compute.grid_memory_gb`) exceeds ``[compute] memory_gb`` or a
+        scheduler address is set, else ``"memory"``.
+    settings
+        The ``[compute]`` settings.
+
+    Returns
+    -------
+    str
+        ``"memory"`` or ``"dask"``.
+
+    Raises
+    ------
+    ModelError
+        An unknown engine.
+    """
     if engine not in ("auto", "memory", "dask"):
         raise ModelError(f"engine must be one of auto, memory, dask; got {engine!r}")
     if engine != "auto":
@@ -146,7 +170,28 @@ def _raster(study, key: str) -> tuple[str, str]:
 def build_plan(study, cfg: SuitabilityConfig, grid: Grid, active, weights: np.ndarray,
                profile, report: dict) -> TilePlan:
     """Everything a tile needs, read once here: vector layers in the grid's metric CRS,
-    raster paths, supplier-access samples and the Monte Carlo weight sets."""
+    raster paths, supplier-access samples and the Monte Carlo weight sets.
+
+    Parameters
+    ----------
+    study, cfg, grid
+        The study, its settings and grid (metric CRS, metres).
+    active, weights
+        The criteria of this run and their weights (summing to 1).
+    profile
+        The industry profile, or None.
+    report
+        Filled with the exclusion layers used (for the model card).
+
+    Returns
+    -------
+    TilePlan
+
+    Raises
+    ------
+    ModelError, InputError
+        A distance layer with no feature within reach, missing layers or fields.
+    """
     boundary = gpd.GeoSeries([study.boundary], crs=4326).to_crs(grid.crs).values
     plan = TilePlan(grid=grid, cfg=cfg, active=list(active), weights=weights,
                     boundary=boundary, masks=exclusion_masks(study, cfg, profile, report),
@@ -174,6 +219,10 @@ def build_plan(study, cfg: SuitabilityConfig, grid: Grid, active, weights: np.nd
 # Tasks: one per tile, the stack kept on the workers or recomputed
 # --------------------------------------------------------------------------------------
 
+def _identity(x):
+    return x
+
+
 def _fresh(fn, plan: TilePlan, win: Window, *args):
     """``fn`` on a tile's stack computed in this task (stacks not kept)."""
     return fn(tile_stack(plan, win), plan, *args)
@@ -186,7 +235,9 @@ class _Tiles:
     def __init__(self, client, plan: TilePlan, wins: list[Window], keep: bool,
                  progress: Progress) -> None:
         self.client, self.wins, self.progress = client, wins, progress
-        self.plan = client.scatter(plan, broadcast=True, hash=False)
+        # a task holding the plan (not scattered data): a worker lost to memory
+        # pressure gets it back from the scheduler instead of failing the run
+        self.plan = client.submit(_identity, plan, pure=False)
         self.stacks = [client.submit(tile_stack, self.plan, w, pure=False) for w in wins] \
             if keep else None
 
@@ -205,8 +256,9 @@ class _Tiles:
         index = {f.key: i for i, f in enumerate(futs)}
         out: list[Any] = [None] * len(futs)
         self.progress(desc, 0, len(futs))
-        for done, (f, res) in enumerate(as_completed(futs, with_results=True), start=1):
+        for done, f in enumerate(as_completed(futs), start=1):
             i = index[f.key]
+            res = _result_of(f, desc)
             if on_result is not None:
                 on_result(i, res)
             else:
@@ -220,6 +272,23 @@ class _Tiles:
         for s in self.stacks or []:
             s.release()
         self.stacks = None
+
+
+def _result_of(f, desc: str) -> Any:
+    """A finished task's result; a task lost with its worker (killed for memory) is a
+    :class:`ModelError` with the fix, an error inside a task is raised as it was."""
+    from distributed import KilledWorker
+
+    if f.status == "cancelled":
+        raise ModelError(f"suitability ({desc}): the Dask cluster lost a tile task (its "
+                         "worker was restarted or the cluster shut down); rerun, give the "
+                         "workers more memory ([compute] memory_gb) or fewer cells per tile")
+    try:
+        return f.result()
+    except KilledWorker as exc:
+        raise ModelError(f"suitability ({desc}): a tile task killed its Dask workers "
+                         f"({exc}); give them more memory ([compute] memory_gb) or "
+                         "use smaller tiles") from exc
 
 
 # --------------------------------------------------------------------------------------
@@ -402,81 +471,37 @@ def _region_sums(recs: list[dict], sel: np.ndarray, rid: np.ndarray, n: int,
 
 
 # --------------------------------------------------------------------------------------
-# Output: tiles into tiled GeoTIFFs, then Cloud-Optimized GeoTIFFs with overviews
-# --------------------------------------------------------------------------------------
-
-class _TileWriter:
-    """Windowed writes of the output rasters into tiled scratch GeoTIFFs beside the
-    outputs; :meth:`finish` copies each to a COG (overviews built by GDAL from the file,
-    never from memory) atomically and removes the scratch files."""
-
-    def __init__(self, paths: dict[str, Path], grid: Grid, specs: dict[str, dict],
-                 names: list[str]) -> None:
-        self.grid, self.paths, self.specs = grid, paths, specs
-        self.scratch: dict[str, Path] = {}
-        self.ds: dict[str, Any] = {}
-        for name in names:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tiles.tif",
-                                       dir=paths[name].parent)
-            os.close(fd)
-            os.unlink(tmp)
-            self.scratch[name] = Path(tmp)
-            sp = specs[name]
-            self.ds[name] = rasterio.open(
-                tmp, "w", driver="GTiff", width=grid.width, height=grid.height, count=1,
-                dtype=sp["dtype"], crs=grid.crs.to_wkt(), transform=grid.transform,
-                nodata=sp["nodata"], tiled=True, blockxsize=256, blockysize=256,
-                compress="deflate", BIGTIFF="IF_SAFER")
-            if sp.get("colormap"):  # before any pixel is written (a TIFF rule)
-                self.ds[name].write_colormap(1, sp["colormap"])
-
-    def write(self, name: str, win: Window, arr: np.ndarray) -> None:
-        self.ds[name].write(arr.astype(self.specs[name]["dtype"], copy=False), 1,
-                            window=RioWindow(win.c0, win.r0, win.width, win.height))
-
-    def finish(self, overwrite: bool) -> None:
-        factors = [f for f in (2, 4, 8, 16, 32, 64)
-                   if min(self.grid.width, self.grid.height) // f >= 64]
-        for name, ds in self.ds.items():
-            sp = self.specs[name]
-            ds.update_tags(**{k: str(v) for k, v in sp["tags"].items()})
-            ds.set_band_description(1, sp["band_names"][0])
-            ds.close()
-            kind = np.dtype(sp["dtype"]).kind
-            with atomic_path(self.paths[name], overwrite=overwrite) as tmp:
-                rasterio.shutil.copy(
-                    self.scratch[name], tmp, driver="COG", COMPRESS="DEFLATE",
-                    PREDICTOR="FLOATING_POINT" if kind == "f" else "NO", BLOCKSIZE=256,
-                    BIGTIFF="IF_SAFER", RESAMPLING=sp.get("overview_resampling", "average")
-                    .upper(), OVERVIEWS="AUTO" if factors else "NONE",
-                    **({"OVERVIEW_COUNT": len(factors)} if factors else {}))
-            self.scratch[name].unlink()
-        self.ds = {}
-
-    def abort(self) -> None:
-        for ds in self.ds.values():
-            with contextlib.suppress(Exception):
-                ds.close()
-        for p in self.scratch.values():
-            p.unlink(missing_ok=True)
-
-
-# --------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------
 
 def cluster_memory_gb(client, settings: compute.ComputeSettings) -> tuple[float, int]:
-    """(the workers' summed memory limit in GiB — ``[compute] memory_gb`` when they
-    have none —, the number of workers)."""
+    """The cluster's memory for tiles.
+
+    Parameters
+    ----------
+    client
+        A ``distributed.Client``.
+    settings
+        ``[compute]``: its budget is used when the workers declare no memory limit.
+
+    Returns
+    -------
+    tuple
+        (summed memory limit of the workers in GiB, number of workers).
+    """
     workers = client.scheduler_info()["workers"].values()
     limit = sum(float(w.get("memory_limit") or 0) for w in workers) / compute.GB
     return (limit if limit > 0 else settings.budget_gb), max(1, len(workers))
 
 
 def _tile_side(budget_gb: float, tile_side: int | None, n_workers: int) -> int:
-    """Cells per tile side: given, else :func:`geo.compute.chunk_side` of the cluster's
-    memory; a multiple of :data:`.tiles.DISTANCE_BLOCK`."""
-    side = tile_side or compute.chunk_side(budget_gb, n_workers)
+    """Cells per tile side: given, else what one worker's memory holds beside its
+    baseline (:data:`WORKER_BASELINE_GB`) at :data:`TILE_BYTES_PER_CELL`, a multiple of
+    256 (the COG block); always a multiple of :data:`.tiles.DISTANCE_BLOCK`."""
+    if not tile_side:
+        free = max(budget_gb / n_workers - WORKER_BASELINE_GB, 0.05) * compute.GB
+        tile_side = max(256, int(math.sqrt(free / TILE_BYTES_PER_CELL)) // 256 * 256)
+    side = tile_side
     if side < DISTANCE_BLOCK or side % DISTANCE_BLOCK:
         raise ModelError(f"tile side {side} cells must be a positive multiple of "
                          f"{DISTANCE_BLOCK}")
@@ -604,7 +629,7 @@ def _run_on(client, study, industry, out_dir, overwrite, progress, settings, til
                           "top_cells": {"top_pct": cfg.top_pct}}, wdict, ahp)
     names = ["suitability.tif", "exclusion.tif"] + (["stability.tif"] if cfg.runs else [])
     tiles = _Tiles(client, plan, wins, keep_stacks, progress)
-    writer = _TileWriter(out_paths, grid, specs, names)
+    writer = TileWriter(out_paths, grid, specs, names)
     try:
         summaries, n_elig, k_top, thr, thr_runs = _thresholds(tiles, plan, timings)
         min_cells, max_cells = _region_cells(cfg, grid)
@@ -651,7 +676,7 @@ def _thresholds(tiles: _Tiles, plan: TilePlan, timings: dict[str, float]):
     return summaries, n_elig, k_top, thr, thr_runs
 
 
-def _regions_pass(tiles: _Tiles, writer: _TileWriter, thr: float,
+def _regions_pass(tiles: _Tiles, writer: TileWriter, thr: float,
                   thr_runs: np.ndarray | None, min_cells: int, max_cells: int | None
                   ) -> list[dict]:
     """Pass 3: each tile's output rasters written as it arrives; its region parts kept."""

@@ -66,8 +66,20 @@ class Window:
 
 
 def windows(grid: Grid, side: int) -> list[Window]:
-    """Square tiles of ``side`` cells (a multiple of :data:`DISTANCE_BLOCK`) covering
-    ``grid`` row by row; the last row and column of tiles are cut to the grid."""
+    """Square tiles of ``side`` cells covering ``grid`` row by row.
+
+    Parameters
+    ----------
+    grid
+        The study grid (metric CRS, metres).
+    side
+        Cells per tile side, a multiple of :data:`DISTANCE_BLOCK`.
+
+    Returns
+    -------
+    list of Window
+        Row-major; the last row and column of tiles are cut to the grid.
+    """
     out = []
     for i, r0 in enumerate(range(0, grid.height, side)):
         for j, c0 in enumerate(range(0, grid.width, side)):
@@ -173,7 +185,25 @@ def _raw_partial(raw: np.ndarray, eligible: np.ndarray, rng: np.random.Generator
 
 def tile_stack(plan: TilePlan, win: Window) -> TileStack:
     """Criteria, exclusions and the base score of one tile (the in-memory engine's
-    steps, in the same order, on the tile grid)."""
+    steps, in the same order, on the tile grid).
+
+    Parameters
+    ----------
+    plan
+        The run's plan (grid in a metric CRS, model, layers).
+    win
+        The tile.
+
+    Returns
+    -------
+    TileStack
+        Arrays of the tile only.
+
+    Raises
+    ------
+    geo.errors.LayerError
+        A raster without a CRS.
+    """
     cfg = plan.cfg
     tile = win.grid(plan.grid)
     inside = rasterize_mask(plan.boundary, tile)
@@ -232,7 +262,23 @@ def _in_bin(sc: np.ndarray, tbin: np.ndarray, nb: int = HIST_BINS
 
 def tile_summary(ts: TileStack, plan: TilePlan) -> dict:
     """Pass 1 of a tile: counts, the base-score histogram, the raw-value statistics and
-    a Bernoulli sample of the scored cells' criterion scores (Monte Carlo bracket)."""
+    a Bernoulli sample of the scored cells' criterion scores (Monte Carlo bracket).
+
+    Parameters
+    ----------
+    ts
+        The tile's stack.
+    plan
+        The run's plan (its ``sample_p`` is the sampling probability).
+
+    Returns
+    -------
+    dict
+        ``n_elig``, ``n_inside``, ``slope_known``, ``codes`` (cells per exclusion code),
+        ``hist`` (:data:`HIST_BINS` bins of the base score), ``raw`` (per criterion),
+        ``sample`` (cells × criteria) and ``base`` (all base scores when every cell is
+        sampled, else None).
+    """
     eligible = ts.code == CODE_SCORED
     rng = np.random.default_rng([plan.cfg.seed, ts.win.index, 2])
     x = ts.stack[:, eligible].T
@@ -249,8 +295,24 @@ def tile_summary(ts: TileStack, plan: TilePlan) -> dict:
 
 
 def mc_blocks(ts: TileStack, plan: TilePlan, wruns: np.ndarray):
-    """(row slice, scored-cell mask, scores cells × runs) for blocks of the tile, each
-    one matrix product on the criterion stack (as :func:`.stability._monte_carlo`)."""
+    """Monte Carlo scores of a tile by blocks of rows, each one matrix product on the
+    criterion stack (as :func:`.stability._monte_carlo`).
+
+    Parameters
+    ----------
+    ts
+        The tile's stack.
+    plan
+        The run's plan (aggregation settings).
+    wruns
+        (runs, criteria) weight sets.
+
+    Yields
+    ------
+    tuple
+        (row slice of the tile, scored-cell mask of those rows, float32 scores of the
+        scored cells × runs); blocks without a scored cell are skipped.
+    """
     cfg = plan.cfg
     k = ts.stack.shape[0]
     budget = max(2_000, int(48e6 / (4 * wruns.shape[0] * (k if cfg.aggregation == "owa"
@@ -267,8 +329,27 @@ def tile_thresholds(ts: TileStack, plan: TilePlan, base_bin: int,
                     brackets: tuple[np.ndarray, np.ndarray] | None,
                     hist_runs: np.ndarray | None, bins: np.ndarray | None) -> dict:
     """Pass 2 of a tile: the base scores in the threshold's bin; per Monte Carlo run the
-    count above its bracket and the values inside it; optionally (the fallback for runs
-    whose bracket missed) per-run histograms or the values in a given bin."""
+    count above its bracket and the values inside it; or, the fallback for runs whose
+    bracket missed, per-run histograms (``bins`` None) or the values in ``bins``.
+
+    Parameters
+    ----------
+    ts, plan
+        The tile's stack and the run's plan.
+    base_bin
+        The :data:`HIST_BINS` bin holding the base score's k-th best.
+    brackets
+        (low, high) per run, or None.
+    hist_runs
+        Indices of the runs of the fallback, or None.
+    bins
+        Their bins holding the k-th best, or None for the histogram pass.
+
+    Returns
+    -------
+    dict
+        ``base``; and ``above``, ``hist``, ``values``, ``runs`` with runs.
+    """
     eligible = ts.code == CODE_SCORED
     base = ts.score[eligible][:, None]
     out: dict = {"base": _in_bin(base, np.array([base_bin]))[0]}
@@ -340,6 +421,23 @@ def tile_regions(ts: TileStack, plan: TilePlan, thr: float, thr_runs: np.ndarray
     along the ``max_area_mu`` squares (equal to ``L`` without ``max_cells``). Regions
     of the tile that touch no tile border and are smaller than ``min_cells`` are dropped
     here (they can only grow across a border).
+
+    Parameters
+    ----------
+    ts, plan
+        The tile's stack and the run's plan.
+    thr
+        The exact top-X % score threshold of the whole grid.
+    thr_runs
+        Per Monte Carlo run thresholds, or None without runs.
+    min_cells, max_cells
+        Smallest region; largest before a region is cut (None: never cut).
+
+    Returns
+    -------
+    dict
+        ``score``, ``code``, ``stability`` tiles and the part records (sizes, first
+        cells, score sums, polygons in cell coordinates, border labels).
     """
     eligible = ts.code == CODE_SCORED
     stability = None
