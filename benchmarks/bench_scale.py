@@ -22,6 +22,7 @@ ratio and the time per million cells are printed.
 
 Run: .venv/bin/python benchmarks/bench_scale.py [--quick] [--plots N]
      .venv/bin/python benchmarks/bench_scale.py --suitability [--cell-m 50]
+     .venv/bin/python benchmarks/bench_scale.py --suitability --cell-m 25 --engines dask
 """
 
 from __future__ import annotations
@@ -114,31 +115,37 @@ if __name__ == "__main__":
 """
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    """Summed resident memory (bytes) of a process and all its descendants."""
-    total = 0
+def tree_rss(proc: psutil.Process) -> tuple[int, int]:
+    """Resident memory (bytes) of a process and the sum over its descendants."""
+    own = rest = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            rss = p.memory_info().rss
         except psutil.Error:
-            pass
-    return total
+            continue
+        if p.pid == proc.pid:
+            own = rss
+        else:
+            rest += rss
+    return own, rest
 
 
-def run_child(code: str) -> tuple[dict, float]:
-    """Run ``code`` in a child Python; (its JSON line, peak summed RSS of its tree, GiB)."""
+def run_child(code: str) -> tuple[dict, float, float]:
+    """Run ``code`` in a child Python; (its JSON line, peak summed RSS of its process
+    tree in GiB, peak RSS of the child alone — the driver — in GiB)."""
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(code)
     child = subprocess.Popen([sys.executable, f.name], stdout=subprocess.PIPE, text=True)
-    proc, peak = psutil.Process(child.pid), 0
+    proc, peak, peak_own = psutil.Process(child.pid), 0, 0
     while child.poll() is None:
-        peak = max(peak, tree_rss(proc))
+        own, rest = tree_rss(proc)
+        peak, peak_own = max(peak, own + rest), max(peak_own, own)
         time.sleep(0.1)
     out = child.stdout.read()
     os.unlink(f.name)
     if child.returncode:
         raise RuntimeError(f"child failed ({child.returncode}): {out[-2000:]}")
-    return json.loads(out.strip().splitlines()[-1]), peak / compute.GB
+    return json.loads(out.strip().splitlines()[-1]), peak / compute.GB, peak_own / compute.GB
 
 
 def same_rasters(a: Path, b: Path) -> float:
@@ -161,31 +168,35 @@ def same_rasters(a: Path, b: Path) -> float:
     return worst
 
 
-def bench_suitability(cell_m: float, memory_gb: float, tile: int | None) -> None:
+ENGINES = {"memory": ("in-memory", "memory", None),
+           "dask": ("dask, stacks recomputed", "dask", False),
+           "dask-kept": ("dask, stacks kept", "dask", True)}
+
+
+def bench_suitability(cell_m: float, memory_gb: float, tile: int | None,
+                      engines: list[str]) -> None:
     """In-memory vs dask engine on the YRD grid, each in a child process."""
     print(f"suitability benchmark: real YRD study at {cell_m:g} m, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f} at start")
     rows = {}
     with tempfile.TemporaryDirectory(dir=ROOT / "out" if (ROOT / "out").is_dir() else None
                                      ) as tmp:
-        for label, engine, keep in (("in-memory", "memory", None),
-                                    ("dask, stacks recomputed", "dask", False),
-                                    ("dask, stacks kept", "dask", True)):
+        for label, engine, keep in (ENGINES[e] for e in engines):
             out = str(Path(tmp) / label.replace(" ", "_").replace(",", ""))
             code = CHILD.format(root=str(ROOT), study=str(ROOT / "layers" / "yrd.toml"),
                                 engine=engine, cell_m=cell_m, out=out, memory_gb=memory_gb,
                                 keep=keep, tile=tile)
-            res, peak = run_child(code)
+            res, peak, own = run_child(code)
             rows[label] = (res, peak, out)
             eng = res["engine"] or {}
             extra = (f", {eng['tiles']} tiles of {eng['tile_side_cells']} cells on "
-                     f"{eng['workers']} workers" if eng else "")
+                     f"{eng['workers']} workers; driver alone {own:.2f} GiB" if eng else "")
             print(f"  {label:26s} {res['s']:7.1f} s  peak {peak:5.2f} GiB  "
                   f"{res['s'] / res['cells'] * 1e6:6.2f} s per million cells  "
                   f"({res['cells']:,} cells, {res['candidates']} candidates{extra})",
                   flush=True)
-        base = rows["in-memory"]
-        for label in ("dask, stacks recomputed", "dask, stacks kept"):
+        base = rows.get("in-memory")
+        for label in [r for r in rows if base is not None and r != "in-memory"]:
             res, peak, out = rows[label]
             d = same_rasters(Path(base[2]), Path(out))
             print(f"  {label}: time ×{res['s'] / base[0]['s']:.2f} of in-memory, peak memory "
@@ -203,12 +214,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suitability", action="store_true",
                     help="the suitability engines instead of the red-line gate")
     ap.add_argument("--cell-m", type=float, default=50.0, help="suitability cell size (m)")
-    ap.add_argument("--memory-gb", type=float, default=1.0,
+    ap.add_argument("--memory-gb", type=float, default=2.0,
                     help="memory budget of the dask engine's local cluster (GiB)")
     ap.add_argument("--tile", type=int, default=None, help="dask tile side in cells")
+    ap.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES),
+                    help="suitability engines to run (the in-memory one refuses grids over "
+                         "its max_memory_gb)")
     args = ap.parse_args(argv)
     if args.suitability:
-        bench_suitability(args.cell_m, args.memory_gb, args.tile)
+        bench_suitability(args.cell_m, args.memory_gb, args.tile, args.engines)
         return 0
     n = args.plots or (20_000 if args.quick else 100_000)
     warnings.simplefilter("ignore")

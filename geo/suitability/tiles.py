@@ -43,6 +43,9 @@ DISTANCE_BLOCK = 16
 """Block side of :func:`geo.grid.distance_to_features`; tiles are multiples of it so
 that a tile's blocks are the whole grid's blocks."""
 
+MC_BLOCK_BYTES = 12e6
+"""Bytes of one block of Monte Carlo scores (cells × runs float32) in a tile task."""
+
 HIST_BINS = 8192
 """Bins of the per-run score histograms (scores 0–1) used for exact thresholds."""
 
@@ -315,8 +318,9 @@ def mc_blocks(ts: TileStack, plan: TilePlan, wruns: np.ndarray):
     """
     cfg = plan.cfg
     k = ts.stack.shape[0]
-    budget = max(2_000, int(48e6 / (4 * wruns.shape[0] * (k if cfg.aggregation == "owa"
-                                                           else 1))))
+    # a quarter of the in-memory engine's block: several tiles run at once per machine
+    budget = max(2_000, int(MC_BLOCK_BYTES / (4 * wruns.shape[0] *
+                                              (k if cfg.aggregation == "owa" else 1))))
     step = max(1, budget // max(ts.win.width, 1))
     for r0 in range(0, ts.win.height, step):
         rows = slice(r0, min(ts.win.height, r0 + step))
