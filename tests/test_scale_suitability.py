@@ -149,3 +149,23 @@ def test_engine_choice_and_bad_input(cluster, tmp_path):
         chunked.run_chunked(st, cell_m=1.0, out_dir=tmp_path)
     with pytest.raises(ModelError, match="use it with --engine dask"):
         run_suitability(st, cell_m=CELL_M, engine="memory", scheduler="tcp://h:8786")
+
+
+def test_chunked_equals_in_memory_for_an_industry(cluster, tmp_path):
+    """Supplier access (sampled every 5 km, interpolated per tile) and restricted zones
+    banning the industry, on tiles as on the whole grid."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mem = run_suitability(_study(), industry="biomedicine", cell_m=CELL_M,
+                              out_dir=tmp_path / "mem", engine="memory", runs=20)
+        ch = chunked.run_chunked(_study(), industry="biomedicine", cell_m=CELL_M,
+                                 out_dir=tmp_path / "dask", tile_side=TILE, runs=20)
+    assert "supplier_access" in [c["name"] for c in ch.model_card["criteria"]]
+    for name in ("suitability.tif", "exclusion.tif", "stability.tif"):
+        a, b = _read(tmp_path / "mem" / name), _read(tmp_path / "dask" / name)
+        same = np.isclose(a, b, atol=1e-6, rtol=0) | (np.isnan(a) & np.isnan(b))
+        assert same.all(), name
+    cols = [c for c in mem.candidates.columns if c != "geometry"]
+    pd.testing.assert_frame_equal(pd.DataFrame(mem.candidates[cols]),
+                                  pd.DataFrame(ch.candidates[cols]), check_exact=False,
+                                  rtol=1e-6)
