@@ -23,6 +23,7 @@ ratio and the time per million cells are printed.
 Run: .venv/bin/python benchmarks/bench_scale.py [--quick] [--plots N]
      .venv/bin/python benchmarks/bench_scale.py --suitability [--cell-m 50]
      .venv/bin/python benchmarks/bench_scale.py --suitability --cell-m 25 --engines dask
+     .venv/bin/python benchmarks/bench_scale.py --network-cache
 """
 
 from __future__ import annotations
@@ -205,6 +206,30 @@ def bench_suitability(cell_m: float, memory_gb: float, tile: int | None,
     print(f"  load average {os.getloadavg()[0]:.1f} at the end")
 
 
+def bench_network_cache() -> None:
+    """The YRD road network (with its connectors) built, then loaded from the disk cache."""
+    from geo.network import Network
+
+    src = (ROOT / "layers" / "yrd.toml").read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        # the bundled study with a cache folder: paths made absolute, [compute] appended
+        text = src.replace('"../', f'"{ROOT}/')
+        study_file = Path(tmp) / "yrd_cached.toml"
+        study_file.write_text(text + '\n[compute]\ncache_dir = "cache"\n', encoding="utf-8")
+        times = []
+        for _ in range(2):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                study = load_study(study_file)
+            t = time.perf_counter()
+            net = Network.from_study(study)
+            times.append(time.perf_counter() - t)
+        size = sum(f.stat().st_size for f in (Path(tmp) / "cache").iterdir())
+    print(f"network cache: YRD roads + connectors ({net.n_nodes:,} nodes, {net.n_edges:,} "
+          f"edges): built in {times[0]:.2f} s, loaded from the cache in {times[1]:.2f} s "
+          f"(×{times[0] / times[1]:.1f}; {size / 1e6:.1f} MB npz)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20,000 plots instead of 100,000")
@@ -217,10 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-gb", type=float, default=2.0,
                     help="memory budget of the dask engine's local cluster (GiB)")
     ap.add_argument("--tile", type=int, default=None, help="dask tile side in cells")
+    ap.add_argument("--network-cache", action="store_true",
+                    help="the road network built vs loaded from [compute] cache_dir")
     ap.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES),
                     help="suitability engines to run (the in-memory one refuses grids over "
                          "its max_memory_gb)")
     args = ap.parse_args(argv)
+    if args.network_cache:
+        bench_network_cache()
+        return 0
     if args.suitability:
         bench_suitability(args.cell_m, args.memory_gb, args.tile, args.engines)
         return 0
