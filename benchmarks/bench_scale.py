@@ -11,14 +11,29 @@ are printed (the issue 13 goal is ≥ 1.6× on 2 cores), with the load average, 
 shared machine's other work takes cores from the 2-worker run. Cluster start-up is not
 timed.
 
+Suitability (``--suitability``): the real YRD study (``layers/yrd.toml``, 6 criteria with
+AHP weights, red lines, water, land use, slope, 200 Monte Carlo runs, 15,000-亩 cut
+regions) at ``--cell-m`` (default 50 m ≈ 19 M cells) with the in-memory engine and with
+the dask engine (a 2-worker ``LocalCluster``, criterion stacks recomputed per pass, then
+kept on the workers), each in a child process whose peak memory is the peak of the summed
+RSS of its process tree (driver + Dask workers) sampled every 0.1 s. The rasters must
+be the same (codes identical, scores within 1e-6); the time ratio, the peak-memory
+ratio and the time per million cells are printed.
+
 Run: .venv/bin/python benchmarks/bench_scale.py [--quick] [--plots N]
+     .venv/bin/python benchmarks/bench_scale.py --suitability [--cell-m 50]
+     .venv/bin/python benchmarks/bench_scale.py --suitability --cell-m 25 --engines dask
+     .venv/bin/python benchmarks/bench_scale.py --network-cache
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -26,6 +41,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import psutil
+import rasterio
 import shapely
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,13 +89,171 @@ def timed(fn, *a, repeat: int = 1, **k):
     return out, best
 
 
+CHILD = """
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {root!r})
+from geo import compute
+from geo.study import load_study
+from geo.suitability import run_suitability
+from geo.suitability.chunked import run_chunked
+
+def main():
+    st = load_study({study!r})
+    t = time.perf_counter()
+    if {engine!r} == "memory":
+        res = run_suitability(st, cell_m={cell_m}, out_dir={out!r}, engine="memory")
+    else:
+        with compute.client(n_workers=2, memory_gb={memory_gb}, dashboard=False):
+            res = run_chunked(st, cell_m={cell_m}, out_dir={out!r}, keep_stacks={keep},
+                              tile_side={tile})
+    print(json.dumps({{"s": time.perf_counter() - t, "cells": res.grid.size,
+                      "candidates": len(res.candidates), "timings": res.timings,
+                      "engine": res.model_card.get("engine")}}))
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def tree_rss(proc: psutil.Process) -> tuple[int, int]:
+    """Resident memory (bytes) of a process and the sum over its descendants."""
+    own = rest = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            rss = p.memory_info().rss
+        except psutil.Error:
+            continue
+        if p.pid == proc.pid:
+            own = rss
+        else:
+            rest += rss
+    return own, rest
+
+
+def run_child(code: str) -> tuple[dict, float, float]:
+    """Run ``code`` in a child Python; (its JSON line, peak summed RSS of its process
+    tree in GiB, peak RSS of the child alone — the driver — in GiB)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(code)
+    child = subprocess.Popen([sys.executable, f.name], stdout=subprocess.PIPE, text=True)
+    proc, peak, peak_own = psutil.Process(child.pid), 0, 0
+    while child.poll() is None:
+        own, rest = tree_rss(proc)
+        peak, peak_own = max(peak, own + rest), max(peak_own, own)
+        time.sleep(0.1)
+    out = child.stdout.read()
+    os.unlink(f.name)
+    if child.returncode:
+        raise RuntimeError(f"child failed ({child.returncode}): {out[-2000:]}")
+    return json.loads(out.strip().splitlines()[-1]), peak / compute.GB, peak_own / compute.GB
+
+
+def same_rasters(a: Path, b: Path) -> float:
+    """The two runs' rasters are the same (codes and nodata identical, scores within
+    1e-6; compared by 1024-row strips); returns the largest score difference."""
+    worst = 0.0
+    for name in ("suitability.tif", "exclusion.tif", "stability.tif"):
+        with rasterio.open(a / name) as x, rasterio.open(b / name) as y:
+            assert (x.width, x.height) == (y.width, y.height), name
+            for r0 in range(0, x.height, 1024):
+                w = rasterio.windows.Window(0, r0, x.width, min(1024, x.height - r0))
+                u, v = x.read(1, window=w), y.read(1, window=w)
+                if u.dtype.kind == "f":
+                    assert (np.isnan(u) == np.isnan(v)).all(), f"{name}: nodata differs"
+                    d = float(np.nanmax(np.abs(u - v), initial=0.0))
+                    assert d <= 1e-6, f"{name} differs by {d} in rows {r0}…"
+                    worst = max(worst, d)
+                else:
+                    assert (u == v).all(), f"{name} differs in rows {r0}…"
+    return worst
+
+
+ENGINES = {"memory": ("in-memory", "memory", None),
+           "dask": ("dask, stacks recomputed", "dask", False),
+           "dask-kept": ("dask, stacks kept", "dask", True)}
+
+
+def bench_suitability(cell_m: float, memory_gb: float, tile: int | None,
+                      engines: list[str]) -> None:
+    """In-memory vs dask engine on the YRD grid, each in a child process."""
+    print(f"suitability benchmark: real YRD study at {cell_m:g} m, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    rows = {}
+    with tempfile.TemporaryDirectory(dir=ROOT / "out" if (ROOT / "out").is_dir() else None
+                                     ) as tmp:
+        for label, engine, keep in (ENGINES[e] for e in engines):
+            out = str(Path(tmp) / label.replace(" ", "_").replace(",", ""))
+            code = CHILD.format(root=str(ROOT), study=str(ROOT / "layers" / "yrd.toml"),
+                                engine=engine, cell_m=cell_m, out=out, memory_gb=memory_gb,
+                                keep=keep, tile=tile)
+            res, peak, own = run_child(code)
+            rows[label] = (res, peak, out)
+            eng = res["engine"] or {}
+            extra = (f", {eng['tiles']} tiles of {eng['tile_side_cells']} cells on "
+                     f"{eng['workers']} workers; driver alone {own:.2f} GiB" if eng else "")
+            print(f"  {label:26s} {res['s']:7.1f} s  peak {peak:5.2f} GiB  "
+                  f"{res['s'] / res['cells'] * 1e6:6.2f} s per million cells  "
+                  f"({res['cells']:,} cells, {res['candidates']} candidates{extra})",
+                  flush=True)
+        base = rows.get("in-memory")
+        for label in [r for r in rows if base is not None and r != "in-memory"]:
+            res, peak, out = rows[label]
+            d = same_rasters(Path(base[2]), Path(out))
+            print(f"  {label}: time ×{res['s'] / base[0]['s']:.2f} of in-memory, peak memory "
+                  f"{base[1] / peak:.2f}× lower (goal ≥ 3×); same rasters (codes identical, "
+                  f"scores within {d:.1e})")
+    print(f"  load average {os.getloadavg()[0]:.1f} at the end")
+
+
+def bench_network_cache() -> None:
+    """The YRD road network (with its connectors) built, then loaded from the disk cache."""
+    from geo.network import Network
+
+    src = (ROOT / "layers" / "yrd.toml").read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        # the bundled study with a cache folder: paths made absolute, [compute] appended
+        text = src.replace('"../', f'"{ROOT}/')
+        study_file = Path(tmp) / "yrd_cached.toml"
+        study_file.write_text(text + '\n[compute]\ncache_dir = "cache"\n', encoding="utf-8")
+        times = []
+        for _ in range(2):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                study = load_study(study_file)
+            t = time.perf_counter()
+            net = Network.from_study(study)
+            times.append(time.perf_counter() - t)
+        size = sum(f.stat().st_size for f in (Path(tmp) / "cache").iterdir())
+    print(f"network cache: YRD roads + connectors ({net.n_nodes:,} nodes, {net.n_edges:,} "
+          f"edges): built in {times[0]:.2f} s, loaded from the cache in {times[1]:.2f} s "
+          f"(×{times[0] / times[1]:.1f}; {size / 1e6:.1f} MB npz)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20,000 plots instead of 100,000")
     ap.add_argument("--plots", type=int, default=None, help="number of synthetic plots")
     ap.add_argument("--npartitions", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=2, help="best of this many runs")
+    ap.add_argument("--suitability", action="store_true",
+                    help="the suitability engines instead of the red-line gate")
+    ap.add_argument("--cell-m", type=float, default=50.0, help="suitability cell size (m)")
+    ap.add_argument("--memory-gb", type=float, default=2.0,
+                    help="memory budget of the dask engine's local cluster (GiB)")
+    ap.add_argument("--tile", type=int, default=None, help="dask tile side in cells")
+    ap.add_argument("--network-cache", action="store_true",
+                    help="the road network built vs loaded from [compute] cache_dir")
+    ap.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES),
+                    help="suitability engines to run (the in-memory one refuses grids over "
+                         "its max_memory_gb)")
     args = ap.parse_args(argv)
+    if args.network_cache:
+        bench_network_cache()
+        return 0
+    if args.suitability:
+        bench_suitability(args.cell_m, args.memory_gb, args.tile, args.engines)
+        return 0
     n = args.plots or (20_000 if args.quick else 100_000)
     warnings.simplefilter("ignore")
     study = load_study(ROOT / "layers" / "yrd.toml")

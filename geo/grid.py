@@ -19,8 +19,9 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 from rasterio import features
+from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
-from rasterio.warp import reproject
+from rasterio.vrt import WarpedVRT
 
 from .errors import LayerError, ModelError
 from .io import atomic_path
@@ -283,12 +284,23 @@ def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, block: int = 
     return out
 
 
+def _source_cell_m(src) -> tuple[float, float]:
+    """A raster's cell width and height in metres (degrees converted at its centre)."""
+    rx, ry = abs(src.res[0]), abs(src.res[1])
+    if src.crs.is_geographic:
+        lat = math.radians((src.bounds.top + src.bounds.bottom) / 2)
+        return rx * 111_320.0 * max(math.cos(lat), 0.01), ry * 110_574.0
+    return rx, ry
+
+
 def reproject_to_grid(path: str | Path, grid: Grid, *, band: int = 1,
                       resampling: str = "bilinear", label: str | None = None) -> np.ndarray:
     """Read a raster onto ``grid`` (float32, NaN where the source has no data).
 
-    The source is warped from its own CRS with ``rasterio.warp.reproject``; its
-    nodata value (and cells outside it) become NaN, never 0.
+    The source is warped from its own CRS with ``rasterio.warp.reproject`` using the
+    exact coordinate transformation for every cell (no approximation along scanlines),
+    so a cell's value does not depend on the extent of ``grid``; its nodata value (and
+    cells outside it) become NaN, never 0.
 
     Raises
     ------
@@ -300,14 +312,22 @@ def reproject_to_grid(path: str | Path, grid: Grid, *, band: int = 1,
         if src.crs is None:
             raise LayerError(f"{label}: {path} has no CRS; set one with "
                              "gdal_edit.py -a_srs EPSG:4326 (or the right EPSG code)")
-        dst = np.full(grid.shape, np.nan, dtype=np.float32)
         src_nodata = src.nodata
-        reproject(
-            source=rasterio.band(src, band), destination=dst,
-            src_transform=src.transform, src_crs=src.crs, src_nodata=src_nodata,
-            dst_transform=grid.transform, dst_crs=grid.crs.to_wkt(), dst_nodata=np.nan,
-            resampling=getattr(Resampling, resampling), init_dest_nodata=True,
-        )
+        extra = {}
+        if resampling != "nearest":
+            # GDAL widens the kernel when downsampling by a factor it computes per warp
+            # chunk; fixing it from the cell sizes makes a cell's value independent of
+            # the extent of ``grid`` (a tile reads exactly what the whole grid reads)
+            sx, sy = _source_cell_m(src)
+            extra = {"XSCALE": min(1.0, sx / grid.cell_m), "YSCALE": min(1.0, sy / grid.cell_m)}
+        # the exact coordinate transformation per cell (GDAL's default approximates it
+        # along scanlines to 1/8 pixel, which depends on the extent too)
+        with WarpedVRT(src, crs=RioCRS.from_wkt(grid.crs.to_wkt()), transform=grid.transform,
+                       width=grid.width, height=grid.height,
+                       resampling=getattr(Resampling, resampling), tolerance=1e-9,
+                       src_nodata=src_nodata, nodata=np.nan, dtype="float32",
+                       **extra) as vrt:
+            dst = vrt.read(band)
     if src_nodata is not None and not np.isnan(src_nodata):
         dst[dst == np.float32(src_nodata)] = np.nan
     return dst

@@ -53,6 +53,11 @@ PENDING = {
     "national.py",
     "region.py",
     "region_files.py",
+    # merged from the chunked-suitability branch, still being edited there
+    "network/cache.py",
+    "suitability/chunked.py",
+    "suitability/cog.py",
+    "suitability/tiles.py",
 }
 
 SECTION = re.compile(r"^[ \t]*(\w+)[ \t]*\n[ \t]*-{3,}[ \t]*$", re.MULTILINE)

@@ -75,6 +75,15 @@ def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
     return t
 
 
+def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a scheduler that is not an address (``tcp://host:8786``)."""
+    del ctx, param
+    if value is not None and "://" not in value:
+        raise click.BadParameter(f"{value!r} is not a scheduler address; give one like "
+                                 "tcp://host:8786", param_hint="'--scheduler'")
+    return value
+
+
 @click.command("suitability")
 @study_arg
 @click.option("--industry", metavar="NAME", default=None,
@@ -99,11 +108,20 @@ def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
               help="Monte Carlo seed [study: seed, default 0].")
 @click.option("--cell-m", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Grid cell size in metres [study: cell_m, default 250].")
+@click.option("--engine", type=click.Choice(["auto", "memory", "dask"]), default="auto",
+              show_default=True,
+              help="memory: numpy in this process; dask: on tiles with Dask (same results, "
+                   "never the full grid in memory; COG outputs); auto: dask when the grid's "
+                   "memory estimate exceeds [compute] memory_gb or a scheduler is given.")
+@click.option("--scheduler", metavar="tcp://HOST:8786", default=None, callback=_address,
+              help="Run the dask engine on this existing dask.distributed scheduler "
+                   "[study: [compute] scheduler; default a local cluster].")
 @overwrite_option
 @guarded
 def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float | None,
             max_area_mu: float | None, top_pct: float | None, top_n: int | None, runs: int | None,
-            seed: int | None, cell_m: float | None, overwrite: bool) -> int:
+            seed: int | None, cell_m: float | None, engine: str, scheduler: str | None,
+            overwrite: bool) -> int:
     """Site suitability grid: where is land suitable for a new park or an industry?
 
     \b
@@ -129,10 +147,17 @@ def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float
 
         res = run_suitability(st, industry=industry, out_dir=out_dir, min_area_mu=min_area_mu,
                               max_area_mu=max_area_mu, top_pct=top_pct, runs=runs, seed=seed,
-                              cell_m=cell_m, top_n=top_n, overwrite=overwrite, progress=progress)
+                              cell_m=cell_m, top_n=top_n, overwrite=overwrite, progress=progress,
+                              engine=engine, scheduler=scheduler,
+                              log=lambda msg: console.print(esc(msg)))
     out.print(model_table(res))
     out.print(exclusion_table(res))
     out.print(candidates_table(res))
+    eng = res.model_card.get("engine")
+    if eng:
+        out.print(f"dask engine: {eng['tiles']} tiles of {eng['tile_side_cells']} cells on "
+                  f"{eng['workers']} workers ({esc(eng['scheduler'])}); rasters written as "
+                  "Cloud-Optimized GeoTIFFs")
     out.print(f"wrote {esc(res.suitability_tif)}, {esc(res.exclusion_tif)}, "
               f"{esc(res.stability_tif or '-')}, {esc(res.candidates_gpkg)}, "
               f"{esc(res.model_card_json)} "

@@ -615,3 +615,6 @@ class ComputeConfig:
                                       unit="GiB", gt=0)
     n_workers: int | None = setting(None, "workers of the local cluster (default: one per "
                                     "core)", ge=1)
+    cache_dir: str | None = setting(None, "folder (relative to the study file) where built "
+                                    "road networks are cached (geo.network.cache); default: "
+                                    "no cache, nothing written")

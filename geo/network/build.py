@@ -51,6 +51,7 @@ from ._settings import (
     TRIM_M,
     network_settings,
 )
+from .cache import cached as cached_network
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..study import Study
@@ -382,16 +383,32 @@ class BuildMixin:
         ckey = key if connectors else (key, "without connectors")
         if ckey in cache:
             return cache[ckey]
-        g = study.load(key)
-        if sec["connectors"] and connectors:
-            g = join_connectors(g, _read_connectors(study, sec["connectors"]), study.metric_crs,
-                                sec["max_snap_m"])
-        net = cls.from_lines(
-            g, snap_tolerance_m=sec["snap_tolerance_m"], crs=study.metric_crs,
-            class_field=sec["class_field"], maxspeed_field=sec["maxspeed_field"],
-            oneway_field=sec["oneway_field"], speeds=sec["speeds"],
-            default_speed_kmh=sec["default_speed_kmh"], max_snap_m=sec["max_snap_m"],
-            access_speed_kmh=sec["access_speed_kmh"], trim_m=sec["trim_m"],
-            source=f"{study.path} layers.{key}")
+        if not connectors:
+            sec = {**sec, "connectors": None}
+
+        def build() -> Network:
+            g = study.load(key)
+            if sec["connectors"]:
+                g = join_connectors(g, _read_connectors(study, sec["connectors"]),
+                                    study.metric_crs, sec["max_snap_m"])
+            return cls.from_lines(
+                g, snap_tolerance_m=sec["snap_tolerance_m"], crs=study.metric_crs,
+                class_field=sec["class_field"], maxspeed_field=sec["maxspeed_field"],
+                oneway_field=sec["oneway_field"], speeds=sec["speeds"],
+                default_speed_kmh=sec["default_speed_kmh"], max_snap_m=sec["max_snap_m"],
+                access_speed_kmh=sec["access_speed_kmh"], trim_m=sec["trim_m"],
+                source=f"{study.path} layers.{key}")
+
+        cache_dir = study.config.compute.cache_dir
+        if cache_dir:  # opt-in disk cache (geo.network.cache)
+            inputs = [study.spec(key).path]
+            if sec["connectors"]:
+                c = sec["connectors"]
+                inputs.append(study.spec(c).path if c in study.layers else
+                              Path(c) if Path(c).is_absolute() else study.root / c)
+            net = cached_network(cls, study.root / cache_dir, inputs, sec, study.metric_crs,
+                                 build)
+        else:
+            net = build()
         cache[ckey] = net
         return net

@@ -159,6 +159,29 @@ def _sourcing(c: Criterion):
 
 
 def _supplier_access(study, c: Criterion, grid: Grid, profile: IndustryProfile) -> np.ndarray:
+    share, step = supplier_samples(study, c, grid, profile)
+    return supplier_interpolate(share, step, grid, 0, 0)
+
+
+def supplier_samples(study, c: Criterion, grid: Grid, profile: IndustryProfile
+                     ) -> tuple[np.ndarray, int]:
+    """Supplier access (share 0–1 of input value within ``radius_km`` by road) at sample
+    cells every ``sample_m`` metres of ``grid`` (metric CRS), unknown samples filled
+    from the nearest known one.
+
+    Returns
+    -------
+    share : numpy.ndarray
+        float64 (sample rows, sample columns); sample (i, j) is cell
+        (step // 2 + i·step, step // 2 + j·step) of ``grid``.
+    step : int
+        Cells between samples.
+
+    Raises
+    ------
+    ModelError
+        Unknown industry, or no supplier access at all.
+    """
     mod = _sourcing(c)
     industry = profile.supply_industry
     if industry is None:
@@ -187,10 +210,17 @@ def _supplier_access(study, c: Criterion, grid: Grid, profile: IndustryProfile) 
     if nan.any():
         idx = ndimage.distance_transform_edt(nan, return_distances=False, return_indices=True)
         share = share[tuple(idx)]
-    out = np.empty(grid.shape, dtype=np.float32)
-    cc = (np.arange(grid.width) - step // 2) / step
-    for rs in grid.row_blocks(2_000_000):
-        rr = (np.arange(rs.start, rs.stop) - step // 2) / step
+    return share, step
+
+
+def supplier_interpolate(share: np.ndarray, step: int, tile: Grid, row0: int, col0: int
+                         ) -> np.ndarray:
+    """Bilinear interpolation of :func:`supplier_samples` onto ``tile``, whose first cell
+    is cell (``row0``, ``col0``) of the sampled grid: float32 shares, ``tile.shape``."""
+    out = np.empty(tile.shape, dtype=np.float32)
+    cc = (np.arange(col0, col0 + tile.width) - step // 2) / step
+    for rs in tile.row_blocks(2_000_000):
+        rr = (np.arange(row0 + rs.start, row0 + rs.stop) - step // 2) / step
         R, C = np.meshgrid(rr, cc, indexing="ij")
         out[rs] = ndimage.map_coordinates(share, [R.ravel(), C.ravel()], order=1,
                                           mode="nearest").reshape(R.shape)
@@ -198,6 +228,18 @@ def _supplier_access(study, c: Criterion, grid: Grid, profile: IndustryProfile) 
 
 
 def _category(study, c: Criterion, grid: Grid) -> np.ndarray:
+    return paint_category(category_features(study, c), grid)
+
+
+def category_features(study, c: Criterion) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A category criterion's features: (geometries in the study's metric CRS, class
+    index 1… per feature, score per class index with NaN at 0 for "no feature").
+
+    Raises
+    ------
+    InputError
+        When the layer has no ``field``.
+    """
     g = _layer_metric(study, c.layer)  # type: ignore[arg-type]
     fld = c.options["field"]
     if fld not in g.columns:
@@ -206,10 +248,17 @@ def _category(study, c: Criterion, grid: Grid) -> np.ndarray:
     cats = pd.unique(g[fld].astype(str))
     scores = c.transform.map_categories(cats)
     codes = pd.Categorical(g[fld].astype(str), categories=cats).codes + 1
-    idx = features.rasterize(zip(g.geometry.values, codes.astype("int32"), strict=False),
-                             out_shape=grid.shape,
-                             transform=grid.transform, fill=0, dtype="int32")
     lut = np.concatenate([[np.nan], scores]).astype(np.float32)
+    return g.geometry.values, codes.astype("int32"), lut
+
+
+def paint_category(feats: tuple[np.ndarray, np.ndarray, np.ndarray], grid: Grid
+                   ) -> np.ndarray:
+    """Scores (float32, NaN outside every feature) of :func:`category_features` on
+    ``grid`` (the whole grid or a tile; metric CRS)."""
+    geoms, codes, lut = feats
+    idx = features.rasterize(zip(geoms, codes, strict=False), out_shape=grid.shape,
+                             transform=grid.transform, fill=0, dtype="int32")
     return lut[idx]
 
 

@@ -5,6 +5,7 @@ reason code per cell.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -39,25 +40,21 @@ def _landuse_grid(study, cfg: SuitabilityConfig, grid: Grid) -> np.ndarray | Non
     return reproject_to_grid(spec.path, grid, resampling="nearest", label=spec.label)
 
 
-def _control_lines(study, cfg: SuitabilityConfig, grid: Grid, code: np.ndarray,
-                   layers: list[str], landuse: np.ndarray | None) -> None:
-    """Land use, existing parks, the urban development boundary and permanent basic
-    farmland (三区三线) into ``code``, in that order of priority (farmland last)."""
-    rule = cfg.landuse
-    if rule is not None and landuse is not None:
-        code[np.isin(landuse, np.array(rule.exclude, dtype=np.float32))] = CODE_LANDUSE
-        layers.append(rule.layer)
+def _control_lines(study, cfg: SuitabilityConfig, masks: list[Mask],
+                   layers: list[str]) -> None:
+    """Existing parks, the urban development boundary and permanent basic farmland
+    (三区三线) as masks, in that order of priority (farmland last)."""
     if cfg.parks_occupied and study.has_role("parks"):
         parks = study.load_role("parks").to_crs(study.metric_crs)
-        code[rasterize_mask(parks.geometry.values, grid)] = CODE_PARKS_OCCUPIED
+        masks.append(Mask(CODE_PARKS_OCCUPIED, parks.geometry.values))
         layers.append(study.by_role("parks")[0].key)
     if study.has_role("urban_boundary") and cfg.outside_urban_boundary == "exclude":
         ub = study.load_role("urban_boundary").to_crs(study.metric_crs)
-        code[~rasterize_mask(ub.geometry.values, grid)] = CODE_OUTSIDE_URBAN
+        masks.append(Mask(CODE_OUTSIDE_URBAN, ub.geometry.values, outside=True))
         layers.append(study.by_role("urban_boundary")[0].key)
     if study.has_role("farmland"):
         fl = study.load_role("farmland").to_crs(study.metric_crs)
-        code[rasterize_mask(fl.geometry.values, grid)] = CODE_FARMLAND
+        masks.append(Mask(CODE_FARMLAND, fl.geometry.values))
         layers.append(study.by_role("farmland")[0].key)
 
 
@@ -72,14 +69,26 @@ def _landuse_factor(cfg: SuitabilityConfig, landuse: np.ndarray | None) -> np.nd
     return factor
 
 
-def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
-                industry: IndustryProfile | None, report: dict,
-                landuse: np.ndarray | None = None) -> np.ndarray:
-    """The reason-code raster (uint8, :data:`EXCLUSION_CODES`), before slope."""
-    code = np.zeros(grid.shape, dtype=np.uint8)
+@dataclass(frozen=True)
+class Mask:
+    """One hard constraint: cells covered by ``geoms`` (shapely, the grid's metric CRS)
+    get ``code`` (with ``outside``: the cells they do not cover)."""
+
+    code: int
+    geoms: np.ndarray
+    outside: bool = False
+
+
+def exclusion_masks(study, cfg: SuitabilityConfig, industry: IndustryProfile | None,
+                    report: dict) -> list[Mask]:
+    """The hard constraints of the study as masks (metric CRS), lowest priority first:
+    a later mask overwrites an earlier one. Land use (a raster) and the study boundary
+    are painted by :func:`paint_exclusions`. Fills ``report`` with the layers used."""
+    masks: list[Mask] = []
     layers: list[str] = []
-    # lowest priority first: later masks overwrite earlier ones
-    _control_lines(study, cfg, grid, code, layers, landuse)
+    if cfg.landuse is not None:
+        layers.append(cfg.landuse.layer)
+    _control_lines(study, cfg, masks, layers)
     water_keys = cfg.water_layers
     if water_keys is None:
         water_keys = tuple(s.key for s in study.by_role("water"))
@@ -87,47 +96,95 @@ def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
         g = _layer_metric(study, key)
         polys = g.geometry.values[shapely.get_type_id(g.geometry.values) >= 3]
         if len(polys):
-            code[rasterize_mask(polys, grid)] = CODE_WATER
+            masks.append(Mask(CODE_WATER, polys))
             layers.append(key)
     zones_spec = study.by_role("redlines")
     banned_zones: list[str] = []
     if zones_spec:
-        zones = study.load_role("redlines").to_crs(study.metric_crs)
-        class_field = zones_spec[0].options.get("class") or "class"
-        if class_field not in zones.columns:
-            raise InputError(f"{zones_spec[0].label}: no class field {class_field!r}; the "
-                             f"fields are {', '.join(map(str, zones.columns))}")
-        cls = zones[class_field].astype(str).str.strip().str.lower().to_numpy()
-        hard = np.isin(cls, list(cfg.redline_classes))
-        restricted = np.zeros(len(zones), dtype=bool)
-        if industry:
-            if "banned_industries" not in zones.columns:
-                raise InputError(f"{zones_spec[0].label}: restricted zones need a "
-                                 "banned_industries field (\";\"-separated) to score for an "
-                                 "industry")
-            verdict = np.array([industry.verdict(b) for b in zones["banned_industries"]])
-            restricted = (cls == "restricted") & (verdict != "allowed")
-            banned_zones = zones.loc[restricted, "id"].astype(str).tolist()
-            doubt = zones.loc[(cls == "restricted") & (verdict == "review"), "id"]
-            if len(doubt):
-                report["restricted_review"] = doubt.astype(str).tolist()
-                warnings.warn(f"industry {industry.given!r} could not be judged against the "
-                              f"bans of {', '.join(report['restricted_review'])}: excluded "
-                              "there as a precaution; name it by its GB/T 4754-2017 code or a "
-                              "chain-map industry to judge it", stacklevel=2)
-        geoms = zones.geometry.values
-        excl = hard | restricted
-        if cfg.redline_buffer_m > 0 and excl.any():
-            buf = shapely.buffer(geoms[excl], cfg.redline_buffer_m)
-            code[rasterize_mask(buf, grid)] = CODE_REDLINE_BUFFER
-        if restricted.any():
-            code[rasterize_mask(geoms[restricted], grid)] = CODE_RESTRICTED
-        for c in ("redline", "core"):
-            sel = cls == c
-            if c in cfg.redline_classes and sel.any():
-                code[rasterize_mask(geoms[sel], grid)] = _CLASS_CODE[c]
+        banned_zones = _redline_masks(study, cfg, industry, report, masks)
         layers.append(zones_spec[0].key)
-    code[~inside] = CODE_OUTSIDE_STUDY
     report["exclusion_layers"] = layers
     report["restricted_zones_banning_industry"] = banned_zones
+    return masks
+
+
+def _redline_masks(study, cfg: SuitabilityConfig, industry: IndustryProfile | None,
+                   report: dict, masks: list[Mask]) -> list[str]:
+    """Red-line buffer, restricted zones banning ``industry``, red lines and core zones
+    appended to ``masks``; returns the ids of the restricted zones banning it."""
+    zones_spec = study.by_role("redlines")
+    zones = study.load_role("redlines").to_crs(study.metric_crs)
+    class_field = zones_spec[0].options.get("class") or "class"
+    if class_field not in zones.columns:
+        raise InputError(f"{zones_spec[0].label}: no class field {class_field!r}; the "
+                         f"fields are {', '.join(map(str, zones.columns))}")
+    cls = zones[class_field].astype(str).str.strip().str.lower().to_numpy()
+    hard = np.isin(cls, list(cfg.redline_classes))
+    restricted = np.zeros(len(zones), dtype=bool)
+    banned_zones: list[str] = []
+    if industry:
+        if "banned_industries" not in zones.columns:
+            raise InputError(f"{zones_spec[0].label}: restricted zones need a "
+                             "banned_industries field (\";\"-separated) to score for an "
+                             "industry")
+        verdict = np.array([industry.verdict(b) for b in zones["banned_industries"]])
+        restricted = (cls == "restricted") & (verdict != "allowed")
+        banned_zones = zones.loc[restricted, "id"].astype(str).tolist()
+        doubt = zones.loc[(cls == "restricted") & (verdict == "review"), "id"]
+        if len(doubt):
+            report["restricted_review"] = doubt.astype(str).tolist()
+            warnings.warn(f"industry {industry.given!r} could not be judged against the "
+                          f"bans of {', '.join(report['restricted_review'])}: excluded "
+                          "there as a precaution; name it by its GB/T 4754-2017 code or a "
+                          "chain-map industry to judge it", stacklevel=3)
+    geoms = zones.geometry.values
+    excl = hard | restricted
+    if cfg.redline_buffer_m > 0 and excl.any():
+        masks.append(Mask(CODE_REDLINE_BUFFER, shapely.buffer(geoms[excl],
+                                                              cfg.redline_buffer_m)))
+    if restricted.any():
+        masks.append(Mask(CODE_RESTRICTED, geoms[restricted]))
+    for c in ("redline", "core"):
+        sel = cls == c
+        if c in cfg.redline_classes and sel.any():
+            masks.append(Mask(_CLASS_CODE[c], geoms[sel]))
+    return banned_zones
+
+
+def paint_exclusions(masks: list[Mask], cfg: SuitabilityConfig, grid: Grid,
+                     inside: np.ndarray, landuse: np.ndarray | None = None) -> np.ndarray:
+    """The reason-code raster (uint8, :data:`EXCLUSION_CODES`) of ``grid``, before slope.
+
+    Parameters
+    ----------
+    masks
+        From :func:`exclusion_masks`, geometries in ``grid``'s metric CRS.
+    grid
+        The whole study grid or one tile of it (metres).
+    inside
+        Cells of ``grid`` inside the study boundary.
+    landuse
+        The land-use classes on ``grid`` (NaN = no data), or None.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 codes, ``grid.shape``.
+    """
+    code = np.zeros(grid.shape, dtype=np.uint8)
+    rule = cfg.landuse
+    if rule is not None and landuse is not None:
+        code[np.isin(landuse, np.array(rule.exclude, dtype=np.float32))] = CODE_LANDUSE
+    for m in masks:
+        hit = rasterize_mask(m.geoms, grid)
+        code[~hit if m.outside else hit] = m.code
+    code[~inside] = CODE_OUTSIDE_STUDY
     return code
+
+
+def _exclusions(study, cfg: SuitabilityConfig, grid: Grid, inside: np.ndarray,
+                industry: IndustryProfile | None, report: dict,
+                landuse: np.ndarray | None = None) -> np.ndarray:
+    """The reason-code raster (uint8, :data:`EXCLUSION_CODES`), before slope."""
+    return paint_exclusions(exclusion_masks(study, cfg, industry, report), cfg, grid,
+                            inside, landuse)

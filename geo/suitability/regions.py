@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -98,31 +99,90 @@ def _nearest_distance(geoms: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return out
 
 
-def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n: int,
-                score: np.ndarray, stability: np.ndarray | None,
-                reg_runs: np.ndarray | None, parent: np.ndarray | None = None
-                ) -> gpd.GeoDataFrame:
-    cols = ["rank", "mean_score", "area_ha", "area_mu", "p_top_n", "cell_stability_mean",
-            "dist_highway_m", "dist_redline_m", "district", "min_score", "max_score",
-            "mc_rank_median", "n_cells", "area_m2", "region_id", "parent_region", "lon", "lat"]
-    if n == 0:
-        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=4326)
+@dataclass
+class RegionStats:
+    """Per-region sums of candidate regions 1…n (index i is region i + 1).
+
+    Attributes
+    ----------
+    polygons : numpy.ndarray
+        shapely polygons in the grid's metric CRS.
+    n_cells : numpy.ndarray
+        Cells per region.
+    score_sum, score_min, score_max : numpy.ndarray
+        Sum, minimum and maximum of the cells' scores (float64).
+    stability_sum : numpy.ndarray or None
+        Sum of the cells' stability (share of Monte Carlo runs in the top cells).
+    """
+
+    polygons: np.ndarray
+    n_cells: np.ndarray
+    score_sum: np.ndarray
+    score_min: np.ndarray
+    score_max: np.ndarray
+    stability_sum: np.ndarray | None = None
+
+
+def _region_stats(labels: np.ndarray, grid: Grid, n: int, score: np.ndarray,
+                  stability: np.ndarray | None) -> RegionStats:
+    """:class:`RegionStats` of region labels 1…n of a whole grid."""
     lab = labels.ravel()
     sel = lab > 0
     li = lab[sel]
     sc = score.ravel()[sel].astype(np.float64)
-    ncell = np.bincount(li, minlength=n + 1)[1:]
-    smean = np.bincount(li, weights=sc, minlength=n + 1)[1:] / ncell
     smin = np.full(n + 1, np.inf)
     np.minimum.at(smin, li, sc)
     smax = np.full(n + 1, -np.inf)
     np.maximum.at(smax, li, sc)
-    polys = _polygons(labels, grid, n)
+    stab = None
+    if stability is not None:
+        st = stability.ravel()[sel].astype(np.float64)
+        stab = np.bincount(li, weights=st, minlength=n + 1)[1:]
+    return RegionStats(_polygons(labels, grid, n), np.bincount(li, minlength=n + 1)[1:],
+                       np.bincount(li, weights=sc, minlength=n + 1)[1:], smin[1:], smax[1:],
+                       stab)
+
+
+def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n: int,
+                score: np.ndarray, stability: np.ndarray | None,
+                reg_runs: np.ndarray | None, parent: np.ndarray | None = None
+                ) -> gpd.GeoDataFrame:
+    stats = _region_stats(labels, grid, n, score, stability) if n else None
+    return candidate_table(study, cfg, grid, stats, reg_runs, parent)
+
+
+def candidate_table(study, cfg: SuitabilityConfig, grid: Grid, stats: RegionStats | None,
+                    reg_runs: np.ndarray | None, parent: np.ndarray | None = None
+                    ) -> gpd.GeoDataFrame:
+    """The ranked candidate regions (EPSG:4326) from their per-region sums.
+
+    Parameters
+    ----------
+    stats
+        Per-region sums (polygons in ``grid``'s metric CRS), None when there is no region.
+    reg_runs
+        (regions, runs) mean score of each region in each Monte Carlo run, or None.
+    parent
+        The contiguous top-cell region each region was cut from (1…), or None.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per region of at least ``min_area_mu`` (areas in m², ha and 亩 in the
+        study's equal-area CRS), best mean score first.
+    """
+    cols = ["rank", "mean_score", "area_ha", "area_mu", "p_top_n", "cell_stability_mean",
+            "dist_highway_m", "dist_redline_m", "district", "min_score", "max_score",
+            "mc_rank_median", "n_cells", "area_m2", "region_id", "parent_region", "lon", "lat"]
+    if stats is None or not len(stats.n_cells):
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=4326)
+    n = len(stats.n_cells)
+    ncell = stats.n_cells
     g = gpd.GeoDataFrame({"region_id": np.arange(1, n + 1),
                           "parent_region": parent if parent is not None and len(parent) == n
-                          else np.arange(1, n + 1), "mean_score": smean,
-                          "min_score": smin[1:], "max_score": smax[1:], "n_cells": ncell},
-                         geometry=polys, crs=grid.crs)
+                          else np.arange(1, n + 1), "mean_score": stats.score_sum / ncell,
+                          "min_score": stats.score_min, "max_score": stats.score_max,
+                          "n_cells": ncell}, geometry=stats.polygons, crs=grid.crs)
     area = g.to_crs(study.area_crs).area.to_numpy()
     g["area_m2"] = area
     g["area_ha"] = m2_to_ha(area)
@@ -153,9 +213,7 @@ def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n
         ranks = (-sub).argsort(axis=0).argsort(axis=0) + 1
         g["p_top_n"] = (ranks <= cfg.top_n).mean(axis=1)
         g["mc_rank_median"] = np.median(ranks, axis=1)
-        st = stability.ravel()[sel]  # type: ignore[union-attr]
-        stab = np.bincount(li, weights=st.astype(np.float64), minlength=labels.max() + 1)
-        g["cell_stability_mean"] = stab[rid] / g["n_cells"].to_numpy()
+        g["cell_stability_mean"] = stats.stability_sum[rid - 1] / g["n_cells"].to_numpy()
     else:
         g["p_top_n"] = np.nan
         g["mc_rank_median"] = np.nan

@@ -180,30 +180,46 @@ def _model_card(study, cfg, grid, industry, active, crit_cards, wdict, ahp, repo
     return card
 
 
+def raster_specs(card: dict, weights: dict[str, float], ahp: AHPResult | None
+                 ) -> dict[str, dict[str, Any]]:
+    """How each output raster is written: file name → ``write_geotiff`` keywords
+    (dtype, nodata, tags, band names, colour table, overview resampling), from the model
+    card (study, industry, stability settings) and the weights."""
+    codes_tag = {f"EXCLUSION_CODE_{k}": f"{en} / {zh}" for k, (zh, en) in EXCLUSION_CODES.items()}
+    common = {"PARKSITE_VERSION": __version__, "STUDY": card["study"]["name"],
+              "INDUSTRY": card["industry"] or "",
+              "WEIGHTS": json.dumps(weights, ensure_ascii=False)}
+    st = card["stability"]
+    return {
+        "suitability.tif": dict(
+            dtype="float32", nodata=np.nan, band_names=["suitability"],
+            tags={**common, "DESCRIPTION": "site suitability 0-1 (nodata = excluded, "
+                  "see exclusion.tif)", "CR": f"{ahp.cr:.4f}" if ahp else "n/a"}),
+        "exclusion.tif": dict(
+            dtype="uint8", nodata=None, band_names=["exclusion reason"],
+            tags={**common, **codes_tag, "DESCRIPTION": "exclusion reason codes"},
+            colormap=EXCLUSION_COLOURS, overview_resampling="nearest"),
+        "stability.tif": dict(
+            dtype="float32", nodata=np.nan, band_names=["p_top"],
+            tags={**common, "DESCRIPTION": f"share of {st['runs']} Monte Carlo runs "
+                  f"(weights ±{st['perturbation'] * 100:g}%, seed {st['seed']}) in "
+                  "which the cell is in the top "
+                  f"{card['top_cells']['top_pct']:g}%"}),
+    }
+
+
 def _write_outputs(res: SuitabilityResult, paths: dict[str, Path], overwrite: bool) -> None:
     g = res.grid
-    codes_tag = {f"EXCLUSION_CODE_{k}": f"{en} / {zh}" for k, (zh, en) in EXCLUSION_CODES.items()}
-    common = {"PARKSITE_VERSION": __version__, "STUDY": res.model_card["study"]["name"],
-              "INDUSTRY": res.model_card["industry"] or "",
-              "WEIGHTS": json.dumps(res.weights, ensure_ascii=False)}
-    write_geotiff(paths["suitability.tif"], res.score, g, dtype="float32", nodata=np.nan,
-                  tags={**common, "DESCRIPTION": "site suitability 0-1 (nodata = excluded, "
-                        "see exclusion.tif)", "CR": f"{res.ahp.cr:.4f}" if res.ahp else "n/a"},
-                  band_names=["suitability"], overwrite=overwrite)
+    specs = raster_specs(res.model_card, res.weights, res.ahp)
+    write_geotiff(paths["suitability.tif"], res.score, g, overwrite=overwrite,
+                  **specs["suitability.tif"])
     res.suitability_tif = paths["suitability.tif"]
-    write_geotiff(paths["exclusion.tif"], res.exclusion, g, dtype="uint8", nodata=None,
-                  tags={**common, **codes_tag, "DESCRIPTION": "exclusion reason codes"},
-                  band_names=["exclusion reason"], colormap=EXCLUSION_COLOURS,
-                  overview_resampling="nearest", overwrite=overwrite)
+    write_geotiff(paths["exclusion.tif"], res.exclusion, g, overwrite=overwrite,
+                  **specs["exclusion.tif"])
     res.exclusion_tif = paths["exclusion.tif"]
     if res.stability is not None:
-        st = res.model_card["stability"]
-        write_geotiff(paths["stability.tif"], res.stability, g, dtype="float32", nodata=np.nan,
-                      tags={**common, "DESCRIPTION": f"share of {st['runs']} Monte Carlo runs "
-                            f"(weights ±{st['perturbation'] * 100:g}%, seed {st['seed']}) in "
-                            "which the cell is in the top "
-                            f"{res.model_card['top_cells']['top_pct']:g}%"},
-                      band_names=["p_top"], overwrite=overwrite)
+        write_geotiff(paths["stability.tif"], res.stability, g, overwrite=overwrite,
+                      **specs["stability.tif"])
         res.stability_tif = paths["stability.tif"]
     c = res.candidates.copy()
     write_gpkg({"candidates": c}, paths["candidates.gpkg"], overwrite=overwrite)

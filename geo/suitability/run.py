@@ -59,7 +59,8 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
                     runs: int | None = None, seed: int | None = None,
                     cell_m: float | None = None, top_n: int | None = None,
                     max_area_mu: float | None = None, overwrite: bool = True,
-                    progress: Progress | None = None) -> SuitabilityResult:
+                    progress: Progress | None = None, engine: str = "auto",
+                    scheduler: str | None = None, log=None) -> SuitabilityResult:
     """Score the study's grid, exclude hard constraints, find candidate regions and
     measure their stability under weight perturbation.
 
@@ -76,6 +77,16 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
         the results in memory only.
     min_area_mu, top_pct, runs, seed, cell_m, top_n, max_area_mu
         Override the study's settings (亩, %, count, seed, metres, count, 亩).
+    engine : {"auto", "memory", "dask"}
+        ``"dask"`` computes on tiles (:func:`.chunked.run_chunked`, same results, the
+        rasters written tile by tile as Cloud-Optimized GeoTIFFs); ``"auto"`` chooses
+        it when the grid's memory estimate exceeds ``[compute] memory_gb`` or a
+        scheduler is given.
+    scheduler
+        ``tcp://host:8786`` of a ``dask.distributed`` cluster for the dask engine
+        (default ``[compute] scheduler``, else a local cluster).
+    log
+        Called with one-line messages of the dask engine (the dashboard link).
 
     Returns
     -------
@@ -92,9 +103,20 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     progress = progress or _noop
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
-    cfg = _run_config(study, dict(min_area_mu=min_area_mu, top_pct=top_pct, runs=runs,
-                                  seed=seed, cell_m=cell_m, top_n=top_n,
-                                  max_area_mu=max_area_mu))
+    overrides = dict(min_area_mu=min_area_mu, top_pct=top_pct, runs=runs, seed=seed,
+                     cell_m=cell_m, top_n=top_n, max_area_mu=max_area_mu)
+    cfg = _run_config(study, overrides)
+    if engine != "memory" or scheduler is not None:
+        # imported here: the chunked engine builds on this module's steps
+        from .chunked import choose_engine, compute_settings, run_chunked
+
+        settings = compute_settings(study)
+        if scheduler is not None and engine == "memory":
+            raise ModelError("--scheduler runs on a Dask cluster: use it with --engine dask "
+                             "or auto, not memory")
+        if scheduler is not None or choose_engine(study, cfg, engine, settings) == "dask":
+            return run_chunked(study, industry=industry, out_dir=out_dir, overwrite=overwrite,
+                               progress=progress, scheduler=scheduler, log=log, **overrides)
     industry = industry.strip() if industry else None
     profile, active, weights, ahp = _model_inputs(study, cfg, industry)
     out_paths = _output_paths(out_dir, overwrite)
@@ -345,8 +367,13 @@ def _stability(stack: np.ndarray, eligible: np.ndarray, grid: Grid, cfg: Suitabi
 
 def _exclusion_summary(code: np.ndarray, grid: Grid) -> tuple[dict[int, dict], dict[int, str]]:
     """(per code: labels, cells and area; per code: one-line label)."""
+    return exclusion_summary(np.bincount(code.ravel(), minlength=len(EXCLUSION_CODES)), grid)
+
+
+def exclusion_summary(counts: np.ndarray, grid: Grid) -> tuple[dict[int, dict], dict[int, str]]:
+    """(per code: labels, cells and area in km²; per code: one-line label) from the
+    cell count of each exclusion code."""
     codes_out: dict[int, dict] = {}
-    counts = np.bincount(code.ravel(), minlength=len(EXCLUSION_CODES))
     for c_, (zh, en) in EXCLUSION_CODES.items():
         codes_out[c_] = {"zh": zh, "en": en, "cells": int(counts[c_]),
                          "area_km2": round(float(counts[c_]) * grid.cell_area_m2 / 1e6, 3)}

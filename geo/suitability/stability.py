@@ -53,6 +53,35 @@ def _run_ids(ri: np.ndarray, runs: int) -> np.ndarray:
     return ri.astype(np.uint16 if runs <= 65535 else np.int32)
 
 
+def _top_bin(hist: np.ndarray, k_top: int) -> tuple[np.ndarray, np.ndarray]:
+    """For per-run histograms (runs × bins, low to high), the bin holding each run's
+    ``k_top``-th best value and the count of values in the bins above it."""
+    runs, nb = hist.shape
+    cum = np.cumsum(hist[:, ::-1], axis=1)  # from the top bin down
+    pos = np.argmax(cum >= k_top, axis=1)  # first (top-down) bin reaching k
+    above = np.where(pos > 0, cum[np.arange(runs), pos - 1], 0)
+    return nb - 1 - pos, above
+
+
+def _bracket(sample_x: np.ndarray, n_elig: int, wruns: np.ndarray, cfg, k_top: int
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) per run: a bracket around each run's ``k_top``-th best score of
+    ``n_elig`` cells, from the scores of a random sample of them (criteria rows
+    ``sample_x``); wide enough that a miss is rare (a miss falls back, exactly)."""
+    runs = wruns.shape[0]
+    ns = sample_x.shape[0]
+    ssc = aggregate(sample_x, wruns, method=cfg.aggregation, andness=cfg.andness,
+                    order_weights=cfg.order_weights)  # (ns, runs)
+    ssc = -np.sort(-ssc, axis=0)  # best first
+    p = k_top / n_elig
+    delta = 4.0 * math.sqrt(p * (1.0 - p) / ns) + 2.0 / ns
+    i_hi = max(0, int(math.floor((p - delta) * ns)) - 1)
+    i_lo = min(ns - 1, int(math.ceil((p + delta) * ns)))
+    hi = ssc[i_hi] if p - delta > 0 else np.full(runs, np.inf, np.float32)
+    lo = ssc[i_lo] if p + delta < 1 else np.full(runs, -np.inf, np.float32)
+    return lo, hi
+
+
 def _thresholds_hist(scores_of, blocks, runs_w: np.ndarray, k_top: int, tick) -> np.ndarray:
     """Exact per-run thresholds in two passes: per-run histograms (8192 bins) find the
     bin holding the k-th best score, a second pass collects that bin's values."""
@@ -70,11 +99,7 @@ def _thresholds_hist(scores_of, blocks, runs_w: np.ndarray, k_top: int, tick) ->
         if sc is not None:
             hist += np.bincount((bins(sc) + offs).ravel(), minlength=runs * nb)
         tick()
-    h = hist.reshape(runs, nb)[:, ::-1]  # from the top bin down
-    cum = np.cumsum(h, axis=1)
-    pos = np.argmax(cum >= k_top, axis=1)  # first (top-down) bin reaching k
-    tbin = nb - 1 - pos
-    above = np.where(pos > 0, cum[np.arange(runs), pos - 1], 0)
+    tbin, above = _top_bin(hist.reshape(runs, nb), k_top)
     got_v, got_r = [], []
     for rows in blocks:
         sc = scores_of(rows, runs_w)
@@ -95,16 +120,7 @@ def _thresholds_bracket(scores_of, blocks, sample_x: np.ndarray, n_elig: int, wr
     the values inside it. Returns thresholds and a mask of runs whose bracket missed
     (their thresholds must be found another way)."""
     runs = wruns.shape[0]
-    ns = sample_x.shape[0]
-    ssc = aggregate(sample_x, wruns, method=cfg.aggregation, andness=cfg.andness,
-                    order_weights=cfg.order_weights)  # (ns, runs)
-    ssc = -np.sort(-ssc, axis=0)  # best first
-    p = k_top / n_elig
-    delta = 4.0 * math.sqrt(p * (1.0 - p) / ns) + 2.0 / ns  # a miss falls back, exactly
-    i_hi = max(0, int(math.floor((p - delta) * ns)) - 1)
-    i_lo = min(ns - 1, int(math.ceil((p + delta) * ns)))
-    hi = ssc[i_hi] if p - delta > 0 else np.full(runs, np.inf, np.float32)
-    lo = ssc[i_lo] if p + delta < 1 else np.full(runs, -np.inf, np.float32)
+    lo, hi = _bracket(sample_x, n_elig, wruns, cfg, k_top)
     above = np.zeros(runs, dtype=np.int64)
     inside = np.zeros(runs, dtype=np.int64)
     got_v, got_r = [], []

@@ -1,0 +1,94 @@
+"""Output rasters written tile by tile, then copied to Cloud-Optimized GeoTIFFs.
+
+The dask engine (:mod:`.chunked`) hands each tile's scores, codes and stability to a
+:class:`TileWriter` as the tile arrives; the full grid is never in memory. Each raster
+goes first into a tiled, deflate-compressed scratch GeoTIFF beside its output, then
+GDAL's COG driver copies it (building the overviews from the file) to the output path
+through :func:`geo.io.atomic_path`, so a failed run leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+from rasterio.windows import Window as RioWindow
+
+from ..grid import Grid
+from ..io import atomic_path
+from .tiles import Window
+
+
+class TileWriter:
+    """Windowed writes of the output rasters into tiled scratch GeoTIFFs beside the
+    outputs; :meth:`finish` copies each to a COG (overviews built by GDAL from the file,
+    never from memory) atomically and removes the scratch files.
+
+    Parameters
+    ----------
+    paths
+        Output file name → path (checked writable).
+    grid
+        The study grid (its CRS and transform are written).
+    specs
+        File name → :func:`.report.raster_specs` entry (dtype, nodata, tags, band name,
+        colour table, overview resampling).
+    names
+        The rasters to write.
+    """
+
+    def __init__(self, paths: dict[str, Path], grid: Grid, specs: dict[str, dict],
+                 names: list[str]) -> None:
+        self.grid, self.paths, self.specs = grid, paths, specs
+        self.scratch: dict[str, Path] = {}
+        self.ds: dict[str, Any] = {}
+        for name in names:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tiles.tif",
+                                       dir=paths[name].parent)
+            os.close(fd)
+            os.unlink(tmp)
+            self.scratch[name] = Path(tmp)
+            sp = specs[name]
+            self.ds[name] = rasterio.open(
+                tmp, "w", driver="GTiff", width=grid.width, height=grid.height, count=1,
+                dtype=sp["dtype"], crs=grid.crs.to_wkt(), transform=grid.transform,
+                nodata=sp["nodata"], tiled=True, blockxsize=256, blockysize=256,
+                compress="deflate", BIGTIFF="IF_SAFER")
+            if sp.get("colormap"):  # before any pixel is written (a TIFF rule)
+                self.ds[name].write_colormap(1, sp["colormap"])
+
+    def write(self, name: str, win: Window, arr: np.ndarray) -> None:
+        self.ds[name].write(arr.astype(self.specs[name]["dtype"], copy=False), 1,
+                            window=RioWindow(win.c0, win.r0, win.width, win.height))
+
+    def finish(self, overwrite: bool) -> None:
+        factors = [f for f in (2, 4, 8, 16, 32, 64)
+                   if min(self.grid.width, self.grid.height) // f >= 64]
+        for name, ds in self.ds.items():
+            sp = self.specs[name]
+            ds.update_tags(**{k: str(v) for k, v in sp["tags"].items()})
+            ds.set_band_description(1, sp["band_names"][0])
+            ds.close()
+            kind = np.dtype(sp["dtype"]).kind
+            with atomic_path(self.paths[name], overwrite=overwrite) as tmp:
+                rasterio.shutil.copy(
+                    self.scratch[name], tmp, driver="COG", COMPRESS="DEFLATE",
+                    PREDICTOR="FLOATING_POINT" if kind == "f" else "NO", BLOCKSIZE=256,
+                    BIGTIFF="IF_SAFER", RESAMPLING=sp.get("overview_resampling", "average")
+                    .upper(), OVERVIEWS="AUTO" if factors else "NONE",
+                    **({"OVERVIEW_COUNT": len(factors)} if factors else {}))
+            self.scratch[name].unlink()
+        self.ds = {}
+
+    def abort(self) -> None:
+        for ds in self.ds.values():
+            with contextlib.suppress(Exception):
+                ds.close()
+        for p in self.scratch.values():
+            p.unlink(missing_ok=True)
