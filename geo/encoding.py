@@ -1,0 +1,220 @@
+"""Garbled text (mojibake) in the string fields of a layer.
+
+A Shapefile whose ``.cpg`` names the wrong code page, a CSV read with the wrong
+``encoding``, or a file whose text was decoded wrongly before it was saved, reads
+without any error but with every Chinese name and industry garbled: 太湖一级保护区
+becomes ``Ì«ºþÒ»¼¶±£»¤Çø`` (GBK read as Latin-1) or ``å¤ªæ¹–`` (UTF-8 read as
+Windows-1252) or ``澶浜`` (UTF-8 read as GBK). An industry garbled like this matches
+nothing, so a red-line gate fed with it would judge nothing; names in the map would
+be unreadable. :func:`find_mojibake` finds such fields by the share of their values
+that are garbled: values holding the replacement character U+FFFD or C1 control
+characters, and values that re-encode in one code page to bytes that decode cleanly,
+as Chinese, in another.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .errors import LayerError
+
+#: (how the bytes were wrongly decoded, how they should have been decoded).
+_ROUND_TRIPS = (("latin-1", "gb18030"), ("cp1252", "gb18030"), ("latin-1", "utf-8"),
+                ("cp1252", "utf-8"), ("gb18030", "utf-8"))
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_HIGH = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+                         r"\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+_UNLIKELY = re.compile(r"[\ufffd\u0080-\u009f]")
+_NON_ASCII = r"[^\x00-\x7f]"
+_NAMES = {"gb18030": "GBK (GB18030)", "utf-8": "UTF-8", "latin-1": "Latin-1",
+          "cp1252": "Windows-1252"}
+#: A field is garbled when at least this share of its non-ASCII values are.
+SHARE = 0.5
+#: Distinct non-ASCII values looked at per field (enough to judge the share).
+SAMPLE = 200
+
+
+@dataclass(frozen=True)
+class Mojibake:
+    """A field whose text is garbled.
+
+    Attributes
+    ----------
+    field
+        The field (column) name.
+    n_garbled, n_checked
+        Garbled values among the distinct non-ASCII values looked at.
+    example
+        One garbled value as read.
+    repaired
+        The same value decoded as ``actual`` ("" when it cannot be recovered, e.g.
+        replacement characters).
+    read_as, actual
+        The encoding the text was read with and the one it is in (e.g. ``latin-1``
+        and ``gb18030``); empty when unknown.
+    """
+
+    field: str
+    n_garbled: int
+    n_checked: int
+    example: str
+    repaired: str
+    read_as: str
+    actual: str
+
+
+def repair(text: str) -> tuple[str, str, str] | None:
+    """How ``text`` was garbled, if it looks garbled.
+
+    Parameters
+    ----------
+    text
+        One string value of a layer.
+
+    Returns
+    -------
+    tuple of (str, str, str) or None
+        (the repaired text, the encoding it was read as, the encoding it is in), with
+        ("", "", "") for text holding U+FFFD or C1 controls (bytes lost); None when the
+        text reads as ordinary text.
+    """
+    for wrong, right in _ROUND_TRIPS:
+        if wrong != "gb18030" and len(_LATIN_HIGH.findall(text)) < 2:
+            continue  # a lone "ü" or "é" is a name, not a garbled Chinese character
+        try:
+            fixed = text.encode(wrong).decode(right)
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if fixed == text or not _CJK.search(fixed) or _LATIN_HIGH.search(fixed):
+            continue
+        if wrong == "gb18030" and len(_CJK.findall(fixed)) < 2:
+            continue  # one CJK character can be an accident of the GBK byte pairs
+        return fixed, wrong, right
+    return ("", "", "") if _UNLIKELY.search(text) else None
+
+
+def find_mojibake(df: pd.DataFrame, *, share: float = SHARE,
+                  sample: int = SAMPLE) -> list[Mojibake]:
+    """The text fields of ``df`` whose values are mostly garbled.
+
+    Only distinct values holding non-ASCII characters are looked at (at most
+    ``sample`` per field), so a large register costs one vectorised filter per field.
+
+    Parameters
+    ----------
+    df
+        A table or GeoDataFrame (the geometry column is ignored).
+    share
+        Smallest share of garbled values among the non-ASCII values of a field.
+    sample
+        Distinct non-ASCII values looked at per field.
+
+    Returns
+    -------
+    list of Mojibake
+        One per garbled field, in column order; empty when the text is clean.
+    """
+    found = []
+    for col in df.columns:
+        s = df[col]
+        if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
+            continue
+        s = s[s.map(lambda v: isinstance(v, str))]
+        texts = s[s.str.contains(_NON_ASCII, regex=True)].unique()[:sample]
+        if len(texts) == 0:
+            continue
+        hits = [(t, r) for t in texts if (r := repair(t)) is not None]
+        if hits and len(hits) >= share * len(texts):
+            text, (fixed, wrong, right) = hits[0]
+            found.append(Mojibake(str(col), len(hits), len(texts), text, fixed, wrong, right))
+    return found
+
+
+def _cpg_text(p: Path) -> str | None:
+    """What a Shapefile's .cpg says (None when it has none)."""
+    for cpg in (p.with_suffix(".cpg"), p.with_suffix(".CPG")):
+        if cpg.exists():
+            return cpg.read_text(encoding="ascii", errors="replace").strip()
+    return None
+
+
+def _encoding_fix(p: Path, fmt: str, encoding: str | None, actual: str) -> str:
+    """The fix for text in the wrong encoding: what to change, for this format."""
+    actual = {"gb18030": "GBK", "utf-8": "UTF-8"}.get(actual, actual or "GBK")
+    if encoding is not None:
+        return (f"the layer's encoding = {encoding!r} is wrong: set encoding = "
+                f"\"{actual.lower()}\" (or remove it)")
+    if fmt == "Shapefile":
+        cpg = _cpg_text(p)
+        said = f"its .cpg says {cpg!r}" if cpg is not None else "it has no .cpg"
+        return (f"the Shapefile's text is {actual} but {said}: add/repair the .cpg "
+                f"({p.with_suffix('.cpg').name} holding the single word {actual}), or set "
+                f"encoding = \"{actual.lower()}\" for this layer")
+    if fmt == "CSV points":
+        return f"set encoding = \"{actual.lower()}\" for this layer"
+    return ("the text was decoded with the wrong code page before this file was saved; "
+            f"re-export it from the original data as UTF-8 (the original is {actual})")
+
+
+def undecodable_message(p: Path, src: str, fmt: str, encoding: str | None,
+                 exc: UnicodeDecodeError) -> str:
+    """The message for text that does not decode in the encoding it is read with (e.g.
+    GBK bytes behind a .cpg saying UTF-8): what the bytes are, and the fix."""
+    actual = ""
+    if fmt == "Shapefile":
+        dbf = next((q for q in (p.with_suffix(".dbf"), p.with_suffix(".DBF")) if q.exists()),
+                   None)
+        body = dbf.read_bytes()[32:] if dbf else b""
+        for enc in ("utf-8", "gb18030"):
+            try:
+                body.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            actual = enc
+            break
+    return (f"{src}: its text is not {exc.encoding} (byte 0x{exc.object[exc.start]:02x} "
+            f"cannot be decoded); {_encoding_fix(p, fmt, encoding, actual or 'gb18030')}")
+
+
+def check_text(df: pd.DataFrame, p: Path, src: str, *, fmt: str,
+               encoding: str | None = None) -> None:
+    """Refuse a layer whose text fields are garbled (mojibake).
+
+    Parameters
+    ----------
+    df
+        The layer as read (attribute columns; the geometry is ignored).
+    p
+        The file it was read from (its ``.cpg`` is named in the fix).
+    src
+        How messages name the layer.
+    fmt
+        Its format (``"Shapefile"``, ``"CSV points"``, ``"GeoPackage"``, …, as in
+        :data:`geo.layers.VECTOR_SUFFIXES`): the fix depends on it.
+    encoding
+        The ``encoding`` the layer was read with, if one was declared.
+
+    Raises
+    ------
+    LayerError
+        Naming the file, the layer, the field, a garbled value and what it should read,
+        and the fix (e.g. "add/repair the .cpg (GBK)").
+    """
+    found = find_mojibake(df.drop(columns=[df.geometry.name])
+                          if isinstance(df, gpd.GeoDataFrame) else df)
+    if not found:
+        return
+    m = found[0]
+    fields = ", ".join(repr(f.field) for f in found)
+    seen = (f"reads {m.repaired!r} as {_NAMES.get(m.actual, m.actual)} (it was decoded "
+            f"as {_NAMES.get(m.read_as, m.read_as)})" if m.repaired
+            else "holds replacement characters (bytes already lost)")
+    raise LayerError(
+        f"{src}: garbled text (mojibake) in field(s) {fields}: {m.n_garbled} of "
+        f"{m.n_checked} non-ASCII values of {m.field!r}, e.g. {m.example!r}, which {seen}. "
+        f"Fix: {_encoding_fix(p, fmt, encoding, m.actual)}")
