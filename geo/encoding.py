@@ -124,8 +124,11 @@ def find_mojibake(df: pd.DataFrame, *, share: float = SHARE,
         s = df[col]
         if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
             continue
-        s = s[s.map(lambda v: isinstance(v, str))]
-        texts = s[s.str.contains(_NON_ASCII, regex=True)].unique()[:sample]
+        try:
+            mask = s.str.contains(_NON_ASCII, regex=True, na=False)
+        except (AttributeError, TypeError):  # no strings in it (dates, bytes)
+            continue
+        texts = [t for t in s[mask].unique()[:sample] if isinstance(t, str)]
         if len(texts) == 0:
             continue
         hits = [(t, r) for t in texts if (r := repair(t)) is not None]

@@ -8,12 +8,13 @@ file in the destination folder, then renamed over the destination in one step.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -52,24 +53,37 @@ def safe_component(text: object, *, fallback: str = "unnamed", max_len: int = 10
     return s
 
 
-def refuse_overwriting_input(out: str | os.PathLike, inputs: list[str | os.PathLike]) -> None:
-    """Refuse an output path that is (or resolves to the same file as) an input.
+def refuse_overwriting_input(out: str | os.PathLike, inputs: Iterable[str | os.PathLike], *,
+                             names: Iterable[str] | None = None) -> None:
+    """Refuse an output that is (or resolves to the same file as) an input.
 
     Parameters
     ----------
     out
-        The output the user asked for.
+        The output the user asked for: a file, or with ``names`` a folder.
     inputs
-        Files the command reads (the study file, layer files).
+        Files the command reads (the study file, layer files and their sidecars).
+    names
+        For a folder output: glob patterns (relative to ``out``, ``/``-separated) of
+        the files written into it, e.g. ``("suitability.tif", "recommend_*.csv")``.
+        An input inside ``out`` whose relative path matches one is refused.
 
     Raises
     ------
     OutputError
-        When ``out`` names one of ``inputs`` (also through symlinks or ``..``).
+        When ``out`` (or, for a folder, a file written into it) names one of
+        ``inputs``, also through symlinks or ``..``; the message names both and the fix.
     """
     o = Path(out)
+    patterns = tuple(names) if names is not None else None
     for i in inputs:
         p = Path(i)
+        if patterns is not None:
+            clash = _written_into(o, p, patterns)
+            if clash:
+                raise OutputError(f"{o}: writing {clash} into this folder would overwrite an "
+                                  f"input of this command ({p}); give another output folder")
+            continue
         same = o.resolve() == p.resolve()
         if not same and o.exists() and p.exists():
             with contextlib.suppress(OSError):
@@ -77,6 +91,19 @@ def refuse_overwriting_input(out: str | os.PathLike, inputs: list[str | os.PathL
         if same:
             raise OutputError(f"{o}: is an input of this command ({p}); give another output "
                               "name so the input is not overwritten")
+
+
+def _written_into(folder: Path, p: Path, patterns: tuple[str, ...]) -> str | None:
+    """The name (relative to ``folder``) under which a file written into ``folder`` would
+    replace ``p``, or None."""
+    base = folder.resolve()
+    for q in {p.resolve(), p.absolute()}:
+        if not q.is_relative_to(base):
+            continue
+        rel = q.relative_to(base).as_posix()
+        if any(fnmatch.fnmatch(rel, pat) for pat in patterns):
+            return rel
+    return None
 
 
 def check_writable(path: str | os.PathLike, *, overwrite: bool = True) -> Path:

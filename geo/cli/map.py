@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from ..io import refuse_overwriting_input, safe_component
+from ..io import safe_component
 from ._common import console, esc, guarded, out, overwrite_option
-from .options import MapOptions, map_options, study_arg
+from .options import MapOptions, map_options, refuse_outputs_over_inputs, study_arg
 
 
 @click.command("map")
@@ -48,7 +48,7 @@ def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite) -> int
     t0 = time.perf_counter()
     study = load_study(study_path)
     out_path = out_path or Path("maps") / f"{safe_component(study.name)}.html"
-    refuse_overwriting_input(out_path, [study_path])
+    refuse_outputs_over_inputs([out_path], study=study)
     check_map_path(out_path, overwrite=overwrite)
     map_opts.check(study)
     results: dict = {}

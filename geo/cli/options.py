@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from ..io import refuse_overwriting_input
+
 
 def _regular_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     """Refuse a study path that exists but is not a regular file (a FIFO or device would
@@ -166,3 +168,86 @@ def map_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_MAP_OPTIONS):
         wrapper = option(wrapper)
     return wrapper
+
+
+#: Files ``parksite run`` writes into --out-dir (glob patterns, see geo.pipeline).
+RUN_FILES = ("redline_conflicts.*", "sourcing*", "parks.csv", "parks_industries.csv",
+             "symbiosis.csv", "suitability/*", "recommend_*.csv", "layout.gpkg")
+#: Files ``parksite suitability`` writes into --out (see geo.suitability.run).
+SUITABILITY_FILES = ("suitability.tif", "exclusion.tif", "stability.tif", "candidates.gpkg",
+                     "model_card.json")
+#: Files ``parksite sourcing`` writes into a folder --out (see geo.sourcing.write_sourcing).
+SOURCING_FILES = ("sourcing.csv", "sourcing_*.csv", "sourcing.gpkg")
+#: Files that belong to a Shapefile (read with it, so inputs too).
+_SIDECARS = (".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+def _with_sidecars(p: Path) -> list[Path]:
+    if p.suffix.lower() != ".shp":
+        return [p]
+    return [p] + [p.with_suffix(s) for s in _SIDECARS + tuple(x.upper() for x in _SIDECARS)
+                  if p.with_suffix(s).exists()]
+
+
+def _named_files(value: Any, root: Path) -> list[Path]:
+    """Existing files named by the strings in a study table (chain maps, I-O tables,
+    supplier lists, candidates), relative to the study folder or absolute."""
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in _named_files(v, root)]
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in _named_files(v, root)]
+    if not isinstance(value, str) or not value.strip() or "\n" in value or len(value) > 400:
+        return []
+    p = Path(value).expanduser()
+    p = p if p.is_absolute() else root / p
+    try:
+        if p.is_dir():  # a folder of chain maps: its files are inputs
+            return [q for q in sorted(p.iterdir())[:2000] if q.is_file()]
+        return [p] if p.is_file() else []
+    except OSError:
+        return []
+
+
+def inputs_of(study: Any = None, files: Any = ()) -> list[Path]:
+    """Every file a command reads: the study file, its layers (with their Shapefile
+    sidecars), the files its sections name, and ``files`` (command-line inputs; names
+    that are not existing files, such as layer keys, are ignored)."""
+    found: list[Path] = []
+    if study is not None:
+        found.append(Path(study.path))
+        for spec in study.layers.values():
+            found += _with_sidecars(Path(spec.path))
+        found += _named_files(study.sections, Path(study.root))
+    for f in files:
+        if f is not None and Path(f).is_file():
+            found += _with_sidecars(Path(f))
+    return list(dict.fromkeys(found))
+
+
+def refuse_outputs_over_inputs(outputs: Any = (), *, study: Any = None, files: Any = (),
+                               folder: Path | None = None, names: Any = ()) -> None:
+    """Refuse, before any analysis, an output that would overwrite a file the command
+    reads (the study file, a layer, a chain map, a command-line input).
+
+    Parameters
+    ----------
+    outputs
+        Output files the command will write (None entries are skipped).
+    study
+        The loaded study (:class:`geo.study.Study`), if the command has one.
+    files
+        Command-line input files (or layer keys, ignored).
+    folder, names
+        An output folder and the glob patterns of the files written into it.
+
+    Raises
+    ------
+    geo.errors.OutputError
+        Naming the output, the input and the fix (exit 2).
+    """
+    inputs = inputs_of(study, files)
+    for o in outputs:
+        if o is not None:
+            refuse_overwriting_input(o, inputs)
+    if folder is not None:
+        refuse_overwriting_input(folder, inputs, names=names)
