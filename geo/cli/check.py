@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import click
@@ -9,12 +10,15 @@ from rich.table import Table
 from rich.text import Text
 
 from ..crs import in_china
+from ..errors import InputError
 from ..extent import check_layer_extent
 from ..layers import check_raster
-from ..register import industry_report
+from ..layout.firms import check_incoming, read_incoming
+from ..parks import ParksConfig, firm_land_figures
+from ..register import industry_report, load_firms, park_frame, study_chains
 from ..study import load_study
 from ._common import add_row, console, esc, guarded, out
-from .options import study_arg
+from .options import layers_outside, study_arg
 
 
 @click.command("check")
@@ -24,6 +28,11 @@ def command(study: Path) -> None:
 
     Reports every problem of the study file at once; then reads each layer, and
     prints its feature count, geometry types, source CRS and the study's metric CRS.
+    Then loads the chain maps, matches the firm register's industries (Chinese or
+    English names, GB/T 4754 codes) and runs the input checks of the analyses the study
+    declares: the firm figures [parks] grades (unreadable ones named, negatives refused)
+    and the [layout] park and incoming firms, so that a study check passes does not
+    fail in `parksite run`. Layers read from outside the study's folder are listed.
     Exit code 0: the study is usable; 2: it is not.
     """
     _run(study)
@@ -58,4 +67,56 @@ def _run(study: Path) -> int:
     out.print(f"industries: {len(findings)} finding(s)" if findings else
               "industries: every firm and park industry is known to the chain maps and "
               "GB/T 4754-2017")
+    for line in analysis_checks(s):
+        out.print(Text(line))
+    outside = layers_outside(s)
+    if outside:
+        console.print(Text("note: ", style="yellow") + Text(
+            f"{len(outside)} file(s) are read from outside the study's project folder "
+            f"{s.root.resolve().parent}: {'; '.join(map(str, outside))} (allowed; the model "
+            "card lists them; copy them into the project to hand the study on whole)"))
     return 0
+
+
+def analysis_checks(study) -> list[str]:
+    """Run the input checks of each analysis ``study`` declares, without the analysis.
+
+    Parameters
+    ----------
+    study
+        A loaded :class:`geo.study.Study`.
+
+    Returns
+    -------
+    list of str
+        One line per check that ran, saying what was checked (figures in 亩, M yuan).
+
+    Raises
+    ------
+    geo.errors.InputError
+        What ``parksite parks`` or ``parksite run`` would refuse: a negative land,
+        investment, output or tax figure; a [layout] park that does not exist; an
+        incoming firm without land or with an industry no chain map knows.
+    """
+    done = []
+    if study.has_role("firms") and ("parks" in study.sections or "sourcing" in study.sections):
+        firms = load_firms(study)
+        done.append(f"firms: {len(firms):,} firms matched to the chain maps' industries")
+        if "parks" in study.sections:
+            fig = firm_land_figures(firms, ParksConfig.from_study(study))
+            graded = int(fig["land_mu"].notna().sum())
+            done.append(f"parks: firm figures parsed; {graded:,} of {len(firms):,} firms have "
+                        "a land area (亩) to grade on")
+    lay = study.section("layout")
+    if lay.get("park") and lay.get("firms"):
+        ids = park_frame(study)["park_id"].tolist()
+        park = str(lay["park"])
+        if park not in ids:
+            close = difflib.get_close_matches(park, ids, n=1)
+            raise InputError(f"{study.path}: [layout] park = {park!r} is not a park of the "
+                             "parks layer" + (f"; did you mean {close[0]!r}?" if close else
+                                              f"; parks: {', '.join(ids)}"))
+        path = study.root / lay["firms"]
+        inc = check_incoming(read_incoming(path), study_chains(study), str(path))
+        done.append(f"layout: park {park}, {len(inc)} incoming firms readable")
+    return done

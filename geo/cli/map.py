@@ -10,7 +10,13 @@ import click
 
 from ..io import safe_component
 from ._common import console, esc, guarded, out, overwrite_option
-from .options import MapOptions, map_options, refuse_outputs_over_inputs, study_arg
+from .options import (
+    MapOptions,
+    layers_outside,
+    map_options,
+    refuse_outputs_over_inputs,
+    study_arg,
+)
 
 
 @click.command("map")
@@ -52,6 +58,10 @@ def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite) -> int
     check_map_path(out_path, overwrite=overwrite)
     map_opts.check(study)
     results: dict = {}
+    outside = layers_outside(study)
+    if outside:
+        results["model_card"] = {"项目文件夹外的图层 layers outside the project folder "
+                                 f"({study.root.resolve().parent})": [str(p) for p in outside]}
     if redlines and study.has_role("parks") and study.has_role("redlines"):
         try:
             from ..redline import check_study

@@ -251,3 +251,14 @@ def refuse_outputs_over_inputs(outputs: Any = (), *, study: Any = None, files: A
             refuse_overwriting_input(o, inputs)
     if folder is not None:
         refuse_overwriting_input(folder, inputs, names=names)
+
+
+def layers_outside(study) -> list[Path]:
+    """Layer files of ``study`` outside its project folder (the folder holding the study
+    file's folder, as the suitability model card counts it), each once, resolved.
+
+    Reading them is allowed; ``parksite check`` and the map's model card list them, so
+    that a study handed on without them is not a surprise."""
+    base = study.root.resolve().parent
+    files = dict.fromkeys(Path(v.path).resolve() for v in study.layers.values())
+    return [p for p in files if not p.is_relative_to(base)]
