@@ -165,14 +165,34 @@ def _encoding_fix(p: Path, fmt: str, encoding: str | None, actual: str) -> str:
 
 
 def undecodable_message(p: Path, src: str, fmt: str, encoding: str | None,
-                 exc: UnicodeDecodeError) -> str:
+                        exc: UnicodeDecodeError) -> str:
     """The message for text that does not decode in the encoding it is read with (e.g.
-    GBK bytes behind a .cpg saying UTF-8): what the bytes are, and the fix."""
+    GBK bytes behind a .cpg saying UTF-8).
+
+    Parameters
+    ----------
+    p
+        The file (for a Shapefile, its .dbf records are tried as UTF-8 and GB18030).
+    src
+        How messages name the layer.
+    fmt
+        Its format (``"Shapefile"``, ``"CSV points"``, …).
+    encoding
+        The ``encoding`` declared for the layer, if any.
+    exc
+        The decoding error.
+
+    Returns
+    -------
+    str
+        The message: the byte that failed, what the text is, and the fix.
+    """
     actual = ""
-    if fmt == "Shapefile":
-        dbf = next((q for q in (p.with_suffix(".dbf"), p.with_suffix(".DBF")) if q.exists()),
-                   None)
-        body = dbf.read_bytes()[32:] if dbf else b""
+    dbf = next((q for q in (p.with_suffix(".dbf"), p.with_suffix(".DBF")) if q.exists()),
+               None) if fmt == "Shapefile" else None
+    if dbf is not None:
+        raw = dbf.read_bytes()
+        body = raw[int.from_bytes(raw[8:10], "little"):] if len(raw) >= 32 else b""
         for enc in ("utf-8", "gb18030"):
             try:
                 body.decode(enc)

@@ -204,14 +204,27 @@ def _named_files(value: Any, root: Path) -> list[Path]:
         if p.is_dir():  # a folder of chain maps: its files are inputs
             return [q for q in sorted(p.iterdir())[:2000] if q.is_file()]
         return [p] if p.is_file() else []
-    except OSError:
+    except (OSError, ValueError):  # unreadable, or not a path at all (a NUL in a note)
         return []
 
 
 def inputs_of(study: Any = None, files: Any = ()) -> list[Path]:
-    """Every file a command reads: the study file, its layers (with their Shapefile
-    sidecars), the files its sections name, and ``files`` (command-line inputs; names
-    that are not existing files, such as layer keys, are ignored)."""
+    """Every file a command reads.
+
+    Parameters
+    ----------
+    study
+        A loaded :class:`geo.study.Study`, or None: its file, its layers (with their
+        Shapefile sidecars) and the existing files its sections name (chain maps, I-O
+        tables, supplier lists, incoming firms; folders of chain maps give their files).
+    files
+        Command-line inputs; names that are not existing files (layer keys) are ignored.
+
+    Returns
+    -------
+    list of Path
+        Each file once, as named (not resolved; the comparison resolves).
+    """
     found: list[Path] = []
     if study is not None:
         found.append(Path(study.path))
@@ -254,11 +267,23 @@ def refuse_outputs_over_inputs(outputs: Any = (), *, study: Any = None, files: A
 
 
 def layers_outside(study) -> list[Path]:
-    """Layer files of ``study`` outside its project folder (the folder holding the study
-    file's folder, as the suitability model card counts it), each once, resolved.
+    """Layer files of ``study`` outside its project folder.
 
-    Reading them is allowed; ``parksite check`` and the map's model card list them, so
-    that a study handed on without them is not a surprise."""
+    The project folder is the one holding the study file's folder (``layers/..``), as
+    the suitability model card counts it. Reading such files is allowed;
+    ``parksite check`` and the model card of ``parksite map`` list them, so that a
+    study handed on without them is not a surprise.
+
+    Parameters
+    ----------
+    study
+        A loaded :class:`geo.study.Study`.
+
+    Returns
+    -------
+    list of Path
+        Each file once, resolved, in layer order; empty when every layer is inside.
+    """
     base = study.root.resolve().parent
     files = dict.fromkeys(Path(v.path).resolve() for v in study.layers.values())
     return [p for p in files if not p.is_relative_to(base)]
