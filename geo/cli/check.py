@@ -17,6 +17,7 @@ from ..layout.firms import check_incoming, read_incoming
 from ..parks import ParksConfig, firm_land_figures
 from ..register import industry_report, load_firms, park_frame, study_chains
 from ..study import load_study
+from ..suitability import criterion_weights, load_config, study_grid
 from ._common import add_row, console, esc, guarded, out
 from .options import layers_outside, study_arg
 
@@ -89,34 +90,61 @@ def analysis_checks(study) -> list[str]:
     Returns
     -------
     list of str
-        One line per check that ran, saying what was checked (figures in 亩, M yuan).
+        One line per check that ran, saying what was checked (figures in 亩, cells in m).
 
     Raises
     ------
     geo.errors.InputError
-        What ``parksite parks`` or ``parksite run`` would refuse: a negative land,
-        investment, output or tax figure; a [layout] park that does not exist; an
-        incoming firm without land or with an industry no chain map knows.
+        What ``parksite parks``, ``suitability`` or ``run`` would refuse: a negative land,
+        investment, output or tax figure; inconsistent AHP judgements (CR ≥ 0.10) or
+        weights summing to 0; a [layout] park that does not exist; an incoming firm
+        without land or with an industry no chain map knows.
     """
-    done = []
-    if study.has_role("firms") and ("parks" in study.sections or "sourcing" in study.sections):
-        firms = load_firms(study)
-        done.append(f"firms: {len(firms):,} firms matched to the chain maps' industries")
-        if "parks" in study.sections:
-            fig = firm_land_figures(firms, ParksConfig.from_study(study))
-            graded = int(fig["land_mu"].notna().sum())
-            done.append(f"parks: firm figures parsed; {graded:,} of {len(firms):,} firms have "
-                        "a land area (亩) to grade on")
-    lay = study.section("layout")
-    if lay.get("park") and lay.get("firms"):
-        ids = park_frame(study)["park_id"].tolist()
-        park = str(lay["park"])
-        if park not in ids:
-            close = difflib.get_close_matches(park, ids, n=1)
-            raise InputError(f"{study.path}: [layout] park = {park!r} is not a park of the "
-                             "parks layer" + (f"; did you mean {close[0]!r}?" if close else
-                                              f"; parks: {', '.join(ids)}"))
-        path = study.root / lay["firms"]
-        inc = check_incoming(read_incoming(path), study_chains(study), str(path))
-        done.append(f"layout: park {park}, {len(inc)} incoming firms readable")
+    return _firm_checks(study) + _suitability_checks(study) + _layout_checks(study)
+
+
+def _firm_checks(study) -> list[str]:
+    """The register as sourcing and parks read it: industries matched, figures parsed."""
+    if not study.has_role("firms") or not ({"parks", "sourcing"} & set(study.sections)):
+        return []
+    firms = load_firms(study)
+    done = [f"firms: {len(firms):,} firms matched to the chain maps' industries"]
+    if "parks" in study.sections:
+        fig = firm_land_figures(firms, ParksConfig.from_study(study))
+        done.append(f"parks: firm figures parsed; {int(fig['land_mu'].notna().sum()):,} of "
+                    f"{len(firms):,} firms have a land area (亩) to grade on")
     return done
+
+
+def _suitability_checks(study) -> list[str]:
+    """The [suitability] configuration and the weights of the criteria used without
+    --industry (the AHP consistency check included)."""
+    if "suitability" not in study.sections:
+        return []
+    cfg = load_config(study)
+    active = [c for c in cfg.criteria if not c.industry_only]
+    if not active:
+        return ["suitability: every criterion is industry-only; run it with --industry"]
+    weights, ahp = criterion_weights(cfg, active)
+    grid = study_grid(study, cfg)
+    cr = f", AHP CR {ahp.cr:.3f}" if ahp is not None else ""
+    return [f"suitability: {len(active)} criteria (weights "
+            f"{', '.join(f'{c.name} {w:.2f}' for c, w in zip(active, weights, strict=True))}"
+            f"{cr}); grid {grid.width:,} × {grid.height:,} cells of {cfg.cell_m:g} m"]
+
+
+def _layout_checks(study) -> list[str]:
+    """The [layout] park exists and its incoming firms are readable and known."""
+    lay = study.section("layout")
+    if not (lay.get("park") and lay.get("firms")):
+        return []
+    ids = park_frame(study)["park_id"].tolist()
+    park = str(lay["park"])
+    if park not in ids:
+        close = difflib.get_close_matches(park, ids, n=1)
+        raise InputError(f"{study.path}: [layout] park = {park!r} is not a park of the "
+                         "parks layer" + (f"; did you mean {close[0]!r}?" if close else
+                                          f"; parks: {', '.join(ids)}"))
+    path = study.root / lay["firms"]
+    inc = check_incoming(read_incoming(path), study_chains(study), str(path))
+    return [f"layout: park {park}, {len(inc)} incoming firms readable"]

@@ -75,6 +75,23 @@ def test_check_refuses_incoming_firms_no_chain_map_knows(tmp_path):
     assert r.says("incoming.csv", "not in the chain maps", "did you mean 'cathode_materials'")
 
 
+def test_check_refuses_inconsistent_ahp_judgements_that_suitability_would_refuse(tmp_path):
+    """highway ≫ port stated as 1/9 while the other judgements imply about 1/2."""
+    s = yrd_copy(tmp_path, replace={
+        '  [1,     3, 2,     2,     3, 1    ],\n  ["1/3"':
+            '  [1,     3, "1/9", 2,     3, 1    ],\n  ["1/3"',
+        '  ["1/2", 2, 1,     1,     2, "1/2"],\n  ["1/2", 2, 1,':
+            '  [9,     2, 1,     1,     2, "1/2"],\n  ["1/2", 2, 1,'})
+    r = attack(["check", s], inputs=[s], expect=BAD_INPUT)
+    assert r.says("suitability.ahp", "inconsistent", "CR = 0.239", "highway vs port",
+                  "allow_inconsistent")
+
+
+def test_check_of_a_consistent_study_reports_the_suitability_weights():
+    r = attack(["check", YRD], inputs=[YRD], expect=OK)
+    assert r.says("suitability: 5 criteria", "highway 0.", "AHP CR", "cells of 250 m")
+
+
 def test_check_lists_layers_outside_the_project_folder(tmp_path):
     s = yrd_copy(tmp_path)
     r = attack(["check", s], inputs=[s], expect=OK)
