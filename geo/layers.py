@@ -445,9 +445,7 @@ def read_layer(
     src = where(shown, layer_used)
     gdf = _read_csv_points(p, shown, encoding, id_field, lon, lat) if fmt == "CSV points" \
         else _read_vector(p, shown, fmt, layer_used, encoding)
-    if len(gdf) == 0:
-        raise LayerError(f"{src}: the layer is empty (no features); check the file or the "
-                         "layer name")
+    _check_not_empty(gdf, src)
     check_text(gdf, p, src, fmt=fmt, encoding=encoding)
     gdf, idf = _with_ids(gdf, rl, id_field, shown, layer_used)
     _check_geometries_present(gdf, src)
@@ -462,11 +460,10 @@ def read_layer(
     gdf, n_repaired = _repaired(gdf, rl, shown, layer_used)
     gdf = _to_wgs84(gdf, is_gcj, source_crs, src)
     gdf, nf = _with_names(gdf, name_field, shown, layer_used)
-    gdf.attrs.update({
-        "source_path": str(path), "source_layer": layer_used, "source_crs": source_crs,
-        "role": role, "id_field": idf, "name_field": nf, "n_repaired": n_repaired,
-        "label": shown, "source_bounds": source_bounds,
-    })
+    gdf.attrs.update({"source_path": str(path), "source_layer": layer_used,
+                      "source_crs": source_crs, "role": role, "id_field": idf,
+                      "name_field": nf, "n_repaired": n_repaired, "label": shown,
+                      "source_bounds": source_bounds})
     return gdf
 
 
@@ -578,6 +575,13 @@ def _with_ids(gdf: gpd.GeoDataFrame, rl: Role | None, id_field: str | None, show
     gdf = gdf.copy()
     gdf["id"] = ids.to_numpy()
     return gdf, idf
+
+
+def _check_not_empty(gdf: gpd.GeoDataFrame, src: str) -> None:
+    """Raise for a layer without features."""
+    if len(gdf) == 0:
+        raise LayerError(f"{src}: the layer is empty (no features); check the file or the "
+                         "layer name")
 
 
 def _check_geometries_present(gdf: gpd.GeoDataFrame, src: str) -> None:

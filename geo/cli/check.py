@@ -31,9 +31,10 @@ def command(study: Path) -> None:
     prints its feature count, geometry types, source CRS and the study's metric CRS.
     Then loads the chain maps, matches the firm register's industries (Chinese or
     English names, GB/T 4754 codes) and runs the input checks of the analyses the study
-    declares: the firm figures [parks] grades (unreadable ones named, negatives refused)
-    and the [layout] park and incoming firms, so that a study check passes does not
-    fail in `parksite run`. Layers read from outside the study's folder are listed.
+    declares: the firm figures [parks] grades (unreadable ones named, negatives refused),
+    the [suitability] weights (AHP consistency) and the [layout] park and incoming firms,
+    so that a study check passes does not fail in `parksite run`. Layers read from
+    outside the study's project folder are listed.
     Exit code 0: the study is usable; 2: it is not.
     """
     _run(study)
