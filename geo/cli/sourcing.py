@@ -92,11 +92,13 @@ def command(study, radius_km, out_path, no_service_areas, overwrite):
 
 @guarded
 def _run(study_path, radius_km, out_path, no_service_areas, overwrite) -> int:
-    from ..io import check_writable
+    from ..io import check_dir_writable, check_writable
     from ..sourcing import run_sourcing, write_sourcing
     from ..study import load_study
 
-    if out_path.suffix:
+    if out_path.is_dir() or not out_path.suffix:
+        check_dir_writable(out_path)  # a folder: an existing file of that name is exit 2
+    else:
         check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)
     if out_path.is_dir() or not out_path.suffix:

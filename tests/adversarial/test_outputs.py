@@ -131,6 +131,14 @@ def test_sourcing_folder_holding_an_input_it_would_overwrite(tmp_path):
             says=("folder", "sourcing_gaps.csv", "another output folder"))
 
 
+def test_sourcing_out_an_existing_file_without_suffix_is_exit_2_before_work(study):
+    """Was exit 3 (FileExistsError) after the whole computation."""
+    notes = study.parent / "NOTES"
+    notes.write_text("my notes", encoding="utf-8")
+    r = attack(["sourcing", study, "--out", notes], inputs=[notes], expect=BAD_INPUT)
+    assert r.says("NOTES", "is a file, not a folder", "give a folder")
+
+
 def test_suitability_folder_holding_an_input_it_would_overwrite(tmp_path):
     s = make_study(tmp_path, parks="res/candidates.gpkg")
     refused(["suitability", s, "--out", tmp_path / "res"], tmp_path,
