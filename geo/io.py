@@ -107,10 +107,33 @@ def _written_into(folder: Path, p: Path, patterns: tuple[str, ...]) -> str | Non
 
 
 def check_writable(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
-    """Check that ``path`` can be written before any expensive work starts."""
+    """Check that ``path`` can be written before any expensive work starts.
+
+    Parameters
+    ----------
+    path
+        The output file; its folder is created when missing.
+    overwrite
+        Whether an existing file may be replaced (always by an atomic rename).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a folder, a pipe, socket or device, exists without ``overwrite``, or
+        its folder cannot be created or written.
+    """
     p = Path(path)
     if p.exists() and p.is_dir():
         raise OutputError(f"{p}: is a folder; give a file name such as {p / 'out.csv'}")
+    if p.exists() and not p.is_file():
+        # Renaming over a FIFO, socket or device would replace it with a plain file.
+        raise OutputError(f"{p}: is not a regular file (a pipe, socket or device); give the "
+                          "name of a file to write")
     if p.exists() and not overwrite:
         raise OutputError(f"{p}: exists; pass --overwrite to replace it")
     parent = p.parent if str(p.parent) else Path(".")

@@ -9,7 +9,9 @@ copied beside the study file so that the test can point outputs at them safely.
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import geopandas as gpd
@@ -173,6 +175,16 @@ def test_map_out_through_a_symlink_to_a_layer(study):
     link.parent.mkdir()
     link.symlink_to(study.parent / "parks.gpkg")
     refused(["map", study, "--out", link], study.parent / "parks.gpkg", says=("parks.gpkg",))
+
+
+def test_out_to_a_named_pipe_is_refused_and_the_pipe_kept(tmp_path):
+    """Renaming the result over a FIFO would replace it with a plain file."""
+    fifo = tmp_path / "c.csv"
+    os.mkfifo(fifo)
+    r = attack(["redlines", YRD / "parks.gpkg", YRD / "redlines.gpkg", "--out", fifo],
+               expect=BAD_INPUT)
+    assert r.says("c.csv", "not a regular file")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
 # --- an existing output is replaced only atomically -----------------------------------
