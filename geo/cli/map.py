@@ -12,8 +12,8 @@ from ..io import safe_component
 from ._common import console, esc, guarded, out, overwrite_option
 from .options import (
     MapOptions,
-    layers_outside,
     map_options,
+    outside_card,
     refuse_outputs_over_inputs,
     study_arg,
 )
@@ -57,11 +57,7 @@ def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite) -> int
     refuse_outputs_over_inputs([out_path], study=study)
     check_map_path(out_path, overwrite=overwrite)
     map_opts.check(study)
-    results: dict = {}
-    outside = layers_outside(study)
-    if outside:
-        results["model_card"] = {"项目文件夹外的图层 layers outside the project folder "
-                                 f"({study.root.resolve().parent})": [str(p) for p in outside]}
+    results: dict = outside_card(study)
     if redlines and study.has_role("parks") and study.has_role("redlines"):
         try:
             from ..redline import check_study

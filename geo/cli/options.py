@@ -287,3 +287,24 @@ def layers_outside(study) -> list[Path]:
     base = study.root.resolve().parent
     files = dict.fromkeys(Path(v.path).resolve() for v in study.layers.values())
     return [p for p in files if not p.is_relative_to(base)]
+
+
+def outside_card(study: Any) -> dict[str, Any]:
+    """The model-card entry of the map listing the layer files outside the study's
+    project folder (:func:`layers_outside`); empty when there are none.
+
+    Parameters
+    ----------
+    study
+        A loaded :class:`geo.study.Study`.
+
+    Returns
+    -------
+    dict
+        ``{"model_card": {title: [paths]}}`` to merge into the map's results, or ``{}``.
+    """
+    outside = layers_outside(study)
+    if not outside:
+        return {}
+    return {"model_card": {"项目文件夹外的图层 layers outside the project folder "
+                           f"({study.root.resolve().parent})": [str(p) for p in outside]}}

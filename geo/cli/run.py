@@ -10,12 +10,13 @@ import click
 from ..io import check_dir_writable, safe_component, staged_dir
 from ..pipeline import ANALYSES, run_study
 from ..study import load_study
-from ..webmap import check_map_path, write_layout_map, write_map
+from ..webmap import check_map_path, results_of, write_layout_map, write_map
 from ._common import Terminated, console, esc, guarded, out
 from .options import (
     RUN_FILES,
     MapOptions,
     map_options,
+    outside_card,
     refuse_outputs_over_inputs,
     study_arg,
 )
@@ -87,7 +88,8 @@ def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip) -> int:
                 lm = write_layout_map(study, run.layout, map_path.parent / name, **opts)
                 console.print(f"[green]✓[/] layout map → {esc(lm['path'])} "
                               f"({lm['bytes'] / 1e6:.1f} MB)")
-            info = write_map(study, map_path, run, **opts)
+            info = write_map(study, map_path, {**results_of(run), **outside_card(study)},
+                             **opts)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, Terminated)):
                 console.print(f"parksite: stopped; staging folder {esc(stage)} removed, "

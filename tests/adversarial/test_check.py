@@ -13,6 +13,8 @@ import pytest
 import shapely
 
 import geo.cli.run as run_cli
+from geo.pipeline import StudyRun
+from geo.redline import check_study
 
 from ._harness import BAD_INPUT, OK, attack
 
@@ -126,6 +128,28 @@ def test_map_model_card_lists_layers_outside_the_project_folder(tmp_path, monkey
     (key, files), = seen["results"]["model_card"].items()
     assert "outside the project folder" in key
     assert str(ROOT / "data" / "yrd" / "base.gpkg") in files
+
+
+def test_run_map_model_card_lists_layers_outside_the_project_folder(tmp_path, monkeypatch):
+    seen: dict = {}
+
+    def gate_only(study, out_dir, *, staging, **kw):
+        return StudyRun(study=study, out_dir=Path(out_dir), redlines=check_study(study))
+
+    def fake_write_map(study, out_path, results, **kw):
+        seen.update(results=results)
+        Path(out_path).write_text("<html></html>", encoding="utf-8")
+        return {"path": str(out_path), "bytes": 13, "layers": [], "offline": True}
+
+    monkeypatch.setattr(run_cli, "run_study", gate_only)
+    monkeypatch.setattr(run_cli, "write_map", fake_write_map)
+    s = yrd_copy(tmp_path)
+    attack(["run", s, "--out-dir", tmp_path / "out", "--map", tmp_path / "m.html"],
+           inputs=[s], expect=OK)
+    (key, files), = seen["results"]["model_card"].items()
+    assert "outside the project folder" in key
+    assert str(ROOT / "data" / "yrd" / "firms.gpkg") in files
+    assert "redline_parks" in seen["results"]  # the run's own results are all still there
 
 
 @pytest.mark.parametrize("name", ["../../evil", "/tmp/evil", "..", "a/../../b", "C:\\\\x",
