@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,9 +136,14 @@ def did_you_mean(path: str | os.PathLike) -> str | None:
 
 
 def check_exists(path: str | os.PathLike, *, what: str = "file") -> Path:
-    """Raise :class:`MissingFileError` with a did-you-mean if ``path`` does not exist."""
+    """Raise :class:`MissingFileError` with a did-you-mean if ``path`` does not exist, and
+    :class:`LayerError` if it is a pipe, socket or device (reading one would block)."""
     p = Path(path)
     if p.exists():
+        if stat.S_ISFIFO(mode := p.stat().st_mode) or stat.S_ISSOCK(mode) or \
+                stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            raise LayerError(f"{what} {p} is not a regular file (a pipe, socket or device: "
+                             "reading it would wait forever); give the path of the file itself")
         return p
     hint = did_you_mean(p)
     fix = f"did you mean {hint}?" if hint else "check the path (relative paths in a study " \
@@ -161,6 +167,7 @@ def gpkg_layers(path: str | os.PathLike) -> list[str]:
     """Layer names of a GeoPackage (or any multi-layer vector file)."""
     import pyogrio
 
+    check_exists(path)
     try:
         return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # pyogrio raises its own DataSourceError family

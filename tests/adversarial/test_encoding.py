@@ -101,3 +101,20 @@ def test_real_accented_and_chinese_names_are_not_called_garbled(tmp_path, name):
     r = gate(tmp_path, plots(tmp_path, suffix=".gpkg", encoding="UTF-8", name=name),
              FINDINGS)
     assert not r.says("garbled")
+
+
+def test_a_few_garbled_values_among_clean_ones_are_said_and_reviewed(tmp_path):
+    """One industry garbled in a merged register of three plots: a warning naming it; the
+    garbled industry matches nothing, so the Taihu plot is review, never pass."""
+    g = gpd.GeoDataFrame({"plot_id": ["a", "b", "c"],
+                          "name": ["胥口地块", "光福地块", "东山地块"],
+                          "industries": [CHEM.encode("gb18030").decode("latin-1"), "电子",
+                                         "集成电路"]},
+                         geometry=[shapely.Point(120.48, 31.16), shapely.Point(120.40, 31.29),
+                                   shapely.Point(120.41, 31.06)], crs=4326).to_crs(4549)
+    g["geometry"] = g.buffer(500, cap_style="square")
+    p = tmp_path / "plots.gpkg"
+    g.to_crs(4326).to_file(p, engine="pyogrio")
+    r = gate(tmp_path, p, FINDINGS)
+    assert r.says("warning", "'industries' has 1 garbled value(s)", CHEM)
+    assert r.says("for review") and not r.says("3 pass")
