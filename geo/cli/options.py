@@ -170,14 +170,16 @@ def map_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-#: Files ``parksite run`` writes into --out-dir (glob patterns, see geo.pipeline).
-RUN_FILES = ("redline_conflicts.*", "sourcing*", "parks.csv", "parks_industries.csv",
-             "symbiosis.csv", "suitability/*", "recommend_*.csv", "layout.gpkg")
 #: Files ``parksite suitability`` writes into --out (see geo.suitability.run).
 SUITABILITY_FILES = ("suitability.tif", "exclusion.tif", "stability.tif", "candidates.gpkg",
                      "model_card.json")
 #: Files ``parksite sourcing`` writes into a folder --out (see geo.sourcing.write_sourcing).
-SOURCING_FILES = ("sourcing.csv", "sourcing_*.csv", "sourcing.gpkg")
+SOURCING_FILES = ("sourcing.csv", "sourcing_parks.csv", "sourcing_gaps.csv",
+                  "sourcing_chains.csv", "sourcing.gpkg")
+#: Files ``parksite run`` writes into --out-dir (glob patterns, see geo.pipeline).
+RUN_FILES = ("redline_conflicts.gpkg", "redline_conflicts.csv", *SOURCING_FILES, "parks.csv",
+             "parks_industries.csv", "symbiosis.csv",
+             *(f"suitability/{n}" for n in SUITABILITY_FILES), "recommend_*.csv", "layout.gpkg")
 #: Files that belong to a Shapefile (read with it, so inputs too).
 _SIDECARS = (".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 

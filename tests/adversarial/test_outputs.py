@@ -17,6 +17,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
+import geo.cli.run as run_cli
 from geo.io import write_gpkg
 
 from ._harness import BAD_INPUT, FINDINGS, OK, attack
@@ -153,11 +154,12 @@ def test_run_out_dir_holding_an_input_it_would_overwrite(tmp_path):
             says=("folder", "parks.csv"))
 
 
-def test_run_into_the_data_folder_with_other_names_is_allowed_to_start(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["res/universities.csv", "res/sourcing_edges.csv",
+                                  "res/suitability.csv"])
+def test_run_into_the_data_folder_with_other_names_is_allowed_to_start(tmp_path, monkeypatch,
+                                                                      name):
     """A folder that holds inputs is not refused as such: only names it would replace."""
-    import geo.cli.run as run_cli
-
-    s = make_study(tmp_path, universities="res/universities.csv")
+    s = make_study(tmp_path, universities=name)
     called = []
     monkeypatch.setattr(run_cli, "run_study", lambda *a, **k: called.append(1) or
                         (_ for _ in ()).throw(KeyboardInterrupt()))
