@@ -31,9 +31,13 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_HIGH = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
                          r"\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
 _UNLIKELY = re.compile(r"[\ufffd\u0080-\u009f]")
+#: Kana, Greek, Cyrillic and private-use characters: what Big5 read as GBK is full of.
+_ODD = re.compile(r"[\u0370-\u04ff\u3040-\u30ff\ue000-\uf8ff]")
+#: Lead bytes of the first level (the common characters) of GB2312 and of Big5.
+_GB2312_L1, _BIG5_L1 = (0xB0, 0xD7), (0xA4, 0xC6)
 _NON_ASCII = r"[^\x00-\x7f]"
 _NAMES = {"gb18030": "GBK (GB18030)", "utf-8": "UTF-8", "latin-1": "Latin-1",
-          "cp1252": "Windows-1252"}
+          "cp1252": "Windows-1252", "big5": "Big5"}
 #: A field is garbled when at least this share of its non-ASCII values are.
 SHARE = 0.5
 #: Distinct non-ASCII values looked at per field (enough to judge the share).
@@ -96,7 +100,41 @@ def repair(text: str) -> tuple[str, str, str] | None:
         if wrong == "gb18030" and len(_CJK.findall(fixed)) < 2:
             continue  # one CJK character can be an accident of the GBK byte pairs
         return fixed, wrong, right
+    if (fixed := _big5_as_gbk(text)) is not None:
+        return fixed, "gb18030", "big5"
     return ("", "", "") if _UNLIKELY.search(text) else None
+
+
+def _common_share(text: str, enc: str, lead: tuple[int, int]) -> float:
+    """Share of the Chinese characters (and stray kana, Greek, Cyrillic, private-use
+    characters, which garbled Chinese is full of) that are common ones: in the first
+    level of the code page ``enc``, whose lead bytes span ``lead``."""
+    chars = _CJK.findall(text) + _ODD.findall(text)
+    if not chars:
+        return 0.0
+    common = 0
+    for ch in chars:
+        try:
+            b = ch.encode(enc)
+        except UnicodeEncodeError:
+            continue
+        common += len(b) == 2 and lead[0] <= b[0] <= lead[1]
+    return common / len(chars)
+
+
+def _big5_as_gbk(text: str) -> str | None:
+    """The text as Big5 (Taiwan, Hong Kong) when it reads as Big5 bytes decoded as GBK:
+    rare characters and kana as read, common traditional characters once re-decoded."""
+    if not _CJK.search(text) or len(_CJK.findall(text)) + len(_ODD.findall(text)) < 2:
+        return None  # Russian or Greek text alone is not garbled Chinese
+    try:
+        fixed = text.encode("gb18030").decode("big5")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    if _common_share(fixed, "big5", _BIG5_L1) >= 0.9 and \
+            _common_share(text, "gb2312", _GB2312_L1) <= 0.6:
+        return fixed
+    return None
 
 
 def find_mojibake(df: pd.DataFrame, *, share: float = SHARE,
@@ -149,7 +187,7 @@ def _cpg_text(p: Path) -> str | None:
 
 def _encoding_fix(p: Path, fmt: str, encoding: str | None, actual: str) -> str:
     """The fix for text in the wrong encoding: what to change, for this format."""
-    actual = {"gb18030": "GBK", "utf-8": "UTF-8"}.get(actual, actual or "GBK")
+    actual = {"gb18030": "GBK", "utf-8": "UTF-8", "big5": "BIG5"}.get(actual, actual or "GBK")
     if encoding is not None:
         return (f"the layer's encoding = {encoding!r} is wrong: set encoding = "
                 f"\"{actual.lower()}\" (or remove it)")

@@ -118,3 +118,21 @@ def test_a_few_garbled_values_among_clean_ones_are_said_and_reviewed(tmp_path):
     r = gate(tmp_path, p, FINDINGS)
     assert r.says("warning", "'industries' has 1 garbled value(s)", CHEM)
     assert r.says("for review") and not r.says("3 pass")
+
+
+def test_big5_shapefile_behind_a_gbk_cpg_is_named(tmp_path):
+    """Taiwan/Hong Kong data: Big5 bytes read as GBK give rare characters and kana."""
+    p = plots(tmp_path, encoding="big5", cpg="GBK", name="鴻海精密工業園",
+              industry="電子零組件")
+    r = gate(tmp_path, p, BAD_INPUT)
+    # GDAL's GBK decoding loses a byte or two, so the repair shown is approximate.
+    assert r.says("plots.shp", "garbled text", "精密", "as Big5", "its .cpg says 'GBK'",
+                  "add/repair the .cpg", "BIG5")
+
+
+@pytest.mark.parametrize("name", ["ソニー株式会社 苏州", "α-烯烃 新材料园", "Москва 工业园",
+                                  "β-内酰胺类抗生素"])
+def test_japanese_greek_and_russian_with_chinese_are_not_called_garbled(tmp_path, name):
+    r = gate(tmp_path, plots(tmp_path, suffix=".gpkg", encoding="UTF-8", name=name),
+             FINDINGS)
+    assert not r.says("garbled")
