@@ -47,7 +47,10 @@ def study(tmp_path) -> Path:
 
 
 def refused(args, *inputs: Path, cwd: Path | None = None, says: tuple[str, ...] = ()):
-    r = attack(args, inputs=list(inputs), expect=BAD_INPUT, cwd=cwd)
+    """Exit 2 naming ``says``; the inputs unchanged and nothing new beside them."""
+    first = Path(inputs[0])
+    r = attack(args, inputs=list(inputs), expect=BAD_INPUT, cwd=cwd,
+               out_dir=first if first.is_dir() else first.parent)
     assert r.says("would overwrite an input" if "folder" in says else "is an input",
                   *[s for s in says if s != "folder"]), r.output
     return r
