@@ -106,15 +106,20 @@ def _written_into(folder: Path, p: Path, patterns: tuple[str, ...]) -> str | Non
     return None
 
 
-def check_writable(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+def check_writable(path: str | os.PathLike, *, overwrite: bool = True,
+                   create: bool = False) -> Path:
     """Check that ``path`` can be written before any expensive work starts.
 
     Parameters
     ----------
     path
-        The output file; its folder is created when missing.
+        The output file.
     overwrite
         Whether an existing file may be replaced (always by an atomic rename).
+    create
+        Create its folder when missing (the writers do, just before writing); without
+        it a missing folder is only checked to be creatable, so that a command refused
+        later leaves no empty folder behind.
 
     Returns
     -------
@@ -137,13 +142,18 @@ def check_writable(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
     if p.exists() and not overwrite:
         raise OutputError(f"{p}: exists; pass --overwrite to replace it")
     parent = p.parent if str(p.parent) else Path(".")
-    if not parent.exists():
+    if not parent.exists() and create:
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{p}: cannot create its folder {parent}: {exc.strerror}") from exc
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"{p}: folder {parent} is not writable")
+    base = parent
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise OutputError(f"{p}: cannot create its folder {parent}: {base} is a file")
+    if not os.access(base, os.W_OK):
+        raise OutputError(f"{p}: folder {base} is not writable")
     return p
 
 
@@ -222,7 +232,7 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
 
     On any exception the temporary file is removed and ``path`` is left untouched.
     """
-    dest = check_writable(path, overwrite=overwrite)
+    dest = check_writable(path, overwrite=overwrite, create=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp" + dest.suffix,
                                dir=dest.parent if str(dest.parent) else ".")
     os.close(fd)

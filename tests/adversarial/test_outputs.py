@@ -192,6 +192,25 @@ def test_out_to_a_named_pipe_is_refused_and_the_pipe_kept(tmp_path):
     assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
+@pytest.mark.parametrize("command", [
+    ["redlines", "missing.gpkg", YRD / "redlines.gpkg", "--out", "new/deep/c.csv"],
+    ["od", "nowhere", "nowhere", "--out", "new/deep/od.csv"],
+    ["reach", "nowhere", "--out", "new/deep/reach.gpkg"]])
+def test_a_refused_command_leaves_no_empty_output_folder(tmp_path, command):
+    """The output is checked before any work, but its folder is made only when writing."""
+    attack(command, expect=BAD_INPUT, cwd=tmp_path, out_dir=tmp_path)
+    assert not (tmp_path / "new").exists()
+
+
+def test_an_output_folder_under_a_file_is_refused_before_work(tmp_path):
+    blocker = tmp_path / "new"
+    blocker.write_text("a file where the folder would go", encoding="utf-8")
+    r = attack(["redlines", YRD / "parks.gpkg", YRD / "redlines.gpkg", "--out",
+                blocker / "deep" / "c.csv"], inputs=[blocker], expect=BAD_INPUT)
+    assert r.says("cannot create its folder", "is a file")
+    assert not r.says("parks:")  # refused before the gate ran
+
+
 # --- an existing output is replaced only atomically -----------------------------------
 
 
