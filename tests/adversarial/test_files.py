@@ -327,3 +327,13 @@ def test_a_study_layer_that_is_a_fifo_is_exit_2_not_a_hang(tmp_path):
                'role = "universities"\ncoords = "wgs84"\n'.encode())
     r = _within(30, lambda: attack(["check", s], inputs=[s], expect=BAD_INPUT))
     assert r.says("unis.csv", "not a regular file")
+
+
+def test_incoming_firms_that_are_a_fifo_are_exit_2_not_a_hang(tmp_path):
+    fifo = tmp_path / "incoming.csv"
+    os.mkfifo(fifo)
+    study = Path(__file__).resolve().parents[2] / "layers" / "yrd.toml"
+    r = _within(60, lambda: attack(["layout", study, "--park", "chongming", "--firms", fifo,
+                                    "--out", tmp_path / "l.gpkg"], expect=BAD_INPUT,
+                                   out_dir=tmp_path))
+    assert r.says("--firms", "incoming.csv", "not a regular file")
