@@ -13,8 +13,11 @@ import pytest
 import shapely
 
 import geo.cli.run as run_cli
+import geo.webmap
+from geo.cli.options import layers_outside
 from geo.pipeline import StudyRun
 from geo.redline import check_study
+from geo.study import load_study
 
 from ._harness import BAD_INPUT, OK, attack
 
@@ -114,8 +117,6 @@ def _capture_map(monkeypatch) -> dict:
         seen.update(path=Path(out_path), results=results)
         return {"path": out_path, "bytes": 0, "layers": [], "offline": True,
                 "basemap": "none", "lang": "zh", "warnings": []}
-
-    import geo.webmap
 
     monkeypatch.setattr(geo.webmap, "write_map", fake_write_map)
     return seen
@@ -232,9 +233,6 @@ def test_sourcing_with_no_rated_firm_says_zero(tmp_path):
 
 
 def test_layers_outside_is_empty_inside_and_lists_each_file_once(tmp_path):
-    from geo.cli.options import layers_outside
-    from geo.study import load_study
-
     assert layers_outside(load_study(YRD)) == []
     outside = layers_outside(load_study(yrd_copy(tmp_path)))
     assert len(outside) == len(set(outside)) and ROOT / "data" / "yrd" / "base.gpkg" in outside
