@@ -274,8 +274,9 @@ def check_text(df: pd.DataFrame, p: Path, src: str, *, fmt: str,
         file, the layer, the field, a garbled value and what it should read, and the fix
         (e.g. "add/repair the .cpg (GBK)").
     """
-    found = find_mojibake(df.drop(columns=[df.geometry.name])
-                          if isinstance(df, gpd.GeoDataFrame) else df, share=0.0)
+    table = df.drop(columns=[df.geometry.name]) if isinstance(df, gpd.GeoDataFrame) else df
+    names = pd.DataFrame({"(field names)": [str(c) for c in table.columns]})
+    found = find_mojibake(names, share=0.0) + find_mojibake(table, share=0.0)
     mostly = [m for m in found if m.n_garbled >= SHARE * m.n_checked]
     for m in (m for m in found if m not in mostly):
         # A few garbled values among clean ones (merged sources): said, not refused;

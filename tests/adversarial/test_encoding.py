@@ -136,3 +136,19 @@ def test_japanese_greek_and_russian_with_chinese_are_not_called_garbled(tmp_path
     r = gate(tmp_path, plots(tmp_path, suffix=".gpkg", encoding="UTF-8", name=name),
              FINDINGS)
     assert not r.says("garbled")
+
+
+def test_garbled_chinese_field_names_are_named(tmp_path):
+    """ASCII values but Chinese field names (行业, 名称) behind a Latin-1 .cpg: the
+    fields themselves are garbled, so --industry-field 行业 could never be found."""
+    g = gpd.GeoDataFrame({"plot_id": ["xukou"], "名称": ["xukou"], "行业": ["chemicals"]},
+                         geometry=[shapely.Point(120.48, 31.16).buffer(0.008)], crs=4326)
+    p = tmp_path / "plots.shp"
+    g.to_file(p, engine="pyogrio", encoding="GBK")
+    p.with_suffix(".cpg").write_text("1252", encoding="ascii")
+    out = tmp_path / "out"
+    out.mkdir()
+    r = attack(["redlines", p, ZONES, "--industry-field", "行业", "--out", out / "c.csv"],
+               inputs=sidecars(p), out_dir=out, expect=BAD_INPUT)
+    assert r.says("plots.shp", "garbled text", "'(field names)'", "名称",
+                  "add/repair the .cpg", "GBK")
