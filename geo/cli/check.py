@@ -9,11 +9,13 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from ..chains import read_supplier_edges
 from ..crs import in_china
-from ..errors import InputError
+from ..errors import InputError, NetworkError
 from ..extent import check_layer_extent
 from ..layers import check_raster
 from ..layout.firms import check_incoming, read_incoming
+from ..network import network_settings
 from ..parks import ParksConfig, firm_land_figures
 from ..register import industry_report, load_firms, park_frame, study_chains
 from ..study import load_study
@@ -96,7 +98,8 @@ def analysis_checks(study) -> list[str]:
     Raises
     ------
     geo.errors.InputError
-        What ``parksite parks``, ``suitability`` or ``run`` would refuse: a negative land,
+        What ``parksite sourcing``, ``parks``, ``suitability`` or ``run`` would refuse: no
+        roads for [sourcing], an unreadable supplier edge list; a negative land,
         investment, output or tax figure; inconsistent AHP judgements (CR ≥ 0.10) or
         weights summing to 0; a [layout] park that does not exist; an incoming firm
         without land or with an industry no chain map knows.
@@ -105,11 +108,21 @@ def analysis_checks(study) -> list[str]:
 
 
 def _firm_checks(study) -> list[str]:
-    """The register as sourcing and parks read it: industries matched, figures parsed."""
+    """The register as sourcing and parks read it: industries matched, a road network
+    and a readable supplier edge list for [sourcing], figures parsed for [parks]."""
     if not study.has_role("firms") or not ({"parks", "sourcing"} & set(study.sections)):
         return []
     firms = load_firms(study)
     done = [f"firms: {len(firms):,} firms matched to the chain maps' industries"]
+    sec = study.section("sourcing")
+    if "sourcing" in study.sections:
+        if network_settings(study)["layer"] is None and not study.has_role("roads"):
+            raise NetworkError(f"{study.path}: [sourcing] rates firms by road, but the study "
+                               "has no roads layer; add a [layers.roads] table with role = "
+                               "\"roads\"")
+        if sec.get("supplier_edges"):
+            edges = read_supplier_edges(study.root / sec["supplier_edges"])
+            done.append(f"sourcing: supplier edge list readable ({len(edges):,} edges)")
     if "parks" in study.sections:
         fig = firm_land_figures(firms, ParksConfig.from_study(study))
         done.append(f"parks: firm figures parsed; {int(fig['land_mu'].notna().sum()):,} of "

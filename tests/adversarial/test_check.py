@@ -97,6 +97,21 @@ def test_check_of_a_consistent_study_reports_the_suitability_weights():
     assert r.says("suitability: 5 criteria", "highway 0.", "AHP CR", "cells of 250 m")
 
 
+def test_check_refuses_a_supplier_edge_list_sourcing_would_refuse(tmp_path):
+    edges = tmp_path / "edges.csv"
+    edges.write_text("firm,supplier\nF0001,F0002\n", encoding="utf-8")
+    s = yrd_copy(tmp_path, replace={'radius_km = 100\nchains':
+                                    f'radius_km = 100\nsupplier_edges = "{edges}"\nchains'})
+    r = attack(["check", s], inputs=[s, edges], expect=BAD_INPUT)
+    assert r.says("edges.csv", "missing column(s) firm_id, supplier_id")
+
+
+def test_check_refuses_sourcing_without_roads(tmp_path):
+    s = yrd_copy(tmp_path, replace={'role = "roads"': 'role = "rail"'})
+    r = attack(["check", s], inputs=[s], expect=BAD_INPUT)
+    assert r.says("[sourcing] rates firms by road", "no roads layer", "role = \"roads\"")
+
+
 def test_check_lists_layers_outside_the_project_folder(tmp_path):
     s = yrd_copy(tmp_path)
     r = attack(["check", s], inputs=[s], expect=OK)
