@@ -4,12 +4,15 @@ A Shapefile whose ``.cpg`` names the wrong code page, a CSV read with the wrong
 ``encoding``, or a file whose text was decoded wrongly before it was saved, reads
 without any error but with every Chinese name and industry garbled: 太湖一级保护区
 becomes ``Ì«ºþÒ»¼¶±£»¤Çø`` (GBK read as Latin-1) or ``å¤ªæ¹–`` (UTF-8 read as
-Windows-1252) or ``澶浜`` (UTF-8 read as GBK). An industry garbled like this matches
-nothing, so a red-line gate fed with it would judge nothing; names in the map would
-be unreadable. :func:`find_mojibake` finds such fields by the share of their values
-that are garbled: values holding the replacement character U+FFFD or C1 control
-characters, and values that re-encode in one code page to bytes that decode cleanly,
-as Chinese, in another.
+Windows-1252) or ``澶浜`` (UTF-8 read as GBK), and Taiwan's 鴻海精密 becomes
+``翬弘盞`` (Big5 read as GBK). An industry garbled like this matches nothing, so a
+red-line gate fed with it would judge nothing; names in the map would be unreadable.
+:func:`find_mojibake` finds such fields by the share of their values that are garbled:
+values holding the replacement character U+FFFD or C1 control characters, values that
+re-encode in one code page to bytes that decode cleanly, as Chinese, in another, and
+(for Big5) values whose characters are mostly rare until re-decoded.
+:func:`check_text` applies it to a layer's values and field names and raises (or
+warns, for a few bad rows) with the fix.
 """
 
 from __future__ import annotations
