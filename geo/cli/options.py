@@ -273,7 +273,8 @@ def layers_outside(study) -> list[Path]:
 
     The project folder is the one holding the study file's folder (``layers/..``), as
     the suitability model card counts it. Reading such files is allowed;
-    ``parksite check`` and the model card of ``parksite map`` list them, so that a
+    ``parksite check`` and the model card of the map (``parksite map`` and ``run``) list
+    them, so that a
     study handed on without them is not a surprise.
 
     Parameters
