@@ -274,8 +274,7 @@ def layers_outside(study) -> list[Path]:
     The project folder is the one holding the study file's folder (``layers/..``), as
     the suitability model card counts it. Reading such files is allowed;
     ``parksite check`` and the model card of the map (``parksite map`` and ``run``) list
-    them, so that a
-    study handed on without them is not a surprise.
+    them, so that a study handed on without them is not a surprise.
 
     Parameters
     ----------
