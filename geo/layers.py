@@ -219,6 +219,11 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise LayerError(f"{path}: not a readable CSV table ({exc}); save it as "
                              "comma-separated UTF-8 with a header row") from exc
+    if encoding:
+        other = "gb18030" if codecs.lookup(encoding).name != "gb18030" else "utf-8"
+        raise LayerError(f"{path}: text is not {encoding} ({last}): the layer's encoding = "
+                         f"{encoding!r} is wrong; try encoding = \"{other}\", or remove it "
+                         "(UTF-8 and GB18030 are detected)")
     raise LayerError(f"{path}: text is neither UTF-8 nor GB18030 ({last}); set encoding "
                      "= \"...\" for this layer")
 

@@ -152,3 +152,16 @@ def test_garbled_chinese_field_names_are_named(tmp_path):
                inputs=sidecars(p), out_dir=out, expect=BAD_INPUT)
     assert r.says("plots.shp", "garbled text", "'(field names)'", "名称",
                   "add/repair the .cpg", "GBK")
+
+
+def test_csv_with_a_declared_utf8_that_is_gbk_says_the_declaration_is_wrong(tmp_path):
+    csv = tmp_path / "firms.csv"
+    csv.write_text("firm_id,name,industry,lon,lat\nf1,苏州化工厂,化学原料,120.6,31.3\n",
+                   encoding="gbk")
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\nname = "t"\n[layers.firms]\npath = "firms.csv"\nrole = "firms"\n'
+                     'coords = "wgs84"\nencoding = "utf-8"\n', encoding="utf-8")
+    r = attack(["check", study], inputs=[csv, study], expect=BAD_INPUT)
+    assert r.says("firms.csv", "not utf-8", "encoding = 'utf-8' is wrong",
+                  "encoding = \"gb18030\"")
+    assert not r.says("neither UTF-8 nor GB18030")
