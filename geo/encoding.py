@@ -17,6 +17,7 @@ warns, for a few bad rows) with the fix.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from dataclasses import dataclass
@@ -242,8 +243,17 @@ def undecodable_message(p: Path, src: str, fmt: str, encoding: str | None,
                 continue
             actual = enc
             break
-    return (f"{src}: its text is not {exc.encoding} (byte 0x{exc.object[exc.start]:02x} "
-            f"cannot be decoded); {_encoding_fix(p, fmt, encoding, actual or 'gb18030')}")
+    head = f"{src}: its text is not {exc.encoding} (byte 0x{exc.object[exc.start]:02x} " \
+        "cannot be decoded)"
+    if fmt not in ("Shapefile", "CSV points") and encoding is None:
+        with contextlib.suppress(OSError):
+            raw = p.read_bytes()[:4_000_000] if p.is_file() else b""
+            with contextlib.suppress(UnicodeDecodeError):
+                raw.decode("gb18030")
+                return (f"{head}: the file is saved in GBK, but {fmt} text must be UTF-8; "
+                        f"re-save it as UTF-8 (e.g. iconv -f GB18030 -t UTF-8 {p.name} > "
+                        f"{p.stem}_utf8{p.suffix})")
+    return f"{head}; {_encoding_fix(p, fmt, encoding, actual or 'gb18030')}"
 
 
 def check_text(df: pd.DataFrame, p: Path, src: str, *, fmt: str,

@@ -165,3 +165,11 @@ def test_csv_with_a_declared_utf8_that_is_gbk_says_the_declaration_is_wrong(tmp_
     assert r.says("firms.csv", "not utf-8", "encoding = 'utf-8' is wrong",
                   "encoding = \"gb18030\"")
     assert not r.says("neither UTF-8 nor GB18030")
+
+
+def test_geojson_saved_in_gbk_says_to_resave_it_as_utf8(tmp_path):
+    p = plots(tmp_path, suffix=".geojson", encoding="UTF-8")
+    p.write_bytes(p.read_text(encoding="utf-8").encode("gbk"))
+    r = gate(tmp_path, p, BAD_INPUT)
+    assert r.says("plots.geojson", "saved in GBK", "must be UTF-8", "iconv -f GB18030")
+    assert not r.says("before this file was saved")
