@@ -231,11 +231,20 @@ def undecodable_message(p: Path, src: str, fmt: str, encoding: str | None,
         The message: the byte that failed, what the text is, and the fix.
     """
     actual = ""
+    head = f"{src}: its text is not {exc.encoding} (byte 0x{exc.object[exc.start]:02x} " \
+        "cannot be decoded)"
     dbf = next((q for q in (p.with_suffix(".dbf"), p.with_suffix(".DBF")) if q.exists()),
                None) if fmt == "Shapefile" else None
     if dbf is not None:
         raw = dbf.read_bytes()
         body = raw[int.from_bytes(raw[8:10], "little"):] if len(raw) >= 32 else b""
+        loose = body.decode("utf-8", errors="replace")
+        n_bad = loose.count("\ufffd")
+        if n_bad and len(_CJK.findall(loose)) >= 5 * n_bad:
+            return (f"{head}: the text is UTF-8 but {n_bad} character(s) are broken (cut at "
+                    "the field width by the program that wrote the file?); correct those "
+                    "values in the source, or export the layer as GeoPackage (no field-width "
+                    "limit)")
         for enc in ("utf-8", "gb18030"):
             try:
                 body.decode(enc)
@@ -243,8 +252,9 @@ def undecodable_message(p: Path, src: str, fmt: str, encoding: str | None,
                 continue
             actual = enc
             break
-    head = f"{src}: its text is not {exc.encoding} (byte 0x{exc.object[exc.start]:02x} " \
-        "cannot be decoded)"
+        if not actual:
+            return (f"{head}: the text is neither UTF-8 nor GBK; find the encoding of the "
+                    "source (e.g. Big5) and set encoding = \"...\" for this layer")
     if fmt not in ("Shapefile", "CSV points") and encoding is None:
         with contextlib.suppress(OSError):
             raw = p.read_bytes()[:4_000_000] if p.is_file() else b""

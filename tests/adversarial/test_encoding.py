@@ -173,3 +173,19 @@ def test_geojson_saved_in_gbk_says_to_resave_it_as_utf8(tmp_path):
     r = gate(tmp_path, p, BAD_INPUT)
     assert r.says("plots.geojson", "saved in GBK", "must be UTF-8", "iconv -f GB18030")
     assert not r.says("before this file was saved")
+
+
+def test_utf8_shapefile_with_a_cut_character_is_not_called_gbk(tmp_path):
+    """One UTF-8 character cut in the .dbf (a field-width truncation): the advice is to
+    fix that value, not to relabel the whole file GBK."""
+    p = plots(tmp_path, encoding="UTF-8", cpg="UTF-8", name="苏州工业园区胥口地块",
+              industry="集成电路与电子元件")
+    dbf = p.with_suffix(".dbf")
+    raw = bytearray(dbf.read_bytes())
+    i = raw.find("块".encode())
+    raw[i + 1:i + 3] = b"  "
+    dbf.write_bytes(bytes(raw))
+    r = gate(tmp_path, p, BAD_INPUT)
+    assert r.says("plots.shp", "the text is UTF-8 but 1 character(s) are broken",
+                  "GeoPackage")
+    assert not r.says("holding the single word GBK")
