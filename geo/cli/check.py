@@ -13,7 +13,7 @@ from ..chains import read_supplier_edges
 from ..crs import in_china
 from ..errors import InputError, NetworkError
 from ..extent import check_layer_extent
-from ..layers import check_raster
+from ..layers import check_exists, check_raster
 from ..layout.firms import check_incoming, read_incoming
 from ..network import network_settings
 from ..parks import ParksConfig, firm_land_figures
@@ -160,5 +160,6 @@ def _layout_checks(study) -> list[str]:
                          "parks layer" + (f"; did you mean {close[0]!r}?" if close else
                                           f"; parks: {', '.join(ids)}"))
     path = study.root / lay["firms"]
+    check_exists(path, what=f"{study.path}: [layout] firms = {lay['firms']!r}:")
     inc = check_incoming(read_incoming(path), study_chains(study), str(path))
     return [f"layout: park {park}, {len(inc)} incoming firms readable"]

@@ -112,6 +112,14 @@ def test_check_refuses_sourcing_without_roads(tmp_path):
     assert r.says("[sourcing] rates firms by road", "no roads layer", "role = \"roads\"")
 
 
+def test_check_names_the_study_key_of_missing_incoming_firms(tmp_path):
+    s = yrd_copy(tmp_path, replace={'"../data/examples/incoming_firms.csv"':
+                                    '"../data/examples/incoming_firm.csv"'})
+    r = attack(["check", s], inputs=[s], expect=BAD_INPUT)
+    assert r.says("layout.firms", "incoming_firm.csv", "not found")
+    assert not r.says("--firms")  # the study key, not an option the user did not give
+
+
 def test_check_lists_layers_outside_the_project_folder(tmp_path):
     s = yrd_copy(tmp_path)
     r = attack(["check", s], inputs=[s], expect=OK)
