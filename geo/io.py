@@ -8,12 +8,13 @@ file in the destination folder, then renamed over the destination in one step.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -52,24 +53,37 @@ def safe_component(text: object, *, fallback: str = "unnamed", max_len: int = 10
     return s
 
 
-def refuse_overwriting_input(out: str | os.PathLike, inputs: list[str | os.PathLike]) -> None:
-    """Refuse an output path that is (or resolves to the same file as) an input.
+def refuse_overwriting_input(out: str | os.PathLike, inputs: Iterable[str | os.PathLike], *,
+                             names: Iterable[str] | None = None) -> None:
+    """Refuse an output that is (or resolves to the same file as) an input.
 
     Parameters
     ----------
     out
-        The output the user asked for.
+        The output the user asked for: a file, or with ``names`` a folder.
     inputs
-        Files the command reads (the study file, layer files).
+        Files the command reads (the study file, layer files and their sidecars).
+    names
+        For a folder output: glob patterns (relative to ``out``, ``/``-separated) of
+        the files written into it, e.g. ``("suitability.tif", "recommend_*.csv")``.
+        An input inside ``out`` whose relative path matches one is refused.
 
     Raises
     ------
     OutputError
-        When ``out`` names one of ``inputs`` (also through symlinks or ``..``).
+        When ``out`` (or, for a folder, a file written into it) names one of
+        ``inputs``, also through symlinks or ``..``; the message names both and the fix.
     """
     o = Path(out)
+    patterns = tuple(names) if names is not None else None
     for i in inputs:
         p = Path(i)
+        if patterns is not None:
+            clash = _written_into(o, p, patterns)
+            if clash:
+                raise OutputError(f"{o}: writing {clash} into this folder would overwrite an "
+                                  f"input of this command ({p}); give another output folder")
+            continue
         same = o.resolve() == p.resolve()
         if not same and o.exists() and p.exists():
             with contextlib.suppress(OSError):
@@ -79,21 +93,67 @@ def refuse_overwriting_input(out: str | os.PathLike, inputs: list[str | os.PathL
                               "name so the input is not overwritten")
 
 
-def check_writable(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
-    """Check that ``path`` can be written before any expensive work starts."""
+def _written_into(folder: Path, p: Path, patterns: tuple[str, ...]) -> str | None:
+    """The name (relative to ``folder``) under which a file written into ``folder`` would
+    replace ``p``, or None."""
+    base = folder.resolve()
+    for q in {p.resolve(), p.absolute()}:
+        if not q.is_relative_to(base):
+            continue
+        rel = q.relative_to(base).as_posix()
+        if any(fnmatch.fnmatch(rel, pat) for pat in patterns):
+            return rel
+    return None
+
+
+def check_writable(path: str | os.PathLike, *, overwrite: bool = True,
+                   create: bool = False) -> Path:
+    """Check that ``path`` can be written before any expensive work starts.
+
+    Parameters
+    ----------
+    path
+        The output file.
+    overwrite
+        Whether an existing file may be replaced (always by an atomic rename).
+    create
+        Create its folder when missing (the writers do, just before writing); without
+        it a missing folder is only checked to be creatable, so that a command refused
+        later leaves no empty folder behind.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a folder, a pipe, socket or device, exists without ``overwrite``, or
+        its folder cannot be created or written.
+    """
     p = Path(path)
     if p.exists() and p.is_dir():
         raise OutputError(f"{p}: is a folder; give a file name such as {p / 'out.csv'}")
+    if p.exists() and not p.is_file():
+        # Renaming over a FIFO, socket or device would replace it with a plain file.
+        raise OutputError(f"{p}: is not a regular file (a pipe, socket or device); give the "
+                          "name of a file to write")
     if p.exists() and not overwrite:
         raise OutputError(f"{p}: exists; pass --overwrite to replace it")
     parent = p.parent if str(p.parent) else Path(".")
-    if not parent.exists():
+    if not parent.exists() and create:
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{p}: cannot create its folder {parent}: {exc.strerror}") from exc
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"{p}: folder {parent} is not writable")
+    base = parent
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise OutputError(f"{p}: cannot create its folder {parent}: {base} is a file")
+    if not os.access(base, os.W_OK):
+        raise OutputError(f"{p}: folder {base} is not writable")
     return p
 
 
@@ -172,7 +232,7 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
 
     On any exception the temporary file is removed and ``path`` is left untouched.
     """
-    dest = check_writable(path, overwrite=overwrite)
+    dest = check_writable(path, overwrite=overwrite, create=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp" + dest.suffix,
                                dir=dest.parent if str(dest.parent) else ".")
     os.close(fd)

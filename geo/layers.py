@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from .crs import CGCS2000, COORDS, WGS84, densify, geoms_gcj02_to_wgs84
+from .encoding import check_text, undecodable_message
 from .errors import LayerError, MissingFileError
 from .extent import check_finite, check_gcj_hint, check_source_extent
 
@@ -134,9 +136,14 @@ def did_you_mean(path: str | os.PathLike) -> str | None:
 
 
 def check_exists(path: str | os.PathLike, *, what: str = "file") -> Path:
-    """Raise :class:`MissingFileError` with a did-you-mean if ``path`` does not exist."""
+    """Raise :class:`MissingFileError` with a did-you-mean if ``path`` does not exist, and
+    :class:`LayerError` if it is a pipe, socket or device (reading one would block)."""
     p = Path(path)
     if p.exists():
+        if stat.S_ISFIFO(mode := p.stat().st_mode) or stat.S_ISSOCK(mode) or \
+                stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            raise LayerError(f"{what} {p} is not a regular file (a pipe, socket or device: "
+                             "reading it would wait forever); give the path of the file itself")
         return p
     hint = did_you_mean(p)
     fix = f"did you mean {hint}?" if hint else "check the path (relative paths in a study " \
@@ -160,6 +167,7 @@ def gpkg_layers(path: str | os.PathLike) -> list[str]:
     """Layer names of a GeoPackage (or any multi-layer vector file)."""
     import pyogrio
 
+    check_exists(path)
     try:
         return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # pyogrio raises its own DataSourceError family
@@ -211,6 +219,11 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise LayerError(f"{path}: not a readable CSV table ({exc}); save it as "
                              "comma-separated UTF-8 with a header row") from exc
+    if encoding:
+        other = "gb18030" if codecs.lookup(encoding).name != "gb18030" else "utf-8"
+        raise LayerError(f"{path}: text is not {encoding} ({last}): the layer's encoding = "
+                         f"{encoding!r} is wrong; try encoding = \"{other}\", or remove it "
+                         "(UTF-8 and GB18030 are detected)")
     raise LayerError(f"{path}: text is neither UTF-8 nor GB18030 ({last}); set encoding "
                      "= \"...\" for this layer")
 
@@ -434,10 +447,42 @@ def read_layer(
     Raises
     ------
     MissingFileError, LayerError
-        With the file, layer, feature and fix in the message.
+        With the file, layer, feature and fix in the message; also for garbled text
+        (mojibake: a wrong ``.cpg`` or ``encoding``), naming the field and the fix.
     """
     p = check_exists(path)
     shown = label or str(path)
+    fmt, rl = _check_request(p, shown, role, encoding)
+    layer_used = None if fmt == "CSV points" else _layer_name(p, shown, fmt, layer, role)
+    src = where(shown, layer_used)
+    gdf = _read_csv_points(p, shown, encoding, id_field, lon, lat) if fmt == "CSV points" \
+        else _read_vector(p, shown, fmt, layer_used, encoding)
+    _check_not_empty(gdf, src)
+    check_text(gdf, p, src, fmt=fmt, encoding=encoding)
+    gdf, idf = _with_ids(gdf, rl, id_field, shown, layer_used)
+    _check_geometries_present(gdf, src)
+    check_finite(gdf, src)
+    check_gcj_hint(gdf, p, src, declared=coords is not None or crs is not None)
+    gdf, source_crs, is_gcj = _resolve_crs(gdf, path=shown, layer=layer_used, coords=coords,
+                                           crs=crs)
+    source_bounds = tuple(float(v) for v in gdf.total_bounds)
+    check_source_extent(source_bounds, WGS84 if is_gcj else gdf.crs, src,
+                        chinese=is_gcj or coords == "cgcs2000")
+    _check_role_geometry(gdf, rl, role, src)
+    gdf, n_repaired = _repaired(gdf, rl, shown, layer_used)
+    gdf = _to_wgs84(gdf, is_gcj, source_crs, src)
+    gdf, nf = _with_names(gdf, name_field, shown, layer_used)
+    gdf.attrs.update({"source_path": str(path), "source_layer": layer_used,
+                      "source_crs": source_crs, "role": role, "id_field": idf,
+                      "name_field": nf, "n_repaired": n_repaired, "label": shown,
+                      "source_bounds": source_bounds})
+    return gdf
+
+
+def _check_request(p: Path, shown: str, role: str | None,
+                   encoding: str | None) -> tuple[str, Role | None]:
+    """The format of ``p`` and the :class:`Role`; raise for a raster, an unknown role or
+    an unknown encoding."""
     fmt = format_of(p)
     if fmt in RASTER_SUFFIXES.values():
         raise LayerError(f"{shown}: {p.name} is a raster; give it role = \"dem\" (rasters are "
@@ -453,61 +498,74 @@ def read_layer(
         except LookupError as exc:
             raise LayerError(f"{shown}: encoding {encoding!r} is unknown; use e.g. \"gb18030\" "
                              "or \"utf-8\"") from exc
-    rl = ROLES.get(role) if role else None
+    return fmt, (ROLES.get(role) if role else None)
 
-    if fmt == "CSV points":
-        df = _read_csv(p, encoding)
-        if df.empty:
-            raise LayerError(f"{shown}: {p} has no rows; the layer is empty")
-        idc = id_field if id_field in df.columns else None
-        gdf = _points_from_csv(df, p, lon, lat, idc)
-        layer_used = None
-    else:
-        import pyogrio
 
-        layer_used = layer
-        if fmt in ("GeoPackage", "FlatGeobuf"):
-            names = gpkg_layers(p)
-            if layer is None:
-                if len(names) == 1:
-                    layer_used = names[0]
-                elif role in names:
-                    layer_used = role
-                else:
-                    raise LayerError(f"{shown}: {p.name} holds {len(names)} layers "
-                                     f"({', '.join(names)}); name one with layer = \"...\"")
-            elif layer not in names:
-                close = difflib.get_close_matches(layer, names, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise LayerError(f"{shown}: {p.name} has no layer {layer!r}{hint} (layers: "
-                                 f"{', '.join(names)})")
-        kw: dict = {}
-        if fmt == "Shapefile":
-            enc = encoding or detect_shapefile_encoding(p)
-            if enc:
-                kw["encoding"] = enc
-        try:
-            if fmt == "GeoParquet":
-                gdf = gpd.read_parquet(p)
-            else:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    gdf = pyogrio.read_dataframe(p, layer=layer_used, **kw)
-        except (LayerError, MissingFileError):
-            raise
-        except Exception as exc:
-            raise LayerError(f"{where(shown, layer_used)}: cannot be read as {fmt} ({exc}); "
-                             "open it in QGIS to check it, or convert it to GeoPackage") from exc
-        if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
-            raise LayerError(f"{where(shown, layer_used)}: has no geometry column; for a table "
-                             "of points save it as CSV with lon/lat columns")
-    if len(gdf) == 0:
-        raise LayerError(f"{where(shown, layer_used)}: the layer is empty (no features); "
-                         "check the file or the layer name")
+def _read_csv_points(p: Path, shown: str, encoding: str | None, id_field: str | None,
+                     lon: str | None, lat: str | None) -> gpd.GeoDataFrame:
+    """A CSV of points, without a CRS yet (set by :func:`_resolve_crs`)."""
+    df = _read_csv(p, encoding)
+    if df.empty:
+        raise LayerError(f"{shown}: {p} has no rows; the layer is empty")
+    return _points_from_csv(df, p, lon, lat, id_field if id_field in df.columns else None)
 
-    # Ids first, so that later messages can name features.
+
+def _layer_name(p: Path, shown: str, fmt: str, layer: str | None,
+                role: str | None) -> str | None:
+    """The layer to read from a (possibly multi-layer) file: ``layer``, the only one, or
+    the one named like the role."""
+    if fmt not in ("GeoPackage", "FlatGeobuf"):
+        return layer
+    names = gpkg_layers(p)
+    if layer is None:
+        if len(names) == 1:
+            return names[0]
+        if role in names:
+            return role
+        raise LayerError(f"{shown}: {p.name} holds {len(names)} layers "
+                         f"({', '.join(names)}); name one with layer = \"...\"")
+    if layer not in names:
+        close = difflib.get_close_matches(layer, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise LayerError(f"{shown}: {p.name} has no layer {layer!r}{hint} (layers: "
+                         f"{', '.join(names)})")
+    return layer
+
+
+def _read_vector(p: Path, shown: str, fmt: str, layer: str | None,
+                 encoding: str | None) -> gpd.GeoDataFrame:
+    """Read a vector file (not CSV) with pyogrio or GeoParquet; errors name the file."""
+    import pyogrio
+
+    kw: dict = {}
+    if fmt == "Shapefile":
+        enc = encoding or detect_shapefile_encoding(p)
+        if enc:
+            kw["encoding"] = enc
+    try:
+        if fmt == "GeoParquet":
+            gdf = gpd.read_parquet(p)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                gdf = pyogrio.read_dataframe(p, layer=layer, **kw)
+    except UnicodeDecodeError as exc:
+        raise LayerError(undecodable_message(p, where(shown, layer), fmt, encoding, exc)) from exc
+    except Exception as exc:
+        raise LayerError(f"{where(shown, layer)}: cannot be read as {fmt} ({exc}); "
+                         "open it in QGIS to check it, or convert it to GeoPackage") from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
+        raise LayerError(f"{where(shown, layer)}: has no geometry column; for a table "
+                         "of points save it as CSV with lon/lat columns")
+    return gdf
+
+
+def _with_ids(gdf: gpd.GeoDataFrame, rl: Role | None, id_field: str | None, shown: str,
+              layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Add the ``id`` column (text, unique); return the frame and the field it came from."""
     id_cands = (rl.id_fields if rl else ()) + _ID_FIELDS
-    idf = _pick(gdf.columns, id_field, id_cands, path=shown, layer=layer_used, what="id")
+    idf = _pick(gdf.columns, id_field, id_cands, path=shown, layer=layer, what="id")
+    src = where(shown, layer)
     if idf is None:
         ids = pd.Series(np.arange(1, len(gdf) + 1).astype(str), index=gdf.index)
     else:
@@ -515,80 +573,92 @@ def read_layer(
         missing = raw.isna() | (raw.astype(str).str.strip() == "")
         if missing.any():
             rows = ", ".join(str(i + 1) for i in np.flatnonzero(missing.to_numpy())[:5])
-            raise LayerError(f"{where(shown, layer_used)}: {int(missing.sum())} feature(s) have "
-                             f"an empty {idf!r} (feature number {rows}); give every feature "
-                             "an id")
+            raise LayerError(f"{src}: {int(missing.sum())} feature(s) have an empty {idf!r} "
+                             f"(feature number {rows}); give every feature an id")
         ids = raw.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer()
                       else str(v).strip())
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
         vals = list(dict.fromkeys(dup.tolist()))
-        raise LayerError(f"{where(shown, layer_used)}: duplicate ids in field "
-                         f"{idf or '(row number)'}: {', '.join(vals[:5])}"
-                         f"{' …' if len(vals) > 5 else ''} ({len(vals)} value(s) used more "
-                         "than once); make the ids unique or name another field with "
-                         "id = \"...\"")
+        raise LayerError(f"{src}: duplicate ids in field {idf or '(row number)'}: "
+                         f"{', '.join(vals[:5])}{' …' if len(vals) > 5 else ''} ({len(vals)} "
+                         "value(s) used more than once); make the ids unique or name another "
+                         "field with id = \"...\"")
     gdf = gdf.copy()
     gdf["id"] = ids.to_numpy()
+    return gdf, idf
 
-    # Missing geometries.
+
+def _check_not_empty(gdf: gpd.GeoDataFrame, src: str) -> None:
+    """Raise for a layer without features."""
+    if len(gdf) == 0:
+        raise LayerError(f"{src}: the layer is empty (no features); check the file or the "
+                         "layer name")
+
+
+def _check_geometries_present(gdf: gpd.GeoDataFrame, src: str) -> None:
+    """Raise naming the features that have no (or an empty) geometry."""
     geoms = gdf.geometry.values
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
         bad = gdf.loc[empty, "id"].tolist()
-        raise LayerError(f"{where(shown, layer_used)}: {len(bad)} feature(s) have no geometry "
+        raise LayerError(f"{src}: {len(bad)} feature(s) have no geometry "
                          f"(id {', '.join(bad[:5])}); draw them or delete them")
 
-    check_finite(gdf, where(shown, layer_used))
-    check_gcj_hint(gdf, p, where(shown, layer_used), declared=coords is not None or crs is not None)
-    gdf, source_crs, is_gcj = _resolve_crs(gdf, path=shown, layer=layer_used, coords=coords,
-                                           crs=crs)
-    source_bounds = tuple(float(v) for v in gdf.total_bounds)
-    check_source_extent(source_bounds, WGS84 if is_gcj else gdf.crs, where(shown, layer_used),
-                        chinese=is_gcj or coords == "cgcs2000")
 
-    # Geometry type for the role.
+def _check_role_geometry(gdf: gpd.GeoDataFrame, rl: Role | None, role: str | None,
+                         src: str) -> None:
+    """Raise when a feature's geometry type is not one the role takes."""
     types = set(gdf.geom_type.unique())
-    if rl is not None and not types <= rl.geometry:
-        wrong = gdf.loc[~gdf.geom_type.isin(rl.geometry)]
-        raise LayerError(
-            f"{where(shown, layer_used)}: role {role!r} ({rl.description}) takes "
-            f"{'/'.join(sorted(rl.geometry))} geometries, but feature id={wrong['id'].iloc[0]} "
-            f"is a {wrong.geom_type.iloc[0]} ({len(wrong)} such feature(s)); give this layer "
-            "another role or convert the geometries")
+    if rl is None or types <= rl.geometry:
+        return
+    wrong = gdf.loc[~gdf.geom_type.isin(rl.geometry)]
+    raise LayerError(
+        f"{src}: role {role!r} ({rl.description}) takes {'/'.join(sorted(rl.geometry))} "
+        f"geometries, but feature id={wrong['id'].iloc[0]} is a {wrong.geom_type.iloc[0]} "
+        f"({len(wrong)} such feature(s)); give this layer another role or convert the "
+        "geometries")
 
+
+def _repaired(gdf: gpd.GeoDataFrame, rl: Role | None, shown: str,
+              layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
+    """:func:`_repair` with a warning for each kind of repair; returns (gdf, n repaired)."""
+    src = where(shown, layer)
     gdf, n_repaired, n_dropped = _repair(gdf, rl.geometry if rl else _POLY | _LINE | _POINT,
-                                         path=shown, layer=layer_used, id_col="id")
+                                         path=shown, layer=layer, id_col="id")
     if n_repaired:
-        warnings.warn(f"{where(shown, layer_used)}: repaired {n_repaired} invalid "
+        warnings.warn(f"{src}: repaired {n_repaired} invalid "
                       f"geometr{'y' if n_repaired == 1 else 'ies'} with make_valid",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)
     if n_dropped:
-        warnings.warn(f"{where(shown, layer_used)}: dropped {n_dropped} zero-length line(s)",
-                      UserWarning, stacklevel=2)
+        warnings.warn(f"{src}: dropped {n_dropped} zero-length line(s)", UserWarning,
+                      stacklevel=3)
+    return gdf, n_repaired
 
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, is_gcj: bool, source_crs: str,
+              src: str) -> gpd.GeoDataFrame:
+    """The layer in EPSG:4326: GCJ-02 shifted back, other CRSs densified then projected."""
     if is_gcj:
-        gdf = gdf.set_geometry(geoms_gcj02_to_wgs84(gdf.geometry.values), crs=WGS84)
-    elif not gdf.crs.equals(WGS84):
-        # Densified in the source CRS first, so that long straight edges stay straight
-        # in the source CRS (see geo.crs.densify for the bound on the chord error).
-        gdf = gdf.set_geometry(densify(gdf.geometry.values, gdf.crs), crs=gdf.crs).to_crs(WGS84)
-        check_finite(gdf, where(shown, layer_used) + f" after conversion from {source_crs}")
+        return gdf.set_geometry(geoms_gcj02_to_wgs84(gdf.geometry.values), crs=WGS84)
+    if gdf.crs.equals(WGS84):
+        return gdf
+    # Densified in the source CRS first, so that long straight edges stay straight
+    # in the source CRS (see geo.crs.densify for the bound on the chord error).
+    gdf = gdf.set_geometry(densify(gdf.geometry.values, gdf.crs), crs=gdf.crs).to_crs(WGS84)
+    check_finite(gdf, src + f" after conversion from {source_crs}")
+    return gdf
 
-    nf = _pick(gdf.columns, name_field, _NAME_FIELDS, path=shown, layer=layer_used, what="name")
+
+def _with_names(gdf: gpd.GeoDataFrame, name_field: str | None, shown: str,
+                layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Add the ``name`` column (text; the id when the layer has no name field)."""
+    nf = _pick(gdf.columns, name_field, _NAME_FIELDS, path=shown, layer=layer, what="name")
     if nf is None:
         gdf["name"] = gdf["id"]
-    elif nf != "name":
-        gdf["name"] = gdf[nf].fillna("").astype(str)
     else:
-        gdf["name"] = gdf["name"].fillna("").astype(str)
-    gdf = gdf.reset_index(drop=True)
-    gdf.attrs.update({
-        "source_path": str(path), "source_layer": layer_used, "source_crs": source_crs,
-        "role": role, "id_field": idf, "name_field": nf, "n_repaired": n_repaired,
-        "label": shown, "source_bounds": source_bounds,
-    })
-    return gdf
+        gdf["name"] = gdf[nf].fillna("").astype(str)
+    return gdf.reset_index(drop=True), nf
 
 
 def check_raster(path: str | os.PathLike, *, label: str | None = None,

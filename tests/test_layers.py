@@ -96,9 +96,10 @@ def test_gbk_shapefile_without_cpg_is_decoded(tmp_path):
     assert detect_shapefile_encoding(p) == "GB18030"
     out = read_layer(p, role="parks")
     assert list(out["name"]) == ["苏州工业园区", "昆山开发区"]
-    # The override wins, even when it is wrong.
-    forced = read_layer(p, role="parks", encoding="latin1")
-    assert forced["name"].iloc[0] != "苏州工业园区"
+    # A wrong override is not obeyed silently: the garbled names are refused (issue 10).
+    with pytest.raises(LayerError, match=r"garbled text .*'name'.*'苏州工业园区'.*"
+                                         r"encoding = 'latin1' is wrong"):
+        read_layer(p, role="parks", encoding="latin1")
 
 
 # --- bad input: one test each, asserting the message names file, feature and fix ---

@@ -9,7 +9,14 @@ from rich.table import Table
 
 from ..errors import InputError
 from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, state
-from .options import NON_NEGATIVE, POSITIVE, MapOptions, map_options, study_arg
+from .options import (
+    NON_NEGATIVE,
+    POSITIVE,
+    MapOptions,
+    map_options,
+    refuse_outputs_over_inputs,
+    study_arg,
+)
 
 
 def summary_table(s: dict) -> Table:
@@ -118,6 +125,7 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
         raise InputError(f"--out {out_path}: a layout is written as a GeoPackage (.gpkg)")
     check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)
+    refuse_outputs_over_inputs([out_path, map_path], study=study, files=[firms_path])
     if map_path is not None:
         from ..webmap import check_map_path
 

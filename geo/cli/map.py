@@ -8,10 +8,16 @@ from pathlib import Path
 
 import click
 
-from ..io import refuse_overwriting_input, safe_component
+from ..io import safe_component
 from ..pipeline import NO_PARKS, NO_REDLINES
 from ._common import console, esc, guarded, out, overwrite_option
-from .options import MapOptions, map_options, study_arg
+from .options import (
+    MapOptions,
+    map_options,
+    outside_card,
+    refuse_outputs_over_inputs,
+    study_arg,
+)
 
 
 @click.command("map")
@@ -49,16 +55,16 @@ def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite) -> int
     t0 = time.perf_counter()
     study = load_study(study_path)
     out_path = out_path or Path("maps") / f"{safe_component(study.name)}.html"
-    refuse_overwriting_input(out_path, [study_path])
+    refuse_outputs_over_inputs([out_path], study=study)
     check_map_path(out_path, overwrite=overwrite)
     map_opts.check(study)
-    results: dict = {}
+    results: dict = outside_card(study)
     not_run = [msg for role, msg in (("redlines", NO_REDLINES), ("parks", NO_PARKS))
                if redlines and not study.has_role(role)]
     for msg in not_run:
         console.print(f"[bold yellow]NOT JUDGED:[/] {esc(msg)}")
     if not_run:
-        results["model_card"] = {"not judged / 未评估": not_run}
+        results.setdefault("model_card", {})["not judged / 未评估"] = not_run
     if redlines and study.has_role("parks") and study.has_role("redlines"):
         try:
             from ..redline import check_study

@@ -15,7 +15,7 @@ from ..layers import read_layer
 from ..network import network_from_option
 from ..study import load_study
 from ._common import add_row, console, esc, guarded, out, overwrite_option
-from .options import NON_NEGATIVE, POSITIVE
+from .options import NON_NEGATIVE, POSITIVE, refuse_outputs_over_inputs
 
 
 def read_points(value: str, study, *, id_field: str | None, what: str, coords: str | None,
@@ -110,6 +110,7 @@ def _run(origins, destinations, network_layer, network, study_path, metric, limi
          origin_id, dest_id, coords, max_snap_m, out_path, overwrite) -> int:
     check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path) if study_path else None
+    refuse_outputs_over_inputs([out_path], study=study, files=[origins, destinations, network])
     o = read_points(origins, study, id_field=origin_id or id_field, what="origins",
                     coords=coords, crs=None)
     d = read_points(destinations, study, id_field=dest_id or id_field, what="destinations",

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from ..io import refuse_overwriting_input
+
 
 def _regular_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     """Refuse a study path that exists but is not a regular file (a FIFO or device would
@@ -166,3 +168,145 @@ def map_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_MAP_OPTIONS):
         wrapper = option(wrapper)
     return wrapper
+
+
+#: Files ``parksite suitability`` writes into --out (see geo.suitability.run).
+SUITABILITY_FILES = ("suitability.tif", "exclusion.tif", "stability.tif", "candidates.gpkg",
+                     "model_card.json")
+#: Files ``parksite sourcing`` writes into a folder --out (see geo.sourcing.write_sourcing).
+SOURCING_FILES = ("sourcing.csv", "sourcing_parks.csv", "sourcing_gaps.csv",
+                  "sourcing_chains.csv", "sourcing.gpkg")
+#: Files ``parksite run`` writes into --out-dir (glob patterns, see geo.pipeline).
+RUN_FILES = ("redline_conflicts.gpkg", "redline_conflicts.csv", *SOURCING_FILES, "parks.csv",
+             "parks_industries.csv", "symbiosis.csv",
+             *(f"suitability/{n}" for n in SUITABILITY_FILES), "recommend_*.csv", "layout.gpkg")
+#: Files that belong to a Shapefile (read with it, so inputs too).
+_SIDECARS = (".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+def _with_sidecars(p: Path) -> list[Path]:
+    if p.suffix.lower() != ".shp":
+        return [p]
+    return [p] + [p.with_suffix(s) for s in _SIDECARS + tuple(x.upper() for x in _SIDECARS)
+                  if p.with_suffix(s).exists()]
+
+
+def _named_files(value: Any, root: Path) -> list[Path]:
+    """Existing files named by the strings in a study table (chain maps, I-O tables,
+    supplier lists, candidates), relative to the study folder or absolute."""
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in _named_files(v, root)]
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in _named_files(v, root)]
+    if not isinstance(value, str) or not value.strip() or "\n" in value or len(value) > 400:
+        return []
+    p = Path(value).expanduser()
+    p = p if p.is_absolute() else root / p
+    try:
+        if p.is_dir():  # a folder of chain maps: its files are inputs
+            return [q for q in sorted(p.iterdir())[:2000] if q.is_file()]
+        return [p] if p.is_file() else []
+    except (OSError, ValueError):  # unreadable, or not a path at all (a NUL in a note)
+        return []
+
+
+def inputs_of(study: Any = None, files: Any = ()) -> list[Path]:
+    """Every file a command reads.
+
+    Parameters
+    ----------
+    study
+        A loaded :class:`geo.study.Study`, or None: its file, its layers (with their
+        Shapefile sidecars) and the existing files its sections name (chain maps, I-O
+        tables, supplier lists, incoming firms; folders of chain maps give their files).
+    files
+        Command-line inputs; names that are not existing files (layer keys) are ignored.
+
+    Returns
+    -------
+    list of Path
+        Each file once, as named (not resolved; the comparison resolves).
+    """
+    found: list[Path] = []
+    if study is not None:
+        found.append(Path(study.path))
+        for spec in study.layers.values():
+            found += _with_sidecars(Path(spec.path))
+        found += _named_files(study.sections, Path(study.root))
+    for f in files:
+        if f is not None and Path(f).is_file():
+            found += _with_sidecars(Path(f))
+    return list(dict.fromkeys(found))
+
+
+def refuse_outputs_over_inputs(outputs: Any = (), *, study: Any = None, files: Any = (),
+                               folder: Path | None = None, names: Any = ()) -> None:
+    """Refuse, before any analysis, an output that would overwrite a file the command
+    reads (the study file, a layer, a chain map, a command-line input).
+
+    Parameters
+    ----------
+    outputs
+        Output files the command will write (None entries are skipped).
+    study
+        The loaded study (:class:`geo.study.Study`), if the command has one.
+    files
+        Command-line input files (or layer keys, ignored).
+    folder, names
+        An output folder and the glob patterns of the files written into it.
+
+    Raises
+    ------
+    geo.errors.OutputError
+        Naming the output, the input and the fix (exit 2).
+    """
+    inputs = inputs_of(study, files)
+    for o in outputs:
+        if o is not None:
+            refuse_overwriting_input(o, inputs)
+    if folder is not None:
+        refuse_overwriting_input(folder, inputs, names=names)
+
+
+def layers_outside(study) -> list[Path]:
+    """Layer files of ``study`` outside its project folder.
+
+    The project folder is the one holding the study file's folder (``layers/..``), as
+    the suitability model card counts it. Reading such files is allowed;
+    ``parksite check`` and the model card of the map (``parksite map`` and ``run``) list
+    them, so that a study handed on without them is not a surprise.
+
+    Parameters
+    ----------
+    study
+        A loaded :class:`geo.study.Study`.
+
+    Returns
+    -------
+    list of Path
+        Each file once, resolved, in layer order; empty when every layer is inside.
+    """
+    base = study.root.resolve().parent
+    files = dict.fromkeys(Path(v.path).resolve() for v in study.layers.values())
+    return [p for p in files if not p.is_relative_to(base)]
+
+
+def outside_card(study: Any) -> dict[str, Any]:
+    """The model-card entry of the map listing the layer files outside the study's
+    project folder (:func:`layers_outside`); empty when there are none.
+
+    Parameters
+    ----------
+    study
+        A loaded :class:`geo.study.Study`.
+
+    Returns
+    -------
+    dict
+        ``{"model_card": {title: [paths]}}`` to merge into the map's results, or ``{}``.
+    """
+    outside = layers_outside(study)
+    if not outside:
+        return {}
+    return {"model_card": {"项目文件夹外的图层 layers outside the project folder "
+                           f"({study.root.resolve().parent})": [str(p) for p in outside]}}

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..errors import InputError
 from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, styled
-from .options import POSITIVE, study_arg
+from .options import POSITIVE, refuse_outputs_over_inputs, study_arg
 
 
 def _pct(v: float) -> str:
@@ -116,6 +116,9 @@ def _run(study_path, radius_km, out_path, overwrite) -> int:
                              "outlines)")
         check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)
+    if out_path is not None:
+        refuse_outputs_over_inputs([out_path, out_path.with_name(out_path.stem + "_industries"
+                                                                 ".csv")], study=study)
     with console.status("evaluating parks…"):
         df = evaluate_parks(study, radius_km)
     out.print(parks_table(df))

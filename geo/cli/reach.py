@@ -13,7 +13,7 @@ from ..network import network_from_option
 from ..study import load_study
 from ._common import add_row, console, esc, guarded, out, overwrite_option
 from .od import network_table, progress_bar, read_points
-from .options import POSITIVE
+from .options import POSITIVE, refuse_outputs_over_inputs
 
 
 @click.command("reach")
@@ -67,6 +67,7 @@ def _run(sites, radius_km, radius_min, metric, study_path, network_layer, networ
         raise InputError("--metric time needs --radius-min (minutes), e.g. --radius-min 60")
     check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path) if study_path else None
+    refuse_outputs_over_inputs([out_path], study=study, files=[sites, network])
     s = read_points(sites, study, id_field=id_field, what="sites", coords=coords, crs=None)
     firms = None
     if study is not None and study.has_role("firms"):

@@ -20,7 +20,7 @@ from ._common import (
     overwrite_option,
     styled,
 )
-from .options import POSITIVE, study_arg
+from .options import POSITIVE, refuse_outputs_over_inputs, study_arg
 
 
 def ranking_table(df) -> Table:
@@ -92,6 +92,7 @@ def _run(study_path, industry, top, candidates, land_mu, radius_km, out_path, ov
             raise InputError(f"--out {out_path}: the ranking is written as .csv")
         check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)
+    refuse_outputs_over_inputs([out_path], study=study, files=[candidates])
     with console.status("ranking sites…"):
         df = recommend(study, industry, top=top, candidates=candidates, land_mu=land_mu,
                        radius_km=radius_km)

@@ -31,6 +31,7 @@ from ._common import (
     overwrite_option,
     styled,
 )
+from .options import refuse_outputs_over_inputs
 
 
 def summary_table(result: RedlineResult, *, limit: int = 30) -> Table:
@@ -152,11 +153,13 @@ def _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, nam
         from ..study import load_study
 
         s = load_study(study)
+        refuse_outputs_over_inputs([out_file], study=s)
         result = check_study(s, buffer_m=buffer_m, industry_field=industry_field)
         parks_gdf = s.load_role("parks")
     else:
         if parks is None or redlines is None:
             raise InputError("give PARKS and REDLINES files, or --study layers/yrd.toml")
+        refuse_outputs_over_inputs([out_file], files=[parks, redlines])
         parks_gdf = read_layer(parks, role="parks", id_field=park_id, name_field=name_field,
                                coords=parks_coords)
         zones = read_layer(redlines, role="redlines", id_field=zone_id, name_field=name_field,

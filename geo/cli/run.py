@@ -7,12 +7,19 @@ from pathlib import Path
 
 import click
 
-from ..io import check_dir_writable, refuse_overwriting_input, safe_component, staged_dir
+from ..io import check_dir_writable, safe_component, staged_dir
 from ..pipeline import ANALYSES, run_study
 from ..study import load_study
-from ..webmap import check_map_path, write_layout_map, write_map
+from ..webmap import check_map_path, results_of, write_layout_map, write_map
 from ._common import Terminated, console, esc, guarded, out
-from .options import MapOptions, map_options, study_arg
+from .options import (
+    RUN_FILES,
+    MapOptions,
+    map_options,
+    outside_card,
+    refuse_outputs_over_inputs,
+    study_arg,
+)
 from .redlines import park_table, summary_table
 from .sourcing import gaps_table
 from .sourcing import parks_table as sourcing_parks_table
@@ -64,7 +71,8 @@ def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip,
     map_path = map_path or Path("maps") / f"{stem}.html"
     # Every output checked before any computing: a read-only folder is exit 2 now,
     # not after minutes of analysis.
-    refuse_overwriting_input(map_path, [study_path])
+    refuse_outputs_over_inputs([map_path], study=study, folder=out_dir, names=RUN_FILES)
+    refuse_outputs_over_inputs(study=study, folder=map_path.parent, names=("layout_*.html",))
     check_dir_writable(out_dir)
     check_map_path(map_path)
     map_opts.check(study)
@@ -88,7 +96,8 @@ def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip,
                 lm = write_layout_map(study, run.layout, map_path.parent / name, **opts)
                 console.print(f"[green]✓[/] layout map → {esc(lm['path'])} "
                               f"({lm['bytes'] / 1e6:.1f} MB)")
-            info = write_map(study, map_path, run, **opts)
+            info = write_map(study, map_path, {**results_of(run), **outside_card(study)},
+                             **opts)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, Terminated)):
                 console.print(f"parksite: stopped; staging folder {esc(stage)} removed, "

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ._common import add_row, console, esc, guarded, out, overwrite_option, styled
 from .od import network_table
-from .options import POSITIVE, study_arg
+from .options import POSITIVE, SOURCING_FILES, refuse_outputs_over_inputs, study_arg
 
 
 def parks_table(res) -> Table:
@@ -92,13 +92,21 @@ def command(study, radius_km, out_path, no_service_areas, overwrite):
 
 @guarded
 def _run(study_path, radius_km, out_path, no_service_areas, overwrite) -> int:
-    from ..io import check_writable
+    from ..io import check_dir_writable, check_writable
     from ..sourcing import run_sourcing, write_sourcing
     from ..study import load_study
 
-    if out_path.suffix:
+    if out_path.is_dir() or not out_path.suffix:
+        check_dir_writable(out_path)  # a folder: an existing file of that name is exit 2
+    else:
         check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)
+    if out_path.is_dir() or not out_path.suffix:
+        refuse_outputs_over_inputs(study=study, folder=out_path, names=SOURCING_FILES)
+    else:
+        refuse_outputs_over_inputs([out_path] + ([] if out_path.suffix.lower() == ".gpkg" else
+                                   [out_path.with_name(out_path.stem + s) for s in
+                                    ("_parks.csv", "_gaps.csv", "_chains.csv")]), study=study)
     with console.status("sourcing…") as st:
         res = run_sourcing(study, radius_km, with_service_areas=not no_service_areas,
                            progress=lambda s: st.update(f"sourcing: {s}…"))

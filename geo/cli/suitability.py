@@ -11,7 +11,7 @@ from rich.table import Table
 from ..study import load_study
 from ..suitability import SuitabilityResult, run_suitability
 from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, state
-from .options import study_arg
+from .options import SUITABILITY_FILES, refuse_outputs_over_inputs, study_arg
 
 
 def model_table(res: SuitabilityResult) -> Table:
@@ -138,6 +138,7 @@ def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float
       parksite suitability layers/yrd.toml --industry biomedicine --min-area-mu 1500
     """
     st = load_study(study)
+    refuse_outputs_over_inputs(study=st, folder=out_dir, names=SUITABILITY_FILES)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=state.quiet) as prog:
         task = prog.add_task("suitability", total=1.0)

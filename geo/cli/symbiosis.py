@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ._common import EXIT_OK, add_row, console, esc, guarded, notes_and_write, out, overwrite_option
-from .options import POSITIVE, study_arg
+from .options import POSITIVE, refuse_outputs_over_inputs, study_arg
 
 
 def pairs_table(df, limit: int = 25) -> Table:
@@ -61,6 +61,7 @@ def _run(study_path, max_km, out_path, overwrite) -> int:
             raise InputError(f"--out {out_path}: the pairs are written as .csv")
         check_writable(out_path, overwrite=overwrite)
     study = load_study(study_path)
+    refuse_outputs_over_inputs([out_path], study=study)
     with console.status("matching by-products…"):
         df = find_pairs(study, max_km)
     out.print(pairs_table(df))

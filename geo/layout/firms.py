@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import InputError, MissingFileError, ModelError
 from ..io import write_gpkg
+from ..layers import check_exists
 from .tables import LayoutResult
 
 
@@ -42,6 +43,7 @@ def read_incoming(path: str | os.PathLike) -> pd.DataFrame:
     if not p.exists():
         raise MissingFileError(f"--firms {p}: not found; give a CSV with columns firm_id, name, "
                                "industry, land_mu (see data/examples/incoming_firms.csv)")
+    check_exists(p, what="--firms")  # a pipe or device would block the read
     try:
         df = pd.read_csv(p, dtype=str, encoding="utf-8-sig", comment="#")
     except UnicodeDecodeError:

@@ -4,6 +4,7 @@ names and messages, outputs that would overwrite inputs."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from geo.io import refuse_overwriting_input, safe_component, write_text
 from ._harness import BAD_INPUT, attack
 
 STUDY = b'[study]\nname = "x"\n'
+DATA = Path(__file__).resolve().parents[2] / "data" / "yrd"
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -298,3 +300,40 @@ def test_offline_map_with_remote_tiles_in_the_study_file_is_exit_2(root, tmp_pat
     r = attack(["map", study, "--out", tmp_path / "m.html"], inputs=[study], out_dir=tmp_path,
                expect=BAD_INPUT)
     assert r.says("s.toml", "[map] tiles", "--online"), r.output
+
+
+def _within(seconds: float, fn):
+    """Run ``fn`` in a daemon thread; fail (instead of hanging the suite) if it blocks."""
+    box: dict = {}
+    t = threading.Thread(target=lambda: box.update(r=fn()), daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), f"still blocked after {seconds} s (reading a pipe?)"
+    return box["r"]
+
+
+def test_a_layer_that_is_a_fifo_is_exit_2_not_a_hang(tmp_path):
+    fifo = tmp_path / "parks.gpkg"
+    os.mkfifo(fifo)
+    r = _within(30, lambda: attack(["redlines", fifo, DATA / "redlines.gpkg"],
+                                   expect=BAD_INPUT))
+    assert r.says("parks.gpkg", "not a regular file", "pipe")
+
+
+def test_a_study_layer_that_is_a_fifo_is_exit_2_not_a_hang(tmp_path):
+    fifo = tmp_path / "unis.csv"
+    os.mkfifo(fifo)
+    s = _study(tmp_path, "s.toml", f'[study]\nname = "t"\n[layers.unis]\npath = "{fifo}"\n'
+               'role = "universities"\ncoords = "wgs84"\n'.encode())
+    r = _within(30, lambda: attack(["check", s], inputs=[s], expect=BAD_INPUT))
+    assert r.says("unis.csv", "not a regular file")
+
+
+def test_incoming_firms_that_are_a_fifo_are_exit_2_not_a_hang(tmp_path):
+    fifo = tmp_path / "incoming.csv"
+    os.mkfifo(fifo)
+    study = Path(__file__).resolve().parents[2] / "layers" / "yrd.toml"
+    r = _within(60, lambda: attack(["layout", study, "--park", "chongming", "--firms", fifo,
+                                    "--out", tmp_path / "l.gpkg"], expect=BAD_INPUT,
+                                   out_dir=tmp_path))
+    assert r.says("--firms", "incoming.csv", "not a regular file")
