@@ -315,11 +315,16 @@ def _zone_classes(parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, buffer_m: fl
         raise InputError(f"red lines: no class field {class_field!r}; the fields are "
                          f"{', '.join(map(str, zones.columns))}. Name it with --class-field "
                          "(values core, redline, restricted)")
-    classes = zones[class_field].astype(str).str.strip().str.lower().to_numpy()
+    raw = zones[class_field]
+    classes = raw.astype(str).str.strip().str.lower().to_numpy()
+    classes[raw.isna().to_numpy()] = ""
     unknown = sorted(set(classes) - set(CLASSES))
     if unknown:
+        src = zones.attrs.get("source_path")
+        where = f"red lines ({src}, field {class_field!r})" if src else "red lines"
         bad_ids = zones.loc[~np.isin(classes, CLASSES), "id"].head(5).tolist()
-        raise InputError(f"red lines: unknown class {', '.join(map(repr, unknown))} (zones "
+        shown = ", ".join(repr(c) if c else "(empty)" for c in unknown)
+        raise InputError(f"{where}: unknown class {shown} (zones "
                          f"{', '.join(map(str, bad_ids))}); use core, redline or restricted")
     return classes
 

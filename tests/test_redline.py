@@ -249,3 +249,22 @@ def test_parks_a_metre_or_less_outside_a_zone_do_not_conflict(offset_m):
     r = redline_conflicts(parks, zones)
     assert r.parks["status"].iloc[0] == "pass" and not r.has_conflicts
     assert r.parks["nearest_zone_m"].iloc[0] == pytest.approx(offset_m, abs=0.05)
+
+
+def test_unknown_or_empty_class_names_the_file_and_says_empty(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from geo.errors import InputError
+    from geo.layers import read_layer
+    from geo.redline import redline_conflicts
+
+    sq = shapely.box(120.0, 31.0, 120.01, 31.01)
+    zones = gpd.GeoDataFrame({"zone_id": ["z1", "z2"], "name": ["a", "b"],
+                              "class": ["core", None]}, geometry=[sq, sq], crs=4326)
+    path = tmp_path / "zones.gpkg"
+    zones.to_file(path)
+    z = read_layer(path, role="redlines")
+    parks = gpd.GeoDataFrame({"id": ["p"], "name": ["p"]}, geometry=[sq], crs=4326)
+    with pytest.raises(InputError, match=r"zones\.gpkg.*unknown class \(empty\) \(zones z2\)"):
+        redline_conflicts(parks, z)
