@@ -17,11 +17,11 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 import click
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -134,6 +134,13 @@ def add_row(table: Table, *cells: object, **kwargs: Any) -> None:
     """
     table.add_row(*(c if c is None or isinstance(c, Text) else Text(str(c)) for c in cells),
                   **kwargs)
+
+
+def add_columns(table: Table, columns: Iterable[tuple[str, str]]) -> None:
+    """Add ``(header, justify)`` columns (``"left"``, ``"right"``, …) that fold long
+    cells instead of cutting them."""
+    for name, justify in columns:
+        table.add_column(name, justify=cast(JustifyMethod, justify), overflow="fold")
 
 
 def styled(value: object, style: str) -> Text:

@@ -10,6 +10,7 @@ import click
 
 from ..io import safe_component
 from ..pipeline import NO_PARKS, NO_REDLINES
+from ..redline import check_study
 from ._common import console, esc, guarded, out, overwrite_option
 from .options import (
     MapOptions,
@@ -66,18 +67,13 @@ def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite) -> int
     if not_run:
         results.setdefault("model_card", {})["not judged / 未评估"] = not_run
     if redlines and study.has_role("parks") and study.has_role("redlines"):
-        try:
-            from ..redline import check_study
-        except ImportError:  # pragma: no cover - red-line gate not part of this build
-            check_study = None
-        if check_study is not None:
-            with console.status("red-line gate…"):
-                red = check_study(study)
-            results["redline_conflicts"] = red.conflicts
-            results["redline_parks"] = red.parks
-            n = int((red.parks["status"] != "pass").sum()) if "status" in red.parks else 0
-            console.print(f"[green]✓[/] red-line gate: {len(red.conflicts)} conflicts, "
-                          f"{n} of {len(red.parks)} parks with findings")
+        with console.status("red-line gate…"):
+            red = check_study(study)
+        results["redline_conflicts"] = red.conflicts
+        results["redline_parks"] = red.parks
+        n = int((red.parks["status"] != "pass").sum()) if "status" in red.parks else 0
+        console.print(f"[green]✓[/] red-line gate: {len(red.conflicts)} conflicts, "
+                      f"{n} of {len(red.parks)} parks with findings")
     with console.status("drawing the map…"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported below, once, without a traceback line
         info = write_map(study, out_path, results, **map_opts.kwargs(), overwrite=overwrite)

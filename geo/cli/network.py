@@ -14,7 +14,16 @@ from ..errors import InputError
 from ..io import check_writable
 from ..network.audit import AuditResult, AuditSettings, audit_study, write_audit
 from ..study import load_study
-from ._common import EXIT_FINDINGS, add_row, console, esc, guarded, out, overwrite_option
+from ._common import (
+    EXIT_FINDINGS,
+    add_columns,
+    add_row,
+    console,
+    esc,
+    guarded,
+    out,
+    overwrite_option,
+)
 from .options import POSITIVE
 
 
@@ -30,11 +39,10 @@ def _km(v: float) -> str:
 def findings_table(res: AuditResult, top: int) -> Table:
     """The ranked findings (the first ``top``) as a rich table."""
     t = Table(title=f"Probable missing links 疑似缺失连接 ({res.settings.text()})")
-    for c, j in (("#", "right"), ("gap km", "right"), ("straight km", "right"),
+    add_columns(t, (("#", "right"), ("gap km", "right"), ("straight km", "right"),
                  ("network km", "right"), ("detour", "right"), ("from lon, lat", "left"),
                  ("to lon, lat", "left"), ("water crossed", "left"),
-                 ("hand-added connector nearby", "left"), ("pairs", "right")):
-        t.add_column(c, justify=j, overflow="fold")
+                 ("hand-added connector nearby", "left"), ("pairs", "right")))
     for r in res.findings.head(top).itertuples():
         add_row(t, r.rank, _km(r.gap_km), f"{r.straight_km:.1f}", _km(r.network_km),
                 "—" if not np.isfinite(r.detour) else f"{r.detour:.1f}×",
@@ -46,10 +54,10 @@ def findings_table(res: AuditResult, top: int) -> Table:
 def connectors_table(res: AuditResult) -> Table:
     """Each hand-added connector's end-to-end network distance before/after."""
     t = Table(title="Hand-added connectors 人工补充连接 (end to end, km)")
-    for c, j in (("connector", "left"), ("straight", "right"), ("before", "right"),
-                 ("after", "right"), ("status", "left")):
-        t.add_column(c, justify=j, overflow="fold")
-    for r in res.connectors.itertuples():
+    add_columns(t, (("connector", "left"), ("straight", "right"), ("before", "right"),
+                 ("after", "right"), ("status", "left")))
+    rows = res.connectors.itertuples() if res.connectors is not None else ()
+    for r in rows:
         add_row(t, f"{r.name_zh} {r.name_en}", f"{r.straight_km:.1f}", _km(r.before_km),
                 _km(r.after_km), r.status)
     return t

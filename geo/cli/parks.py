@@ -9,7 +9,17 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import InputError
-from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, styled
+from ._common import (
+    EXIT_OK,
+    add_columns,
+    add_row,
+    console,
+    esc,
+    guarded,
+    out,
+    overwrite_option,
+    styled,
+)
 from .options import POSITIVE, refuse_outputs_over_inputs, study_arg
 
 
@@ -25,8 +35,7 @@ def parks_table(df) -> Table:
             ("dominant industry (LQ)", "left"), ("HHI", "right"),
             ("supply median (IQR)", "right"), ("chains ≥ 80%", "left"),
             ("亩均 grade (A/B/C/D/not graded)", "left"), ("red line", "left")]
-    for c, j in cols:
-        t.add_column(c, justify=j, overflow="fold")
+    add_columns(t, cols)
     chain_cols = [c for c in df.columns if c.startswith("chain_") and c != "chain_lq"]
     colour = {"pass": "green", "conflict": "red", "review": "yellow"}
     for r in df.itertuples():

@@ -11,7 +11,7 @@ from ..errors import InputError
 from ..io import check_writable, write_gpkg
 from ..network import network_from_option
 from ..study import load_study
-from ._common import add_row, console, esc, guarded, out, overwrite_option
+from ._common import add_columns, add_row, console, esc, guarded, out, overwrite_option
 from .od import network_table, progress_bar, read_points
 from .options import POSITIVE, refuse_outputs_over_inputs
 
@@ -85,9 +85,8 @@ def _run(sites, radius_km, radius_min, metric, study_path, network_layer, networ
     t = Table(title=f"Service areas 公路可达范围 ({metric}, "
                     f"{radius_km:g} km)" if metric == "length" else
                     f"Service areas 公路可达范围 (time, {radius_min:g} min)")
-    for c, j in (("site", "left"), ("road km", "right"), ("area km²", "right"),
-                 ("firms", "right"), ("top industries", "left"), ("status", "left")):
-        t.add_column(c, justify=j, overflow="fold")
+    add_columns(t, (("site", "left"), ("road km", "right"), ("area km²", "right"),
+                 ("firms", "right"), ("top industries", "left"), ("status", "left")))
     for r in sa.itertuples():
         top = ";".join(str(r.firms_by_industry).split(";")[:3]) if r.firms_by_industry else ""
         num = (lambda v: "—" if v != v else f"{v:,.0f}")  # noqa: E731

@@ -11,6 +11,7 @@ from rich.table import Table
 from ..errors import InputError
 from ._common import (
     EXIT_OK,
+    add_columns,
     add_row,
     console,
     esc,
@@ -28,10 +29,9 @@ def ranking_table(df) -> Table:
     t = Table(title=f"Where should a {esc(a.get('industry_en', ''))} firm go? "
                     f"{esc(a.get('industry_zh', ''))}项目选址推荐 "
                     f"(need {a.get('land_mu', 0):,.0f} 亩)")
-    for c, j in (("#", "right"), ("site 园区/候选区", "left"), ("score", "right"),
+    add_columns(t, (("#", "right"), ("site 园区/候选区", "left"), ("score", "right"),
                  ("supply", "right"), ("buyers ≤100 km", "right"), ("chain LQ", "right"),
-                 ("free 亩", "right"), ("status", "left")):
-        t.add_column(c, justify=j, overflow="fold")
+                 ("free 亩", "right"), ("status", "left")))
     colour = {"ok": "green", "flagged": "yellow", "excluded": "red"}
     for r in df.itertuples():
         add_row(t, "—" if pd.isna(r.rank) else str(r.rank), f"{r.site_id} {r.site_name}",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import click
+from rich.console import JustifyMethod
 from rich.table import Table
 
-from ._common import add_row, console, esc, guarded, out, overwrite_option, styled
+from ._common import add_columns, add_row, console, esc, guarded, out, overwrite_option, styled
 from .od import network_table
 from .options import POSITIVE, SOURCING_FILES, refuse_outputs_over_inputs, study_arg
 
@@ -17,7 +19,7 @@ def parks_table(res) -> Table:
     t = Table(title=f"Local supply rate 本地配套率 within {res.radius_km:g} km by road, per park")
     for c, j in (("park 园区", "left"), ("firms", "right"), ("median", "right"),
                  ("p25–p75", "right"), ("anchors", "right"), ("crow median", "right")):
-        t.add_column(c, justify=j, no_wrap=True)
+        t.add_column(c, justify=cast(JustifyMethod, j), no_wrap=True)
     for c in tgt:
         t.add_column("≥" + c.removeprefix("share_ge_").replace("pct", "%"), justify="right")
     for r in res.parks.itertuples():
@@ -31,10 +33,9 @@ def parks_table(res) -> Table:
 
 def gaps_table(res, limit: int = 12) -> Table:
     t = Table(title="Chain gaps 补链 targets (anchor input value missing within the radius)")
-    for c, j in (("#", "right"), ("park", "left"), ("missing input 缺失环节", "left"),
-                 ("anchors", "right"), ("value M¥", "right"), ("nearest supplier", "left"),
-                 ("road km", "right"), ("crow km", "right")):
-        t.add_column(c, justify=j, overflow="fold")
+    add_columns(t, (("#", "right"), ("park", "left"), ("missing input 缺失环节", "left"),
+                    ("anchors", "right"), ("value M¥", "right"), ("nearest supplier", "left"),
+                    ("road km", "right"), ("crow km", "right")))
     for r in res.gaps.head(limit).itertuples():
         park = r.nearest_supplier_park if str(r.nearest_supplier_park).startswith("(") \
             else f"({r.nearest_supplier_park})"

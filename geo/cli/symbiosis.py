@@ -8,16 +8,25 @@ import click
 from rich.table import Table
 
 from ..errors import InputError
-from ._common import EXIT_OK, add_row, console, esc, guarded, notes_and_write, out, overwrite_option
+from ._common import (
+    EXIT_OK,
+    add_columns,
+    add_row,
+    console,
+    esc,
+    guarded,
+    notes_and_write,
+    out,
+    overwrite_option,
+)
 from .options import POSITIVE, refuse_outputs_over_inputs, study_arg
 
 
 def pairs_table(df, limit: int = 25) -> Table:
     t = Table(title=f"Industrial symbiosis 产业共生: by-product → input within "
                     f"{df.attrs.get('max_km', 30):g} km by road")
-    for c, j in (("from 副产品来源", "left"), ("material 物料", "left"), ("to 使用方", "left"),
-                 ("road km", "right"), ("crow km", "right"), ("park(s)", "left")):
-        t.add_column(c, justify=j, overflow="fold")
+    add_columns(t, (("from 副产品来源", "left"), ("material 物料", "left"), ("to 使用方", "left"),
+                 ("road km", "right"), ("crow km", "right"), ("park(s)", "left")))
     for r in df.head(limit).itertuples():
         parks = r.from_park if r.same_park else \
             f"{r.from_park or '(outside)'} → {r.to_park or '(outside)'}"
