@@ -104,8 +104,8 @@ def repair(text: str) -> tuple[str, str, str] | None:
         if wrong == "gb18030" and len(_CJK.findall(fixed)) < 2:
             continue  # one CJK character can be an accident of the GBK byte pairs
         return fixed, wrong, right
-    if (fixed := _big5_as_gbk(text)) is not None:
-        return fixed, "gb18030", "big5"
+    if (big5 := _big5_as_gbk(text)) is not None:
+        return big5, "gb18030", "big5"
     return ("", "", "") if _UNLIKELY.search(text) else None
 
 

@@ -247,7 +247,8 @@ def choose_zone(region: shapely.Geometry) -> tuple[int, list[str]]:
     InputError
         The region is too wide for any one zone (distances off by more than 0.2%).
     """
-    b = tuple(float(v) for v in region.bounds)
+    x0, y0, x1, y1 = (float(v) for v in region.bounds)
+    b = (x0, y0, x1, y1)
     laea = area_crs_for(b)
     c = gpd.GeoSeries([region], crs=4326).to_crs(laea).centroid.to_crs(4326).iloc[0]
     epsg = gk_zone_epsg(float(c.x))
@@ -361,7 +362,8 @@ def _cut_layers(units: list[AdminUnit], buffer_km: float, base: Path,
         geometry=[area_geom], crs=4326)
     area["source"], area["licence"] = region["source"].iloc[0], region["licence"].iloc[0]
     ctx = area.to_crs(epsg).buffer(buffer_km * 1000.0).to_crs(4326)
-    cbox = tuple(float(v) for v in ctx.total_bounds)
+    bx0, by0, bx1, by1 = (float(v) for v in ctx.total_bounds)
+    cbox = (bx0, by0, bx1, by1)
     seconds["boundaries"] = time.perf_counter() - t
     t = time.perf_counter()
     frames = {"study_area": area, "districts": counties,
