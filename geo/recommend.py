@@ -272,22 +272,9 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     _shortfalls(adm, sup["sn"], need)
     land_score = np.minimum(1.0, adm["free"] / (st.land_factor * need))
     score = _score(sup, cus, spec, land_score, st.weights, notes, st.x)
-    reasons_en, reasons_zh = _reasons(chains, st, sup, cus, chain_lq, ind_lq, adm)
-    n_in = len(sup["names_in"])
-    out = pd.DataFrame({
-        "site_id": sites["site_id"].to_numpy(), "site_name": sites["site_name"].to_numpy(),
-        "kind": sites["kind"].to_numpy(), "status": adm["status"].astype(str),
-        "score": np.round(score, 4), "supply_rate": np.round(sup["supply"], 4),
-        "inputs_covered": sup["n_cov"].astype(int), "n_inputs": n_in,
-        "customers_radius": cus["r"].astype(int), "customers_near": cus["near"].astype(int),
-        "customer_score": np.round(cus["score"], 4) if cus["has"] else np.nan,
-        "chain_lq": np.round(chain_lq, 3), "industry_lq": np.round(ind_lq, 3),
-        "spec_score": np.round(spec, 4), "free_land_mu": np.round(adm["free"], 1),
-        "land_score": np.round(land_score, 4),
-        "admissibility": [a.strip().rstrip(";") for a in adm["en"]],
-        "reason_en": reasons_en, "reason_zh": reasons_zh,
-        "lon": np.round(cent.geometry.x.to_numpy(), 6),
-        "lat": np.round(cent.geometry.y.to_numpy(), 6)})
+    reasons = _reasons(chains, st, sup, cus, chain_lq, ind_lq, adm)
+    out = _site_table(sites, cent, adm, score, sup, cus, chain_lq, ind_lq, spec, land_score,
+                      reasons)
     res = _ranked(out, top)
     res.attrs.update({"industry": st.x, "industry_en": st.x_en, "industry_zh": st.x_zh,
                       "chain": st.chain_id, "land_mu": need, "radius_km": st.r_km,
@@ -295,6 +282,25 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
                       "synthetic_firms": bool(firms is not None and
                                               firms.attrs.get("synthetic", False))})
     return res
+
+
+def _site_table(sites, cent, adm, score, sup, cus, chain_lq, ind_lq, spec, land_score,
+                reasons: tuple[list[str], list[str]]) -> pd.DataFrame:
+    """The ranking's columns, one row per site (figures rounded; lon/lat in EPSG:4326)."""
+    return pd.DataFrame({
+        "site_id": sites["site_id"].to_numpy(), "site_name": sites["site_name"].to_numpy(),
+        "kind": sites["kind"].to_numpy(), "status": adm["status"].astype(str),
+        "score": np.round(score, 4), "supply_rate": np.round(sup["supply"], 4),
+        "inputs_covered": sup["n_cov"].astype(int), "n_inputs": len(sup["names_in"]),
+        "customers_radius": cus["r"].astype(int), "customers_near": cus["near"].astype(int),
+        "customer_score": np.round(cus["score"], 4) if cus["has"] else np.nan,
+        "chain_lq": np.round(chain_lq, 3), "industry_lq": np.round(ind_lq, 3),
+        "spec_score": np.round(spec, 4), "free_land_mu": np.round(adm["free"], 1),
+        "land_score": np.round(land_score, 4),
+        "admissibility": [a.strip().rstrip(";") for a in adm["en"]],
+        "reason_en": reasons[0], "reason_zh": reasons[1],
+        "lon": np.round(cent.geometry.x.to_numpy(), 6),
+        "lat": np.round(cent.geometry.y.to_numpy(), 6)})
 
 
 def _settings(study: Study, rc: RecommendConfig, chains, industry: str,

@@ -443,11 +443,7 @@ class QueriesMixin(SnappingMixin):
         sn = self.snap_xy(s_ll)
         self._warn_snap(sn, sites, "sites")
         to_w = transformer(self.crs, WGS84)
-        fxy = find = None
-        if firms is not None and len(firms):
-            fxy, _ = _as_points_metric(firms, self.crs, "firms")
-            find = firms[industry_field].astype(str).to_numpy() if industry_field in firms \
-                else np.full(len(firms), "unknown")
+        fxy, find = _firm_points(firms, industry_field, self.crs)
         rows = []
         for i in range(len(ids)):  # one Dijkstra per site (sites are few)
             rec: dict[str, Any] = {"site_id": ids[i], "name": names[i], "metric": metric,
@@ -542,6 +538,17 @@ def _partial_pieces(egeo_m: np.ndarray, sel: np.ndarray, frac: np.ndarray,
     b = shapely.line_interpolate_point(egeo_m[sel], frac[sel], normalized=True)
     return shapely.linestrings(np.stack([shapely.get_coordinates(a),
                                          shapely.get_coordinates(b)], 1))
+
+
+def _firm_points(firms: gpd.GeoDataFrame | None, industry_field: str, crs
+                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Firms' metric xy and industries (``"unknown"`` without the field), or Nones."""
+    if firms is None or not len(firms):
+        return None, None
+    fxy, _ = _as_points_metric(firms, crs, "firms")
+    find = firms[industry_field].astype(str).to_numpy() if industry_field in firms \
+        else np.full(len(firms), "unknown")
+    return fxy, find
 
 
 def _firms_inside(poly: shapely.Geometry, fxy: np.ndarray | None,
