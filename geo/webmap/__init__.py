@@ -72,6 +72,7 @@ from ._compose import (
     write_layout_map,
     write_map,
 )
+from ._context import COARSE  # noqa: F401
 from ._i18n import _T, _label  # noqa: F401
 from ._layout import _PLOT_COLOUR  # noqa: F401
 from ._rasters import _png  # noqa: F401
@@ -85,7 +86,7 @@ from ._settings import (
     check_options,
     validate_section,
 )
-from ._style import _STATUS_COLOUR  # noqa: F401
+from ._style import _GRADE_COLOUR, _STATUS_COLOUR  # noqa: F401
 from ._text import _esc, _truthy  # noqa: F401
 
 __all__ = [

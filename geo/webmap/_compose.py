@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element
+from branca.element import Element, MacroElement
 
 from ..crs import ZoneWarning, wgs84_to_gcj02
 from ..errors import InputError
@@ -30,7 +31,8 @@ from ._base import (
 )
 from ._card import _gap_panel, _model_card
 from ._context import _Ctx
-from ._controls import _CSS, _JS_HEAD, _Attribution, _Controls
+from ._controls import _Attribution, _Controls, _css, _js_head
+from ._decision import GROUPS, banner, decision_keys, group_of, print_notes
 from ._firms import _draw_firms
 from ._layout import _draw_layout
 from ._parks import _draw_parks, _draw_redlines
@@ -67,7 +69,8 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
                digits=int(sec.get("digits", DEFAULTS["digits"])),
                max_image_px=int(sec.get("max_image_px", DEFAULTS["max_image_px"])),
                hidden=set(sec.get("hidden", [])), explicit_hidden="hidden" in sec,
-               has_tiles=bool(tiles) or basemap != "none", metric_crs=metric, area_crs=area)
+               has_tiles=bool(tiles) or basemap != "none", metric_crs=metric, area_crs=area,
+               user_hidden=set(sec.get("hidden", [])))
     if offline and not tiles and basemap in ("osm", "amap", "tianditu"):
         ctx.warn(f"basemap {basemap} loads its tiles from the internet: the map's own code is "
                  "inlined, but its background stays blank without a connection; use "
@@ -86,7 +89,7 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
         clip = gpd.GeoSeries(pm.buffer(2000), crs=metric).to_crs(4326).iloc[0]
         w, s, e, n = shapely.box(*plots.total_bounds).bounds
     m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=8, tiles=None,
-                   control_scale=True, prefer_canvas=False, zoom_control=True,
+                   control_scale=False, prefer_canvas=False, zoom_control=True,
                    attribution_control=True, maxZoom=18, minZoom=4)
     m.get_root().title = _esc(title)
     header = m.get_root().header
@@ -94,8 +97,9 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     assets = _asset_html(offline)
     header.add_child(Element(assets), name="ps_assets")
     bg = "#e9e9e4" if basemap == "none" and not tiles else "#ffffff"
-    header.add_child(Element(f"<style>{_CSS % {'bg': bg}}</style>"), name="ps_css")
-    header.add_child(Element(f"<script>{_JS_HEAD}</script>"), name="ps_js")
+    header.add_child(Element(f"<style>:root {{ --ps-bg: {bg}; }}\n{_css()}</style>"),
+                     name="ps_css")
+    header.add_child(Element(f"<script>{_js_head()}</script>"), name="ps_js")
     tile_layers, basemap_text = _tiles_layer(ctx, basemap, tiles, tianditu_key, sec, out_dir)
     for tl in tile_layers:
         tl.add_to(m)
@@ -125,8 +129,8 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
                 if len(g):
                     fn(ctx, m, spec, g)
         _draw_layout(ctx, m, layout_focus, split=True)
-        return _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets,
-                       basemap_text, offline, basemap, lang, (w, s, e, n))
+        return _finish(_Page(ctx, m, results, title, sec, tile_layers, assets, basemap_text,
+                             offline, basemap, lang, (w, s, e, n), decision=False))
 
     draw_order = [("boundary", _draw_boundary), ("boundaries", _draw_boundaries),
                   ("water", _draw_water)]
@@ -164,42 +168,127 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     _draw_symbiosis(ctx, m, results.get("symbiosis"))
     _draw_recommendations(ctx, m, results.get("recommendations"))
     _draw_firms(ctx, m, study, results)
-    return _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets,
-                   basemap_text, offline, basemap, lang, (w, s, e, n))
+    return _finish(_Page(ctx, m, results, title, sec, tile_layers, assets, basemap_text,
+                         offline, basemap, lang, (w, s, e, n)))
 
 
-def _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets, basemap_text,
-            offline, basemap, lang, bounds) -> tuple[str, dict]:
-    """Layer control, model card, legend, view; render and check offline and size."""
-    w, s, e, n = bounds
-    folium.LayerControl(position="topright", collapsed=False).add_to(m)
-    attribution = sec.get("attribution")
-    card = _model_card(ctx, study, results, title, sec, basemap_text)
-    items = [(key, fg.get_name(), html_) for key, fg, html_ in ctx.legend]
-    names = {key: fg.layer_name for key, fg, _ in ctx.legend}  # escaped, as shown
-    _Controls(items, card, ctx.t("legend"), names,
-              _gap_panel(ctx, results.get("chain_gaps"))).add_to(m)
-    if attribution:
-        m.add_child(_Attribution(_esc(attribution)))
-    w84 = [[s, w], [n, e]]
+@dataclass
+class _Page:
+    """What :func:`_finish` needs of a drawn map: the context and map, the results, the
+    ``[map]`` section and the resolved options; ``bounds`` (w, s, e, n) WGS84."""
+
+    ctx: _Ctx
+    m: folium.Map
+    results: dict
+    title: str
+    sec: dict
+    tile_layers: list
+    assets: str
+    basemap_text: str
+    offline: bool
+    basemap: str
+    lang: str
+    bounds: tuple[float, float, float, float]
+    decision: bool = True
+
+
+class _OrderedLayerControl(folium.LayerControl):
+    """Folium's layer control with the overlays in a given order (the groups' order),
+    whatever order the layers were drawn in."""
+
+    def __init__(self, ordered: list, **kwargs):
+        super().__init__(**kwargs)
+        self._ordered = ordered
+
+    def render(self, **kwargs):
+        self.reset()
+        for fg in self._ordered:
+            self.overlays[fg.layer_name] = fg.get_name()
+        MacroElement.render(self, **kwargs)
+
+
+def _opening(page: _Page) -> list[tuple[str, folium.FeatureGroup, str]]:
+    """Each layer's group, and which are on: on the study map only the decision set
+    (the layout map keeps every layer on). Returns the layers in group order."""
+    ctx = page.ctx
+    rank = {g: i for i, (g, _, _) in enumerate(GROUPS)}
+    if page.decision:
+        on = decision_keys(ctx)
+        for key, fg in ctx.groups:
+            fg.show = key in on
+    grouped = [(key, fg, group_of(ctx, key)) for key, fg in ctx.groups]
+    return sorted(grouped, key=lambda kg: rank.get(kg[2], len(rank)))
+
+
+def _config(page: _Page, grouped: list) -> dict:
+    """The JSON ``map.js`` starts from (every data string escaped)."""
+    ctx, results = page.ctx, page.results
+    w, s, e, n = page.bounds
+    study_b = [[s, w], [n, e]]
     if ctx.gcj:
         (w2, e2), (s2, n2) = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
-        w84 = [[float(s2), float(w2)], [float(n2), float(e2)]]
-    m.fit_bounds(w84)
+        study_b = [[float(s2), float(w2)], [float(n2), float(e2)]]
+    group = {key: g for key, _, g in grouped}
+    rank = {key: i for i, (key, _, _) in enumerate(grouped)}
+    legend = sorted(ctx.legend, key=lambda it: rank.get(it[0], len(rank)))
+    bn = banner(ctx, page.title, results, page.sec)
+    parks_key = next((sp.key for sp in ctx.study.by_role("parks")), "parks")
+    firms_key = next((sp.key for sp in ctx.study.by_role("firms")), "firms")
+    search = [(sp.key, ctx.t(kind)) for role, kind in (
+        ("parks", "kind_park"), ("redlines", "kind_zone"), ("boundaries", "kind_district"),
+        ("firms", "kind_firm")) for sp in ctx.study.by_role(role)]
+    if not ctx.study.by_role("firms"):
+        search.append(("firms", ctx.t("kind_firm")))
+    words = ("search", "search_hint", "measure", "clear", "distance", "area_w", "mu",
+             "measure_hint", "north", "tiles_failed", "layers", "zoom_in", "zoom_out")
+    return {
+        "t": {k: _esc(ctx.t(k)) for k in words},
+        "items": [{"key": key, "group": group.get(key, "base"), "html": html_}
+                  for key, _, html_ in legend],
+        "groups": [(g, _esc(ctx.t(lab)), opened) for g, lab, opened in GROUPS],
+        "names": {key: fg.layer_name for key, fg, _ in ctx.legend},
+        "radio": [k for k in (parks_key, "park_grade", "park_dominant") if k in group],
+        "decision": sorted(k for k, fg in ctx.groups if fg.show),
+        "legend_title": _esc(ctx.t("legend")),
+        "card": _model_card(ctx, ctx.study, results, page.title, page.sec,
+                            page.basemap_text),
+        "gaps": _gap_panel(ctx, results.get("chain_gaps")),
+        "banner": bn, "study": study_b, "search": search,
+        "parks_key": parks_key, "firms_key": firms_key,
+        "notes": print_notes(ctx, page.title, bn["date"], ctx.study),
+    }
+
+
+def _finish(page: _Page) -> tuple[str, dict]:
+    """Groups and opening layers, layer control, panels, view; render and check
+    offline and size."""
+    ctx, m = page.ctx, page.m
+    grouped = _opening(page)
+    control = _OrderedLayerControl([fg for _, fg, _ in grouped], position="topright",
+                                   collapsed=False)
+    control.add_to(m)
+    cfg = _config(page, grouped)
+    _Controls(cfg, [(key, fg.get_name()) for key, fg in ctx.groups],
+              control.get_name()).add_to(m)
+    if page.sec.get("attribution"):
+        m.add_child(_Attribution(_esc(page.sec["attribution"])))
+    m.fit_bounds(cfg["study"])
     _strip_cdn(m.get_root())
-    page = m.get_root().render()
-    if offline and not tile_layers:
-        _check_offline(page.replace(assets, ""))
-    size = len(page.encode("utf-8"))
-    budget = float(sec.get("size_budget_mb", DEFAULTS["size_budget_mb"]))
+    html_ = m.get_root().render()
+    if page.offline and not page.tile_layers:
+        _check_offline(html_.replace(page.assets, ""))
+    size = len(html_.encode("utf-8"))
+    budget = float(page.sec.get("size_budget_mb", DEFAULTS["size_budget_mb"]))
     if size > budget * 1e6:
         ctx.messages.append(
             f"the map is {size / 1e6:.1f} MB, over its {budget:g} MB budget ([map] "
             f"size_budget_mb): raise [map] simplify_m (now {ctx.simplify_m:g} m), lower "
             "[map] digits or max_image_px, or hide layers")
-    info = {"bytes": size, "layers": list(ctx.layers), "warnings": list(ctx.messages),
-            "basemap": basemap, "lang": lang, "offline": offline}
-    return page, info
+    plain = {id(fg): name for (_, fg), name in zip(ctx.groups, ctx.layers, strict=True)}
+    info = {"bytes": size, "layers": [plain[id(fg)] for _, fg, _ in grouped],
+            "warnings": list(ctx.messages), "basemap": page.basemap, "lang": page.lang,
+            "offline": page.offline, "opening": cfg["decision"]}
+    return html_, info
 
 
 def build_map(study, results: dict | None = None, *, offline: bool = True,

@@ -149,6 +149,62 @@ _T: dict[str, tuple[str, str]] = {
     "objective": ("目标值（链加权距离）", "Objective (chain-weighted distance)"),
     "improvement": ("相对随机方案改进", "Improvement vs random"),
     "missing_inputs": ("100 公里内缺失的投入", "Inputs missing within 100 km"),
+    "g_red": ("红线与管控", "Red lines and controls"),
+    "g_parks": ("园区", "Parks"),
+    "g_siting": ("选址", "Siting"),
+    "g_invest": ("招商", "Investment"),
+    "g_layout": ("布局", "Layout"),
+    "g_base": ("底图", "Basemap"),
+    "sum_unchecked": ("园区：未做红线审查", "Parks: red-line gate not run"),
+    "sum_parks": ("{n} 个园区：{nc} 个红线冲突{conf}，{nr} 个待复核{rev}，{np} 个通过",
+                  "{n} parks: {nc} in red-line conflict{conf}, {nr} to review{rev}, "
+                  "{np} pass"),
+    "sum_allowed": ("；{n} 个部分位于限制区但产业未禁入{names}",
+                    "; {n} partly inside a restricted zone, industries not banned{names}"),
+    "sum_no_sites": ("选址：未做适宜性分析", "Sites: suitability not run"),
+    "sum_sites": ("{n} 个候选区域，前三：{top}", "{n} candidate regions; top: {top}"),
+    "sum_no_gaps": ("补链：未做本地配套分析", "Chain gaps: sourcing not run"),
+    "sum_gaps": ("{n} 项补链缺口，最大：{what}（{park}，锚点投入 {value} 百万元，最近供应商 "
+                 "{km} km）",
+                 "{n} chain gaps; largest: {what} ({park}, anchor input {value} M yuan, "
+                 "nearest supplier {km} km)"),
+    "data_date": ("数据日期", "Data date"),
+    "print_note": ("园区范围为示意，非法定边界；红线为公开资料整理，以主管部门数据为准。",
+                   "Park outlines are illustrative, not legal boundaries; red lines are "
+                   "compiled from public sources, the authorities' data prevail."),
+    "search": ("搜索", "Search"),
+    "search_hint": ("园区、企业、红线区、区县…", "park, firm, zone, district…"),
+    "measure": ("量算", "Measure"),
+    "clear": ("清除", "Clear"),
+    "distance": ("距离", "Distance"),
+    "area_w": ("面积", "Area"),
+    "measure_hint": ("在地图上依次点击；三点以上计算面积", "Click points on the map; "
+                     "three or more give an area"),
+    "north": ("北", "N"),
+    "zoom_in": ("放大", "Zoom in"),
+    "zoom_out": ("缩小", "Zoom out"),
+    "tiles_failed": ("在线底图瓦片无法加载（无网络或被拦截）。离线使用请以 --basemap none "
+                     "（研究区自带矢量底图）或 --tiles 本地瓦片文件夹 重新生成地图。",
+                     "Online basemap tiles failed to load (no network or blocked). Offline, "
+                     "rebuild the map with --basemap none (the study's own vector basemap) or "
+                     "--tiles LOCAL_TILE_FOLDER."),
+    "candidates_top": ("候选区域（前 {n}）", "Candidate regions (top {n})"),
+    "kind_park": ("园区", "park"),
+    "kind_firm": ("企业", "firm"),
+    "kind_zone": ("红线区", "zone"),
+    "kind_district": ("区县", "district"),
+    "all": ("全部", "all"),
+    "p_top": ("进入前 N 的概率（蒙特卡洛）", "Chance of top N (Monte Carlo)"),
+    "cell_stab": ("栅格稳定性均值", "Mean cell stability"),
+    "dist_highway": ("距高速公路", "To highway"),
+    "dist_redline": ("距红线", "To red line"),
+    "mc_rank": ("蒙特卡洛排名中位数", "Median Monte Carlo rank"),
+    "min_score": ("最低适宜性", "Lowest suitability"),
+    "max_score": ("最高适宜性", "Highest suitability"),
+    "district": ("区县", "District"),
+    "chain": ("产业链", "Chain"),
+    "gap_short": ("补链", "Gaps"),
+    "card_short": ("说明", "About"),
 }
 
 

@@ -10,7 +10,15 @@ import pandas as pd
 
 from ._context import _add_group, _Ctx, _display_geoms, _geojson
 from ._i18n import _T, _label, _names
-from ._style import _CLASS_STYLE, _OTHER, _PALETTE, _STATUS_COLOUR, _legend_html, _sw_fill
+from ._style import (
+    _CLASS_STYLE,
+    _GRADE_COLOUR,
+    _OTHER,
+    _STATUS_COLOUR,
+    _STATUS_STYLE,
+    _legend_html,
+    _sw_fill,
+)
 from ._text import _esc, _isnull, _num, _pct, _popup, _truthy
 
 
@@ -156,6 +164,7 @@ def _park_props(ctx, spec, gdf, park_status, sourcing, gaps, evaluation):
             notes.append(_esc(ctx.t("illustrative")))
         states.append(st if st in _STATUS_COLOUR else None)
         props.append({"t": _esc(names.iloc[i]), "id": pid,
+                      "q": _esc(f"{names.iloc[i]} {other.iloc[i]} {pid}"),
                       "p": _popup(_esc(names.iloc[i]), _esc(other.iloc[i]), rows, notes)})
     return props, states
 
@@ -170,8 +179,8 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
     styles = []
     for st in states:
         colour = _STATUS_COLOUR.get(st, _STATUS_COLOUR[None])
-        styles.append({"color": colour, "weight": 2.5, "fillColor": colour, "fillOpacity": 0.3,
-                       "className": "ps-park"} if not outline else
+        styles.append({"color": colour, "fillColor": colour, **_STATUS_STYLE[st],
+                       "className": f"ps-park ps-park-{st or 'unchecked'}"} if not outline else
                       {"color": "#252525", "weight": 3, "fill": False, "className": "ps-park"})
     _geojson(ctx, fg, geoms, [dict(p) for p in props], styles, interactive=not outline)
     seen = set(states)
@@ -179,7 +188,8 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
     for st, key in (("pass", "pass"), ("review", "review_s"), ("conflict", "conflict"),
                     (None, "not_checked")):
         if st in seen and not outline:
-            entries.append((_sw_fill(_STATUS_COLOUR[st], opacity=0.6), _esc(ctx.t(key))))
+            entries.append((_sw_fill(_STATUS_COLOUR[st], opacity=0.6,
+                                     dash="dashArray" in _STATUS_STYLE[st]), _esc(ctx.t(key))))
     if outline:
         entries.append((_sw_fill("transparent", "#252525", 1), _esc(ctx.t("park_outline"))))
     illus = ("illustrative" in gdf and gdf["illustrative"].map(_truthy).any())
@@ -187,10 +197,6 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
         _esc(label), entries, _esc(ctx.t("illustrative")) if illus else "")))
     if evaluation is not None and len(evaluation) and "park_id" in evaluation:
         _draw_park_evaluation(ctx, m, gdf, geoms, props, evaluation)
-
-
-_GRADE_COLOUR = {"A": "#1a9850", "B": "#a6d96a", "C": "#fdae61", "D": "#d73027",
-                 None: "#bdbdbd"}
 
 
 def _draw_park_evaluation(ctx, m, gdf, geoms, props, evaluation: pd.DataFrame):
@@ -219,7 +225,7 @@ def _draw_park_evaluation(ctx, m, gdf, geoms, props, evaluation: pd.DataFrame):
             "dominant_industry" in ev and not _isnull(ev.at[pid, "dominant_industry"]) and
             str(ev.at[pid, "dominant_industry"]) else "" for pid in pids]
     uniq = [d for d in dict.fromkeys(doms) if d]
-    colour = {d: _PALETTE[i % len(_PALETTE)] for i, d in enumerate(uniq)}
+    colour = {d: ctx.colour(d) for d in uniq}
     colour[""] = _OTHER
     label = ctx.t("park_dominant")
     fg = _add_group(ctx, m, "park_dominant", label)
@@ -261,7 +267,9 @@ def _draw_redlines(ctx, m, spec, gdf):
             notes.append(_esc(row["method"]))
         styles.append({**_CLASS_STYLE[c], "className": f"ps-zone ps-zone-{c or 'other'}"})
         tip = _esc(names.iloc[i]) + (f" · {_esc(cls_text)}" if cls_text else "")
-        props.append({"t": tip, "p": _popup(_esc(names.iloc[i]), _esc(other.iloc[i]), rows,
+        props.append({"t": tip, "n": _esc(names.iloc[i]),
+                      "q": _esc(f"{names.iloc[i]} {other.iloc[i]} {row.get('id')}"),
+                      "p": _popup(_esc(names.iloc[i]), _esc(other.iloc[i]), rows,
                                             notes)})
     _geojson(ctx, fg, geoms, props, styles)
     present = {c if c in _CLASS_STYLE else None for c in classes.dropna()}

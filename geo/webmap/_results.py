@@ -58,7 +58,8 @@ def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
     if len(gdf) > 2 and not ctx.explicit_hidden:
         ctx.hidden.add("service_areas")  # many 100 km areas would blanket the map
     fg = _add_group(ctx, m, "service_areas", label)
-    geoms = _display_geoms(ctx, gdf)
+    # 100 km reach areas: 10 × [map] simplify_m is invisible at the zoom that shows them
+    geoms = _display_geoms(ctx, gdf, coarse=True, tolerance_m=10 * ctx.simplify_m)
     known = {"site_id", "name", "radius_km", "metric", "road_km", "geometry", "name_zh",
              "name_en", "id"}
     counts = [c for c in gdf.columns if c not in known and pd.api.types.is_numeric_dtype(gdf[c])]
@@ -201,33 +202,67 @@ def _draw_recommendations(ctx, m, recs):
                                                   "#1 … #n" if len(entries) else "")))
 
 
+#: Candidate regions on at opening (the rest in a layer of their own, off).
+TOP_CANDIDATES = 5
+
+
+_CAND_FIELDS = {"district": "district", "p_top_n": "p_top", "cell_stability_mean": "cell_stab",
+                "dist_highway_m": "dist_highway", "dist_redline_m": "dist_redline",
+                "mc_rank_median": "mc_rank", "min_score": "min_score",
+                "max_score": "max_score"}
+
+
+def _candidate_rows(ctx, r) -> list[tuple[str, str]]:
+    """Popup rows of a candidate region: translated names, rounded figures with units."""
+    rows = [(ctx.t("rank"), _esc(r.get("rank"))),
+            (ctx.t("area"), f"{_num(r.get('area_ha'))} {ctx.t('ha')} · "
+                            f"{_num(r.get('area_mu'), 0)} {ctx.t('mu')}"
+             if not _isnull(r.get("area_ha")) else ""),
+            (ctx.t("mean_score"), _num(r.get("mean_score"), 3))]
+    for col, key in _CAND_FIELDS.items():
+        v = r.get(col)
+        if _isnull(v):
+            continue
+        if col.endswith("_m"):
+            txt = f"{_num(float(v) / 1000, 1)} km"
+        elif col in ("p_top_n", "cell_stability_mean"):
+            txt = f"{float(v) * 100:.0f} %"
+        elif isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
+            txt = _num(v, 0 if col == "mc_rank_median" else 3)
+        else:
+            txt = _esc(v)
+        rows.append((ctx.t(key), txt))
+    return rows
+
+
 def _draw_candidates(ctx, m, cand: gpd.GeoDataFrame):
+    """Candidate regions: the top :data:`TOP_CANDIDATES` by rank in their own layer (on
+    at opening), the others in a second layer (off)."""
     gdf = _result_frame(cand)
     if gdf is None:
         return
-    label = ctx.t("candidates")
-    fg = _add_group(ctx, m, "candidates", label)
-    geoms = _display_geoms(ctx, gdf)
-    known = {"rank", "area_ha", "area_mu", "mean_score", "geometry"}
-    extra = [c for c in gdf.columns if c not in known and c != "geometry"][:8]
-    props, styles = [], []
-    for i in range(len(gdf)):
-        r = gdf.iloc[i]
-        rank = r.get("rank", i + 1)
-        title = f"{_esc(ctx.t('candidates'))} #{_esc(rank)}"
-        rows = [(ctx.t("rank"), _esc(rank)),
-                (ctx.t("area"), f"{_num(r.get('area_ha'))} {ctx.t('ha')} · "
-                                f"{_num(r.get('area_mu'), 0)} {ctx.t('mu')}"
-                 if not _isnull(r.get("area_ha")) else ""),
-                (ctx.t("mean_score"), _num(r.get("mean_score"), 3))]
-        for c in extra:
-            v = r.get(c)
-            rows.append((_esc(c), _num(v, 3) if isinstance(v, (int, float, np.number))
-                         and not isinstance(v, bool) else _esc(v)))
-        props.append({"t": f"#{_esc(rank)}", "p": _popup(title, "", rows)})
-        styles.append({"color": "#08519c", "weight": 2.5, "fillColor": "#6baed6",
-                       "fillOpacity": 0.35, "className": "ps-candidate"})
-    _geojson(ctx, fg, geoms, props, styles)
-    ctx.legend.append(("candidates", fg, _legend_html(
-        _esc(label), [(_sw_fill("#6baed6", "#08519c", 0.6), _esc(label))])))
-
+    if "rank" in gdf:
+        gdf = gdf.sort_values("rank", kind="stable").reset_index(drop=True)
+    top = np.arange(len(gdf)) < TOP_CANDIDATES
+    for key, label, sel, colour in (
+            ("candidates_top", ctx.t("candidates_top").format(n=int(top.sum())), top,
+             "#08519c"),
+            ("candidates", ctx.t("candidates"), ~top, "#4292c6")):
+        if not sel.any():
+            continue
+        sub = gdf[sel].reset_index(drop=True)
+        fg = _add_group(ctx, m, key, label)
+        props, styles = [], []
+        for i in range(len(sub)):
+            r = sub.iloc[i]
+            rank = r.get("rank", i + 1)
+            title = f"{_esc(ctx.t('candidates'))} #{_esc(rank)}"
+            where = f" · {_esc(r['district'])}" if not _isnull(r.get("district")) else ""
+            props.append({"t": f"#{_esc(rank)}{where}", "id": f"cand{rank}",
+                          "p": _popup(title, where.strip(" ·"), _candidate_rows(ctx, r))})
+            styles.append({"color": colour, "weight": 2.5 if key == "candidates_top" else 1.5,
+                           "fillColor": "#6baed6", "fillOpacity": 0.35,
+                           "className": "ps-candidate"})
+        _geojson(ctx, fg, _display_geoms(ctx, sub), props, styles)
+        ctx.legend.append((key, fg, _legend_html(
+            _esc(label), [(_sw_fill("#6baed6", colour, 0.6), _esc(label))])))

@@ -35,6 +35,8 @@ MAP_KEYS: dict[str, str] = {
     "title": "map title (default: the study title)",
     "attribution": "data attribution shown at the bottom of the map",
     "sources": "data sources and dates listed in the model card (list of texts)",
+    "data_date": "date of the data shown in the title banner and on the print page "
+                 "(default: the newest layer file's date)",
 }
 
 
@@ -43,8 +45,8 @@ DEFAULTS: dict[str, Any] = {"simplify_m": 25.0, "digits": 5, "size_budget_mb": 1
 
 
 RESULT_LAYERS = ("conflicts", "firms", "service_areas", "suitability", "exclusions",
-                 "stability", "candidates", "symbiosis", "recommendations", "layout",
-                 "park_grade", "park_dominant")
+                 "stability", "candidates", "candidates_top", "symbiosis", "recommendations",
+                 "layout", "park_grade", "park_dominant")
 
 
 class MapSizeWarning(UserWarning):
@@ -111,7 +113,7 @@ def validate_section(table: dict, study) -> list[str]:
         problems.append(f"map.lang: {table['lang']!r} is not zh or en")
     if "tiles_coords" in table and table["tiles_coords"] not in ("wgs84", "gcj02"):
         problems.append(f"map.tiles_coords: {table['tiles_coords']!r} is not wgs84 or gcj02")
-    for k in ("tiles", "tiles_attribution", "title", "attribution"):
+    for k in ("tiles", "tiles_attribution", "title", "attribution", "data_date"):
         if k in table and (not isinstance(table[k], str) or not table[k].strip()):
             problems.append(f"map.{k}: must be a non-empty text, got {table[k]!r}")
     if "sources" in table:
