@@ -127,6 +127,15 @@ def _wait(driver, js: str, timeout: float = 10.0):
     raise AssertionError(f"timed out waiting for: {js}")
 
 
+def _switch_on(driver, *keys: str) -> None:
+    """Turn layers on (every layer when no key is given): most start off (issue 12)."""
+    driver.execute_script(
+        "var p = window.parksite, keys = arguments[0].length ? arguments[0] : "
+        "Object.keys(p.layers); keys.forEach(function(k){ if (!p.map.hasLayer(p.layers[k]))"
+        " { p.map.addLayer(p.layers[k]); } });", list(keys))
+    time.sleep(0.3)
+
+
 def _clear_point(study, park_id: str) -> tuple[float, float]:
     """A point well inside a park and away from every point feature drawn over it."""
     crs = study.metric_crs
@@ -276,6 +285,7 @@ def test_markup_in_data_renders_as_text(driver, maps):
     # the firm's popup: zoom in past clustering and click it
     firms = maps["full_results"]["firms"]
     xss = firms.loc[firms["name"] == XSS].geometry.iloc[0]
+    _switch_on(driver, "firms")
     driver.execute_script("window.parksite.map.setView([arguments[0], arguments[1]], 15, "
                           "{animate: false});", xss.y, xss.x)
     time.sleep(0.5)
@@ -305,10 +315,12 @@ def test_full_map_draws_every_result(driver, maps):
     _fresh(driver)
     secs = open_map(driver, Path(maps["full"]["path"]))
     assert _control_labels(driver) == maps["full"]["layers"]
+    _switch_on(driver)
     imgs = driver.execute_script(
         "return Array.from(document.querySelectorAll('img.leaflet-image-layer')).map("
         "function(i){return [i.className, i.naturalWidth, i.complete];});")
-    assert len(imgs) == 2 and all(w > 0 and ok for _, w, ok in imgs), imgs
+    n_img = Path(maps["full"]["path"]).read_text(encoding="utf-8").count("L.imageOverlay(")
+    assert len(imgs) == n_img >= 2 and all(w > 0 and ok for _, w, ok in imgs), imgs
     n_conf = driver.execute_script("return document.querySelectorAll('path.ps-conflict').length;")
     assert n_conf == len(maps["full_results"]["redline_conflicts"])
     clusters = driver.execute_script("return document.querySelectorAll('.marker-cluster').length;")
@@ -326,6 +338,7 @@ def test_firm_dots_are_sized_by_supply_rate(driver, maps):
     open_map(driver, Path(maps["full"]["path"]))
     firms = maps["full_results"]["firms"]
     sip = firms[firms["park_id"] == "sip"]
+    _switch_on(driver, "firms")
     driver.execute_script("window.parksite.map.setView([arguments[0], arguments[1]], 14, "
                           "{animate: false});", sip.geometry.y.mean(), sip.geometry.x.mean())
     time.sleep(0.5)

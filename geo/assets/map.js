@@ -456,23 +456,31 @@ function parksiteInit(map, cfg, layers, control) {
   var timer = null;
   window.addEventListener('resize', function() {
     clearTimeout(timer);
-    timer = setTimeout(relayout, 150);
+    timer = setTimeout(function() {
+      if (!document.documentElement.classList.contains('ps-print')) { relayout(); }
+    }, 150);
   });
 
   // --- print: A4 landscape, the study fitted -----------------------------------------
   var studyBounds = L.latLngBounds(cfg.study);
+  map.options.zoomSnap = 0.25;
+  function fitStudy() {
+    var top = banner ? banner.el.getBoundingClientRect().height : 0;
+    map.fitBounds(studyBounds, {animate: false, paddingTopLeft: [10, Math.min(top, 200) + 10],
+                                paddingBottomRight: [10, 10]});
+  }
   function toPrint(on) {
     document.documentElement.classList.toggle('ps-print', on);
     if (on) { panels.forEach(function(p) { if (p.el !== gapsEl) { p.set(0); } }); }
     map.invalidateSize({animate: false});
-    map.fitBounds(studyBounds, {animate: false, padding: [10, 10]});
     if (!on) { relayout(); }
+    fitStudy();
   }
   window.addEventListener('beforeprint', function() { toPrint(true); });
   window.addEventListener('afterprint', function() { toPrint(false); });
 
-  map.fitBounds(studyBounds, {animate: false});
   relayout();
+  fitStudy();
   if (window.location.hash === '#print') { toPrint(true); }
   window.parksite = {map: map, layers: layers, legend: sections, names: cfg.names,
                      groups: groupOf, decision: cfg.decision, search: function(q) {

@@ -75,6 +75,7 @@ from ._compose import (
 from ._context import COARSE  # noqa: F401
 from ._i18n import _T, _label  # noqa: F401
 from ._layout import _PLOT_COLOUR  # noqa: F401
+from ._print import render_print
 from ._rasters import _png  # noqa: F401
 from ._settings import (
     BASEMAPS,
@@ -103,4 +104,5 @@ __all__ = [
     "MapSizeWarning",
     "asset_status",
     "results_of",
+    "render_print",
 ]

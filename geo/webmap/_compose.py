@@ -245,7 +245,8 @@ def _config(page: _Page, grouped: list) -> dict:
         "t": {k: _esc(ctx.t(k)) for k in words},
         "items": [{"key": key, "group": group.get(key, "base"), "html": html_}
                   for key, _, html_ in legend],
-        "groups": [(g, _esc(ctx.t(lab)), opened) for g, lab, opened in GROUPS],
+        "groups": [(g, _esc(ctx.t(lab)), opened or not page.decision)
+                   for g, lab, opened in GROUPS],
         "names": {key: fg.layer_name for key, fg, _ in ctx.legend},
         "radio": [k for k in (parks_key, "park_grade", "park_dominant") if k in group],
         "decision": sorted(k for k, fg in ctx.groups if fg.show),
