@@ -941,3 +941,79 @@ def test_classes_is_only_for_igbp_land_use_rasters(tmp_path):
                  encoding="utf-8")
     with pytest.raises(StudyError, match=r"layers.landcover.classes: .*\"igbp\"; got 'lucc'"):
         load_study(p)
+
+
+# --- popups and the decision view (issue 12) -------------------------------------------
+
+def _popups(page: str) -> dict[str, str]:
+    return {f["properties"]["id"]: f["properties"]["p"] for fc in geojson_layers(page)
+            for f in fc["features"] if "id" in f["properties"] and "p" in f["properties"]}
+
+
+def test_park_popups_name_zones_and_explain_a_restricted_pass(yrd_page, yrd_study):
+    """Suzhou New District lies partly in Taihu's first-level zone, whose bans do not
+    cover its industries: the popup says so in Chinese with the zone's name, not the
+    gate's English note with a raw id; the nearest zone is named too."""
+    page, _ = yrd_page
+    pops = _popups(page)
+    zones = yrd_study.load("redlines").set_index("id")["name_zh"]
+    snd = pops["snd"]
+    assert "位于限制区" in snd and html.escape(zones["taihu_l1"]) in snd
+    assert "28.3%" in snd and "不在该区禁入之列" in snd
+    assert "taihu_l1" not in snd and "of park" not in snd
+    assert html.escape(zones["taihu_l1"]) + " · 6.0 km" in pops["sip"]  # 5,990 m away
+    assert "ps-park-pass" in page and "#d73027" not in page  # the old conflict red
+
+
+def test_conflict_popups_tell_a_buffer_hit_from_an_overlap(full):
+    page, _, results = full
+    conf = results["redline_conflicts"]
+    pops = [f["properties"]["p"] for fc in geojson_layers(page) for f in fc["features"]
+            if "红线冲突" in f["properties"].get("p", "")]
+    assert len(pops) == len(conf)
+    kinds = list(conf["kind"])
+    for kind, dist, p in zip(kinds, conf["min_distance_m"], pops, strict=True):
+        if kind == "buffer":
+            assert f"缓冲区命中：距红线 {dist:,.0f} m，未重叠" in p and "重叠面积" not in p
+        else:
+            assert "重叠面积" in p and "缓冲区命中" not in p
+    assert "buffer" in kinds and len(set(kinds)) >= 2
+
+
+def test_banner_summary_counts_come_from_the_results(full, yrd_study):
+    page, info, results = full
+    cfg = _controls_config(page)
+    lines = {ln["kind"]: ln for ln in cfg["banner"]["lines"]}
+    st = results["redline_parks"].drop_duplicates("park_id")["status"]
+    assert lines["parks"]["html"].startswith(
+        f"{len(st)} 个园区：{(st == 'conflict').sum()} 个红线冲突")
+    assert lines["gaps"]["html"].startswith(f"{len(results['chain_gaps'])} 项补链缺口")
+    assert lines["sites"]["keys"] == ["candidates_top"]
+    for ln in lines.values():  # every link has somewhere to go, inside the study
+        (s, w), (n, e) = ln["bounds"]
+        W, S, E, N = yrd_study.bounds
+        assert W - 0.5 <= w <= e <= E + 0.5 and S - 0.5 <= s <= n <= N + 0.5
+    # opening layers are the decision set, and only those groups start unfolded
+    assert set(info["opening"]) == {"study_area", "redlines", "parks", "candidates_top"}
+    assert [g for g, _, opened in cfg["groups"] if opened] == ["red", "parks", "siting"]
+    assert cfg["radio"] == ["parks", "park_grade", "park_dominant"]
+
+
+def _controls_config(page: str) -> dict:
+    mo = re.search(r"parksiteInit\(map_\w+, ", page)
+    obj, _ = json.JSONDecoder().raw_decode(page, mo.end())
+    return obj
+
+
+def test_one_colour_per_industry_and_a_colour_blind_safe_ramp(full):
+    page, _, results = full
+    from geo.webmap._style import _PALETTE, _RAMP
+
+    assert "#e41a1c" not in _PALETTE and "#d73027" not in _PALETTE
+    assert _RAMP[0][1] == (68, 1, 84) and _RAMP[-1][1] == (253, 231, 37)  # viridis
+    rows = cluster_rows(page)
+    pal = json.loads(re.search(r"parksiteFirm\((\[.*?\])", page).group(1))
+    by_ind: dict[str, set] = {}
+    for r in rows:
+        by_ind.setdefault(r[2]["ind"], set()).add(pal[r[2]["c"]] if r[2]["c"] >= 0 else "")
+    assert all(len(c) == 1 for c in by_ind.values())

@@ -110,6 +110,19 @@ def _park_geoms(ctx: _Ctx) -> tuple[dict[str, str], dict[str, Any]]:
     return names, geoms
 
 
+def _zone_names(ctx: _Ctx) -> dict[str, str]:
+    """Red-line zone id → name in the map's language (not escaped); cached."""
+    if "_zones" not in ctx.__dict__:
+        out: dict[str, str] = {}
+        for spec in ctx.study.by_role("redlines"):
+            z = ctx.study.load(spec.key)
+            if "id" in z:
+                nm, _ = _names(z, ctx.lang)
+                out.update(zip(z["id"].astype(str), nm.astype(str), strict=True))
+        ctx.__dict__["_zones"] = out
+    return ctx.__dict__["_zones"]
+
+
 def _park_names(ctx: _Ctx) -> dict[str, str]:
     """Park id → name in the map's language (not escaped)."""
     return _park_geoms(ctx)[0]

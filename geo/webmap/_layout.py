@@ -79,7 +79,7 @@ def _draw_layout(ctx, m, lay, *, split: bool = False):
         fname = firm_names.get(str(fid), "") if not _isnull(fid) else ""
         fac_txt = r.get("facility")
         rows = [(ctx.t("plot"), _esc(r.get("plot_id"))),
-                (ctx.t("status"), _esc(st_txt)),
+                (ctx.t("plot_status"), _esc(st_txt)),
                 (ctx.t("id"), _esc(fid)),
                 (ctx.t("name"), _esc(fname)),
                 (ctx.t("industry"), _esc(ctx.ind(ind)) if ind else ""),

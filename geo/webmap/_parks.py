@@ -4,11 +4,13 @@ and red-line zones.
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._context import _add_group, _Ctx, _display_geoms, _geojson
+from ._context import _add_group, _Ctx, _display_geoms, _geojson, _zone_names
 from ._i18n import _T, _label, _names
 from ._style import (
     _CLASS_STYLE,
@@ -100,8 +102,9 @@ def _evaluation_rows(ctx: _Ctx, pid: str, ev: dict,
         st = str(r["redline_status"])
         key = {"review": "review_s"}.get(st, st)
         rows.append((ctx.t("redline_s"), _esc(ctx.t(key) if key in _T else st)))
-    if not _isnull(r.get("redline_note")) and str(r["redline_note"]).strip():
-        rows.append((ctx.t("note"), _esc(r["redline_note"])))
+    if not _isnull(r.get("redline_note")) and str(r["redline_note"]).strip() and \
+            not has_status:
+        rows.append((ctx.t("restricted_in"), _allowed_text(ctx, r["redline_note"])))
     grade = r.get("grade")
     if _isnull(grade) or not str(grade).strip():
         rows.append((ctx.t("grade"), _esc(ctx.t("not_graded"))))
@@ -116,6 +119,48 @@ def _evaluation_rows(ctx: _Ctx, pid: str, ev: dict,
         rows.append((ctx.t("per_mu"), f"{_num(inv, 2) or '–'} / {_num(outp, 2) or '–'}"))
     if not _isnull(r.get("free_land_mu")):
         rows.append((ctx.t("free_land"), f"{_num(r['free_land_mu'], 0)} {ctx.t('mu')}"))
+    return rows
+
+
+_ALLOWED = re.compile(r"\s*(?P<zone>[^;()]+?) \((?P<pct>[\d.]+)% of park\)(?::\s*(?P<why>[^;]*))?")
+
+
+def _allowed_text(ctx: _Ctx, note: str) -> str:
+    """The gate's note on restricted zones a park lies in whose bans do not cover its
+    industries ("taihu_l1 (28.3% of park): …"), with zone names, in the map's language;
+    escaped. A note in another shape is shown as it is."""
+    zones = _zone_names(ctx)
+    parts = []
+    for piece in str(note).split(";"):
+        mo = _ALLOWED.fullmatch(piece.strip()) or _ALLOWED.match(piece)
+        if not mo:
+            parts.append(_esc(piece.strip()))
+            continue
+        zone = zones.get(mo["zone"].strip(), mo["zone"].strip())
+        parts.append(_esc(ctx.t("allowed_fmt").format(zone=zone, pct=mo["pct"])))
+    return "<br>".join(p for p in parts if p)
+
+
+def _status_rows(ctx: _Ctx, r: pd.Series, st: str | None) -> list[tuple[str, str]]:
+    """Popup rows of a park's red-line verdict: status, conflicts, overlap (亩), the
+    nearest zone by name with its distance, restricted zones whose bans do not apply."""
+    st_key = {"review": "review_s"}.get(st, st)
+    rows = [(ctx.t("status"), _esc(ctx.t(st_key)) if st_key in _T else _esc(st))]
+    if not _isnull(r.get("n_conflicts")):
+        rows.append((ctx.t("n_conflicts"), _esc(int(r["n_conflicts"]))))
+    if not _isnull(r.get("overlap_mu_total")) and float(r["overlap_mu_total"]) > 0:
+        rows.append((ctx.t("overlap_total"), f"{_num(r['overlap_mu_total'])} {ctx.t('mu')}"))
+    zid = r.get("nearest_zone_id")
+    if not _isnull(zid) and str(zid) not in ("", "nan"):
+        d = r.get("nearest_zone_m")
+        where = ctx.t("inside") if not _isnull(d) and float(d) == 0 else \
+            f"{_num(float(d) / 1000, 1)} km" if not _isnull(d) and float(d) >= 1000 else \
+            f"{_num(d, 0)} m"
+        rows.append((ctx.t("nearest_zone"),
+                     f"{_esc(_zone_names(ctx).get(str(zid), zid))} · {where}"))
+    ra = r.get("restricted_allowed")
+    if not _isnull(ra) and str(ra).strip():
+        rows.append((ctx.t("restricted_in"), _allowed_text(ctx, ra)))
     return rows
 
 
@@ -144,16 +189,7 @@ def _park_props(ctx, spec, gdf, park_status, sourcing, gaps, evaluation):
         if status is not None and pid in status.index:
             r = status.loc[pid]
             st = str(r.get("status")) if not _isnull(r.get("status")) else None
-            st_key = {"review": "review_s"}.get(st, st)
-            rows.append((ctx.t("status"), _esc(ctx.t(st_key)) if st_key in _T else _esc(st)))
-            if not _isnull(r.get("n_conflicts")):
-                rows.append((ctx.t("n_conflicts"), _esc(int(r["n_conflicts"]))))
-            if not _isnull(r.get("overlap_mu_total")) and float(r["overlap_mu_total"]) > 0:
-                rows.append((ctx.t("overlap_total"),
-                             f"{_num(r['overlap_mu_total'])} {ctx.t('mu')}"))
-            if not _isnull(r.get("nearest_zone_id")):
-                rows.append((ctx.t("nearest_zone"), f"{_esc(r['nearest_zone_id'])} · "
-                                                    f"{_num(r.get('nearest_zone_m'), 0)} m"))
+            rows += _status_rows(ctx, r, st)
         elif pid in ev_by and not _isnull(ev_by[pid].iloc[0].get("redline_status")):
             s0 = str(ev_by[pid].iloc[0]["redline_status"])
             st = s0 if s0 in _STATUS_COLOUR else None

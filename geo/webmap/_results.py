@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._context import _add_group, _display_geoms, _geojson, _result_frame
+from ._context import _add_group, _display_geoms, _geojson, _result_frame, _zone_names
 from ._i18n import _names
 from ._style import _KIND_STYLE, _PALETTE, _legend_html, _sw_fill, _sw_line, _sw_point
 from ._text import _esc, _isnull, _num, _nz, _popup, _truthy
@@ -26,19 +26,7 @@ def _draw_conflicts(ctx, m, conflicts: gpd.GeoDataFrame):
     for i in range(len(gdf)):
         r = gdf.iloc[i]
         k = kinds.iloc[i] if kinds.iloc[i] in _KIND_STYLE else "overlap"
-        cls = r.get("zone_class")
-        rows = [(ctx.t("park"), f"{_esc(r.get('park_name'))} ({_esc(r.get('park_id'))})"),
-                (ctx.t("zone"), f"{_esc(r.get('zone_name'))} ({_esc(r.get('zone_id'))})"),
-                (ctx.t("class"), _esc(ctx.t(cls) if cls in ("core", "redline", "restricted")
-                                      else cls)),
-                (ctx.t("kind"), _esc(ctx.t("k_" + k))),
-                (ctx.t("overlap"), f"{_num(r.get('overlap_ha'), 2)} {ctx.t('ha')} · "
-                                   f"{_num(r.get('overlap_mu'))} {ctx.t('mu')}"
-                 if not _isnull(r.get("overlap_ha")) else ""),
-                (ctx.t("pct_of_park"), f"{_num(r.get('pct_of_park'), 2)} %"
-                 if not _isnull(r.get("pct_of_park")) else ""),
-                (ctx.t("min_distance"), f"{_num(r.get('min_distance_m'), 0)} m"
-                 if not _isnull(r.get("min_distance_m")) else "")]
+        rows = _conflict_rows(ctx, r, k)
         notes = [_esc(ctx.t("review"))] if _truthy(r.get("review", False)) else []
         tip = f"{_esc(r.get('park_name'))} × {_esc(r.get('zone_name'))}"
         props.append({"t": tip, "p": _popup(_esc(ctx.t("conflicts")), tip, rows, notes)})
@@ -48,6 +36,37 @@ def _draw_conflicts(ctx, m, conflicts: gpd.GeoDataFrame):
                          "dashArray" in _KIND_STYLE[k]), _esc(ctx.t("k_" + k)))
                for k in _KIND_STYLE if (kinds == k).any()]
     ctx.legend.append(("conflicts", fg, _legend_html(_esc(label), entries)))
+
+
+def _conflict_rows(ctx, r, kind: str) -> list[tuple[str, str]]:
+    """Popup rows of one conflict: park and zone by name, class, what kind of hit (a
+    buffer hit says its distance and that nothing overlaps), overlap in ha and 亩, the
+    banned industry behind a restricted conflict and the gate's reason."""
+    cls = r.get("zone_class")
+    zone = r.get("zone_name") if not _isnull(r.get("zone_name")) else \
+        _zone_names(ctx).get(str(r.get("zone_id")), r.get("zone_id"))
+    dist = r.get("min_distance_m")
+    hit = _esc(ctx.t("k_" + kind))
+    if kind == "buffer" and not _isnull(dist):
+        d = f"{_num(dist, 0)} m"
+        hit = _esc(ctx.t("buffer_hit").format(d=d))
+    banned = r.get("banned_hit")
+    rows = [(ctx.t("park"), _esc(r.get("park_name"))),
+            (ctx.t("zone"), _esc(zone)),
+            (ctx.t("class"), _esc(ctx.t(cls) if cls in ("core", "redline", "restricted")
+                                  else cls)),
+            (ctx.t("kind"), hit)]
+    if kind != "buffer" and not _isnull(r.get("overlap_ha")):
+        rows.append((ctx.t("overlap"), f"{_num(r.get('overlap_ha'), 2)} {ctx.t('ha')} · "
+                                       f"{_num(r.get('overlap_mu'))} {ctx.t('mu')}"))
+        if not _isnull(r.get("pct_of_park")):
+            rows.append((ctx.t("pct_of_park"), f"{_num(r.get('pct_of_park'), 1)} %"))
+    if not _isnull(banned) and str(banned).strip():
+        rows.append((ctx.t("banned_hit"), "、".join(
+            _esc(ctx.ind(b.strip())) for b in str(banned).split(";") if b.strip())))
+    if not _isnull(r.get("reason")) and str(r.get("reason")).strip():
+        rows.append((ctx.t("reason_l"), _esc(r.get("reason"))))
+    return rows
 
 
 def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
