@@ -35,6 +35,8 @@ from _browser import chromium, console_errors, open_map  # noqa: E402
 
 _BUILD = """
 import sys, warnings
+import geo
+print(geo.__file__, file=sys.stderr)
 warnings.simplefilter("ignore")
 from geo.study import load_study
 from geo.pipeline import run_study
@@ -49,13 +51,16 @@ print(info["bytes"])
 def build(geo_root: Path, out: Path, work: Path) -> None:
     """Draw the bundled study's map with the ``geo`` package under ``geo_root``."""
     env = {**os.environ, "PYTHONPATH": str(geo_root)}
+    # run from the scratch folder: the current directory comes first on sys.path, and
+    # this checkout's geo/ must not shadow the revision's
     subprocess.run([sys.executable, "-c", _BUILD, str(ROOT / "layers" / "yrd.toml"),
                     str(work / f"out_{out.stem}"), str(out)], check=True, env=env,
-                   cwd=str(ROOT), stdout=subprocess.DEVNULL)
+                   cwd=str(work), stdout=subprocess.DEVNULL)
 
 
 def export(rev: str, dest: Path) -> Path:
     """``geo/`` of git revision ``rev`` (with this checkout's vendored assets)."""
+    dest.mkdir(parents=True, exist_ok=True)
     tar = dest / "geo.tar"
     with tar.open("wb") as fh:
         subprocess.run(["git", "-C", str(ROOT), "archive", rev, "geo"], check=True, stdout=fh)

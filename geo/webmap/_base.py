@@ -24,7 +24,8 @@ def _base_polygons(ctx: _Ctx, m, spec, gdf, *, style: dict, legend_sw: str, tool
         tip = _esc(n) + (f" · {_esc(o)}" if o else "")
         props.append({"t": tip, "n": _esc(n), "q": _esc(f"{n} {o} {i}")}
                      if (tooltip and tip) else {})
-    _geojson(ctx, fg, geoms, props, [style] * len(gdf), pane="ps-base", interactive=tooltip)
+    _geojson(ctx, fg, geoms, props, [style] * len(gdf), pane="ps-base", interactive=tooltip,
+             canvas=True)
     ctx.legend.append((spec.key, fg, _legend_html(_esc(label), [(legend_sw, _esc(label))])))
 
 
@@ -124,7 +125,8 @@ def _draw_generic(ctx, m, spec, gdf):
     for i in range(len(gdf)):
         row = gdf.iloc[i]
         rows = [(ctx.t("id"), _esc(row.get("id")))]
-        rows += [(_esc(c), _esc(row.get(c))) for c in shown if not _isnull(row.get(c))]
+        rows += [(_esc(ctx.t(f"col_{c}")), _esc(row.get(c))) for c in shown
+                 if not _isnull(row.get(c))]
         notes = []
         if _truthy(row.get("approximate", False)):
             notes.append(_esc(ctx.t("approximate")))

@@ -203,6 +203,21 @@ def _feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
 _BIND = JsCode("function(f, l) { parksiteBind(f, l); }")
 
 
+class _CompactGeoJson(folium.GeoJson):
+    """:class:`folium.GeoJson` whose embedded data is written without the blanks
+    ``json.dumps`` puts after ``,`` and ``:`` (a tenth of a map's bytes). The policy of
+    folium's template environment is changed only while this layer renders."""
+
+    def render(self, **kwargs):
+        policies = self._template.environment.policies
+        before = policies["json.dumps_kwargs"]
+        policies["json.dumps_kwargs"] = {**before, "separators": (",", ":")}
+        try:
+            super().render(**kwargs)
+        finally:
+            policies["json.dumps_kwargs"] = before
+
+
 def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: list[dict],
              styles: list[dict], *, pane: str | None = None, point_radius: float | None = None,
              interactive: bool = True, canvas: bool = False) -> int:
@@ -239,7 +254,7 @@ def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: li
         kwargs["smooth_factor"] = 1.5
     marker = folium.CircleMarker(radius=point_radius, fill=True) \
         if point_radius is not None else None
-    gj = folium.GeoJson(fc, style_function=style_fn, control=False, marker=marker,
+    gj = _CompactGeoJson(fc, style_function=style_fn, control=False, marker=marker,
                         on_each_feature=_BIND if interactive else None, **kwargs)
     gj.add_to(group)
     return len(fc["features"])

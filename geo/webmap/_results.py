@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ._context import _add_group, _display_geoms, _geojson, _result_frame, _zone_names
-from ._i18n import _names
+from ._i18n import _T, _names
 from ._style import _KIND_STYLE, _PALETTE, _legend_html, _sw_fill, _sw_line, _sw_point
 from ._text import _esc, _isnull, _num, _nz, _popup, _truthy
 
@@ -93,7 +93,8 @@ def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
                 (ctx.t("metric"), _esc(r.get("metric"))),
                 (ctx.t("road_km"), f"{_num(r.get('road_km'), 0)} km"
                  if not _isnull(r.get("road_km")) else "")]
-        rows += [(_esc(c), _num(r.get(c), 0 if float(r.get(c) or 0).is_integer() else 2))
+        rows += [(_esc(ctx.t(c) if c in _T else c),
+                  _num(r.get(c), 0 if float(r.get(c) or 0).is_integer() else 2))
                  for c in counts]
         fbi = r.get("firms_by_industry")
         if not _isnull(fbi) and str(fbi).strip():
@@ -109,7 +110,7 @@ def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
             radius = f" · {_num(r.get('radius_km'), 0)} km" if not _isnull(r.get("radius_km")) \
                 else ""
             entries.append((_sw_fill(colour, colour, 0.3, True), tip + radius))
-    _geojson(ctx, fg, geoms, props, styles)
+    _geojson(ctx, fg, geoms, props, styles, canvas=True)  # big polygons: one canvas
     ctx.legend.append(("service_areas", fg, _legend_html(_esc(label), entries)))
 
 
