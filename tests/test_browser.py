@@ -574,6 +574,51 @@ def test_print_layout_fits_one_a4_page(driver, maps, tmp_path):
     assert console_errors(driver) == []
 
 
+@pytest.mark.slow
+def test_failed_online_tiles_show_a_notice(driver, maps, tmp_path):
+    """Web tiles with the network cut: the map says so on screen, with the offline
+    options, instead of a blank background."""
+    from geo.webmap import write_map
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        info = write_map(maps["study"], tmp_path / "osm.html",
+                         {"redline_parks": None}, basemap="osm")
+    _fresh(driver)
+    open_map(driver, Path(info["path"]))
+    text = _wait(driver, "var e = document.getElementById('ps-tile-notice');"
+                         "return e && e.offsetParent !== null ? e.innerText : '';", 20)
+    assert "在线底图瓦片无法加载" in text and "--basemap none" in text and "--tiles" in text
+    assert _panel_clashes(driver) == []
+
+
+@pytest.mark.slow
+def test_print_to_pdf_and_png_from_the_command_line(maps, tmp_path):
+    """`parksite map --pdf/--png` renders the print layout headless: one A4 page and a
+    1123 × 794 px image, written atomically (no temporary file left beside them)."""
+    import re
+    import struct
+
+    from click.testing import CliRunner
+
+    from geo.cli import main as cli
+
+    pdf, png = tmp_path / "a4.pdf", tmp_path / "a4.png"
+    res = CliRunner().invoke(cli, ["map", str(ROOT / "layers" / "yrd.toml"), "--out",
+                                   str(tmp_path / "m.html"), "--pdf", str(pdf), "--png",
+                                   str(png)])
+    assert res.exit_code == 0, res.output
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())) == 1
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", head[16:24]) == (1123, 794)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a4.pdf", "a4.png", "m.html"]
+    bad = CliRunner().invoke(cli, ["map", str(ROOT / "layers" / "yrd.toml"), "--out",
+                                   str(tmp_path / "n.html"), "--pdf", str(tmp_path / "x.png")])
+    assert bad.exit_code == 2 and "ending in .pdf" in bad.output
+    assert not (tmp_path / "n.html").exists()  # refused before any work
+
+
 def _study_box(study) -> list[list[float]]:
     w, s, e, n = study.bounds
     return [[s, w], [n, e]]
