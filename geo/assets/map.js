@@ -300,7 +300,7 @@ function parksiteInit(map, cfg, layers, control) {
 
   // --- legend: thematic first, only what is on ----------------------------------------
   var lg = control_('bottomleft', function() {}).getContainer();
-  lg.className = 'ps-legend';
+  lg.className = 'ps-legend leaflet-control';
   lg.id = 'ps-legend';
   var lgh = head(lg, cfg.legend_title, cfg.legend_title);
   var lgb = el('div', 'ps-body', lg);
@@ -415,6 +415,14 @@ function parksiteInit(map, cfg, layers, control) {
     });
   });
 
+  // the attribution shrinks to one line (click to read it all) before any panel folds
+  var attr = map.attributionControl && map.attributionControl.getContainer();
+  if (attr) {
+    var ap = panel(attr, 0, {pref: 0, max: 1, set: function(l) {
+      attr.classList.toggle('ps-attr-min', l >= 1); }});
+    L.DomEvent.on(attr, 'click', function() { if (ap.level) { ap.set(0); } });
+  }
+
   // --- layout: panels never overlap; fold the least important first ---------------------
   function rect(e) { return e.getBoundingClientRect(); }
   function shown(e) { var r = rect(e); return e.offsetParent !== null && r.width > 0 && r.height > 0; }
@@ -481,6 +489,9 @@ function parksiteInit(map, cfg, layers, control) {
 
   relayout();
   fitStudy();
+  // scripts after this one (attribution, late layers) may still grow a panel
+  setTimeout(fit, 0);
+  window.addEventListener('load', function() { fit(); });
   if (window.location.hash === '#print') { toPrint(true); }
   window.parksite = {map: map, layers: layers, legend: sections, names: cfg.names,
                      groups: groupOf, decision: cfg.decision, search: function(q) {

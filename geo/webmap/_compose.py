@@ -268,11 +268,11 @@ def _finish(page: _Page) -> tuple[str, dict]:
     control = _OrderedLayerControl([fg for _, fg, _ in grouped], position="topright",
                                    collapsed=False)
     control.add_to(m)
+    if page.sec.get("attribution"):
+        m.add_child(_Attribution(_esc(page.sec["attribution"])))
     cfg = _config(page, grouped)
     _Controls(cfg, [(key, fg.get_name()) for key, fg in ctx.groups],
               control.get_name()).add_to(m)
-    if page.sec.get("attribution"):
-        m.add_child(_Attribution(_esc(page.sec["attribution"])))
     m.fit_bounds(cfg["study"])
     _strip_cdn(m.get_root())
     html_ = m.get_root().render()
