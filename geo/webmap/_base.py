@@ -46,13 +46,10 @@ def _draw_boundaries(ctx, m, spec, gdf):
 
 def _draw_water(ctx, m, spec, gdf):
     label = _label(spec, ctx.lang)
-    fg = _add_group(ctx, m, spec.key, label)
-    types = shapely.get_type_id(np.asarray(gdf.geometry.values))
-    lines = np.isin(types, (1, 2, 5))
-    names, other = _names(gdf, ctx.lang)
+    fg, geoms, names, other = _layer(ctx, m, spec.key, label, gdf, coarse=True)
+    lines = np.isin(shapely.get_type_id(np.asarray(gdf.geometry.values)), (1, 2, 5))
     props = [{"t": _esc(n) + (f" · {_esc(o)}" if o else "")} if n else {}
              for n, o in zip(names, other, strict=True)]
-    geoms = _display_geoms(ctx, gdf, coarse=True)
     poly_style = {"color": "#6baed6", "weight": 0.8, "fillColor": "#b3d4ec",
                   "fillOpacity": 0.85 if not ctx.has_tiles else 0.5}
     line_style = {"color": "#4a90c8", "weight": 1.6, "fill": False}
@@ -92,9 +89,7 @@ def _draw_lines(ctx, m, spec, gdf, *, colour: str, weight: float, dash: str | No
 
 def _draw_ports(ctx, m, spec, gdf):
     label = _label(spec, ctx.lang)
-    fg = _add_group(ctx, m, spec.key, label)
-    geoms = _display_geoms(ctx, gdf, simplify=False)
-    names, other = _names(gdf, ctx.lang)
+    fg, geoms, names, other = _layer(ctx, m, spec.key, label, gdf, simplify=False)
     props = []
     for i, (n, o) in enumerate(zip(names, other, strict=True)):
         row = gdf.iloc[i]
@@ -117,8 +112,7 @@ def _draw_generic(ctx, m, spec, gdf):
     label = _label(spec, ctx.lang)
     fg = _add_group(ctx, m, spec.key, label)
     colour = _GENERIC_COLOUR.get(spec.role, "#737373")
-    types = shapely.get_type_id(np.asarray(gdf.geometry.values))
-    points = np.isin(types, (0, 4))
+    points = np.isin(shapely.get_type_id(np.asarray(gdf.geometry.values)), (0, 4))
     names, other = _names(gdf, ctx.lang)
     shown = [c for c in ("kind", "class", "city", "district", "address") if c in gdf]
     props = []

@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._context import _add_group, _Ctx, _display_geoms, _geojson, _zone_names
+from ._context import _add_group, _Ctx, _geojson, _layer, _zone_names
 from ._i18n import _T, _label, _names
 from ._style import (
     _CLASS_STYLE,
@@ -209,8 +209,7 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
                 sourcing: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None,
                 evaluation: pd.DataFrame | None = None, *, outline: bool = False):
     label = _label(spec, ctx.lang)
-    fg = _add_group(ctx, m, spec.key, label)
-    geoms = _display_geoms(ctx, gdf)
+    fg, geoms, _, _ = _layer(ctx, m, spec.key, label, gdf)
     props, states = _park_props(ctx, spec, gdf, park_status, sourcing, gaps, evaluation)
     styles = []
     for st in states:
@@ -276,9 +275,7 @@ def _draw_park_evaluation(ctx, m, gdf, geoms, props, evaluation: pd.DataFrame):
 
 def _draw_redlines(ctx, m, spec, gdf):
     label = _label(spec, ctx.lang)
-    fg = _add_group(ctx, m, spec.key, label)
-    geoms = _display_geoms(ctx, gdf)
-    names, other = _names(gdf, ctx.lang)
+    fg, geoms, names, other = _layer(ctx, m, spec.key, label, gdf)
     cfield = spec.options.get("class") or "class"
     classes = gdf[cfield].astype("string").str.strip().str.lower() if cfield in gdf else \
         pd.Series(pd.NA, index=gdf.index, dtype="string")

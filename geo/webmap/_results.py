@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._context import _add_group, _display_geoms, _geojson, _result_frame, _zone_names
+from ._context import _add_group, _display_geoms, _geojson, _layer, _result_frame, _zone_names
 from ._i18n import _T, _names
 from ._style import _KIND_STYLE, _PALETTE, _legend_html, _sw_fill, _sw_line, _sw_point
 from ._text import _esc, _isnull, _num, _nz, _popup, _truthy
@@ -19,8 +19,7 @@ def _draw_conflicts(ctx, m, conflicts: gpd.GeoDataFrame):
     if gdf is None:
         return
     label = ctx.t("conflicts")
-    fg = _add_group(ctx, m, "conflicts", label)
-    geoms = _display_geoms(ctx, gdf)
+    fg, geoms, _, _ = _layer(ctx, m, "conflicts", label, gdf)
     props, styles = [], []
     kinds = gdf["kind"].astype(str) if "kind" in gdf else pd.Series("overlap", index=gdf.index)
     for i in range(len(gdf)):
