@@ -99,10 +99,10 @@ Object.keys(p.layers).forEach(function(k) {
 def measure(driver, path: Path) -> dict:
     """Paint and pan figures of one map (ms)."""
     ready = open_map(driver, path) * 1000
+    time.sleep(0.8)  # a heavy page paints its content after it is ready
     fcp = driver.execute_script(
         "var e = performance.getEntriesByType('paint').filter(function(p){"
         "return p.name === 'first-contentful-paint';})[0]; return e ? e.startTime : null;")
-    time.sleep(0.5)
     pan = driver.execute_async_script(_PAN)
     driver.execute_script(_ALL_ON)
     time.sleep(1.0)
