@@ -69,6 +69,21 @@ def _draw_firms(ctx, m, study, results):
         ind_field = "industry"
     inds = gdf[ind_field].astype("string").fillna("") if ind_field else \
         pd.Series("", index=gdf.index, dtype="string")
+    rows, colours, colour_i, rate = _firm_rows(ctx, gdf, inds, synth_rows)
+    lbl = {k: _esc(ctx.t(k)) for k in ("id", "industry", "park", "local_supply_rate",
+                                        "synthetic", "missing_inputs", "not_rated")}
+    callback = ("parksiteFirm(" + json.dumps(colours) + ", " + json.dumps(_OTHER)
+                + ", " + json.dumps(lbl, ensure_ascii=False).replace("<", "\\u003c") + ")")
+    FastMarkerCluster(rows, callback=callback, control=False, maxClusterRadius=45,
+                      disableClusteringAtZoom=13, chunkedLoading=True,
+                      spiderfyOnMaxZoom=False, showCoverageOnHover=False).add_to(fg)
+    ctx.legend.append((key, fg, _firm_legend(ctx, label, inds, colour_i, rate, any_synth)))
+
+
+def _firm_rows(ctx, gdf, inds: pd.Series, synth_rows: np.ndarray):
+    """Each firm as ``[lat, lon, {named fields}]`` (display coordinates; every text
+    escaped, map.js inserts them), the colours used (one per chain-map industry, the
+    same as in every other layer), each firm's colour index and its local supply rate."""
     # one colour per chain-map industry (the same as in every other layer)
     uniq = list(dict.fromkeys(v for v in inds if v))
     colours = list(dict.fromkeys(ctx.colour(v) for v in uniq))
@@ -96,7 +111,6 @@ def _draw_firms(ctx, m, study, results):
                                                    if v.strip())
                    for s in gdf["missing_inputs"]]
     ind_txt = [ctx.ind(v) for v in inds]
-    # each firm: [lat, lon, {named fields}], every text escaped (map.js inserts them)
     rows = [[float(a), float(b), {
         "c": int(c), "name": _esc(n), "id": _esc(i), "ind": _esc(ind),
         "park": _esc(park_names.get(str(p), p)), "rate": r, "syn": int(s),
@@ -104,13 +118,12 @@ def _draw_firms(ctx, m, study, results):
         for a, b, c, n, o, i, ind, p, r, s, rad, mi in zip(
             y, x, colour_i, names, other, ids, ind_txt, parks.fillna(""), rate_txt,
             synth_rows, radius, missing, strict=True)]
-    lbl = {k: _esc(ctx.t(k)) for k in ("id", "industry", "park", "local_supply_rate",
-                                        "synthetic", "missing_inputs", "not_rated")}
-    callback = ("parksiteFirm(" + json.dumps(colours) + ", " + json.dumps(_OTHER)
-                + ", " + json.dumps(lbl, ensure_ascii=False).replace("<", "\\u003c") + ")")
-    FastMarkerCluster(rows, callback=callback, control=False, maxClusterRadius=45,
-                      disableClusteringAtZoom=13, chunkedLoading=True,
-                      spiderfyOnMaxZoom=False, showCoverageOnHover=False).add_to(fg)
+    return rows, colours, colour_i, rate
+
+
+def _firm_legend(ctx, label: str, inds: pd.Series, colour_i: np.ndarray, rate,
+                 any_synth: bool) -> str:
+    """The firms' legend: industries by colour, dot sizes by local supply rate."""
     counts = inds[inds != ""].value_counts()
     entries = [(_sw_point(ctx.colour(v)), _esc(ctx.ind(v))) for v in counts.index[:16]]
     if len(counts) > 16:
@@ -131,7 +144,7 @@ def _draw_firms(ctx, m, study, results):
             html_ += (f'<div class="ps-lg-r"><i class="ps-sw ps-sw-p" style="background:'
                       f'{_OTHER};opacity:0.55;width:6px;height:6px"></i><span>'
                       f'{_esc(ctx.t("not_rated"))}</span></div>')
-    ctx.legend.append((key, fg, html_))
+    return html_
 
 
 def _firm_radius(rate) -> np.ndarray:
