@@ -5,7 +5,9 @@
 
 function parksiteBind(feature, layer) {
   var p = feature.properties || {};
-  if (p.p) { layer.bindPopup(p.p, {maxWidth: 360}); }
+  // long popups scroll; opening one pans it clear of the title banner
+  if (p.p) { layer.bindPopup(p.p, {maxWidth: 380, maxHeight: 420,
+                                   autoPanPaddingTopLeft: L.point(10, 170)}); }
   if (p.t) { layer.bindTooltip(p.t, {sticky: true}); }
 }
 
