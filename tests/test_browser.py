@@ -458,6 +458,7 @@ def test_search_finds_a_park_by_its_chinese_name_and_zooms(driver, maps):
     z0 = driver.execute_script("return window.parksite.map.getZoom();")
     box = driver.find_element("css selector", "#ps-search input")
     box.send_keys(row["name_zh"])
+    _wait(driver, "return document.querySelectorAll('#ps-search li').length;")
     items = driver.find_elements("css selector", "#ps-search li")
     assert items and row["name_zh"] in items[0].text
     box.send_keys("\n")

@@ -59,22 +59,7 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     check_options(study, basemap=basemap, lang=lang, tiles=tiles, tianditu_key=tianditu_key)
     if basemap == "tianditu":
         tianditu_key = tianditu_key or os.environ.get("TIANDITU_KEY")
-    tiles_gcj = bool(tiles) and sec.get("tiles_coords", "wgs84") == "gcj02"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ZoneWarning)
-        metric = study.metric_crs
-        area = study.area_crs
-    ctx = _Ctx(study=study, lang=lang, gcj=(basemap == "amap" and not tiles) or tiles_gcj,
-               simplify_m=float(sec.get("simplify_m", DEFAULTS["simplify_m"])),
-               digits=int(sec.get("digits", DEFAULTS["digits"])),
-               max_image_px=int(sec.get("max_image_px", DEFAULTS["max_image_px"])),
-               hidden=set(sec.get("hidden", [])), explicit_hidden="hidden" in sec,
-               has_tiles=bool(tiles) or basemap != "none", metric_crs=metric, area_crs=area,
-               user_hidden=set(sec.get("hidden", [])))
-    if offline and not tiles and basemap in ("osm", "amap", "tianditu"):
-        ctx.warn(f"basemap {basemap} loads its tiles from the internet: the map's own code is "
-                 "inlined, but its background stays blank without a connection; use "
-                 "--basemap none or --tiles FOLDER on an intranet PC")
+    ctx = _context(study, sec, basemap=basemap, tiles=tiles, lang=lang, offline=offline)
     title = sec.get("title") or study.title
     w, s, e, n = study.bounds
     clip = None
@@ -85,21 +70,11 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
         summ = getattr(layout_focus, "summary", {}) or {}
         title = f"{title} · {ctx.t('layout')} · {summ.get('park_name') or summ.get('park_id')}"
         # the park and 2 km around it (metric CRS), for the context layers and the view
-        pm = gpd.GeoSeries([shapely.box(*plots.total_bounds)], crs=4326).to_crs(metric)
-        clip = gpd.GeoSeries(pm.buffer(2000), crs=metric).to_crs(4326).iloc[0]
+        pm = gpd.GeoSeries([shapely.box(*plots.total_bounds)], crs=4326).to_crs(ctx.metric_crs)
+        clip = gpd.GeoSeries(pm.buffer(2000), crs=ctx.metric_crs).to_crs(4326).iloc[0]
         w, s, e, n = shapely.box(*plots.total_bounds).bounds
-    m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=8, tiles=None,
-                   control_scale=False, prefer_canvas=False, zoom_control=True,
-                   attribution_control=True, maxZoom=18, minZoom=4)
-    m.get_root().title = _esc(title)
-    header = m.get_root().header
-    header.add_child(Element('<meta charset="utf-8"/>'), name="ps_charset")
-    assets = _asset_html(offline)
-    header.add_child(Element(assets), name="ps_assets")
-    bg = "#e9e9e4" if basemap == "none" and not tiles else "#ffffff"
-    header.add_child(Element(f"<style>:root {{ --ps-bg: {bg}; }}\n{_css()}</style>"),
-                     name="ps_css")
-    header.add_child(Element(f"<script>{_js_head()}</script>"), name="ps_js")
+    m, assets = _new_map(title, (w, s, e, n), offline=offline,
+                         blank=basemap == "none" and not tiles)
     tile_layers, basemap_text = _tiles_layer(ctx, basemap, tiles, tianditu_key, sec, out_dir)
     for tl in tile_layers:
         tl.add_to(m)
@@ -116,22 +91,78 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
         return gdf
 
     if layout_focus is not None:
-        focus_order = [
-            ("boundaries", _draw_boundaries), ("water", _draw_water),
-            ("roads", lambda c, mm, sp, g: _draw_lines(c, mm, sp, g, colour="#c8874a",
-                                                       weight=1.5, dash=None)),
-            ("residential", _draw_generic), ("amenities", _draw_generic),
-            ("redlines", _draw_redlines),
-            ("parks", lambda c, mm, sp, g: _draw_parks(c, mm, sp, g, None, outline=True))]
-        for role, fn in focus_order:
-            for spec in study.by_role(role):
-                g = load(spec)
-                if len(g):
-                    fn(ctx, m, spec, g)
+        _draw_focus(ctx, m, study, load)
         _draw_layout(ctx, m, layout_focus, split=True)
         return _finish(_Page(ctx, m, results, title, sec, tile_layers, assets, basemap_text,
                              offline, basemap, lang, (w, s, e, n), decision=False))
 
+    _draw_study(ctx, m, study, results, load)
+    return _finish(_Page(ctx, m, results, title, sec, tile_layers, assets, basemap_text,
+                         offline, basemap, lang, (w, s, e, n)))
+
+
+def _context(study, sec: dict, *, basemap: str, tiles: str | None, lang: str,
+             offline: bool) -> _Ctx:
+    """The drawing context from the resolved options and ``[map]`` (display datum,
+    simplification, hidden layers, the study's metric and equal-area CRS)."""
+    tiles_gcj = bool(tiles) and sec.get("tiles_coords", "wgs84") == "gcj02"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ZoneWarning)
+        metric = study.metric_crs
+        area = study.area_crs
+    ctx = _Ctx(study=study, lang=lang, gcj=(basemap == "amap" and not tiles) or tiles_gcj,
+               simplify_m=float(sec.get("simplify_m", DEFAULTS["simplify_m"])),
+               digits=int(sec.get("digits", DEFAULTS["digits"])),
+               max_image_px=int(sec.get("max_image_px", DEFAULTS["max_image_px"])),
+               hidden=set(sec.get("hidden", [])), explicit_hidden="hidden" in sec,
+               has_tiles=bool(tiles) or basemap != "none", metric_crs=metric, area_crs=area,
+               user_hidden=set(sec.get("hidden", [])))
+    if offline and not tiles and basemap in ("osm", "amap", "tianditu"):
+        ctx.warn(f"basemap {basemap} loads its tiles from the internet: the map's own code is "
+                 "inlined, but its background stays blank without a connection; use "
+                 "--basemap none or --tiles FOLDER on an intranet PC")
+    return ctx
+
+
+def _new_map(title: str, bounds, *, offline: bool, blank: bool
+             ) -> tuple[folium.Map, str]:
+    """An empty Leaflet map with the page head: charset, inlined assets, our CSS and JS.
+    ``bounds`` (w, s, e, n) WGS84; ``blank`` paints the vector-basemap background.
+    Returns the map and the assets' HTML (left out of the offline check)."""
+    w, s, e, n = bounds
+    m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=8, tiles=None,
+                   control_scale=False, prefer_canvas=False, zoom_control=True,
+                   attribution_control=True, maxZoom=18, minZoom=4)
+    m.get_root().title = _esc(title)
+    header = m.get_root().header
+    header.add_child(Element('<meta charset="utf-8"/>'), name="ps_charset")
+    assets = _asset_html(offline)
+    header.add_child(Element(assets), name="ps_assets")
+    bg = "#e9e9e4" if blank else "#ffffff"
+    header.add_child(Element(f"<style>:root {{ --ps-bg: {bg}; }}\n{_css()}</style>"),
+                     name="ps_css")
+    header.add_child(Element(f"<script>{_js_head()}</script>"), name="ps_js")
+    return m, assets
+
+
+def _draw_focus(ctx: _Ctx, m: folium.Map, study, load) -> None:
+    """The layout map's context: the study's layers within 2 km of the park."""
+    focus_order = [
+        ("boundaries", _draw_boundaries), ("water", _draw_water),
+        ("roads", lambda c, mm, sp, g: _draw_lines(c, mm, sp, g, colour="#c8874a",
+                                                   weight=1.5, dash=None)),
+        ("residential", _draw_generic), ("amenities", _draw_generic),
+        ("redlines", _draw_redlines),
+        ("parks", lambda c, mm, sp, g: _draw_parks(c, mm, sp, g, None, outline=True))]
+    for role, fn in focus_order:
+        for spec in study.by_role(role):
+            g = load(spec)
+            if len(g):
+                fn(ctx, m, spec, g)
+
+
+def _draw_study(ctx: _Ctx, m: folium.Map, study, results: dict, load) -> None:
+    """Every layer of the study map, in drawing order (basemap first, points last)."""
     draw_order = [("boundary", _draw_boundary), ("boundaries", _draw_boundaries),
                   ("water", _draw_water)]
     for role, fn in draw_order:
@@ -168,8 +199,6 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     _draw_symbiosis(ctx, m, results.get("symbiosis"))
     _draw_recommendations(ctx, m, results.get("recommendations"))
     _draw_firms(ctx, m, study, results)
-    return _finish(_Page(ctx, m, results, title, sec, tile_layers, assets, basemap_text,
-                         offline, basemap, lang, (w, s, e, n)))
 
 
 @dataclass
