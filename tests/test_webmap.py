@@ -825,9 +825,8 @@ def test_layout_map_draws_plots_facilities_setbacks_and_links(yrd_study, tmp_pat
     assert features_by(layers, lambda f: "污水处理厂" in f["properties"].get("t", ""))
     assert features_by(layers, lambda f: f["properties"].get("t", "").startswith("N1 → "))
     assert '"className": "ps-setback"' in page and '"className": "ps-link"' in page
-    # the view is the park, not the region
-    (s, w), (n, e) = json.loads(re.search(r"\.fitBounds\(\s*(\[\[[\d., \[\]]*?\]\])", page,
-                                          re.S).group(1))
+    # the view (fitted by map.js) is the park, not the region
+    (s, w), (n, e) = _controls_config(page)["study"]
     assert (n - s) < 0.05 and (e - w) < 0.05
     # offline, escaped; the model card has the layout summary
     webmap._check_offline(page.replace(webmap._asset_html(True), ""))

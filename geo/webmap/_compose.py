@@ -302,7 +302,7 @@ def _finish(page: _Page) -> tuple[str, dict]:
     cfg = _config(page, grouped)
     _Controls(cfg, [(key, fg.get_name()) for key, fg in ctx.groups],
               control.get_name()).add_to(m)
-    m.fit_bounds(cfg["study"])
+    # the view is fitted by map.js (under the banner, at fractional zoom)
     _strip_cdn(m.get_root())
     html_ = m.get_root().render()
     if page.offline and not page.tile_layers:
