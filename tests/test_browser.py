@@ -596,7 +596,7 @@ def test_failed_online_tiles_show_a_notice(driver, maps, tmp_path):
 @pytest.mark.slow
 def test_print_to_pdf_and_png_from_the_command_line(maps, tmp_path):
     """`parksite map --pdf/--png` renders the print layout headless: one A4 page and a
-    1123 × 794 px image, written atomically (no temporary file left beside them)."""
+    1062 × 726 px image (the page box), written atomically (no temporary file left beside them)."""
     import re
     import struct
 
@@ -612,7 +612,7 @@ def test_print_to_pdf_and_png_from_the_command_line(maps, tmp_path):
     assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())) == 1
     head = png.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", head[16:24]) == (1123, 794)
+    assert struct.unpack(">II", head[16:24]) == (1062, 726)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a4.pdf", "a4.png", "m.html"]
     bad = CliRunner().invoke(cli, ["map", str(ROOT / "layers" / "yrd.toml"), "--out",
                                    str(tmp_path / "n.html"), "--pdf", str(tmp_path / "x.png")])

@@ -18,8 +18,9 @@ from ..io import check_writable
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-#: A4 landscape at 96 dpi, the screenshot size of ``--png``.
-A4_PX = (1123, 794)
+#: The print layout's page box (A4 landscape less 8 mm margins: 281 × 192 mm) at 96 dpi,
+#: the screenshot size of ``--png``.
+A4_PX = (1062, 726)
 
 
 _FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -55,7 +56,7 @@ def render_print(html_path: str | os.PathLike, out_path: str | os.PathLike, *,
         The ``.pdf`` or ``.png`` to write (written to a temporary file beside it, then
         renamed; never half-written).
     kind : {"pdf", "png"}
-        One A4 landscape page, or a 1123 × 794 px screenshot of the same layout.
+        One A4 landscape page, or a 1062 × 726 px screenshot of the same layout.
     offline
         Cut Chromium off the network (the map's own promise); False for a map with
         online tiles.
