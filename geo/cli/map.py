@@ -25,7 +25,8 @@ from .options import MapOptions, map_options, study_arg
               help="Also render the A4 landscape print layout to this PDF (headless "
                    "Chromium).")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also render the print layout as a 1062×726 px PNG (A4 page box at 96 dpi) (headless Chromium).")
+              help="Also render the print layout as a 1062×726 px PNG (the A4 page box at "
+                   "96 dpi; headless Chromium).")
 @overwrite_option
 def command(study, out_path, map_opts, redlines, pdf_path, png_path, overwrite):
     """Write the interactive map of STUDY (layers/*.toml) as one HTML file.
