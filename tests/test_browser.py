@@ -23,6 +23,7 @@ from pathlib import Path
 
 import _browser
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from _browser import (
@@ -126,6 +127,15 @@ def _wait(driver, js: str, timeout: float = 10.0):
     raise AssertionError(f"timed out waiting for: {js}")
 
 
+def _switch_on(driver, *keys: str) -> None:
+    """Turn layers on (every layer when no key is given): most start off (issue 12)."""
+    driver.execute_script(
+        "var p = window.parksite, keys = arguments[0].length ? arguments[0] : "
+        "Object.keys(p.layers); keys.forEach(function(k){ if (!p.map.hasLayer(p.layers[k]))"
+        " { p.map.addLayer(p.layers[k]); } });", list(keys))
+    time.sleep(0.3)
+
+
 def _clear_point(study, park_id: str) -> tuple[float, float]:
     """A point well inside a park and away from every point feature drawn over it."""
     crs = study.metric_crs
@@ -158,22 +168,36 @@ def test_bundled_map_loads_offline(driver, maps):
     assert labels == maps["yrd"]["layers"]
     for spec in maps["study"].layers.values():
         assert any(lab.startswith(spec.options.get("label_zh", spec.key)) for lab in labels)
-    # every vector layer is on the map and drew something
+    # at opening only the decision set is on: the study boundary, red lines, parks by
+    # red-line status and the top candidate regions (none here: no suitability run)
+    study = maps["study"]
+    want = {sp.key for role in ("boundary", "redlines", "parks") for sp in study.by_role(role)}
+    on = driver.execute_script(
+        "var p = window.parksite; return Object.keys(p.layers).filter(function(k){"
+        "return p.map.hasLayer(p.layers[k]);});")
+    assert set(on) == want == set(maps["yrd"]["opening"])
     n_paths = driver.execute_script(
         "return document.querySelectorAll('.leaflet-overlay-pane path, "
         ".leaflet-ps-base-pane path').length;")
-    assert n_paths > 100
-    # the legend has one visible section per layer shown (the study rasters, DEM tint and
-    # land cover, start off)
+    assert n_paths >= len(study.load("redlines")) + len(study.load("parks"))
+    # the legend has one visible section per layer shown, thematic layers first
     shown = driver.execute_script(
         "return Object.keys(window.parksite.legend).filter(function(k){"
-        "return window.parksite.legend[k].style.display !== 'none';}).length;")
+        "return window.parksite.legend[k].style.display !== 'none';});")
     checked = driver.execute_script(
         "return document.querySelectorAll('.leaflet-control-layers-overlays "
         "input:checked').length;")
-    n_rasters = sum(spec.is_raster for spec in maps["study"].layers.values())
-    assert n_rasters == 2
-    assert shown == checked == len(labels) - n_rasters
+    assert len(shown) == checked == len(want)
+    assert shown[-1] == study.by_role("boundary")[0].key  # basemap last
+    # the layer control is grouped; parks are never drawn in red
+    groups = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.ps-grp > summary')).map("
+        "function(s){return s.textContent;});")
+    assert groups[:2] == ["红线与管控", "园区"] and groups[-1] == "底图"
+    fills = driver.execute_script(
+        "return Array.from(document.querySelectorAll('path.ps-park')).map(function(p){"
+        "return p.getAttribute('fill');});")
+    assert fills and not any(f.lower() in ("#d73027", "#e41a1c", "#ff0000") for f in fills)
     shots = screenshot_dir()
     shot = shots / "yrd_offline.png"
     driver.save_screenshot(str(shot))
@@ -220,6 +244,14 @@ def test_toggling_a_layer_hides_its_legend(driver, maps):
     open_map(driver, Path(maps["yrd"]["path"]))
     labels = maps["yrd"]["layers"]
     study = maps["study"]
+    # highways start off, in the folded basemap group: unfold it and switch them on
+    driver.execute_script("document.querySelector('.ps-grp[data-group=\"base\"]').open = true;")
+    box = driver.find_elements(
+        "css selector", ".leaflet-control-layers-overlays input.leaflet-control-layers-selector"
+    )[labels.index(study.layers["highways"].options["label_zh"])]
+    assert not box.is_selected()
+    assert not driver.find_element("id", "ps-legend-highways").is_displayed()
+    box.click()
     for key in ("parks", "redlines", "highways"):
         label = study.layers[key].options["label_zh"]
         idx = labels.index(label)
@@ -253,6 +285,7 @@ def test_markup_in_data_renders_as_text(driver, maps):
     # the firm's popup: zoom in past clustering and click it
     firms = maps["full_results"]["firms"]
     xss = firms.loc[firms["name"] == XSS].geometry.iloc[0]
+    _switch_on(driver, "firms")
     driver.execute_script("window.parksite.map.setView([arguments[0], arguments[1]], 15, "
                           "{animate: false});", xss.y, xss.x)
     time.sleep(0.5)
@@ -282,10 +315,12 @@ def test_full_map_draws_every_result(driver, maps):
     _fresh(driver)
     secs = open_map(driver, Path(maps["full"]["path"]))
     assert _control_labels(driver) == maps["full"]["layers"]
+    _switch_on(driver)
     imgs = driver.execute_script(
         "return Array.from(document.querySelectorAll('img.leaflet-image-layer')).map("
         "function(i){return [i.className, i.naturalWidth, i.complete];});")
-    assert len(imgs) == 2 and all(w > 0 and ok for _, w, ok in imgs), imgs
+    n_img = Path(maps["full"]["path"]).read_text(encoding="utf-8").count("L.imageOverlay(")
+    assert len(imgs) == n_img >= 2 and all(w > 0 and ok for _, w, ok in imgs), imgs
     n_conf = driver.execute_script("return document.querySelectorAll('path.ps-conflict').length;")
     assert n_conf == len(maps["full_results"]["redline_conflicts"])
     clusters = driver.execute_script("return document.querySelectorAll('.marker-cluster').length;")
@@ -303,6 +338,7 @@ def test_firm_dots_are_sized_by_supply_rate(driver, maps):
     open_map(driver, Path(maps["full"]["path"]))
     firms = maps["full_results"]["firms"]
     sip = firms[firms["park_id"] == "sip"]
+    _switch_on(driver, "firms")
     driver.execute_script("window.parksite.map.setView([arguments[0], arguments[1]], 14, "
                           "{animate: false});", sip.geometry.y.mean(), sip.geometry.x.mean())
     time.sleep(0.5)
@@ -374,6 +410,219 @@ def test_layout_map_loads_offline(driver, maps):
     assert _http(requested_urls(driver)) == []
     print(f"\nlayout map: {info['bytes'] / 1e6:.2f} MB, {len(labels)} layers, ready in "
           f"{secs:.2f} s; screenshot {shot}")
+
+
+# --- the decision view (issue 12) -------------------------------------------------------
+
+def test_banner_summary_matches_the_results(driver, maps):
+    """The banner's three lines are the results tables' counts and names, and each is a
+    link that zooms to its features."""
+    _fresh(driver)
+    open_map(driver, Path(maps["full"]["path"]))
+    res = maps["full_results"]
+    lines = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#ps-banner a.ps-line')).map("
+        "function(a){return [a.getAttribute('data-line'), a.innerText];});")
+    assert [k for k, _ in lines] == ["parks", "sites", "gaps"]
+    text = dict(lines)
+    st = res["redline_parks"].drop_duplicates("park_id").set_index("park_id")["status"]
+    parks = maps["evil"].load("parks").set_index("id")
+    n_conf, n_rev = int((st == "conflict").sum()), int((st == "review").sum())
+    assert text["parks"].startswith(f"{len(st)} 个园区：{n_conf} 个红线冲突")
+    assert f"{n_rev} 个待复核" in text["parks"]
+    assert f"{int((st == 'pass').sum())} 个通过" in text["parks"]
+    for pid in list(st.index[st.isin(["conflict", "review"])])[:4]:
+        assert parks.at[pid, "name_zh"] in text["parks"], pid
+    cand = res["suitability"]["candidates"]
+    assert text["sites"].startswith(f"{len(cand)} 个候选区域") and "#1" in text["sites"]
+    gaps = res["chain_gaps"].sort_values("rank")
+    assert text["gaps"].startswith(f"{len(gaps)} 项补链缺口，最大：{gaps['input_name_zh'].iloc[0]}")
+    # the parks line zooms to the flagged parks and highlights them
+    driver.execute_script("window.parksite.map.setZoom(5, {animate: false});")
+    driver.find_element("css selector", "#ps-banner a[data-line='parks']").click()
+    assert driver.execute_script("return window.parksite.map.getZoom();") > 5
+    rp = res["redline_parks"].drop_duplicates("park_id")
+    allowed = rp.get("restricted_allowed", pd.Series("", index=rp.index)).fillna("")
+    n_allowed = int(((rp["status"] == "pass") & (allowed.astype(str).str.strip() != "")).sum())
+    assert driver.execute_script(
+        "return document.querySelectorAll('path.ps-park.ps-hl').length;") \
+        == n_conf + n_rev + n_allowed
+    assert console_errors(driver) == []
+
+
+def test_search_finds_a_park_by_its_chinese_name_and_zooms(driver, maps):
+    _fresh(driver)
+    open_map(driver, Path(maps["yrd"]["path"]))
+    parks = maps["study"].load("parks")
+    row = parks.loc[parks["id"] == "kunshan"].iloc[0]
+    z0 = driver.execute_script("return window.parksite.map.getZoom();")
+    box = driver.find_element("css selector", "#ps-search input")
+    box.send_keys(row["name_zh"])
+    _wait(driver, "return document.querySelectorAll('#ps-search li').length;")
+    items = driver.find_elements("css selector", "#ps-search li")
+    assert items and row["name_zh"] in items[0].text
+    box.send_keys("\n")
+    text = _wait(driver, "var e = document.querySelector('.leaflet-popup-content');"
+                         "return e ? e.innerText : '';")
+    assert row["name_zh"] in text
+    c = row.geometry.representative_point()
+    assert driver.execute_script("return window.parksite.map.getZoom();") > z0
+    assert driver.execute_script(
+        "return window.parksite.map.getBounds().contains([arguments[0], arguments[1]]);",
+        c.y, c.x)
+    # firms, zones and districts are found too (by id or name)
+    for q in ("F0", "太湖", "昆山"):
+        assert driver.execute_script("return window.parksite.search(arguments[0]).length;", q), q
+    assert console_errors(driver) == []
+
+
+def test_clicking_a_chain_gap_row_highlights_its_park(driver, maps):
+    _fresh(driver)
+    open_map(driver, Path(maps["full"]["path"]))
+    driver.find_element("css selector", "#ps-gaps summary").click()
+    gaps = maps["full_results"]["chain_gaps"]
+    pid = next(p for p in gaps.sort_values("rank")["park_id"] if not str(p).startswith("("))
+    row = driver.find_element("css selector", f"#ps-gaps tr.ps-row[data-park='{pid}']")
+    row.click()
+    hl = driver.execute_script(
+        "return Array.from(document.querySelectorAll('path.ps-park.ps-hl')).length;")
+    assert hl >= 1
+    parks = maps["evil"].load("parks")
+    c = parks.loc[parks["id"] == pid].geometry.iloc[0].representative_point()
+    assert driver.execute_script(
+        "return window.parksite.map.getBounds().contains([arguments[0], arguments[1]]);",
+        c.y, c.x)
+    # the park filter keeps only that park's rows
+    driver.execute_script(
+        "var s = document.querySelector('#ps-gaps select[data-filter=park]');"
+        "s.value = arguments[0]; s.dispatchEvent(new Event('change'));", pid)
+    shown = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#ps-gaps tr.ps-row')).filter("
+        "function(r){return r.style.display !== 'none';}).map(function(r){"
+        "return r.getAttribute('data-park');});")
+    assert shown and set(shown) == {pid} and len(shown) == int((gaps["park_id"] == pid).sum())
+    assert console_errors(driver) == []
+
+
+def _panel_clashes(driver) -> list:
+    return driver.execute_script("""
+        var box = window.parksite.map.getContainer().getBoundingClientRect();
+        var els = Array.from(document.querySelectorAll('.leaflet-control')).filter(
+          function(e){ var r = e.getBoundingClientRect();
+                       return e.offsetParent !== null && r.width > 0 && r.height > 0; });
+        var out = [];
+        els.forEach(function(a, i) {
+          var r = a.getBoundingClientRect();
+          if (r.bottom > box.bottom + 1 || r.right > box.right + 1 || r.top < box.top - 1 ||
+              r.left < box.left - 1) { out.push([a.id || a.className, 'outside']); }
+          els.slice(i + 1).forEach(function(b) {
+            var s = b.getBoundingClientRect();
+            if (r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom) {
+              out.push([a.id || a.className, b.id || b.className]); }
+          });
+        });
+        return out;""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(1366, 768), (768, 1024), (390, 844)])
+def test_no_panel_overlaps_another(driver, maps, size):
+    w, h = size
+    _fresh(driver)
+    try:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": w, "height": h, "deviceScaleFactor": 1, "mobile": False})
+        for name in ("yrd", "full"):
+            open_map(driver, Path(maps[name]["path"]))
+            time.sleep(0.4)
+            assert _panel_clashes(driver) == [], (name, size)
+            # the study fills the view at any size
+            assert driver.execute_script(
+                "var p = window.parksite, b = p.map.getBounds();"
+                "return p.map.getZoom() >= 6;"), size
+            if name == "yrd":
+                driver.save_screenshot(str(screenshot_dir() / f"yrd_opening_{w}x{h}.png"))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert console_errors(driver) == []
+
+
+@pytest.mark.slow
+def test_print_layout_fits_one_a4_page(driver, maps, tmp_path):
+    import base64
+
+    _fresh(driver)
+    open_map(driver, Path(maps["full"]["path"]))
+    driver.execute_script("window.parksite.print(true);")
+    time.sleep(0.5)
+    inside = driver.execute_script(
+        "var m = window.parksite.map;"
+        "var b = m.getBounds(); var z = L.latLngBounds(arguments[0]);"
+        "return b.contains(z);", [[float(v) for v in pair] for pair in
+                                  _study_box(maps["evil"])])
+    assert inside
+    for sel in ("#ps-banner", "#ps-legend", "#ps-north", "#ps-notes"):
+        assert driver.find_element("css selector", sel).is_displayed(), sel
+    for sel in ("#ps-search", "#ps-layers", "#ps-gaps"):
+        assert not driver.find_element("css selector", sel).is_displayed(), sel
+    pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {
+        "landscape": True, "preferCSSPageSize": True, "printBackground": True})["data"])
+    (tmp_path / "print.pdf").write_bytes(pdf)
+    pages = len(__import__("re").findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert pages == 1, pages
+    driver.save_screenshot(str(screenshot_dir() / "yrd_print.png"))
+    driver.execute_script("window.parksite.print(false);")
+    assert console_errors(driver) == []
+
+
+@pytest.mark.slow
+def test_failed_online_tiles_show_a_notice(driver, maps, tmp_path):
+    """Web tiles with the network cut: the map says so on screen, with the offline
+    options, instead of a blank background."""
+    from geo.webmap import write_map
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        info = write_map(maps["study"], tmp_path / "osm.html",
+                         {"redline_parks": None}, basemap="osm")
+    _fresh(driver)
+    open_map(driver, Path(info["path"]))
+    text = _wait(driver, "var e = document.getElementById('ps-tile-notice');"
+                         "return e && e.offsetParent !== null ? e.innerText : '';", 20)
+    assert "在线底图瓦片无法加载" in text and "--basemap none" in text and "--tiles" in text
+    assert _panel_clashes(driver) == []
+
+
+@pytest.mark.slow
+def test_print_to_pdf_and_png_from_the_command_line(maps, tmp_path):
+    """`parksite map --pdf/--png` renders the print layout headless: one A4 page and a
+    1062 × 726 px image (the page box), written atomically (no temporary file left beside them)."""
+    import re
+    import struct
+
+    from click.testing import CliRunner
+
+    from geo.cli import main as cli
+
+    pdf, png = tmp_path / "a4.pdf", tmp_path / "a4.png"
+    res = CliRunner().invoke(cli, ["map", str(ROOT / "layers" / "yrd.toml"), "--out",
+                                   str(tmp_path / "m.html"), "--pdf", str(pdf), "--png",
+                                   str(png)])
+    assert res.exit_code == 0, res.output
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())) == 1
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", head[16:24]) == (1062, 726)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a4.pdf", "a4.png", "m.html"]
+    bad = CliRunner().invoke(cli, ["map", str(ROOT / "layers" / "yrd.toml"), "--out",
+                                   str(tmp_path / "n.html"), "--pdf", str(tmp_path / "x.png")])
+    assert bad.exit_code == 2 and "ending in .pdf" in bad.output
+    assert not (tmp_path / "n.html").exists()  # refused before any work
+
+
+def _study_box(study) -> list[list[float]]:
+    w, s, e, n = study.bounds
+    return [[s, w], [n, e]]
 
 
 def test_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path):

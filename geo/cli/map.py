@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..io import safe_component
+from ..errors import OutputError
+from ..io import check_writable, safe_component
 from ..pipeline import NO_PARKS, NO_REDLINES
 from ..redline import check_study
 from ._common import console, esc, guarded, out, overwrite_option
@@ -28,8 +29,14 @@ from .options import (
 @map_options
 @click.option("--redlines/--no-redlines", default=True, show_default=True,
               help="Run the red-line gate and show its conflicts and park status.")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also render the A4 landscape print layout to this PDF (headless "
+                   "Chromium).")
+@click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also render the print layout as a 1062×726 px PNG (the A4 page box at "
+                   "96 dpi; headless Chromium).")
 @overwrite_option
-def command(study, out_path, map_opts, redlines, overwrite):
+def command(study, out_path, map_opts, redlines, pdf_path, png_path, overwrite):
     """Write the interactive map of STUDY (layers/*.toml) as one HTML file.
 
     \b
@@ -44,20 +51,29 @@ def command(study, out_path, map_opts, redlines, overwrite):
       parksite map layers/yrd.toml
       parksite map layers/yrd.toml --lang en --out maps/yrd_en.html
       parksite map layers/yrd.toml --basemap amap --online
+      parksite map layers/yrd.toml --pdf maps/yrd_a4.pdf --png maps/yrd_a4.png
     """
-    _run(study, out_path, map_opts, redlines, overwrite)
+    _run(study, out_path, map_opts, redlines, overwrite, {"pdf": pdf_path, "png": png_path})
 
 
 @guarded
-def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite) -> int:
+def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite,
+         prints: dict[str, Path | None]) -> int:
     from ..study import load_study
-    from ..webmap import check_map_path, write_map
+    from ..webmap import check_map_path, render_print, write_map
 
     t0 = time.perf_counter()
     study = load_study(study_path)
     out_path = out_path or Path("maps") / f"{safe_component(study.name)}.html"
     refuse_outputs_over_inputs([out_path], study=study)
     check_map_path(out_path, overwrite=overwrite)
+    for kind, path in prints.items():
+        if path is not None:
+            refuse_outputs_over_inputs([path], study=study)
+            if path.suffix.lower() != f".{kind}":
+                raise OutputError(f"{path}: --{kind} writes a .{kind} file; give a name "
+                                  f"ending in .{kind}")
+            check_writable(path, overwrite=overwrite)
     map_opts.check(study)
     results: dict = outside_card(study)
     not_run = [msg for role, msg in (("redlines", NO_REDLINES), ("parks", NO_PARKS))
@@ -82,5 +98,11 @@ def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite) -> int
     out.print(f"{esc(info['path'])}  {info['bytes'] / 1e6:.2f} MB  {len(info['layers'])} layers  "
               f"{'offline' if info['offline'] else 'online'}  basemap {info['basemap']}  "
               f"lang {info['lang']}")
+    for kind, path in prints.items():
+        if path is not None:
+            with console.status(f"rendering the print layout to {kind.upper()}…"):
+                render_print(info["path"], path, kind=kind, offline=info["offline"],
+                             overwrite=overwrite)
+            out.print(f"{esc(str(path))}  {path.stat().st_size / 1e6:.2f} MB  A4 landscape")
     console.print(f"[green]✓[/] map written in {time.perf_counter() - t0:.1f} s")
     return 0

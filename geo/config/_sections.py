@@ -540,8 +540,8 @@ class LayoutConfig:
 BASEMAPS = ("none", "osm", "amap", "tianditu")
 LANGS = ("zh", "en")
 RESULT_LAYERS = ("conflicts", "firms", "service_areas", "suitability", "exclusions",
-                 "stability", "candidates", "symbiosis", "recommendations", "layout",
-                 "park_grade", "park_dominant", "network_audit")
+                 "stability", "candidates", "candidates_top", "symbiosis",
+                 "recommendations", "layout", "park_grade", "park_dominant", "network_audit")
 
 
 @dataclass(frozen=True)
@@ -570,6 +570,8 @@ class MapConfig:
     title: str | None = setting(None, "map title (default: the study title)")
     attribution: str | None = setting(None, "data attribution shown at the bottom of the map")
     sources: tuple[str, ...] = setting((), "data sources and dates listed in the model card")
+    data_date: str | None = setting(None, "date of the data shown in the title banner and on "
+                                    "the print page (default: the newest layer file's date)")
 
     def check(self, study: Any) -> list[str]:
         """Problems that need several keys or the study (run by ``parse_section``).

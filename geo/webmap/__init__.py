@@ -20,9 +20,23 @@ What the map holds
   reasons (excluded sites greyed), a park layout (plots by industry, facilities,
   setback, links), the suitability grid as an image with a colour ramp, hard
   exclusions, rank stability (off at opening) and candidate regions;
-* one layer control; one legend whose sections show and hide with their layers;
+* one layer control in groups (红线与管控 · 园区 · 选址 · 招商 · 布局 · 底图); one
+  legend, thematic layers first, whose sections show and hide with their layers;
   a "model card" panel (study, data sources, red-line rules, weights, layout summary,
-  generated-at time, parksite version) and a collapsible chain-gap (补链) panel.
+  generated-at time, parksite version) and a collapsible chain-gap (补链) panel whose
+  rows zoom to and outline their park and supplier and filter by park and chain.
+
+The decision view
+-----------------
+The study map opens on a title banner (study, data date) with a three-line summary
+generated from the results (:mod:`._decision`): parks and their red-line status,
+the top candidate regions, the chain gaps and the largest; each line zooms to its
+features. Only the study boundary, the red lines, the parks by red-line status and
+the top candidate regions are on at opening. A search box (parks, zones, districts,
+firms), a measure tool (km, km², 亩), scale bar, north arrow, an A4 landscape print
+layout (:func:`render_print` renders it headless) and a notice when online tiles fail
+come from ``geo/assets/map.js`` and ``map.css`` (static files of this package, read
+with :mod:`importlib.resources`); panels fold to buttons rather than overlap.
 
 :func:`build_layout_map` / :func:`write_layout_map` draw one park layout on its own
 (``parksite layout … --map``): plots, internal roads, setback, links and facilities
@@ -72,8 +86,10 @@ from ._compose import (
     write_layout_map,
     write_map,
 )
+from ._context import COARSE  # noqa: F401
 from ._i18n import _T, _label  # noqa: F401
 from ._layout import _PLOT_COLOUR  # noqa: F401
+from ._print import render_print
 from ._rasters import _png  # noqa: F401
 from ._settings import (
     BASEMAPS,
@@ -83,7 +99,7 @@ from ._settings import (
     check_map_path,
     check_options,
 )
-from ._style import _STATUS_COLOUR  # noqa: F401
+from ._style import _GRADE_COLOUR, _STATUS_COLOUR  # noqa: F401
 from ._text import _esc, _truthy  # noqa: F401
 
 __all__ = [
@@ -98,4 +114,5 @@ __all__ = [
     "MapSizeWarning",
     "asset_status",
     "results_of",
+    "render_print",
 ]

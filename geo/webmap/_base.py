@@ -7,22 +7,25 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from ._context import _add_group, _Ctx, _display_geoms, _geojson
+from ._context import _add_group, _chunk_lines, _Ctx, _display_geoms, _geojson, _layer
 from ._i18n import _label, _names
 from ._style import _legend_html, _sw_fill, _sw_line, _sw_point
 from ._text import _esc, _isnull, _popup, _truthy
 
 
-def _base_polygons(ctx: _Ctx, m, spec, gdf, *, style: dict, legend_sw: str, tooltip: bool):
+def _base_polygons(ctx: _Ctx, m, spec, gdf, *, style: dict, legend_sw: str, tooltip: bool,
+                   coarse: bool = False):
+    fg, geoms, names, other = _layer(ctx, m, spec.key, _label(spec, ctx.lang), gdf,
+                                     coarse=coarse)
     label = _label(spec, ctx.lang)
-    fg = _add_group(ctx, m, spec.key, label)
-    geoms = _display_geoms(ctx, gdf)
-    names, other = _names(gdf, ctx.lang)
     props = []
-    for n, o in zip(names, other, strict=True):
+    ids = gdf["id"].astype(str) if "id" in gdf else [""] * len(gdf)
+    for n, o, i in zip(names, other, ids, strict=True):
         tip = _esc(n) + (f" · {_esc(o)}" if o else "")
-        props.append({"t": tip} if (tooltip and tip) else {})
-    _geojson(ctx, fg, geoms, props, [style] * len(gdf), pane="ps-base", interactive=tooltip)
+        props.append({"t": tip, "n": _esc(n), "q": _esc(f"{n} {o} {i}")}
+                     if (tooltip and tip) else {})
+    _geojson(ctx, fg, geoms, props, [style] * len(gdf), pane="ps-base", interactive=tooltip,
+             canvas=True)
     ctx.legend.append((spec.key, fg, _legend_html(_esc(label), [(legend_sw, _esc(label))])))
 
 
@@ -37,24 +40,21 @@ def _draw_boundary(ctx, m, spec, gdf):
 def _draw_boundaries(ctx, m, spec, gdf):
     style = {"color": "#8c8c8c", "weight": 0.8, "fill": True, "fillColor": "#ffffff",
              "fillOpacity": 0.0}
-    _base_polygons(ctx, m, spec, gdf, style=style, tooltip=True,
+    _base_polygons(ctx, m, spec, gdf, style=style, tooltip=True, coarse=True,
                    legend_sw=_sw_fill("transparent", "#8c8c8c", 1))
 
 
 def _draw_water(ctx, m, spec, gdf):
     label = _label(spec, ctx.lang)
-    fg = _add_group(ctx, m, spec.key, label)
-    types = shapely.get_type_id(np.asarray(gdf.geometry.values))
-    lines = np.isin(types, (1, 2, 5))
-    names, other = _names(gdf, ctx.lang)
+    fg, geoms, names, other = _layer(ctx, m, spec.key, label, gdf, coarse=True)
+    lines = np.isin(shapely.get_type_id(np.asarray(gdf.geometry.values)), (1, 2, 5))
     props = [{"t": _esc(n) + (f" · {_esc(o)}" if o else "")} if n else {}
              for n, o in zip(names, other, strict=True)]
-    geoms = _display_geoms(ctx, gdf)
     poly_style = {"color": "#6baed6", "weight": 0.8, "fillColor": "#b3d4ec",
                   "fillOpacity": 0.85 if not ctx.has_tiles else 0.5}
     line_style = {"color": "#4a90c8", "weight": 1.6, "fill": False}
     styles = [line_style if ln else poly_style for ln in lines]
-    _geojson(ctx, fg, geoms, props, styles, pane="ps-base")
+    _geojson(ctx, fg, geoms, props, styles, pane="ps-base", canvas=True)
     entries = []
     if (~lines).any():
         entries.append((_sw_fill("#b3d4ec", "#6baed6", 1), _esc(label)))
@@ -64,6 +64,10 @@ def _draw_water(ctx, m, spec, gdf):
 
 
 def _draw_lines(ctx, m, spec, gdf, *, colour: str, weight: float, dash: str | None):
+    """Roads or railways on a canvas (one renderer for the dense line layers). Thousands
+    of unnamed 2-point edges are merged into their longest runs and drawn as one
+    feature each (not one 44k-vertex feature): the canvas redraws only what is in view
+    and Leaflet simplifies each run per zoom (``smoothFactor``)."""
     label = _label(spec, ctx.lang)
     fg = _add_group(ctx, m, spec.key, label)
     many = len(gdf) > 2000 or "name" not in gdf or gdf["name"].isna().all()
@@ -71,23 +75,21 @@ def _draw_lines(ctx, m, spec, gdf, *, colour: str, weight: float, dash: str | No
     if dash:
         style["dashArray"] = dash
     if many:
-        # Thousands of 2-point edges: merged into one line for display (no names to show).
-        geoms = _display_geoms(ctx, gdf, merge_lines=True)
-        _geojson(ctx, fg, geoms, [{}], [style], pane="ps-base", interactive=False)
+        geoms = _chunk_lines(_display_geoms(ctx, gdf, merge_lines=True, coarse=True))
+        _geojson(ctx, fg, geoms, [{} for _ in geoms], [style] * len(geoms), pane="ps-base",
+                 interactive=False, canvas=True)
     else:
-        geoms = _display_geoms(ctx, gdf)
+        geoms = _display_geoms(ctx, gdf, coarse=True)
         names, other = _names(gdf, ctx.lang)
         props = [{"t": _esc(n)} if n else {} for n in names]
-        _geojson(ctx, fg, geoms, props, [style] * len(gdf), pane="ps-base")
+        _geojson(ctx, fg, geoms, props, [style] * len(gdf), pane="ps-base", canvas=True)
     ctx.legend.append((spec.key, fg, _legend_html(
         _esc(label), [(_sw_line(colour, weight, bool(dash)), _esc(label))])))
 
 
 def _draw_ports(ctx, m, spec, gdf):
     label = _label(spec, ctx.lang)
-    fg = _add_group(ctx, m, spec.key, label)
-    geoms = _display_geoms(ctx, gdf, simplify=False)
-    names, other = _names(gdf, ctx.lang)
+    fg, geoms, names, other = _layer(ctx, m, spec.key, label, gdf, simplify=False)
     props = []
     for i, (n, o) in enumerate(zip(names, other, strict=True)):
         row = gdf.iloc[i]
@@ -110,15 +112,15 @@ def _draw_generic(ctx, m, spec, gdf):
     label = _label(spec, ctx.lang)
     fg = _add_group(ctx, m, spec.key, label)
     colour = _GENERIC_COLOUR.get(spec.role, "#737373")
-    types = shapely.get_type_id(np.asarray(gdf.geometry.values))
-    points = np.isin(types, (0, 4))
+    points = np.isin(shapely.get_type_id(np.asarray(gdf.geometry.values)), (0, 4))
     names, other = _names(gdf, ctx.lang)
     shown = [c for c in ("kind", "class", "city", "district", "address") if c in gdf]
     props = []
     for i in range(len(gdf)):
         row = gdf.iloc[i]
         rows = [(ctx.t("id"), _esc(row.get("id")))]
-        rows += [(_esc(c), _esc(row.get(c))) for c in shown if not _isnull(row.get(c))]
+        rows += [(_esc(ctx.t(f"col_{c}")), _esc(row.get(c))) for c in shown
+                 if not _isnull(row.get(c))]
         notes = []
         if _truthy(row.get("approximate", False)):
             notes.append(_esc(ctx.t("approximate")))

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from ._context import _Ctx
-from ._i18n import _label, _names
+from ._context import _Ctx, _park_names
+from ._i18n import _label
 from ._layout import _layout_card
 from ._text import _esc, _isnull, _num
 
@@ -23,13 +23,9 @@ def _gap_panel(ctx: _Ctx, gaps: pd.DataFrame | None) -> str:
     road. Every cell is escaped."""
     if gaps is None or len(gaps) == 0 or "input_industry" not in gaps:
         return ""
+    gaps = gaps.assign(_chain=[_chain_of(ctx, v) for v in gaps["input_industry"]])
     g = gaps.sort_values("rank", kind="stable") if "rank" in gaps else gaps
-    park_names: dict[str, str] = {}
-    for spec in ctx.study.by_role("parks"):
-        pk = ctx.study.load(spec.key)
-        if "id" in pk:
-            nm, _ = _names(pk, ctx.lang)
-            park_names.update(zip(pk["id"].astype(str), nm.astype(str), strict=True))
+    park_names = _park_names(ctx)
 
     def park(v: Any) -> str:
         if _isnull(v) or str(v) == "":
@@ -56,8 +52,13 @@ def _gap_panel(ctx: _Ctx, gaps: pd.DataFrame | None) -> str:
         if not _isnull(r.get("nearest_supplier_id")) and str(r.get("nearest_supplier_id")):
             sup = f"{sup} <span class=\"ps-sub\">{_esc(r['nearest_supplier_id'])}</span>"
         n_anchors = _esc(int(r["n_anchors"])) if not _isnull(r.get("n_anchors")) else ""
+        attrs = " ".join(f'data-{k}="{_esc(r.get(c, "") if not _isnull(r.get(c)) else "")}"'
+                         for k, c in (("park", "park_id"), ("supplier", "nearest_supplier_id"),
+                                      ("supplier-park", "nearest_supplier_park"),
+                                      ("anchors", "anchors"), ("input", "input_industry"),
+                                      ("chain", "_chain")))
         body.append(
-            f"<tr><td class=\"n\">{_esc(r.get('rank', ''))}</td>"
+            f"<tr class=\"ps-row\" {attrs}><td class=\"n\">{_esc(r.get('rank', ''))}</td>"
             f"<td>{park(r.get('park_id'))}</td>"
             f"<td>{_esc(name)}<br><span class=\"ps-sub\">{_esc(sub)}</span></td>"
             f"<td class=\"n\">{n_anchors}</td>"
@@ -66,9 +67,41 @@ def _gap_panel(ctx: _Ctx, gaps: pd.DataFrame | None) -> str:
     more = ""
     if len(g) > _GAP_ROWS:
         more = f"<div class=\"ps-lg-n\">{_esc(t('gap_more').format(n=len(g) - _GAP_ROWS))}</div>"
-    return (f"<details><summary>{_esc(t('gap_panel'))} · {len(g)}</summary>"
-            f"<div class=\"ps-card-b\"><table>{head}{''.join(body)}</table>{more}</div>"
-            "</details>")
+    return (f"<details><summary><span class=\"ps-long\">{_esc(t('gap_panel'))} · {len(g)}"
+            f"</span><span class=\"ps-short\">{_esc(t('gap_short'))} · {len(g)}</span>"
+            f"</summary><div class=\"ps-card-b\">{_gap_filters(ctx, g, park)}"
+            f"<table>{head}{''.join(body)}</table>{more}</div></details>")
+
+
+def _gap_filters(ctx: _Ctx, g: pd.DataFrame, park) -> str:
+    """Selects that filter the chain-gap rows by park and by chain (map.js)."""
+    out = []
+    parks = list(dict.fromkeys(str(v) for v in g["park_id"].dropna())) if "park_id" in g \
+        else []
+    if parks:
+        opts = "".join(f'<option value="{_esc(p)}">{park(p)}</option>' for p in parks)
+        out.append(f'<select data-filter="park" aria-label="{_esc(ctx.t("park"))}">'
+                   f'<option value="">{_esc(ctx.t("park"))}: {_esc(ctx.t("all"))}</option>'
+                   f'{opts}</select>')
+    chains = [c for c in dict.fromkeys(g["_chain"].dropna().astype(str)) if c] \
+        if "_chain" in g else []
+    if chains:
+        opts = "".join(f'<option value="{_esc(c)}">{_esc(ctx.chain_name(c))}</option>'
+                       for c in chains)
+        out.append(f'<select data-filter="chain" aria-label="{_esc(ctx.t("chain"))}">'
+                   f'<option value="">{_esc(ctx.t("chain"))}: {_esc(ctx.t("all"))}</option>'
+                   f'{opts}</select>')
+    return "<div>" + "".join(out) + "</div>" if out else ""
+
+
+def _chain_of(ctx: _Ctx, industry: Any) -> str:
+    """Chains an industry belongs to in the chain map (``;``-separated), or ''."""
+    ch = ctx.chains
+    if ch is None or _isnull(industry) or industry not in ch or \
+            "chain" not in ch.industries:
+        return ""
+    v = ch.industries.at[industry, "chain"]
+    return "" if _isnull(v) else str(v)
 
 
 def _card_value(v: Any) -> str:
@@ -159,7 +192,9 @@ def _model_card(ctx: _Ctx, study, results: dict, title: str, sec: dict,
                 basemap_text: str) -> str:
     t = ctx.t
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [f"<details><summary>{_esc(title)} · {_esc(t('model_card'))}</summary>"
+    parts = [f"<details><summary><span class=\"ps-long\">{_esc(title)} · "
+             f"{_esc(t('model_card'))}</span><span class=\"ps-short\">{_esc(t('card_short'))}"
+             "</span></summary>"
              '<div class="ps-card-b">']
     if study.description:
         parts.append(f"<div>{_esc(study.description)}</div>")

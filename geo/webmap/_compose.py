@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element
+from branca.element import Element, MacroElement
 
 from ..crs import ZoneWarning, wgs84_to_gcj02
 from ..errors import InputError
@@ -31,7 +32,8 @@ from ._base import (
 )
 from ._card import _gap_panel, _model_card
 from ._context import _Ctx
-from ._controls import _CSS, _JS_HEAD, _Attribution, _Controls
+from ._controls import _Attribution, _Controls, _css, _js_head
+from ._decision import GROUPS, banner, decision_keys, group_of, print_notes
 from ._firms import _draw_firms
 from ._layout import _draw_layout
 from ._parks import _draw_parks, _draw_redlines
@@ -58,21 +60,7 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     check_options(study, basemap=basemap, lang=lang, tiles=tiles, tianditu_key=tianditu_key)
     if basemap == "tianditu":
         tianditu_key = tianditu_key or os.environ.get("TIANDITU_KEY")
-    tiles_gcj = bool(tiles) and sec.get("tiles_coords", "wgs84") == "gcj02"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ZoneWarning)
-        metric = study.metric_crs
-        area = study.area_crs
-    ctx = _Ctx(study=study, lang=lang, gcj=(basemap == "amap" and not tiles) or tiles_gcj,
-               simplify_m=float(sec.get("simplify_m", DEFAULTS["simplify_m"])),
-               digits=int(sec.get("digits", DEFAULTS["digits"])),
-               max_image_px=int(sec.get("max_image_px", DEFAULTS["max_image_px"])),
-               hidden=set(sec.get("hidden", [])), explicit_hidden="hidden" in sec,
-               has_tiles=bool(tiles) or basemap != "none", metric_crs=metric, area_crs=area)
-    if offline and not tiles and basemap in ("osm", "amap", "tianditu"):
-        ctx.warn(f"basemap {basemap} loads its tiles from the internet: the map's own code is "
-                 "inlined, but its background stays blank without a connection; use "
-                 "--basemap none or --tiles FOLDER on an intranet PC")
+    ctx = _context(study, sec, basemap=basemap, tiles=tiles, lang=lang, offline=offline)
     title = sec.get("title") or study.title
     w, s, e, n = study.bounds
     clip = None
@@ -83,20 +71,11 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
         summ = getattr(layout_focus, "summary", {}) or {}
         title = f"{title} · {ctx.t('layout')} · {summ.get('park_name') or summ.get('park_id')}"
         # the park and 2 km around it (metric CRS), for the context layers and the view
-        pm = gpd.GeoSeries([shapely.box(*plots.total_bounds)], crs=4326).to_crs(metric)
-        clip = gpd.GeoSeries(pm.buffer(2000), crs=metric).to_crs(4326).iloc[0]
+        pm = gpd.GeoSeries([shapely.box(*plots.total_bounds)], crs=4326).to_crs(ctx.metric_crs)
+        clip = gpd.GeoSeries(pm.buffer(2000), crs=ctx.metric_crs).to_crs(4326).iloc[0]
         w, s, e, n = shapely.box(*plots.total_bounds).bounds
-    m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=8, tiles=None,
-                   control_scale=True, prefer_canvas=False, zoom_control=True,
-                   attribution_control=True, maxZoom=18, minZoom=4)
-    m.get_root().title = _esc(title)
-    header = m.get_root().header
-    header.add_child(Element('<meta charset="utf-8"/>'), name="ps_charset")
-    assets = _asset_html(offline)
-    header.add_child(Element(assets), name="ps_assets")
-    bg = "#e9e9e4" if basemap == "none" and not tiles else "#ffffff"
-    header.add_child(Element(f"<style>{_CSS % {'bg': bg}}</style>"), name="ps_css")
-    header.add_child(Element(f"<script>{_JS_HEAD}</script>"), name="ps_js")
+    m, assets = _new_map(title, (w, s, e, n), offline=offline,
+                         blank=basemap == "none" and not tiles)
     tile_layers, basemap_text = _tiles_layer(ctx, basemap, tiles, tianditu_key, sec, out_dir)
     for tl in tile_layers:
         tl.add_to(m)
@@ -113,22 +92,78 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
         return gdf
 
     if layout_focus is not None:
-        focus_order = [
-            ("boundaries", _draw_boundaries), ("water", _draw_water),
-            ("roads", lambda c, mm, sp, g: _draw_lines(c, mm, sp, g, colour="#c8874a",
-                                                       weight=1.5, dash=None)),
-            ("residential", _draw_generic), ("amenities", _draw_generic),
-            ("redlines", _draw_redlines),
-            ("parks", lambda c, mm, sp, g: _draw_parks(c, mm, sp, g, None, outline=True))]
-        for role, fn in focus_order:
-            for spec in study.by_role(role):
-                g = load(spec)
-                if len(g):
-                    fn(ctx, m, spec, g)
+        _draw_focus(ctx, m, study, load)
         _draw_layout(ctx, m, layout_focus, split=True)
-        return _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets,
-                       basemap_text, offline, basemap, lang, (w, s, e, n))
+        return _finish(_Page(ctx, m, results, title, sec, tile_layers, assets, basemap_text,
+                             offline, basemap, lang, (w, s, e, n), decision=False))
 
+    _draw_study(ctx, m, study, results, load)
+    return _finish(_Page(ctx, m, results, title, sec, tile_layers, assets, basemap_text,
+                         offline, basemap, lang, (w, s, e, n)))
+
+
+def _context(study, sec: dict, *, basemap: str, tiles: str | None, lang: str,
+             offline: bool) -> _Ctx:
+    """The drawing context from the resolved options and ``[map]`` (display datum,
+    simplification, hidden layers, the study's metric and equal-area CRS)."""
+    tiles_gcj = bool(tiles) and sec.get("tiles_coords", "wgs84") == "gcj02"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ZoneWarning)
+        metric = study.metric_crs
+        area = study.area_crs
+    ctx = _Ctx(study=study, lang=lang, gcj=(basemap == "amap" and not tiles) or tiles_gcj,
+               simplify_m=float(sec.get("simplify_m", DEFAULTS["simplify_m"])),
+               digits=int(sec.get("digits", DEFAULTS["digits"])),
+               max_image_px=int(sec.get("max_image_px", DEFAULTS["max_image_px"])),
+               hidden=set(sec.get("hidden", [])), explicit_hidden="hidden" in sec,
+               has_tiles=bool(tiles) or basemap != "none", metric_crs=metric, area_crs=area,
+               user_hidden=set(sec.get("hidden", [])))
+    if offline and not tiles and basemap in ("osm", "amap", "tianditu"):
+        ctx.warn(f"basemap {basemap} loads its tiles from the internet: the map's own code is "
+                 "inlined, but its background stays blank without a connection; use "
+                 "--basemap none or --tiles FOLDER on an intranet PC")
+    return ctx
+
+
+def _new_map(title: str, bounds, *, offline: bool, blank: bool
+             ) -> tuple[folium.Map, str]:
+    """An empty Leaflet map with the page head: charset, inlined assets, our CSS and JS.
+    ``bounds`` (w, s, e, n) WGS84; ``blank`` paints the vector-basemap background.
+    Returns the map and the assets' HTML (left out of the offline check)."""
+    w, s, e, n = bounds
+    m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=8, tiles=None,
+                   control_scale=False, prefer_canvas=False, zoom_control=True,
+                   attribution_control=True, maxZoom=18, minZoom=4)
+    m.get_root().title = _esc(title)
+    header = m.get_root().header
+    header.add_child(Element('<meta charset="utf-8"/>'), name="ps_charset")
+    assets = _asset_html(offline)
+    header.add_child(Element(assets), name="ps_assets")
+    bg = "#e9e9e4" if blank else "#ffffff"
+    header.add_child(Element(f"<style>:root {{ --ps-bg: {bg}; }}\n{_css()}</style>"),
+                     name="ps_css")
+    header.add_child(Element(f"<script>{_js_head()}</script>"), name="ps_js")
+    return m, assets
+
+
+def _draw_focus(ctx: _Ctx, m: folium.Map, study, load) -> None:
+    """The layout map's context: the study's layers within 2 km of the park."""
+    focus_order = [
+        ("boundaries", _draw_boundaries), ("water", _draw_water),
+        ("roads", lambda c, mm, sp, g: _draw_lines(c, mm, sp, g, colour="#c8874a",
+                                                   weight=1.5, dash=None)),
+        ("residential", _draw_generic), ("amenities", _draw_generic),
+        ("redlines", _draw_redlines),
+        ("parks", lambda c, mm, sp, g: _draw_parks(c, mm, sp, g, None, outline=True))]
+    for role, fn in focus_order:
+        for spec in study.by_role(role):
+            g = load(spec)
+            if len(g):
+                fn(ctx, m, spec, g)
+
+
+def _draw_study(ctx: _Ctx, m: folium.Map, study, results: dict, load) -> None:
+    """Every layer of the study map, in drawing order (basemap first, points last)."""
     draw_order = [("boundary", _draw_boundary), ("boundaries", _draw_boundaries),
                   ("water", _draw_water)]
     for role, fn in draw_order:
@@ -166,42 +201,126 @@ def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
     _draw_audit(ctx, m, results.get("network_audit"))
     _draw_recommendations(ctx, m, results.get("recommendations"))
     _draw_firms(ctx, m, study, results)
-    return _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets,
-                   basemap_text, offline, basemap, lang, (w, s, e, n))
 
 
-def _finish(ctx, m, study, results, title, sec, tiles, tile_layers, assets, basemap_text,
-            offline, basemap, lang, bounds) -> tuple[str, dict]:
-    """Layer control, model card, legend, view; render and check offline and size."""
-    w, s, e, n = bounds
-    folium.LayerControl(position="topright", collapsed=False).add_to(m)
-    attribution = sec.get("attribution")
-    card = _model_card(ctx, study, results, title, sec, basemap_text)
-    items = [(key, fg.get_name(), html_) for key, fg, html_ in ctx.legend]
-    names = {key: fg.layer_name for key, fg, _ in ctx.legend}  # escaped, as shown
-    _Controls(items, card, ctx.t("legend"), names,
-              _gap_panel(ctx, results.get("chain_gaps"))).add_to(m)
-    if attribution:
-        m.add_child(_Attribution(_esc(attribution)))
-    w84 = [[s, w], [n, e]]
+@dataclass
+class _Page:
+    """What :func:`_finish` needs of a drawn map: the context and map, the results, the
+    ``[map]`` section and the resolved options; ``bounds`` (w, s, e, n) WGS84."""
+
+    ctx: _Ctx
+    m: folium.Map
+    results: dict
+    title: str
+    sec: dict
+    tile_layers: list
+    assets: str
+    basemap_text: str
+    offline: bool
+    basemap: str
+    lang: str
+    bounds: tuple[float, float, float, float]
+    decision: bool = True
+
+
+class _OrderedLayerControl(folium.LayerControl):
+    """Folium's layer control with the overlays in a given order (the groups' order),
+    whatever order the layers were drawn in."""
+
+    def __init__(self, ordered: list, **kwargs):
+        super().__init__(**kwargs)
+        self._ordered = ordered
+
+    def render(self, **kwargs):
+        self.reset()
+        for fg in self._ordered:
+            self.overlays[fg.layer_name] = fg.get_name()
+        MacroElement.render(self, **kwargs)
+
+
+def _opening(page: _Page) -> list[tuple[str, folium.FeatureGroup, str]]:
+    """Each layer's group, and which are on: on the study map only the decision set
+    (the layout map keeps every layer on). Returns the layers in group order."""
+    ctx = page.ctx
+    rank = {g: i for i, (g, _, _) in enumerate(GROUPS)}
+    if page.decision:
+        on = decision_keys(ctx)
+        for key, fg in ctx.groups:
+            fg.show = key in on
+    grouped = [(key, fg, group_of(ctx, key)) for key, fg in ctx.groups]
+    return sorted(grouped, key=lambda kg: rank.get(kg[2], len(rank)))
+
+
+def _config(page: _Page, grouped: list) -> dict:
+    """The JSON ``map.js`` starts from (every data string escaped)."""
+    ctx, results = page.ctx, page.results
+    w, s, e, n = page.bounds
+    study_b = [[s, w], [n, e]]
     if ctx.gcj:
         (w2, e2), (s2, n2) = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
-        w84 = [[float(s2), float(w2)], [float(n2), float(e2)]]
-    m.fit_bounds(w84)
+        study_b = [[float(s2), float(w2)], [float(n2), float(e2)]]
+    group = {key: g for key, _, g in grouped}
+    rank = {key: i for i, (key, _, _) in enumerate(grouped)}
+    legend = sorted(ctx.legend, key=lambda it: rank.get(it[0], len(rank)))
+    bn = banner(ctx, page.title, results, page.sec)
+    parks_key = next((sp.key for sp in ctx.study.by_role("parks")), "parks")
+    firms_key = next((sp.key for sp in ctx.study.by_role("firms")), "firms")
+    search = [(sp.key, ctx.t(kind)) for role, kind in (
+        ("parks", "kind_park"), ("redlines", "kind_zone"), ("boundaries", "kind_district"),
+        ("firms", "kind_firm")) for sp in ctx.study.by_role(role)]
+    if not ctx.study.by_role("firms"):
+        search.append(("firms", ctx.t("kind_firm")))
+    words = ("search", "search_hint", "measure", "clear", "distance", "area_w", "mu",
+             "measure_hint", "north", "tiles_failed", "layers", "zoom_in", "zoom_out")
+    return {
+        "t": {k: _esc(ctx.t(k)) for k in words},
+        "items": [{"key": key, "group": group.get(key, "base"), "html": html_}
+                  for key, _, html_ in legend],
+        "groups": [(g, _esc(ctx.t(lab)), opened or not page.decision)
+                   for g, lab, opened in GROUPS],
+        "names": {key: fg.layer_name for key, fg, _ in ctx.legend},
+        "radio": [k for k in (parks_key, "park_grade", "park_dominant") if k in group],
+        "decision": sorted(k for k, fg in ctx.groups if fg.show),
+        "legend_title": _esc(ctx.t("legend")),
+        "card": _model_card(ctx, ctx.study, results, page.title, page.sec,
+                            page.basemap_text),
+        "gaps": _gap_panel(ctx, results.get("chain_gaps")),
+        "banner": bn, "study": study_b, "search": search,
+        "parks_key": parks_key, "firms_key": firms_key,
+        "notes": print_notes(ctx, page.title, bn["date"], ctx.study),
+    }
+
+
+def _finish(page: _Page) -> tuple[str, dict]:
+    """Groups and opening layers, layer control, panels, view; render and check
+    offline and size."""
+    ctx, m = page.ctx, page.m
+    grouped = _opening(page)
+    control = _OrderedLayerControl([fg for _, fg, _ in grouped], position="topright",
+                                   collapsed=False)
+    control.add_to(m)
+    if page.sec.get("attribution"):
+        m.add_child(_Attribution(_esc(page.sec["attribution"])))
+    cfg = _config(page, grouped)
+    _Controls(cfg, [(key, fg.get_name()) for key, fg in ctx.groups],
+              control.get_name()).add_to(m)
+    # the view is fitted by map.js (under the banner, at fractional zoom)
     _strip_cdn(m.get_root())
-    page = m.get_root().render()
-    if offline and not tile_layers:
-        _check_offline(page.replace(assets, ""))
-    size = len(page.encode("utf-8"))
-    budget = float(sec.get("size_budget_mb", DEFAULTS["size_budget_mb"]))
+    html_ = m.get_root().render()
+    if page.offline and not page.tile_layers:
+        _check_offline(html_.replace(page.assets, ""))
+    size = len(html_.encode("utf-8"))
+    budget = float(page.sec.get("size_budget_mb", DEFAULTS["size_budget_mb"]))
     if size > budget * 1e6:
         ctx.messages.append(
             f"the map is {size / 1e6:.1f} MB, over its {budget:g} MB budget ([map] "
             f"size_budget_mb): raise [map] simplify_m (now {ctx.simplify_m:g} m), lower "
             "[map] digits or max_image_px, or hide layers")
-    info = {"bytes": size, "layers": list(ctx.layers), "warnings": list(ctx.messages),
-            "basemap": basemap, "lang": lang, "offline": offline}
-    return page, info
+    plain = {id(fg): name for (_, fg), name in zip(ctx.groups, ctx.layers, strict=True)}
+    info = {"bytes": size, "layers": [plain[id(fg)] for _, fg, _ in grouped],
+            "warnings": list(ctx.messages), "basemap": page.basemap, "lang": page.lang,
+            "offline": page.offline, "opening": cfg["decision"]}
+    return html_, info
 
 
 def build_map(study, results: dict | None = None, *, offline: bool = True,

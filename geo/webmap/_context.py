@@ -5,18 +5,21 @@ GeoJSON helpers every layer uses.
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
 from ..crs import geoms_wgs84_to_gcj02
 from ..errors import ParksiteError
-from ._i18n import _T
+from ._i18n import _T, _names
+from ._style import _PALETTE, industry_colours
 from ._text import _esc, _isnull
 
 
@@ -37,6 +40,8 @@ class _Ctx:
     legend: list[tuple[str, Any, str]] = field(default_factory=list)
     card_notes: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    groups: list[tuple[str, Any]] = field(default_factory=list)
+    user_hidden: set[str] = field(default_factory=set)
 
     def t(self, key: str) -> str:
         zh, en = _T[key]
@@ -62,6 +67,16 @@ class _Ctx:
             return ch.name(str(industry), self.lang)
         return str(industry)
 
+    def colour(self, industry: Any) -> str:
+        """The industry's colour, the same in every layer (keyed by the chain map; an
+        industry the chain map lacks gets a colour from its name's checksum)."""
+        if "_colours" not in self.__dict__:
+            self.__dict__["_colours"] = industry_colours(
+                self.chains.ids if self.chains is not None else [])
+        key = "" if _isnull(industry) else str(industry)
+        known = self.__dict__["_colours"].get(key)
+        return known or _PALETTE[zlib.crc32(key.encode("utf-8")) % len(_PALETTE)]
+
     def chain_name(self, chain_id: str) -> str:
         ch = self.chains
         if ch is not None and chain_id in ch.chains.index:
@@ -80,6 +95,39 @@ def _study_chains(study):
         return None
 
 
+def _park_geoms(ctx: _Ctx) -> tuple[dict[str, str], dict[str, Any]]:
+    """Park id → name in the map's language (not escaped), and id → WGS84 geometry."""
+    names: dict[str, str] = {}
+    geoms: dict[str, Any] = {}
+    for spec in ctx.study.by_role("parks"):
+        pk = ctx.study.load(spec.key)
+        if "id" not in pk:
+            continue
+        nm, _ = _names(pk, ctx.lang)
+        ids = pk["id"].astype(str)
+        names.update(zip(ids, nm.astype(str), strict=True))
+        geoms.update(zip(ids, pk.to_crs(4326).geometry, strict=True))
+    return names, geoms
+
+
+def _zone_names(ctx: _Ctx) -> dict[str, str]:
+    """Red-line zone id → name in the map's language (not escaped); cached."""
+    if "_zones" not in ctx.__dict__:
+        out: dict[str, str] = {}
+        for spec in ctx.study.by_role("redlines"):
+            z = ctx.study.load(spec.key)
+            if "id" in z:
+                nm, _ = _names(z, ctx.lang)
+                out.update(zip(z["id"].astype(str), nm.astype(str), strict=True))
+        ctx.__dict__["_zones"] = out
+    return ctx.__dict__["_zones"]
+
+
+def _park_names(ctx: _Ctx) -> dict[str, str]:
+    """Park id → name in the map's language (not escaped)."""
+    return _park_geoms(ctx)[0]
+
+
 def _result_frame(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     """A result table ready to draw (fresh index; WGS84 when it has no CRS), or None when
     there is nothing to draw."""
@@ -89,9 +137,16 @@ def _result_frame(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     return gdf.set_crs(4326) if gdf.crs is None else gdf
 
 
+#: Basemap-like layers (districts, water, roads, service areas) are simplified this many
+#: times harder and kept with one decimal fewer (about 10 m): they are context, not data.
+COARSE = 3.0
+
+
 def _display_geoms(ctx: _Ctx, gdf: gpd.GeoDataFrame, *, merge_lines: bool = False,
-                   simplify: bool = True) -> np.ndarray:
-    """WGS84 geometries → display copies: simplified in metres, shifted, rounded."""
+                   simplify: bool = True, coarse: bool = False,
+                   tolerance_m: float | None = None) -> np.ndarray:
+    """WGS84 geometries → display copies: simplified in metres (``[map] simplify_m``, or
+    :data:`COARSE` times that for context layers, or ``tolerance_m``), shifted, rounded."""
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         geoms = np.asarray(gpd.GeoSeries(geoms, crs=gdf.crs).to_crs(4326).values, dtype=object)
@@ -103,16 +158,35 @@ def _display_geoms(ctx: _Ctx, gdf: gpd.GeoDataFrame, *, merge_lines: bool = Fals
         merged = shapely.line_merge(shapely.multilinestrings(
             shapely.get_parts(geoms[ok])))
         geoms = np.array([merged], dtype=object)
-    if simplify and not is_point and ctx.simplify_m > 0 and len(geoms):
+    tol = ctx.simplify_m * (COARSE if coarse else 1.0) if tolerance_m is None else tolerance_m
+    if simplify and not is_point and tol > 0 and len(geoms):
         m = np.asarray(gpd.GeoSeries(geoms, crs=4326).to_crs(ctx.metric_crs).values,
                        dtype=object)
-        m = shapely.simplify(m, ctx.simplify_m, preserve_topology=True)
+        m = shapely.simplify(m, tol, preserve_topology=True)
         geoms = np.asarray(gpd.GeoSeries(m, crs=ctx.metric_crs).to_crs(4326).values,
                            dtype=object)
     if ctx.gcj:
         geoms = geoms_wgs84_to_gcj02(geoms)
-    d = ctx.digits
+    d = ctx.digits - 1 if coarse else ctx.digits
     return shapely.transform(geoms, lambda c: np.round(c, d))
+
+
+def _chunk_lines(geoms: np.ndarray, cells: int = 8) -> np.ndarray:
+    """Line parts gathered into at most ``cells``² MultiLineStrings by the grid cell of
+    their centre (few features, each with tight bounds, so a canvas skips what is out
+    of view)."""
+    parts = shapely.get_parts(geoms)
+    parts = parts[shapely.length(parts) > 0]
+    if len(parts) == 0:
+        return parts
+    c = shapely.centroid(parts)
+    x, y = shapely.get_x(c), shapely.get_y(c)
+    ix = np.minimum(((x - x.min()) / max(np.ptp(x), 1e-9) * cells).astype(int), cells - 1)
+    iy = np.minimum(((y - y.min()) / max(np.ptp(y), 1e-9) * cells).astype(int), cells - 1)
+    cell = ix * cells + iy
+    order = np.argsort(cell, kind="stable")
+    _, idx = np.unique(cell[order], return_inverse=True)
+    return shapely.multilinestrings(parts[order], indices=idx)
 
 
 def _feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
@@ -129,11 +203,28 @@ def _feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
 _BIND = JsCode("function(f, l) { parksiteBind(f, l); }")
 
 
+class _CompactGeoJson(folium.GeoJson):
+    """:class:`folium.GeoJson` whose embedded data is written without the blanks
+    ``json.dumps`` puts after ``,`` and ``:`` (a tenth of a map's bytes). The policy of
+    folium's template environment is changed only while this layer renders."""
+
+    def render(self, **kwargs):
+        policies = self._template.environment.policies
+        before = policies["json.dumps_kwargs"]
+        policies["json.dumps_kwargs"] = {**before, "separators": (",", ":")}
+        try:
+            super().render(**kwargs)
+        finally:
+            policies["json.dumps_kwargs"] = before
+
+
 def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: list[dict],
              styles: list[dict], *, pane: str | None = None, point_radius: float | None = None,
-             interactive: bool = True) -> int:
+             interactive: bool = True, canvas: bool = False) -> int:
     """Add one GeoJSON layer to ``group``; props hold escaped ``t`` (tooltip) and ``p``
-    (popup) HTML; styles[i] is feature i's Leaflet path style. Returns features drawn."""
+    (popup) HTML, and for searchable features ``q`` (search text) and ``n`` (name);
+    styles[i] is feature i's Leaflet path style. ``canvas`` draws the layer on one canvas
+    per pane (dense lines), simplified per zoom. Returns features drawn."""
     for p, s in zip(props, styles, strict=True):
         p["_s"] = s
     fc = _feature_collection(geoms, props)
@@ -158,9 +249,12 @@ def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: li
         kwargs["pane"] = pane
     if not interactive:
         kwargs["interactive"] = False
+    if canvas:
+        kwargs["renderer"] = JsCode(f"parksiteCanvas({json.dumps(pane or 'overlayPane')})")
+        kwargs["smooth_factor"] = 1.5
     marker = folium.CircleMarker(radius=point_radius, fill=True) \
         if point_radius is not None else None
-    gj = folium.GeoJson(fc, style_function=style_fn, control=False, marker=marker,
+    gj = _CompactGeoJson(fc, style_function=style_fn, control=False, marker=marker,
                         on_each_feature=_BIND if interactive else None, **kwargs)
     gj.add_to(group)
     return len(fc["features"])
@@ -176,7 +270,18 @@ def _add_group(ctx: _Ctx, m: folium.Map, key: str, label: str,
     ctx.layers.append(name)
     show = key not in ctx.hidden and (also is None or also not in ctx.hidden)
     fg = folium.FeatureGroup(name=_esc(name), show=show)
-    fg._parksite_key = key  # type: ignore[attr-defined]
     fg.add_to(m)
+    ctx.groups.append((key, fg))
     return fg
+
+
+def _layer(ctx: _Ctx, m: folium.Map, key: str, label: str, gdf: gpd.GeoDataFrame, *,
+           simplify: bool = True, coarse: bool = False, also: str | None = None
+           ) -> tuple[folium.FeatureGroup, np.ndarray, pd.Series, pd.Series]:
+    """The opening every layer shares: its group in the layer control, its display
+    geometries (WGS84 in → display CRS out) and its names in the map's language and the
+    other one (not escaped)."""
+    fg = _add_group(ctx, m, key, label, also=also)
+    names, other = _names(gdf, ctx.lang)
+    return fg, _display_geoms(ctx, gdf, simplify=simplify, coarse=coarse), names, other
 

@@ -1,8 +1,11 @@
 """Firms: clustered points coloured by industry and sized by local supply rate.
 
-Each firm is one row ``[lat, lon, {named fields}]`` of a :class:`FastMarkerCluster`;
-the popup is built in the browser from the named fields (:data:`FIRM_FIELDS`), every
-text of which is escaped here.
+Each firm is one row ``[lat, lon, {named fields}]`` of a :class:`FastMarkerCluster`
+(``c`` colour index, ``name``, ``id``, ``ind`` industry, ``park`` park name, ``rate``
+local supply rate text, ``syn`` synthetic flag, ``r`` radius in px, ``miss`` missing
+inputs, ``q`` extra search text); the popup is built in the browser by
+``parksiteFirm`` (``geo/assets/map.js``) from those fields, every text of which is
+escaped here.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ import pandas as pd
 import shapely
 from folium.plugins import FastMarkerCluster
 
-from ._context import _add_group, _display_geoms
+from ._context import _add_group, _display_geoms, _park_names
 from ._i18n import _label, _names
-from ._style import _OTHER, _PALETTE, _legend_html, _sw_point
+from ._style import _OTHER, _legend_html, _sw_point
 from ._text import _esc, _isnull, _truthy
 
 
@@ -66,12 +69,26 @@ def _draw_firms(ctx, m, study, results):
         ind_field = "industry"
     inds = gdf[ind_field].astype("string").fillna("") if ind_field else \
         pd.Series("", index=gdf.index, dtype="string")
-    counts = inds[inds != ""].value_counts()
-    top = list(counts.index[: len(_PALETTE) - 1]) if len(counts) > len(_PALETTE) else \
-        list(counts.index)
-    cidx = {v: i for i, v in enumerate(top)}
+    rows, colours, colour_i, rate = _firm_rows(ctx, gdf, inds, synth_rows)
+    lbl = {k: _esc(ctx.t(k)) for k in ("id", "industry", "park", "local_supply_rate",
+                                        "synthetic", "missing_inputs", "not_rated")}
+    callback = ("parksiteFirm(" + json.dumps(colours) + ", " + json.dumps(_OTHER)
+                + ", " + json.dumps(lbl, ensure_ascii=False).replace("<", "\\u003c") + ")")
+    FastMarkerCluster(rows, callback=callback, control=False, maxClusterRadius=45,
+                      disableClusteringAtZoom=13, chunkedLoading=True,
+                      spiderfyOnMaxZoom=False, showCoverageOnHover=False).add_to(fg)
+    ctx.legend.append((key, fg, _firm_legend(ctx, label, inds, colour_i, rate, any_synth)))
+
+
+def _firm_rows(ctx, gdf, inds: pd.Series, synth_rows: np.ndarray):
+    """Each firm as ``[lat, lon, {named fields}]`` (display coordinates; every text
+    escaped, map.js inserts them), the colours used (one per chain-map industry, the
+    same as in every other layer), each firm's colour index and its local supply rate."""
+    # one colour per chain-map industry (the same as in every other layer)
+    uniq = list(dict.fromkeys(v for v in inds if v))
+    colours = list(dict.fromkeys(ctx.colour(v) for v in uniq))
+    cidx = {v: colours.index(ctx.colour(v)) for v in uniq}
     colour_i = inds.map(lambda v: cidx.get(v, -1)).to_numpy()
-    colours = _PALETTE[: len(top)]
     geoms = _display_geoms(ctx, gdf, simplify=False)
     x = shapely.get_x(geoms)
     y = shapely.get_y(geoms)
@@ -79,6 +96,7 @@ def _draw_firms(ctx, m, study, results):
     ids = gdf["firm_id"] if "firm_id" in gdf else gdf["id"] if "id" in gdf else \
         pd.Series(gdf.index.astype(str))
     parks = gdf["park_id"] if "park_id" in gdf else pd.Series("", index=gdf.index)
+    park_names = _park_names(ctx)
     rate = pd.to_numeric(gdf["local_supply_rate"], errors="coerce") \
         if "local_supply_rate" in gdf else None
     rate_txt = [""] * len(gdf) if rate is None else \
@@ -86,46 +104,30 @@ def _draw_firms(ctx, m, study, results):
     # dot size (radius, px) by local supply rate: 3 px at 0 %, 9 px at 100 %
     radius = np.full(len(gdf), 5.0) if rate is None else \
         np.where(rate.isna(), 3.0, _firm_radius(rate.fillna(0).clip(0, 1).to_numpy()))
+    sep = "、" if ctx.lang == "zh" else ", "
     missing = [""] * len(gdf)
     if "missing_inputs" in gdf:
-        missing = ["、".join(ctx.ind(v) for v in str(s).split(";") if v.strip())
-                   if ctx.lang == "zh" else
-                   ", ".join(ctx.ind(v) for v in str(s).split(";") if v.strip())
-                   if not _isnull(s) else "" for s in gdf["missing_inputs"]]
+        missing = ["" if _isnull(s) else sep.join(ctx.ind(v) for v in str(s).split(";")
+                                                   if v.strip())
+                   for s in gdf["missing_inputs"]]
     ind_txt = [ctx.ind(v) for v in inds]
-    rows = [[float(a), float(b), int(c), _esc(n), _esc(i), _esc(ind), _esc(p), r, int(s),
-             round(float(rad), 1), _esc(mi)]
-            for a, b, c, n, i, ind, p, r, s, rad, mi in zip(
-                y, x, colour_i, names, ids, ind_txt, parks.fillna(""), rate_txt,
-                synth_rows, radius, missing, strict=True)]
-    lbl = {k: ctx.t(k) for k in ("id", "industry", "park", "local_supply_rate", "synthetic",
-                                 "missing_inputs", "not_rated")}
-    callback = (
-        "(function(){ var PAL = " + json.dumps(colours) + "; var OTHER = '" + _OTHER + "';"
-        " var L_ = " + json.dumps(lbl, ensure_ascii=False).replace("<", "\\u003c") + ";"
-        " return function(row){"
-        "  var c = row[2] >= 0 ? PAL[row[2]] : OTHER;"
-        "  var mk = L.circleMarker([row[0], row[1]], {radius: row[9], color: '#ffffff',"
-        "   weight: 1, fillColor: c, fillOpacity: row[7] ? 0.95 : 0.55, className: 'ps-firm'});"
-        "  mk.bindTooltip(row[3] + (row[7] ? ' · ' + row[7] : ''));"
-        "  mk.bindPopup(function(){"
-        "   var h = '<div class=\"ps-pop\"><div class=\"ps-pop-t\">' + row[3] + '</div><table>'"
-        "    + '<tr><th>' + L_.id + '</th><td>' + row[4] + '</td></tr>';"
-        "   if (row[5]) h += '<tr><th>' + L_.industry + '</th><td>' + row[5] + '</td></tr>';"
-        "   if (row[6]) h += '<tr><th>' + L_.park + '</th><td>' + row[6] + '</td></tr>';"
-        "   h += '<tr><th>' + L_.local_supply_rate + '</th><td>' + (row[7] || L_.not_rated)"
-        "    + '</td></tr>';"
-        "   if (row[10]) h += '<tr><th>' + L_.missing_inputs + '</th><td>' + row[10]"
-        "    + '</td></tr>';"
-        "   h += '</table>';"
-        "   if (row[8]) h += '<div class=\"ps-pop-n\">' + L_.synthetic + '</div>';"
-        "   return h + '</div>'; });"
-        "  return mk; }; })()"
-    )
-    FastMarkerCluster(rows, callback=callback, control=False, maxClusterRadius=45,
-                      disableClusteringAtZoom=13, chunkedLoading=True,
-                      spiderfyOnMaxZoom=False, showCoverageOnHover=False).add_to(fg)
-    entries = [(_sw_point(c), _esc(ctx.ind(v))) for v, c in zip(top, colours, strict=True)]
+    rows = [[float(a), float(b), {
+        "c": int(c), "name": _esc(n), "id": _esc(i), "ind": _esc(ind),
+        "park": _esc(park_names.get(str(p), p)), "rate": r, "syn": int(s),
+        "r": round(float(rad), 1), "miss": _esc(mi), "q": _esc(f"{o} {p}")}]
+        for a, b, c, n, o, i, ind, p, r, s, rad, mi in zip(
+            y, x, colour_i, names, other, ids, ind_txt, parks.fillna(""), rate_txt,
+            synth_rows, radius, missing, strict=True)]
+    return rows, colours, colour_i, rate
+
+
+def _firm_legend(ctx, label: str, inds: pd.Series, colour_i: np.ndarray, rate,
+                 any_synth: bool) -> str:
+    """The firms' legend: industries by colour, dot sizes by local supply rate."""
+    counts = inds[inds != ""].value_counts()
+    entries = [(_sw_point(ctx.colour(v)), _esc(ctx.ind(v))) for v in counts.index[:16]]
+    if len(counts) > 16:
+        entries.append((_sw_point(_OTHER), _esc(f"… +{len(counts) - 16}")))
     if (colour_i < 0).any():
         entries.append((_sw_point(_OTHER), _esc(ctx.t("other"))))
     note = _esc(ctx.t("synthetic")) if any_synth else ""
@@ -142,7 +144,7 @@ def _draw_firms(ctx, m, study, results):
             html_ += (f'<div class="ps-lg-r"><i class="ps-sw ps-sw-p" style="background:'
                       f'{_OTHER};opacity:0.55;width:6px;height:6px"></i><span>'
                       f'{_esc(ctx.t("not_rated"))}</span></div>')
-    ctx.legend.append((key, fg, html_))
+    return html_
 
 
 def _firm_radius(rate) -> np.ndarray:

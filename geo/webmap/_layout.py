@@ -17,12 +17,6 @@ _PLOT_COLOUR = {"free": "#f7f7f7", "incoming": "#e6550d", "existing": "#3182bd",
                 "facility": "#31a354", "residual": "#d9d9d9"}
 
 
-# 20 distinguishable colours for industries on plots (d3 category20, dark/light pairs)
-_PALETTE20 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-              "#17becf", "#bcbd22", "#393b79", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
-              "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d", "#637939"]
-
-
 def _layout_parts(lay):
     plots = _as_wgs84(getattr(lay, "plots", None))
     return (plots, _as_wgs84(getattr(lay, "setbacks", None)),
@@ -67,8 +61,8 @@ def _draw_layout(ctx, m, lay, *, split: bool = False):
                       if not _isnull(v)}
     used = inds[(inds != "") & status.isin(["incoming", "existing"])]
     order = list(used.value_counts().index)
-    top = order[: len(_PALETTE20) - 1] if len(order) > len(_PALETTE20) else order
-    colour = {v: _PALETTE20[i] for i, v in enumerate(top)}
+    top = order[:19]
+    colour = {v: ctx.colour(v) for v in top}  # the industry's colour in every layer
     props, styles = [], []
     for i in range(len(plots)):
         r = plots.iloc[i]
@@ -79,7 +73,7 @@ def _draw_layout(ctx, m, lay, *, split: bool = False):
         fname = firm_names.get(str(fid), "") if not _isnull(fid) else ""
         fac_txt = r.get("facility")
         rows = [(ctx.t("plot"), _esc(r.get("plot_id"))),
-                (ctx.t("status"), _esc(st_txt)),
+                (ctx.t("plot_status"), _esc(st_txt)),
                 (ctx.t("id"), _esc(fid)),
                 (ctx.t("name"), _esc(fname)),
                 (ctx.t("industry"), _esc(ctx.ind(ind)) if ind else ""),

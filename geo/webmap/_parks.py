@@ -4,13 +4,23 @@ and red-line zones.
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._context import _add_group, _Ctx, _display_geoms, _geojson
+from ._context import _add_group, _Ctx, _geojson, _layer, _zone_names
 from ._i18n import _T, _label, _names
-from ._style import _CLASS_STYLE, _OTHER, _PALETTE, _STATUS_COLOUR, _legend_html, _sw_fill
+from ._style import (
+    _CLASS_STYLE,
+    _GRADE_COLOUR,
+    _OTHER,
+    _STATUS_COLOUR,
+    _STATUS_STYLE,
+    _legend_html,
+    _sw_fill,
+)
 from ._text import _esc, _isnull, _num, _pct, _popup, _truthy
 
 
@@ -92,8 +102,9 @@ def _evaluation_rows(ctx: _Ctx, pid: str, ev: dict,
         st = str(r["redline_status"])
         key = {"review": "review_s"}.get(st, st)
         rows.append((ctx.t("redline_s"), _esc(ctx.t(key) if key in _T else st)))
-    if not _isnull(r.get("redline_note")) and str(r["redline_note"]).strip():
-        rows.append((ctx.t("note"), _esc(r["redline_note"])))
+    if not _isnull(r.get("redline_note")) and str(r["redline_note"]).strip() and \
+            not has_status:
+        rows.append((ctx.t("restricted_in"), _allowed_text(ctx, r["redline_note"])))
     grade = r.get("grade")
     if _isnull(grade) or not str(grade).strip():
         rows.append((ctx.t("grade"), _esc(ctx.t("not_graded"))))
@@ -108,6 +119,48 @@ def _evaluation_rows(ctx: _Ctx, pid: str, ev: dict,
         rows.append((ctx.t("per_mu"), f"{_num(inv, 2) or '–'} / {_num(outp, 2) or '–'}"))
     if not _isnull(r.get("free_land_mu")):
         rows.append((ctx.t("free_land"), f"{_num(r['free_land_mu'], 0)} {ctx.t('mu')}"))
+    return rows
+
+
+_ALLOWED = re.compile(r"\s*(?P<zone>[^;()]+?) \((?P<pct>[\d.]+)% of park\)(?::\s*(?P<why>[^;]*))?")
+
+
+def _allowed_text(ctx: _Ctx, note: str) -> str:
+    """The gate's note on restricted zones a park lies in whose bans do not cover its
+    industries ("taihu_l1 (28.3% of park): …"), with zone names, in the map's language;
+    escaped. A note in another shape is shown as it is."""
+    zones = _zone_names(ctx)
+    parts = []
+    for piece in str(note).split(";"):
+        mo = _ALLOWED.fullmatch(piece.strip()) or _ALLOWED.match(piece)
+        if not mo:
+            parts.append(_esc(piece.strip()))
+            continue
+        zone = zones.get(mo["zone"].strip(), mo["zone"].strip())
+        parts.append(_esc(ctx.t("allowed_fmt").format(zone=zone, pct=mo["pct"])))
+    return "<br>".join(p for p in parts if p)
+
+
+def _status_rows(ctx: _Ctx, r: pd.Series, st: str | None) -> list[tuple[str, str]]:
+    """Popup rows of a park's red-line verdict: status, conflicts, overlap (亩), the
+    nearest zone by name with its distance, restricted zones whose bans do not apply."""
+    st_key = {"review": "review_s"}.get(st, st)
+    rows = [(ctx.t("status"), _esc(ctx.t(st_key)) if st_key in _T else _esc(st))]
+    if not _isnull(r.get("n_conflicts")):
+        rows.append((ctx.t("n_conflicts"), _esc(int(r["n_conflicts"]))))
+    if not _isnull(r.get("overlap_mu_total")) and float(r["overlap_mu_total"]) > 0:
+        rows.append((ctx.t("overlap_total"), f"{_num(r['overlap_mu_total'])} {ctx.t('mu')}"))
+    zid = r.get("nearest_zone_id")
+    if not _isnull(zid) and str(zid) not in ("", "nan"):
+        d = r.get("nearest_zone_m")
+        where = ctx.t("inside") if not _isnull(d) and float(d) == 0 else \
+            f"{_num(float(d) / 1000, 1)} km" if not _isnull(d) and float(d) >= 1000 else \
+            f"{_num(d, 0)} m"
+        rows.append((ctx.t("nearest_zone"),
+                     f"{_esc(_zone_names(ctx).get(str(zid), zid))} · {where}"))
+    ra = r.get("restricted_allowed")
+    if not _isnull(ra) and str(ra).strip():
+        rows.append((ctx.t("restricted_in"), _allowed_text(ctx, ra)))
     return rows
 
 
@@ -136,16 +189,7 @@ def _park_props(ctx, spec, gdf, park_status, sourcing, gaps, evaluation):
         if status is not None and pid in status.index:
             r = status.loc[pid]
             st = str(r.get("status")) if not _isnull(r.get("status")) else None
-            st_key = {"review": "review_s"}.get(st, st)
-            rows.append((ctx.t("status"), _esc(ctx.t(st_key)) if st_key in _T else _esc(st)))
-            if not _isnull(r.get("n_conflicts")):
-                rows.append((ctx.t("n_conflicts"), _esc(int(r["n_conflicts"]))))
-            if not _isnull(r.get("overlap_mu_total")) and float(r["overlap_mu_total"]) > 0:
-                rows.append((ctx.t("overlap_total"),
-                             f"{_num(r['overlap_mu_total'])} {ctx.t('mu')}"))
-            if not _isnull(r.get("nearest_zone_id")):
-                rows.append((ctx.t("nearest_zone"), f"{_esc(r['nearest_zone_id'])} · "
-                                                    f"{_num(r.get('nearest_zone_m'), 0)} m"))
+            rows += _status_rows(ctx, r, st)
         elif pid in ev_by and not _isnull(ev_by[pid].iloc[0].get("redline_status")):
             s0 = str(ev_by[pid].iloc[0]["redline_status"])
             st = s0 if s0 in _STATUS_COLOUR else None
@@ -156,6 +200,7 @@ def _park_props(ctx, spec, gdf, park_status, sourcing, gaps, evaluation):
             notes.append(_esc(ctx.t("illustrative")))
         states.append(st if st in _STATUS_COLOUR else None)
         props.append({"t": _esc(names.iloc[i]), "id": pid,
+                      "q": _esc(f"{names.iloc[i]} {other.iloc[i]} {pid}"),
                       "p": _popup(_esc(names.iloc[i]), _esc(other.iloc[i]), rows, notes)})
     return props, states
 
@@ -164,14 +209,13 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
                 sourcing: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None,
                 evaluation: pd.DataFrame | None = None, *, outline: bool = False):
     label = _label(spec, ctx.lang)
-    fg = _add_group(ctx, m, spec.key, label)
-    geoms = _display_geoms(ctx, gdf)
+    fg, geoms, _, _ = _layer(ctx, m, spec.key, label, gdf)
     props, states = _park_props(ctx, spec, gdf, park_status, sourcing, gaps, evaluation)
     styles = []
     for st in states:
         colour = _STATUS_COLOUR.get(st, _STATUS_COLOUR[None])
-        styles.append({"color": colour, "weight": 2.5, "fillColor": colour, "fillOpacity": 0.3,
-                       "className": "ps-park"} if not outline else
+        styles.append({"color": colour, "fillColor": colour, **_STATUS_STYLE[st],
+                       "className": f"ps-park ps-park-{st or 'unchecked'}"} if not outline else
                       {"color": "#252525", "weight": 3, "fill": False, "className": "ps-park"})
     _geojson(ctx, fg, geoms, [dict(p) for p in props], styles, interactive=not outline)
     seen = set(states)
@@ -179,7 +223,8 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
     for st, key in (("pass", "pass"), ("review", "review_s"), ("conflict", "conflict"),
                     (None, "not_checked")):
         if st in seen and not outline:
-            entries.append((_sw_fill(_STATUS_COLOUR[st], opacity=0.6), _esc(ctx.t(key))))
+            entries.append((_sw_fill(_STATUS_COLOUR[st], opacity=0.6,
+                                     dash="dashArray" in _STATUS_STYLE[st]), _esc(ctx.t(key))))
     if outline:
         entries.append((_sw_fill("transparent", "#252525", 1), _esc(ctx.t("park_outline"))))
     illus = ("illustrative" in gdf and gdf["illustrative"].map(_truthy).any())
@@ -187,10 +232,6 @@ def _draw_parks(ctx, m, spec, gdf, park_status: pd.DataFrame | None,
         _esc(label), entries, _esc(ctx.t("illustrative")) if illus else "")))
     if evaluation is not None and len(evaluation) and "park_id" in evaluation:
         _draw_park_evaluation(ctx, m, gdf, geoms, props, evaluation)
-
-
-_GRADE_COLOUR = {"A": "#1a9850", "B": "#a6d96a", "C": "#fdae61", "D": "#d73027",
-                 None: "#bdbdbd"}
 
 
 def _draw_park_evaluation(ctx, m, gdf, geoms, props, evaluation: pd.DataFrame):
@@ -219,7 +260,7 @@ def _draw_park_evaluation(ctx, m, gdf, geoms, props, evaluation: pd.DataFrame):
             "dominant_industry" in ev and not _isnull(ev.at[pid, "dominant_industry"]) and
             str(ev.at[pid, "dominant_industry"]) else "" for pid in pids]
     uniq = [d for d in dict.fromkeys(doms) if d]
-    colour = {d: _PALETTE[i % len(_PALETTE)] for i, d in enumerate(uniq)}
+    colour = {d: ctx.colour(d) for d in uniq}
     colour[""] = _OTHER
     label = ctx.t("park_dominant")
     fg = _add_group(ctx, m, "park_dominant", label)
@@ -234,9 +275,7 @@ def _draw_park_evaluation(ctx, m, gdf, geoms, props, evaluation: pd.DataFrame):
 
 def _draw_redlines(ctx, m, spec, gdf):
     label = _label(spec, ctx.lang)
-    fg = _add_group(ctx, m, spec.key, label)
-    geoms = _display_geoms(ctx, gdf)
-    names, other = _names(gdf, ctx.lang)
+    fg, geoms, names, other = _layer(ctx, m, spec.key, label, gdf)
     cfield = spec.options.get("class") or "class"
     classes = gdf[cfield].astype("string").str.strip().str.lower() if cfield in gdf else \
         pd.Series(pd.NA, index=gdf.index, dtype="string")
@@ -261,7 +300,9 @@ def _draw_redlines(ctx, m, spec, gdf):
             notes.append(_esc(row["method"]))
         styles.append({**_CLASS_STYLE[c], "className": f"ps-zone ps-zone-{c or 'other'}"})
         tip = _esc(names.iloc[i]) + (f" · {_esc(cls_text)}" if cls_text else "")
-        props.append({"t": tip, "p": _popup(_esc(names.iloc[i]), _esc(other.iloc[i]), rows,
+        props.append({"t": tip, "n": _esc(names.iloc[i]),
+                      "q": _esc(f"{names.iloc[i]} {other.iloc[i]} {row.get('id')}"),
+                      "p": _popup(_esc(names.iloc[i]), _esc(other.iloc[i]), rows,
                                             notes)})
     _geojson(ctx, fg, geoms, props, styles)
     present = {c if c in _CLASS_STYLE else None for c in classes.dropna()}

@@ -8,8 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._context import _add_group, _display_geoms, _geojson, _result_frame
-from ._i18n import _names
+from ._context import _add_group, _display_geoms, _geojson, _layer, _result_frame, _zone_names
+from ._i18n import _T, _names
 from ._style import _KIND_STYLE, _PALETTE, _legend_html, _sw_fill, _sw_line, _sw_point
 from ._text import _esc, _isnull, _num, _nz, _popup, _truthy
 
@@ -19,26 +19,13 @@ def _draw_conflicts(ctx, m, conflicts: gpd.GeoDataFrame):
     if gdf is None:
         return
     label = ctx.t("conflicts")
-    fg = _add_group(ctx, m, "conflicts", label)
-    geoms = _display_geoms(ctx, gdf)
+    fg, geoms, _, _ = _layer(ctx, m, "conflicts", label, gdf)
     props, styles = [], []
     kinds = gdf["kind"].astype(str) if "kind" in gdf else pd.Series("overlap", index=gdf.index)
     for i in range(len(gdf)):
         r = gdf.iloc[i]
         k = kinds.iloc[i] if kinds.iloc[i] in _KIND_STYLE else "overlap"
-        cls = r.get("zone_class")
-        rows = [(ctx.t("park"), f"{_esc(r.get('park_name'))} ({_esc(r.get('park_id'))})"),
-                (ctx.t("zone"), f"{_esc(r.get('zone_name'))} ({_esc(r.get('zone_id'))})"),
-                (ctx.t("class"), _esc(ctx.t(cls) if cls in ("core", "redline", "restricted")
-                                      else cls)),
-                (ctx.t("kind"), _esc(ctx.t("k_" + k))),
-                (ctx.t("overlap"), f"{_num(r.get('overlap_ha'), 2)} {ctx.t('ha')} · "
-                                   f"{_num(r.get('overlap_mu'))} {ctx.t('mu')}"
-                 if not _isnull(r.get("overlap_ha")) else ""),
-                (ctx.t("pct_of_park"), f"{_num(r.get('pct_of_park'), 2)} %"
-                 if not _isnull(r.get("pct_of_park")) else ""),
-                (ctx.t("min_distance"), f"{_num(r.get('min_distance_m'), 0)} m"
-                 if not _isnull(r.get("min_distance_m")) else "")]
+        rows = _conflict_rows(ctx, r, k)
         notes = [_esc(ctx.t("review"))] if _truthy(r.get("review", False)) else []
         tip = f"{_esc(r.get('park_name'))} × {_esc(r.get('zone_name'))}"
         props.append({"t": tip, "p": _popup(_esc(ctx.t("conflicts")), tip, rows, notes)})
@@ -50,6 +37,37 @@ def _draw_conflicts(ctx, m, conflicts: gpd.GeoDataFrame):
     ctx.legend.append(("conflicts", fg, _legend_html(_esc(label), entries)))
 
 
+def _conflict_rows(ctx, r, kind: str) -> list[tuple[str, str]]:
+    """Popup rows of one conflict: park and zone by name, class, what kind of hit (a
+    buffer hit says its distance and that nothing overlaps), overlap in ha and 亩, the
+    banned industry behind a restricted conflict and the gate's reason."""
+    cls = r.get("zone_class")
+    zone = r.get("zone_name") if not _isnull(r.get("zone_name")) else \
+        _zone_names(ctx).get(str(r.get("zone_id")), r.get("zone_id"))
+    dist = r.get("min_distance_m")
+    hit = _esc(ctx.t("k_" + kind))
+    if kind == "buffer" and not _isnull(dist):
+        d = f"{_num(dist, 0)} m"
+        hit = _esc(ctx.t("buffer_hit").format(d=d))
+    banned = r.get("banned_hit")
+    rows = [(ctx.t("park"), _esc(r.get("park_name"))),
+            (ctx.t("zone"), _esc(zone)),
+            (ctx.t("class"), _esc(ctx.t(cls) if cls in ("core", "redline", "restricted")
+                                  else cls)),
+            (ctx.t("kind"), hit)]
+    if kind != "buffer" and not _isnull(r.get("overlap_ha")):
+        rows.append((ctx.t("overlap"), f"{_num(r.get('overlap_ha'), 2)} {ctx.t('ha')} · "
+                                       f"{_num(r.get('overlap_mu'))} {ctx.t('mu')}"))
+        if not _isnull(r.get("pct_of_park")):
+            rows.append((ctx.t("pct_of_park"), f"{_num(r.get('pct_of_park'), 1)} %"))
+    if not _isnull(banned) and str(banned).strip():
+        rows.append((ctx.t("banned_hit"), "、".join(
+            _esc(ctx.ind(b.strip())) for b in str(banned).split(";") if b.strip())))
+    if not _isnull(r.get("reason")) and str(r.get("reason")).strip():
+        rows.append((ctx.t("reason_l"), _esc(r.get("reason"))))
+    return rows
+
+
 def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
     gdf = _result_frame(sa)
     if gdf is None:
@@ -58,7 +76,8 @@ def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
     if len(gdf) > 2 and not ctx.explicit_hidden:
         ctx.hidden.add("service_areas")  # many 100 km areas would blanket the map
     fg = _add_group(ctx, m, "service_areas", label)
-    geoms = _display_geoms(ctx, gdf)
+    # 100 km reach areas: 10 × [map] simplify_m is invisible at the zoom that shows them
+    geoms = _display_geoms(ctx, gdf, coarse=True, tolerance_m=10 * ctx.simplify_m)
     known = {"site_id", "name", "radius_km", "metric", "road_km", "geometry", "name_zh",
              "name_en", "id"}
     counts = [c for c in gdf.columns if c not in known and pd.api.types.is_numeric_dtype(gdf[c])]
@@ -73,7 +92,8 @@ def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
                 (ctx.t("metric"), _esc(r.get("metric"))),
                 (ctx.t("road_km"), f"{_num(r.get('road_km'), 0)} km"
                  if not _isnull(r.get("road_km")) else "")]
-        rows += [(_esc(c), _num(r.get(c), 0 if float(r.get(c) or 0).is_integer() else 2))
+        rows += [(_esc(ctx.t(c) if c in _T else c),
+                  _num(r.get(c), 0 if float(r.get(c) or 0).is_integer() else 2))
                  for c in counts]
         fbi = r.get("firms_by_industry")
         if not _isnull(fbi) and str(fbi).strip():
@@ -89,7 +109,7 @@ def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
             radius = f" · {_num(r.get('radius_km'), 0)} km" if not _isnull(r.get("radius_km")) \
                 else ""
             entries.append((_sw_fill(colour, colour, 0.3, True), tip + radius))
-    _geojson(ctx, fg, geoms, props, styles)
+    _geojson(ctx, fg, geoms, props, styles, canvas=True)  # big polygons: one canvas
     ctx.legend.append(("service_areas", fg, _legend_html(_esc(label), entries)))
 
 
@@ -201,33 +221,67 @@ def _draw_recommendations(ctx, m, recs):
                                                   "#1 … #n" if len(entries) else "")))
 
 
+#: Candidate regions on at opening (the rest in a layer of their own, off).
+TOP_CANDIDATES = 5
+
+
+_CAND_FIELDS = {"district": "district", "p_top_n": "p_top", "cell_stability_mean": "cell_stab",
+                "dist_highway_m": "dist_highway", "dist_redline_m": "dist_redline",
+                "mc_rank_median": "mc_rank", "min_score": "min_score",
+                "max_score": "max_score"}
+
+
+def _candidate_rows(ctx, r) -> list[tuple[str, str]]:
+    """Popup rows of a candidate region: translated names, rounded figures with units."""
+    rows = [(ctx.t("rank"), _esc(r.get("rank"))),
+            (ctx.t("area"), f"{_num(r.get('area_ha'))} {ctx.t('ha')} · "
+                            f"{_num(r.get('area_mu'), 0)} {ctx.t('mu')}"
+             if not _isnull(r.get("area_ha")) else ""),
+            (ctx.t("mean_score"), _num(r.get("mean_score"), 3))]
+    for col, key in _CAND_FIELDS.items():
+        v = r.get(col)
+        if _isnull(v):
+            continue
+        if col.endswith("_m"):
+            txt = f"{_num(float(v) / 1000, 1)} km"
+        elif col in ("p_top_n", "cell_stability_mean"):
+            txt = f"{float(v) * 100:.0f} %"
+        elif isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
+            txt = _num(v, 0 if col == "mc_rank_median" else 3)
+        else:
+            txt = _esc(v)
+        rows.append((ctx.t(key), txt))
+    return rows
+
+
 def _draw_candidates(ctx, m, cand: gpd.GeoDataFrame):
+    """Candidate regions: the top :data:`TOP_CANDIDATES` by rank in their own layer (on
+    at opening), the others in a second layer (off)."""
     gdf = _result_frame(cand)
     if gdf is None:
         return
-    label = ctx.t("candidates")
-    fg = _add_group(ctx, m, "candidates", label)
-    geoms = _display_geoms(ctx, gdf)
-    known = {"rank", "area_ha", "area_mu", "mean_score", "geometry"}
-    extra = [c for c in gdf.columns if c not in known and c != "geometry"][:8]
-    props, styles = [], []
-    for i in range(len(gdf)):
-        r = gdf.iloc[i]
-        rank = r.get("rank", i + 1)
-        title = f"{_esc(ctx.t('candidates'))} #{_esc(rank)}"
-        rows = [(ctx.t("rank"), _esc(rank)),
-                (ctx.t("area"), f"{_num(r.get('area_ha'))} {ctx.t('ha')} · "
-                                f"{_num(r.get('area_mu'), 0)} {ctx.t('mu')}"
-                 if not _isnull(r.get("area_ha")) else ""),
-                (ctx.t("mean_score"), _num(r.get("mean_score"), 3))]
-        for c in extra:
-            v = r.get(c)
-            rows.append((_esc(c), _num(v, 3) if isinstance(v, (int, float, np.number))
-                         and not isinstance(v, bool) else _esc(v)))
-        props.append({"t": f"#{_esc(rank)}", "p": _popup(title, "", rows)})
-        styles.append({"color": "#08519c", "weight": 2.5, "fillColor": "#6baed6",
-                       "fillOpacity": 0.35, "className": "ps-candidate"})
-    _geojson(ctx, fg, geoms, props, styles)
-    ctx.legend.append(("candidates", fg, _legend_html(
-        _esc(label), [(_sw_fill("#6baed6", "#08519c", 0.6), _esc(label))])))
-
+    if "rank" in gdf:
+        gdf = gdf.sort_values("rank", kind="stable").reset_index(drop=True)
+    top = np.arange(len(gdf)) < TOP_CANDIDATES
+    for key, label, sel, colour in (
+            ("candidates_top", ctx.t("candidates_top").format(n=int(top.sum())), top,
+             "#08519c"),
+            ("candidates", ctx.t("candidates"), ~top, "#4292c6")):
+        if not sel.any():
+            continue
+        sub = gdf[sel].reset_index(drop=True)
+        fg = _add_group(ctx, m, key, label)
+        props, styles = [], []
+        for i in range(len(sub)):
+            r = sub.iloc[i]
+            rank = r.get("rank", i + 1)
+            title = f"{_esc(ctx.t('candidates'))} #{_esc(rank)}"
+            where = f" · {_esc(r['district'])}" if not _isnull(r.get("district")) else ""
+            props.append({"t": f"#{_esc(rank)}{where}", "id": f"cand{rank}",
+                          "p": _popup(title, where.strip(" ·"), _candidate_rows(ctx, r))})
+            styles.append({"color": colour, "weight": 2.5 if key == "candidates_top" else 1.5,
+                           "fillColor": "#6baed6", "fillOpacity": 0.35,
+                           "className": "ps-candidate"})
+        _geojson(ctx, fg, _display_geoms(ctx, sub), props, styles)
+        ctx.legend.append((key, fg, _legend_html(
+            _esc(label), [(_sw_fill("#6baed6", colour, 0.6), _esc(label))])))

@@ -3,8 +3,21 @@
 
 from __future__ import annotations
 
-_STATUS_COLOUR = {"pass": "#1a9850", "review": "#f39c12", "conflict": "#d73027",
-                  None: "#6a3d9a"}
+#: Park fill by red-line status. Red belongs to red lines alone: a conflict is a dark
+#: purple with a thick dashed outline, review amber, pass green, not checked grey.
+_STATUS_COLOUR = {"pass": "#1a9850", "review": "#e6a100", "conflict": "#3f007d",
+                  None: "#8c8c8c"}
+
+
+_STATUS_STYLE = {"pass": {"weight": 2.5, "fillOpacity": 0.3},
+                 "review": {"weight": 3, "fillOpacity": 0.4},
+                 "conflict": {"weight": 4, "fillOpacity": 0.45, "dashArray": "8 4"},
+                 None: {"weight": 2, "fillOpacity": 0.25}}
+
+
+# 亩均 grades in a blue sequence (A darkest): never the pass green nor the zones' red.
+_GRADE_COLOUR = {"A": "#08306b", "B": "#2171b5", "C": "#6baed6", "D": "#c6dbef",
+                 None: "#f0f0f0"}
 
 
 _CLASS_STYLE = {
@@ -16,24 +29,35 @@ _CLASS_STYLE = {
 }
 
 
+# Conflict shapes in the conflict purple (never pink or red: red is the zones' colour);
+# a buffer hit is a dashed outline with a light fill, distinct from an overlap.
 _KIND_STYLE = {
-    "overlap": {"color": "#3f007d", "fillColor": "#e7298a", "fillOpacity": 0.75, "weight": 2.5},
-    "buffer": {"color": "#3f007d", "fillColor": "#df65b0", "fillOpacity": 0.5, "weight": 2,
+    "overlap": {"color": "#000000", "fillColor": "#3f007d", "fillOpacity": 0.7, "weight": 2.5},
+    "buffer": {"color": "#3f007d", "fillColor": "#bcbddc", "fillOpacity": 0.45, "weight": 2,
                "dashArray": "4 3"},
-    "restricted": {"color": "#3f007d", "fillColor": "#c994c7", "fillOpacity": 0.6, "weight": 2},
+    "restricted": {"color": "#000000", "fillColor": "#6a51a3", "fillOpacity": 0.6, "weight": 2},
 }
 
 
-# Categorical colours (ColorBrewer Set1/Dark2 mix, distinguishable on a pale basemap).
-_PALETTE = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf",
-            "#1b9e77", "#d95f02", "#7570b3", "#66a61e", "#e6ab02"]
+# Categorical colours: Okabe-Ito (colour-blind safe) without its vermillion, then
+# Tableau/ColorBrewer extras; no red, which only red lines wear.
+_PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#b8a000", "#7f3c8d",
+            "#11a579", "#3969ac", "#80ba5a", "#8c564b", "#a5aa99", "#1b9e77", "#7570b3",
+            "#66a61e", "#e6ab02", "#a6761d", "#17becf", "#9467bd", "#bcbd22"]
 
 
 _OTHER = "#969696"
 
 
-_RAMP = [(0.0, (215, 25, 28)), (0.25, (253, 174, 97)), (0.5, (255, 255, 191)),
-         (0.75, (166, 217, 106)), (1.0, (26, 150, 65))]
+# viridis (perceptually uniform, readable under deuteranopia): low dark purple, high yellow
+_RAMP = [(0.0, (68, 1, 84)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)),
+         (0.75, (94, 201, 98)), (1.0, (253, 231, 37))]
+
+
+def industry_colours(ids: list[str]) -> dict[str, str]:
+    """One colour per chain-map industry, the same in every layer: the industries in
+    the chain map's (sorted) order take the palette in turn."""
+    return {i: _PALETTE[n % len(_PALETTE)] for n, i in enumerate(sorted(ids))}
 
 
 _EXCL_PALETTE = ["#525252", "#8c510a", "#542788", "#01665e", "#b2182b", "#2166ac",

@@ -1,0 +1,570 @@
+/* parksite map behaviour (inlined by geo/webmap/_controls.py; no network, no globals
+   except the ones named here). Every text that comes from data arrives already
+   HTML-escaped from Python; this file only inserts it, never builds markup from raw
+   data. */
+
+function parksiteBind(feature, layer) {
+  var p = feature.properties || {};
+  // long popups scroll; opening one pans it clear of the title banner
+  if (p.p) { layer.bindPopup(p.p, {maxWidth: 380, maxHeight: 420,
+                                   autoPanPaddingTopLeft: L.point(10, 170)}); }
+  if (p.t) { layer.bindTooltip(p.t, {sticky: true}); }
+}
+
+/* One canvas renderer per pane, for the dense line layers (roads, rail, rivers). */
+var parksiteCanvas = (function() {
+  var made = {};
+  return function(pane) {
+    if (!made[pane]) { made[pane] = L.canvas({pane: pane, padding: 0.2, tolerance: 3}); }
+    return made[pane];
+  };
+})();
+
+/* Firm markers: row = [lat, lon, {named fields}], labels = translated field names. */
+function parksiteFirm(pal, other, labels) {
+  return function(row) {
+    var f = row[2];
+    var c = f.c >= 0 ? pal[f.c] : other;
+    var mk = L.circleMarker([row[0], row[1]], {radius: f.r, color: '#ffffff', weight: 1,
+      fillColor: c, fillOpacity: f.rate ? 0.95 : 0.55, className: 'ps-firm'});
+    mk.psFirm = f;
+    mk.bindTooltip(f.name + (f.rate ? ' · ' + f.rate : ''));
+    mk.bindPopup(function() {
+      var rows = [[labels.id, f.id], [labels.industry, f.ind], [labels.park, f.park],
+                  [labels.local_supply_rate, f.rate || labels.not_rated],
+                  [labels.missing_inputs, f.miss]];
+      var h = '<div class="ps-pop"><div class="ps-pop-t">' + f.name + '</div><table>';
+      rows.forEach(function(r) { if (r[1]) { h += '<tr><th>' + r[0] + '</th><td>' + r[1] + '</td></tr>'; } });
+      h += '</table>';
+      if (f.syn) { h += '<div class="ps-pop-n">' + labels.synthetic + '</div>'; }
+      return h + '</div>';
+    });
+    return mk;
+  };
+}
+
+/* --- small helpers --------------------------------------------------------------- */
+
+function psEl(tag, cls, parent, html) {
+  var e = L.DomUtil.create(tag, cls || '', parent);
+  if (html !== undefined) { e.innerHTML = html; }
+  return e;
+}
+
+/* A Leaflet control at ``pos`` whose container ``build`` fills. */
+function psControl(S, pos, build) {
+  var C = L.Control.extend({options: {position: pos}, onAdd: function() {
+    var d = psEl('div', '');
+    L.DomEvent.disableClickPropagation(d);
+    L.DomEvent.disableScrollPropagation(d);
+    build(d);
+    return d;
+  }});
+  return new C().addTo(S.map);
+}
+
+/* A panel: a header that folds it (level 1) or shrinks it to a short button (2). */
+function psPanel(S, d, prio, opts) {
+  var p = {el: d, prio: prio, level: 0, pref: opts.pref || 0, max: opts.max || 2,
+           set: function(l) {
+             p.level = Math.max(0, Math.min(p.max, l));
+             if (opts.set) { opts.set(p.level); } else {
+               d.classList.toggle('ps-min', p.level >= 1);
+             }
+             d.classList.toggle('ps-tiny', p.level >= 2);
+           }};
+  S.panels.push(p);
+  return p;
+}
+
+/* A panel header with a long and a short label; clicking it folds the panel. */
+function psHead(d, long, short) {
+  return psEl('div', 'ps-head', d, '<span class="ps-long">' + long + '</span>' +
+              '<span class="ps-short">' + (short || long) + '</span>');
+}
+
+function psFoldOnClick(h, p) {
+  L.DomEvent.on(h, 'click', function() { p.set(p.level ? 0 : 1); });
+}
+
+function psEnsure(S, key) {
+  if (S.layers[key] && !S.map.hasLayer(S.layers[key])) { S.map.addLayer(S.layers[key]); }
+}
+
+/* Outline the features of layer ``key`` whose id is in ``ids`` (and only those). */
+function psHighlight(S, key, ids) {
+  var g = S.layers[key];
+  var hit = [];
+  if (!g) { return hit; }
+  g.eachLayer(function(sub) {
+    if (!sub.eachLayer) { return; }
+    sub.eachLayer(function(f) {
+      var p = f.feature && f.feature.properties;
+      var on = !!(p && ids.indexOf(p.id) >= 0);
+      var path = f.getElement && f.getElement();
+      if (path) { path.classList.toggle('ps-hl', on); }
+      if (on) { hit.push(f); }
+    });
+  });
+  return hit;
+}
+
+/* --- banner: title, data date, the three-line summary ----------------------------- */
+
+function psShowLine(S, line) {
+  (line.keys || []).forEach(function(k) { psEnsure(S, k); });
+  if (line.bounds) {
+    S.map.fitBounds(line.bounds, {maxZoom: 12, padding: [40, 40], animate: false});
+  }
+  (line.keys || []).forEach(function(k) { psHighlight(S, k, line.ids || []); });
+}
+
+function psBanner(S) {
+  var cfg = S.cfg;
+  psControl(S, 'topleft', function(d) {
+    d.className = 'ps-banner';
+    d.id = 'ps-banner';
+    var h = psHead(d, '<span class="ps-title">' + cfg.banner.title + '</span> ' +
+                   '<span class="ps-date">' + cfg.banner.date + '</span>', cfg.banner.short);
+    var ul = psEl('ul', 'ps-summary', psEl('div', 'ps-body', d));
+    cfg.banner.lines.forEach(function(line) {
+      var a = psEl('a', 'ps-line', psEl('li', '', ul), line.html);
+      a.setAttribute('data-line', line.kind);
+      a.href = '#';
+      L.DomEvent.on(a, 'click', function(e) {
+        L.DomEvent.preventDefault(e);
+        psShowLine(S, line);
+      });
+    });
+    S.banner = psPanel(S, d, 9, {pref: 0});
+    psFoldOnClick(h, S.banner);
+  });
+}
+
+/* --- search: parks, zones, districts, firms by name or id ---------------------------- */
+
+function psIndex(S, key, kind) {
+  S.layers[key].eachLayer(function(sub) {
+    if (L.MarkerClusterGroup && sub instanceof L.MarkerClusterGroup) {
+      sub.eachLayer(function(mk) {
+        var f = mk.psFirm;
+        if (f) { S.index.push({q: (f.name + ' ' + f.id + ' ' + (f.q || '')).toLowerCase(),
+                               label: f.name, kind: kind, key: key, layer: mk, cluster: sub}); }
+      });
+      return;
+    }
+    if (!sub.eachLayer) { return; }
+    sub.eachLayer(function(f) {
+      var p = f.feature && f.feature.properties;
+      if (p && p.q) { S.index.push({q: p.q.toLowerCase(), label: p.n || p.t || p.q,
+                                    kind: kind, key: key, layer: f}); }
+    });
+  });
+}
+
+function psGo(S, hit) {
+  var map = S.map, lyr = hit.layer;
+  psEnsure(S, hit.key);
+  if (hit.cluster) {
+    hit.cluster.zoomToShowLayer(lyr, function() { lyr.openPopup(); });
+  } else if (lyr.getBounds) {
+    map.fitBounds(lyr.getBounds(), {maxZoom: 13, animate: false});
+    var path = lyr.getElement && lyr.getElement();
+    if (path) {
+      path.classList.add('ps-hl');
+      setTimeout(function() { path.classList.remove('ps-hl'); }, 4000);
+    }
+    if (lyr.getPopup()) { lyr.openPopup(lyr.getBounds().getCenter()); }
+    else if (lyr.getTooltip()) { lyr.openTooltip(lyr.getBounds().getCenter()); }
+  } else if (lyr.getLatLng) {
+    map.setView(lyr.getLatLng(), Math.max(map.getZoom(), 13), {animate: false});
+    if (lyr.getPopup()) { lyr.openPopup(); }
+  }
+}
+
+function psFind(S, q) {
+  var s = q.trim().toLowerCase();
+  return s ? S.index.filter(function(x) { return x.q.indexOf(s) >= 0; }) : [];
+}
+
+function psSearch(S) {
+  (S.cfg.search || []).forEach(function(s) { if (S.layers[s[0]]) { psIndex(S, s[0], s[1]); } });
+  if (!S.index.length) { return; }
+  psControl(S, 'topleft', function(d) {
+    d.className = 'ps-search';
+    d.id = 'ps-search';
+    var h = psHead(d, S.T.search, S.T.search);
+    var b = psEl('div', 'ps-body', d);
+    var inp = psEl('input', '', b);
+    inp.type = 'search';
+    inp.placeholder = S.T.search_hint;
+    var ul = psEl('ul', '', b);
+    var found = [];
+    L.DomEvent.on(inp, 'input', function() {
+      ul.innerHTML = '';
+      found = psFind(S, inp.value).slice(0, 12);
+      found.forEach(function(x, i) {
+        var li = psEl('li', i ? '' : 'ps-on', ul, x.label + '<span class="ps-kind">' + x.kind + '</span>');
+        L.DomEvent.on(li, 'click', function() { psGo(S, x); });
+      });
+    });
+    L.DomEvent.on(inp, 'keydown', function(e) {
+      if (e.key === 'Enter' && found.length) { psGo(S, found[0]); }
+    });
+    var p = psPanel(S, d, 5, {pref: 0});
+    psFoldOnClick(h, p);
+  });
+}
+
+/* --- measure: distance (km) and area (km², 亩) ------------------------------------- */
+
+function psArea(ll) {  // spherical excess on the WGS84 mean radius, m²
+  var R = 6371008.8, s = 0, n = ll.length, k = Math.PI / 180;
+  for (var i = 0; i < n; i++) {
+    var a = ll[i], b = ll[(i + 1) % n];
+    s += (b.lng - a.lng) * k * (2 + Math.sin(a.lat * k) + Math.sin(b.lat * k));
+  }
+  return Math.abs(s * R * R / 2);
+}
+
+function psMeasure(S) {
+  var map = S.map, T = S.T;
+  psControl(S, 'topleft', function(d) {
+    d.className = 'ps-tools';
+    d.id = 'ps-measure';
+    var btn = psEl('button', '', d, T.measure);
+    var clr = psEl('button', '', d, T.clear);
+    var out = psEl('div', 'ps-out', d);
+    var pts = [], shapes = [], on = false;
+    function clear() { shapes.forEach(function(s) { map.removeLayer(s); }); shapes = []; }
+    function draw() {
+      var km = 0;
+      for (var i = 1; i < pts.length; i++) { km += map.distance(pts[i - 1], pts[i]) / 1000; }
+      clear();
+      shapes.push(L.polyline(pts, {color: '#000', weight: 2, dashArray: '4 3',
+                                   interactive: false}).addTo(map));
+      var txt = T.distance + ' ' + km.toFixed(2) + ' km';
+      if (pts.length >= 3) {
+        shapes.push(L.polygon(pts, {color: '#000', weight: 1, fillOpacity: 0.08,
+                                    interactive: false}).addTo(map));
+        var m2 = psArea(pts);
+        txt += ' · ' + T.area_w + ' ' + (m2 / 1e6).toFixed(2) + ' km² · ' +
+               Math.round(m2 / 666.6667).toLocaleString() + ' ' + T.mu;
+      }
+      out.textContent = txt;
+    }
+    function click(e) { pts.push(e.latlng); draw(); }
+    L.DomEvent.on(btn, 'click', function() {
+      on = !on;
+      btn.classList.toggle('ps-on', on);
+      map.getContainer().style.cursor = on ? 'crosshair' : '';
+      if (on) { map.on('click', click); map.doubleClickZoom.disable(); out.textContent = T.measure_hint; }
+      else { map.off('click', click); map.doubleClickZoom.enable(); }
+    });
+    L.DomEvent.on(clr, 'click', function() { pts = []; out.textContent = ''; clear(); });
+  });
+}
+
+/* --- layer control: grouped, park views replace one another ------------------------ */
+
+function psRegroup(S) {
+  var list = S.control._overlaysList;
+  if (!list) { return; }
+  var labels = Array.prototype.slice.call(list.querySelectorAll('label'));
+  var boxes = {};
+  S.cfg.groups.forEach(function(g) {
+    var det = psEl('details', 'ps-grp', list);
+    det.setAttribute('data-group', g[0]);
+    det.open = !!S.openGroups[g[0]];
+    psEl('summary', '', det, g[1]);
+    det.addEventListener('toggle', function() { S.openGroups[g[0]] = det.open; });
+    boxes[g[0]] = det;
+  });
+  labels.forEach(function(lab) {
+    var inp = lab.querySelector('input');
+    var key = inp ? S.stamps[inp.layerId] : undefined;
+    var det = boxes[S.groupOf[key]];
+    if (key !== undefined) { lab.setAttribute('data-layer', key); }
+    if (det) { det.appendChild(lab); } else { list.appendChild(lab); }
+    if (inp && S.cfg.radio.indexOf(key) >= 0) { lab.classList.add('ps-radio'); }
+  });
+  Object.keys(boxes).forEach(function(g) {
+    if (!boxes[g].querySelector('label')) { list.removeChild(boxes[g]); }
+  });
+}
+
+function psLayerControl(S) {
+  var cfg = S.cfg, map = S.map, control = S.control;
+  if (control) {
+    var upd = control._update;
+    control._update = function() { var r = upd.apply(this, arguments); psRegroup(S); return r; };
+    psRegroup(S);
+    var lc = control.getContainer();
+    lc.id = 'ps-layers';
+    var lh = psHead(null, S.T.layers, S.T.layers);
+    lc.insertBefore(lh, lc.firstChild);
+    psFoldOnClick(lh, psPanel(S, lc, 6, {pref: 0}));
+  }
+  map.on('overlayadd', function(e) {
+    var key = S.stamps[L.stamp(e.layer)];
+    if (cfg.radio.indexOf(key) < 0) { return; }
+    setTimeout(function() {  // after the layer control has handled its click
+      cfg.radio.forEach(function(k) {
+        if (k !== key && S.layers[k] && map.hasLayer(S.layers[k])) { map.removeLayer(S.layers[k]); }
+      });
+    }, 0);
+  });
+}
+
+/* --- legend: thematic first, only what is on -------------------------------------- */
+
+function psLegend(S) {
+  var map = S.map;
+  var lg = psControl(S, 'bottomleft', function() {}).getContainer();
+  lg.className = 'ps-legend leaflet-control';
+  lg.id = 'ps-legend';
+  var lgh = psHead(lg, S.cfg.legend_title, S.cfg.legend_title);
+  var body = psEl('div', 'ps-body', lg);
+  var items = [];
+  S.cfg.items.forEach(function(it) {
+    if (!S.layers[it.key]) { return; }
+    var s = psEl('div', 'ps-lg-s', body, it.html);
+    s.id = 'ps-legend-' + it.key;
+    s.setAttribute('data-layer', it.key);
+    S.sections[it.key] = s;
+    items.push({el: s, layer: S.layers[it.key]});
+  });
+  psFoldOnClick(lgh, psPanel(S, lg, 4, {pref: 0}));
+  function sync() {
+    var any = false;
+    items.forEach(function(it) {
+      var on = map.hasLayer(it.layer);
+      it.el.style.display = on ? '' : 'none';
+      any = any || on;
+    });
+    lg.style.display = any ? '' : 'none';
+  }
+  map.on('overlayadd overlayremove layeradd layerremove', sync);
+  sync();
+}
+
+/* --- model card, chain gaps (bottom right, folded) --------------------------------- */
+
+function psFolded(S, id, html, prio) {
+  var d = psControl(S, 'bottomright', function(c) { c.className = id; c.id = id; c.innerHTML = html; })
+    .getContainer();
+  var det = d.querySelector('details');
+  var p = psPanel(S, d, prio, {pref: 1, set: function(l) { if (det && l >= 1) { det.open = false; } }});
+  if (det) { det.addEventListener('toggle', function() { p.level = det.open ? 0 : 1; }); }
+  return d;
+}
+
+function psFirmsById(S) {
+  var firms = {};
+  var g = S.cfg.firms_key && S.layers[S.cfg.firms_key];
+  if (g) {
+    g.eachLayer(function(sub) {
+      if (sub.eachLayer) { sub.eachLayer(function(mk) { if (mk.psFirm) { firms[mk.psFirm.id] = mk; } }); }
+    });
+  }
+  return firms;
+}
+
+/* A chain-gap row: zoom to its park, supplier park, anchors and supplier; outline them. */
+function psGapRow(S, tr, firms) {
+  var map = S.map;
+  var ids = [tr.getAttribute('data-park'), tr.getAttribute('data-supplier-park')];
+  psEnsure(S, S.cfg.parks_key);
+  var b = L.latLngBounds([]);
+  psHighlight(S, S.cfg.parks_key, ids).forEach(function(f) { b.extend(f.getBounds()); });
+  if (S.mark) { map.removeLayer(S.mark); S.mark = null; }
+  (tr.getAttribute('data-anchors') || '').split(';').forEach(function(a) {
+    if (firms[a]) { b.extend(firms[a].getLatLng()); }
+  });
+  var sup = firms[tr.getAttribute('data-supplier')];
+  if (sup) {
+    b.extend(sup.getLatLng());
+    S.mark = L.circleMarker(sup.getLatLng(), {radius: 12, color: '#000', weight: 3,
+      fill: false, className: 'ps-hl-firm', interactive: false}).addTo(map);
+  }
+  if (b.isValid()) { map.fitBounds(b, {maxZoom: 12, padding: [40, 40], animate: false}); }
+}
+
+function psLinkGaps(S, d) {
+  var rows = Array.prototype.slice.call(d.querySelectorAll('tr.ps-row'));
+  var firms = psFirmsById(S);
+  rows.forEach(function(tr) {
+    L.DomEvent.on(tr, 'click', function() {
+      rows.forEach(function(r) { r.classList.toggle('ps-on', r === tr); });
+      psGapRow(S, tr, firms);
+    });
+  });
+  var sel = Array.prototype.slice.call(d.querySelectorAll('select[data-filter]'));
+  function filter() {
+    var want = {};
+    sel.forEach(function(s) { want[s.getAttribute('data-filter')] = s.value; });
+    rows.forEach(function(tr) {
+      var ok = Object.keys(want).every(function(k) {
+        return !want[k] || (tr.getAttribute('data-' + k) || '').split(';').indexOf(want[k]) >= 0;
+      });
+      tr.style.display = ok ? '' : 'none';
+    });
+  }
+  sel.forEach(function(s) { L.DomEvent.on(s, 'change', filter); });
+}
+
+/* --- north arrow, scale, print notes, attribution, tile failures ------------------- */
+
+function psFurniture(S) {
+  var map = S.map;
+  psControl(S, 'bottomright', function(d) {
+    d.className = 'ps-north';
+    d.id = 'ps-north';
+    d.innerHTML = '<svg width="18" height="22" viewBox="0 0 18 22" aria-hidden="true">' +
+      '<path d="M9 0 L17 22 L9 16 L1 22 Z" fill="#222"/></svg>' + S.T.north;
+  });
+  L.control.scale({position: 'bottomright', metric: true, imperial: false, maxWidth: 140}).addTo(map);
+  psControl(S, 'bottomright', function(d) {
+    d.className = 'ps-panel ps-print-only';
+    d.id = 'ps-notes';
+    d.innerHTML = S.cfg.notes;
+  });
+  // the attribution shrinks to one line (click to read it all) before any panel folds
+  var attr = map.attributionControl && map.attributionControl.getContainer();
+  if (attr) {
+    var ap = psPanel(S, attr, 0, {pref: 0, max: 1, set: function(l) {
+      attr.classList.toggle('ps-attr-min', l >= 1); }});
+    L.DomEvent.on(attr, 'click', function() { if (ap.level) { ap.set(0); } });
+  }
+}
+
+function psTileNotice(S) {
+  var bad = 0, good = 0, notice = null;
+  S.map.eachLayer(function(l) {
+    if (!(l instanceof L.TileLayer)) { return; }
+    l.on('tileload', function() { good++; });
+    l.on('tileerror', function() {
+      bad++;
+      if (notice || bad < 3 || good > bad) { return; }
+      notice = psControl(S, 'topright', function(d) {
+        d.className = 'ps-notice';
+        d.id = 'ps-tile-notice';
+        d.innerHTML = S.T.tiles_failed;
+      });
+      psFit(S);
+    });
+  });
+}
+
+/* --- layout: panels never overlap; fold the least important first ---------------------- */
+
+function psRect(e) { return e.getBoundingClientRect(); }
+
+function psShown(e) { var r = psRect(e); return e.offsetParent !== null && r.width > 0 && r.height > 0; }
+
+/* The panel to fold for the first clash (or a control out of the map), or null. */
+function psWorst(S, ctl, box) {
+  for (var i = 0; i < ctl.length; i++) {
+    var r = psRect(ctl[i]);
+    var out = r.bottom > box.bottom + 1 || r.top < box.top - 1 || r.right > box.right + 1;
+    var against = out ? [ctl[i]] : [];
+    for (var j = i + 1; j < ctl.length && !out; j++) {
+      var s = psRect(ctl[j]);
+      if (r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom) {
+        against = [ctl[i], ctl[j]];
+        break;
+      }
+    }
+    if (!against.length) { continue; }
+    var cand = S.panels.filter(function(p) { return against.indexOf(p.el) >= 0 && p.level < p.max; });
+    if (!cand.length && against.length === 1) { continue; }
+    if (!cand.length) { cand = S.panels.filter(function(p) { return p.level < p.max; }); }
+    cand.sort(function(a, b) { return a.prio - b.prio; });
+    if (cand.length) { return cand[0]; }
+  }
+  return null;
+}
+
+function psFit(S) {
+  var box = psRect(S.map.getContainer());
+  for (var it = 0; it < 40; it++) {
+    var ctl = Array.prototype.slice.call(
+      S.map.getContainer().querySelectorAll('.leaflet-control')).filter(psShown);
+    var worst = psWorst(S, ctl, box);
+    if (!worst) { return true; }
+    worst.set(worst.level + 1);
+  }
+  return false;
+}
+
+function psRelayout(S) {
+  var small = window.innerWidth < 700;
+  S.panels.forEach(function(p) { p.set(small && p.prio < 9 ? Math.max(1, p.pref) : p.pref); });
+  psFit(S);
+}
+
+/* --- print: A4 landscape, the study fitted ------------------------------------------ */
+
+function psFitStudy(S) {
+  var top = S.banner ? S.banner.el.getBoundingClientRect().height : 0;
+  S.map.fitBounds(S.study, {animate: false, paddingTopLeft: [10, Math.min(top, 200) + 10],
+                            paddingBottomRight: [10, 10]});
+}
+
+function psPrint(S, on) {
+  document.documentElement.classList.toggle('ps-print', on);
+  if (on) { S.panels.forEach(function(p) { if (p.el !== S.gaps) { p.set(0); } }); }
+  S.map.invalidateSize({animate: false});
+  if (!on) { psRelayout(S); }
+  psFitStudy(S);
+}
+
+function psWatch(S) {
+  var timer = null;
+  window.addEventListener('resize', function() {
+    clearTimeout(timer);
+    timer = setTimeout(function() {
+      if (!document.documentElement.classList.contains('ps-print')) { psRelayout(S); }
+    }, 150);
+  });
+  window.addEventListener('beforeprint', function() { psPrint(S, true); });
+  window.addEventListener('afterprint', function() { psPrint(S, false); });
+  // scripts after this one (attribution, late layers) may still grow a panel
+  setTimeout(function() { psFit(S); }, 0);
+  window.addEventListener('load', function() { psFit(S); });
+}
+
+/* Start the page: ``cfg`` from geo/webmap/_compose.py (escaped), ``layers`` key → layer
+   group, ``control`` the layer control. */
+function parksiteInit(map, cfg, layers, control) {
+  var S = {map: map, cfg: cfg, T: cfg.t, layers: layers, control: control, panels: [],
+           stamps: {}, index: [], sections: {}, groupOf: {}, openGroups: {}, banner: null,
+           gaps: null, mark: null, study: L.latLngBounds(cfg.study)};
+  Object.keys(layers).forEach(function(k) { S.stamps[L.stamp(layers[k])] = k; });
+  cfg.items.forEach(function(it) { S.groupOf[it.key] = it.group; });
+  cfg.groups.forEach(function(g) { S.openGroups[g[0]] = g[2]; });
+  if (map.zoomControl) { map.zoomControl.remove(); }
+  psBanner(S);
+  psSearch(S);
+  L.control.zoom({position: 'topleft', zoomInTitle: S.T.zoom_in, zoomOutTitle: S.T.zoom_out}).addTo(map);
+  psMeasure(S);
+  psLayerControl(S);
+  psLegend(S);
+  psFolded(S, 'ps-card', cfg.card, 1);
+  S.gaps = cfg.gaps ? psFolded(S, 'ps-gaps', cfg.gaps, 2) : null;
+  if (S.gaps) { psLinkGaps(S, S.gaps); }
+  psFurniture(S);
+  psTileNotice(S);
+  map.options.zoomSnap = 0.25;
+  psRelayout(S);
+  psFitStudy(S);
+  psWatch(S);
+  if (window.location.hash === '#print') { psPrint(S, true); }
+  window.parksite = {map: map, layers: layers, legend: S.sections, names: cfg.names,
+                     groups: S.groupOf, decision: cfg.decision, panels: S.panels, ready: true,
+                     search: function(q) { return psFind(S, q); },
+                     go: function(hit) { psGo(S, hit); },
+                     fit: function() { return psFit(S); },
+                     relayout: function() { psRelayout(S); },
+                     print: function(on) { psPrint(S, on); }};
+}
