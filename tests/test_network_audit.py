@@ -219,9 +219,11 @@ def test_the_map_draws_the_findings_off_by_default(tmp_path, roads):
     assert len(feats) == len(f)
     assert "&lt;script&gt;alert(1)" in feats[0]["properties"]["p"]
     assert feats[0]["properties"]["t"].startswith("疑似缺失连接 #1 · ")
+    # off by default: not among the layers on at opening (the decision view's set)
+    assert "network_audit" not in info["opening"]
     groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup\(", page)
     added = set(re.findall(r"(feature_group_\w+)\.addTo\(", page))
-    assert len(groups) == len(info["layers"]) and len(added) == len(groups) - 1
+    assert len(groups) == len(info["layers"]) and len(added) == len(info["opening"])
 
 
 def test_cli_a_study_without_roads_is_exit_2(tmp_path):

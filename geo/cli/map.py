@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import warnings
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -58,7 +59,7 @@ def command(study, out_path, map_opts, redlines, pdf_path, png_path, overwrite):
 
 @guarded
 def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite,
-         prints: dict[str, Path | None]) -> int:
+         prints: dict[Literal["pdf", "png"], Path | None]) -> int:
     from ..study import load_study
     from ..webmap import check_map_path, render_print, write_map
 

@@ -3,6 +3,8 @@ layer "疑似缺失连接 probable missing links", off by default."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 
@@ -24,7 +26,7 @@ _W: dict[str, tuple[str, str]] = {
     "note": ("审核结果：路网数据可能缺少桥梁、隧道或轮渡，需人工核实",
              "Audit finding: the road data may lack a bridge, tunnel or ferry here; check it"),
 }
-_STYLE = {"color": "#d7301f", "weight": 3, "opacity": 0.9, "dashArray": "8 6",
+_STYLE: dict[str, Any] = {"color": "#d7301f", "weight": 3, "opacity": 0.9, "dashArray": "8 6",
           "className": "ps-audit"}
 
 

@@ -122,7 +122,7 @@ _CARD_SKIP = {"model", "parksite_version", "study", "grid", "criteria", "weights
 
 def _small(d: dict, depth: int = 0) -> dict:
     """A model-card dict without long lists of records (those belong in the tables)."""
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in d.items():
         if isinstance(v, list) and v and isinstance(v[0], dict):
             out[k] = f"{len(v)} records"
@@ -139,8 +139,8 @@ def _suitability_card(ctx: _Ctx, mc: dict) -> str:
     t = ctx.t
     parts = [f"<h4>{_esc(t('suitability'))} · {_esc(t('weights'))}</h4>"]
     w = mc.get("weights")
-    values = w.get("values") if isinstance(w, dict) and isinstance(w.get("values"), dict) \
-        else w if isinstance(w, dict) else {}
+    values: dict[str, Any] = (w["values"] if isinstance(w.get("values"), dict) else w) \
+        if isinstance(w, dict) else {}
     crit = [c for c in (mc.get("criteria") or []) if isinstance(c, dict)]
     rows = []
     if crit:

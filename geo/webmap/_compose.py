@@ -134,8 +134,9 @@ def _new_map(title: str, bounds, *, offline: bool, blank: bool
     m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=8, tiles=None,
                    control_scale=False, prefer_canvas=False, zoom_control=True,
                    attribution_control=True, maxZoom=18, minZoom=4)
-    m.get_root().title = _esc(title)
-    header = m.get_root().header
+    root: Any = m.get_root()
+    root.title = _esc(title)
+    header = root.header
     header.add_child(Element('<meta charset="utf-8"/>'), name="ps_charset")
     assets = _asset_html(offline)
     header.add_child(Element(assets), name="ps_assets")

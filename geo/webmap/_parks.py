@@ -144,7 +144,7 @@ def _allowed_text(ctx: _Ctx, note: str) -> str:
 def _status_rows(ctx: _Ctx, r: pd.Series, st: str | None) -> list[tuple[str, str]]:
     """Popup rows of a park's red-line verdict: status, conflicts, overlap (亩), the
     nearest zone by name with its distance, restricted zones whose bans do not apply."""
-    st_key = {"review": "review_s"}.get(st, st)
+    st_key = "review_s" if st == "review" else st
     rows = [(ctx.t("status"), _esc(ctx.t(st_key)) if st_key in _T else _esc(st))]
     if not _isnull(r.get("n_conflicts")):
         rows.append((ctx.t("n_conflicts"), _esc(int(r["n_conflicts"]))))

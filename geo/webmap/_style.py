@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 #: Park fill by red-line status. Red belongs to red lines alone: a conflict is a dark
 #: purple with a thick dashed outline, review amber, pass green, not checked grey.
 _STATUS_COLOUR = {"pass": "#1a9850", "review": "#e6a100", "conflict": "#3f007d",
                   None: "#8c8c8c"}
 
 
-_STATUS_STYLE = {"pass": {"weight": 2.5, "fillOpacity": 0.3},
+_STATUS_STYLE: dict[str | None, dict[str, Any]] = {"pass": {"weight": 2.5, "fillOpacity": 0.3},
                  "review": {"weight": 3, "fillOpacity": 0.4},
                  "conflict": {"weight": 4, "fillOpacity": 0.45, "dashArray": "8 4"},
                  None: {"weight": 2, "fillOpacity": 0.25}}
@@ -20,7 +22,7 @@ _GRADE_COLOUR = {"A": "#08306b", "B": "#2171b5", "C": "#6baed6", "D": "#c6dbef",
                  None: "#f0f0f0"}
 
 
-_CLASS_STYLE = {
+_CLASS_STYLE: dict[str | None, dict[str, Any]] = {
     "core": {"color": "#67000d", "fillColor": "#a50f15", "fillOpacity": 0.45, "weight": 1.5},
     "redline": {"color": "#cb181d", "fillColor": "#ef3b2c", "fillOpacity": 0.35, "weight": 1.5},
     "restricted": {"color": "#d94801", "fillColor": "#fd8d3c", "fillOpacity": 0.1,
@@ -31,7 +33,7 @@ _CLASS_STYLE = {
 
 # Conflict shapes in the conflict purple (never pink or red: red is the zones' colour);
 # a buffer hit is a dashed outline with a light fill, distinct from an overlap.
-_KIND_STYLE = {
+_KIND_STYLE: dict[str, dict[str, Any]] = {
     "overlap": {"color": "#000000", "fillColor": "#3f007d", "fillOpacity": 0.7, "weight": 2.5},
     "buffer": {"color": "#3f007d", "fillColor": "#bcbddc", "fillOpacity": 0.45, "weight": 2,
                "dashArray": "4 3"},
