@@ -25,9 +25,12 @@ Nothing large is committed: every piece is made from installed packages when ask
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
+import time
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -37,6 +40,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from . import compute
 from .chains import load_chains
 from .crs import WGS84, area_crs_for
 from .errors import InputError
@@ -44,6 +48,7 @@ from .io import atomic_path
 from .national import (
     AdminUnit,
     admin_units,
+    counties_of,
     network_lines,
     package_dir,
     read_boundaries,
@@ -51,7 +56,9 @@ from .national import (
 )
 from .network import Network, transformer
 from .network import cache as netcache
-from .region import init_region, resolve_region
+from .region import choose_zone, init_region, resolve_region
+from .study import load_study
+from .suitability.chunked import run_chunked
 
 #: WGS84 box of China's mainland, Hainan, Taiwan, Hong Kong and Macau (lon/lat degrees).
 CHINA_BBOX = (73.4, 18.1, 135.1, 53.6)
@@ -316,12 +323,13 @@ def write_province_demo(province: str, folder: str | os.PathLike, *, n_firms: in
     Returns
     -------
     Path
-        The study file ``folder/<province>.toml``.
+        The study file ``folder/<adcode>.toml``.
 
     Raises
     ------
     InputError
-        Unknown or ambiguous province, or a bad argument.
+        Unknown or ambiguous province, a province too wide for one GK zone, or a bad
+        argument.
     OutputError
         ``folder`` cannot be written.
     """
@@ -330,19 +338,102 @@ def write_province_demo(province: str, folder: str | os.PathLike, *, n_firms: in
     if len(res.units) != 1 or unit.level != "province":
         raise InputError(f"national demo: {province!r} is not one province "
                          f"({', '.join(u.full_name for u in res.units)})")
+    return write_unit_demo(unit, folder, n_firms=n_firms, seed=seed, cell_m=cell_m,
+                           radius_km=radius_km, buffer_km=buffer_km)
+
+
+def write_unit_demo(unit: AdminUnit, folder: str | os.PathLike, *, n_firms: int = 100_000,
+                    seed: int = 20261203, cell_m: float | None = None,
+                    radius_km: float = 100.0, buffer_km: float = 100.0) -> Path:
+    """:func:`write_province_demo` for any admin unit (a province or a prefecture)."""
+    if cell_m is not None and not cell_m > 0:
+        raise InputError(f"national demo: cell_m {cell_m!r} must be a positive number")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     study = folder / f"{unit.adcode}.toml"
     init_region([unit], study, buffer_km=buffer_km, force=True)
     data = study.with_name(f"{study.stem}_data")
-    firms = synthetic_firms(districts(unit.name), n_firms, seed=seed)
-    write_firms(firms, data / "firms_synthetic.parquet")
+    kids = [c for c in counties_of(unit) if c.level == "county"] or [unit]
+    dists = read_boundaries(kids)
+    dists["area_m2"] = dists.geometry.to_crs(national_crs()).area.to_numpy()
+    write_firms(synthetic_firms(dists, n_firms, seed=seed), data / "firms_synthetic.parquet")
     text = study.read_text(encoding="utf-8")
     if cell_m is not None:
-        if not cell_m > 0:
-            raise InputError(f"national demo: cell_m {cell_m!r} must be a positive number")
         text = re.sub(r"(?m)^cell_m = .*$", f"cell_m = {float(cell_m):g}", text, count=1)
     text += _demo_tables(f"{data.name}/firms_synthetic.parquet", "cache", radius_km)
     with atomic_path(study) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return study
+
+
+def national_units() -> list[AdminUnit]:
+    """China as units that each fit one CGCS2000 3° GK zone: every province, except
+    that a province too wide for one zone (:func:`geo.region.choose_zone` refuses it:
+    e.g. 新疆, 内蒙古, 西藏) is replaced by its prefectures. No single projection holds
+    China's distances within 0.2 %, so the national grid is a mosaic of these."""
+    out: list[AdminUnit] = []
+    provs = _units("province", None)
+    geoms = read_boundaries(provs).geometry.to_numpy()
+    for u, g in zip(provs, geoms, strict=True):
+        try:
+            choose_zone(g)
+            out.append(u)
+        except InputError:
+            out += [p for p in admin_units() if p.level == "prefecture" and p.province == u.name]
+    return out
+
+
+def run_national_grid(folder: str | os.PathLike, *, cell_m: float = 2000.0, runs: int = 20,
+                      units: list[AdminUnit] | None = None, client=None,
+                      log=print) -> pd.DataFrame:
+    """The coarse national suitability grid: one demo study per unit of
+    :func:`national_units` (each in its own GK zone), run through the chunked engine.
+
+    Parameters
+    ----------
+    folder
+        Where the studies and their outputs (``<adcode>_out/``) are written.
+    cell_m
+        Cell size, metres in each unit's GK zone.
+    runs
+        Monte Carlo runs per unit.
+    units
+        A subset of :func:`national_units` (default all).
+    client
+        An active ``distributed.Client`` (default: a LocalCluster for the whole run).
+    log
+        Called with one line per unit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit: ``adcode``, ``name``, ``cells``, ``candidates``, ``seconds``,
+        ``out`` (folder of its COGs), or ``error`` (the message) when a unit failed —
+        reported, never dropped.
+    """
+    folder = Path(folder)
+    units = units if units is not None else national_units()
+    rows = []
+    ctx = compute.client(n_workers=2, dashboard=False) if client is None else \
+        contextlib.nullcontext(client)
+    with ctx:
+        for u in units:
+            t = time.perf_counter()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    st = load_study(write_unit_demo(u, folder / "studies", n_firms=100,
+                                                    cell_m=cell_m))
+                    res = run_chunked(st, out_dir=folder / f"{u.adcode}_out", runs=runs)
+                rows.append({"adcode": u.adcode, "name": u.full_name, "cells": res.grid.size,
+                             "candidates": len(res.candidates),
+                             "seconds": time.perf_counter() - t,
+                             "out": str(folder / f"{u.adcode}_out"), "error": ""})
+            except (InputError, OSError, ValueError) as exc:
+                rows.append({"adcode": u.adcode, "name": u.full_name, "cells": 0,
+                             "candidates": 0, "seconds": time.perf_counter() - t, "out": "",
+                             "error": str(exc)})
+            log(f"{u.full_name} {u.adcode}: " + (rows[-1]["error"] or
+                f"{rows[-1]['cells']:,} cells, {rows[-1]['candidates']} candidates, "
+                f"{rows[-1]['seconds']:.1f} s"))
+    return pd.DataFrame(rows)

@@ -142,3 +142,16 @@ def test_province_demo_runs_chunked_suitability_and_sourcing(tmp_path):
     src = run_sourcing(st)
     assert src.firms["local_supply_rate"].notna().any()
     assert list((tmp_path / "demo" / "cache").glob("network-*.npz"))
+
+
+@pytest.mark.slow
+def test_national_grid_mosaic_reports_each_unit(tmp_path):
+    from geo import compute
+
+    units = [u for u in nd.admin_units() if u.level == "province" and u.name == PROVINCE]
+    with compute.client(n_workers=2, memory_gb=2, processes=False, dashboard=False) as c:
+        table = nd.run_national_grid(tmp_path, cell_m=2000, runs=5, units=units, client=c,
+                                     log=lambda _: None)
+    assert list(table["adcode"]) == ["640000"] and table["error"].iloc[0] == ""
+    assert table["cells"].iloc[0] > 10_000
+    assert (tmp_path / "640000_out" / "suitability.tif").is_file()
