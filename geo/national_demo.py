@@ -422,7 +422,8 @@ def write_unit_demo(unit: AdminUnit, folder: str | os.PathLike, *, n_firms: int 
 def national_units() -> list[AdminUnit]:
     """China as units that each fit one CGCS2000 3° GK zone: every province, except
     that a province too wide for one zone (:func:`geo.region.choose_zone` refuses it:
-    e.g. 新疆, 内蒙古, 西藏) is replaced by its prefectures. No single projection holds
+    e.g. 新疆, 内蒙古, 西藏) is replaced by its prefectures (kept whole when it has none,
+    so that its failure is reported, never dropped). No single projection holds
     China's distances within 0.2 %, so the national grid is a mosaic of these.
 
     Returns
@@ -438,7 +439,9 @@ def national_units() -> list[AdminUnit]:
             choose_zone(g)
             out.append(u)
         except InputError:
-            out += [p for p in admin_units() if p.level == "prefecture" and p.province == u.name]
+            # a province without prefectures stays in: its run then reports the error
+            out += [p for p in admin_units() if p.level == "prefecture"
+                    and p.province == u.name] or [u]
     return out
 
 
