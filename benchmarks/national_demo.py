@@ -7,9 +7,10 @@ Writes into ``--out`` (default a new temporary folder, kept and printed):
   ``--cell-m`` through the chunked engine on a 2-worker LocalCluster (COGs in
   ``<adcode>_out/``);
 * ``national``: the coarse national grid (``--national-cell-m``, default 2 km) as a
-  mosaic of units that each fit one CGCS2000 GK zone (:func:`geo.national_demo.
-  national_units`: 18 provinces whole, the wider ones by prefecture, 239 units), with a
-  table ``national_grid.csv`` of cells, candidates, seconds or the error per unit;
+  mosaic of units that each fit one CGCS2000 GK zone
+  (:func:`geo.national_demo.national_units`: 18 provinces whole, the wider ones by
+  prefecture, a prefecture still too wide by county: 318 units), with a table
+  ``national_grid.csv`` of cells, candidates, seconds or the error per unit;
   ``--units N`` runs the first N units only (and says so).
 
 Run: .venv/bin/python benchmarks/national_demo.py [--parts province national]

