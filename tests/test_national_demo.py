@@ -112,7 +112,7 @@ def test_the_highway_network_builds_snaps_and_round_trips_the_cache(tmp_path, fi
     assert len(list((tmp_path / "cache").glob("network-*.npz"))) == 2
 
 
-def test_network_lengths_are_geodesic_not_projected():
+def test_network_lengths_agree_with_scgraph_road_km():
     net = Network.from_lines(nd.highway_lines(BOX), crs=nd.national_crs())
     km = nd.highway_lines(BOX)["length_km"].sum()
     # two-point edges: geodesic chord lengths, within a few per cent of scgraph's road km
