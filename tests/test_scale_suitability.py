@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import dask
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 from rasterio import features
 
 from geo import compute
-from geo.errors import ModelError
+from geo.errors import InputError, ModelError
 from geo.study import load_study
 from geo.suitability import chunked, run_suitability
 
@@ -147,6 +148,9 @@ def test_engine_choice_and_bad_input(cluster, tmp_path):
     assert not list(tmp_path.iterdir())
     with pytest.raises(ModelError, match=r"over the dask engine's .* Use cell_m ≥ \d+"):
         chunked.run_chunked(st, cell_m=1.0, out_dir=tmp_path)
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}), \
+            pytest.raises(InputError, match=r"could not reach the Dask scheduler tcp://127"):
+        chunked.run_chunked(st, cell_m=CELL_M, out_dir=tmp_path, scheduler="tcp://127.0.0.1:1")
     with pytest.raises(ModelError, match="use it with --engine dask"):
         run_suitability(st, cell_m=CELL_M, engine="memory", scheduler="tcp://h:8786")
 

@@ -574,7 +574,8 @@ def run_chunked(study, *, industry: str | None = None, out_dir: str | Path | Non
     Raises
     ------
     ModelError, InputError
-        As the in-memory engine; also without ``out_dir``.
+        As the in-memory engine; also without ``out_dir``, and when the scheduler
+        cannot be reached.
     """
     if out_dir is None:
         raise ModelError("the dask engine writes its rasters tile by tile: give an output "
@@ -593,7 +594,16 @@ def run_chunked(study, *, industry: str | None = None, out_dir: str | Path | Non
     if client is not None:
         return _run_on(client, study, industry, out_dir, overwrite, progress, settings,
                        tile_side, keep_stacks, log, overrides)
-    with compute.client(scheduler, settings.memory_gb, n_workers=settings.n_workers) as c:
+    with contextlib.ExitStack() as stack:
+        try:
+            c = stack.enter_context(compute.client(scheduler, settings.memory_gb,
+                                                   n_workers=settings.n_workers))
+        except OSError as exc:  # distributed's connection timeout
+            where = f"reach the Dask scheduler {scheduler}" if scheduler else \
+                "start a local Dask cluster"
+            raise InputError(f"suitability --engine dask: could not {where} ({exc}); start "
+                             "it (`dask scheduler`) or fix --scheduler / [compute] "
+                             "scheduler") from exc
         return _run_on(c, study, industry, out_dir, overwrite, progress, settings,
                        tile_side, keep_stacks, log, overrides)
 
