@@ -100,10 +100,10 @@ from geo.suitability import run as _run, run_suitability
 from geo.suitability.chunked import run_chunked
 
 def main():
-    if {max_memory_gb!r} is not None:  # the in-memory engine's refusal lifted (benchmark)
+    max_gb = {max_memory_gb!r}
+    if max_gb is not None:  # the in-memory engine's refusal lifted (benchmark)
         _load = _run.load_config
-        _run.load_config = lambda s: dataclasses.replace(_load(s),
-                                                         max_memory_gb={max_memory_gb!r})
+        _run.load_config = lambda s: dataclasses.replace(_load(s), max_memory_gb=max_gb)
     st = load_study({study!r})
     t = time.perf_counter()
     if {engine!r} == "memory":
