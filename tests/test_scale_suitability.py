@@ -77,9 +77,14 @@ def test_chunked_equals_in_memory_on_yrd(cluster, in_memory, tmp_path, monkeypat
     mem, mem_dir = in_memory
     if sample_cells:  # a sample of ~20 % of the cells: bracketed Monte Carlo thresholds
         monkeypatch.setattr(chunked, "SAMPLE_CELLS", sample_cells)
+        monkeypatch.setattr(chunked, "BRACKET_CELLS", sample_cells)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ch = chunked.run_chunked(_study(), cell_m=CELL_M, out_dir=tmp_path, tile_side=TILE)
+        seen: set[str] = set()
+        ch = chunked.run_chunked(_study(), cell_m=CELL_M, out_dir=tmp_path, tile_side=TILE,
+                                 progress=lambda desc, done, total: seen.add(desc))
+    if sample_cells:  # the bracket path ran: the thresholds pass is timed
+        assert "stability: thresholds" in seen
     eng = ch.model_card["engine"]
     assert eng["tiles"] == 25 and eng["workers"] == 2
     assert ch.score is None  # never held: the rasters are in the files

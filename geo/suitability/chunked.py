@@ -83,8 +83,12 @@ from .tiles import (
 )
 
 SAMPLE_CELLS = 150_000
-"""Expected cells in the Monte Carlo bracket sample (and the raw-value median sample);
-grids with fewer cells are used whole, so their thresholds need no bracket."""
+"""Grids with at most this many cells are sampled whole (their thresholds need no
+bracket); it is also the expected size of the raw-value median sample."""
+
+BRACKET_CELLS = 1_000_000
+"""Expected cells in the Monte Carlo bracket sample of larger grids: the bracket's
+width, and so the values the driver gathers per run, shrink as 1/√(sample)."""
 
 MAX_CELLS = 1_500_000_000
 """Largest grid the dask engine runs (China at 100 m is about 10⁹ cells)."""
@@ -195,7 +199,9 @@ def build_plan(study, cfg: SuitabilityConfig, grid: Grid, active, weights: np.nd
     boundary = gpd.GeoSeries([study.boundary], crs=4326).to_crs(grid.crs).values
     plan = TilePlan(grid=grid, cfg=cfg, active=list(active), weights=weights,
                     boundary=boundary, masks=exclusion_masks(study, cfg, profile, report),
-                    sample_p=min(1.0, SAMPLE_CELLS / grid.size))
+                    sample_p=1.0 if grid.size <= SAMPLE_CELLS else
+                    min(1.0, BRACKET_CELLS / grid.size),
+                    raw_sample_p=min(1.0, SAMPLE_CELLS / grid.size))
     if cfg.landuse is not None:
         plan.landuse = _raster(study, cfg.landuse.layer)
     if study.by_role("dem"):

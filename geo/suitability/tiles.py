@@ -113,6 +113,7 @@ class TilePlan:
     supplier: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
     wruns: np.ndarray | None = None
     sample_p: float = 1.0
+    raw_sample_p: float = 1.0
     _trees: dict = field(default_factory=dict, repr=False)
 
     def __getstate__(self):
@@ -226,7 +227,7 @@ def tile_stack(plan: TilePlan, win: Window) -> TileStack:
         raw = _raw(plan, c, tile, win)
         if c.kind == "slope":
             slope = raw
-        stats.append(_raw_partial(raw, code == CODE_SCORED, rng, plan.sample_p))
+        stats.append(_raw_partial(raw, code == CODE_SCORED, rng, plan.raw_sample_p))
         stack[i] = c.transform(raw)
     if cfg.max_slope_deg is not None:
         if slope is None and plan.dem is not None:
