@@ -22,7 +22,8 @@ ratio and the time per million cells are printed.
 
 Run: .venv/bin/python benchmarks/bench_scale.py [--quick] [--plots N]
      .venv/bin/python benchmarks/bench_scale.py --suitability [--cell-m 50]
-     .venv/bin/python benchmarks/bench_scale.py --suitability --cell-m 25 --engines dask
+     .venv/bin/python benchmarks/bench_scale.py --suitability --cell-m 25 \\
+         --engines memory dask --max-memory-gb 12
      .venv/bin/python benchmarks/bench_scale.py --network-cache
 """
 
@@ -90,15 +91,19 @@ def timed(fn, *a, repeat: int = 1, **k):
 
 
 CHILD = """
-import json, sys, time, warnings
+import dataclasses, json, sys, time, warnings
 warnings.simplefilter("ignore")
 sys.path.insert(0, {root!r})
 from geo import compute
 from geo.study import load_study
-from geo.suitability import run_suitability
+from geo.suitability import run as _run, run_suitability
 from geo.suitability.chunked import run_chunked
 
 def main():
+    max_gb = {max_memory_gb!r}
+    if max_gb is not None:  # the in-memory engine's refusal lifted (benchmark)
+        _load = _run.load_config
+        _run.load_config = lambda s: dataclasses.replace(_load(s), max_memory_gb=max_gb)
     st = load_study({study!r})
     t = time.perf_counter()
     if {engine!r} == "memory":
@@ -175,7 +180,7 @@ ENGINES = {"memory": ("in-memory", "memory", None),
 
 
 def bench_suitability(cell_m: float, memory_gb: float, tile: int | None,
-                      engines: list[str]) -> None:
+                      engines: list[str], max_memory_gb: float | None = None) -> None:
     """In-memory vs dask engine on the YRD grid, each in a child process."""
     print(f"suitability benchmark: real YRD study at {cell_m:g} m, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f} at start")
@@ -186,7 +191,7 @@ def bench_suitability(cell_m: float, memory_gb: float, tile: int | None,
             out = str(Path(tmp) / label.replace(" ", "_").replace(",", ""))
             code = CHILD.format(root=str(ROOT), study=str(ROOT / "layers" / "yrd.toml"),
                                 engine=engine, cell_m=cell_m, out=out, memory_gb=memory_gb,
-                                keep=keep, tile=tile)
+                                keep=keep, tile=tile, max_memory_gb=max_memory_gb)
             res, peak, own = run_child(code)
             rows[label] = (res, peak, out)
             eng = res["engine"] or {}
@@ -242,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-gb", type=float, default=2.0,
                     help="memory budget of the dask engine's local cluster (GiB)")
     ap.add_argument("--tile", type=int, default=None, help="dask tile side in cells")
+    ap.add_argument("--max-memory-gb", type=float, default=None,
+                    help="lift the in-memory engine's [suitability] max_memory_gb (GB) to "
+                         "compare on grids it refuses")
     ap.add_argument("--network-cache", action="store_true",
                     help="the road network built vs loaded from [compute] cache_dir")
     ap.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES),
@@ -252,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_network_cache()
         return 0
     if args.suitability:
-        bench_suitability(args.cell_m, args.memory_gb, args.tile, args.engines)
+        bench_suitability(args.cell_m, args.memory_gb, args.tile, args.engines,
+                          args.max_memory_gb)
         return 0
     n = args.plots or (20_000 if args.quick else 100_000)
     warnings.simplefilter("ignore")

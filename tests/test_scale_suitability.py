@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import dask
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 from rasterio import features
 
 from geo import compute
-from geo.errors import ModelError
+from geo.errors import InputError, ModelError
 from geo.study import load_study
 from geo.suitability import chunked, run_suitability
 
@@ -76,9 +77,14 @@ def test_chunked_equals_in_memory_on_yrd(cluster, in_memory, tmp_path, monkeypat
     mem, mem_dir = in_memory
     if sample_cells:  # a sample of ~20 % of the cells: bracketed Monte Carlo thresholds
         monkeypatch.setattr(chunked, "SAMPLE_CELLS", sample_cells)
+        monkeypatch.setattr(chunked, "BRACKET_CELLS", sample_cells)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ch = chunked.run_chunked(_study(), cell_m=CELL_M, out_dir=tmp_path, tile_side=TILE)
+        seen: set[str] = set()
+        ch = chunked.run_chunked(_study(), cell_m=CELL_M, out_dir=tmp_path, tile_side=TILE,
+                                 progress=lambda desc, done, total: seen.add(desc))
+    if sample_cells:  # the bracket path ran: the thresholds pass is timed
+        assert "stability: thresholds" in seen
     eng = ch.model_card["engine"]
     assert eng["tiles"] == 25 and eng["workers"] == 2
     assert ch.score is None  # never held: the rasters are in the files
@@ -147,6 +153,9 @@ def test_engine_choice_and_bad_input(cluster, tmp_path):
     assert not list(tmp_path.iterdir())
     with pytest.raises(ModelError, match=r"over the dask engine's .* Use cell_m ≥ \d+"):
         chunked.run_chunked(st, cell_m=1.0, out_dir=tmp_path)
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}), \
+            pytest.raises(InputError, match=r"could not reach the Dask scheduler tcp://127"):
+        chunked.run_chunked(st, cell_m=CELL_M, out_dir=tmp_path, scheduler="tcp://127.0.0.1:1")
     with pytest.raises(ModelError, match="use it with --engine dask"):
         run_suitability(st, cell_m=CELL_M, engine="memory", scheduler="tcp://h:8786")
 

@@ -83,8 +83,12 @@ from .tiles import (
 )
 
 SAMPLE_CELLS = 150_000
-"""Expected cells in the Monte Carlo bracket sample (and the raw-value median sample);
-grids with fewer cells are used whole, so their thresholds need no bracket."""
+"""Grids with at most this many cells are sampled whole (their thresholds need no
+bracket); it is also the expected size of the raw-value median sample."""
+
+BRACKET_CELLS = 1_000_000
+"""Expected cells in the Monte Carlo bracket sample of larger grids: the bracket's
+width, and so the values the driver gathers per run, shrink as 1/√(sample)."""
 
 MAX_CELLS = 1_500_000_000
 """Largest grid the dask engine runs (China at 100 m is about 10⁹ cells)."""
@@ -195,7 +199,9 @@ def build_plan(study, cfg: SuitabilityConfig, grid: Grid, active, weights: np.nd
     boundary = gpd.GeoSeries([study.boundary], crs=4326).to_crs(grid.crs).values
     plan = TilePlan(grid=grid, cfg=cfg, active=list(active), weights=weights,
                     boundary=boundary, masks=exclusion_masks(study, cfg, profile, report),
-                    sample_p=min(1.0, SAMPLE_CELLS / grid.size))
+                    sample_p=1.0 if grid.size <= SAMPLE_CELLS else
+                    min(1.0, BRACKET_CELLS / grid.size),
+                    raw_sample_p=min(1.0, SAMPLE_CELLS / grid.size))
     if cfg.landuse is not None:
         plan.landuse = _raster(study, cfg.landuse.layer)
     if study.by_role("dem"):
@@ -574,7 +580,8 @@ def run_chunked(study, *, industry: str | None = None, out_dir: str | Path | Non
     Raises
     ------
     ModelError, InputError
-        As the in-memory engine; also without ``out_dir``.
+        As the in-memory engine; also without ``out_dir``, and when the scheduler
+        cannot be reached.
     """
     if out_dir is None:
         raise ModelError("the dask engine writes its rasters tile by tile: give an output "
@@ -593,7 +600,16 @@ def run_chunked(study, *, industry: str | None = None, out_dir: str | Path | Non
     if client is not None:
         return _run_on(client, study, industry, out_dir, overwrite, progress, settings,
                        tile_side, keep_stacks, log, overrides)
-    with compute.client(scheduler, settings.memory_gb, n_workers=settings.n_workers) as c:
+    with contextlib.ExitStack() as stack:
+        try:
+            c = stack.enter_context(compute.client(scheduler, settings.memory_gb,
+                                                   n_workers=settings.n_workers))
+        except OSError as exc:  # distributed's connection timeout
+            where = f"reach the Dask scheduler {scheduler}" if scheduler else \
+                "start a local Dask cluster"
+            raise InputError(f"suitability --engine dask: could not {where} ({exc}); start "
+                             "it (`dask scheduler`) or fix --scheduler / [compute] "
+                             "scheduler") from exc
         return _run_on(c, study, industry, out_dir, overwrite, progress, settings,
                        tile_side, keep_stacks, log, overrides)
 

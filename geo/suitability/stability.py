@@ -67,18 +67,25 @@ def _bracket(sample_x: np.ndarray, n_elig: int, wruns: np.ndarray, cfg, k_top: i
              ) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) per run: a bracket around each run's ``k_top``-th best score of
     ``n_elig`` cells, from the scores of a random sample of them (criteria rows
-    ``sample_x``); wide enough that a miss is rare (a miss falls back, exactly)."""
+    ``sample_x``); wide enough that a miss is rare (a miss falls back, exactly). The
+    sample is scored for a few runs at a time (≤ 16 MB of scores at once)."""
     runs = wruns.shape[0]
     ns = sample_x.shape[0]
-    ssc = aggregate(sample_x, wruns, method=cfg.aggregation, andness=cfg.andness,
-                    order_weights=cfg.order_weights)  # (ns, runs)
-    ssc = -np.sort(-ssc, axis=0)  # best first
     p = k_top / n_elig
     delta = 4.0 * math.sqrt(p * (1.0 - p) / ns) + 2.0 / ns
-    i_hi = max(0, int(math.floor((p - delta) * ns)) - 1)
-    i_lo = min(ns - 1, int(math.ceil((p + delta) * ns)))
-    hi = ssc[i_hi] if p - delta > 0 else np.full(runs, np.inf, np.float32)
-    lo = ssc[i_lo] if p + delta < 1 else np.full(runs, -np.inf, np.float32)
+    # the i-th best of ns values is the (ns - 1 - i)-th smallest
+    j_hi = ns - 1 - max(0, int(math.floor((p - delta) * ns)) - 1)
+    j_lo = ns - 1 - min(ns - 1, int(math.ceil((p + delta) * ns)))
+    hi = np.full(runs, np.inf, np.float32)
+    lo = np.full(runs, -np.inf, np.float32)
+    step = max(1, int(16e6 // (4 * ns)))
+    for r0 in range(0, runs, step):
+        ssc = aggregate(sample_x, wruns[r0:r0 + step], method=cfg.aggregation,
+                        andness=cfg.andness, order_weights=cfg.order_weights)  # (ns, step)
+        if p - delta > 0:
+            hi[r0:r0 + step] = np.partition(ssc, j_hi, axis=0)[j_hi]
+        if p + delta < 1:
+            lo[r0:r0 + step] = np.partition(ssc, j_lo, axis=0)[j_lo]
     return lo, hi
 
 

@@ -36,7 +36,6 @@ from ..grid import (
 from .config import CODE_NO_DATA, CODE_SCORED, CODE_STEEP, Criterion, SuitabilityConfig
 from .criteria import paint_category, supplier_interpolate
 from .exclusions import Mask, _landuse_factor, paint_exclusions
-from .mcda import aggregate
 from .stability import _block_scores
 
 DISTANCE_BLOCK = 16
@@ -114,6 +113,7 @@ class TilePlan:
     supplier: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
     wruns: np.ndarray | None = None
     sample_p: float = 1.0
+    raw_sample_p: float = 1.0
     _trees: dict = field(default_factory=dict, repr=False)
 
     def __getstate__(self):
@@ -227,7 +227,7 @@ def tile_stack(plan: TilePlan, win: Window) -> TileStack:
         raw = _raw(plan, c, tile, win)
         if c.kind == "slope":
             slope = raw
-        stats.append(_raw_partial(raw, code == CODE_SCORED, rng, plan.sample_p))
+        stats.append(_raw_partial(raw, code == CODE_SCORED, rng, plan.raw_sample_p))
         stack[i] = c.transform(raw)
     if cfg.max_slope_deg is not None:
         if slope is None and plan.dem is not None:
@@ -444,15 +444,6 @@ def tile_regions(ts: TileStack, plan: TilePlan, thr: float, thr_runs: np.ndarray
         cells, score sums, polygons in cell coordinates, border labels).
     """
     eligible = ts.code == CODE_SCORED
-    stability = None
-    if thr_runs is not None:
-        count = np.zeros(ts.code.shape, dtype=np.uint16)
-        for rows, keep, sc in mc_blocks(ts, plan, plan.wruns):
-            c = np.zeros(keep.size, dtype=np.uint16)
-            c[keep] = (sc >= thr_runs[None, :]).sum(axis=1)
-            count[rows] = c.reshape(-1, ts.win.width)
-        stability = np.where(eligible, count.astype(np.float32) / plan.cfg.runs, np.nan)
-        stability = stability.astype(np.float32)
     top = eligible & (ts.score >= thr)
     lab, nl = ndimage.label(top)
     lab = lab.astype(np.int32)
@@ -460,9 +451,38 @@ def tile_regions(ts: TileStack, plan: TilePlan, thr: float, thr_runs: np.ndarray
         plab, npart = _cut_labels(top, ts.win, max(1, int(np.sqrt(max_cells))))
     else:
         plab, npart = lab, nl
-    out = {"score": ts.score, "code": ts.code, "stability": stability}
-    out.update(_part_records(ts, plan, lab, nl, plab, npart, stability, min_cells, max_cells))
-    return out
+    rec, plab = _part_records(ts, plan, lab, nl, plab, npart, min_cells, max_cells)
+    stability = None
+    if thr_runs is not None:
+        stability = _mc_counts(ts, plan, thr_runs, plab, rec)
+    return {"score": ts.score, "code": ts.code, "stability": stability, **rec}
+
+
+def _mc_counts(ts: TileStack, plan: TilePlan, thr_runs: np.ndarray, plab: np.ndarray,
+               rec: dict) -> np.ndarray:
+    """The tile's stability (share of runs in the top cells; NaN where not scored) and,
+    into ``rec``, each part's score sum per run and stability sum — by blocks of rows,
+    so memory stays bounded however many top cells the tile holds."""
+    n = len(rec["p_size"])
+    count = np.zeros(ts.code.shape, dtype=np.uint16)
+    runs_sum = np.zeros((n, thr_runs.size), dtype=np.float64)
+    for rows, keep, sc in mc_blocks(ts, plan, plan.wruns):
+        c = np.zeros(keep.size, dtype=np.uint16)
+        c[keep] = (sc >= thr_runs[None, :]).sum(axis=1)
+        count[rows] = c.reshape(-1, ts.win.width)
+        lab = plab[rows].ravel()[keep]
+        inr = np.flatnonzero(lab)
+        if inr.size:
+            ind = sparse.csr_matrix((np.ones(inr.size), (lab[inr] - 1, inr)),
+                                    shape=(n, sc.shape[0]))
+            runs_sum += ind @ sc.astype(np.float64)
+    stability = np.where(ts.code == CODE_SCORED, count.astype(np.float32) / plan.cfg.runs,
+                         np.nan).astype(np.float32)
+    sel = plab.ravel() > 0
+    rec["p_stab"] = np.bincount(plab.ravel()[sel] - 1, minlength=n,
+                                weights=stability.ravel()[sel].astype(np.float64))
+    rec["p_runs"] = runs_sum
+    return stability
 
 
 def _first_cells(lab: np.ndarray, n: int, win: Window, width: int) -> np.ndarray:
@@ -476,9 +496,10 @@ def _first_cells(lab: np.ndarray, n: int, win: Window, width: int) -> np.ndarray
     return out
 
 
-def _part_records(ts: TileStack, plan: TilePlan, lab, nl, plab, npart, stability,
-                  min_cells: int, max_cells: int | None) -> dict:
-    """The kept labels and parts of a tile, renumbered 1…, with their sums and edges."""
+def _part_records(ts: TileStack, plan: TilePlan, lab, nl, plab, npart, min_cells: int,
+                  max_cells: int | None) -> tuple[dict, np.ndarray]:
+    """The kept labels and parts of a tile, renumbered 1…, with their sums and edges;
+    and the renumbered part labels."""
     width = plan.grid.width
     lsize = np.bincount(lab.ravel(), minlength=nl + 1)
     on_edge = np.zeros(nl + 1, dtype=bool)
@@ -513,13 +534,4 @@ def _part_records(ts: TileStack, plan: TilePlan, lab, nl, plab, npart, stability
            "p_sum": np.bincount(li, weights=sc, minlength=n + 1)[1:],
            "p_min": smin[1:], "p_max": smax[1:], "p_poly": _part_polygons(plab, ts.win, n),
            "l_edges": _edges(lab), "p_edges": _edges(plab), "p_stab": None, "p_runs": None}
-    if stability is not None and n:
-        rec["p_stab"] = np.bincount(li, weights=stability.ravel()[sel].astype(np.float64),
-                                    minlength=n + 1)[1:]
-        x = ts.stack[:, plab > 0].T  # top cells only, in raster order like ``li``
-        scr = aggregate(x, plan.wruns, method=plan.cfg.aggregation, andness=plan.cfg.andness,
-                        order_weights=plan.cfg.order_weights).astype(np.float64)
-        ind = sparse.csr_matrix((np.ones(li.size), (li - 1, np.arange(li.size))),
-                                shape=(n, li.size))
-        rec["p_runs"] = ind @ scr
-    return rec
+    return rec, plab
