@@ -102,5 +102,5 @@ def test_bad_cache_dir_is_a_study_error(tmp_path):
 
     p = tmp_path / "study.toml"
     p.write_text(STUDY.format(speed=70, compute="[compute]\ncache_dir = 3"), encoding="utf-8")
-    with pytest.raises(InputError, match=r"cache_dir must be a folder name"):
+    with pytest.raises(InputError, match=r"compute.cache_dir: must be a non-empty text, got 3"):
         load_study(p)
