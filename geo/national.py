@@ -381,6 +381,14 @@ def network_lines(kind: Literal["highways", "railways"],
 # --- ports (searoute) ----------------------------------------------------------------
 
 
+def _unique_ids(ids: list[str]) -> list[str]:
+    """``ids`` with repeats numbered (``MOMFM``, ``MOMFM-2``): searoute lists some ports
+    twice, and a layer's ids must be unique."""
+    s = pd.Series(ids, dtype=object)
+    n = s.groupby(s).cumcount().to_numpy()
+    return [i if k == 0 else f"{i}-{k + 1}" for i, k in zip(ids, n, strict=True)]
+
+
 def ports_in(bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
     """searoute's ports inside a WGS84 box (may be empty for inland regions).
 
@@ -404,7 +412,7 @@ def ports_in(bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
     sel = np.flatnonzero((xy[:, 0] >= minx) & (xy[:, 0] <= maxx)
                          & (xy[:, 1] >= miny) & (xy[:, 1] <= maxy))
     props = [feats[i]["properties"] for i in sel]
-    locode = [str(p.get("port", "")) for p in props]
+    locode = _unique_ids([str(p.get("port", "")) for p in props])
     return labelled(gpd.GeoDataFrame(
         {"id": locode, "locode": locode, "name": [str(p.get("name", "")) for p in props],
          "cty": [str(p.get("cty", "")) for p in props]},

@@ -47,7 +47,13 @@ from .national import (
     ports_in,
     read_boundaries,
 )
-from .region_files import StudyInfo, study_text, write_readme, write_templates
+from .region_files import (
+    StudyInfo,
+    study_text,
+    usable_criteria,
+    write_readme,
+    write_templates,
+)
 from .study import load_study
 
 # Administrative suffixes, longest first, stripped to get a name's stem (长沙市 → 长沙).
@@ -349,7 +355,8 @@ def _swap_in_or_explain(stage: Path, out: Path, data_dir: Path) -> None:
 
 def _cut_layers(units: list[AdminUnit], buffer_km: float, base: Path,
                 seconds: dict[str, float]) -> tuple[dict, shapely.Geometry, tuple, int,
-                                                      list[str], gpd.GeoDataFrame]:
+                                                      list[str], gpd.GeoDataFrame,
+                                                      dict[str, float]]:
     """Read the region and the national layers around it; write them into ``base``."""
     t = time.perf_counter()
     region = read_boundaries(units)
@@ -378,6 +385,13 @@ def _cut_layers(units: list[AdminUnit], buffer_km: float, base: Path,
         except NationalDataError as exc:      # optional source: missing, said, not fatal
             why = str(exc)
         seconds["water"] = time.perf_counter() - t
+    ctx_geom = ctx.iloc[0]
+    for key in ("highways", "railways", "ports", "lakes", "rivers"):
+        g = frames.get(key)
+        if g is not None and len(g):  # within buffer_km of the region, not just its box
+            frames[key] = g[g.intersects(ctx_geom)].copy()
+            frames[key].attrs = dict(g.attrs)
+    near = _distances_to_box(frames, area_geom, epsg)
     if why is None:
         if frames["lakes"].attrs.get("open_shores"):
             notes.append(f"{frames['lakes'].attrs['open_shores']} GSHHG lake shore line(s) "
@@ -392,7 +406,20 @@ def _cut_layers(units: list[AdminUnit], buffer_km: float, base: Path,
         if len(gdf):
             gdf.to_file(base, layer=key, driver="GPKG", engine="pyogrio")
     seconds["write"] = time.perf_counter() - t
-    return counts, area_geom, cbox, epsg, notes, area
+    return counts, area_geom, cbox, epsg, notes, area, near
+
+
+def _distances_to_box(frames: dict[str, gpd.GeoDataFrame], region: shapely.Geometry,
+                      epsg: int) -> dict[str, float]:
+    """Metres (GK zone ``epsg``) from the region's bounding box — the suitability grid —
+    to the nearest feature of each network layer (inf when it has none)."""
+    box = gpd.GeoSeries([shapely.box(*region.bounds)], crs=4326).to_crs(epsg).iloc[0]
+    out = {}
+    for key in ("highways", "railways", "ports"):
+        g = frames.get(key)
+        out[key] = float(g.to_crs(epsg).distance(box).min()) if g is not None and len(g) \
+            else float("inf")
+    return out
 
 
 def init_region(units: list[AdminUnit], out: str | os.PathLike, *, buffer_km: float = 100.0,
@@ -442,7 +469,7 @@ def init_region(units: list[AdminUnit], out: str | os.PathLike, *, buffer_km: fl
     try:
         sdata = stage / data_dir.name
         sdata.mkdir()
-        counts, area_geom, cbox, epsg, zone_notes, area = _cut_layers(
+        counts, area_geom, cbox, epsg, zone_notes, area, near = _cut_layers(
             units, buffer_km, sdata / "base.gpkg", seconds)
         notes += zone_notes
         if not counts["ports"]:
@@ -455,7 +482,8 @@ def init_region(units: list[AdminUnit], out: str | os.PathLike, *, buffer_km: fl
         area_km2 = float(area.to_crs(area_crs_for(tuple(area_geom.bounds))).area.iloc[0]) / 1e6
         info = StudyInfo(units=units, name=study_name(units), epsg=epsg, buffer_km=buffer_km,
                          area_km2=area_km2, cell_m=grid_cell_m(area_km2), layers=counts,
-                         landcover=lc, data_dir=data_dir.name, notes=notes)
+                         landcover=lc, data_dir=data_dir.name, notes=notes, near_m=near)
+        info.notes += usable_criteria(info)[1]
         missing = [k for k in write_templates(sdata)
                    if not (k == "water" and counts.get("lakes", 0) + counts.get("rivers", 0))]
         write_readme(sdata, info, missing)

@@ -93,6 +93,10 @@ class StudyInfo:
         The data folder's name (beside the study file).
     notes
         Notes for the README.
+    near_m
+        Layer key → metres from the region's bounding box (the suitability grid) to its
+        nearest feature (``inf`` when the layer is empty); a distance criterion is written
+        only for a layer with features within the distance at which it saturates.
     """
 
     units: list[AdminUnit]
@@ -105,6 +109,7 @@ class StudyInfo:
     landcover: dict
     data_dir: str
     notes: list[str] = field(default_factory=list)
+    near_m: dict[str, float] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -220,8 +225,9 @@ def _layers(info: StudyInfo) -> list[str]:
     out += _layer("highways", base, "roads", f"公路（scgraph-data，{osm}）",
                   f"Highways (scgraph-data, {osm})", layer="highways",
                   comment=f"Source: {source_label('scgraph_data')}")
-    out += _layer("railways", base, "rail", f"铁路（scgraph-data，{osm}）",
-                  f"Railways (scgraph-data, {osm})", layer="railways")
+    if info.layers.get("railways"):
+        out += _layer("railways", base, "rail", f"铁路（scgraph-data，{osm}）",
+                      f"Railways (scgraph-data, {osm})", layer="railways")
     if info.layers["ports"]:
         out += _layer("ports", base, "ports", "港口（searoute，Apache-2.0）",
                       "Ports (searoute, Apache-2.0)",
@@ -259,9 +265,55 @@ def _layers(info: StudyInfo) -> list[str]:
     return out
 
 
+#: The distance criteria init writes: (name, zh, en, layer, transform, the distance in
+#: metres beyond which the score no longer changes — the suitability engine's padding —,
+#: starting weight).
+_CRITERIA = (
+    ("highway", "距公路网距离", "Distance to the highway network", "highways",
+     '{ type = "linear", low = 0, high = 5000, direction = "decreasing" }', 5_000.0, 0.5),
+    ("railway", "距铁路距离", "Distance to railways", "railways",
+     '{ type = "linear", low = 0, high = 20000, direction = "decreasing" }', 20_000.0, 0.3),
+    ("port", "距港口距离", "Distance to ports", "ports",
+     '{ type = "logistic", midpoint = 30000, spread = 8000, direction = "decreasing" }',
+     50_000.0, 0.2),
+)
+
+
+def usable_criteria(info: StudyInfo) -> tuple[list[tuple], list[str]]:
+    """The distance criteria whose layer has a feature within their padding of the grid
+    (weights renormalised), and a note for each one left out.
+
+    Parameters
+    ----------
+    info
+        The region's facts (layer counts, ``near_m``).
+
+    Returns
+    -------
+    (list of tuple, list of str)
+        ``_CRITERIA`` rows kept (with their new weight) and the notes.
+    """
+    keep, notes = [], []
+    for row in _CRITERIA:
+        name, _, en, layer, _, pad, _ = row
+        d = info.near_m.get(layer, 0.0 if info.layers.get(layer) else float("inf"))
+        if info.layers.get(layer) and d <= pad:
+            keep.append(row)
+        else:
+            where = f"the nearest is {d / 1000:,.0f} km away" if d < float("inf") else \
+                "the layer has none"
+            notes.append(f"suitability: no {layer} within {pad / 1000:g} km of the region's "
+                         f"grid ({where}), so the criterion '{name}' ({en.lower()}) is left out; "
+                         "add the layer's features or a criterion of your own")
+    total = sum(r[6] for r in keep)
+    return [(*r[:6], round(r[6] / total, 3)) for r in keep], notes
+
+
 def _suitability(info: StudyInfo) -> list[str]:
-    port = bool(info.layers["ports"])
-    w = (0.5, 0.3, 0.2) if port else (0.6, 0.4, 0.0)
+    crits, _ = usable_criteria(info)
+    if not crits:
+        return ["# MISSING: [suitability]: no highway, railway or port near enough to score "
+                "on (see the README's notes).", ""]
     rows = [
         "[suitability]",
         f"# Grid of {info.cell_m} m cells in EPSG:{info.epsg} (the region holds about "
@@ -283,16 +335,9 @@ def _suitability(info: StudyInfo) -> list[str]:
           info.layers.get("lakes") else []), "",
         "# Starting weights (direct, not calibrated): replace them with [suitability.ahp] "
         "judgements.",
-        *_criterion("highway", "距公路网距离", "Distance to the highway network", "highways",
-                    '{ type = "linear", low = 0, high = 5000, direction = "decreasing" }', w[0]),
-        *_criterion("railway", "距铁路距离", "Distance to railways", "railways",
-                    '{ type = "linear", low = 0, high = 20000, direction = "decreasing" }',
-                    w[1]),
     ]
-    if port:
-        rows += _criterion("port", "距港口距离", "Distance to ports", "ports",
-                           '{ type = "logistic", midpoint = 30000, spread = 8000, direction = '
-                           '"decreasing" }', w[2])
+    for name, zh, en, layer, transform, _, weight in crits:
+        rows += _criterion(name, zh, en, layer, transform, weight)
     return rows
 
 

@@ -511,3 +511,33 @@ def test_map_of_a_study_without_red_lines_says_gate_not_run(tmp_path, tiny_netwo
     assert r.exit_code == 0, r.output
     assert "no red-line layer: gate not run" in r.output
     assert "gate not run" in (tmp_path / "m.html").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- remote regions
+
+def test_searoute_port_ids_are_made_unique():
+    from geo.national import _unique_ids
+
+    assert _unique_ids(["MOMFM", "CNSHA", "MOMFM", "MOMFM"]) == \
+        ["MOMFM", "CNSHA", "MOMFM-2", "MOMFM-3"]
+
+
+def test_criteria_without_features_near_the_grid_are_left_out_with_a_note():
+    from geo.region_files import StudyInfo, study_text, usable_criteria
+
+    info = StudyInfo(units=[], name="remote", epsg=4524, buffer_km=100, area_km2=5000,
+                     cell_m=250, layers={"highways": 40, "railways": 3, "ports": 0,
+                                         "districts": 1, "study_area": 1},
+                     landcover={}, data_dir="remote_data",
+                     near_m={"highways": 800.0, "railways": 64_000.0, "ports": float("inf")})
+    crits, notes = usable_criteria(info)
+    assert [c[0] for c in crits] == ["highway"] and crits[0][6] == 1.0
+    assert any("no railways within 20 km" in n and "64 km away" in n for n in notes)
+    assert any("no ports within 50 km" in n and "the layer has none" in n for n in notes)
+    text = "\n".join(study_text(info, []).splitlines())
+    assert 'name = "highway"' in text and 'name = "railway"' not in text
+    assert 'name = "port"' not in text
+    info.layers["railways"] = 0
+    assert "[layers.railways]" not in study_text(info, [])
+    far = StudyInfo(**{**info.__dict__, "near_m": {"highways": 9_000.0}})
+    assert "MISSING: [suitability]" in study_text(far, [])
