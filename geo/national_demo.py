@@ -32,7 +32,7 @@ import re
 import time
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -64,7 +64,7 @@ from .suitability.chunked import run_chunked
 CHINA_BBOX = (73.4, 18.1, 135.1, 53.6)
 #: Settings of the national highway build (entering the cache key). scgraph-data has no
 #: road classes: every edge runs at ``default_speed_kmh``.
-NATIONAL_NETWORK_SETTINGS = {"source": "scgraph-data world_highways (China box)",
+NATIONAL_NETWORK_SETTINGS: dict[str, Any] = {"source": "scgraph-data world_highways (China box)",
                              "snap_tolerance_m": 1.0, "default_speed_kmh": 70.0,
                              "max_snap_m": 5000.0, "access_speed_kmh": 20.0}
 SYNTHETIC_NOTE = ("SYNTHETIC firm register (parksite.national_demo): made-up firms placed "
@@ -309,7 +309,7 @@ def national_highways(cache_dir: str | os.PathLike | None = None, *,
     if cache_dir is None:
         return build()
     src = package_dir("scgraph_data") / "world_highways.py"
-    return netcache.cached(Network, cache_dir, [src], {**s, "bbox": list(bbox)},
+    return netcache.cached(Network, Path(cache_dir), [src], {**s, "bbox": list(bbox)},
                            national_crs(), build)
 
 
@@ -483,7 +483,7 @@ def run_national_grid(folder: str | os.PathLike, *, cell_m: float = 2000.0, runs
     """
     folder = Path(folder)
     units = units if units is not None else national_units()
-    rows = []
+    rows: list[dict[str, Any]] = []
     ctx = compute.client(n_workers=2, dashboard=False) if client is None else \
         contextlib.nullcontext(client)
     with ctx:

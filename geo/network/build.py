@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -196,7 +196,8 @@ class BuildMixin:
             b = (node_lonlat[:, 0].min(), node_lonlat[:, 1].min(), node_lonlat[:, 0].max(),
                  node_lonlat[:, 1].max())
             crs = metric_crs_for(b, warn=False)
-        return cls(node_lonlat=node_lonlat, edge_u=u.astype(np.int64), edge_v=v.astype(np.int64),
+        net = cast("type[Network]", cls)
+        return net(node_lonlat=node_lonlat, edge_u=u.astype(np.int64), edge_v=v.astype(np.int64),
                    edge_length_m=length, edge_time_min=time_min, edge_geometry=geoms,
                    edge_oneway=oneway != 0, crs=CRS.from_user_input(crs), source=source,
                    max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh, trim_m=trim_m,

@@ -527,15 +527,15 @@ def _check_size(grid: Grid) -> None:
 def _raw_card(parts: list[dict | None]) -> dict:
     """A criterion's raw-value statistics in the scored cells from the tiles' partials
     (the median from the tiles' Bernoulli sample: exact when every cell was sampled)."""
-    parts = [p for p in parts if p is not None]
-    n = sum(p["n"] for p in parts)
-    known = sum(p["known"] for p in parts)
+    present: list[dict] = [p for p in parts if p is not None]
+    n = sum(p["n"] for p in present)
+    known = sum(p["known"] for p in present)
     if not known:
         return {"known_share": 0.0}
-    sample = np.concatenate([p["sample"] for p in parts])
+    sample = np.concatenate([p["sample"] for p in present])
     med = float(np.median(sample)) if sample.size else float("nan")
-    out = {"min": round(min(p["min"] for p in parts), 3), "median": round(med, 3),
-           "max": round(max(p["max"] for p in parts), 3),
+    out = {"min": round(min(p["min"] for p in present), 3), "median": round(med, 3),
+           "max": round(max(p["max"] for p in present), 3),
            "known_share": round(known / max(n, 1), 4)}
     if sample.size < known:  # said, never passed off as the exact median
         out["median_from_sample_of_cells"] = int(sample.size)
@@ -737,7 +737,9 @@ def _result(study, cfg, grid, industry, active, weights, ahp, report, n_elig, th
                        codes_out, n_elig, thr, k_top, thr_runs, cands, sources, slope_known,
                        n_inside)
     card["engine"] = engine
-    return SuitabilityResult(grid=grid, score=None, exclusion=None, stability=None,
+    # the chunked engine never holds a full grid: its rasters are the COGs on disk
+    return SuitabilityResult(grid=grid, score=None, exclusion=None,  # type: ignore[arg-type]
+                             stability=None,
                              candidates=cands, model_card=card, exclusion_codes=labels_out,
                              exclusion_counts=codes_out, weights=wdict, ahp=ahp)
 

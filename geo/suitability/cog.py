@@ -49,6 +49,8 @@ class TileWriter:
         self.scratch: dict[str, Path] = {}
         self.ds: dict[str, Any] = {}
         for name in names:
+            # the folder is made when writing starts (the pre-check creates nothing)
+            paths[name].parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tiles.tif",
                                        dir=paths[name].parent)
             os.close(fd)

@@ -213,6 +213,7 @@ def candidate_table(study, cfg: SuitabilityConfig, grid: Grid, stats: RegionStat
         ranks = (-sub).argsort(axis=0).argsort(axis=0) + 1
         g["p_top_n"] = (ranks <= cfg.top_n).mean(axis=1)
         g["mc_rank_median"] = np.median(ranks, axis=1)
+        assert stats.stability_sum is not None  # kept whenever the Monte Carlo ran
         g["cell_stability_mean"] = stats.stability_sum[rid - 1] / g["n_cells"].to_numpy()
     else:
         g["p_top_n"] = np.nan

@@ -103,7 +103,7 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     progress = progress or _noop
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
-    overrides = dict(min_area_mu=min_area_mu, top_pct=top_pct, runs=runs, seed=seed,
+    overrides: dict[str, Any] = dict(min_area_mu=min_area_mu, top_pct=top_pct, runs=runs, seed=seed,
                      cell_m=cell_m, top_n=top_n, max_area_mu=max_area_mu)
     cfg = _run_config(study, overrides)
     if engine != "memory" or scheduler is not None:
@@ -144,6 +144,7 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
         # WLC and OWA are homogeneous of degree 1: scaling every criterion of a cell by f
         # scales its score by f, in the base run and in every Monte Carlo run alike
         stack *= factor[None]
+        assert cfg.landuse is not None  # a factor comes only from a land-use rule
         report["landuse_penalties"] = {str(c): f for c, f in cfg.landuse.penalise}
 
     t0 = time.perf_counter()
@@ -255,7 +256,7 @@ def _raw_values(study, c: Criterion, grid: Grid, profile) -> np.ndarray | None:
             return slope_degrees(dem, grid.cell_m)[1:-1, 1:-1].copy()
         return dem[1:-1, 1:-1].copy()
     if c.kind == "supplier_access":
-        return _supplier_access(study, c, grid, profile)  # type: ignore[arg-type]
+        return _supplier_access(study, c, grid, profile)
     return None
 
 
@@ -288,6 +289,7 @@ def _criterion_stack(study, grid: Grid, active: list[Criterion], weights: np.nda
             stack[i] = _category(study, c, grid)
             stats: dict = {}
         else:
+            assert raw is not None  # only category criteria have no raw value
             stats = _raw_stats(raw, code == CODE_SCORED)
             for rs in grid.row_blocks(4_000_000):
                 stack[i, rs] = c.transform(raw[rs])

@@ -82,7 +82,7 @@ def windows(grid: Grid, side: int) -> list[Window]:
     list of Window
         Row-major; the last row and column of tiles are cut to the grid.
     """
-    out = []
+    out: list[Window] = []
     for i, r0 in enumerate(range(0, grid.height, side)):
         for j, c0 in enumerate(range(0, grid.width, side)):
             out.append(Window(len(out), i, j, r0, c0, min(side, grid.height - r0),
@@ -225,6 +225,7 @@ def tile_stack(plan: TilePlan, win: Window) -> TileStack:
             stats.append(None)
             continue
         raw = _raw(plan, c, tile, win)
+        assert raw is not None  # only category criteria have no raw value
         if c.kind == "slope":
             slope = raw
         stats.append(_raw_partial(raw, code == CODE_SCORED, rng, plan.raw_sample_p))
@@ -359,8 +360,10 @@ def tile_thresholds(ts: TileStack, plan: TilePlan, base_bin: int,
     out: dict = {"base": _in_bin(base, np.array([base_bin]))[0]}
     if brackets is None and hist_runs is None:
         return out
+    assert plan.wruns is not None  # set whenever the Monte Carlo runs
     runs = plan.wruns.shape[0]
-    lo, hi = brackets if brackets is not None else (None, None)
+    lo, hi = brackets if brackets is not None else (np.full(runs, np.nan),
+                                                    np.full(runs, np.nan))
     above = np.zeros(runs, dtype=np.int64)
     vals, rids = [], []
     hist = None
@@ -370,6 +373,7 @@ def tile_thresholds(ts: TileStack, plan: TilePlan, base_bin: int,
             h = _hist(sc)
             hist = h if hist is None else hist + h
         elif hist_runs is not None:
+            assert bins is not None
             v, r = _in_bin(sc, bins)
             vals.append(v)
             rids.append(r)
@@ -464,6 +468,7 @@ def _mc_counts(ts: TileStack, plan: TilePlan, thr_runs: np.ndarray, plab: np.nda
     into ``rec``, each part's score sum per run and stability sum — by blocks of rows,
     so memory stays bounded however many top cells the tile holds."""
     n = len(rec["p_size"])
+    assert plan.wruns is not None  # set whenever the Monte Carlo runs
     count = np.zeros(ts.code.shape, dtype=np.uint16)
     runs_sum = np.zeros((n, thr_runs.size), dtype=np.float64)
     for rows, keep, sc in mc_blocks(ts, plan, plan.wruns):
