@@ -82,24 +82,21 @@ def _text_that(ok: Callable[[str], bool], fix: str) -> Callable[..., Any]:
     return parse
 
 
-def _is_crs(v: str) -> bool:
-    try:
-        CRS.from_user_input(v)
-    except CRSError:
-        return False
-    return True
+def _accepted_by(call: Callable[[str], object], error: type[Exception]) -> Callable[[str], bool]:
+    """``v → True`` when ``call(v)`` does not raise ``error``."""
+    def ok(v: str) -> bool:
+        try:
+            call(v)
+        except error:
+            return False
+        return True
+    return ok
 
 
-def _is_encoding(v: str) -> bool:
-    try:
-        codecs.lookup(v)
-    except LookupError:
-        return False
-    return True
-
-
-_crs_text = _text_that(_is_crs, "is not a CRS; write it as \"EPSG:4549\"")
-_encoding = _text_that(_is_encoding, "is not a known encoding; e.g. \"gb18030\"")
+_crs_text = _text_that(_accepted_by(CRS.from_user_input, CRSError),
+                       "is not a CRS; write it as \"EPSG:4549\"")
+_encoding = _text_that(_accepted_by(codecs.lookup, LookupError),
+                       "is not a known encoding; e.g. \"gb18030\"")
 
 
 @dataclass(frozen=True)
