@@ -1016,3 +1016,26 @@ def test_one_colour_per_industry_and_a_colour_blind_safe_ramp(full):
     for r in rows:
         by_ind.setdefault(r[2]["ind"], set()).add(pal[r[2]["c"]] if r[2]["c"] >= 0 else "")
     assert all(len(c) == 1 for c in by_ind.values())
+
+
+def test_no_other_regions_wording_model_card_example_and_water_legend(tmp_path):
+    """The restricted-zone example comes from the study's own zones, and the exclusion
+    legend names the water layers the exclusions used (not a fixed "sea, lakes")."""
+    from geo.suitability.run import exclusion_summary, water_labels
+    from geo.webmap._card import _restricted_example
+
+    study = load_study(ROOT / "layers" / "yrd.toml")
+    zone = _restricted_example(study)
+    zones = study.load_role("redlines")
+    assert zone in set(zones.loc[zones["class"] == "restricted", "name"])
+    labels = water_labels(study, {"water_layers": ["sea", "lakes"]})
+    assert labels is not None and "sea" not in labels[0]  # the layers' own labels
+    codes, _ = exclusion_summary(np.zeros(13, int), study_grid_stub(), labels)
+    assert codes[6]["en"] == f"water ({labels[1]})"
+    assert water_labels(study, {}) is None
+
+
+def study_grid_stub():
+    from geo.grid import Grid
+
+    return Grid("EPSG:4549", 0.0, 0.0, 1000.0, 1, 1)

@@ -69,6 +69,7 @@ from .run import (
     _region_cells,
     _run_config,
     exclusion_summary,
+    water_labels,
 )
 from .stability import _bracket, _kth_largest_per_run, _top_bin
 from .tiles import (
@@ -731,7 +732,8 @@ def _result(study, cfg, grid, industry, active, weights, ahp, report, n_elig, th
         if c.layer:
             with contextlib.suppress(Exception):
                 sources[c.layer] = _source_info(study, c.layer)
-    codes_out, labels_out = exclusion_summary(counts[:max(len(counts), 1)], grid)
+    codes_out, labels_out = exclusion_summary(counts[:max(len(counts), 1)], grid,
+                                              water_labels(study, report))
     wdict = {c.name: round(float(w), 6) for c, w in zip(active, weights, strict=False)}
     card = _model_card(study, cfg, grid, industry, active, crit_cards, wdict, ahp, report,
                        codes_out, n_elig, thr, k_top, thr_runs, cands, sources, slope_known,

@@ -98,6 +98,7 @@ def exclusion_masks(study, cfg: SuitabilityConfig, industry: IndustryProfile | N
         if len(polys):
             masks.append(Mask(CODE_WATER, polys))
             layers.append(key)
+            report.setdefault("water_layers", []).append(key)
     zones_spec = study.by_role("redlines")
     banned_zones: list[str] = []
     if zones_spec:

@@ -28,6 +28,7 @@ from .config import (
     CODE_NO_DATA,
     CODE_SCORED,
     CODE_STEEP,
+    CODE_WATER,
     EXCLUSION_CODES,
     Criterion,
     SuitabilityConfig,
@@ -166,7 +167,7 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     cands = _candidates(study, cfg, grid, labels, n_reg, score, stability, reg_runs, parent)
     timings["candidates_s"] = time.perf_counter() - t0
 
-    codes_out, labels_out = _exclusion_summary(code, grid)
+    codes_out, labels_out = _exclusion_summary(code, grid, water_labels(study, report))
     wdict = {c.name: round(float(w), 6) for c, w in zip(active, weights, strict=False)}
     card = _model_card(study, cfg, grid, industry, active, crit_cards, wdict, ahp, report,
                        codes_out, n_elig, thr, k_top, thr_runs, cands, sources, slope_known,
@@ -367,19 +368,51 @@ def _stability(stack: np.ndarray, eligible: np.ndarray, grid: Grid, cfg: Suitabi
     return stability, reg_runs, thr_runs
 
 
-def _exclusion_summary(code: np.ndarray, grid: Grid) -> tuple[dict[int, dict], dict[int, str]]:
-    """(per code: labels, cells and area; per code: one-line label)."""
-    return exclusion_summary(np.bincount(code.ravel(), minlength=len(EXCLUSION_CODES)), grid)
+def _exclusion_summary(code: np.ndarray, grid: Grid, water: tuple[str, str] | None = None
+                       ) -> tuple[dict[int, dict], dict[int, str]]:
+    return exclusion_summary(np.bincount(code.ravel(), minlength=len(EXCLUSION_CODES)), grid,
+                             water)
 
 
-def exclusion_summary(counts: np.ndarray, grid: Grid) -> tuple[dict[int, dict], dict[int, str]]:
-    """(per code: labels, cells and area in km²; per code: one-line label) from the
-    cell count of each exclusion code."""
+def water_labels(study, report: dict) -> tuple[str, str] | None:
+    """(Chinese, English) names of the water layers the exclusions used (the layers'
+    labels), for the legend of code 6; None when no water layer was used."""
+    keys = report.get("water_layers") or []
+    if not keys:
+        return None
+    specs = [study.layers[k] for k in keys if k in study.layers]
+    zh = "、".join(str(s.options.get("label_zh", s.key)) for s in specs)
+    en = ", ".join(str(s.options.get("label_en", s.key)) for s in specs)
+    return zh, en
+
+
+def exclusion_summary(counts: np.ndarray, grid: Grid, water: tuple[str, str] | None = None
+                      ) -> tuple[dict[int, dict], dict[int, str]]:
+    """Per exclusion code its labels, cells and area, from the cell count of each code.
+
+    Parameters
+    ----------
+    counts
+        Cells per exclusion code (index = code).
+    grid
+        The study grid (cell area in m², metric CRS).
+    water
+        (Chinese, English) names of the water layers used: code 6 is labelled with them
+        instead of the generic "water".
+
+    Returns
+    -------
+    (dict, dict)
+        Code → ``{"zh", "en", "cells", "area_km2"}``, and code → one-line label.
+    """
+    names = dict(EXCLUSION_CODES)
+    if water is not None:
+        names[CODE_WATER] = (f"水域（{water[0]}）", f"water ({water[1]})")
     codes_out: dict[int, dict] = {}
-    for c_, (zh, en) in EXCLUSION_CODES.items():
+    for c_, (zh, en) in names.items():
         codes_out[c_] = {"zh": zh, "en": en, "cells": int(counts[c_]),
                          "area_km2": round(float(counts[c_]) * grid.cell_area_m2 / 1e6, 3)}
-    labels_out = {c_: f"{zh} {en}" for c_, (zh, en) in EXCLUSION_CODES.items()}
+    labels_out = {c_: f"{zh} {en}" for c_, (zh, en) in names.items()}
     return codes_out, labels_out
 
 

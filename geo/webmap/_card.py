@@ -188,6 +188,20 @@ def _suitability_card(ctx: _Ctx, mc: dict) -> str:
     return "".join(parts)
 
 
+def _restricted_example(study) -> str:
+    """The name of one of the study's own restricted zones (for the rule's example), or
+    "" when it has none: never another region's zone."""
+    specs = study.by_role("redlines")
+    if not specs:
+        return ""
+    zones = study.load_role("redlines")
+    field = specs[0].options.get("class") or "class"
+    if zones is None or field not in zones.columns:
+        return ""
+    names = zones.loc[zones[field].astype(str).str.strip().str.lower() == "restricted", "name"]
+    return str(names.iloc[0]) if len(names) else ""
+
+
 def _model_card(ctx: _Ctx, study, results: dict, title: str, sec: dict,
                 basemap_text: str) -> str:
     t = ctx.t
@@ -228,8 +242,11 @@ def _model_card(ctx: _Ctx, study, results: dict, title: str, sec: dict,
     red = study.section("redlines")
     parts.append(f"<h4>{_esc(t('redline_rules'))}</h4><ul>")
     parts.append(f"<li>{_esc(t('red_first'))}</li>")
-    for k in ("rule_core", "rule_redline", "rule_restricted"):
+    for k in ("rule_core", "rule_redline"):
         parts.append(f"<li>{_esc(t(k))}</li>")
+    zone = _restricted_example(study)
+    rule = t("rule_restricted_eg").format(zone=zone) if zone else t("rule_restricted")
+    parts.append(f"<li>{_esc(rule)}</li>")
     if "buffer_m" in red:
         parts.append(f"<li>{_esc(t('buffer_m'))}: {_card_value(red['buffer_m'])} m</li>")
     for k, v in red.items():

@@ -93,9 +93,10 @@ _T: dict[str, tuple[str, str]] = {
     "rule_redline": ("生态保护红线：禁止开发性、生产性建设活动（有限人为活动除外）。",
                      "redline: development and production construction prohibited (limited "
                      "activities excepted)."),
-    "rule_restricted": ("限制区（如太湖一级保护区）：仅禁入所列行业。",
-                        "restricted (e.g. Taihu first-level zone): only the listed industries "
-                        "are banned."),
+    "rule_restricted": ("限制区：仅禁入所列行业。",
+                        "restricted: only the listed industries are banned."),
+    "rule_restricted_eg": ("限制区（如{zone}）：仅禁入所列行业。",
+                           "restricted (e.g. {zone}): only the listed industries are banned."),
     "simplify": ("显示几何简化容差", "Display simplification"),
     "conflicts": ("红线冲突", "Red-line conflicts"),
     "firms": ("企业", "Firms"),
