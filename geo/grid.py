@@ -168,6 +168,93 @@ def _seg_dist2(px, py, ax, ay, dx, dy, inv):
     return ex
 
 
+@dataclass
+class _SegmentIndex:
+    """The straight segments of some features (metric CRS) in an STRtree, with their
+    direction vectors and inverse squared lengths (float32) for the block distances of
+    :func:`distance_to_features`."""
+
+    seg: np.ndarray      # (n, 2, 2) float64 segment end points
+    tree: shapely.STRtree
+    d: np.ndarray        # (n, 2) float32 direction vectors
+    inv: np.ndarray      # (n,) float32 1 / |d|² (0 for a point)
+
+    @classmethod
+    def build(cls, seg: np.ndarray, h: float) -> _SegmentIndex:
+        degenerate = np.all(seg[:, 0] == seg[:, 1], axis=1)
+        shapes = np.empty(len(seg), dtype=object)
+        shapes[degenerate] = shapely.points(seg[degenerate, 0])
+        shapes[~degenerate] = shapely.linestrings(seg[~degenerate])
+        d = seg[:, 1] - seg[:, 0]
+        ll = np.einsum("ij,ij->i", d, d)
+        # a segment shorter than a micro-cell is its first point (error < 1e-6 cell;
+        # keeps 1 / |d|² finite in float32)
+        inv = np.divide(1.0, ll, out=np.zeros_like(ll), where=ll > (1e-6 * h) ** 2)
+        return cls(seg, shapely.STRtree(shapes), d.astype(np.float32),
+                   inv.astype(np.float32))
+
+    def upper_bounds(self, box: tuple[np.ndarray, ...], cap: float | None,
+                     h: float) -> np.ndarray:
+        """Per block, a distance no cell centre of the block exceeds to its nearest
+        segment: the farthest corner of the centre box from the segment nearest to the
+        box centre (capped at ``cap``; inf when no segment is within ``cap``)."""
+        bx0, by0, bx1, by1 = box
+        mx, my = (bx0 + bx1) / 2, (by0 + by1) / 2
+        rb = np.hypot(bx1 - bx0, by0 - by1) / 2
+        near = self.tree.query_nearest(shapely.points(mx, my),
+                                       max_distance=(cap + rb.max()) if cap else None,
+                                       return_distance=False, all_matches=False)
+        s0 = np.full(len(bx0), -1, dtype=np.int64)
+        s0[near[0]] = near[1]
+        has = s0 >= 0
+        ub = np.full(len(bx0), cap if cap else np.inf)
+        if has.any():
+            k = s0[has]
+            a0, d0 = self.seg[k, 0], (self.seg[k, 1] - self.seg[k, 0])
+            i0 = self.inv[k].astype(np.float64)
+            cx = np.stack([bx0[has], bx1[has], bx0[has], bx1[has]], axis=1)
+            cy = np.stack([by0[has], by0[has], by1[has], by1[has]], axis=1)
+            u2 = _seg_dist2(cx, cy, a0[:, :1], a0[:, 1:], d0[:, :1], d0[:, 1:],
+                            i0[:, None]).max(axis=1)
+            # a hair more than the bound: rounding must not drop the nearest segment
+            u = np.sqrt(u2) * (1 + 1e-9) + 1e-6 * h
+            ub[has] = np.minimum(u, cap) if cap else u
+        return ub
+
+    def lower_envelope(self, best: np.ndarray, bid: np.ndarray, box: tuple[np.ndarray, ...],
+                       ub: np.ndarray, offs: tuple[np.ndarray, np.ndarray], h: float,
+                       per_group: int, shape: tuple[int, int, int]) -> None:
+        """Lower ``best`` (squared distances, blocks × cells) by every segment within
+        ``ub`` of each block's centre box, evaluated against the block's cells."""
+        bx0, by0, bx1, by1 = box
+        ok = np.isfinite(ub)
+        if not ok.any():
+            return
+        eps = 1e-6 * h  # a one-cell block has a degenerate centre box
+        boxes = shapely.box(bx0[ok] - eps, by1[ok] - eps, bx1[ok] + eps, by0[ok] + eps)
+        pb, ps = self.tree.query(boxes, predicate="dwithin", distance=ub[ok])
+        if not len(pb):
+            return
+        pb = np.flatnonzero(ok)[pb]
+        order = np.argsort(pb, kind="stable")
+        pb, ps = pb[order], ps[order]
+        nbr, B, nbc = shape
+        view = best.reshape(nbr, B, nbc, B)
+        for p0 in range(0, len(pb), per_group):
+            qb, qs = pb[p0:p0 + per_group], ps[p0:p0 + per_group]
+            # segment coordinates relative to the block's first cell centre: float32
+            # keeps millimetres whatever the CRS offsets
+            ax = (self.seg[qs, 0, 0] - bx0[qb]).astype(np.float32)[:, None]
+            ay = (self.seg[qs, 0, 1] - by0[qb]).astype(np.float32)[:, None]
+            d2 = _seg_dist2(offs[0], offs[1], ax, ay, self.d[qs, 0][:, None],
+                            self.d[qs, 1][:, None], self.inv[qs][:, None])
+            starts = np.flatnonzero(np.r_[True, qb[1:] != qb[:-1]])
+            red = np.minimum.reduceat(d2, starts, axis=0)
+            r, c = np.divmod(bid[qb[starts]], nbc)
+            cur = view[r, :, c, :].reshape(len(starts), B * B)
+            view[r, :, c, :] = np.minimum(cur, red).reshape(len(starts), B, B)
+
+
 def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, block: int = 16,
                          max_cells: int = 4_000_000) -> np.ndarray:
     """Distance (metres, float32) from each cell centre of ``grid`` to ``geoms``.
@@ -201,26 +288,13 @@ def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, block: int = 
     seg, polys, _ = _segments(geoms)
     if not len(seg):
         return out
+    segs = _SegmentIndex.build(seg, h)
     cap = float(pad_m) if pad_m and pad_m > 0 else None
-    degenerate = np.all(seg[:, 0] == seg[:, 1], axis=1)
-    shapes = np.empty(len(seg), dtype=object)
-    shapes[degenerate] = shapely.points(seg[degenerate, 0])
-    shapes[~degenerate] = shapely.linestrings(seg[~degenerate])
-    tree = shapely.STRtree(shapes)
-    d = seg[:, 1] - seg[:, 0]
-    ll = np.einsum("ij,ij->i", d, d)
-    # a segment shorter than a micro-cell is its first point (error < 1e-6 cell; keeps
-    # 1 / |d|² finite in float32)
-    inv = np.divide(1.0, ll, out=np.zeros_like(ll), where=ll > (1e-6 * h) ** 2)
-    inv = inv.astype(np.float32)
-    d = d.astype(np.float32)
-
     B = max(1, int(block))
     nbr, nbc = -(-H // B), -(-W // B)
     # cell-centre offsets inside a block, relative to the block's first centre
     jj, ii = np.meshgrid(np.arange(B, dtype=np.float32), np.arange(B, dtype=np.float32))
-    offx = (jj * np.float32(h)).ravel()[None, :]
-    offy = (-ii * np.float32(h)).ravel()[None, :]
+    offs = ((jj * np.float32(h)).ravel()[None, :], (-ii * np.float32(h)).ravel()[None, :])
     best = np.full((nbr * B, nbc * B), np.inf, dtype=np.float32)
     per_group = max(1, max_cells // (B * B))
     nblocks = nbr * nbc
@@ -228,55 +302,11 @@ def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, block: int = 
         bid = np.arange(g0, min(nblocks, g0 + per_group))
         br, bc = np.divmod(bid, nbc)
         # the box spanned by the block's cell centres (clipped to the grid)
-        bx0 = grid.x0 + (bc * B + 0.5) * h
-        by0 = grid.y0 - (br * B + 0.5) * h
-        bx1 = grid.x0 + (np.minimum(bc * B + B, W) - 0.5) * h
-        by1 = grid.y0 - (np.minimum(br * B + B, H) - 0.5) * h
-        mx, my = (bx0 + bx1) / 2, (by0 + by1) / 2
-        rb = np.hypot(bx1 - bx0, by0 - by1) / 2
-        near = tree.query_nearest(shapely.points(mx, my),
-                                  max_distance=(cap + rb.max()) if cap else None,
-                                  return_distance=False, all_matches=False)
-        s0 = np.full(len(bid), -1, dtype=np.int64)
-        s0[near[0]] = near[1]
-        has = s0 >= 0
-        ub = np.full(len(bid), cap if cap else np.inf)
-        if has.any():
-            k = s0[has]
-            a0, d0, i0 = seg[k, 0], (seg[k, 1] - seg[k, 0]), inv[k].astype(np.float64)
-            cx = np.stack([bx0[has], bx1[has], bx0[has], bx1[has]], axis=1)
-            cy = np.stack([by0[has], by0[has], by1[has], by1[has]], axis=1)
-            u2 = _seg_dist2(cx, cy, a0[:, :1], a0[:, 1:], d0[:, :1], d0[:, 1:],
-                            i0[:, None]).max(axis=1)
-            # a hair more than the bound: rounding must not drop the nearest segment
-            u = np.sqrt(u2) * (1 + 1e-9) + 1e-6 * h
-            ub[has] = np.minimum(u, cap) if cap else u
-        ok = np.isfinite(ub)
-        if not ok.any():
-            continue
-        eps = 1e-6 * h  # a one-cell block has a degenerate centre box
-        boxes = shapely.box(bx0[ok] - eps, by1[ok] - eps, bx1[ok] + eps, by0[ok] + eps)
-        pb, ps = tree.query(boxes, predicate="dwithin", distance=ub[ok])
-        if not len(pb):
-            continue
-        pb = np.flatnonzero(ok)[pb]
-        order = np.argsort(pb, kind="stable")
-        pb, ps = pb[order], ps[order]
-        for p0 in range(0, len(pb), per_group):
-            qb, qs = pb[p0:p0 + per_group], ps[p0:p0 + per_group]
-            # segment coordinates relative to the block's first cell centre: float32
-            # keeps millimetres whatever the CRS offsets
-            ax = (seg[qs, 0, 0] - bx0[qb]).astype(np.float32)[:, None]
-            ay = (seg[qs, 0, 1] - by0[qb]).astype(np.float32)[:, None]
-            d2 = _seg_dist2(offx, offy, ax, ay, d[qs, 0][:, None], d[qs, 1][:, None],
-                            inv[qs][:, None])
-            starts = np.flatnonzero(np.r_[True, qb[1:] != qb[:-1]])
-            red = np.minimum.reduceat(d2, starts, axis=0)
-            ublk = bid[qb[starts]]
-            r, c = np.divmod(ublk, nbc)
-            view = best.reshape(nbr, B, nbc, B)
-            cur = view[r, :, c, :].reshape(len(ublk), B * B)
-            view[r, :, c, :] = np.minimum(cur, red).reshape(len(ublk), B, B)
+        box = (grid.x0 + (bc * B + 0.5) * h, grid.y0 - (br * B + 0.5) * h,
+               grid.x0 + (np.minimum(bc * B + B, W) - 0.5) * h,
+               grid.y0 - (np.minimum(br * B + B, H) - 0.5) * h)
+        ub = segs.upper_bounds(box, cap, h)
+        segs.lower_envelope(best, bid, box, ub, offs, h, per_group, (nbr, B, nbc))
     np.sqrt(best, out=best)
     out[:] = best[:H, :W]
     if len(polys):
