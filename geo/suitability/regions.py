@@ -151,6 +151,35 @@ def _candidates(study, cfg: SuitabilityConfig, grid: Grid, labels: np.ndarray, n
     return candidate_table(study, cfg, grid, stats, reg_runs, parent)
 
 
+def _add_distances(g: gpd.GeoDataFrame, study, cfg: SuitabilityConfig, grid: Grid) -> None:
+    """``dist_highway_m`` and ``dist_redline_m`` (core/redline zones) of each region:
+    exact geometry-to-geometry metres in the grid's metric CRS (NaN without the layer)."""
+    road_key = cfg.road_layer or next((s.key for s in study.by_role("roads")), None)
+    geoms = g.geometry.values
+    g["dist_highway_m"] = _nearest_distance(geoms, _layer_metric(study, road_key).geometry.values) \
+        if road_key else np.nan
+    zones = study.load_role("redlines")
+    if zones is None:
+        g["dist_redline_m"] = np.nan
+        return
+    cf = study.by_role("redlines")[0].options.get("class") or "class"
+    zm = zones.to_crs(grid.crs)
+    hard = zm[cf].astype(str).str.lower().isin(["core", "redline"]).to_numpy() \
+        if cf in zm.columns else np.ones(len(zm), bool)
+    g["dist_redline_m"] = _nearest_distance(geoms, zm.geometry.values[hard])
+
+
+def _districts(study, points: gpd.GeoSeries) -> np.ndarray:
+    """The name of the district (role ``boundaries``) each point lies in ("" outside)."""
+    d = study.load_role("boundaries")
+    if d is None:
+        return np.full(len(points), "", dtype=object)
+    j = gpd.sjoin(gpd.GeoDataFrame(geometry=points, crs=4326), d[["name", "geometry"]],
+                  predicate="within", how="left")
+    j = j[~j.index.duplicated()]
+    return j["name"].fillna("").astype(str).to_numpy()
+
+
 def candidate_table(study, cfg: SuitabilityConfig, grid: Grid, stats: RegionStats | None,
                     reg_runs: np.ndarray | None, parent: np.ndarray | None = None
                     ) -> gpd.GeoDataFrame:
@@ -190,21 +219,7 @@ def candidate_table(study, cfg: SuitabilityConfig, grid: Grid, stats: RegionStat
     g = g[g["area_m2"] >= cfg.min_area_mu * MU_M2 - 1e-6].copy()
     if g.empty:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=4326)
-    # distances (metric CRS, exact geometry-to-geometry)
-    road_key = cfg.road_layer or next((s.key for s in study.by_role("roads")), None)
-    geoms = g.geometry.values
-    g["dist_highway_m"] = _nearest_distance(geoms, _layer_metric(study, road_key).geometry.values) \
-        if road_key else np.nan
-    zones = study.load_role("redlines")
-    if zones is not None:
-        zspec = study.by_role("redlines")[0]
-        cf = zspec.options.get("class") or "class"
-        zm = zones.to_crs(grid.crs)
-        hard = zm[cf].astype(str).str.lower().isin(["core", "redline"]).to_numpy() \
-            if cf in zm.columns else np.ones(len(zm), bool)
-        g["dist_redline_m"] = _nearest_distance(geoms, zm.geometry.values[hard])
-    else:
-        g["dist_redline_m"] = np.nan
+    _add_distances(g, study, cfg, grid)
     g = g.sort_values(["mean_score", "area_m2"], ascending=[False, False]).reset_index(drop=True)
     g.insert(0, "rank", np.arange(1, len(g) + 1))
     rid = g["region_id"].to_numpy()
@@ -223,13 +238,7 @@ def candidate_table(study, cfg: SuitabilityConfig, grid: Grid, stats: RegionStat
     cen = g.geometry.representative_point()
     g["lon"] = cen.x.round(5)
     g["lat"] = cen.y.round(5)
-    g["district"] = ""
-    if study.by_role("boundaries"):
-        d = study.load_role("boundaries")[["name", "geometry"]]
-        j = gpd.sjoin(gpd.GeoDataFrame(geometry=cen, crs=4326), d, predicate="within",
-                      how="left")
-        j = j[~j.index.duplicated()]
-        g["district"] = j["name"].fillna("").astype(str).to_numpy()
+    g["district"] = _districts(study, cen)
     for c in ("mean_score", "min_score", "max_score", "cell_stability_mean"):
         g[c] = g[c].astype(float).round(4)
     for c in ("area_m2", "dist_highway_m", "dist_redline_m"):

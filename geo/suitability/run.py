@@ -104,20 +104,15 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     progress = progress or _noop
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
-    overrides: dict[str, Any] = dict(min_area_mu=min_area_mu, top_pct=top_pct, runs=runs, seed=seed,
-                     cell_m=cell_m, top_n=top_n, max_area_mu=max_area_mu)
+    overrides: dict[str, Any] = dict(min_area_mu=min_area_mu, top_pct=top_pct, runs=runs,
+                                     seed=seed, cell_m=cell_m, top_n=top_n,
+                                     max_area_mu=max_area_mu)
     cfg = _run_config(study, overrides)
     if engine != "memory" or scheduler is not None:
-        # imported here: the chunked engine builds on this module's steps
-        from .chunked import choose_engine, compute_settings, run_chunked
-
-        settings = compute_settings(study)
-        if scheduler is not None and engine == "memory":
-            raise ModelError("--scheduler runs on a Dask cluster: use it with --engine dask "
-                             "or auto, not memory")
-        if scheduler is not None or choose_engine(study, cfg, engine, settings) == "dask":
-            return run_chunked(study, industry=industry, out_dir=out_dir, overwrite=overwrite,
-                               progress=progress, scheduler=scheduler, log=log, **overrides)
+        chunked = _on_dask(study, cfg, engine, scheduler, overrides, industry=industry,
+                           out_dir=out_dir, overwrite=overwrite, progress=progress, log=log)
+        if chunked is not None:
+            return chunked
     industry = industry.strip() if industry else None
     profile, active, weights, ahp = _model_inputs(study, cfg, industry)
     out_paths = _output_paths(out_dir, overwrite)
@@ -128,25 +123,10 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     timings["grid_and_constraints_s"] = time.perf_counter() - t_start
 
     t0 = time.perf_counter()
-    stack, crit_cards, sources, slope = _criterion_stack(study, grid, active, weights, code,
-                                                         profile, progress)
-    slope = _exclude_steep(study, cfg, grid, code, slope)
-    slope_known = float(np.mean(~np.isnan(slope[inside]))) if slope is not None else None
-    del slope
-    report["terrain_warnings"] = _terrain_warnings(study, cfg, grid, active, weights,
-                                                   slope_known)
-    for msg in report["terrain_warnings"]:
-        warnings.warn(msg, stacklevel=2)
-    timings["criteria_s"] = time.perf_counter() - t0
-
-    factor = _landuse_factor(cfg, landuse)
+    stack, crit_cards, sources, slope_known = _scored_stack(
+        study, cfg, grid, active, weights, code, inside, landuse, profile, report, progress)
     del landuse
-    if factor is not None:
-        # WLC and OWA are homogeneous of degree 1: scaling every criterion of a cell by f
-        # scales its score by f, in the base run and in every Monte Carlo run alike
-        stack *= factor[None]
-        assert cfg.landuse is not None  # a factor comes only from a land-use rule
-        report["landuse_penalties"] = {str(c): f for c, f in cfg.landuse.penalise}
+    timings["criteria_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     score = _base_score(stack, code, grid, weights, cfg)
@@ -180,6 +160,47 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
            progress)
     progress("done", 1, 1)
     return res
+
+
+def _on_dask(study, cfg: SuitabilityConfig, engine: str, scheduler: str | None,
+             overrides: dict[str, Any], **kw: Any) -> SuitabilityResult | None:
+    """The chunked engine's result when ``engine``/``scheduler``/the memory budget choose
+    it, else None (the in-memory engine runs)."""
+    # imported here: the chunked engine builds on this module's steps
+    from .chunked import choose_engine, compute_settings, run_chunked
+
+    settings = compute_settings(study)
+    if scheduler is not None and engine == "memory":
+        raise ModelError("--scheduler runs on a Dask cluster: use it with --engine dask "
+                         "or auto, not memory")
+    if scheduler is not None or choose_engine(study, cfg, engine, settings) == "dask":
+        return run_chunked(study, scheduler=scheduler, **kw, **overrides)
+    return None
+
+
+def _scored_stack(study, cfg: SuitabilityConfig, grid: Grid, active: list[Criterion],
+                  weights: np.ndarray, code: np.ndarray, inside: np.ndarray,
+                  landuse: np.ndarray | None, profile, report: dict[str, Any],
+                  progress: Progress):
+    """The criteria's 0–1 scores (k, h, w) with the land-use penalties applied, their
+    model-card entries and sources, and the share of the study with a known slope; steep
+    cells are excluded in ``code`` and the terrain warnings raised and reported."""
+    stack, crit_cards, sources, slope = _criterion_stack(study, grid, active, weights, code,
+                                                         profile, progress)
+    slope = _exclude_steep(study, cfg, grid, code, slope)
+    slope_known = float(np.mean(~np.isnan(slope[inside]))) if slope is not None else None
+    report["terrain_warnings"] = _terrain_warnings(study, cfg, grid, active, weights,
+                                                   slope_known)
+    for msg in report["terrain_warnings"]:
+        warnings.warn(msg, stacklevel=3)
+    factor = _landuse_factor(cfg, landuse)
+    if factor is not None:
+        # WLC and OWA are homogeneous of degree 1: scaling every criterion of a cell by f
+        # scales its score by f, in the base run and in every Monte Carlo run alike
+        stack *= factor[None]
+        assert cfg.landuse is not None  # a factor comes only from a land-use rule
+        report["landuse_penalties"] = {str(c): f for c, f in cfg.landuse.penalise}
+    return stack, crit_cards, sources, slope_known
 
 
 def _run_config(study, overrides: dict[str, Any]) -> SuitabilityConfig:
