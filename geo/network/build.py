@@ -234,23 +234,7 @@ class BuildMixin:
             No CRS, no lines, no edges left after dropping loops, a named field missing.
         """
         src = source or str(gdf.attrs.get("source_path", "road lines"))
-        if not isinstance(gdf, gpd.GeoDataFrame):
-            raise NetworkError(f"{src}: expected a GeoDataFrame of lines")
-        if gdf.crs is None:
-            raise NetworkError(f"{src}: the road lines have no CRS; set one (coords = "
-                               "\"wgs84\" or crs = \"EPSG:…\")")
-        if not (snap_tolerance_m >= 0):
-            raise NetworkError(f"{src}: snap tolerance must be ≥ 0 m, got {snap_tolerance_m}")
-        g = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
-        types = set(g.geom_type.unique())
-        if types - {"LineString", "MultiLineString"}:
-            raise NetworkError(f"{src}: a road network needs lines; found "
-                               f"{', '.join(sorted(types))}")
-        g = g.explode(index_parts=False, ignore_index=True)
-        if len(g) == 0:
-            raise NetworkError(f"{src}: the network has no edges (no lines); give a line "
-                               "layer with at least one road")
-        g = g.to_crs(WGS84)
+        g = _road_lines(gdf, src, snap_tolerance_m)
         if crs is None:
             b = g.total_bounds
             crs = metric_crs_for(tuple(b), warn=False)
@@ -258,27 +242,7 @@ class BuildMixin:
         geoms = np.asarray(g.geometry.values, dtype=object)
         ends = np.vstack([shapely.get_coordinates(shapely.get_point(geoms, 0)),
                           shapely.get_coordinates(shapely.get_point(geoms, -1))])
-        x, y = transformer(WGS84, crs).transform(ends[:, 0],
-                                                                          ends[:, 1])
-        exy = np.column_stack([x, y])
-        # Join end points within the tolerance: clusters of the "within tolerance" graph.
-        key_xy = np.round(exy, 6)
-        _, first, inv = np.unique(key_xy, axis=0, return_index=True, return_inverse=True)
-        inv = inv.ravel()
-        uxy = exy[first]
-        if snap_tolerance_m > 0 and len(uxy) > 1:
-            pairs = cKDTree(uxy).query_pairs(snap_tolerance_m, output_type="ndarray")
-            m = len(uxy)
-            adj = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
-                                    shape=(m, m)) if len(pairs) else sparse.coo_matrix((m, m))
-            _, lab = csgraph.connected_components(adj, directed=False)
-        else:
-            lab = np.arange(len(uxy))
-        node_of_end = lab[inv]
-        n_nodes = int(lab.max()) + 1
-        cnt = np.bincount(node_of_end, minlength=n_nodes)
-        lon = np.bincount(node_of_end, weights=ends[:, 0], minlength=n_nodes) / cnt
-        lat = np.bincount(node_of_end, weights=ends[:, 1], minlength=n_nodes) / cnt
+        node_of_end, lon, lat, n_nodes = _join_ends(ends, crs, snap_tolerance_m)
         ne = len(geoms)
         u, v = node_of_end[:ne], node_of_end[ne:]
         cf = _pick_field(g.columns, class_field, CLASS_FIELDS, "road class", src)
@@ -413,3 +377,53 @@ class BuildMixin:
             net = build()
         cache[ckey] = net
         return net
+
+
+def _road_lines(gdf: gpd.GeoDataFrame, src: str, snap_tolerance_m: float) -> gpd.GeoDataFrame:
+    """The road lines as single LineStrings in WGS84 (empty geometries dropped), after
+    checking there are lines, a CRS and a valid snap tolerance."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise NetworkError(f"{src}: expected a GeoDataFrame of lines")
+    if gdf.crs is None:
+        raise NetworkError(f"{src}: the road lines have no CRS; set one (coords = "
+                           "\"wgs84\" or crs = \"EPSG:…\")")
+    if not (snap_tolerance_m >= 0):
+        raise NetworkError(f"{src}: snap tolerance must be ≥ 0 m, got {snap_tolerance_m}")
+    g = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    types = set(g.geom_type.unique())
+    if types - {"LineString", "MultiLineString"}:
+        raise NetworkError(f"{src}: a road network needs lines; found "
+                           f"{', '.join(sorted(types))}")
+    g = g.explode(index_parts=False, ignore_index=True)
+    if len(g) == 0:
+        raise NetworkError(f"{src}: the network has no edges (no lines); give a line "
+                           "layer with at least one road")
+    return g.to_crs(WGS84)
+
+
+def _join_ends(ends: np.ndarray, crs: CRS, tolerance_m: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Nodes from line end points (WGS84 lon/lat): ends within ``tolerance_m`` metres
+    (in ``crs``) of each other — clusters of that graph — are one node at their mean.
+    Returns each end's node, the nodes' lon and lat, and the node count."""
+    x, y = transformer(WGS84, crs).transform(ends[:, 0], ends[:, 1])
+    exy = np.column_stack([x, y])
+    _, first, inv = np.unique(np.round(exy, 6), axis=0, return_index=True,
+                              return_inverse=True)
+    inv = inv.ravel()
+    uxy = exy[first]
+    if tolerance_m > 0 and len(uxy) > 1:
+        pairs = cKDTree(uxy).query_pairs(tolerance_m, output_type="ndarray")
+        m = len(uxy)
+        adj = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
+                                shape=(m, m)) if len(pairs) else sparse.coo_matrix((m, m))
+        _, lab = csgraph.connected_components(adj, directed=False)
+    else:
+        lab = np.arange(len(uxy))
+    node_of_end = lab[inv]
+    n_nodes = int(lab.max()) + 1
+    cnt = np.bincount(node_of_end, minlength=n_nodes)
+    lon = np.bincount(node_of_end, weights=ends[:, 0], minlength=n_nodes) / cnt
+    lat = np.bincount(node_of_end, weights=ends[:, 1], minlength=n_nodes) / cnt
+    return node_of_end, lon, lat, n_nodes
+
