@@ -129,12 +129,9 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
     timings["criteria_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    score = _base_score(stack, code, grid, weights, cfg)
-    eligible = code == CODE_SCORED
+    score, eligible, thr, k_top, (labels, n_reg, parent) = _score_and_regions(
+        stack, code, grid, weights, cfg)
     n_elig = int(eligible.sum())
-    thr, k_top = _top_threshold(score[eligible], cfg.top_pct)
-    min_cells, max_cells = _region_cells(cfg, grid)
-    labels, n_reg, parent = _regions(eligible & (score >= thr), grid, min_cells, max_cells)
     timings["score_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -160,6 +157,18 @@ def run_suitability(study, *, industry: str | None = None, out_dir: str | Path |
            progress)
     progress("done", 1, 1)
     return res
+
+
+def _score_and_regions(stack: np.ndarray, code: np.ndarray, grid: Grid, weights: np.ndarray,
+                       cfg: SuitabilityConfig):
+    """The base score, the scored cells, the top-X % threshold and its rank, and the
+    candidate regions (labels, count, parent region) of the top cells."""
+    score = _base_score(stack, code, grid, weights, cfg)
+    eligible = code == CODE_SCORED
+    thr, k_top = _top_threshold(score[eligible], cfg.top_pct)
+    min_cells, max_cells = _region_cells(cfg, grid)
+    regions = _regions(eligible & (score >= thr), grid, min_cells, max_cells)
+    return score, eligible, thr, k_top, regions
 
 
 def _on_dask(study, cfg: SuitabilityConfig, engine: str, scheduler: str | None,
