@@ -349,8 +349,7 @@ class BuildMixin:
         LayerError
             If ``path`` is a pipe, socket or device.
         NetworkError
-            If osmnx cannot read the file as OSM XML, the file has no drivable roads, or
-            no edges are left to build on.
+            If osmnx cannot read the file as OSM XML, or the file has no drivable roads.
         """
         import osmnx as ox  # optional heavy dependency: only for .osm files
 
