@@ -52,22 +52,27 @@ class Grid:
 
     @property
     def transform(self) -> Affine:
+        """The affine transform of the grid: cell (col, row) → upper-left corner in metres."""
         return Affine(self.cell_m, 0.0, self.x0, 0.0, -self.cell_m, self.y0)
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(height, width)``: rows and columns, the shape of the grid's arrays."""
         return (self.height, self.width)
 
     @property
     def size(self) -> int:
+        """Number of cells (``width × height``)."""
         return self.width * self.height
 
     @property
     def cell_area_m2(self) -> float:
+        """Area of one cell in m² (``cell_m²``, exact in the grid's projected CRS)."""
         return self.cell_m * self.cell_m
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
+        """``(minx, miny, maxx, maxy)`` of the grid's outer edges, metres in :attr:`crs`."""
         return (self.x0, self.y0 - self.height * self.cell_m,
                 self.x0 + self.width * self.cell_m, self.y0)
 

@@ -214,7 +214,8 @@ def format_of(path: str | os.PathLike) -> str:
     Returns
     -------
     str
-        The format name from ``VECTOR_SUFFIXES`` or ``RASTER_SUFFIXES`` (e.g. ``"GeoPackage"``, ``"GeoTIFF"``).
+        The format name from ``VECTOR_SUFFIXES`` or ``RASTER_SUFFIXES`` (e.g.
+        ``"GeoPackage"``, ``"GeoTIFF"``).
 
     Raises
     ------

@@ -87,10 +87,13 @@ class LayerSpec:
 
     @property
     def is_raster(self) -> bool:
+        """Whether the role is a raster one (``dem``, ``landuse``): open it with rasterio,
+        not :meth:`read`."""
         return self.role in RASTER_ROLES
 
     @property
     def label(self) -> str:
+        """How messages name this layer: ``layers.KEY``."""
         return f"layers.{self.key}"
 
     def read(self) -> gpd.GeoDataFrame:
