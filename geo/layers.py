@@ -128,8 +128,7 @@ def where(path: str | os.PathLike, layer: str | None = None) -> str:
 def did_you_mean(path: str | os.PathLike) -> str | None:
     """A sibling file whose name is closest to ``path``'s, as the user wrote the path.
 
-    Missing folders on the way are corrected the same way, from the nearest one that
-    exists. Matching is by :func:`difflib.get_close_matches` (cutoff 0.6).
+    Missing folders on the way are corrected too (:mod:`difflib`, cutoff 0.6).
 
     Parameters
     ----------
@@ -164,9 +163,7 @@ def did_you_mean(path: str | os.PathLike) -> str | None:
 
 
 def check_exists(path: str | os.PathLike, *, what: str = "file") -> Path:
-    """Check that ``path`` exists and is a regular file or folder.
-
-    Raise :class:`MissingFileError` with a did-you-mean if ``path`` does not exist, and
+    """Raise :class:`MissingFileError` with a did-you-mean if ``path`` does not exist, and
     :class:`LayerError` if it is a pipe, socket or device (reading one would block).
 
     Parameters
@@ -184,8 +181,7 @@ def check_exists(path: str | os.PathLike, *, what: str = "file") -> Path:
     Raises
     ------
     MissingFileError
-        If ``path`` does not exist (the message suggests the closest sibling name, or
-        reminds that study-file paths are relative to the study file's folder).
+        If ``path`` does not exist (with the closest sibling name, if any).
     LayerError
         If ``path`` is a FIFO, socket or character/block device.
     """
@@ -208,20 +204,17 @@ def format_of(path: str | os.PathLike) -> str:
     Parameters
     ----------
     path : str or os.PathLike
-        A file name; only its suffix (case-insensitive) is looked at, the file is not
-        opened.
+        A file name; only its suffix (any case) is looked at, not the file.
 
     Returns
     -------
     str
-        The format name from ``VECTOR_SUFFIXES`` or ``RASTER_SUFFIXES`` (e.g.
-        ``"GeoPackage"``, ``"GeoTIFF"``).
+        The format name, e.g. ``"GeoPackage"``, ``"GeoTIFF"``.
 
     Raises
     ------
     LayerError
-        If the suffix is not a known vector or raster format (the message lists the
-        known suffixes and an ``ogr2ogr`` conversion).
+        If the suffix is not a known vector or raster format.
     """
     suffix = Path(path).suffix.lower()
     if suffix in VECTOR_SUFFIXES:
