@@ -71,7 +71,13 @@ def settings_from_toml(table: Mapping[str, Any] | None) -> ComputeSettings:
 
 
 def total_memory_bytes() -> int:
-    """Physical RAM of this machine in bytes (psutil when present, else sysconf)."""
+    """Physical RAM of this machine in bytes (psutil when present, else sysconf).
+
+    Returns
+    -------
+    int
+        Total physical memory, bytes (not the memory currently free).
+    """
     try:
         import psutil
 
@@ -81,12 +87,41 @@ def total_memory_bytes() -> int:
 
 
 def default_memory_gb(share: float = DEFAULT_RAM_SHARE) -> float:
-    """``share`` of physical RAM, in GiB: the default ``[compute] memory_gb``."""
+    """``share`` of physical RAM, in GiB: the default ``[compute] memory_gb``.
+
+    Parameters
+    ----------
+    share : float, optional
+        Fraction of physical RAM, 0–1 (default :data:`DEFAULT_RAM_SHARE`).
+
+    Returns
+    -------
+    float
+        ``share × total RAM``, GiB (1024³ bytes).
+    """
     return share * total_memory_bytes() / GB
 
 
 def grid_memory_gb(n_cells: int, *, bytes_per_cell: int = BYTES_PER_CELL_IN_MEMORY) -> float:
-    """Estimated peak memory in GiB of the in-memory suitability path on ``n_cells``."""
+    """Estimated peak memory in GiB of the in-memory suitability path on ``n_cells``.
+
+    Parameters
+    ----------
+    n_cells : int
+        Cells of the analysis grid (width × height).
+    bytes_per_cell : int, optional
+        Peak bytes per cell (default :data:`BYTES_PER_CELL_IN_MEMORY`, measured).
+
+    Returns
+    -------
+    float
+        ``n_cells × bytes_per_cell``, GiB (1024³ bytes).
+
+    Raises
+    ------
+    ValueError
+        If ``n_cells`` is negative.
+    """
     if n_cells < 0:
         raise ValueError(f"n_cells must be non-negative, got {n_cells}")
     return n_cells * bytes_per_cell / GB
@@ -95,7 +130,22 @@ def grid_memory_gb(n_cells: int, *, bytes_per_cell: int = BYTES_PER_CELL_IN_MEMO
 def needs_chunks(n_cells: int, memory_gb: float | None = None) -> bool:
     """Whether a grid of ``n_cells`` should run chunked under the budget ``memory_gb`` GiB.
 
-    ``memory_gb=None`` uses :func:`default_memory_gb`.
+    Parameters
+    ----------
+    n_cells : int
+        Cells of the analysis grid (width × height).
+    memory_gb : float or None, optional
+        Memory budget, GiB; ``None`` uses :func:`default_memory_gb`.
+
+    Returns
+    -------
+    bool
+        True if :func:`grid_memory_gb` of ``n_cells`` exceeds the budget.
+
+    Raises
+    ------
+    ValueError
+        If ``n_cells`` is negative (from :func:`grid_memory_gb`).
     """
     budget = default_memory_gb() if memory_gb is None else memory_gb
     return grid_memory_gb(n_cells) > budget
@@ -111,6 +161,23 @@ def chunk_side(
     """Side in cells of a square tile so ``tasks_per_worker`` tiles per worker fit the budget.
 
     Rounded down to a multiple of 256 (the COG block size), at least 256.
+
+    Parameters
+    ----------
+    memory_gb : float
+        Total memory budget of all workers, GiB.
+    n_workers : int
+        Dask workers sharing the budget (values below 1 count as 1).
+    bytes_per_cell : int, optional
+        Peak bytes per cell of a tile (default :data:`BYTES_PER_CELL_IN_MEMORY`).
+    tasks_per_worker : int, optional
+        Tiles each worker may hold at once (default 4).
+
+    Returns
+    -------
+    int
+        Tile side in cells (a multiple of 256, ≥ 256); multiply by the cell size in
+        metres for the side length.
     """
     per_tile = memory_gb * GB / max(1, n_workers * tasks_per_worker)
     side = int((per_tile / bytes_per_cell) ** 0.5) // 256 * 256
@@ -187,7 +254,19 @@ def client(
 
 
 def dashboard_link(c: Any) -> str | None:
-    """The dashboard URL of a client, or ``None`` when none is served."""
+    """The dashboard URL of a client, or ``None`` when none is served.
+
+    Parameters
+    ----------
+    c : distributed.Client
+        A client, e.g. from :func:`client`.
+
+    Returns
+    -------
+    str or None
+        The dashboard's ``http://…/status`` address; None if the client has no
+        dashboard (``distributed`` raises ``KeyError`` then, which is caught here).
+    """
     try:
         return c.dashboard_link
     except Exception:  # distributed raises KeyError when no dashboard is served

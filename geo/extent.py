@@ -71,7 +71,27 @@ def check_finite(gdf: gpd.GeoDataFrame, src: str) -> None:
 def check_gcj_hint(gdf: gpd.GeoDataFrame, path: Path, src: str, *, declared: bool) -> None:
     """Refuse a layer whose file or field names say AMap/GCJ-02 but whose datum is not
     declared: read as WGS84 it would be 100–700 m off, and the gate would judge the
-    wrong place."""
+    wrong place.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer as read from the file, in its own CRS (only its column names are
+        looked at).
+    path : Path
+        The layer's file; its stem is checked for the hints as well.
+    src : str
+        How the message names the layer (key and file).
+    declared : bool
+        The study or command line declares the layer's datum (``coords`` or ``crs``);
+        then nothing is checked.
+
+    Raises
+    ------
+    LayerError
+        If the file stem or a column name contains an AMap/Gaode/GCJ-02 hint and no
+        datum is declared; the message says to set ``coords = "gcj02"`` (or ``"wgs84"``).
+    """
     if declared:
         return
     names = [path.stem.lower(), *(str(c).lower() for c in gdf.columns)]

@@ -52,39 +52,80 @@ class Grid:
 
     @property
     def transform(self) -> Affine:
+        """The affine transform of the grid: cell (col, row) → upper-left corner in metres."""
         return Affine(self.cell_m, 0.0, self.x0, 0.0, -self.cell_m, self.y0)
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(height, width)``: rows and columns, the shape of the grid's arrays."""
         return (self.height, self.width)
 
     @property
     def size(self) -> int:
+        """Number of cells (``width × height``)."""
         return self.width * self.height
 
     @property
     def cell_area_m2(self) -> float:
+        """Area of one cell in m² (``cell_m²``, exact in the grid's projected CRS)."""
         return self.cell_m * self.cell_m
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
+        """``(minx, miny, maxx, maxy)`` of the grid's outer edges, metres in :attr:`crs`."""
         return (self.x0, self.y0 - self.height * self.cell_m,
                 self.x0 + self.width * self.cell_m, self.y0)
 
     def padded(self, n: int) -> Grid:
-        """The same grid grown by ``n`` cells on every side."""
+        """The same grid grown by ``n`` cells on every side.
+
+        Parameters
+        ----------
+        n : int
+            Cells to add on each side (e.g. 1 for a one-cell halo around a DEM read for
+            slope).
+
+        Returns
+        -------
+        Grid
+            Same CRS and cell size, upper-left corner moved ``n × cell_m`` metres up and
+            left, ``width + 2n`` columns and ``height + 2n`` rows.
+        """
         return Grid(self.crs, self.x0 - n * self.cell_m, self.y0 + n * self.cell_m,
                     self.cell_m, self.width + 2 * n, self.height + 2 * n)
 
     def centres(self, rows: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Cell-centre coordinates (x, y) of ``rows`` (all rows by default), 2-D."""
+        """Cell-centre coordinates (x, y) of ``rows`` (all rows by default), 2-D.
+
+        Parameters
+        ----------
+        rows : slice or None, optional
+            Rows to return (0 = top); None = every row.
+
+        Returns
+        -------
+        x, y : numpy.ndarray
+            Two float arrays of shape ``(n_rows, width)``: cell-centre easting and northing
+            in metres in the grid's CRS (:attr:`crs`).
+        """
         r = np.arange(self.height)[rows] if rows is not None else np.arange(self.height)
         x = self.x0 + (np.arange(self.width) + 0.5) * self.cell_m
         y = self.y0 - (r + 0.5) * self.cell_m
         return np.meshgrid(x, y)
 
     def row_blocks(self, max_cells: int) -> Iterator[slice]:
-        """Row slices covering the grid with at most ``max_cells`` cells each."""
+        """Row slices covering the grid with at most ``max_cells`` cells each.
+
+        Parameters
+        ----------
+        max_cells : int
+            Cell budget of one block; a block has at least one row even if a row is wider.
+
+        Yields
+        ------
+        slice
+            Consecutive row ranges, top to bottom, together covering all ``height`` rows.
+        """
         step = max(1, max_cells // max(self.width, 1))
         for r0 in range(0, self.height, step):
             yield slice(r0, min(self.height, r0 + step))
@@ -93,6 +134,23 @@ class Grid:
 def grid_for_bounds(bounds: tuple[float, float, float, float], crs: CRS, cell_m: float, *,
                     origin: tuple[float, float] = (0.0, 0.0)) -> Grid:
     """The smallest grid aligned to ``origin`` covering ``bounds`` (metric CRS).
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        ``(minx, miny, maxx, maxy)`` in metres in ``crs``.
+    crs : pyproj.CRS or anything pyproj reads
+        A projected CRS in metres (e.g. a CGCS2000 Gauss-Krüger zone, EPSG:4534–4554).
+    cell_m : float
+        Cell size, metres.
+    origin : tuple of float, optional
+        A point ``(x, y)`` in metres that cell edges are aligned to: edges fall on
+        ``origin + i × cell_m``. Default ``(0, 0)``.
+
+    Returns
+    -------
+    Grid
+        North-up grid in ``crs`` with at least one row and column.
 
     Raises
     ------
@@ -117,6 +175,20 @@ def rasterize_mask(geoms, grid: Grid, *, all_touched: bool = False) -> np.ndarra
 
     Polygons cover a cell when they contain its centre (``all_touched=False``);
     lines and points mark every cell they pass through or fall in.
+
+    Parameters
+    ----------
+    geoms : array-like of shapely.Geometry
+        Geometries in the grid's CRS (metres); None and empty geometries are ignored.
+    grid : Grid
+        The grid to burn into.
+    all_touched : bool, optional
+        Mark every cell a polygon touches, not only those whose centre it contains.
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool array of shape ``grid.shape`` (rows, columns); all False if no geometry.
     """
     geoms = [g for g in np.asarray(geoms, dtype=object).ravel()
              if g is not None and not shapely.is_empty(g)]
@@ -332,6 +404,27 @@ def reproject_to_grid(path: str | Path, grid: Grid, *, band: int = 1,
     so a cell's value does not depend on the extent of ``grid``; its nodata value (and
     cells outside it) become NaN, never 0.
 
+    Parameters
+    ----------
+    path : str or Path
+        A raster file rasterio opens (e.g. a DEM GeoTIFF), in any CRS it declares.
+    grid : Grid
+        The target grid (metric CRS, metres).
+    band : int, optional
+        1-based band number to read.
+    resampling : str, optional
+        A ``rasterio.enums.Resampling`` name (``"bilinear"``, ``"nearest"``, …). For any
+        but ``nearest`` the kernel is widened from the source/target cell sizes (metres;
+        a geographic source's degrees are converted at its mid-latitude).
+    label : str, optional
+        How messages name the raster (e.g. ``layers.dem``); defaults to the path.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of shape ``grid.shape`` in the raster's units (metres for a
+        DEM); NaN where the source has no data or does not cover the cell.
+
     Raises
     ------
     LayerError
@@ -368,6 +461,21 @@ def slope_degrees(dem: np.ndarray, cell_m: float, *, max_cells: int = 4_000_000)
 
     Central differences (``numpy.gradient``) in row blocks with a one-row halo;
     a cell with a NaN neighbour is NaN (unknown), never flat.
+
+    Parameters
+    ----------
+    dem : numpy.ndarray
+        2-D elevations in metres on a metric grid; NaN = no data.
+    cell_m : float
+        Cell size in metres (the same unit as the elevations).
+    max_cells : int, optional
+        Cells per processing block (bounds the memory of the float64 temporaries).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 slope in degrees (0 = flat, 90 = vertical), same shape as ``dem``; NaN
+        next to missing data, and everywhere if the grid has fewer than 2 rows or columns.
     """
     h, w = dem.shape
     out = np.full(dem.shape, np.nan, dtype=np.float32)
@@ -403,6 +511,40 @@ def write_geotiff(path: str | Path, arrays: np.ndarray | list[np.ndarray], grid:
 
     QGIS reads the CRS, transform, nodata, band descriptions, metadata tags and
     (for uint8) the colour table.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file; written under a temporary name and renamed into place.
+    arrays : numpy.ndarray or list of numpy.ndarray
+        One band or a list of bands, each of shape ``grid.shape``.
+    grid : Grid
+        The bands' grid: gives the CRS (metric) and the transform (metres).
+    dtype : str
+        Output data type (``"float32"``, ``"uint8"``, …); bands are cast to it.
+    nodata : float, int or None
+        The nodata value recorded in the file (e.g. NaN for float bands, 255 for uint8).
+    tags : Mapping of str to str, optional
+        Dataset metadata tags (values are written with ``str``).
+    band_names : list of str, optional
+        Band descriptions, one per band.
+    colormap : dict, optional
+        Colour table of band 1 (``{value: (r, g, b[, a])}``), for uint8 classes.
+    overview_resampling : str, optional
+        A ``rasterio.enums.Resampling`` name used to build the overviews.
+    overwrite : bool, optional
+        Replace an existing file; if False an existing ``path`` is an error.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` exists without ``overwrite``, is a folder or cannot be written (from
+        :func:`geo.io.atomic_path`); the previous file is then unchanged.
     """
     bands = arrays if isinstance(arrays, list) else [arrays]
     profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=len(bands),

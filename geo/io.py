@@ -162,7 +162,17 @@ def check_dir_writable(folder: str | os.PathLike) -> Path:
     folder created beside it.
 
     The nearest existing ancestor of ``folder`` (its parent, once created) must be
-    writable, and so must ``folder`` itself when it exists.
+    writable, and so must ``folder`` itself when it exists. Nothing is created.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The output folder (e.g. ``--out-dir``); it need not exist yet.
+
+    Returns
+    -------
+    Path
+        ``folder`` as a :class:`~pathlib.Path`.
 
     Raises
     ------
@@ -191,6 +201,17 @@ def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
     On any exception (also ``KeyboardInterrupt`` and a SIGTERM turned into an exception)
     the staging folder is removed and ``target`` is left as it was. Files of ``target``
     that the block did not write are kept: a run never deletes what it did not make.
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+        The output folder; created (by one rename of the staging folder) if absent.
+
+    Yields
+    ------
+    Path
+        An empty hidden folder ``.NAME.staging-*`` in ``target``'s parent, on the same
+        file system; write every output into it.
 
     Raises
     ------
@@ -231,6 +252,28 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
     On any exception the temporary file is removed and ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; its folder is created if missing.
+    overwrite : bool, optional
+        Allow replacing an existing file (default True).
+
+    Yields
+    ------
+    Path
+        A not-yet-existing temporary file name ``.NAME.*.tmpSUFFIX`` in ``path``'s folder
+        (same suffix, so writers that choose a format by extension work); the block must
+        create it.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` is a folder or not a regular file, exists without ``overwrite``, or its
+        folder cannot be created or written (checked before the block runs); if the
+        block produced no file; or if writing or the rename failed with an ``OSError``
+        (the message says whether the previous file is unchanged).
     """
     dest = check_writable(path, overwrite=overwrite, create=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp" + dest.suffix,
@@ -263,14 +306,56 @@ def _cleanup(tmp_path: Path) -> None:
 
 
 def write_text(path: str | os.PathLike, text: str, *, overwrite: bool = True) -> Path:
-    """Write UTF-8 text atomically."""
+    """Write UTF-8 text atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file.
+    text : str
+        The content, written as UTF-8 without a BOM.
+    overwrite : bool, optional
+        Allow replacing an existing file (default True).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` cannot be written or exists without ``overwrite`` (see
+        :func:`atomic_path`).
+    """
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
-    """Write a table as UTF-8 CSV with a BOM (so Excel on Chinese Windows reads it) atomically."""
+    """Write a table as UTF-8 CSV with a BOM (so Excel on Chinese Windows reads it) atomically.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table; its index is not written.
+    path : str or os.PathLike
+        Output file.
+    overwrite : bool, optional
+        Allow replacing an existing file (default True).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` cannot be written or exists without ``overwrite`` (see
+        :func:`atomic_path`).
+    """
     with atomic_path(path, overwrite=overwrite) as tmp:
         df.to_csv(tmp, index=False, encoding="utf-8-sig")
     return Path(path)
@@ -282,6 +367,27 @@ def write_gpkg(layers: dict[str, object], path: str | os.PathLike, *,
 
     Plain DataFrames become attribute-only tables. The file is built under a
     temporary name and renamed into place, so QGIS never sees a half-written file.
+
+    Parameters
+    ----------
+    layers : dict of str to DataFrame
+        Layer name → frame, written in order. A GeoDataFrame keeps its own CRS (no
+        reprojection); anything else is written as a table without geometry.
+    path : str or os.PathLike
+        Output ``.gpkg`` file; replaced as a whole, never appended to.
+    overwrite : bool, optional
+        Allow replacing an existing file (default True).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` cannot be written or exists without ``overwrite`` (see
+        :func:`atomic_path`).
     """
     import geopandas as gpd
     import pyogrio

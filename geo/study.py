@@ -87,14 +87,33 @@ class LayerSpec:
 
     @property
     def is_raster(self) -> bool:
+        """Whether the role is a raster one (``dem``, ``landuse``): open it with rasterio,
+        not :meth:`read`."""
         return self.role in RASTER_ROLES
 
     @property
     def label(self) -> str:
+        """How messages name this layer: ``layers.KEY``."""
         return f"layers.{self.key}"
 
     def read(self) -> gpd.GeoDataFrame:
-        """Read this layer (WGS84); see :func:`geo.layers.read_layer`."""
+        """Read this layer's features; see :func:`geo.layers.read_layer`.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The features in EPSG:4326 (WGS84 lon/lat), with ``id`` and ``name`` columns;
+            ``attrs["layer_key"]`` is this spec's key and ``attrs["synthetic"]`` the
+            ``synthetic`` option (False if unset).
+
+        Raises
+        ------
+        LayerError
+            If the layer is a raster role (open rasters with rasterio), or the file cannot
+            be read or fails validation (raised by :func:`geo.layers.read_layer`).
+        MissingFileError
+            If the file does not exist.
+        """
         if self.is_raster:
             raise LayerError(f"{self.label}: {self.path} is a raster; open it with rasterio")
         gdf = read_layer(self.path, role=self.role, layer=self.layer, coords=self.coords,
@@ -147,15 +166,49 @@ class Study:
         return self.path.parent
 
     def section(self, name: str) -> dict[str, Any]:
-        """An analysis' table (``{}`` if the study file has none)."""
+        """An analysis' table (``{}`` if the study file has none).
+
+        Parameters
+        ----------
+        name : str
+            Top-level table name, e.g. ``"redlines"``, ``"suitability"``, ``"map"``.
+
+        Returns
+        -------
+        dict
+            The raw table as parsed from TOML; ``{}`` if it is absent or not a table.
+        """
         value = self.sections.get(name, {})
         return value if isinstance(value, dict) else {}
 
     def by_role(self, role: str) -> list[LayerSpec]:
-        """The layers of one role, in file order."""
+        """The layers of one role, in file order.
+
+        Parameters
+        ----------
+        role : str
+            A layer role (``parks``, ``redlines``, ``roads``, …).
+
+        Returns
+        -------
+        list of LayerSpec
+            Every valid layer with that role; empty if none.
+        """
         return [s for s in self.layers.values() if s.role == role]
 
     def has_role(self, role: str) -> bool:
+        """Whether the study has at least one valid layer of a role.
+
+        Parameters
+        ----------
+        role : str
+            A layer role (``parks``, ``redlines``, ``roads``, …).
+
+        Returns
+        -------
+        bool
+            True if :meth:`by_role` is non-empty.
+        """
         return bool(self.by_role(role))
 
     @property
@@ -173,7 +226,25 @@ class Study:
             if isinstance(tbl, dict) else set()
 
     def spec(self, key_or_role: str) -> LayerSpec:
-        """A layer by key, or the single layer of a role."""
+        """A layer by key, or the single layer of a role.
+
+        Parameters
+        ----------
+        key_or_role : str
+            A layer key (the ``X`` of ``[layers.X]``), tried first, or a role that exactly
+            one layer has.
+
+        Returns
+        -------
+        LayerSpec
+            The matching layer.
+
+        Raises
+        ------
+        InputError
+            If no layer has that key or role (the message lists the layer keys), or if
+            several layers have that role (name one by its key).
+        """
         if key_or_role in self.layers:
             return self.layers[key_or_role]
         found = self.by_role(key_or_role)
@@ -186,11 +257,52 @@ class Study:
                          f"({', '.join(s.key for s in found)}); name one by its key")
 
     def load(self, key_or_role: str) -> gpd.GeoDataFrame:
-        """A layer (by key or single role) as a GeoDataFrame in WGS84, cached."""
+        """A layer (by key or single role) as a GeoDataFrame in WGS84, cached.
+
+        The first read checks that the layer reaches the study area (context roles may lie
+        up to ``CONTEXT_NEAR_M`` metres outside its box); later calls return a copy of the
+        cached frame.
+
+        Parameters
+        ----------
+        key_or_role : str
+            A layer key or a role that exactly one layer has (see :meth:`spec`).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            A copy of the layer in EPSG:4326 (WGS84 lon/lat) with ``id`` and ``name``
+            columns.
+
+        Raises
+        ------
+        InputError
+            If the key or role matches no layer or several (from :meth:`spec`).
+        LayerError
+            If the file cannot be read, fails validation or lies outside the study area.
+        """
         return self._load(self.spec(key_or_role).key).copy()
 
     def load_role(self, role: str) -> gpd.GeoDataFrame | None:
-        """All layers of a role concatenated (WGS84) with a ``layer_key`` column, or None."""
+        """All layers of a role concatenated (WGS84) with a ``layer_key`` column, or None.
+
+        Parameters
+        ----------
+        role : str
+            A layer role (``parks``, ``roads``, ``water``, …).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame or None
+            Every layer of the role, in file order, in EPSG:4326 (WGS84 lon/lat), with the
+            layers' own columns plus ``layer_key`` (the ``X`` of ``[layers.X]``); ``attrs``
+            are the first layer's. None if the study has no layer of that role.
+
+        Raises
+        ------
+        LayerError
+            If a layer file cannot be read, fails validation or lies outside the study area.
+        """
         specs = self.by_role(role)
         if not specs:
             return None
@@ -356,6 +468,24 @@ def load_study(path: str | os.PathLike) -> Study:
 
     Only the headers of layer files are opened here; features are read on first use
     (:meth:`Study.load`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The study file (TOML, UTF-8), e.g. ``layers/yrd.toml``. Relative layer paths in
+        it are resolved against its folder.
+
+    Returns
+    -------
+    Study
+        The validated study, with :attr:`Study.config` set from its sections.
+
+    Raises
+    ------
+    StudyError
+        If the file does not exist (with a did-you-mean hint), is not UTF-8 (GBK is
+        named), is not valid TOML, declares no layers, or has any invalid layer table
+        or section; every problem found is listed at once.
     """
     p = Path(path)
     if not p.exists():

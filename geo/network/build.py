@@ -280,9 +280,40 @@ class BuildMixin:
         connected part is kept unless ``retain_all`` (an extract's clip edge leaves
         fragments); nodes without edges are dropped.
 
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The ``.osm`` file (OSM XML, EPSG:4326 lon/lat by definition).
+        crs : pyproj.CRS or anything pyproj reads, optional
+            Metric CRS the network measures and snaps in; default the Gauss-Krüger zone
+            of the data.
+        retain_all : bool, optional
+            Keep every connected part, not only the largest.
+        speeds : dict of str to float, optional
+            Speeds (km/h) by ``highway`` class overriding :data:`DEFAULT_SPEEDS_KMH`.
+        default_speed_kmh : float, optional
+            Speed (km/h) of edges with neither ``maxspeed`` nor a known class.
+        max_snap_m : float, optional
+            Points farther than this (metres) from every road are off the network.
+        access_speed_kmh : float, optional
+            Speed (km/h) of the leg between a point and its nearest road.
+        trim_m : float, optional
+            Service areas: buffer (metres) around the reached roads.
+
+        Returns
+        -------
+        Network
+            Directed network with geodesic edge lengths (m) and travel times (min); its
+            ``info`` holds ``osm_nodes`` and ``osm_edges`` (osmnx's graph size).
+
         Raises
         ------
-        MissingFileError, NetworkError
+        MissingFileError
+            If ``path`` does not exist.
+        LayerError
+            If ``path`` is a pipe, socket or device.
+        NetworkError
+            If osmnx cannot read the file as OSM XML, or the file has no drivable roads.
         """
         import osmnx as ox  # optional heavy dependency: only for .osm files
 
@@ -318,7 +349,36 @@ class BuildMixin:
     @classmethod
     def from_file(cls, path: str | os.PathLike, *, layer: str | None = None,
                   **kwargs: Any) -> Network:
-        """A line file (GeoPackage, Shapefile, GeoJSON, …) or an ``.osm`` file."""
+        """A line file (GeoPackage, Shapefile, GeoJSON, …) or an ``.osm`` file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A line layer in any CRS it declares (read with role ``roads`` and converted to
+            WGS84), or an ``.osm``/``.xml`` OSM file (see :meth:`from_osm_xml`).
+        layer : str or None, optional
+            Layer name inside a multi-layer vector file; ignored for OSM files.
+        **kwargs
+            Passed to :meth:`from_lines` (``snap_tolerance_m``, ``crs``, field names,
+            ``speeds``, speeds in km/h and distances in metres); for an OSM file only
+            ``crs``, ``speeds``, ``default_speed_kmh``, ``max_snap_m``,
+            ``access_speed_kmh`` and ``trim_m`` are passed on, the rest are ignored.
+
+        Returns
+        -------
+        Network
+            The network built from the file; its ``source`` names the file (and layer).
+
+        Raises
+        ------
+        MissingFileError
+            If ``path`` does not exist.
+        LayerError
+            If the line file cannot be read or is not a line layer.
+        NetworkError
+            If no network can be built from it (see :meth:`from_lines`,
+            :meth:`from_osm_xml`).
+        """
         p = Path(path)
         if p.suffix.lower() in (".osm", ".xml"):
             kw = {k: v for k, v in kwargs.items() if k in ("crs", "speeds", "default_speed_kmh",
@@ -335,6 +395,33 @@ class BuildMixin:
 
         ``connectors=False`` leaves out the ``[network] connectors`` layer (the network as
         it was before the hand-added links; for :func:`geo.network.audit.audit_study`).
+        The network is built in the study's metric CRS (``study.metric_crs``), cached in
+        ``study.cache["network"]`` and, when ``[compute] cache_dir`` is set, on disk
+        (:mod:`geo.network.cache`, keyed by the input files and settings).
+
+        Parameters
+        ----------
+        study : Study
+            A loaded study (:func:`geo.study.load_study`). The roads layer is
+            ``[network] layer``, or else the study's first layer of role ``roads``.
+        connectors : bool, optional
+            Join the ``[network] connectors`` lines (bridges, tunnels, ferries) to the
+            roads (default True).
+
+        Returns
+        -------
+        Network
+            The study's network (the same object on repeated calls with the same
+            ``connectors``).
+
+        Raises
+        ------
+        NetworkError
+            If the study has no roads layer, or no network can be built from it.
+        LayerError
+            If the roads or connectors layer cannot be read or lies outside the study area.
+        MissingFileError
+            If a connectors file does not exist.
         """
         sec = network_settings(study)
         key = sec["layer"]

@@ -65,7 +65,30 @@ def cache_key(paths: Iterable[str | Path], settings: Mapping[str, Any], crs: Any
 
 
 def save_network(net: Any, path: str | Path) -> Path:
-    """Write ``net`` (a :class:`~geo.network.Network`) to ``path`` (``.npz``) atomically."""
+    """Write ``net`` (a :class:`~geo.network.Network`) to ``path`` (``.npz``) atomically.
+
+    Parameters
+    ----------
+    net : geo.network.Network
+        The network: nodes (EPSG:4326 lon/lat), directed edges with lengths (m),
+        times (min), one-way flags and LineString geometries (EPSG:4326), its metric
+        CRS (stored as WKT), ``source``, ``max_snap_m``, ``access_speed_kmh``,
+        ``trim_m`` and ``info``.
+    path : str or Path
+        Output file; written under a temporary name and renamed into place.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If an edge geometry is not a LineString (only such networks are cached).
+    OutputError
+        If ``path`` cannot be written (from :func:`geo.io.atomic_path`).
+    """
     if not (shapely.get_type_id(net.edge_geometry) == 1).all():
         raise ValueError("only networks of LineString edges are cached")
     xy, idx = shapely.get_coordinates(net.edge_geometry, return_index=True)
@@ -83,6 +106,19 @@ def save_network(net: Any, path: str | Path) -> Path:
 
 def load_network(cls: type, path: str | Path) -> Any:
     """The network stored by :func:`save_network` (an instance of ``cls``).
+
+    Parameters
+    ----------
+    cls : type
+        The network class to build (:class:`~geo.network.Network`); its constructor
+        rebuilds the CSR matrices and snapping trees.
+    path : str or Path
+        A ``.npz`` file written by :func:`save_network`.
+
+    Returns
+    -------
+    geo.network.Network
+        The stored network, with ``info["cache"]`` set to ``path``.
 
     Raises
     ------
