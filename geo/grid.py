@@ -353,6 +353,25 @@ def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, block: int = 
     segments evaluated per block; ``max_cells`` bounds the (block, segment) pairs
     held at once (× 4 bytes each, a few temporaries), so memory stays flat on large
     grids. No Python loop runs over cells or features.
+
+    Parameters
+    ----------
+    geoms
+        Points, lines or polygons in the grid's metric CRS (metres).
+    grid
+        The raster grid (metric CRS, cell size in metres).
+    pad_m
+        Search bound in metres (≤ 0: unbounded); see above.
+    block
+        Cells per block side.
+    max_cells
+        Bound on the (block, segment) pairs evaluated at once.
+
+    Returns
+    -------
+    numpy.ndarray
+        (height, width) float32 metres; 0 inside polygons; +inf beyond ``pad_m`` or with
+        no feature.
     """
     h = float(grid.cell_m)
     H, W = grid.shape

@@ -31,14 +31,6 @@ GEO = Path(__file__).resolve().parent.parent / "geo"
 # here now would only make merge conflicts. Take an entry off once its branch is merged
 # and its docstrings are written; a new module is checked unless it is listed here.
 PENDING = {
-    "study.py",
-    "grid.py",
-    "layers.py",
-    "io.py",
-    "compute.py",
-    "extent.py",
-    "pipeline.py",
-    "network/build.py",
     "suitability/__init__.py",
     "suitability/config.py",
     "suitability/criteria.py",
@@ -49,12 +41,6 @@ PENDING = {
     "suitability/stability.py",
     "webmap/*",
     "cli/*",
-    # merged from the `parksite init` branch; their docstrings are not yet complete
-    "national.py",
-    "region.py",
-    "region_files.py",
-    # merged from the chunked-suitability branch, still being edited there
-    "network/cache.py",
     "suitability/chunked.py",
     "suitability/cog.py",
     "suitability/tiles.py",

@@ -227,6 +227,20 @@ class BuildMixin:
             usual names (``highway``, ``class``, ``maxspeed``, ``oneway``, …) if omitted.
         speeds
             Speeds (km/h) by class overriding :data:`DEFAULT_SPEEDS_KMH`.
+        default_speed_kmh, access_speed_kmh
+            Speed of lines without class or limit, and of the leg between a point and
+            its road (km/h).
+        max_snap_m
+            Points farther than this from every road are off the network (metres).
+        trim_m
+            Service areas: buffer around reached roads (metres).
+        source
+            What the network was built from, for messages (default: the layer's path).
+
+        Returns
+        -------
+        Network
+            Nodes in EPSG:4326, edges with geodesic lengths (m) and times (min).
 
         Raises
         ------
