@@ -121,6 +121,7 @@ def test_network_lengths_agree_with_scgraph_road_km():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a province through the Dask engine: minutes on 2 cores
 def test_province_demo_runs_chunked_suitability_and_sourcing(tmp_path):
     from geo import compute
     from geo.register import load_firms
@@ -145,6 +146,7 @@ def test_province_demo_runs_chunked_suitability_and_sourcing(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a province through the Dask engine: minutes on 2 cores
 def test_national_grid_mosaic_reports_each_unit(tmp_path):
     from geo import compute
 
