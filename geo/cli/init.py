@@ -64,8 +64,9 @@ def command(regions, adcodes, buffer_km, out_path, force):
         ``--buffer-km``: Roads, railways, ports and land cover are cut to the
         region plus this many km (the 100 km transport circle); at most 500.
         Default ``100.0``.
-    out_path : pathlib.Path or None, default None
-        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    out_path : pathlib.Path or None
+        ``--out``: The study file to write [default: layers/<pinyin name>.toml];
+        its data go to <stem>_data/ beside it.
     force : bool
         ``--force``: Replace an existing study file and its data folder
         (atomically).

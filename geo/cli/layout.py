@@ -160,8 +160,9 @@ def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, s
     existing : bool
         ``--existing/--no-existing``: Keep the register's firms of the park on
         their plots [default: yes].
-    out_path : pathlib.Path or None, default None
-        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    out_path : pathlib.Path
+        ``--out``: GeoPackage with layers plots, assignments, facilities, roads,
+        setbacks, links, unplaced and summary. Default ``layout.gpkg``.
     map_path : pathlib.Path or None
         ``--map``: Also write the layout as an offline HTML map (plots by
         industry, facilities, setbacks, links), e.g. maps/layout_chongming.html.

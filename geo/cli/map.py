@@ -59,8 +59,8 @@ def command(study, out_path, map_opts, redlines, pdf_path, png_path, overwrite):
     ----------
     study : pathlib.Path
         STUDY: the study file (``layers/*.toml``).
-    out_path : pathlib.Path or None, default None
-        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    out_path : pathlib.Path or None
+        ``--out``: The HTML file to write [default: maps/<study name>.html].
     map_opts : MapOptions
         The shared map options (``--offline/--online``, ``--basemap``, ``--lang``,
         ``--tiles``, ``--tianditu-key``), already checked.

@@ -127,8 +127,9 @@ def audit(study, out_path, without_connectors, radius_km, min_detour, min_gap_km
     ----------
     study : pathlib.Path
         STUDY: the study file (``layers/*.toml``).
-    out_path : pathlib.Path or None, default None
-        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    out_path : pathlib.Path or None
+        ``--out``: Write the findings: .gpkg (layers findings, connectors) or
+        .csv.
     without_connectors : bool
         ``--without-connectors``: Audit the network without the study's
         [network] connectors (as it was before the hand-added links).

@@ -186,8 +186,8 @@ def command(origins, destinations, network_layer, network, study, metric, limit_
     max_snap_m : float or None
         ``--max-snap-m``: Points farther than this from a road are reported, not
         snapped [default: 5000].
-    out_path : pathlib.Path or None, default None
-        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    out_path : pathlib.Path
+        ``--out``: Long table (CSV). Default ``od.csv``.
     overwrite : bool
         ``--overwrite/--no-overwrite``: Replace an existing output file (always
         written atomically). Default ``True``.

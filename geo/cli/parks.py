@@ -141,8 +141,10 @@ def command(study, radius_km, out_path, overwrite):
     radius_km : float or None
         ``--radius-km``: Radius by road for supply rates and chain completeness
         [default: [parks] radius_km, [sourcing] radius_km or 100].
-    out_path : pathlib.Path or None, default None
-        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    out_path : pathlib.Path or None
+        ``--out``: Write the evaluation: FILE.csv (and FILE_industries.csv, one
+        row per park and industry with its LQ), or FILE.gpkg with the park
+        outlines and that table.
     overwrite : bool
         ``--overwrite/--no-overwrite``: Replace an existing output file (always
         written atomically). Default ``True``.

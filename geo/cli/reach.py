@@ -78,8 +78,8 @@ def command(sites, radius_km, radius_min, metric, study, network_layer, network,
         ``--coords``: Datum of a site file without a CRS.
     trim_m : float or None
         ``--trim-m``: Buffer around reached roads (metres) [default: 1000].
-    out_path : pathlib.Path or None, default None
-        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    out_path : pathlib.Path
+        ``--out``: GeoPackage (layer reach). Default ``reach.gpkg``.
     overwrite : bool
         ``--overwrite/--no-overwrite``: Replace an existing output file (always
         written atomically). Default ``True``.

@@ -113,8 +113,8 @@ def command(study, industry, top, candidates, land_mu, radius_km, out_path, over
     radius_km : float or None
         ``--radius-km``: Sourcing radius by road [default: [sourcing] radius_km
         or 100].
-    out_path : pathlib.Path or None, default None
-        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    out_path : pathlib.Path or None
+        ``--out``: Write the ranking as CSV.
     overwrite : bool
         ``--overwrite/--no-overwrite``: Replace an existing output file (always
         written atomically). Default ``True``.

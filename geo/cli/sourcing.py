@@ -137,8 +137,10 @@ def command(study, radius_km, out_path, no_service_areas, overwrite):
     radius_km : float or None
         ``--radius-km``: Sourcing radius by road [default: [sourcing] radius_km
         or 100].
-    out_path : pathlib.Path or None, default None
-        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    out_path : pathlib.Path
+        ``--out``: Per-firm CSV (park, gap and chain tables beside it as
+        *_parks.csv, *_gaps.csv, *_chains.csv), a .gpkg with all of them and the
+        parks' service areas, or a folder. Default ``sourcing.csv``.
     no_service_areas : bool
         ``--no-service-areas``: Skip the parks' service-area polygons (faster).
     overwrite : bool

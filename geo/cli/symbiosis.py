@@ -79,8 +79,8 @@ def command(study, max_km, out_path, overwrite):
     max_km : float
         ``--max-km``: Largest road distance between the two firms (km). Default
         ``30.0``.
-    out_path : pathlib.Path or None, default None
-        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    out_path : pathlib.Path or None
+        ``--out``: Write the pairs as CSV.
     overwrite : bool
         ``--overwrite/--no-overwrite``: Replace an existing output file (always
         written atomically). Default ``True``.
