@@ -42,14 +42,16 @@ def read_points(value: str, study, *, id_field: str | None, what: str, coords: s
     Returns
     -------
     geopandas.GeoDataFrame
-        The points as read (a study layer in EPSG:4326 lon/lat; a file as
-        :func:`geo.layers.read_layer` returns it).
+        The points in EPSG:4326 lon/lat (a study layer, or a file read by
+        :func:`geo.layers.read_layer`), with an ``id`` column when an id field is
+        named or found.
 
     Raises
     ------
     InputError
-        ``id_field`` is not a field of the study layer; a file that cannot be read
-        (from :func:`geo.layers.read_layer`).
+        ``id_field`` is not a field of the study layer; a file that is missing or
+        cannot be read (``MissingFileError`` / ``LayerError`` from
+        :func:`geo.layers.read_layer`, both subclasses of ``InputError``).
     """
     if study is not None and value in study.layers:
         g = study.load(value)

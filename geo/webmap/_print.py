@@ -40,7 +40,8 @@ def find_chromium() -> Path:
     Returns
     -------
     pathlib.Path
-        ``chromium`` on ``PATH``, else the bundled browser path if it exists.
+        ``chromium`` on ``PATH``, else ``/usr/bin/chromium`` (Debian's package) if it
+        exists.
 
     Raises
     ------
