@@ -26,6 +26,14 @@ def main(verbose: int, quiet: bool) -> None:
     \b
     Start with:  parksite run layers/yrd.toml
     Exit codes:  0 ok · 1 findings (e.g. red-line conflicts) · 2 bad input · 3 internal error
+
+    \f
+    Parameters
+    ----------
+    verbose : int
+        Count of -v (more detail; tracebacks on errors).
+    quiet : bool
+        Only errors and results.
     """
     state.verbose = verbose
     state.quiet = quiet

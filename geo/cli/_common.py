@@ -73,7 +73,20 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
 
 
 def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command body: warnings as one line each, errors as messages, exit codes."""
+    """Run a command body: warnings as one line each, errors as messages, exit codes.
+
+    Parameters
+    ----------
+    func : callable
+        The command body; returns an exit code (None or 0 = ok).
+
+    Returns
+    -------
+    callable
+        A wrapper that always ends with :func:`sys.exit`: the body's code, 2 for a
+        :class:`~geo.errors.ParksiteError` (one-line message), 130 on Ctrl-C, 128 +
+        SIGTERM when terminated, 3 for any other exception (a bug).
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -120,7 +133,18 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def esc(value: object) -> str:
     """A data string or path for an f-string printed with markup: shown as text, never
-    interpreted (a ``[/]`` in a park name neither crashes nor styles)."""
+    interpreted (a ``[/]`` in a park name neither crashes nor styles).
+
+    Parameters
+    ----------
+    value : object
+        Any value; shown as ``str(value)``.
+
+    Returns
+    -------
+    str
+        The text with rich markup escaped.
+    """
     return escape(str(value))
 
 
@@ -131,6 +155,15 @@ def add_row(table: Table, *cells: object, **kwargs: Any) -> None:
     ``[bold red]x[/]`` would be styled (or ``[/]`` crash the command). Here a ``str`` (or
     any other value) becomes a plain :class:`~rich.text.Text`; pass a ``Text`` (see
     :func:`styled`) for a cell that is meant to be coloured. ``None`` stays empty.
+
+    Parameters
+    ----------
+    table : rich.table.Table
+        The table to add to.
+    *cells : object
+        One value per column.
+    **kwargs : Any
+        Passed to ``Table.add_row`` (e.g. ``style``).
     """
     table.add_row(*(c if c is None or isinstance(c, Text) else Text(str(c)) for c in cells),
                   **kwargs)
@@ -138,13 +171,34 @@ def add_row(table: Table, *cells: object, **kwargs: Any) -> None:
 
 def add_columns(table: Table, columns: Iterable[tuple[str, str]]) -> None:
     """Add ``(header, justify)`` columns (``"left"``, ``"right"``, …) that fold long
-    cells instead of cutting them."""
+    cells instead of cutting them.
+
+    Parameters
+    ----------
+    table : rich.table.Table
+        The table to add to.
+    columns : iterable of (str, str)
+        ``(header, justify)`` pairs, in order.
+    """
     for name, justify in columns:
         table.add_column(name, justify=cast(JustifyMethod, justify), overflow="fold")
 
 
 def styled(value: object, style: str) -> Text:
-    """A data value shown in ``style`` (e.g. a status in green), never parsed as markup."""
+    """A data value shown in ``style`` (e.g. a status in green), never parsed as markup.
+
+    Parameters
+    ----------
+    value : object
+        Any value; shown as ``str(value)``.
+    style : str
+        A rich style such as ``"green"`` or ``"bold red"``.
+
+    Returns
+    -------
+    rich.text.Text
+        A cell for :func:`add_row`.
+    """
     return Text(str(value), style=style)
 
 
@@ -155,7 +209,26 @@ overwrite_option = click.option(
 
 def notes_and_write(df, out_path, *, overwrite: bool, noun: str, synthetic_note: str) -> None:
     """The common tail of table commands: the result's notes (``df.attrs["notes"]``), a
-    reminder when the firm register is synthetic, and the atomic CSV write."""
+    reminder when the firm register is synthetic, and the atomic CSV write.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The result table; ``attrs["notes"]`` and ``attrs["synthetic_firms"]`` are read.
+    out_path : str or pathlib.Path or None
+        The CSV to write (UTF-8, atomically); None writes nothing.
+    overwrite : bool
+        Whether an existing ``out_path`` may be replaced.
+    noun : str
+        What a row is, for the confirmation line ("parks", "gaps", …).
+    synthetic_note : str
+        The reminder printed when the firm register is synthetic.
+
+    Raises
+    ------
+    geo.errors.OutputError
+        ``out_path`` exists and ``overwrite`` is False, or cannot be written.
+    """
     from ..io import write_csv
 
     for n in df.attrs.get("notes", []):

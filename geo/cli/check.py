@@ -45,6 +45,23 @@ def command(study: Path | None, keys: bool, markdown: bool) -> None:
     so that a study check passes does not fail in `parksite run`. Layers read from
     outside the study's project folder are listed.
     Exit code 0: the study is usable; 2: it is not.
+
+    \f
+    Parameters
+    ----------
+    study : pathlib.Path or None
+        STUDY: the study file (``layers/*.toml``).
+    keys : bool
+        ``--keys``: List every key a study file may hold (section, type, unit,
+        default, meaning), generated from geo.config, and exit.
+    markdown : bool
+        ``--markdown``: With --keys: as Markdown tables (the README's study file
+        reference).
+
+    Raises
+    ------
+    click.UsageError
+        Neither STUDY nor ``--keys`` given (exit 2).
     """
     if keys:
         _keys(markdown)

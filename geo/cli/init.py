@@ -49,6 +49,27 @@ def command(regions, adcodes, buffer_km, out_path, force):
       parksite init --region 长沙市
       parksite init --region changsha --region 株洲市 --out layers/czt.toml
       parksite init --adcode 110105 --buffer-km 50
+
+    \f
+    Parameters
+    ----------
+    regions : tuple of str
+        ``--region``: Province, prefecture or county, in Chinese (长沙市, 长沙) or
+        pinyin (changsha); repeatable (长株潭: --region 长沙市 --region 株洲市 --region
+        湘潭市).
+    adcodes : tuple of str
+        ``--adcode``: Six-digit administrative code, e.g. 430100; repeatable.
+        Use it for an ambiguous name (朝阳区).
+    buffer_km : float
+        ``--buffer-km``: Roads, railways, ports and land cover are cut to the
+        region plus this many km (the 100 km transport circle); at most 500.
+        Default ``100.0``.
+    out_path : pathlib.Path or None
+        ``--out``: The study file to write [default: layers/<pinyin name>.toml];
+        its data go to <stem>_data/ beside it.
+    force : bool
+        ``--force``: Replace an existing study file and its data folder
+        (atomically).
     """
     _run(regions, adcodes, buffer_km, out_path, force)
 

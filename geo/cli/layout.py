@@ -20,6 +20,20 @@ from .options import (
 
 
 def summary_table(s: dict) -> Table:
+    """The layout summary as a two-column rich table (park and buildable 亩,
+    plots, firms placed, objective vs random and greedy, search, facilities).
+
+    Parameters
+    ----------
+    s : dict
+        ``LayoutResult.summary`` of :func:`geo.layout.layout_park` (areas in 亩,
+        road area in m², objective in chain-weighted metres, times in s).
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title=f"Layout 园区布局: {esc(s['park_id'])} {esc(s['park_name'])}",
               show_header=False)
     t.add_column("what")
@@ -52,6 +66,19 @@ def summary_table(s: dict) -> Table:
 
 
 def unplaced_table(s: dict) -> Table:
+    """The incoming firms that found no plot, with their land need (亩) and why.
+
+    Parameters
+    ----------
+    s : dict
+        ``LayoutResult.summary``; its ``unplaced`` list (``firm_id``, ``industry``,
+        ``land_need_mu`` in 亩, ``reason``) is shown.
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title="Unplaced firms 未落位企业")
     for c in ("firm", "industry", "亩", "reason"):
         t.add_column(c, overflow="fold")
@@ -107,6 +134,44 @@ def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, s
       parksite layout layers/yrd.toml --park chongming \\
           --firms data/examples/incoming_firms.csv --out out/layout.gpkg \\
           --map maps/layout_chongming.html
+
+    \f
+    Parameters
+    ----------
+    study : pathlib.Path
+        STUDY: the study file (``layers/*.toml``).
+    park_id : str
+        ``--park``: Park id (e.g. chongming).
+    firms_path : pathlib.Path
+        ``--firms``: Incoming firms CSV: firm_id, name, industry (chain-map id),
+        land_mu (亩).
+    plot_mu : float or None
+        ``--plot-mu``: Target plot size in 亩 [default: [layout] plot_mu or 50].
+    road_spacing_m : float or None
+        ``--road-spacing-m``: Internal road spacing in metres [default: [layout]
+        or 400].
+    road_width_m : float or None
+        ``--road-width-m``: Internal road width in metres [default: [layout] or
+        24].
+    seed : int or None
+        ``--seed``: Seed of the random baseline and search order [default 0].
+    time_limit_s : float or None
+        ``--time-limit-s``: Local search time limit in seconds [default 50].
+    existing : bool
+        ``--existing/--no-existing``: Keep the register's firms of the park on
+        their plots [default: yes].
+    out_path : pathlib.Path
+        ``--out``: GeoPackage with layers plots, assignments, facilities, roads,
+        setbacks, links, unplaced and summary. Default ``layout.gpkg``.
+    map_path : pathlib.Path or None
+        ``--map``: Also write the layout as an offline HTML map (plots by
+        industry, facilities, setbacks, links), e.g. maps/layout_chongming.html.
+    map_opts : MapOptions
+        The shared map options (``--offline/--online``, ``--basemap``, ``--lang``,
+        ``--tiles``, ``--tianditu-key``), already checked.
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
     """
     _run(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
          time_limit_s, existing, out_path, overwrite, map_path, map_opts)

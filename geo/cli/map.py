@@ -53,6 +53,29 @@ def command(study, out_path, map_opts, redlines, pdf_path, png_path, overwrite):
       parksite map layers/yrd.toml --lang en --out maps/yrd_en.html
       parksite map layers/yrd.toml --basemap amap --online
       parksite map layers/yrd.toml --pdf maps/yrd_a4.pdf --png maps/yrd_a4.png
+
+    \f
+    Parameters
+    ----------
+    study : pathlib.Path
+        STUDY: the study file (``layers/*.toml``).
+    out_path : pathlib.Path or None
+        ``--out``: The HTML file to write [default: maps/<study name>.html].
+    map_opts : MapOptions
+        The shared map options (``--offline/--online``, ``--basemap``, ``--lang``,
+        ``--tiles``, ``--tianditu-key``), already checked.
+    redlines : bool
+        ``--redlines/--no-redlines``: Run the red-line gate and show its
+        conflicts and park status. Default ``True``.
+    pdf_path : pathlib.Path or None
+        ``--pdf``: Also render the A4 landscape print layout to this PDF
+        (headless Chromium).
+    png_path : pathlib.Path or None
+        ``--png``: Also render the print layout as a 1062×726 px PNG (the A4
+        page box at 96 dpi; headless Chromium).
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
     """
     _run(study, out_path, map_opts, redlines, overwrite, {"pdf": pdf_path, "png": png_path})
 

@@ -37,7 +37,20 @@ def _km(v: float) -> str:
 
 
 def findings_table(res: AuditResult, top: int) -> Table:
-    """The ranked findings (the first ``top``) as a rich table."""
+    """The ranked findings (the first ``top``) as a rich table.
+
+    Parameters
+    ----------
+    res : AuditResult
+        The network audit; ``findings`` ranked by gap (km by road, WGS84 ends).
+    top : int
+        How many findings to show.
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title=f"Probable missing links 疑似缺失连接 ({res.settings.text()})")
     add_columns(t, (("#", "right"), ("gap km", "right"), ("straight km", "right"),
                  ("network km", "right"), ("detour", "right"), ("from lon, lat", "left"),
@@ -52,7 +65,19 @@ def findings_table(res: AuditResult, top: int) -> Table:
 
 
 def connectors_table(res: AuditResult) -> Table:
-    """Each hand-added connector's end-to-end network distance before/after."""
+    """Each hand-added connector's end-to-end network distance before/after.
+
+    Parameters
+    ----------
+    res : AuditResult
+        The network audit; its ``connectors`` (None when the study has none)
+        give each connector's straight, before and after distances in km.
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title="Hand-added connectors 人工补充连接 (end to end, km)")
     add_columns(t, (("connector", "left"), ("straight", "right"), ("before", "right"),
                  ("after", "right"), ("status", "left")))
@@ -96,6 +121,33 @@ def audit(study, out_path, without_connectors, radius_km, min_detour, min_gap_km
     \b
     Exit codes: 0 no finding, 1 findings, 2 bad input.
     Example:  parksite network audit layers/yrd.toml --without-connectors --out gaps.gpkg
+
+    \f
+    Parameters
+    ----------
+    study : pathlib.Path
+        STUDY: the study file (``layers/*.toml``).
+    out_path : pathlib.Path or None
+        ``--out``: Write the findings: .gpkg (layers findings, connectors) or
+        .csv.
+    without_connectors : bool
+        ``--without-connectors``: Audit the network without the study's
+        [network] connectors (as it was before the hand-added links).
+    radius_km : float or None
+        ``--radius-km``: Compare node pairs at most this far apart in a straight
+        line [default: network.audit_radius_m, 25 km].
+    min_detour : float or None
+        ``--min-detour``: Report pairs whose network distance is ≥ this × the
+        straight line [default: network.audit_min_detour, 3].
+    min_gap_km : float or None
+        ``--min-gap-km``: ... and ≥ straight + this [default:
+        network.audit_min_gap_m, 20 km].
+    top : int
+        ``--top``: Rows shown (every finding is written to --out). Default
+        ``20``.
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
     """
     _audit(study, out_path, without_connectors, radius_km, min_detour, min_gap_km, top,
            overwrite)

@@ -20,7 +20,39 @@ from .options import NON_NEGATIVE, POSITIVE, refuse_outputs_over_inputs
 
 def read_points(value: str, study, *, id_field: str | None, what: str, coords: str | None,
                 crs: str | None):
-    """A point layer: a study layer key (with --study) or a file (GeoPackage, CSV, …)."""
+    """A point layer: a study layer key (with --study) or a file (GeoPackage, CSV, …).
+
+    Parameters
+    ----------
+    value : str
+        A layer key of ``study`` or the path of a point file.
+    study : geo.study.Study or None
+        The study whose layers ``value`` may name; None for a file only.
+    id_field : str or None
+        The id field (copied to ``id``); None uses the file's id field, else the first
+        unique, complete one of ``site_id``, ``firm_id``, ``park_id``, ``plot_id``,
+        ``locode``.
+    what : str
+        What the points are ("origins", "sites", …), for error messages.
+    coords : str or None
+        Datum of a file without a CRS (``wgs84``, ``cgcs2000``, ``gcj02``).
+    crs : str or None
+        The file's CRS when it has none (overrides ``coords``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The points in EPSG:4326 lon/lat (a study layer, or a file read by
+        :func:`geo.layers.read_layer`), with an ``id`` column when an id field is
+        named or found.
+
+    Raises
+    ------
+    InputError
+        ``id_field`` is not a field of the study layer; a file that is missing or
+        cannot be read (``MissingFileError`` / ``LayerError`` from
+        :func:`geo.layers.read_layer`, both subclasses of ``InputError``).
+    """
     if study is not None and value in study.layers:
         g = study.load(value)
         if id_field:
@@ -40,11 +72,32 @@ def read_points(value: str, study, *, id_field: str | None, what: str, coords: s
 
 
 def progress_bar() -> Progress:
+    """A transient progress bar on the console (description, bar, done/total, time).
+
+    Returns
+    -------
+    rich.progress.Progress
+        Use as a context manager.
+    """
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=console, transient=True)
 
 
 def network_table(summary: dict) -> Table:
+    """The road network's size and connectivity as a one-row rich table.
+
+    Parameters
+    ----------
+    summary : dict
+        ``RoadNetwork.summary()``: ``source``, ``nodes``, ``edges``, ``road_km`` (km),
+        ``components``, ``largest_component_nodes``, ``largest_component_share``
+        (0–1).
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title="Road network 路网")
     t.add_column("source")
     for c in ("nodes", "edges", "road km", "components", "largest"):
@@ -98,6 +151,48 @@ def command(origins, destinations, network_layer, network, study, metric, limit_
 
     \b
     Example:  parksite od parks parks --study layers/yrd.toml --out od.csv
+
+    \f
+    Parameters
+    ----------
+    origins : str
+        ORIGINS: a point file, or a layer key of ``--study``.
+    destinations : str
+        DESTINATIONS: a point file, or a layer key of ``--study``.
+    network_layer : str or None
+        ``--network-layer``: Layer of a multi-layer --network file (e.g.
+        highways in base.gpkg).
+    network : str or None
+        ``--network``: Roads: a study layer key, a line file (GeoPackage,
+        Shapefile, GeoJSON) or an OpenStreetMap .osm file [default: the study's
+        roads layer].
+    study : pathlib.Path or None
+        ``--study``: Study file for layer keys and [network] settings (e.g.
+        layers/yrd.toml).
+    metric : {"length", "time"}
+        ``--metric``: What the routes minimise. Default ``length``.
+    limit_km : float
+        ``--limit-km``: Omit pairs farther than this by road (0 = no limit).
+        Default ``100.0``.
+    limit_min : float or None
+        ``--limit-min``: Omit pairs slower than this many minutes.
+    id_field : str or None
+        ``--id-field``: Id field of both point files [default: id, or the usual
+        id of the layer].
+    origin_id : str or None
+        ``--origin-id``: Id field of ORIGINS (overrides --id-field).
+    dest_id : str or None
+        ``--dest-id``: Id field of DESTINATIONS.
+    coords : {"wgs84", "cgcs2000", "gcj02"} or None
+        ``--coords``: Datum of point files without a CRS (gcj02 = AMap/Gaode).
+    max_snap_m : float or None
+        ``--max-snap-m``: Points farther than this from a road are reported, not
+        snapped [default: 5000].
+    out_path : pathlib.Path
+        ``--out``: Long table (CSV). Default ``od.csv``.
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
     """
     _run(origins, destinations, network_layer, network, study, metric, limit_km, limit_min,
          id_field,

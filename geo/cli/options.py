@@ -35,7 +35,19 @@ study_arg = click.argument("study", type=click.Path(dir_okay=False, path_type=Pa
 
 
 def is_remote_url(text: str | None) -> bool:
-    """True for a tile source fetched over the network (``http://``, ``https://``, ``//``)."""
+    """True for a tile source fetched over the network (``http://``, ``https://``, ``//``).
+
+    Parameters
+    ----------
+    text : str or None
+        A ``--tiles`` value or ``[map] tiles`` (a folder or a URL template).
+
+    Returns
+    -------
+    bool
+        True when it starts with ``http://``, ``https://`` or ``//`` (case and
+        surrounding space ignored); False for None or empty.
+    """
     if not text:
         return False
     s = str(text).strip().lower()
@@ -44,7 +56,20 @@ def is_remote_url(text: str | None) -> bool:
 
 def check_offline_tiles(offline: bool, tiles: str | None) -> None:
     """Refuse ``--offline`` (the default) with a ``--tiles`` URL on the web: the promise of
-    an offline map is that it makes no network request, and remote tiles are one."""
+    an offline map is that it makes no network request, and remote tiles are one.
+
+    Parameters
+    ----------
+    offline : bool
+        The ``--offline/--online`` flag.
+    tiles : str or None
+        The ``--tiles`` value.
+
+    Raises
+    ------
+    click.BadParameter
+        ``offline`` with a remote ``tiles`` URL (a usage error, exit 2).
+    """
     if offline and is_remote_url(tiles):
         raise click.BadParameter(
             f"{tiles} is fetched over the network, but --offline (the default) promises a map "
@@ -104,13 +129,24 @@ class MapOptions:
     tianditu_key: str | None = None
 
     def kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`geo.webmap.write_map` and its siblings."""
+        """Keyword arguments of :func:`geo.webmap.write_map` and its siblings.
+
+        Returns
+        -------
+        dict of str to Any
+            ``offline``, ``basemap``, ``lang``, ``tiles`` and ``tianditu_key``.
+        """
         return asdict(self)
 
     def check(self, study: Any) -> None:
         """Refuse, before any analysis, options that cannot work with ``study``: those of
         :func:`geo.webmap.check_options`, and ``--offline`` with remote tiles declared in
         the study's ``[map] tiles`` (``--tiles`` itself is refused while parsing).
+
+        Parameters
+        ----------
+        study : geo.study.Study
+            The loaded study (its ``[map]`` table gives the defaults).
 
         Raises
         ------
@@ -155,7 +191,19 @@ _MAP_OPTIONS = [
 def map_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add the shared map options to a command; it receives them as one ``map_opts``
     (:class:`MapOptions`), already checked (``--offline`` with a remote ``--tiles`` URL
-    is a usage error, exit 2)."""
+    is a usage error, exit 2).
+
+    Parameters
+    ----------
+    func : callable
+        A click command function taking a ``map_opts`` keyword.
+
+    Returns
+    -------
+    callable
+        The function with ``--offline/--online``, ``--basemap``, ``--lang``,
+        ``--tiles`` and ``--tianditu-key`` added.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, offline: bool, basemap: str | None, lang: str | None,

@@ -28,7 +28,20 @@ def _pct(v: float) -> str:
 
 
 def parks_table(df) -> Table:
-    """The evaluation as a rich table (the file has every column)."""
+    """The evaluation as a rich table (the file has every column).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The park evaluation of :func:`geo.parks.evaluate_parks` (area in 亩, shares
+        0–1; ``attrs`` give ``radius_km``, km by road, and the grade thresholds in
+        million yuan per 亩).
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     r_km = df.attrs.get("radius_km", 100)
     t = Table(title=f"Parks 园区评价 (supply and chains within {r_km:g} km by road)")
     cols = [("park 园区", "left"), ("亩", "right"), ("firms", "right"),
@@ -75,7 +88,18 @@ def _grades(r) -> str:
 
 
 def absent_fields_note(df) -> str | None:
-    """One line naming the grade fields the firm register lacks, with the fix."""
+    """One line naming the grade fields the firm register lacks, with the fix.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The park evaluation; ``attrs["absent_fields"]`` lists the missing fields.
+
+    Returns
+    -------
+    str or None
+        The note; None when no grade field is missing.
+    """
     absent = df.attrs.get("absent_fields") or []
     if not absent:
         return None
@@ -108,6 +132,22 @@ def command(study, radius_km, out_path, overwrite):
 
     \b
     Example:  parksite parks layers/yrd.toml --out out/parks.csv
+
+    \f
+    Parameters
+    ----------
+    study : pathlib.Path
+        STUDY: the study file (``layers/*.toml``).
+    radius_km : float or None
+        ``--radius-km``: Radius by road for supply rates and chain completeness
+        [default: [parks] radius_km, [sourcing] radius_km or 100].
+    out_path : pathlib.Path or None
+        ``--out``: Write the evaluation: FILE.csv (and FILE_industries.csv, one
+        row per park and industry with its LQ), or FILE.gpkg with the park
+        outlines and that table.
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
     """
     _run(study, radius_km, out_path, overwrite)
 

@@ -51,6 +51,38 @@ def command(sites, radius_km, radius_min, metric, study, network_layer, network,
 
     \b
     Example:  parksite reach parks --study layers/yrd.toml --radius-km 100
+
+    \f
+    Parameters
+    ----------
+    sites : str
+        SITES: a point or polygon file, or a layer key of ``--study``.
+    radius_km : float
+        ``--radius-km``: Distance budget by road (metric length). Default
+        ``100.0``.
+    radius_min : float or None
+        ``--radius-min``: Time budget in minutes (metric time).
+    metric : {"length", "time"}
+        ``--metric``. Default ``length``.
+    study : pathlib.Path or None
+        ``--study``: Study file: its roads, [network] settings and firms
+        (counted by industry inside each area).
+    network_layer : str or None
+        ``--network-layer``: Layer of a multi-layer --network file (e.g.
+        highways in base.gpkg).
+    network : str or None
+        ``--network``: Roads: a study layer key, a line file or an .osm file.
+    id_field : str or None
+        ``--id-field``: Id field of SITES.
+    coords : {"wgs84", "cgcs2000", "gcj02"} or None
+        ``--coords``: Datum of a site file without a CRS.
+    trim_m : float or None
+        ``--trim-m``: Buffer around reached roads (metres) [default: 1000].
+    out_path : pathlib.Path
+        ``--out``: GeoPackage (layer reach). Default ``reach.gpkg``.
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
     """
     _run(sites, radius_km, radius_min, metric, study, network_layer, network, id_field, coords,
          trim_m,

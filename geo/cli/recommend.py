@@ -25,6 +25,21 @@ from .options import POSITIVE, refuse_outputs_over_inputs, study_arg
 
 
 def ranking_table(df) -> Table:
+    """The site ranking for an incoming firm as a rich table, with the score formula.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The ranking of :func:`geo.recommend.recommend` (``rank``, ``site_id``,
+        ``score``, ``supply_rate`` 0–1, ``customers_radius``, ``chain_lq``,
+        ``free_land_mu`` in 亩, ``status``); ``attrs`` give the industry names,
+        ``land_mu`` (亩) and the weights.
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     a = df.attrs
     t = Table(title=f"Where should a {esc(a.get('industry_en', ''))} firm go? "
                     f"{esc(a.get('industry_zh', ''))}项目选址推荐 "
@@ -77,6 +92,32 @@ def command(study, industry, top, candidates, land_mu, radius_km, out_path, over
 
     \b
     Example:  parksite recommend layers/yrd.toml --industry cathode_materials --top 3
+
+    \f
+    Parameters
+    ----------
+    study : pathlib.Path
+        STUDY: the study file (``layers/*.toml``).
+    industry : str
+        ``--industry``: Industry of the incoming firm: a chain-map id (e.g.
+        cathode_materials) or its English/Chinese name.
+    top : int
+        ``--top``: How many admissible sites to list (excluded ones are always
+        listed). Default ``5``.
+    candidates : pathlib.Path or None
+        ``--candidates``: candidates.gpkg from `parksite suitability` to rank
+        with the parks.
+    land_mu : float or None
+        ``--land-mu``: The firm's land need in 亩 [default: median of its
+        industry in the register].
+    radius_km : float or None
+        ``--radius-km``: Sourcing radius by road [default: [sourcing] radius_km
+        or 100].
+    out_path : pathlib.Path or None
+        ``--out``: Write the ranking as CSV.
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
     """
     _run(study, industry, top, candidates, land_mu, radius_km, out_path, overwrite)
 

@@ -35,7 +35,21 @@ from .options import refuse_outputs_over_inputs
 
 
 def summary_table(result: RedlineResult, *, limit: int = 30) -> Table:
-    """A rich table of the conflicts (m², ha, 亩, % of park, distance)."""
+    """A rich table of the conflicts (m², ha, 亩, % of park, distance).
+
+    Parameters
+    ----------
+    result : RedlineResult
+        The red-line gate's result; ``conflicts`` areas in m², ha and 亩,
+        distances in metres.
+    limit : int, default 30
+        Rows shown; the caption counts the rest.
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title=f"Red-line conflicts 生态红线冲突 (buffer {result.buffer_m:g} m)",
               show_lines=False)
     t.add_column("park 园区", no_wrap=True, overflow="ellipsis", max_width=14)
@@ -57,6 +71,19 @@ def summary_table(result: RedlineResult, *, limit: int = 30) -> Table:
 
 
 def park_table(result: RedlineResult) -> Table:
+    """Each park's red-line status (pass, conflict, review) as a rich table.
+
+    Parameters
+    ----------
+    result : RedlineResult
+        The red-line gate's result; ``parks`` (area in 亩, status, nearest zone
+        in metres, NaN beyond ``nearest_within_m``).
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title="Parks 园区: red-line status 红线准入")
     t.add_column("park", no_wrap=True, overflow="ellipsis", max_width=18)
     t.add_column("area 亩", justify="right", no_wrap=True)
@@ -124,6 +151,49 @@ def command(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, 
     wrong CRS) are an error (exit 2), never a pass.
 
     Exit code 0: no conflict; 1: conflicts found; 2: bad input.
+
+    \f
+    Parameters
+    ----------
+    parks : pathlib.Path or None
+        PARKS: the park polygon file (or take it from ``--study``).
+    redlines : pathlib.Path or None
+        REDLINES: the red-line polygon file (or take it from ``--study``).
+    study : pathlib.Path or None
+        ``--study``: Take parks and red lines (and settings) from a study file
+        instead.
+    buffer_m : float or None
+        ``--buffer-m``: Buffer around core/redline zones that also counts, in
+        metres [default: the study's, else 0].
+    industry_field : str or None
+        ``--industry-field``: Park field listing its industries (';'-separated)
+        for restricted zones.
+    park_id : str or None
+        ``--park-id``: Park id field [park_id/id].
+    zone_id : str or None
+        ``--zone-id``: Zone id field [zone_id/id].
+    name_field : str or None
+        ``--name-field``: Name field of both layers [name].
+    class_field : str
+        ``--class-field``: Zone class field: core, redline or restricted.
+        Default ``class``.
+    parks_coords : {"wgs84", "cgcs2000", "gcj02"} or None
+        ``--parks-coords``: Datum of the PARKS file's coordinates (gcj02 =
+        AMap/Gaode, converted to WGS84); only that file is shifted.
+    zones_coords : {"wgs84", "cgcs2000", "gcj02"} or None
+        ``--zones-coords``: Datum of the REDLINES file's coordinates; only that
+        file is shifted.
+    coords : {"wgs84", "cgcs2000", "gcj02"} or None
+        ``--coords``: Deprecated: ambiguous with two files; use
+        --parks-coords/--zones-coords.
+    out_path : pathlib.Path or None, default None
+        The conflicts file when called directly (``--out`` arrives in ``kw``).
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
+    **kw
+        ``out`` (pathlib.Path or None): ``--out``: Write the conflicts: FILE.csv, or
+        FILE.gpkg with geometries.
     """
     return _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, name_field,
                 class_field, (parks_coords, zones_coords, coords), kw.get("out") or out_path,

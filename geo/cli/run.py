@@ -57,6 +57,26 @@ def command(study, out_dir, map_path, map_opts, skip, audit_network):
 
     Exit code 0 when the run completes (conflicts are reported, see
     `parksite redlines` for a gate that exits 1 on conflicts); 2 on bad input.
+
+    \f
+    Parameters
+    ----------
+    study : pathlib.Path
+        STUDY: the study file (``layers/*.toml``).
+    out_dir : pathlib.Path or None
+        ``--out-dir``: Folder for the tables and rasters [default: out/<study
+        name>].
+    map_path : pathlib.Path or None
+        ``--map``: The HTML map to write [default: maps/<study name>.html].
+    map_opts : MapOptions
+        The shared map options (``--offline/--online``, ``--basemap``, ``--lang``,
+        ``--tiles``, ``--tianditu-key``), already checked.
+    skip : tuple of {"sourcing", "suitability", "parks", "layout"}
+        ``--skip``: Leave out an analysis the study file declares (repeatable).
+    audit_network : bool
+        ``--audit-network``: Also audit the road network (probable missing
+        links; about 15 s on the bundled study): network_audit.gpkg and a map
+        layer, off by default.
     """
     _run(study, out_dir, map_path, map_opts, set(skip), audit_network)
 

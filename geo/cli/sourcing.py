@@ -15,6 +15,20 @@ from .options import POSITIVE, SOURCING_FILES, refuse_outputs_over_inputs, study
 
 
 def parks_table(res) -> Table:
+    """Local supply rates per park (median, p25–p75, anchors, crow-fly median,
+    shares over targets) as a rich table.
+
+    Parameters
+    ----------
+    res : SourcingResult
+        The sourcing result; ``parks`` local supply rates (0–1) within
+        ``radius_km`` km by road.
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     tgt = [c for c in res.parks.columns if c.startswith("share_ge_")]
     t = Table(title=f"Local supply rate 本地配套率 within {res.radius_km:g} km by road, per park")
     for c, j in (("park 园区", "left"), ("firms", "right"), ("median", "right"),
@@ -32,6 +46,21 @@ def parks_table(res) -> Table:
 
 
 def gaps_table(res, limit: int = 12) -> Table:
+    """The chain gaps (anchor inputs missing within the radius) as a rich table.
+
+    Parameters
+    ----------
+    res : SourcingResult
+        The sourcing result; ``gaps`` ranked (value in million yuan, distances in km
+        by road and crow-fly).
+    limit : int, default 12
+        Rows shown; the caption counts the rest.
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title="Chain gaps 补链 targets (anchor input value missing within the radius)")
     add_columns(t, (("#", "right"), ("park", "left"), ("missing input 缺失环节", "left"),
                     ("anchors", "right"), ("value M¥", "right"), ("nearest supplier", "left"),
@@ -53,6 +82,18 @@ def gaps_table(res, limit: int = 12) -> Table:
 
 
 def chains_table(res) -> Table:
+    """Whether each chain is complete within the radius, per park, as a rich table.
+
+    Parameters
+    ----------
+    res : SourcingResult
+        The sourcing result; ``chains`` per chain and park (anchor median rate 0–1).
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title="Chains: complete within the radius? 产业链本地完整性 (anchor firms)")
     for c in ("chain", "park", "anchors", "median rate", "complete", "missing inputs"):
         t.add_column(c, overflow="fold")
@@ -87,6 +128,24 @@ def command(study, radius_km, out_path, no_service_areas, overwrite):
 
     \b
     Example:  parksite sourcing layers/yrd.toml --radius-km 100 --out out/sourcing.csv
+
+    \f
+    Parameters
+    ----------
+    study : pathlib.Path
+        STUDY: the study file (``layers/*.toml``).
+    radius_km : float or None
+        ``--radius-km``: Sourcing radius by road [default: [sourcing] radius_km
+        or 100].
+    out_path : pathlib.Path
+        ``--out``: Per-firm CSV (park, gap and chain tables beside it as
+        *_parks.csv, *_gaps.csv, *_chains.csv), a .gpkg with all of them and the
+        parks' service areas, or a folder. Default ``sourcing.csv``.
+    no_service_areas : bool
+        ``--no-service-areas``: Skip the parks' service-area polygons (faster).
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
     """
     _run(study, radius_km, out_path, no_service_areas, overwrite)
 

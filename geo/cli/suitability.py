@@ -15,7 +15,19 @@ from .options import SUITABILITY_FILES, refuse_outputs_over_inputs, study_arg
 
 
 def model_table(res: SuitabilityResult) -> Table:
-    """Criteria, transforms and weights (the model card as a table)."""
+    """Criteria, transforms and weights (the model card as a table).
+
+    Parameters
+    ----------
+    res : SuitabilityResult
+        The suitability run; its model card gives criteria, transforms, weights
+        and the grid (cell size in metres, metric CRS).
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     card = res.model_card
     w = card["weights"]
     cr = f", CR = {w['ahp']['cr']:.3f}" if "ahp" in w else ""
@@ -39,6 +51,19 @@ def model_table(res: SuitabilityResult) -> Table:
 
 
 def exclusion_table(res: SuitabilityResult) -> Table:
+    """Cells and area (km²) per exclusion code of ``exclusion.tif`` (code 1 left
+    out) as a rich table.
+
+    Parameters
+    ----------
+    res : SuitabilityResult
+        The suitability run; ``exclusion_counts`` per code (cells, area in km²).
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title="Exclusions 硬约束 (exclusion.tif codes)")
     t.add_column("code", justify="right")
     t.add_column("reason 原因")
@@ -52,6 +77,22 @@ def exclusion_table(res: SuitabilityResult) -> Table:
 
 
 def candidates_table(res: SuitabilityResult, limit: int = 10) -> Table:
+    """The candidate regions (top cells of at least the minimum area) as a rich
+    table.
+
+    Parameters
+    ----------
+    res : SuitabilityResult
+        The suitability run; ``candidates`` ranked (mean score 0–1, area in ha and
+        亩, distances in metres, stability shares 0–1).
+    limit : int, default 10
+        Rows shown; the caption counts the rest.
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     st = res.model_card["stability"]
     t = Table(title=f"Candidate regions 候选区域 (top {res.model_card['top_cells']['top_pct']:g}% "
                     f"cells, ≥ {res.model_card['candidates']['min_area_mu']:,.0f} 亩)")
@@ -136,6 +177,54 @@ def command(study: Path, industry: str | None, out_dir: Path, min_area_mu: float
     \b
     Example:
       parksite suitability layers/yrd.toml --industry biomedicine --min-area-mu 1500
+
+    \f
+    Parameters
+    ----------
+    study : pathlib.Path
+        STUDY: the study file (``layers/*.toml``).
+    industry : str or None
+        ``--industry``: Score for this industry: adds supplier access and
+        excludes restricted zones that ban it (e.g. biomedicine →
+        pharmaceuticals).
+    out_dir : pathlib.Path
+        ``--out``: Folder for suitability.tif, exclusion.tif, stability.tif,
+        candidates.gpkg, model_card.json. Default ``out/suitability``.
+    min_area_mu : float or None
+        ``--min-area-mu``: Smallest candidate region in 亩 [study: min_area_mu,
+        default 1500].
+    max_area_mu : float or None
+        ``--max-area-mu``: Largest candidate region in 亩: larger regions are cut
+        into square-tile parts [study: max_area_mu].
+    top_pct : float or None
+        ``--top-pct``: Candidate cells are the top X % of scored cells [study:
+        top_pct].
+    top_n : int or None
+        ``--top-n``: Stability: share of runs in which a region stays in the top
+        N.
+    runs : int or None
+        ``--runs``: Monte Carlo runs for rank stability (0 = skip) [study: runs,
+        default 200].
+    seed : int or None
+        ``--seed``: Monte Carlo seed [study: seed, default 0].
+    cell_m : float or None
+        ``--cell-m``: Grid cell size in metres [study: cell_m, default 250].
+    engine : {"auto", "memory", "dask"}
+        ``--engine``: memory: numpy in this process; dask: on tiles with Dask
+        (same results, never the full grid in memory; COG outputs); auto: dask
+        when the grid's memory estimate exceeds [compute] memory_gb or a
+        scheduler is given. Default ``auto``.
+    scheduler : str or None
+        ``--scheduler``: Run the dask engine on this existing dask.distributed
+        scheduler [study: [compute] scheduler; default a local cluster].
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
+
+    Returns
+    -------
+    int
+        The exit code (0) for :func:`~geo.cli._common.guarded`, which exits with it.
     """
     st = load_study(study)
     refuse_outputs_over_inputs(study=st, folder=out_dir, names=SUITABILITY_FILES)

@@ -23,6 +23,21 @@ from .options import POSITIVE, refuse_outputs_over_inputs, study_arg
 
 
 def pairs_table(df, limit: int = 25) -> Table:
+    """By-product → input firm pairs as a rich table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Pairs of :func:`geo.symbiosis.find_pairs` (``network_km`` by road,
+        ``crow_km``); ``attrs["max_km"]`` is the search radius in km.
+    limit : int, default 25
+        Rows shown; the caption counts the rest.
+
+    Returns
+    -------
+    rich.table.Table
+        The table to print.
+    """
     t = Table(title=f"Industrial symbiosis 产业共生: by-product → input within "
                     f"{df.attrs.get('max_km', 30):g} km by road")
     add_columns(t, (("from 副产品来源", "left"), ("material 物料", "left"), ("to 使用方", "left"),
@@ -55,6 +70,20 @@ def command(study, max_km, out_path, overwrite):
 
     \b
     Example:  parksite symbiosis layers/yrd.toml --max-km 30 --out out/symbiosis.csv
+
+    \f
+    Parameters
+    ----------
+    study : pathlib.Path
+        STUDY: the study file (``layers/*.toml``).
+    max_km : float
+        ``--max-km``: Largest road distance between the two firms (km). Default
+        ``30.0``.
+    out_path : pathlib.Path or None
+        ``--out``: Write the pairs as CSV.
+    overwrite : bool
+        ``--overwrite/--no-overwrite``: Replace an existing output file (always
+        written atomically). Default ``True``.
     """
     _run(study, max_km, out_path, overwrite)
 

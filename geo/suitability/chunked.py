@@ -108,6 +108,16 @@ Log = Callable[[str], None]
 def compute_settings(study) -> compute.ComputeSettings:
     """The study's ``[compute]`` table, checked.
 
+    Parameters
+    ----------
+    study : Study
+        The study; its ``[compute]`` table (absent = defaults) is read.
+
+    Returns
+    -------
+    compute.ComputeSettings
+        The checked compute settings.
+
     Raises
     ------
     InputError

@@ -66,10 +66,36 @@ class TileWriter:
                 self.ds[name].write_colormap(1, sp["colormap"])
 
     def write(self, name: str, win: Window, arr: np.ndarray) -> None:
+        """Write one tile of one raster to its scratch file.
+
+        Parameters
+        ----------
+        name : str
+            The raster's file name (a key of ``names``).
+        win : Window
+            Where the tile lies in the study grid (rows and columns, cells).
+        arr : numpy.ndarray
+            The tile's values, shape ``(win.height, win.width)``; cast to the raster's
+            dtype.
+        """
         self.ds[name].write(arr.astype(self.specs[name]["dtype"], copy=False), 1,
                             window=RioWindow(win.c0, win.r0, win.width, win.height))
 
     def finish(self, overwrite: bool) -> None:
+        """Tag and close every scratch file, copy each to its output path as a COG
+        (through a temporary file renamed into place) and remove the scratch files.
+
+        Parameters
+        ----------
+        overwrite : bool
+            Whether an existing output may be replaced.
+
+        Raises
+        ------
+        OutputError
+            An output exists and ``overwrite`` is False, or cannot be written (from
+            :func:`geo.io.atomic_path`).
+        """
         factors = [f for f in (2, 4, 8, 16, 32, 64)
                    if min(self.grid.width, self.grid.height) // f >= 64]
         for name, ds in self.ds.items():

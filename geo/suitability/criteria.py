@@ -41,7 +41,22 @@ def _noop(desc: str, done: float, total: float) -> None:  # noqa: ARG001
 
 def study_grid(study, cfg: SuitabilityConfig) -> Grid:
     """The analysis grid: ``cell_m`` cells aligned to ``origin`` covering the study
-    boundary in the study's metric CRS."""
+    boundary in the study's metric CRS.
+
+    Parameters
+    ----------
+    study : Study
+        The study; its ``boundary`` (EPSG:4326 lon/lat) is reprojected to its
+        ``metric_crs``.
+    cfg : SuitabilityConfig
+        Supplies ``cell_m`` (cell size, metres) and ``origin`` (grid alignment point,
+        metres in the study's metric CRS).
+
+    Returns
+    -------
+    Grid
+        A north-up grid in the study's metric CRS covering the boundary's bounds.
+    """
     crs = study.metric_crs
     b = gpd.GeoSeries([study.boundary], crs=4326).to_crs(crs).total_bounds
     ox, oy = cfg.origin
@@ -50,7 +65,22 @@ def study_grid(study, cfg: SuitabilityConfig) -> Grid:
 
 def memory_estimate_bytes(grid: Grid, n_criteria: int, pad_cells: int = 0) -> int:
     """Rough peak memory of a run (criterion stack + fixed per-cell arrays + one
-    distance transform on the padded grid)."""
+    distance transform on the padded grid).
+
+    Parameters
+    ----------
+    grid : Grid
+        The analysis grid.
+    n_criteria : int
+        Number of criterion rasters held at once (float32 each).
+    pad_cells : int, default 0
+        Padding added on every side for the distance transform, in cells.
+
+    Returns
+    -------
+    int
+        Estimated peak bytes, not counting the interpreter and libraries.
+    """
     padded = (grid.width + 2 * pad_cells) * (grid.height + 2 * pad_cells)
     return int(grid.size * (4 * n_criteria + _BYTES_PER_CELL_FIXED) + padded * 16)
 
@@ -112,15 +142,46 @@ class IndustryProfile:
         ``review`` (an industry the model does not recognise, or one only partly under a
         ban) excludes the zone too: a grid cannot be reviewed cell by cell, so the
         doubt goes to the red line and the model card says so.
+
+        Parameters
+        ----------
+        banned : object
+            The zone's banned-industries value (";"-separated names or codes, or empty /
+            NaN when the zone names no ban).
+
+        Returns
+        -------
+        str
+            ``"banned"``, ``"review"`` or ``"allowed"``; ``"review"`` when the zone names
+            no ban at all.
         """
         bans = split_industries(banned)
         return self.model.is_banned(self.names, bans).status if bans else "review"
 
     def banned_by(self, banned: object) -> bool:
-        """Whether a restricted zone banning ``banned`` (";"-separated) excludes it."""
+        """Whether a restricted zone banning ``banned`` (";"-separated) excludes it.
+
+        Parameters
+        ----------
+        banned : object
+            The zone's banned-industries value, as for :meth:`verdict`.
+
+        Returns
+        -------
+        bool
+            True unless :meth:`verdict` is ``"allowed"`` (``"review"`` excludes too).
+        """
         return self.verdict(banned) != "allowed"
 
     def as_dict(self) -> dict:
+        """The profile for the model card.
+
+        Returns
+        -------
+        dict
+            ``given``, ``names`` (list), ``sectors`` (sorted list of GB/T 4754-2017
+            codes) and ``supplier_access_industry`` (str or None).
+        """
         return {"given": self.given, "names": list(self.names),
                 "sectors": sorted(self.sectors), "supplier_access_industry": self.supply_industry}
 
@@ -128,7 +189,22 @@ class IndustryProfile:
 def industry_profile(study, industry: str) -> IndustryProfile:
     """Resolve ``industry``: a chain-map industry id (``biopharma_manufacturing``), a
     chain id (``biomedicine``: its anchor industry is used for supplier access), a GB/T
-    4754-2017 code or a free name ("petrochemicals", "化工新材料")."""
+    4754-2017 code or a free name ("petrochemicals", "化工新材料").
+
+    Parameters
+    ----------
+    study : Study
+        The study; supplies the chain maps and the sector model.
+    industry : str
+        The ``--industry`` value as given.
+
+    Returns
+    -------
+    IndustryProfile
+        The names judged against zone bans, their sectors, and the chain-map industry
+        for supplier access (None when ``industry`` is neither an industry nor a chain
+        id, or a chain without an anchor industry).
+    """
     names = [industry]
     supply: str | None = None
     ch = study_chains(study)
@@ -169,6 +245,19 @@ def supplier_samples(study, c: Criterion, grid: Grid, profile: IndustryProfile
     cells every ``sample_m`` metres of ``grid`` (metric CRS), unknown samples filled
     from the nearest known one.
 
+    Parameters
+    ----------
+    study : Study
+        The study (layers, chain maps and road network for the sourcing engine).
+    c : Criterion
+        The supplier-access criterion; options ``sample_m`` (metres between samples,
+        default 5000) and ``radius_km`` (km by road, default 100).
+    grid : Grid
+        The analysis grid (study's metric CRS); sample points are sent to the sourcing
+        engine in EPSG:4326 lon/lat.
+    profile : IndustryProfile
+        The industry; its ``supply_industry`` is the one whose inputs are sourced.
+
     Returns
     -------
     share : numpy.ndarray
@@ -180,7 +269,8 @@ def supplier_samples(study, c: Criterion, grid: Grid, profile: IndustryProfile
     Raises
     ------
     ModelError
-        Unknown industry, or no supplier access at all.
+        The sourcing engine is unavailable, the industry is not in the chain maps, or
+        the engine returned no supplier access at any sample.
     """
     mod = _sourcing(c)
     industry = profile.supply_industry
@@ -216,7 +306,25 @@ def supplier_samples(study, c: Criterion, grid: Grid, profile: IndustryProfile
 def supplier_interpolate(share: np.ndarray, step: int, tile: Grid, row0: int, col0: int
                          ) -> np.ndarray:
     """Bilinear interpolation of :func:`supplier_samples` onto ``tile``, whose first cell
-    is cell (``row0``, ``col0``) of the sampled grid: float32 shares, ``tile.shape``."""
+    is cell (``row0``, ``col0``) of the sampled grid: float32 shares, ``tile.shape``.
+
+    Parameters
+    ----------
+    share : numpy.ndarray
+        Sample shares (0–1) from :func:`supplier_samples`.
+    step : int
+        Cells between samples, from :func:`supplier_samples`.
+    tile : Grid
+        The grid or tile to fill (same cell size and CRS as the sampled grid).
+    row0, col0 : int
+        Row and column of ``tile``'s first cell in the sampled grid.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 shares 0–1, shape ``tile.shape``; beyond the outer samples the nearest
+        sample's value is used.
+    """
     out = np.empty(tile.shape, dtype=np.float32)
     cc = (np.arange(col0, col0 + tile.width) - step // 2) / step
     for rs in tile.row_blocks(2_000_000):
@@ -234,6 +342,23 @@ def _category(study, c: Criterion, grid: Grid) -> np.ndarray:
 def category_features(study, c: Criterion) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A category criterion's features: (geometries in the study's metric CRS, class
     index 1… per feature, score per class index with NaN at 0 for "no feature").
+
+    Parameters
+    ----------
+    study : Study
+        The study; the criterion's layer is loaded and reprojected to its metric CRS.
+    c : Criterion
+        A category criterion; option ``field`` names the class field, and its transform
+        maps class values to scores.
+
+    Returns
+    -------
+    geoms : numpy.ndarray
+        Shapely geometries, study's metric CRS.
+    codes : numpy.ndarray
+        int32 class index (1…) per feature.
+    lut : numpy.ndarray
+        float32 score per class index; entry 0 is NaN.
 
     Raises
     ------
@@ -255,7 +380,22 @@ def category_features(study, c: Criterion) -> tuple[np.ndarray, np.ndarray, np.n
 def paint_category(feats: tuple[np.ndarray, np.ndarray, np.ndarray], grid: Grid
                    ) -> np.ndarray:
     """Scores (float32, NaN outside every feature) of :func:`category_features` on
-    ``grid`` (the whole grid or a tile; metric CRS)."""
+    ``grid`` (the whole grid or a tile; metric CRS).
+
+    Parameters
+    ----------
+    feats : tuple of numpy.ndarray
+        ``(geoms, codes, lut)`` from :func:`category_features` (geometries in the
+        grid's metric CRS).
+    grid : Grid
+        The grid or tile to paint.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 scores, shape ``grid.shape``; where features overlap the last one
+        painted wins.
+    """
     geoms, codes, lut = feats
     idx = features.rasterize(zip(geoms, codes, strict=False), out_shape=grid.shape,
                              transform=grid.transform, fill=0, dtype="int32")

@@ -83,7 +83,32 @@ def exclusion_masks(study, cfg: SuitabilityConfig, industry: IndustryProfile | N
                     report: dict) -> list[Mask]:
     """The hard constraints of the study as masks (metric CRS), lowest priority first:
     a later mask overwrites an earlier one. Land use (a raster) and the study boundary
-    are painted by :func:`paint_exclusions`. Fills ``report`` with the layers used."""
+    are painted by :func:`paint_exclusions`. Fills ``report`` with the layers used.
+
+    Parameters
+    ----------
+    study : Study
+        The study; every layer used is reprojected to its metric CRS.
+    cfg : SuitabilityConfig
+        Which land-use, control-line and water layers to use (``water_layers`` None =
+        every layer of role ``water``).
+    industry : IndustryProfile or None
+        The industry judged against restricted-zone bans; None when no ``--industry``.
+    report : dict
+        Filled in place: ``exclusion_layers``, ``water_layers`` (when any water polygon
+        is used), ``restricted_zones_banning_industry`` and the red-line details.
+
+    Returns
+    -------
+    list of Mask
+        Masks (exclusion code, geometries in the study's metric CRS, ``outside``),
+        lowest priority first.
+
+    Raises
+    ------
+    InputError
+        A configured layer is not in the study.
+    """
     masks: list[Mask] = []
     layers: list[str] = []
     if cfg.landuse is not None:

@@ -68,7 +68,15 @@ class SuitabilityResult:
     timings: dict[str, float] = field(default_factory=dict)
 
     def as_map_results(self) -> dict:
-        """What the map module draws: rasters, code table, regions, model card."""
+        """What the map module draws: rasters, code table, regions, model card.
+
+        Returns
+        -------
+        dict
+            ``suitability_tif``, ``exclusion_tif``, ``stability_tif`` (Path or None when
+            not written), ``exclusion_codes``, ``candidates`` (GeoDataFrame) and
+            ``model_card`` (dict).
+        """
         return {
             "suitability_tif": self.suitability_tif,
             "exclusion_tif": self.exclusion_tif,
@@ -184,7 +192,25 @@ def raster_specs(card: dict, weights: dict[str, float], ahp: AHPResult | None
                  ) -> dict[str, dict[str, Any]]:
     """How each output raster is written: file name → ``write_geotiff`` keywords
     (dtype, nodata, tags, band names, colour table, overview resampling), from the model
-    card (study, industry, stability settings) and the weights."""
+    card (study, industry, stability settings) and the weights.
+
+    Parameters
+    ----------
+    card : dict
+        The model card; uses ``study.name``, ``industry``, ``stability`` (``runs``,
+        ``perturbation`` as a fraction, ``seed``) and ``top_cells.top_pct`` (percent).
+    weights : dict of str to float
+        Criterion weights, written as JSON in every raster's tags.
+    ahp : AHPResult or None
+        The AHP result whose consistency ratio is tagged on ``suitability.tif``; None
+        when weights were given directly (tag ``n/a``).
+
+    Returns
+    -------
+    dict of str to dict
+        ``suitability.tif``, ``exclusion.tif`` and ``stability.tif`` → keyword
+        arguments for :func:`geo.io.write_geotiff`.
+    """
     codes_tag = {f"EXCLUSION_CODE_{k}": f"{en} / {zh}" for k, (zh, en) in EXCLUSION_CODES.items()}
     common = {"PARKSITE_VERSION": __version__, "STUDY": card["study"]["name"],
               "INDUSTRY": card["industry"] or "",

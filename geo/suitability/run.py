@@ -406,7 +406,23 @@ def _exclusion_summary(code: np.ndarray, grid: Grid, water: tuple[str, str] | No
 
 def water_labels(study, report: dict) -> tuple[str, str] | None:
     """(Chinese, English) names of the water layers the exclusions used (the layers'
-    labels), for the legend of code 6; None when no water layer was used."""
+    labels), for the legend of code 6; None when no water layer was used.
+
+    Parameters
+    ----------
+    study : Study
+        The study whose layer specs give ``label_zh`` / ``label_en`` (the layer key
+        when a label is missing).
+    report : dict
+        The exclusions report filled by :func:`~geo.suitability.exclusions.exclusion_masks`;
+        its ``water_layers`` lists the water layers used.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        Chinese names joined by "、" and English names joined by ", "; None when no
+        water layer was used.
+    """
     keys = report.get("water_layers") or []
     if not keys:
         return None

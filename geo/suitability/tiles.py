@@ -62,7 +62,19 @@ class Window:
     width: int
 
     def grid(self, g: Grid) -> Grid:
-        """The tile as a grid of its own (same CRS and cell size, metres)."""
+        """The tile as a grid of its own (same CRS and cell size, metres).
+
+        Parameters
+        ----------
+        g : Grid
+            The study grid the window was cut from.
+
+        Returns
+        -------
+        Grid
+            A grid of ``height`` × ``width`` cells whose top-left corner is cell
+            (``r0``, ``c0``) of ``g``.
+        """
         return Grid(g.crs, g.x0 + self.c0 * g.cell_m, g.y0 - self.r0 * g.cell_m, g.cell_m,
                     self.width, self.height)
 
@@ -124,7 +136,21 @@ class TilePlan:
     def near(self, name: str, tile: Grid) -> np.ndarray:
         """Features of criterion ``name`` within its search distance (plus one distance
         block's diagonal) of ``tile``'s box: all that can be nearest to one of its cells,
-        or give :func:`distance_to_features` the same upper bounds as on the whole grid."""
+        or give :func:`distance_to_features` the same upper bounds as on the whole grid.
+
+        Parameters
+        ----------
+        name : str
+            A distance criterion's name (a key of ``targets`` and ``pads``).
+        tile : Grid
+            The tile (study's metric CRS).
+
+        Returns
+        -------
+        numpy.ndarray
+            The criterion's shapely geometries (metric CRS) within the reach, in their
+            original order; all of them when the criterion has no search distance.
+        """
         geoms = self.targets[name]
         tree = self._trees.get(name)
         if tree is None:

@@ -33,7 +33,14 @@ _ASSETS_JS = [("leaflet", "leaflet.js"), ("leaflet.markercluster", "leaflet.mark
 
 
 def asset_status() -> dict[str, Any]:
-    """Which vendored asset files exist (for ``parksite check`` and error messages)."""
+    """Which vendored asset files exist (for ``parksite check`` and error messages).
+
+    Returns
+    -------
+    dict of str to Any
+        ``vendor`` (the vendor folder, str), ``files`` (``"pkg/name"`` → bool exists)
+        and ``ok`` (True when every file exists).
+    """
     files = {f"{pkg}/{name}": (VENDOR / pkg / name).is_file()
              for pkg, name in _ASSETS_CSS + _ASSETS_JS}
     return {"vendor": str(VENDOR), "files": files, "ok": all(files.values())}

@@ -382,6 +382,16 @@ def results_of(run: StudyRun) -> dict[str, Any]:
     candidates, model card), ``recommendations``, ``layout`` and ``network_audit``
     (the network audit's findings); ``model_card`` lists what the run could not judge
     (``StudyRun.warnings``: "no red-line layer: gate not run").
+
+    Parameters
+    ----------
+    run : geo.pipeline.StudyRun
+        A finished run; parts it did not run (None or empty) are left out.
+
+    Returns
+    -------
+    dict of str to Any
+        The ``results`` argument of :func:`build_map` / :func:`write_map`.
     """
     res: dict[str, Any] = {}
     if run.redlines is not None:
@@ -422,12 +432,41 @@ def write_map(study, out_path, results: StudyRun | dict | None = None, *,
     ``results`` is a :class:`~geo.pipeline.StudyRun` (what ``parksite run`` passes) or,
     for a map of parts, a dict as returned by :func:`results_of`.
 
+    Parameters
+    ----------
+    study : geo.study.Study
+        The study, as for :func:`build_map`.
+    out_path : str or pathlib.Path
+        The HTML file to write (``.html`` or ``.htm``).
+    results : StudyRun or dict, optional
+        What to draw; None draws the study's layers only.
+    offline : bool, default True
+        Inline every asset (needs ``make assets``), as for :func:`build_map`.
+    basemap : {"none", "osm", "amap", "tianditu"}, optional
+        Default: ``[map] basemap`` or ``"none"``; ``amap`` shifts overlays to GCJ-02.
+    lang : {"zh", "en"}, optional
+        Default: ``[map] lang`` or ``"zh"``.
+    tiles : str, optional
+        A local tile folder or a URL template; overrides ``basemap``.
+    tianditu_key : str, optional
+        Tianditu key (or env ``TIANDITU_KEY``); required for ``basemap="tianditu"``.
+    overwrite : bool, default True
+        Whether an existing ``out_path`` may be replaced.
+
     Returns
     -------
     dict
         ``path`` (str), ``bytes`` (int), ``layers`` (names in the layer control, in
         order), ``warnings`` (list of str; also issued with :func:`warnings.warn`),
         ``basemap``, ``lang``, ``offline``.
+
+    Raises
+    ------
+    InputError
+        Bad settings, unreadable rasters, a missing Tianditu key.
+    OutputError
+        ``out_path`` is not ``.html``, exists and ``overwrite`` is False, or cannot be
+        written; offline assets missing.
     """
     out = check_map_path(out_path, overwrite=overwrite)
     if isinstance(results, StudyRun):
@@ -452,10 +491,34 @@ def build_layout_map(study, layout, *, offline: bool = True, basemap: str | None
     behaviour and escaping as :func:`build_map`; the model card adds the layout's
     objective against random and greedy, and the unplaced firms with the reason.
 
+    Parameters
+    ----------
+    study : geo.study.Study
+        The study whose layers are drawn around the park.
+    layout : geo.layout.LayoutResult
+        The park layout (plots, roads, setback, links, facilities).
+    offline : bool, default True
+        Inline every asset (needs ``make assets``), as for :func:`build_map`.
+    basemap : {"none", "osm", "amap", "tianditu"}, optional
+        Default: ``[map] basemap`` or ``"none"``; ``amap`` shifts overlays to GCJ-02.
+    lang : {"zh", "en"}, optional
+        Default: ``[map] lang`` or ``"zh"``.
+    tiles : str, optional
+        A local tile folder or a URL template; overrides ``basemap``.
+    tianditu_key : str, optional
+        Tianditu key (or env ``TIANDITU_KEY``); required for ``basemap="tianditu"``.
+
+    Returns
+    -------
+    str
+        The HTML text; problems are issued as warnings.
+
     Raises
     ------
     InputError
         The layout has no plots; bad settings.
+    OutputError
+        Offline assets missing (run ``make assets``).
     """
     page, info = _build(study, None, offline=offline, basemap=basemap, lang=lang,
                         tiles=tiles, tianditu_key=tianditu_key, layout_focus=layout)
@@ -468,7 +531,44 @@ def write_layout_map(study, layout, out_path, *, offline: bool = True,
                      tiles: str | None = None, tianditu_key: str | None = None,
                      overwrite: bool = True) -> dict:
     """Write :func:`build_layout_map` atomically to ``out_path``; returns the same dict
-    as :func:`write_map`."""
+    as :func:`write_map`.
+
+    Parameters
+    ----------
+    study : geo.study.Study
+        The study whose layers are drawn around the park.
+    layout : geo.layout.LayoutResult
+        The park layout.
+    out_path : str or pathlib.Path
+        The HTML file to write (``.html`` or ``.htm``).
+    offline : bool, default True
+        Inline every asset (needs ``make assets``), as for :func:`build_map`.
+    basemap : {"none", "osm", "amap", "tianditu"}, optional
+        Default: ``[map] basemap`` or ``"none"``; ``amap`` shifts overlays to GCJ-02.
+    lang : {"zh", "en"}, optional
+        Default: ``[map] lang`` or ``"zh"``.
+    tiles : str, optional
+        A local tile folder or a URL template; overrides ``basemap``.
+    tianditu_key : str, optional
+        Tianditu key (or env ``TIANDITU_KEY``); required for ``basemap="tianditu"``.
+    overwrite : bool, default True
+        Whether an existing ``out_path`` may be replaced.
+
+    Returns
+    -------
+    dict
+        As for :func:`write_map`: ``path``, ``bytes``, ``layers``, ``warnings``,
+        ``basemap``, ``lang``, ``offline``.
+
+    Raises
+    ------
+    InputError
+        Bad settings, unreadable rasters, a missing Tianditu key, a layout
+        without plots.
+    OutputError
+        ``out_path`` is not ``.html``, exists and ``overwrite`` is False, or cannot be
+        written; offline assets missing.
+    """
     out = check_map_path(out_path, overwrite=overwrite)
     page, info = _build(study, None, offline=offline, basemap=basemap, lang=lang,
                         tiles=tiles, tianditu_key=tianditu_key, out_dir=out.parent,

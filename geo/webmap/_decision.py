@@ -40,7 +40,20 @@ DECISION_ROLES = ("boundary", "redlines", "parks")
 
 
 def group_of(ctx: _Ctx, key: str) -> str:
-    """The layer-control group of a layer key (a study layer or a result layer)."""
+    """The layer-control group of a layer key (a study layer or a result layer).
+
+    Parameters
+    ----------
+    ctx : _Ctx
+        The map being built (study, language, GCJ-02 display flag, labels).
+    key : str
+        A study layer key (grouped by its role) or a result layer key.
+
+    Returns
+    -------
+    str
+        The group name; ``"base"`` when neither the role nor the key is known.
+    """
     spec = ctx.study.layers.get(key) if hasattr(ctx.study, "layers") else None
     if spec is not None:
         return _ROLE_GROUP.get(spec.role, "base")
@@ -53,14 +66,39 @@ def group_of(ctx: _Ctx, key: str) -> str:
 
 def decision_keys(ctx: _Ctx) -> set[str]:
     """Layer keys on at opening: the study boundary, red lines, parks by red-line status
-    and the top candidate regions, less what ``[map] hidden`` names."""
+    and the top candidate regions, less what ``[map] hidden`` names.
+
+    Parameters
+    ----------
+    ctx : _Ctx
+        The map being built (study, language, GCJ-02 display flag, labels).
+
+    Returns
+    -------
+    set of str
+        Layer keys shown when the map opens.
+    """
     keys = {s.key for role in DECISION_ROLES for s in ctx.study.by_role(role)}
     keys.add("candidates_top")
     return keys - ctx.user_hidden
 
 
 def display_bounds(ctx: _Ctx, geoms) -> list[list[float]] | None:
-    """``[[s, w], [n, e]]`` of WGS84 geometries in display coordinates, or None."""
+    """``[[s, w], [n, e]]`` of WGS84 geometries in display coordinates, or None.
+
+    Parameters
+    ----------
+    ctx : _Ctx
+        The map being built (study, language, GCJ-02 display flag, labels).
+    geoms : iterable of shapely geometries
+        Geometries in EPSG:4326 lon/lat; missing and empty ones are ignored.
+
+    Returns
+    -------
+    list of list of float or None
+        ``[[south, west], [north, east]]`` in degrees (lat, lon), rounded to 5
+        decimals, shifted to GCJ-02 when the basemap is; None when no geometry is left.
+    """
     g = gpd.GeoSeries(list(geoms), crs=4326)
     g = g[g.notna() & ~g.is_empty]
     if len(g) == 0:
@@ -161,7 +199,21 @@ def _gaps_line(ctx: _Ctx, results: dict, names: dict, geoms: dict) -> dict:
 
 
 def data_date(ctx: _Ctx, sec: dict) -> str:
-    """``[map] data_date``, else the newest layer file's date (labelled as such)."""
+    """``[map] data_date``, else the newest layer file's date (labelled as such).
+
+    Parameters
+    ----------
+    ctx : _Ctx
+        The map being built (study, language, GCJ-02 display flag, labels).
+    sec : dict
+        The study's ``[map]`` table.
+
+    Returns
+    -------
+    str
+        Escaped HTML text: the labelled date (file dates as UTC ``YYYY-MM-DD``), or
+        ``""`` when no layer file can be read.
+    """
     if sec.get("data_date"):
         return f"{ctx.t('data_date')} {_esc(sec['data_date'])}"
     dates = []
@@ -179,7 +231,26 @@ def data_date(ctx: _Ctx, sec: dict) -> str:
 def banner(ctx: _Ctx, title: str, results: dict, sec: dict) -> dict:
     """The banner: escaped title, data date, and the three summary lines (parks and
     their red-line status; top candidate sites; chain gaps and the largest), each with
-    the bounds, layers and feature ids its link shows."""
+    the bounds, layers and feature ids its link shows.
+
+    Parameters
+    ----------
+    ctx : _Ctx
+        The map being built (study, language, GCJ-02 display flag, labels).
+    title : str
+        The map title (escaped here).
+    results : dict
+        The map's results (see :func:`geo.webmap.build_map`).
+    sec : dict
+        The study's ``[map]`` table.
+
+    Returns
+    -------
+    dict
+        ``title`` and ``short`` (escaped HTML), ``date`` (see :func:`data_date`) and
+        ``lines``: three dicts with ``kind``, ``html``, ``keys``, ``ids`` and
+        ``bounds`` (see :func:`display_bounds`).
+    """
     names, geoms = _park_geoms(ctx)
     lines = [_parks_line(ctx, results, names, geoms), _sites_line(ctx, results),
              _gaps_line(ctx, results, names, geoms)]
@@ -189,7 +260,24 @@ def banner(ctx: _Ctx, title: str, results: dict, sec: dict) -> dict:
 
 
 def print_notes(ctx: _Ctx, title: str, date_text: str, study) -> str:
-    """The print page's footer: title, data date, what the outlines are, generated at."""
+    """The print page's footer: title, data date, what the outlines are, generated at.
+
+    Parameters
+    ----------
+    ctx : _Ctx
+        The map being built (study, language, GCJ-02 display flag, labels).
+    title : str
+        The map title (escaped here).
+    date_text : str
+        The data date, already escaped HTML (from :func:`data_date`).
+    study : geo.study.Study
+        The study; its ``description``, if any, is added (escaped).
+
+    Returns
+    -------
+    str
+        HTML lines joined by ``<br>``; generated time in UTC.
+    """
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     notes = [_esc(title), date_text, _esc(ctx.t("print_note")),
              f"{_esc(ctx.t('generated'))} {now}"]
@@ -199,7 +287,21 @@ def print_notes(ctx: _Ctx, title: str, date_text: str, study) -> str:
 
 
 def series_ids(df: pd.DataFrame | None, col: str) -> list[str]:
-    """Distinct non-empty values of ``df[col]`` as text (for the panel filters)."""
+    """Distinct non-empty values of ``df[col]`` as text (for the panel filters).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or None
+        The table (None allowed).
+    col : str
+        The column to read.
+
+    Returns
+    -------
+    list of str
+        Values in first-seen order (not escaped); empty when ``df`` is None or has no
+        ``col``.
+    """
     if df is None or col not in df:
         return []
     vals = df[col].dropna().astype(str)

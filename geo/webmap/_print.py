@@ -35,7 +35,19 @@ _OFFLINE = ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback
 
 
 def find_chromium() -> Path:
-    """The Chromium binary, or :class:`OutputError` saying how to install it."""
+    """The Chromium binary, or :class:`OutputError` saying how to install it.
+
+    Returns
+    -------
+    pathlib.Path
+        ``chromium`` on ``PATH``, else ``/usr/bin/chromium`` (Debian's package) if it
+        exists.
+
+    Raises
+    ------
+    OutputError
+        No Chromium found; the message says how to install it.
+    """
     found = shutil.which("chromium") or (str(CHROMIUM) if CHROMIUM.exists() else None)
     if not found:
         raise OutputError("--pdf/--png need Chromium to render the map: install it with "

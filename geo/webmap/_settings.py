@@ -37,7 +37,26 @@ def _settings(study, basemap, lang, tiles) -> tuple[dict, str, str, str | None]:
 
 
 def check_map_path(out_path, *, overwrite: bool = True) -> Path:
-    """Check an output path for a map before any work: ``.html`` and writable."""
+    """Check an output path for a map before any work: ``.html`` and writable.
+
+    Parameters
+    ----------
+    out_path : str or pathlib.Path
+        The map file to be written.
+    overwrite : bool, default True
+        Whether an existing file may be replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The checked path (nothing is created).
+
+    Raises
+    ------
+    OutputError
+        The name does not end in ``.html``/``.htm``, or the path is not writable
+        (exists with ``overwrite`` False, bad folder).
+    """
     out = Path(out_path)
     if out.suffix.lower() not in (".html", ".htm"):
         raise OutputError(f"{out}: a map is an HTML file; give a name ending in .html")
@@ -46,7 +65,27 @@ def check_map_path(out_path, *, overwrite: bool = True) -> Path:
 
 def check_options(study, *, basemap: str | None = None, lang: str | None = None,
                   tiles: str | None = None, tianditu_key: str | None = None) -> None:
-    """Raise :class:`InputError` for map options that cannot work, before any analysis."""
+    """Raise :class:`InputError` for map options that cannot work, before any analysis.
+
+    Parameters
+    ----------
+    study : geo.study.Study
+        The study whose ``[map]`` table gives the defaults.
+    basemap : str, optional
+        ``none``, ``osm``, ``amap`` or ``tianditu``; default from ``[map]``.
+    lang : str, optional
+        ``zh`` or ``en``; default from ``[map]``.
+    tiles : str, optional
+        A local tile folder or a URL template with ``{z}/{x}/{y}``.
+    tianditu_key : str, optional
+        Tianditu key (else env ``TIANDITU_KEY``).
+
+    Raises
+    ------
+    InputError
+        An unknown basemap or language, ``tianditu`` without a key or tiles, or
+        ``tiles`` that is neither a folder nor a URL template.
+    """
     _, basemap, lang, tiles = _settings(study, basemap, lang, tiles)
     if basemap == "tianditu" and not tiles and not (tianditu_key or
                                                     os.environ.get("TIANDITU_KEY")):

@@ -58,7 +58,19 @@ _RAMP = [(0.0, (68, 1, 84)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)),
 
 def industry_colours(ids: list[str]) -> dict[str, str]:
     """One colour per chain-map industry, the same in every layer: the industries in
-    the chain map's (sorted) order take the palette in turn."""
+    the chain map's (sorted) order take the palette in turn.
+
+    Parameters
+    ----------
+    ids : list of str
+        Chain-map industry ids.
+
+    Returns
+    -------
+    dict of str to str
+        Industry id → hex colour (``#rrggbb``); the palette repeats after its last
+        colour.
+    """
     return {i: _PALETTE[n % len(_PALETTE)] for n, i in enumerate(sorted(ids))}
 
 
