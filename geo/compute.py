@@ -151,39 +151,6 @@ def needs_chunks(n_cells: int, memory_gb: float | None = None) -> bool:
     return grid_memory_gb(n_cells) > budget
 
 
-def chunk_side(
-    memory_gb: float,
-    n_workers: int,
-    *,
-    bytes_per_cell: int = BYTES_PER_CELL_IN_MEMORY,
-    tasks_per_worker: int = 4,
-) -> int:
-    """Side in cells of a square tile so ``tasks_per_worker`` tiles per worker fit the budget.
-
-    Rounded down to a multiple of 256 (the COG block size), at least 256.
-
-    Parameters
-    ----------
-    memory_gb : float
-        Total memory budget of all workers, GiB.
-    n_workers : int
-        Dask workers sharing the budget (values below 1 count as 1).
-    bytes_per_cell : int, optional
-        Peak bytes per cell of a tile (default :data:`BYTES_PER_CELL_IN_MEMORY`).
-    tasks_per_worker : int, optional
-        Tiles each worker may hold at once (default 4).
-
-    Returns
-    -------
-    int
-        Tile side in cells (a multiple of 256, ≥ 256); multiply by the cell size in
-        metres for the side length.
-    """
-    per_tile = memory_gb * GB / max(1, n_workers * tasks_per_worker)
-    side = int((per_tile / bytes_per_cell) ** 0.5) // 256 * 256
-    return max(256, side)
-
-
 @contextlib.contextmanager
 def client(
     scheduler: str | None = None,

@@ -28,6 +28,7 @@ memory budget, else recomputed per pass.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import time
@@ -106,27 +107,20 @@ Log = Callable[[str], None]
 
 
 def compute_settings(study) -> compute.ComputeSettings:
-    """The study's ``[compute]`` table, checked.
+    """The study's ``[compute]`` settings (validated when the study was loaded, see
+    :class:`geo.config.ComputeConfig`) with the resolved memory budget.
 
     Parameters
     ----------
     study : Study
-        The study; its ``[compute]`` table (absent = defaults) is read.
+        The loaded study.
 
     Returns
     -------
     compute.ComputeSettings
-        The checked compute settings.
-
-    Raises
-    ------
-    InputError
-        Naming the study file and every bad key.
+        Its ``[compute]`` settings (defaults when the section is absent).
     """
-    try:
-        return compute.settings_from_toml(study.data.get("compute"))
-    except ValueError as exc:
-        raise InputError(f"{study.path}: {exc}") from exc
+    return compute.ComputeSettings(**dataclasses.asdict(study.config.compute))
 
 
 def choose_engine(study, cfg: SuitabilityConfig, engine: str,
@@ -572,8 +566,7 @@ def run_chunked(study, *, industry: str | None = None, out_dir: str | Path | Non
         ``[compute] scheduler``, else a ``LocalCluster`` (``[compute] n_workers``,
         ``memory_gb``). Inside an active ``distributed.Client`` that client is used.
     tile_side
-        Cells per tile side (a multiple of 16); default from the workers' memory
-        (:func:`geo.compute.chunk_side`).
+        Cells per tile side (a multiple of 16); default from one worker's memory.
     keep_stacks
         Keep each tile's criterion stack on the workers between passes; default when
         the stacks fit half the workers' memory.
