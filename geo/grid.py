@@ -253,15 +253,16 @@ class _SegmentIndex:
 
     @classmethod
     def build(cls, seg: np.ndarray, h: float) -> _SegmentIndex:
-        degenerate = np.all(seg[:, 0] == seg[:, 1], axis=1)
-        shapes = np.empty(len(seg), dtype=object)
-        shapes[degenerate] = shapely.points(seg[degenerate, 0])
-        shapes[~degenerate] = shapely.linestrings(seg[~degenerate])
         d = seg[:, 1] - seg[:, 0]
         ll = np.einsum("ij,ij->i", d, d)
         # a segment shorter than a micro-cell is its first point (error < 1e-6 cell;
-        # keeps 1 / |d|² finite in float32)
-        inv = np.divide(1.0, ll, out=np.zeros_like(ll), where=ll > (1e-6 * h) ** 2)
+        # keeps 1 / |d|² finite in float32), in the tree too: GEOS gives NaN distances
+        # for lines of sub-nanometre length
+        degenerate = ~(ll > (1e-6 * h) ** 2)
+        shapes = np.empty(len(seg), dtype=object)
+        shapes[degenerate] = shapely.points(seg[degenerate, 0])
+        shapes[~degenerate] = shapely.linestrings(seg[~degenerate])
+        inv = np.divide(1.0, ll, out=np.zeros_like(ll), where=~degenerate)
         return cls(seg, shapely.STRtree(shapes), d.astype(np.float32),
                    inv.astype(np.float32))
 
