@@ -320,22 +320,6 @@ class SourcingResult:
     notes: list[str] = field(default_factory=list)
     service_areas: gpd.GeoDataFrame | None = None
 
-    def as_map_results(self) -> dict[str, Any]:
-        """What the study map draws.
-
-        Returns
-        -------
-        dict
-            ``firms`` (points, EPSG:4326, with ``local_supply_rate``, marked synthetic),
-            ``service_areas`` (the parks' areas within the radius by road, EPSG:4326; only
-            when computed), ``chain_gaps`` and ``sourcing_parks`` (tables for a panel).
-        """
-        res: dict[str, Any] = {"firms": self.firms, "chain_gaps": self.gaps,
-                               "sourcing_parks": self.parks}
-        if self.service_areas is not None:
-            res["service_areas"] = self.service_areas
-        return res
-
 
 def _join_missing(mask: np.ndarray, names: list[str], order: np.ndarray) -> np.ndarray:
     """';'-joined names of the True columns, heaviest first (loop over columns only)."""

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.webmap import MapData, SuitabilityLayers
+
 ROOT = Path(__file__).resolve().parent.parent
 XSS = '<img src=x onerror="window.__pwned=1">'
 XSS_LABEL = '<img src=x onerror="window.__pwned=2">港口 `ports` "q" \'s'
@@ -272,17 +274,17 @@ def layout_fixture(study):
                            assignments=None, roads=None, summary={"park_id": "kunshan"})
 
 
-def all_results(tmp: Path, study) -> dict:
+def all_results(tmp: Path, study) -> MapData:
     conf, status = conflicts_fixture(study)
     src_parks, gaps = sourcing_tables_fixture()
     firms = firms_fixture(study)
-    return {"redline_conflicts": conf, "redline_parks": status, "firms": firms,
-            "sourcing_parks": src_parks, "chain_gaps": gaps,
-            "park_evaluation": evaluation_fixture(), "symbiosis": symbiosis_fixture(firms),
-            "recommendations": recommendations_fixture(study), "layout": layout_fixture(study),
-            "service_areas": service_areas_fixture(study),
-            "suitability": suitability_fixture(tmp, study),
-            "model_card": {"run": "test fixture <u>"}}
+    return MapData(redline_conflicts=conf, redline_parks=status, firms=firms,
+                   sourcing_parks=src_parks, chain_gaps=gaps,
+                   park_evaluation=evaluation_fixture(), symbiosis=symbiosis_fixture(firms),
+                   recommendations=recommendations_fixture(study),
+                   layout=layout_fixture(study), service_areas=service_areas_fixture(study),
+                   suitability=SuitabilityLayers(**suitability_fixture(tmp, study)),
+                   model_card={"run": ["test fixture <u>"]})
 
 
 # --- reading a page back -----------------------------------------------------------------

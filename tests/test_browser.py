@@ -63,7 +63,7 @@ def maps(tmp_path_factory):
     _require_browser()
     from geo.redline import check_study
     from geo.study import load_study
-    from geo.webmap import write_layout_map, write_map
+    from geo.webmap import MapData, write_layout_map, write_map
 
     tmp = tmp_path_factory.mktemp("browser")
     with warnings.catch_warnings():
@@ -71,13 +71,13 @@ def maps(tmp_path_factory):
         study = load_study(ROOT / "layers" / "yrd.toml")
         red = check_study(study)
         t0 = time.perf_counter()
-        info = write_map(study, tmp / "yrd.html", {"redline_conflicts": red.conflicts,
-                                                   "redline_parks": red.parks})
+        info = write_map(study, tmp / "yrd.html", MapData(redline_conflicts=red.conflicts,
+                                                          redline_parks=red.parks))
         build_s = time.perf_counter() - t0
         evil = load_study(study_copy(tmp, evil_layer_toml(), name="evil.toml"))
         full_results = all_results(tmp, evil)
         full = write_map(evil, tmp / "full.html", full_results)
-        layout = write_layout_map(evil, full_results["layout"], tmp / "layout.html")
+        layout = write_layout_map(evil, full_results.layout, tmp / "layout.html")
     return {"study": study, "yrd": info, "yrd_build_s": build_s, "evil": evil,
             "full": full, "full_results": full_results, "layout": layout}
 
@@ -283,7 +283,7 @@ def test_markup_in_data_renders_as_text(driver, maps):
         "return document.querySelectorAll('.leaflet-control-layers img, #ps-legend img, "
         "#ps-card img, .leaflet-popup img').length;") == 0
     # the firm's popup: zoom in past clustering and click it
-    firms = maps["full_results"]["firms"]
+    firms = maps["full_results"].firms
     xss = firms.loc[firms["name"] == XSS].geometry.iloc[0]
     _switch_on(driver, "firms")
     driver.execute_script("window.parksite.map.setView([arguments[0], arguments[1]], 15, "
@@ -322,7 +322,7 @@ def test_full_map_draws_every_result(driver, maps):
     n_img = Path(maps["full"]["path"]).read_text(encoding="utf-8").count("L.imageOverlay(")
     assert len(imgs) == n_img >= 2 and all(w > 0 and ok for _, w, ok in imgs), imgs
     n_conf = driver.execute_script("return document.querySelectorAll('path.ps-conflict').length;")
-    assert n_conf == len(maps["full_results"]["redline_conflicts"])
+    assert n_conf == len(maps["full_results"].redline_conflicts)
     clusters = driver.execute_script("return document.querySelectorAll('.marker-cluster').length;")
     assert clusters > 0
     shot = screenshot_dir() / "yrd_full.png"
@@ -336,7 +336,7 @@ def test_full_map_draws_every_result(driver, maps):
 def test_firm_dots_are_sized_by_supply_rate(driver, maps):
     _fresh(driver)
     open_map(driver, Path(maps["full"]["path"]))
-    firms = maps["full_results"]["firms"]
+    firms = maps["full_results"].firms
     sip = firms[firms["park_id"] == "sip"]
     _switch_on(driver, "firms")
     driver.execute_script("window.parksite.map.setView([arguments[0], arguments[1]], 14, "
@@ -365,7 +365,7 @@ def test_chain_gap_panel_renders_text_safely(driver, maps):
     driver.find_element("css selector", "#ps-gaps summary").click()
     assert driver.execute_script("return document.querySelector('#ps-gaps details').open")
     text = panel.text
-    gaps = maps["full_results"]["chain_gaps"]
+    gaps = maps["full_results"].chain_gaps
     for v in gaps["input_name_zh"]:
         assert v in text, v
     assert "<b>玻璃</b>" in text and XSS in text and "<i>p</i>" in text
@@ -389,7 +389,7 @@ def test_layout_map_loads_offline(driver, maps):
     labels = _control_labels(driver)
     assert labels == info["layers"]
     n_plots = driver.execute_script("return document.querySelectorAll('path.ps-plot').length;")
-    assert n_plots == len(maps["full_results"]["layout"].plots)
+    assert n_plots == len(maps["full_results"].layout.plots)
     for cls in ("ps-facility", "ps-link", "ps-setback"):
         assert driver.execute_script(f"return document.querySelectorAll('path.{cls}').length;"), cls
     # the plots' legend follows its layer
@@ -425,7 +425,7 @@ def test_banner_summary_matches_the_results(driver, maps):
         "function(a){return [a.getAttribute('data-line'), a.innerText];});")
     assert [k for k, _ in lines] == ["parks", "sites", "gaps"]
     text = dict(lines)
-    st = res["redline_parks"].drop_duplicates("park_id").set_index("park_id")["status"]
+    st = res.redline_parks.drop_duplicates("park_id").set_index("park_id")["status"]
     parks = maps["evil"].load("parks").set_index("id")
     n_conf, n_rev = int((st == "conflict").sum()), int((st == "review").sum())
     assert text["parks"].startswith(f"{len(st)} 个园区：{n_conf} 个红线冲突")
@@ -433,15 +433,15 @@ def test_banner_summary_matches_the_results(driver, maps):
     assert f"{int((st == 'pass').sum())} 个通过" in text["parks"]
     for pid in list(st.index[st.isin(["conflict", "review"])])[:4]:
         assert parks.at[pid, "name_zh"] in text["parks"], pid
-    cand = res["suitability"]["candidates"]
+    cand = res.suitability.candidates
     assert text["sites"].startswith(f"{len(cand)} 个候选区域") and "#1" in text["sites"]
-    gaps = res["chain_gaps"].sort_values("rank")
+    gaps = res.chain_gaps.sort_values("rank")
     assert text["gaps"].startswith(f"{len(gaps)} 项补链缺口，最大：{gaps['input_name_zh'].iloc[0]}")
     # the parks line zooms to the flagged parks and highlights them
     driver.execute_script("window.parksite.map.setZoom(5, {animate: false});")
     driver.find_element("css selector", "#ps-banner a[data-line='parks']").click()
     assert driver.execute_script("return window.parksite.map.getZoom();") > 5
-    rp = res["redline_parks"].drop_duplicates("park_id")
+    rp = res.redline_parks.drop_duplicates("park_id")
     allowed = rp.get("restricted_allowed", pd.Series("", index=rp.index)).fillna("")
     n_allowed = int(((rp["status"] == "pass") & (allowed.astype(str).str.strip() != "")).sum())
     assert driver.execute_script(
@@ -480,7 +480,7 @@ def test_clicking_a_chain_gap_row_highlights_its_park(driver, maps):
     _fresh(driver)
     open_map(driver, Path(maps["full"]["path"]))
     driver.find_element("css selector", "#ps-gaps summary").click()
-    gaps = maps["full_results"]["chain_gaps"]
+    gaps = maps["full_results"].chain_gaps
     pid = next(p for p in gaps.sort_values("rank")["park_id"] if not str(p).startswith("("))
     row = driver.find_element("css selector", f"#ps-gaps tr.ps-row[data-park='{pid}']")
     row.click()
@@ -579,12 +579,12 @@ def test_print_layout_fits_one_a4_page(driver, maps, tmp_path):
 def test_failed_online_tiles_show_a_notice(driver, maps, tmp_path):
     """Web tiles with the network cut: the map says so on screen, with the offline
     options, instead of a blank background."""
-    from geo.webmap import write_map
+    from geo.webmap import MapData, write_map
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         info = write_map(maps["study"], tmp_path / "osm.html",
-                         {"redline_parks": None}, basemap="osm")
+                         MapData(redline_parks=None), basemap="osm")
     _fresh(driver)
     open_map(driver, Path(info["path"]))
     text = _wait(driver, "var e = document.getElementById('ps-tile-notice');"

@@ -31,7 +31,7 @@ from geo.national import (
 from geo.pipeline import GateNotRunWarning, run_study
 from geo.region import choose_zone, grid_cell_m, init_region, resolve_one, resolve_region
 from geo.study import load_study
-from geo.webmap import results_of
+from geo.webmap import MapData
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -331,7 +331,7 @@ def test_run_without_red_lines_says_gate_not_run_never_a_pass(tmp_path, tiny_net
     assert res.redlines is None and res.parks_with_findings == 0
     assert any("no red-line layer: gate not run" in w for w in res.warnings)
     assert not (tmp_path / "out" / "redline_conflicts.csv").exists()   # no empty "pass"
-    card = results_of(res)["model_card"]
+    card = MapData.from_run(res).model_card
     assert any("gate not run" in w for w in next(iter(card.values())))
     r = run("check", out)
     assert r.exit_code == 0 and "no red-line layer: gate not run" in r.output

@@ -210,8 +210,9 @@ def test_the_map_draws_the_findings_off_by_default(tmp_path, roads):
     f.loc[0, "water"] = "<script>alert(1)</script>"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        page, info = webmap._build(study, {"network_audit": f}, offline=True, basemap=None,
-                                   lang="zh", tiles=None, tianditu_key=None)
+        info = webmap.write_map(study, tmp_path / "m.html", webmap.MapData(network_audit=f),
+                                lang="zh")
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
     assert "疑似缺失连接" in info["layers"]
     assert "<script>alert(1)" not in page
     feats = features_by(geojson_layers(page),
@@ -237,7 +238,7 @@ def test_cli_a_study_without_roads_is_exit_2(tmp_path):
 
 def test_run_study_with_audit_keeps_the_result_and_writes_it(tmp_path, roads):
     from geo.pipeline import run_study
-    from geo.webmap import results_of
+    from geo.webmap import MapData
 
     p = _study(tmp_path, roads)
     box = shapely.box(X0 + 2000, Y0 + 2000, X0 + 4000, Y0 + 4000)
@@ -256,7 +257,7 @@ def test_run_study_with_audit_keeps_the_result_and_writes_it(tmp_path, roads):
     assert run.audit is not None and len(run.audit) == 0  # the connector closes the gap
     assert run.audit.connectors.at[0, "status"] == "closed"
     assert gpd.read_file(tmp_path / "out" / "network_audit.gpkg", layer="findings").empty
-    assert results_of(run)["network_audit"] is run.audit.findings
+    assert MapData.from_run(run).network_audit is run.audit.findings
     assert skipped.audit is None and not (tmp_path / "out2" / "network_audit.gpkg").exists()
 
 

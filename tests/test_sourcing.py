@@ -15,8 +15,10 @@ from click.testing import CliRunner
 
 from geo.cli import main
 from geo.errors import InputError, ModelError, StudyError
+from geo.pipeline import StudyRun
 from geo.sourcing import input_share_within, run_sourcing, write_sourcing
 from geo.study import load_study
+from geo.webmap import MapData
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "layers" / "yrd.toml"
@@ -287,7 +289,7 @@ def test_input_share_within_matches_firm_rates(yrd_result):
 
 
 def test_write_sourcing(yrd_result, tmp_path):
-    _, res = yrd_result
+    study, res = yrd_result
     paths = write_sourcing(res, tmp_path / "s.csv")
     assert [p.name for p in paths] == ["s.csv", "s_parks.csv", "s_gaps.csv", "s_chains.csv"]
     df = pd.read_csv(paths[0], encoding="utf-8-sig")
@@ -300,8 +302,9 @@ def test_write_sourcing(yrd_result, tmp_path):
 
     names = [n for n, _ in pyogrio.list_layers(tmp_path / "outdir" / "sourcing.gpkg")]
     assert set(names) == {"firms", "parks", "gaps", "chains", "service_areas"}
-    m = res.as_map_results()
-    assert set(m) >= {"firms", "service_areas", "chain_gaps"}
+    m = MapData.from_run(StudyRun(study, tmp_path, sourcing=res))
+    assert m.firms is res.firms and m.chain_gaps is res.gaps
+    assert m.service_areas is res.service_areas and m.sourcing_parks is res.parks
 
 
 def test_cli_sourcing(tmp_path):

@@ -43,6 +43,7 @@ from geo.suitability import (
     run_suitability,
 )
 from geo.units import MU_M2
+from geo.webmap import SuitabilityLayers
 
 ROOT = Path(__file__).resolve().parents[1]
 YRD = ROOT / "layers" / "yrd.toml"
@@ -459,9 +460,9 @@ def test_run_on_synthetic_study(data_dir, tmp_path):
     assert card["weights"]["values"] == pytest.approx({"road": 0.5, "port": 0.3, "slope": 0.2})
     cands = gpd.read_file(res.candidates_gpkg, layer="candidates")
     assert len(cands) == len(res.candidates) > 0 and cands.crs.to_epsg() == 4326
-    maps = res.as_map_results()
-    assert {"suitability_tif", "exclusion_tif", "exclusion_codes", "candidates",
-            "model_card"} <= set(maps)
+    layers = SuitabilityLayers.of(res)
+    assert layers.suitability_tif == res.suitability_tif and layers.exclusion_tif.exists()
+    assert layers.candidates is res.candidates and layers.model_card is res.model_card
 
 
 def test_restricted_zone_excluded_only_for_banned_industry(data_dir):

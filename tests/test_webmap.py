@@ -9,8 +9,11 @@ from __future__ import annotations
 import html
 import json
 import re
+import tempfile
 import warnings
 import zlib
+from dataclasses import replace
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -37,17 +40,18 @@ from geo import webmap
 from geo.crs import wgs84_to_gcj02
 from geo.errors import InputError, OutputError, StudyError
 from geo.study import load_study
+from geo.webmap import MapData, SuitabilityLayers
 
 pytestmark = pytest.mark.filterwarnings("ignore::geo.crs.ZoneWarning")
 
 
 def _quiet_build(study, results=None, **kw):
-    with warnings.catch_warnings():
+    """The page and info of :func:`webmap.write_map`, warnings silenced."""
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
         warnings.simplefilter("ignore")
-        return webmap._build(study, results, offline=kw.pop("offline", True),
-                             basemap=kw.pop("basemap", None), lang=kw.pop("lang", None),
-                             tiles=kw.pop("tiles", None),
-                             tianditu_key=kw.pop("tianditu_key", None), **kw)
+        out = Path(tmp) / "map.html"
+        info = webmap.write_map(study, out, results, **kw)
+        return out.read_text(encoding="utf-8"), info
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +63,8 @@ def yrd_page(yrd_study, tmp_path_factory):
     out = tmp_path_factory.mktemp("map") / "yrd.html"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        info = webmap.write_map(yrd_study, out, {"redline_conflicts": red.conflicts,
-                                                 "redline_parks": red.parks})
+        info = webmap.write_map(yrd_study, out, MapData(redline_conflicts=red.conflicts,
+                                                        redline_parks=red.parks))
     return out.read_text(encoding="utf-8"), info
 
 
@@ -173,16 +177,16 @@ def test_every_result_is_drawn(full, yrd_study):
     # candidate regions: the top five in a layer of their own (on at opening)
     assert any(lab.startswith("候选区域（前 ") for lab in info["layers"])
     layers = geojson_layers(page)
-    conf = results["redline_conflicts"]
+    conf = results.redline_conflicts
     cf = features_by(layers, lambda f: "红线冲突" in f["properties"].get("p", ""))
     assert len(cf) == len(conf) > 0
     # parks take their status colour from redline_parks
-    status = results["redline_parks"].set_index("park_id")["status"]
+    status = results.redline_parks.set_index("park_id")["status"]
     assert "conflict" in set(status) or "review" in set(status)
     assert page.count('"fillColor": "' + webmap._STATUS_COLOUR["review"]) >= 1
     # firms from results replace the study's firms, with their synthetic label
     rows = cluster_rows(page)
-    assert len(rows) == len(results["firms"])
+    assert len(rows) == len(results.firms)
     assert all(r[2]["syn"] == 1 for r in rows)
     # suitability and exclusion images are inline PNGs
     assert page.count("data:image/png;base64,") >= 2
@@ -220,7 +224,7 @@ def test_suitability_model_card_and_coded_labels(yrd_study, tmp_path):
         "industry": None}
     for lang, water, hw in (("zh", "水域", "距公路"), ("en", "water (sea, lakes)",
                                                      "Highway distance")):
-        page, _ = _quiet_build(yrd_study, {"suitability": suit}, lang=lang)
+        page, _ = _quiet_build(yrd_study, MapData(suitability=SuitabilityLayers(**suit)), lang=lang)
         strings = [s for s in strings_in_scripts(page) if isinstance(s, str)]
         legend = next(s for s in strings if "ps-lg" in s and water in s)
         assert "研究区外" not in legend and "outside the study" not in legend  # left clear
@@ -234,9 +238,8 @@ def test_suitability_model_card_and_coded_labels(yrd_study, tmp_path):
                                  "model_card", "symbiosis", "recommendations", "layout",
                                  "park_evaluation"])
 def test_each_result_alone(key, yrd_study, tmp_path):
-    results = all_results(tmp_path, yrd_study)
-    results["model_card"] = {"note": "only a card"}
-    page, info = _quiet_build(yrd_study, {key: results[key]})
+    results = replace(all_results(tmp_path, yrd_study), model_card={"note": ["only a card"]})
+    page, info = _quiet_build(yrd_study, results.only(key))
     base = len(_all_specs(yrd_study))
     extra = {"redline_conflicts": 1, "firms": 0 if yrd_study.has_role("firms") else 1,
              "service_areas": 1, "suitability": 4, "model_card": 0, "symbiosis": 1,
@@ -252,18 +255,18 @@ def test_symbiosis_recommendations_and_layout(full):
     layers = geojson_layers(page)
     sym = features_by(layers, lambda f: " → " in f["properties"].get("t", "")
                       and "p" in f["properties"])  # layout links have a tooltip only
-    assert len(sym) == len(results["symbiosis"])
+    assert len(sym) == len(results.symbiosis)
     rec = features_by(layers, lambda f: f["properties"].get("t", "").startswith("#"))
     assert {f["properties"]["t"].split()[0] for f in rec} >= {"#1", "#2"}
     plots = features_by(layers, lambda f: re.match(r"P\d+ · ", f["properties"].get("t", "")))
-    assert len(plots) == len(results["layout"].plots)
+    assert len(plots) == len(results.layout.plots)
     assert any("污水处理厂" in f["properties"].get("t", "") for fc in layers
                for f in fc["features"])
 
 
 def test_empty_results_are_fine(yrd_study):
-    page, info = _quiet_build(yrd_study, {"redline_conflicts": conflicts_fixture(
-        yrd_study)[0].iloc[0:0], "service_areas": None, "suitability": {}})
+    page, info = _quiet_build(yrd_study, MapData(redline_conflicts=conflicts_fixture(
+        yrd_study)[0].iloc[0:0], service_areas=None, suitability=SuitabilityLayers()))
     assert webmap._T["conflicts"][0] not in info["layers"]
 
 
@@ -288,7 +291,7 @@ def _png_size_and_alpha(data_uri: str) -> tuple[int, int, np.ndarray]:
 
 def test_suitability_overlay_is_bounded_reprojected_and_transparent(yrd_study, tmp_path):
     suit = suitability_fixture(tmp_path, yrd_study)
-    page, _ = _quiet_build(yrd_study, {"suitability": suit})
+    page, _ = _quiet_build(yrd_study, MapData(suitability=SuitabilityLayers(**suit)))
     overlays = _overlays(page)
     assert set(overlays) == {"ps-dem", "ps-landuse", "ps-suitability", "ps-exclusions",
                              "ps-stability"}
@@ -318,7 +321,7 @@ def test_max_image_px_caps_the_image(yrd_study, tmp_path):
     suit = suitability_fixture(tmp_path, yrd_study, shape=(200, 240))
     p = study_copy(tmp_path, "[map]\nmax_image_px = 64\n")
     study = load_study(p)
-    page, _ = _quiet_build(study, {"suitability": suit})
+    page, _ = _quiet_build(study, MapData(suitability=SuitabilityLayers(**suit)))
     for uri, _ in _overlays(page).values():
         w, h, _ = _png_size_and_alpha(uri)
         assert max(w, h) <= 64
@@ -328,7 +331,8 @@ def test_max_image_px_caps_the_image(yrd_study, tmp_path):
 
 def test_missing_raster_is_an_input_error(yrd_study, tmp_path):
     with pytest.raises(InputError, match="suitability.suitability_tif.*not found"):
-        _quiet_build(yrd_study, {"suitability": {"suitability_tif": str(tmp_path / "no.tif")}})
+        _quiet_build(yrd_study, MapData(suitability=SuitabilityLayers(
+            suitability_tif=str(tmp_path / "no.tif"))))
 
 
 # --- escaping ----------------------------------------------------------------------------
@@ -672,7 +676,7 @@ def _script_string(page: str, needle: str) -> str:
 def test_firms_are_sized_by_local_supply_rate(full):
     page, _, results = full
     rows = cluster_rows(page)
-    firms = results["firms"]
+    firms = results.firms
     rate = dict(zip(firms["firm_id"], firms["local_supply_rate"], strict=True))
     # each row is [lat, lon, {named fields}]: id, rate (text), r (radius, px)
     f = [r[2] for r in rows]
@@ -692,7 +696,7 @@ def test_firms_are_sized_by_local_supply_rate(full):
 def test_chain_gap_panel_lists_ranked_gaps_escaped(full):
     page, _, results = full
     panel = _script_string(page, "补链目标（按锚点企业投入价值排序）")
-    gaps = results["chain_gaps"]
+    gaps = results.chain_gaps
     assert panel.count("<tr") == len(gaps) + 1  # a header and one row per gap
     assert panel.startswith("<details>") and "<summary>" in panel
     # ranked (the table, after the park/chain filters); inputs in both languages; value;
@@ -708,7 +712,7 @@ def test_chain_gap_panel_lists_ranked_gaps_escaped(full):
     assert html.escape(XSS) in panel and "<img" not in panel and "<i>p</i>" not in panel
     # English map, English headings first
     page_en, _ = _quiet_build(load_study(ROOT / "layers" / "yrd.toml"),
-                              {"chain_gaps": gaps}, lang="en")
+                              MapData(chain_gaps=gaps), lang="en")
     panel_en = _script_string(page_en, "Chain gaps (补链), ranked")
     assert "Anchor input value" in panel_en and "outside parks" in panel_en
     table_en = panel_en[panel_en.index("<table>"):]
@@ -721,7 +725,7 @@ def test_chain_gap_panel_is_absent_without_gaps_and_capped(yrd_study):
     many = pd.DataFrame({"rank": range(1, 61), "park_id": "sip",
                          "input_industry": [f"i{k}" for k in range(60)],
                          "nearest_supplier_km": 120.0})
-    page, _ = _quiet_build(yrd_study, {"chain_gaps": many})
+    page, _ = _quiet_build(yrd_study, MapData(chain_gaps=many))
     panel = _script_string(page, "补链目标（")
     assert panel.count("<tr") == webmap._GAP_ROWS + 1 and "另有 20 项" in panel
 
@@ -765,7 +769,7 @@ def test_recommendations_carry_reasons_by_language(yrd_study):
     for lang, label, reason, other in (
             ("zh", "选址推荐：正极材料", "3 类投入中 2 类", "2 of 3 inputs"),
             ("en", "Recommended sites: Cathode materials", "2 of 3 inputs", "3 类投入中")):
-        page, info = _quiet_build(yrd_study, {"recommendations": recs}, lang=lang)
+        page, info = _quiet_build(yrd_study, MapData(recommendations=recs), lang=lang)
         assert label in info["layers"]
         feats = features_by(geojson_layers(page),
                             lambda f: "ps-pop" in f["properties"].get("p", "")
@@ -786,7 +790,7 @@ def test_recommendations_carry_reasons_by_language(yrd_study):
 
 def test_layout_plots_are_coloured_by_industry(full):
     page, _, results = full
-    plots = results["layout"].plots
+    plots = results.layout.plots
     feats = features_by(geojson_layers(page), lambda f: re.match(
         r"P\d+ · ", f["properties"].get("t", "")))
     assert len(feats) == len(plots)
@@ -841,7 +845,7 @@ def test_layout_map_draws_plots_facilities_setbacks_and_links(yrd_study, tmp_pat
 
 def test_stability_raster_is_an_optional_layer(yrd_study, tmp_path):
     suit = suitability_fixture(tmp_path, yrd_study)
-    page, info = _quiet_build(yrd_study, {"suitability": suit})
+    page, info = _quiet_build(yrd_study, MapData(suitability=SuitabilityLayers(**suit)))
     label = "适宜性稳定性（蒙特卡洛）"
     assert label in info["layers"]
     added = set(re.findall(r"(feature_group_\w+)\.addTo\(", page))
@@ -853,7 +857,7 @@ def test_stability_raster_is_an_optional_layer(yrd_study, tmp_path):
     assert "ps-ramp" in legend and "前 5%" in legend
     # without a stability raster, no layer
     suit.pop("stability_tif")
-    _, info = _quiet_build(yrd_study, {"suitability": suit})
+    _, info = _quiet_build(yrd_study, MapData(suitability=SuitabilityLayers(**suit)))
     assert label not in info["layers"]
 
 
@@ -966,7 +970,7 @@ def test_park_popups_name_zones_and_explain_a_restricted_pass(yrd_page, yrd_stud
 
 def test_conflict_popups_tell_a_buffer_hit_from_an_overlap(full):
     page, _, results = full
-    conf = results["redline_conflicts"]
+    conf = results.redline_conflicts
     pops = [f["properties"]["p"] for fc in geojson_layers(page) for f in fc["features"]
             if "红线冲突" in f["properties"].get("p", "")]
     assert len(pops) == len(conf)
@@ -983,10 +987,10 @@ def test_banner_summary_counts_come_from_the_results(full, yrd_study):
     page, info, results = full
     cfg = _controls_config(page)
     lines = {ln["kind"]: ln for ln in cfg["banner"]["lines"]}
-    st = results["redline_parks"].drop_duplicates("park_id")["status"]
+    st = results.redline_parks.drop_duplicates("park_id")["status"]
     assert lines["parks"]["html"].startswith(
         f"{len(st)} 个园区：{(st == 'conflict').sum()} 个红线冲突")
-    assert lines["gaps"]["html"].startswith(f"{len(results['chain_gaps'])} 项补链缺口")
+    assert lines["gaps"]["html"].startswith(f"{len(results.chain_gaps)} 项补链缺口")
     assert lines["sites"]["keys"] == ["candidates_top"]
     for ln in lines.values():  # every link has somewhere to go, inside the study
         (s, w), (n, e) = ln["bounds"]
@@ -1039,3 +1043,24 @@ def study_grid_stub():
     from geo.grid import Grid
 
     return Grid("EPSG:4549", 0.0, 0.0, 1000.0, 1, 1)
+
+
+def test_map_data_from_a_run_keeps_not_judged_and_extra_card_lines(yrd_study, tmp_path):
+    from geo.pipeline import StudyRun
+
+    run = StudyRun(yrd_study, tmp_path, warnings=["no red-line layer: gate not run"])
+    data = MapData.from_run(run, {"layers outside": ["/x.gpkg"]})
+    # both sections: the outside-folder card once replaced the run's "not judged" lines
+    assert data.model_card == {"not judged / 未评估": ["no red-line layer: gate not run"],
+                               "layers outside": ["/x.gpkg"]}
+    assert data.redline_parks is None and data.suitability is None
+
+
+def test_a_string_keyed_dict_is_refused(yrd_study, tmp_path):
+    with pytest.raises(TypeError, match="StudyRun or a geo.webmap.MapData"):
+        webmap.write_map(yrd_study, tmp_path / "m.html", {"firms": None})
+    assert not (tmp_path / "m.html").exists()
+    with pytest.raises(TypeError, match="SuitabilityLayers"):
+        MapData(suitability={"suitability_tif": "x.tif"})
+    with pytest.raises(ValueError, match="no part"):
+        MapData().only("firm")

@@ -84,7 +84,7 @@ def command(study, out_path, map_opts, redlines, pdf_path, png_path, overwrite):
 def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite,
          prints: dict[Literal["pdf", "png"], Path | None]) -> int:
     from ..study import load_study
-    from ..webmap import check_map_path, render_print, write_map
+    from ..webmap import MapData, check_map_path, render_print, write_map
 
     t0 = time.perf_counter()
     study = load_study(study_path)
@@ -99,21 +99,21 @@ def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite,
                                   f"ending in .{kind}")
             check_writable(path, overwrite=overwrite)
     map_opts.check(study)
-    results: dict = outside_card(study)
     not_run = [msg for role, msg in (("redlines", NO_REDLINES), ("parks", NO_PARKS))
                if redlines and not study.has_role(role)]
     for msg in not_run:
         console.print(f"[bold yellow]NOT JUDGED:[/] {esc(msg)}")
-    if not_run:
-        results.setdefault("model_card", {})["not judged / 未评估"] = not_run
+    card = {"not judged / 未评估": not_run} if not_run else {}
+    red = None
     if redlines and study.has_role("parks") and study.has_role("redlines"):
         with console.status("red-line gate…"):
             red = check_study(study)
-        results["redline_conflicts"] = red.conflicts
-        results["redline_parks"] = red.parks
         n = int((red.parks["status"] != "pass").sum()) if "status" in red.parks else 0
         console.print(f"[green]✓[/] red-line gate: {len(red.conflicts)} conflicts, "
                       f"{n} of {len(red.parks)} parks with findings")
+    results = MapData(redline_conflicts=red.conflicts if red else None,
+                      redline_parks=red.parks if red else None,
+                      model_card={**card, **outside_card(study)})
     with console.status("drawing the map…"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported below, once, without a traceback line
         info = write_map(study, out_path, results, **map_opts.kwargs(), overwrite=overwrite)

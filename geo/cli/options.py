@@ -339,7 +339,7 @@ def layers_outside(study) -> list[Path]:
     return [p for p in files if not p.is_relative_to(base)]
 
 
-def outside_card(study: Any) -> dict[str, Any]:
+def outside_card(study: Any) -> dict[str, list[str]]:
     """The model-card entry of the map listing the layer files outside the study's
     project folder (:func:`layers_outside`); empty when there are none.
 
@@ -350,11 +350,12 @@ def outside_card(study: Any) -> dict[str, Any]:
 
     Returns
     -------
-    dict
-        ``{"model_card": {title: [paths]}}`` to merge into the map's results, or ``{}``.
+    dict of str to list of str
+        ``{title: [paths]}``, a section of the map's model card
+        (:attr:`geo.webmap.MapData.model_card`), or ``{}``.
     """
     outside = layers_outside(study)
     if not outside:
         return {}
-    return {"model_card": {"项目文件夹外的图层 layers outside the project folder "
-                           f"({study.root.resolve().parent})": [str(p) for p in outside]}}
+    return {"项目文件夹外的图层 layers outside the project folder "
+            f"({study.root.resolve().parent})": [str(p) for p in outside]}

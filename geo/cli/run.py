@@ -10,7 +10,7 @@ import click
 from ..io import check_dir_writable, safe_component, staged_dir
 from ..pipeline import ANALYSES, run_study
 from ..study import load_study
-from ..webmap import check_map_path, results_of, write_layout_map, write_map
+from ..webmap import MapData, check_map_path, write_layout_map, write_map
 from ._common import Terminated, console, esc, guarded, out
 from .options import (
     RUN_FILES,
@@ -116,7 +116,7 @@ def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip,
                 lm = write_layout_map(study, run.layout, map_path.parent / name, **opts)
                 console.print(f"[green]✓[/] layout map → {esc(lm['path'])} "
                               f"({lm['bytes'] / 1e6:.1f} MB)")
-            info = write_map(study, map_path, {**results_of(run), **outside_card(study)},
+            info = write_map(study, map_path, MapData.from_run(run, outside_card(study)),
                              **opts)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, Terminated)):

@@ -67,24 +67,6 @@ class SuitabilityResult:
     model_card_json: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
-    def as_map_results(self) -> dict:
-        """What the map module draws: rasters, code table, regions, model card.
-
-        Returns
-        -------
-        dict
-            ``suitability_tif``, ``exclusion_tif``, ``stability_tif`` (Path or None when
-            not written), ``exclusion_codes``, ``candidates`` (GeoDataFrame) and
-            ``model_card`` (dict).
-        """
-        return {
-            "suitability_tif": self.suitability_tif,
-            "exclusion_tif": self.exclusion_tif,
-            "exclusion_codes": self.exclusion_codes,
-            "candidates": self.candidates,
-            "model_card": self.model_card,
-            "stability_tif": self.stability_tif,
-        }
 
 def _dem_cell_m(path: Path) -> float:
     """The DEM's native cell size in metres (degrees converted at the raster's centre)."""

@@ -1,8 +1,9 @@
 """Officials' maps: one self-contained HTML file per study, drawn with Folium.
 
 This is the only module that imports :mod:`folium`. :func:`build_map` turns a study's
-layers and whatever analysis results exist into a Leaflet map; :func:`write_map`
-writes it atomically.
+layers and whatever analysis results exist — a :class:`~geo.pipeline.StudyRun`, or the
+typed parts of one in a :class:`MapData` (:meth:`MapData.from_run` is the one place that
+reads a run for the map) — into a Leaflet map; :func:`write_map` writes it atomically.
 
 What the map holds
 ------------------
@@ -79,14 +80,13 @@ from ._assets import (  # noqa: F401
 )
 from ._card import _GAP_ROWS  # noqa: F401
 from ._compose import (
-    _build,  # noqa: F401
     build_layout_map,
     build_map,
-    results_of,
     write_layout_map,
     write_map,
 )
 from ._context import COARSE  # noqa: F401
+from ._data import MapData, SuitabilityLayers
 from ._i18n import _T, _label  # noqa: F401
 from ._layout import _PLOT_COLOUR  # noqa: F401
 from ._print import render_print
@@ -113,6 +113,7 @@ __all__ = [
     "LANGS",
     "MapSizeWarning",
     "asset_status",
-    "results_of",
+    "MapData",
+    "SuitabilityLayers",
     "render_print",
 ]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import __version__
 from ._context import _Ctx, _park_names
+from ._data import MapData
 from ._i18n import _label
 from ._layout import _layout_card
 from ._text import _esc, _isnull, _num
@@ -202,7 +203,7 @@ def _restricted_example(study) -> str:
     return str(names.iloc[0]) if len(names) else ""
 
 
-def _model_card(ctx: _Ctx, study, results: dict, title: str, sec: dict,
+def _model_card(ctx: _Ctx, study, results: MapData, title: str, sec: dict,
                 basemap_text: str) -> str:
     t = ctx.t
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -254,18 +255,16 @@ def _model_card(ctx: _Ctx, study, results: dict, title: str, sec: dict,
             parts.append(f"<li>{_esc(k)}: {_card_value(v)}</li>")
     parts.append("</ul>")
     # Weights and analysis settings.
-    suit = results.get("suitability") or {}
-    suit_mc = suit.get("model_card") if isinstance(suit, dict) else None
-    if isinstance(suit_mc, dict) and suit_mc:
+    suit_mc = results.suitability.model_card if results.suitability is not None else None
+    if suit_mc:
         parts.append(_suitability_card(ctx, suit_mc))
     elif isinstance(study.section("suitability").get("weights"), dict):
         parts.append(f"<h4>{_esc(t('weights'))}</h4>"
                      f"{_card_value(study.section('suitability')['weights'])}")
-    lay = results.get("layout")
-    if lay is not None:
-        parts.append(_layout_card(ctx, getattr(lay, "summary", {}) or {}))
-    extra = results.get("model_card")
-    if isinstance(extra, dict) and extra:
+    if results.layout is not None:
+        parts.append(_layout_card(ctx, getattr(results.layout, "summary", {}) or {}))
+    extra = results.model_card
+    if extra:
         parts.append(f"<h4>{_esc(t('analysis'))}</h4>{_card_value(_small(extra))}")
     parts.append(f"<h4>{_esc(t('display'))}</h4><ul>"
                  f"<li>{_esc(t('simplify'))}: {ctx.simplify_m:g} m "

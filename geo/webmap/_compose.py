@@ -33,6 +33,7 @@ from ._base import (
 from ._card import _gap_panel, _model_card
 from ._context import _Ctx
 from ._controls import _Attribution, _Controls, _css, _js_head
+from ._data import MapData
 from ._decision import GROUPS, banner, decision_keys, group_of, print_notes
 from ._firms import _draw_firms
 from ._layout import _draw_layout
@@ -50,12 +51,11 @@ from ._text import _esc
 from ._tiles import _tiles_layer
 
 
-def _build(study, results: dict | None, *, offline: bool, basemap: str | None,
+def _build(study, results: MapData | None, *, offline: bool, basemap: str | None,
            lang: str | None, tiles: str | None, tianditu_key: str | None,
            out_dir: Path | None = None, layout_focus: Any = None) -> tuple[str, dict]:
-    results = dict(results or {})
-    if layout_focus is not None:
-        results = {"layout": layout_focus}
+    results = MapData(layout=layout_focus) if layout_focus is not None else \
+        results or MapData()
     sec, basemap, lang, tiles = _settings(study, basemap, lang, tiles)
     check_options(study, basemap=basemap, lang=lang, tiles=tiles, tianditu_key=tianditu_key)
     if basemap == "tianditu":
@@ -163,7 +163,7 @@ def _draw_focus(ctx: _Ctx, m: folium.Map, study, load) -> None:
                 fn(ctx, m, spec, g)
 
 
-def _draw_study(ctx: _Ctx, m: folium.Map, study, results: dict, load) -> None:
+def _draw_study(ctx: _Ctx, m: folium.Map, study, results: MapData, load) -> None:
     """Every layer of the study map, in drawing order (basemap first, points last)."""
     draw_order = [("boundary", _draw_boundary), ("boundaries", _draw_boundaries),
                   ("water", _draw_water)]
@@ -179,28 +179,23 @@ def _draw_study(ctx: _Ctx, m: folium.Map, study, results: dict, load) -> None:
     for spec in study.layers.values():
         if spec.is_raster:
             (_draw_landuse if spec.role == "landuse" else _draw_dem)(ctx, m, spec)
-    suit = results.get("suitability")
-    if suit:
-        if not isinstance(suit, dict):
-            raise InputError("results['suitability'] must be a dict with suitability_tif, "
-                             "exclusion_tif, exclusion_codes, candidates, model_card")
-        _draw_suitability(ctx, m, suit)
+    if results.suitability is not None:
+        _draw_suitability(ctx, m, results.suitability)
     for role in ("residential", "amenities", "universities", "sites", "plots"):
         for spec in study.by_role(role):
             _draw_generic(ctx, m, spec, load(spec))
-    _draw_service_areas(ctx, m, results.get("service_areas"))
+    _draw_service_areas(ctx, m, results.service_areas)
     for spec in study.by_role("redlines"):
         _draw_redlines(ctx, m, spec, load(spec))
     for spec in study.by_role("parks"):
-        _draw_parks(ctx, m, spec, load(spec), results.get("redline_parks"),
-                    results.get("sourcing_parks"), results.get("chain_gaps"),
-                    results.get("park_evaluation"))
-    if results.get("layout") is not None:
-        _draw_layout(ctx, m, results["layout"])
-    _draw_conflicts(ctx, m, results.get("redline_conflicts"))
-    _draw_symbiosis(ctx, m, results.get("symbiosis"))
-    _draw_audit(ctx, m, results.get("network_audit"))
-    _draw_recommendations(ctx, m, results.get("recommendations"))
+        _draw_parks(ctx, m, spec, load(spec), results.redline_parks, results.sourcing_parks,
+                    results.chain_gaps, results.park_evaluation)
+    if results.layout is not None:
+        _draw_layout(ctx, m, results.layout)
+    _draw_conflicts(ctx, m, results.redline_conflicts)
+    _draw_symbiosis(ctx, m, results.symbiosis)
+    _draw_audit(ctx, m, results.network_audit)
+    _draw_recommendations(ctx, m, results.recommendations)
     _draw_firms(ctx, m, study, results)
 
 
@@ -211,7 +206,7 @@ class _Page:
 
     ctx: _Ctx
     m: folium.Map
-    results: dict
+    results: MapData
     title: str
     sec: dict
     tile_layers: list
@@ -285,7 +280,7 @@ def _config(page: _Page, grouped: list) -> dict:
         "legend_title": _esc(ctx.t("legend")),
         "card": _model_card(ctx, ctx.study, results, page.title, page.sec,
                             page.basemap_text),
-        "gaps": _gap_panel(ctx, results.get("chain_gaps")),
+        "gaps": _gap_panel(ctx, results.chain_gaps),
         "banner": bn, "study": study_b, "search": search,
         "parks_key": parks_key, "firms_key": firms_key,
         "notes": print_notes(ctx, page.title, bn["date"], ctx.study),
@@ -324,7 +319,7 @@ def _finish(page: _Page) -> tuple[str, dict]:
     return html_, info
 
 
-def build_map(study, results: dict | None = None, *, offline: bool = True,
+def build_map(study, results: StudyRun | MapData | None = None, *, offline: bool = True,
               basemap: str | None = None, lang: str | None = None, tiles: str | None = None,
               tianditu_key: str | None = None) -> str:
     """The study's map as one HTML page.
@@ -334,12 +329,10 @@ def build_map(study, results: dict | None = None, *, offline: bool = True,
     study : geo.study.Study
         Layers are drawn by role (boundary, boundaries, water, roads, rail, ports,
         parks, redlines, firms); ``label_zh`` / ``label_en`` name them.
-    results : dict, optional
-        Analysis outputs, each optional: ``redline_conflicts`` (GeoDataFrame, EPSG:4326),
-        ``redline_parks`` (DataFrame), ``firms`` (GeoDataFrame points),
-        ``service_areas`` (GeoDataFrame polygons), ``suitability`` (dict with
-        ``suitability_tif``, ``exclusion_tif``, ``exclusion_codes``, ``candidates``,
-        ``model_card``), ``model_card`` (dict of extra model-card lines).
+    results : StudyRun or MapData, optional
+        What to draw besides the study's layers: a finished run (``parksite run``) or
+        the parts of one (:class:`MapData`: the gate, firms, sourcing tables,
+        suitability layers, …); None draws the study's layers only.
     offline : bool
         Inline every asset (needs ``make assets``); the page makes no network request
         unless a web tile basemap is chosen.
@@ -366,55 +359,23 @@ def build_map(study, results: dict | None = None, *, offline: bool = True,
         Bad settings, unreadable rasters, a missing Tianditu key.
     OutputError
         Offline assets missing (run ``make assets``).
+    TypeError
+        ``results`` is neither a StudyRun nor a MapData.
     """
-    page, info = _build(study, results, offline=offline, basemap=basemap, lang=lang,
+    page, info = _build(study, _map_data(results), offline=offline, basemap=basemap, lang=lang,
                         tiles=tiles, tianditu_key=tianditu_key)
     _emit(info["warnings"])
     return page
 
 
-def results_of(run: StudyRun) -> dict[str, Any]:
-    """What the study map draws from a :class:`~geo.pipeline.StudyRun`, keyed by layer.
-
-    The one place that reads a run for the map: ``redline_conflicts``/``redline_parks``
-    (the gate), ``firms``, ``sourcing_parks``/``chain_gaps``/``service_areas``
-    (sourcing), ``park_evaluation``, ``symbiosis``, ``suitability`` (rasters, codes,
-    candidates, model card), ``recommendations``, ``layout`` and ``network_audit``
-    (the network audit's findings); ``model_card`` lists what the run could not judge
-    (``StudyRun.warnings``: "no red-line layer: gate not run").
-
-    Parameters
-    ----------
-    run : geo.pipeline.StudyRun
-        A finished run; parts it did not run (None or empty) are left out.
-
-    Returns
-    -------
-    dict of str to Any
-        The ``results`` argument of :func:`build_map` / :func:`write_map`.
-    """
-    res: dict[str, Any] = {}
-    if run.redlines is not None:
-        res.update(redline_conflicts=run.redlines.conflicts,
-                   redline_parks=run.redlines.parks)
-    if run.warnings:
-        res["model_card"] = {"not judged / 未评估": list(run.warnings)}
-    if run.firms is not None:
-        res["firms"] = run.firms
-    if run.sourcing is not None:
-        res.update(run.sourcing.as_map_results())
-    if run.parks is not None:
-        res["park_evaluation"] = run.parks
-        res["symbiosis"] = run.symbiosis
-    if run.suitability is not None:
-        res["suitability"] = run.suitability.as_map_results()
-    if run.recommendations:
-        res["recommendations"] = run.recommendations
-    if run.layout is not None:
-        res["layout"] = run.layout
-    if run.audit is not None:
-        res["network_audit"] = run.audit.findings
-    return res
+def _map_data(results: StudyRun | MapData | None) -> MapData | None:
+    """A run's map parts; a MapData as it is; anything else (a dict) is refused."""
+    if results is None or isinstance(results, MapData):
+        return results
+    if isinstance(results, StudyRun):
+        return MapData.from_run(results)
+    raise TypeError("results must be a geo.pipeline.StudyRun or a geo.webmap.MapData, not "
+                    f"{type(results).__name__}")
 
 
 def _emit(messages: list[str]) -> None:
@@ -423,14 +384,14 @@ def _emit(messages: list[str]) -> None:
         warnings.warn(msg, cat, stacklevel=3)
 
 
-def write_map(study, out_path, results: StudyRun | dict | None = None, *,
+def write_map(study, out_path, results: StudyRun | MapData | None = None, *,
               offline: bool = True,
               basemap: str | None = None, lang: str | None = None, tiles: str | None = None,
               tianditu_key: str | None = None, overwrite: bool = True) -> dict:
     """Build the map (see :func:`build_map`) and write it atomically to ``out_path``.
 
     ``results`` is a :class:`~geo.pipeline.StudyRun` (what ``parksite run`` passes) or,
-    for a map of parts, a dict as returned by :func:`results_of`.
+    for a map of parts, a :class:`MapData`.
 
     Parameters
     ----------
@@ -438,7 +399,7 @@ def write_map(study, out_path, results: StudyRun | dict | None = None, *,
         The study, as for :func:`build_map`.
     out_path : str or pathlib.Path
         The HTML file to write (``.html`` or ``.htm``).
-    results : StudyRun or dict, optional
+    results : StudyRun or MapData, optional
         What to draw; None draws the study's layers only.
     offline : bool, default True
         Inline every asset (needs ``make assets``), as for :func:`build_map`.
@@ -467,10 +428,11 @@ def write_map(study, out_path, results: StudyRun | dict | None = None, *,
     OutputError
         ``out_path`` is not ``.html``, exists and ``overwrite`` is False, or cannot be
         written; offline assets missing.
+    TypeError
+        ``results`` is neither a StudyRun nor a MapData.
     """
+    results = _map_data(results)
     out = check_map_path(out_path, overwrite=overwrite)
-    if isinstance(results, StudyRun):
-        results = results_of(results)
     page, info = _build(study, results, offline=offline, basemap=basemap, lang=lang,
                         tiles=tiles, tianditu_key=tianditu_key, out_dir=out.parent)
     write_text(out, page, overwrite=overwrite)

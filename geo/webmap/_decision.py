@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..crs import wgs84_to_gcj02
 from ._context import _Ctx, _park_geoms
+from ._data import MapData
 from ._text import _esc, _isnull, _num
 
 #: Layer-control groups in order (thematic first, basemap last) with their i18n key;
@@ -113,8 +114,8 @@ def _join(ctx: _Ctx, items: list[str]) -> str:
     return ("、" if ctx.lang == "zh" else ", ").join(items)
 
 
-def _parks_line(ctx: _Ctx, results: dict, names: dict, geoms: dict) -> dict:
-    rp = results.get("redline_parks")
+def _parks_line(ctx: _Ctx, results: MapData, names: dict, geoms: dict) -> dict:
+    rp = results.redline_parks
     t = ctx.t
     keys = [s.key for s in ctx.study.by_role("parks")]
     if rp is None or len(rp) == 0 or "status" not in rp:
@@ -146,9 +147,8 @@ def _parks_line(ctx: _Ctx, results: dict, names: dict, geoms: dict) -> dict:
             "bounds": display_bounds(ctx, where)}
 
 
-def _sites_line(ctx: _Ctx, results: dict) -> dict:
-    suit = results.get("suitability")
-    cand = suit.get("candidates") if isinstance(suit, dict) else None
+def _sites_line(ctx: _Ctx, results: MapData) -> dict:
+    cand = results.suitability.candidates if results.suitability is not None else None
     if cand is None or len(cand) == 0:
         return {"kind": "sites", "html": _esc(ctx.t("sum_no_sites")), "keys": [], "ids": [],
                 "bounds": None}
@@ -171,8 +171,8 @@ def _sites_line(ctx: _Ctx, results: dict) -> dict:
             "bounds": display_bounds(ctx, top.geometry)}
 
 
-def _gaps_line(ctx: _Ctx, results: dict, names: dict, geoms: dict) -> dict:
-    gaps = results.get("chain_gaps")
+def _gaps_line(ctx: _Ctx, results: MapData, names: dict, geoms: dict) -> dict:
+    gaps = results.chain_gaps
     if gaps is None or len(gaps) == 0 or "input_industry" not in gaps:
         return {"kind": "gaps", "html": _esc(ctx.t("sum_no_gaps")), "keys": [], "ids": [],
                 "bounds": None}
@@ -187,7 +187,7 @@ def _gaps_line(ctx: _Ctx, results: dict, names: dict, geoms: dict) -> dict:
     html_ = ctx.t("sum_gaps").format(n=len(g), what=_esc(what), park=_esc(park),
                                      value=value, km=km)
     where = [geoms[i] for i in (pid, str(r.get("nearest_supplier_park", ""))) if i in geoms]
-    firms = results.get("firms")
+    firms = results.firms
     fid = "firm_id" if firms is not None and "firm_id" in firms else "id"
     if firms is not None and len(firms) and fid in firms:
         want = {str(r.get("nearest_supplier_id", ""))} | set(str(r.get("anchors", "")).split(";"))
@@ -228,7 +228,7 @@ def data_date(ctx: _Ctx, sec: dict) -> str:
     return f"{ctx.t('file_date')} {day}"
 
 
-def banner(ctx: _Ctx, title: str, results: dict, sec: dict) -> dict:
+def banner(ctx: _Ctx, title: str, results: MapData, sec: dict) -> dict:
     """The banner: escaped title, data date, and the three summary lines (parks and
     their red-line status; top candidate sites; chain gaps and the largest), each with
     the bounds, layers and feature ids its link shows.
@@ -239,8 +239,8 @@ def banner(ctx: _Ctx, title: str, results: dict, sec: dict) -> dict:
         The map being built (study, language, GCJ-02 display flag, labels).
     title : str
         The map title (escaped here).
-    results : dict
-        The map's results (see :func:`geo.webmap.build_map`).
+    results : MapData
+        What the map draws besides the study's layers.
     sec : dict
         The study's ``[map]`` table.
 

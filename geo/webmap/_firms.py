@@ -20,14 +20,16 @@ import shapely
 from folium.plugins import FastMarkerCluster
 
 from ._context import _add_group, _display_geoms, _park_names
+from ._data import MapData
 from ._i18n import _label, _names
 from ._style import _OTHER, _legend_html, _sw_point
 from ._text import _esc, _isnull, _truthy
 
 
-def _firm_frame(study, results: dict) -> tuple[gpd.GeoDataFrame | None, bool, str | None]:
+def _firm_frame(study, results: MapData
+                ) -> tuple[gpd.GeoDataFrame | None, bool, str | None]:
     """Firms to draw (results first, else the study's firms layers), synthetic flag, label."""
-    firms = results.get("firms")
+    firms = results.firms
     label = None
     synth_layer = False
     specs = study.by_role("firms")

@@ -17,6 +17,7 @@ from ..crs import wgs84_to_gcj02
 from ..errors import InputError
 from ..layers import IGBP_CLASSES
 from ._context import _add_group, _Ctx
+from ._data import SuitabilityLayers
 from ._i18n import _label
 from ._results import _draw_candidates
 from ._style import _EXCL_PALETTE, _PALETTE, _RAMP, _legend_html, _sw_fill
@@ -181,22 +182,20 @@ def _draw_landuse(ctx, m, spec):
     ctx.legend.append((spec.key, fg, _legend_html(_esc(label), entries)))
 
 
-def _draw_suitability(ctx, m, suit: dict):
-    if not suit:
-        return
-    tif = suit.get("suitability_tif")
+def _draw_suitability(ctx, m, suit: SuitabilityLayers):
+    tif = suit.suitability_tif
     if tif:
         arr, bounds = _warp_to_web(Path(tif), ctx.max_image_px, categorical=False,
                                    what="suitability.suitability_tif")
         _ramp_overlay(ctx, m, "suitability", ctx.t("suitability"), arr, np.isfinite(arr),
                       bounds, _RAMP, alpha=255, opacity=0.7, css="ps-suitability",
                       ticks=[f"0 {_esc(ctx.t('low'))}", "0.5", f"1 {_esc(ctx.t('high'))}"])
-    ex = suit.get("exclusion_tif")
+    ex = suit.exclusion_tif
     if ex:
         arr, bounds = _warp_to_web(Path(ex), ctx.max_image_px, categorical=True,
                                    what="suitability.exclusion_tif")
         codes_lbl, codes_all = {}, {}
-        for k, v in (suit.get("exclusion_codes") or {}).items():
+        for k, v in (suit.exclusion_codes or {}).items():
             all_text = " ".join(str(x) for x in v.values()) if isinstance(v, dict) else str(v)
             if isinstance(v, dict):
                 v = v.get(ctx.lang) or v.get("label") or v.get("en") or v.get("zh") or k
@@ -221,9 +220,9 @@ def _draw_suitability(ctx, m, suit: dict):
                                           pane="ps-raster", interactive=False,
                                           className="ps-exclusions").add_to(fg)
         ctx.legend.append(("exclusions", fg, _legend_html(_esc(label), entries)))
-    if suit.get("stability_tif"):
-        _draw_stability(ctx, m, Path(suit["stability_tif"]))
-    _draw_candidates(ctx, m, suit.get("candidates"))
+    if suit.stability_tif:
+        _draw_stability(ctx, m, Path(suit.stability_tif))
+    _draw_candidates(ctx, m, suit.candidates)
 
 
 _STAB_RAMP = [(0.0, (255, 247, 243)), (0.25, (252, 197, 192)), (0.5, (247, 104, 161)),
