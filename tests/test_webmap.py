@@ -1025,7 +1025,7 @@ def test_one_colour_per_industry_and_a_colour_blind_safe_ramp(full):
 def test_no_other_regions_wording_model_card_example_and_water_legend(tmp_path):
     """The restricted-zone example comes from the study's own zones, and the exclusion
     legend names the water layers the exclusions used (not a fixed "sea, lakes")."""
-    from geo.suitability.run import exclusion_summary, water_labels
+    from geo.suitability.report import exclusion_summary, water_labels
     from geo.webmap._card import _restricted_example
 
     study = load_study(ROOT / "layers" / "yrd.toml")

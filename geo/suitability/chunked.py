@@ -61,15 +61,15 @@ from .criteria import (
 )
 from .exclusions import exclusion_masks
 from .mcda import aggregate, perturbed_weights
+from .prepare import _model_inputs, _output_paths, _region_cells, _run_config
 from .regions import RegionStats, candidate_table
-from .report import SuitabilityResult, _model_card, _terrain_warnings, raster_specs
-from .run import (
+from .report import (
+    SuitabilityResult,
     _criterion_card,
-    _model_inputs,
-    _output_paths,
-    _region_cells,
-    _run_config,
+    _model_card,
+    _terrain_warnings,
     exclusion_summary,
+    raster_specs,
     water_labels,
 )
 from .stability import _bracket, _kth_largest_per_run, _top_bin

@@ -22,8 +22,14 @@ from ..grid import (
 )
 from ..io import write_gpkg
 from ..units import MU_M2
-from .config import EXCLUSION_CODES, EXCLUSION_COLOURS, Criterion, SuitabilityConfig
-from .criteria import _source_info
+from .config import (
+    CODE_WATER,
+    EXCLUSION_CODES,
+    EXCLUSION_COLOURS,
+    Criterion,
+    SuitabilityConfig,
+)
+from .criteria import _pad_m, _source_info
 
 # --------------------------------------------------------------------------------------
 # Result
@@ -232,3 +238,79 @@ def _write_outputs(res: SuitabilityResult, paths: dict[str, Path], overwrite: bo
     c = res.candidates.copy()
     write_gpkg({"candidates": c}, paths["candidates.gpkg"], overwrite=overwrite)
     res.candidates_gpkg = paths["candidates.gpkg"]
+
+
+def _criterion_card(c: Criterion, weight: float, stats: dict) -> dict:
+    """One criterion's entry in the model card."""
+    return {
+        "name": c.name, "label_en": c.label_en, "label_zh": c.label_zh, "kind": c.kind,
+        "layer": c.layer, "unit": {"distance": "m", "slope": "degree", "elevation": "m",
+                                   "supplier_access": "share 0-1"}.get(c.kind, "category"),
+        "transform": c.transform.as_dict(), "transform_text": c.transform.describe(),
+        "weight": round(float(weight), 6), "raw_in_scored_cells": stats,
+        **({"pad_m": _pad_m(c)} if c.kind == "distance" else {}),
+    }
+
+
+def _exclusion_summary(code: np.ndarray, grid: Grid, water: tuple[str, str] | None = None
+                       ) -> tuple[dict[int, dict], dict[int, str]]:
+    return exclusion_summary(np.bincount(code.ravel(), minlength=len(EXCLUSION_CODES)), grid,
+                             water)
+
+
+def water_labels(study, report: dict) -> tuple[str, str] | None:
+    """(Chinese, English) names of the water layers the exclusions used (the layers'
+    labels), for the legend of code 6; None when no water layer was used.
+
+    Parameters
+    ----------
+    study : Study
+        The study whose layer specs give ``label_zh`` / ``label_en`` (the layer key
+        when a label is missing).
+    report : dict
+        The exclusions report filled by :func:`~geo.suitability.exclusions.exclusion_masks`;
+        its ``water_layers`` lists the water layers used.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        Chinese names joined by "、" and English names joined by ", "; None when no
+        water layer was used.
+    """
+    keys = report.get("water_layers") or []
+    if not keys:
+        return None
+    specs = [study.layers[k] for k in keys if k in study.layers]
+    zh = "、".join(str(s.options.get("label_zh", s.key)) for s in specs)
+    en = ", ".join(str(s.options.get("label_en", s.key)) for s in specs)
+    return zh, en
+
+
+def exclusion_summary(counts: np.ndarray, grid: Grid, water: tuple[str, str] | None = None
+                      ) -> tuple[dict[int, dict], dict[int, str]]:
+    """Per exclusion code its labels, cells and area, from the cell count of each code.
+
+    Parameters
+    ----------
+    counts
+        Cells per exclusion code (index = code).
+    grid
+        The study grid (cell area in m², metric CRS).
+    water
+        (Chinese, English) names of the water layers used: code 6 is labelled with them
+        instead of the generic "water".
+
+    Returns
+    -------
+    (dict, dict)
+        Code → ``{"zh", "en", "cells", "area_km2"}``, and code → one-line label.
+    """
+    names = dict(EXCLUSION_CODES)
+    if water is not None:
+        names[CODE_WATER] = (f"水域（{water[0]}）", f"water ({water[1]})")
+    codes_out: dict[int, dict] = {}
+    for c_, (zh, en) in names.items():
+        codes_out[c_] = {"zh": zh, "en": en, "cells": int(counts[c_]),
+                         "area_km2": round(float(counts[c_]) * grid.cell_area_m2 / 1e6, 3)}
+    labels_out = {c_: f"{zh} {en}" for c_, (zh, en) in names.items()}
+    return codes_out, labels_out

@@ -13,7 +13,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from ..config import replace
 from ..errors import ModelError
 from ..grid import (
     Grid,
@@ -22,17 +21,14 @@ from ..grid import (
     reproject_to_grid,
     slope_degrees,
 )
-from ..io import check_writable, write_text
-from ..units import MU_M2
+from ..io import write_text
+from .chunked import choose_engine, compute_settings, run_chunked
 from .config import (
     CODE_NO_DATA,
     CODE_SCORED,
     CODE_STEEP,
-    CODE_WATER,
-    EXCLUSION_CODES,
     Criterion,
     SuitabilityConfig,
-    load_config,
 )
 from .criteria import (
     Progress,
@@ -43,15 +39,22 @@ from .criteria import (
     _pad_m,
     _raw_stats,
     _source_info,
-    _sourcing,
     _supplier_access,
-    industry_profile,
     study_grid,
 )
 from .exclusions import _exclusions, _landuse_factor, _landuse_grid
-from .mcda import criterion_weights, perturbed_weights
+from .mcda import perturbed_weights
+from .prepare import _model_inputs, _output_paths, _region_cells, _run_config
 from .regions import _candidates, _regions
-from .report import SuitabilityResult, _model_card, _terrain_warnings, _write_outputs
+from .report import (
+    SuitabilityResult,
+    _criterion_card,
+    _exclusion_summary,
+    _model_card,
+    _terrain_warnings,
+    _write_outputs,
+    water_labels,
+)
 from .stability import _block_scores, _monte_carlo, _top_threshold
 
 
@@ -175,9 +178,6 @@ def _on_dask(study, cfg: SuitabilityConfig, engine: str, scheduler: str | None,
              overrides: dict[str, Any], **kw: Any) -> SuitabilityResult | None:
     """The chunked engine's result when ``engine``/``scheduler``/the memory budget choose
     it, else None (the in-memory engine runs)."""
-    # imported here: the chunked engine builds on this module's steps
-    from .chunked import choose_engine, compute_settings, run_chunked
-
     settings = compute_settings(study)
     if scheduler is not None and engine == "memory":
         raise ModelError("--scheduler runs on a Dask cluster: use it with --engine dask "
@@ -210,44 +210,6 @@ def _scored_stack(study, cfg: SuitabilityConfig, grid: Grid, active: list[Criter
         assert cfg.landuse is not None  # a factor comes only from a land-use rule
         report["landuse_penalties"] = {str(c): f for c, f in cfg.landuse.penalise}
     return stack, crit_cards, sources, slope_known
-
-
-def _run_config(study, overrides: dict[str, Any]) -> SuitabilityConfig:
-    """The study's configuration with the keyword overrides that are not None,
-    validated like the study file (:func:`geo.config.replace`)."""
-    return replace(load_config(study), study, where="suitability", error=ModelError,
-                   **overrides)
-
-
-def _model_inputs(study, cfg: SuitabilityConfig, industry: str | None):
-    """(industry profile, active criteria, weights, AHP result), checked before any
-    expensive work."""
-    profile = industry_profile(study, industry) if industry else None
-    active = [c for c in cfg.criteria if industry or not c.industry_only]
-    if not active:
-        raise ModelError("suitability: no criterion applies (all are industry-only); give "
-                         "--industry or add criteria")
-    if cfg.order_weights is not None and len(cfg.order_weights) != len(active):
-        raise ModelError(f"suitability.order_weights: {len(cfg.order_weights)} order weights "
-                         f"for {len(active)} criteria used in this run")
-    weights, ahp = criterion_weights(cfg, active)
-    for c in active:
-        if c.kind == "supplier_access":
-            _sourcing(c)  # fail before any expensive work
-            if profile is not None and profile.supply_industry is None:
-                _supplier_access(study, c, None, profile)  # type: ignore[arg-type]
-    return profile, active, weights, ahp
-
-
-def _output_paths(out_dir: str | Path | None, overwrite: bool) -> dict[str, Path]:
-    """The output files, each checked writable; empty without ``out_dir``."""
-    out_paths: dict[str, Path] = {}
-    if out_dir is not None:
-        od = Path(out_dir)
-        for name in ("suitability.tif", "exclusion.tif", "stability.tif", "candidates.gpkg",
-                     "model_card.json"):
-            out_paths[name] = check_writable(od / name, overwrite=overwrite)
-    return out_paths
 
 
 def _grid_and_constraints(study, cfg: SuitabilityConfig, active: list[Criterion], profile,
@@ -289,18 +251,6 @@ def _raw_values(study, c: Criterion, grid: Grid, profile) -> np.ndarray | None:
     if c.kind == "supplier_access":
         return _supplier_access(study, c, grid, profile)
     return None
-
-
-def _criterion_card(c: Criterion, weight: float, stats: dict) -> dict:
-    """One criterion's entry in the model card."""
-    return {
-        "name": c.name, "label_en": c.label_en, "label_zh": c.label_zh, "kind": c.kind,
-        "layer": c.layer, "unit": {"distance": "m", "slope": "degree", "elevation": "m",
-                                   "supplier_access": "share 0-1"}.get(c.kind, "category"),
-        "transform": c.transform.as_dict(), "transform_text": c.transform.describe(),
-        "weight": round(float(weight), 6), "raw_in_scored_cells": stats,
-        **({"pad_m": _pad_m(c)} if c.kind == "distance" else {}),
-    }
 
 
 def _criterion_stack(study, grid: Grid, active: list[Criterion], weights: np.ndarray,
@@ -366,20 +316,6 @@ def _base_score(stack: np.ndarray, code: np.ndarray, grid: Grid, weights: np.nda
     return score
 
 
-def _region_cells(cfg: SuitabilityConfig, grid: Grid) -> tuple[int, int | None]:
-    """(minimum, maximum or None) cells of a candidate region."""
-    min_cells = max(1, int(math.floor(cfg.min_area_mu * MU_M2 / grid.cell_area_m2 * 0.98)))
-    max_cells = None
-    if cfg.max_area_mu is not None:
-        max_cells = int(math.floor(cfg.max_area_mu * MU_M2 / grid.cell_area_m2))
-        if math.isqrt(max(max_cells, 0)) ** 2 < min_cells:
-            raise ModelError(f"suitability: with {grid.cell_m:g} m cells a tile of at most "
-                             f"max_area_mu = {cfg.max_area_mu:g} 亩 cannot hold min_area_mu = "
-                             f"{cfg.min_area_mu:g} 亩; use a smaller cell_m or a larger "
-                             "max_area_mu")
-    return min_cells, max_cells
-
-
 def _stability(stack: np.ndarray, eligible: np.ndarray, grid: Grid, cfg: SuitabilityConfig,
                weights: np.ndarray, k_top: int, labels: np.ndarray, n_reg: int,
                progress: Progress):
@@ -396,70 +332,6 @@ def _stability(stack: np.ndarray, eligible: np.ndarray, grid: Grid, cfg: Suitabi
             ncell = np.bincount(labels[eligible], minlength=n_reg + 1).astype(np.float64)
             reg_runs = reg_sum[1:] / np.maximum(ncell[1:, None], 1)
     return stability, reg_runs, thr_runs
-
-
-def _exclusion_summary(code: np.ndarray, grid: Grid, water: tuple[str, str] | None = None
-                       ) -> tuple[dict[int, dict], dict[int, str]]:
-    return exclusion_summary(np.bincount(code.ravel(), minlength=len(EXCLUSION_CODES)), grid,
-                             water)
-
-
-def water_labels(study, report: dict) -> tuple[str, str] | None:
-    """(Chinese, English) names of the water layers the exclusions used (the layers'
-    labels), for the legend of code 6; None when no water layer was used.
-
-    Parameters
-    ----------
-    study : Study
-        The study whose layer specs give ``label_zh`` / ``label_en`` (the layer key
-        when a label is missing).
-    report : dict
-        The exclusions report filled by :func:`~geo.suitability.exclusions.exclusion_masks`;
-        its ``water_layers`` lists the water layers used.
-
-    Returns
-    -------
-    tuple of (str, str) or None
-        Chinese names joined by "、" and English names joined by ", "; None when no
-        water layer was used.
-    """
-    keys = report.get("water_layers") or []
-    if not keys:
-        return None
-    specs = [study.layers[k] for k in keys if k in study.layers]
-    zh = "、".join(str(s.options.get("label_zh", s.key)) for s in specs)
-    en = ", ".join(str(s.options.get("label_en", s.key)) for s in specs)
-    return zh, en
-
-
-def exclusion_summary(counts: np.ndarray, grid: Grid, water: tuple[str, str] | None = None
-                      ) -> tuple[dict[int, dict], dict[int, str]]:
-    """Per exclusion code its labels, cells and area, from the cell count of each code.
-
-    Parameters
-    ----------
-    counts
-        Cells per exclusion code (index = code).
-    grid
-        The study grid (cell area in m², metric CRS).
-    water
-        (Chinese, English) names of the water layers used: code 6 is labelled with them
-        instead of the generic "water".
-
-    Returns
-    -------
-    (dict, dict)
-        Code → ``{"zh", "en", "cells", "area_km2"}``, and code → one-line label.
-    """
-    names = dict(EXCLUSION_CODES)
-    if water is not None:
-        names[CODE_WATER] = (f"水域（{water[0]}）", f"water ({water[1]})")
-    codes_out: dict[int, dict] = {}
-    for c_, (zh, en) in names.items():
-        codes_out[c_] = {"zh": zh, "en": en, "cells": int(counts[c_]),
-                         "area_km2": round(float(counts[c_]) * grid.cell_area_m2 / 1e6, 3)}
-    labels_out = {c_: f"{zh} {en}" for c_, (zh, en) in names.items()}
-    return codes_out, labels_out
 
 
 def _write(res: SuitabilityResult, out_paths: dict[str, Path] | None, overwrite: bool,

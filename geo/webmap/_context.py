@@ -18,6 +18,7 @@ from folium.utilities import JsCode
 
 from ..crs import geoms_wgs84_to_gcj02
 from ..errors import ParksiteError
+from ..register import study_chains
 from ._i18n import _T, _names
 from ._style import _PALETTE, industry_colours
 from ._text import _esc, _isnull
@@ -88,10 +89,8 @@ def _study_chains(study):
     """The chain maps the study's sourcing uses (bundled ones by default), or None when
     they cannot be read (names then stay ids)."""
     try:
-        from ..register import study_chains
-
         return study_chains(study)
-    except (ParksiteError, ImportError, OSError):
+    except (ParksiteError, OSError):
         return None
 
 
