@@ -39,22 +39,27 @@ def main(verbose: int, quiet: bool) -> None:
     state.quiet = quiet
 
 
-#: Command modules, in the order ``--help`` lists them. Each defines ``command``.
-COMMANDS = ("init", "run", "check", "redlines", "map", "od", "reach", "sourcing",
-            "suitability", "parks", "recommend", "layout", "symbiosis", "network")
+# the command modules import this package's main only through click's registration
+# below; each defines ``command`` and imports its library modules when it runs
+from . import (  # noqa: E402
+    check,
+    init,
+    layout,
+    network,
+    od,
+    parks,
+    reach,
+    recommend,
+    redlines,
+    run,
+    sourcing,
+    suitability,
+    symbiosis,
+)
+from . import map as map_  # noqa: E402
 
-
-def _register() -> None:
-    import importlib
-
-    for name in COMMANDS:
-        try:
-            mod = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue  # not part of this build
-            raise
-        main.add_command(mod.command)
-
-
-_register()
+#: The command modules, in the order ``--help`` lists them.
+COMMANDS = (init, run, check, redlines, map_, od, reach, sourcing, suitability, parks,
+            recommend, layout, symbiosis, network)
+for _mod in COMMANDS:
+    main.add_command(_mod.command)

@@ -11,7 +11,11 @@ from pathlib import Path
 
 import folium
 import numpy as np
+import rasterio
+from affine import Affine
 from branca.utilities import write_png
+from rasterio.errors import RasterioIOError
+from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
 from ..crs import wgs84_to_gcj02
 from ..errors import InputError
@@ -47,11 +51,6 @@ def _warp_to_web(path: Path, max_px: int, *, categorical: bool, what: str):
 
     Returns (array float64 with NaN for nodata, (south, west, north, east) in WGS84).
     """
-    import rasterio
-    from affine import Affine
-    from rasterio.errors import RasterioIOError
-    from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
-
     p = Path(path)
     if not p.exists():
         raise InputError(f"{what}: raster {p} not found; run the analysis again or drop it")
