@@ -176,7 +176,9 @@ def client(
         Local workers; default one per core.
     processes
         Local workers as processes (default) or threads in this process (fast
-        start, used by tests).
+        start, used by tests). Threads get no memory limit: Dask would measure this
+        whole process (the caller's own data too) against it and pause the workers
+        for good once the process outgrew it.
     threads_per_worker
         Threads per local worker.
     dashboard
@@ -207,7 +209,7 @@ def client(
         n_workers=n,
         threads_per_worker=threads_per_worker,
         processes=processes,
-        memory_limit=int(budget * GB / n),
+        memory_limit=int(budget * GB / n) if processes else 0,
         dashboard_address=":0" if dashboard else None,
     )
     try:

@@ -6,7 +6,6 @@ and the highways of a 2° box; the slow test writes and runs a province demo."""
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -123,9 +122,6 @@ def test_network_lengths_agree_with_scgraph_road_km():
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-@pytest.mark.skipif(not os.environ.get("PARKSITE_NATIONAL_TESTS"), reason=(
-    "hangs past 900 s after the rest of the suite on a clean clone (a LocalCluster after "
-    "many tests, cause not found); run alone with PARKSITE_NATIONAL_TESTS=1"))
 def test_province_demo_runs_chunked_suitability_and_sourcing(tmp_path):
     from geo import compute
     from geo.register import load_firms
@@ -151,9 +147,6 @@ def test_province_demo_runs_chunked_suitability_and_sourcing(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-@pytest.mark.skipif(not os.environ.get("PARKSITE_NATIONAL_TESTS"), reason=(
-    "hangs past 900 s after the rest of the suite on a clean clone (a LocalCluster after "
-    "many tests, cause not found); run alone with PARKSITE_NATIONAL_TESTS=1"))
 def test_national_grid_mosaic_reports_each_unit(tmp_path):
     from geo import compute
 
