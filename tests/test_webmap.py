@@ -1064,3 +1064,28 @@ def test_a_string_keyed_dict_is_refused(yrd_study, tmp_path):
         MapData(suitability={"suitability_tif": "x.tif"})
     with pytest.raises(ValueError, match="no part"):
         MapData().only("firm")
+
+
+def test_template_syntax_in_data_is_text_not_evaluated(tmp_path):
+    """folium compiles each rendered layer script again as a Jinja template: a park named
+    "{{7*7}}" came out as "49" (and Jinja reaches Python objects from there). Braces from
+    data are character references, so the name reaches the page as written."""
+    study0 = load_study(ROOT / "layers" / "yrd.toml")
+    spec = study0.layers["parks"]
+    parks = gpd.read_file(spec.path)
+    evil = "{{7*7}}园 {% if true %}yes{% endif %} {# c #} {{ cycler.__init__ }}"
+    parks.loc[parks.index[0], "name_zh"] = evil
+    parks.to_file(tmp_path / "parks.gpkg", layer="parks")
+    s = study_copy(tmp_path)
+    s.write_text(s.read_text(encoding="utf-8").replace(str(spec.path),
+                                                       str(tmp_path / "parks.gpkg")),
+                 encoding="utf-8")
+    study = load_study(s)
+    assert study.layers["parks"].path == tmp_path / "parks.gpkg"
+    page, _ = _quiet_build(study, lang="zh")
+    popups = [f["properties"].get("p", "") for fc in geojson_layers(page) for f in fc["features"]]
+    shown = [html.unescape(p) for p in popups if "园" in html.unescape(p) and "7*7" in
+             html.unescape(p)]
+    assert shown and all(evil in p for p in shown), shown[:1]
+    assert not any("49园" in html.unescape(p) for p in popups)
+    assert "function" not in " ".join(shown)  # {{ cycler.__init__ }} not rendered

@@ -12,13 +12,21 @@ from typing import Any
 import pandas as pd
 
 
+#: Braces as character references: folium renders each layer's script and then compiles
+#: that text again as a Jinja template, so ``{{ … }}`` in a park name would be evaluated
+#: while the map is built (a park named "{{7*7}}" came out as "49", and Jinja can reach
+#: Python objects from there).
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+
+
 def _esc(value: Any) -> str:
-    """HTML-escape any value for text content or a double-quoted attribute."""
+    """HTML-escape any value for text content or a double-quoted attribute (braces too,
+    see :data:`_BRACES`)."""
     if value is None:
         return ""
     if isinstance(value, float) and math.isnan(value):
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).translate(_BRACES)
 
 
 def _isnull(v: Any) -> bool:
