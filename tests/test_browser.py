@@ -270,6 +270,29 @@ def test_toggling_a_layer_hides_its_legend(driver, maps):
     assert console_errors(driver) == []
 
 
+def test_hidden_layers_are_built_when_first_shown(driver, maps):
+    """A layer off at opening holds no features until it is shown (the browser only
+    pre-parses its data at load); shown, it has every feature of the page's data; the
+    searched layers (districts) are built at load even when hidden."""
+    _fresh(driver)
+    open_map(driver, Path(maps["yrd"]["path"]))
+    count = ("var n = 0; window.parksite.layers[arguments[0]].eachLayer(function(g) {"
+             " if (g.getLayers) { n += g.getLayers().length; } }); return n;")
+    assert "highways" not in maps["yrd"]["opening"]
+    assert driver.execute_script(count, "highways") == 0
+    page = Path(maps["yrd"]["path"]).read_text(encoding="utf-8")
+    assert page.count("parksiteLater(") >= 3
+    assert driver.execute_script(count, "districts") > 10   # searched: built at load
+    _switch_on(driver, "highways")
+    assert driver.execute_script(count, "highways") > 0
+    # off and on again: built once, not twice
+    n = driver.execute_script(count, "highways")
+    driver.execute_script("var p = window.parksite; p.map.removeLayer(p.layers.highways);"
+                          "p.map.addLayer(p.layers.highways);")
+    assert driver.execute_script(count, "highways") == n
+    assert console_errors(driver) == []
+
+
 # --- hostile strings, every result kind ---------------------------------------------------
 
 def test_markup_in_data_renders_as_text(driver, maps):

@@ -11,6 +11,12 @@ function parksiteBind(feature, layer) {
   if (p.t) { layer.bindTooltip(p.t, {sticky: true}); }
 }
 
+/* Run ``fn`` (which adds a layer's features) now if ``group`` is on the map, else the
+   first time it is added: hidden layers are built when first shown. */
+function parksiteLater(group, fn) {
+  if (group._map) { fn(); } else { group.once('add', fn); }
+}
+
 /* One canvas renderer per pane, for the dense line layers (roads, rail, rivers). */
 var parksiteCanvas = (function() {
   var made = {};

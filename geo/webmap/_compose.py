@@ -31,7 +31,7 @@ from ._base import (
     _draw_water,
 )
 from ._card import _gap_panel, _model_card
-from ._context import _Ctx
+from ._context import SEARCHED_ROLES, _Ctx
 from ._controls import _Attribution, _Controls, _css, _js_head
 from ._data import MapData
 from ._decision import GROUPS, banner, decision_keys, group_of, print_notes
@@ -261,9 +261,10 @@ def _config(page: _Page, grouped: list) -> dict:
     bn = banner(ctx, page.title, results, page.sec)
     parks_key = next((sp.key for sp in ctx.study.by_role("parks")), "parks")
     firms_key = next((sp.key for sp in ctx.study.by_role("firms")), "firms")
-    search = [(sp.key, ctx.t(kind)) for role, kind in (
-        ("parks", "kind_park"), ("redlines", "kind_zone"), ("boundaries", "kind_district"),
-        ("firms", "kind_firm")) for sp in ctx.study.by_role(role)]
+    kinds = {"parks": "kind_park", "redlines": "kind_zone", "boundaries": "kind_district",
+             "firms": "kind_firm"}
+    search = [(sp.key, ctx.t(kinds[role])) for role in SEARCHED_ROLES
+              for sp in ctx.study.by_role(role)]
     if not ctx.study.by_role("firms"):
         search.append(("firms", ctx.t("kind_firm")))
     words = ("search", "search_hint", "measure", "clear", "distance", "area_w", "mu",

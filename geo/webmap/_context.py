@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Element
 from folium.utilities import JsCode
 
 from ..crs import geoms_wgs84_to_gcj02
@@ -201,11 +202,21 @@ def _feature_collection(geoms: np.ndarray, props: list[dict]) -> dict:
 
 _BIND = JsCode("function(f, l) { parksiteBind(f, l); }")
 
+#: The roles whose features the map's search indexes at opening: their layers are built
+#: at load even when hidden; every other hidden layer is built when first shown.
+SEARCHED_ROLES = ("parks", "redlines", "boundaries", "firms")
+
 
 class _CompactGeoJson(folium.GeoJson):
     """:class:`folium.GeoJson` whose embedded data is written without the blanks
     ``json.dumps`` puts after ``,`` and ``:`` (a tenth of a map's bytes). The policy of
-    folium's template environment is changed only while this layer renders."""
+    folium's template environment is changed only while this layer renders.
+
+    A ``lazy`` layer in a group hidden at opening adds its features when the group is
+    first shown (``parksiteLater`` in ``map.js``): the browser then only pre-parses its
+    data at load instead of building a Leaflet layer per feature."""
+
+    lazy = False
 
     def render(self, **kwargs):
         policies = self._template.environment.policies
@@ -215,6 +226,31 @@ class _CompactGeoJson(folium.GeoJson):
             super().render(**kwargs)
         finally:
             policies["json.dumps_kwargs"] = before
+        if self.lazy and not getattr(self._parent, "show", True):
+            self._defer_data()
+
+    def _defer_data(self) -> None:
+        """Wrap the rendered ``<name>_add(data);`` line (one line: the data is JSON) in
+        ``parksiteLater(<group>, function() {…})``."""
+        script = self.get_root().script  # type: ignore[attr-defined]
+        name = self.get_name()
+        lines = script._children[name].render().split("\n")
+        call = f"{name}_add("
+        at = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith(call))
+        lines[at] = (f"parksiteLater({self._parent.get_name()}, function() {{ "
+                     f"{lines[at].strip()} }});")
+        script.add_child(_Text("\n".join(lines)), name=name)
+
+
+class _Text(Element):
+    """Finished script text, rendered as it is (not again as a template)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
 
 
 def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: list[dict],
@@ -255,6 +291,9 @@ def _geojson(ctx: _Ctx, group: folium.FeatureGroup, geoms: np.ndarray, props: li
         if point_radius is not None else None
     gj = _CompactGeoJson(fc, style_function=style_fn, control=False, marker=marker,
                         on_each_feature=_BIND if interactive else None, **kwargs)
+    key = next((k for k, g in ctx.groups if g is group), None)
+    spec = ctx.study.layers.get(key) if key is not None else None
+    gj.lazy = spec is None or spec.role not in SEARCHED_ROLES
     gj.add_to(group)
     return len(fc["features"])
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 
-
 #: Braces as character references: folium renders each layer's script and then compiles
 #: that text again as a Jinja template, so ``{{ … }}`` in a park name would be evaluated
 #: while the map is built (a park named "{{7*7}}" came out as "49", and Jinja can reach
