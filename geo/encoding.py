@@ -12,12 +12,14 @@ values holding the replacement character U+FFFD or C1 control characters, values
 re-encode in one code page to bytes that decode cleanly, as Chinese, in another, and
 (for Big5) values whose characters are mostly rare until re-decoded.
 :func:`check_text` applies it to a layer's values and field names and raises (or
-warns, for a few bad rows) with the fix.
+warns, for a few bad rows) with the fix. :func:`detect_shapefile_encoding` names the
+encoding of a Shapefile without a ``.cpg``, which GDAL would read as Latin-1.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -324,3 +326,47 @@ def _seen(m: Mojibake) -> str:
         return "holds replacement characters (bytes already lost)"
     return (f"reads {m.repaired!r} as {_NAMES.get(m.actual, m.actual)} (it was decoded as "
             f"{_NAMES.get(m.read_as, m.read_as)})")
+
+
+def detect_shapefile_encoding(shp: str | os.PathLike) -> str | None:
+    """The text encoding of a Shapefile's .dbf when it has no .cpg, else None.
+
+    Chinese agencies' shapefiles are often GBK without a .cpg; GDAL would then read
+    them as Latin-1 and produce mojibake. The record bytes are tried as strict UTF-8
+    first, then as GB18030 (a superset of GBK and GB2312).
+
+    Parameters
+    ----------
+    shp : str or os.PathLike
+        The ``.shp`` file; its ``.cpg`` and ``.dbf`` siblings are looked up (either case).
+
+    Returns
+    -------
+    str or None
+        ``"UTF-8"`` or ``"GB18030"``; None if a .cpg exists (GDAL honours it), there is no
+        .dbf, the records are plain ASCII, or neither encoding decodes them.
+    """
+    p = Path(shp)
+    for cpg in (p.with_suffix(".cpg"), p.with_suffix(".CPG")):
+        if cpg.exists():
+            return None
+    dbf = next((q for q in (p.with_suffix(".dbf"), p.with_suffix(".DBF")) if q.exists()), None)
+    if dbf is None:
+        return None
+    raw = dbf.read_bytes()
+    if len(raw) < 32:
+        return None
+    header_len = int.from_bytes(raw[8:10], "little")
+    body = raw[header_len:]
+    try:
+        body.decode("ascii")
+        return None  # plain ASCII: any encoding reads it
+    except UnicodeDecodeError:
+        pass
+    for enc in ("utf-8", "gb18030"):
+        try:
+            body.decode(enc)
+            return "UTF-8" if enc == "utf-8" else "GB18030"
+        except UnicodeDecodeError:
+            continue
+    return None

@@ -27,7 +27,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from .crs import CGCS2000, COORDS, WGS84, densify, geoms_gcj02_to_wgs84
-from .encoding import check_text, undecodable_message
+from .encoding import check_text, detect_shapefile_encoding, undecodable_message
 from .errors import LayerError, MissingFileError
 from .extent import check_finite, check_gcj_hint, check_source_extent
 
@@ -254,50 +254,6 @@ def gpkg_layers(path: str | os.PathLike) -> list[str]:
     except Exception as exc:  # pyogrio raises its own DataSourceError family
         raise LayerError(f"{path}: cannot be opened as a vector file ({exc}); is it "
                          "corrupt or in another format?") from exc
-
-
-def detect_shapefile_encoding(shp: str | os.PathLike) -> str | None:
-    """The text encoding of a Shapefile's .dbf when it has no .cpg, else None.
-
-    Chinese agencies' shapefiles are often GBK without a .cpg; GDAL would then read
-    them as Latin-1 and produce mojibake. The record bytes are tried as strict UTF-8
-    first, then as GB18030 (a superset of GBK and GB2312).
-
-    Parameters
-    ----------
-    shp : str or os.PathLike
-        The ``.shp`` file; its ``.cpg`` and ``.dbf`` siblings are looked up (either case).
-
-    Returns
-    -------
-    str or None
-        ``"UTF-8"`` or ``"GB18030"``; None if a .cpg exists (GDAL honours it), there is no
-        .dbf, the records are plain ASCII, or neither encoding decodes them.
-    """
-    p = Path(shp)
-    for cpg in (p.with_suffix(".cpg"), p.with_suffix(".CPG")):
-        if cpg.exists():
-            return None
-    dbf = next((q for q in (p.with_suffix(".dbf"), p.with_suffix(".DBF")) if q.exists()), None)
-    if dbf is None:
-        return None
-    raw = dbf.read_bytes()
-    if len(raw) < 32:
-        return None
-    header_len = int.from_bytes(raw[8:10], "little")
-    body = raw[header_len:]
-    try:
-        body.decode("ascii")
-        return None  # plain ASCII: any encoding reads it
-    except UnicodeDecodeError:
-        pass
-    for enc in ("utf-8", "gb18030"):
-        try:
-            body.decode(enc)
-            return "UTF-8" if enc == "utf-8" else "GB18030"
-        except UnicodeDecodeError:
-            continue
-    return None
 
 
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import InputError
 from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, state
 from .options import (
     NON_NEGATIVE,
     POSITIVE,
     MapOptions,
+    check_out_file,
     map_options,
     refuse_outputs_over_inputs,
     study_arg,
@@ -181,14 +181,12 @@ def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, s
 def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
          time_limit_s, existing, out_path, overwrite, map_path=None,
          map_opts: MapOptions | None = None) -> int:
-    from ..io import check_writable
     from ..layout import layout_park, read_incoming, write_layout
     from ..study import load_study
 
     map_opts = map_opts or MapOptions()
-    if out_path.suffix.lower() != ".gpkg":
-        raise InputError(f"--out {out_path}: a layout is written as a GeoPackage (.gpkg)")
-    check_writable(out_path, overwrite=overwrite)
+    check_out_file(out_path, (".gpkg",), "a layout is written as a GeoPackage (.gpkg)",
+                   overwrite=overwrite)
     study = load_study(study_path)
     refuse_outputs_over_inputs([out_path, map_path], study=study, files=[firms_path])
     if map_path is not None:

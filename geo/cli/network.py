@@ -10,8 +10,6 @@ import click
 import numpy as np
 from rich.table import Table
 
-from ..errors import InputError
-from ..io import check_writable
 from ..network.audit import AuditResult, AuditSettings, audit_study, write_audit
 from ..study import load_study
 from ._common import (
@@ -24,7 +22,7 @@ from ._common import (
     out,
     overwrite_option,
 )
-from .options import POSITIVE
+from .options import POSITIVE, check_out_file
 
 
 @click.group("network")
@@ -156,10 +154,8 @@ def audit(study, out_path, without_connectors, radius_km, min_detour, min_gap_km
 @guarded
 def _audit(study_path, out_path, without_connectors, radius_km, min_detour, min_gap_km, top,
            overwrite) -> int:
-    if out_path is not None:
-        if out_path.suffix.lower() not in (".gpkg", ".csv"):
-            raise InputError(f"--out {out_path}: write the findings as .gpkg or .csv")
-        check_writable(out_path, overwrite=overwrite)
+    check_out_file(out_path, (".gpkg", ".csv"), "write the findings as .gpkg or .csv",
+                   overwrite=overwrite)
     study = load_study(study_path)
     st = AuditSettings.from_study(study)
     over = {"radius_m": radius_km and radius_km * 1000, "min_detour": min_detour,

@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from ..io import refuse_overwriting_input
+from ..errors import InputError
+from ..io import check_writable, refuse_overwriting_input
 
 
 def _regular_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
@@ -314,6 +315,37 @@ def refuse_outputs_over_inputs(outputs: Any = (), *, study: Any = None, files: A
             refuse_overwriting_input(o, inputs)
     if folder is not None:
         refuse_overwriting_input(folder, inputs, names=names)
+
+
+def check_out_file(path: Path | None, suffixes: tuple[str, ...], refusal: str, *,
+                   overwrite: bool) -> None:
+    """Refuse, before any work, an ``--out`` file of a format the command does not write
+    or that cannot be written.
+
+    Parameters
+    ----------
+    path
+        The ``--out`` file; None (no output asked for) passes.
+    suffixes
+        The lower-case suffixes the command writes, e.g. ``(".csv", ".gpkg")``.
+    refusal
+        What the message says after ``--out PATH:`` when the suffix is another, e.g.
+        ``"the ranking is written as .csv"``.
+    overwrite
+        Whether an existing file may be replaced (``--overwrite/--no-overwrite``).
+
+    Raises
+    ------
+    geo.errors.InputError
+        The suffix of ``path`` is not one of ``suffixes`` (exit 2).
+    geo.errors.OutputError
+        ``path`` cannot be written (see :func:`geo.io.check_writable`).
+    """
+    if path is None:
+        return
+    if path.suffix.lower() not in suffixes:
+        raise InputError(f"--out {path}: {refusal}")
+    check_writable(path, overwrite=overwrite)
 
 
 def layers_outside(study) -> list[Path]:

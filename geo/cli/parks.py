@@ -8,7 +8,6 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import InputError
 from ._common import (
     EXIT_OK,
     add_columns,
@@ -20,7 +19,7 @@ from ._common import (
     overwrite_option,
     styled,
 )
-from .options import POSITIVE, refuse_outputs_over_inputs, study_arg
+from .options import POSITIVE, check_out_file, refuse_outputs_over_inputs, study_arg
 
 
 def _pct(v: float) -> str:
@@ -154,16 +153,14 @@ def command(study, radius_km, out_path, overwrite):
 
 @guarded
 def _run(study_path, radius_km, out_path, overwrite) -> int:
-    from ..io import check_writable, write_csv, write_gpkg
+    from ..io import write_csv, write_gpkg
     from ..parks import evaluate_parks
     from ..register import park_frame
     from ..study import load_study
 
-    if out_path is not None:
-        if out_path.suffix.lower() not in (".csv", ".gpkg"):
-            raise InputError(f"--out {out_path}: write .csv (the table) or .gpkg (with the park "
-                             "outlines)")
-        check_writable(out_path, overwrite=overwrite)
+    check_out_file(out_path, (".csv", ".gpkg"),
+                   "write .csv (the table) or .gpkg (with the park outlines)",
+                   overwrite=overwrite)
     study = load_study(study_path)
     if out_path is not None:
         refuse_outputs_over_inputs([out_path, out_path.with_name(out_path.stem + "_industries"

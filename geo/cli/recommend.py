@@ -8,7 +8,6 @@ import click
 import pandas as pd
 from rich.table import Table
 
-from ..errors import InputError
 from ._common import (
     EXIT_OK,
     add_columns,
@@ -21,7 +20,7 @@ from ._common import (
     overwrite_option,
     styled,
 )
-from .options import POSITIVE, refuse_outputs_over_inputs, study_arg
+from .options import POSITIVE, check_out_file, refuse_outputs_over_inputs, study_arg
 
 
 def ranking_table(df) -> Table:
@@ -124,14 +123,10 @@ def command(study, industry, top, candidates, land_mu, radius_km, out_path, over
 
 @guarded
 def _run(study_path, industry, top, candidates, land_mu, radius_km, out_path, overwrite) -> int:
-    from ..io import check_writable
     from ..recommend import recommend
     from ..study import load_study
 
-    if out_path is not None:
-        if out_path.suffix.lower() != ".csv":
-            raise InputError(f"--out {out_path}: the ranking is written as .csv")
-        check_writable(out_path, overwrite=overwrite)
+    check_out_file(out_path, (".csv",), "the ranking is written as .csv", overwrite=overwrite)
     study = load_study(study_path)
     refuse_outputs_over_inputs([out_path], study=study, files=[candidates])
     with console.status("ranking sites…"):

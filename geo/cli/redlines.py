@@ -10,7 +10,6 @@ from rich.table import Table
 from ..crs import COORDS
 from ..errors import InputError
 from ..extent import check_pair_extent
-from ..io import check_writable
 from ..layers import read_layer
 from ..redline import (
     RedlineResult,
@@ -31,7 +30,7 @@ from ._common import (
     overwrite_option,
     styled,
 )
-from .options import refuse_outputs_over_inputs
+from .options import check_out_file, refuse_outputs_over_inputs
 
 
 def summary_table(result: RedlineResult, *, limit: int = 30) -> Table:
@@ -212,11 +211,8 @@ def _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, nam
     if study is not None and (parks_coords or zones_coords):
         raise InputError("--parks-coords/--zones-coords apply to PARKS and REDLINES files; with "
                          "--study set coords = \"...\" in the layer's table")
-    if out_file is not None:
-        if out_file.suffix.lower() not in (".csv", ".gpkg"):
-            raise InputError(f"--out {out_file}: write .csv (the table) or .gpkg (table and "
-                             "geometries)")
-        check_writable(out_file, overwrite=overwrite)
+    check_out_file(out_file, (".csv", ".gpkg"),
+                   "write .csv (the table) or .gpkg (table and geometries)", overwrite=overwrite)
     if study is not None:
         if parks or redlines:
             raise InputError("give either --study or PARKS and REDLINES, not both")

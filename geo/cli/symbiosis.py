@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import InputError
 from ._common import (
     EXIT_OK,
     add_columns,
@@ -19,7 +18,7 @@ from ._common import (
     out,
     overwrite_option,
 )
-from .options import POSITIVE, refuse_outputs_over_inputs, study_arg
+from .options import POSITIVE, check_out_file, refuse_outputs_over_inputs, study_arg
 
 
 def pairs_table(df, limit: int = 25) -> Table:
@@ -90,14 +89,10 @@ def command(study, max_km, out_path, overwrite):
 
 @guarded
 def _run(study_path, max_km, out_path, overwrite) -> int:
-    from ..io import check_writable
     from ..study import load_study
     from ..symbiosis import find_pairs, park_summary
 
-    if out_path is not None:
-        if out_path.suffix.lower() != ".csv":
-            raise InputError(f"--out {out_path}: the pairs are written as .csv")
-        check_writable(out_path, overwrite=overwrite)
+    check_out_file(out_path, (".csv",), "the pairs are written as .csv", overwrite=overwrite)
     study = load_study(study_path)
     refuse_outputs_over_inputs([out_path], study=study)
     with console.status("matching by-products…"):

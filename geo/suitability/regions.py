@@ -19,6 +19,21 @@ from .config import SuitabilityConfig
 from .criteria import _layer_metric
 
 
+def _label_cut(mask: np.ndarray, rcut: np.ndarray, ccut: np.ndarray
+               ) -> tuple[np.ndarray, int]:
+    """4-connected labels of ``mask`` as if cut just before the rows ``rcut`` and the
+    columns ``ccut`` (ascending): a blank row/column inserted there cuts 4-connectivity,
+    and is dropped again from the labels. Returns the labels (``mask``'s shape) and
+    their count."""
+    gapped = np.insert(np.insert(mask, rcut, False, axis=0), ccut, False, axis=1)
+    lab, m = ndimage.label(gapped)
+    keep_r = np.ones(gapped.shape[0], dtype=bool)
+    keep_r[rcut + np.arange(rcut.size)] = False
+    keep_c = np.ones(gapped.shape[1], dtype=bool)
+    keep_c[ccut + np.arange(ccut.size)] = False
+    return lab[keep_r][:, keep_c], m
+
+
 def _regions(top: np.ndarray, grid: Grid, min_cells: int, max_cells: int | None = None
              ) -> tuple[np.ndarray, int, np.ndarray]:
     """Label 4-connected regions of ``top`` cells; keep those of ≥ ``min_cells``.
@@ -42,18 +57,8 @@ def _regions(top: np.ndarray, grid: Grid, min_cells: int, max_cells: int | None 
         if big.any():
             s = max(1, math.isqrt(int(max_cells)))
             inbig = big[lab]
-            # a blank row/column after every tile edge cuts 4-connectivity there
             h, w = lab.shape
-            rcut = np.arange(s, h, s)
-            ccut = np.arange(s, w, s)
-            gapped = np.insert(np.insert(inbig, rcut, False, axis=0), ccut, False, axis=1)
-            plab, m = ndimage.label(gapped)
-            keep_r = np.ones(gapped.shape[0], dtype=bool)
-            keep_r[rcut + np.arange(rcut.size)] = False
-            keep_c = np.ones(gapped.shape[1], dtype=bool)
-            keep_c[ccut + np.arange(ccut.size)] = False
-            plab = plab[keep_r][:, keep_c]
-            del gapped
+            plab, m = _label_cut(inbig, np.arange(s, h, s), np.arange(s, w, s))
             # parent of each part: the big region its cells belong to
             ppar = np.zeros(m + 1, dtype=np.int32)
             ppar[plab[inbig]] = lab[inbig]

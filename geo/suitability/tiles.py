@@ -36,6 +36,7 @@ from ..grid import (
 from .config import CODE_NO_DATA, CODE_SCORED, CODE_STEEP, Criterion, SuitabilityConfig
 from .criteria import paint_category, supplier_interpolate
 from .exclusions import Mask, _landuse_factor, paint_exclusions
+from .regions import _label_cut
 from .stability import _block_scores
 
 DISTANCE_BLOCK = 16
@@ -420,13 +421,8 @@ def _cut_labels(top: np.ndarray, win: Window, side: int) -> tuple[np.ndarray, in
     h, w = top.shape
     rcut = np.flatnonzero((np.arange(win.r0, win.r0 + h) % side == 0)[1:]) + 1
     ccut = np.flatnonzero((np.arange(win.c0, win.c0 + w) % side == 0)[1:]) + 1
-    gapped = np.insert(np.insert(top, rcut, False, axis=0), ccut, False, axis=1)
-    lab, m = ndimage.label(gapped)
-    keep_r = np.ones(gapped.shape[0], dtype=bool)
-    keep_r[rcut + np.arange(rcut.size)] = False
-    keep_c = np.ones(gapped.shape[1], dtype=bool)
-    keep_c[ccut + np.arange(ccut.size)] = False
-    return lab[keep_r][:, keep_c].astype(np.int32), m
+    lab, m = _label_cut(top, rcut, ccut)
+    return lab.astype(np.int32), m
 
 
 def _edges(lab: np.ndarray) -> tuple[np.ndarray, ...]:
