@@ -189,3 +189,43 @@ def test_twenty_thousand_pairs_are_drawn_as_few_flows(yrd_study):
     feats = _symbiosis_features(page)
     assert sum(f["properties"]["np"] for f in feats) == 20_000
     assert len(feats) < 2_000
+
+
+# --- in a browser ------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_aggregated_flows_open_in_a_browser_without_running_names(yrd_study, tmp_path):
+    import _browser
+
+    why = _browser.browser_missing()
+    if why:
+        pytest.skip(why)
+    pk = gpd.read_file(ROOT / "data" / "yrd" / "parks.gpkg")
+    for col in ("name", "name_zh", "name_en"):
+        pk.loc[pk["park_id"] == "sip", col] = XSS
+    pk.to_file(tmp_path / "parks.gpkg", driver="GPKG")
+    text = study_copy(tmp_path).read_text(encoding="utf-8")
+    text = text.replace(f'"{(ROOT / "data").as_posix()}/yrd/parks.gpkg"',
+                        f'"{(tmp_path / "parks.gpkg").as_posix()}"')
+    (tmp_path / "evil.toml").write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = load_study(tmp_path / "evil.toml")
+        sym = _pairs(study, 2 * MAX_PAIR_LINES, seed=5)
+        assert (sym["from_park"] == "sip").any()
+        webmap.write_map(study, tmp_path / "flows.html", {"symbiosis": sym})
+    page = (tmp_path / "flows.html").read_text(encoding="utf-8")
+    n_feats = len(_symbiosis_features(page))
+    with _browser.chromium(offline=True) as driver:
+        _browser.open_map(driver, tmp_path / "flows.html")
+        got = driver.execute_script("""
+            var p = window.parksite, g = p.layers.symbiosis, n = 0, pops = [];
+            if (!p.map.hasLayer(g)) { p.map.addLayer(g); }
+            g.eachLayer(function(gj) { gj.eachLayer(function(l) {
+              n += 1; l.openPopup(); var el = l.getPopup().getElement();
+              pops.push(el ? el.textContent : ''); l.closePopup(); }); });
+            return {n: n, pops: pops, pwned: window.__pwned === undefined ? null : 1};""")
+        errors = _browser.console_errors(driver)
+    assert got["n"] == n_feats and got["pwned"] is None and errors == []
+    assert any("<img src=x" in t for t in got["pops"])  # shown as text
+    assert all("企业对数" in t for t in got["pops"])
