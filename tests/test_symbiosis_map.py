@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from _mapdata import (
     ROOT,
     XSS,
@@ -229,3 +230,19 @@ def test_aggregated_flows_open_in_a_browser_without_running_names(yrd_study, tmp
     assert got["n"] == n_feats and got["pwned"] is None and errors == []
     assert any("<img src=x" in t for t in got["pops"])  # shown as text
     assert all("企业对数" in t for t in got["pops"])
+
+
+def test_bare_pairs_without_parks_or_materials_are_aggregated(yrd_study):
+    """Only lines (no park, material, chain or distance columns): firms are placed by
+    district, and still every pair is counted."""
+    sym = _pairs(yrd_study, MAX_PAIR_LINES + 50, seed=2)[["geometry"]]
+    far = gpd.GeoDataFrame(geometry=[shapely.LineString([(100.1, 40.1), (100.2, 40.2)])] * 3,
+                           crs=4326)  # outside every district: a grid cell
+    sym = pd.concat([sym, far], ignore_index=True)
+    page, info = _build(yrd_study, {"symbiosis": sym})
+    assert f"产业共生（按园区/区县汇总，{len(sym):,} 对）" in info["layers"]
+    feats = _symbiosis_features(page)
+    assert sum(f["properties"]["np"] for f in feats) == len(sym)
+    cell = [f for f in feats if re.match(r"区县外 100\.\d°E 40\.\d°N内部 · 3 对$",
+                                          f["properties"]["t"])]
+    assert len(cell) == 1 and cell[0]["properties"]["np"] == 3
