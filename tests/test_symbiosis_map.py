@@ -246,3 +246,12 @@ def test_bare_pairs_without_parks_or_materials_are_aggregated(yrd_study):
     cell = [f for f in feats if re.match(r"区县外 100\.\d°E 40\.\d°N内部 · 3 对$",
                                           f["properties"]["t"])]
     assert len(cell) == 1 and cell[0]["properties"]["np"] == 3
+
+
+def test_a_park_the_parks_layer_lacks_is_named_by_its_id(yrd_study):
+    sym = _pairs(yrd_study, MAX_PAIR_LINES + 10, seed=4)
+    sym.loc[sym.index[:7], ["from_park", "to_park"]] = "<b>ghost</b>"
+    page, _ = _build(yrd_study, {"symbiosis": sym})
+    feats = _symbiosis_features(page)
+    ghost = [f for f in feats if f["properties"]["t"].startswith("&lt;b&gt;ghost&lt;/b&gt;内部")]
+    assert len(ghost) == 1 and ghost[0]["properties"]["np"] == 7

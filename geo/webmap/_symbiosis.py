@@ -61,7 +61,8 @@ def _w(ctx, key: str, **kw) -> str:
 
 
 def _bi(zh: pd.Series, en: pd.Series) -> pd.Series:
-    """"Chinese (English)" per row, escaped; the English part only when it differs."""
+    """Per row the Chinese text then the English one in brackets, escaped; the English
+    part only when it differs (the English alone when there is no Chinese)."""
     zh = zh.astype("string").fillna("")
     en = en.astype("string").fillna("")
     z = zh.map(_esc).astype(str)
@@ -127,7 +128,9 @@ def _endpoint_places(ctx, gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray
     out = mean.join(known[["zh", "en"]], how="left")
     anchor = known[["lon", "lat"]].reindex(out.index)
     out[["lon", "lat"]] = anchor.where(anchor.notna(), out[["lon", "lat"]])
-    grid = out.index.str.startswith("g:") | out["zh"].isna()
+    unknown = out.index.str.startswith("p:") & out["zh"].isna()  # a park id the layer lacks
+    out.loc[unknown, "zh"] = out.index[unknown].str[2:]
+    grid = out["zh"].isna()
     out.loc[grid, "zh"] = [_W["outside"][0].format(x=a, y=b) for a, b in
                            zip(out.loc[grid, "lon"], out.loc[grid, "lat"], strict=True)]
     out.loc[grid, "en"] = [_W["outside"][1].format(x=a, y=b) for a, b in
