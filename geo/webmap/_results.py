@@ -11,6 +11,7 @@ import pandas as pd
 from ._context import _add_group, _display_geoms, _geojson, _layer, _result_frame, _zone_names
 from ._i18n import _T, _names
 from ._style import _KIND_STYLE, _PALETTE, _legend_html, _sw_fill, _sw_line, _sw_point
+from ._symbiosis import MAX_PAIR_LINES, _draw_symbiosis_flows, _symbiosis_label
 from ._text import _esc, _isnull, _num, _nz, _popup, _truthy
 
 
@@ -123,14 +124,16 @@ def _as_wgs84(gdf) -> gpd.GeoDataFrame | None:
 
 
 def _draw_symbiosis(ctx, m, pairs):
-    """Symbiosis pairs: a line from supplier firm to user firm, coloured by chain."""
+    """Symbiosis pairs: a line from supplier firm to user firm, coloured by chain; more
+    than :data:`~geo.webmap._symbiosis.MAX_PAIR_LINES` pairs are drawn as flows between
+    parks (districts for firms outside parks), one line per place pair."""
     gdf = _as_wgs84(pairs)
     if gdf is None or len(gdf) == 0:
         return
-    label = ctx.t("symbiosis")
-    synth = "synthetic" in gdf and gdf["synthetic"].map(_truthy).any()
-    if synth:
-        label += f"（{ctx.t('synthetic')}）" if ctx.lang == "zh" else f" ({ctx.t('synthetic')})"
+    if len(gdf) > MAX_PAIR_LINES:
+        _draw_symbiosis_flows(ctx, m, gdf)
+        return
+    label = _symbiosis_label(ctx, gdf, aggregated=False)
     fg = _add_group(ctx, m, "symbiosis", label)
     chains = gdf["chain"].astype("string").fillna("") if "chain" in gdf else \
         pd.Series("", index=gdf.index, dtype="string")
