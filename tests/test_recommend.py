@@ -181,3 +181,36 @@ def test_redline_verdict_equals_the_gates(request, study_name, industry):
     # the bundled data has the case that matters: Suzhou New District partly in Taihu
     if study_name == "yrd_study" and industry == "fine_chemicals":
         assert set(hit["park_id"]) == {"snd"}
+
+
+def test_rank_industries_agrees_with_recommend(yrd_study):
+    from geo.recommend import RANKING_COLUMNS, rank_industries
+    from geo.register import study_chains
+
+    r = rank_industries(yrd_study, top=4)
+    assert list(r.columns) == list(RANKING_COLUMNS)
+    assert list(dict.fromkeys(r["industry"])) == list(study_chains(yrd_study).industries.index)
+    assert (r.groupby("industry")["rank"].count() <= 4).all()
+    for ind in ("notebook_assembly", "fine_chemicals", "cathode_materials"):
+        one = recommend(yrd_study, ind, top=4).reset_index(drop=True)
+        mine = r[r["industry"] == ind].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine[one.columns], one)
+        assert (mine["land_mu"] == one.attrs["land_mu"]).all()
+        assert (mine["industry_zh"] == one.attrs["industry_zh"]).all()
+    top = r[(r["industry"] == "notebook_assembly") & (r["rank"] == 1)]
+    assert top["site_id"].tolist() == ["kunshan"]
+
+
+def test_rank_industries_never_ranks_a_banned_site(taihu_study):
+    from geo.recommend import rank_industries
+
+    r = rank_industries(taihu_study, top=50, industries=["fine_chemicals", "pcb"])
+    chem = r[r["industry"] == "fine_chemicals"].set_index("site_id")
+    assert pd.isna(chem.at["lakeside", "rank"])
+    assert chem.at["lakeside", "status"] == "excluded"
+    assert "inside 太湖流域一级保护区" in chem.at["lakeside", "reason_en"]
+    ranked = chem[chem["rank"].notna()]
+    assert "lakeside" not in ranked.index and len(ranked) > 0
+    # electronics are not banned there: the verdict is per industry
+    pcb = r[r["industry"] == "pcb"].set_index("site_id")
+    assert "inside 太湖流域一级保护区" not in pcb.at["lakeside", "reason_en"]
