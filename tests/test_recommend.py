@@ -214,3 +214,24 @@ def test_rank_industries_never_ranks_a_banned_site(taihu_study):
     # electronics are not banned there: the verdict is per industry
     pcb = r[r["industry"] == "pcb"].set_index("site_id")
     assert "inside 太湖流域一级保护区" not in pcb.at["lakeside", "reason_en"]
+
+
+def test_picker_panel_data_is_escaped_and_ranked(yrd_study):
+    from geo.recommend import rank_industries
+    from geo.webmap._picker import _picker_panel
+    from geo.webmap._settings import _settings
+
+    r = rank_industries(yrd_study, top=3, industries=["pcb", "fine_chemicals"])
+    r.loc[0, "site_name"] = '<img src=x onerror="window.__pwned=1">'
+    from geo.webmap._compose import _context
+
+    sec, basemap, lang, tiles = _settings(yrd_study, None, None, None)
+    ctx = _context(yrd_study, sec, basemap=basemap, tiles=tiles, lang=lang, offline=True)
+    p = _picker_panel(ctx, r)
+    assert p is not None
+    d = p["data"]
+    assert d["order"] == ["pcb", "fine_chemicals"]
+    assert [row[0] for row in d["rows"]["pcb"]] == [1, 2, 3]
+    assert d["rows"]["pcb"][0][1].startswith("&lt;img")
+    assert "<img" not in p["html"] and "印制电路板" in p["html"]
+    assert _picker_panel(ctx, None) is None
