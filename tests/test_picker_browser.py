@@ -138,3 +138,37 @@ def test_hostile_names_in_the_ranking_stay_text(driver, picker_map):
     time.sleep(0.3)
     assert driver.execute_script("return typeof window.__pwned;") == "undefined"
     assert console_errors(driver) == []
+
+
+_CLASHES = """
+    var box = window.parksite.map.getContainer().getBoundingClientRect();
+    var els = Array.from(document.querySelectorAll('.leaflet-control')).filter(
+      function(e){ var r = e.getBoundingClientRect();
+                   return e.offsetParent !== null && r.width > 0 && r.height > 0; });
+    var out = [];
+    els.forEach(function(a, i) {
+      var r = a.getBoundingClientRect();
+      if (r.bottom > box.bottom + 1 || r.right > box.right + 1 || r.top < box.top - 1 ||
+          r.left < box.left - 1) { out.push([a.id || a.className, 'outside']); }
+      els.slice(i + 1).forEach(function(b) {
+        var s = b.getBoundingClientRect();
+        if (r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom) {
+          out.push([a.id || a.className, b.id || b.className]); }
+      });
+    });
+    return out;"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)])
+def test_the_picker_panel_overlaps_no_other_at_opening(driver, picker_map, size):
+    w, h = size
+    console_errors(driver)
+    try:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": w, "height": h, "deviceScaleFactor": 1, "mobile": False})
+        open_map(driver, Path(picker_map["info"]["path"]))
+        time.sleep(0.4)
+        assert driver.execute_script(_CLASHES) == [], size
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert console_errors(driver) == []
