@@ -23,7 +23,7 @@ from .io import safe_component, write_csv
 from .layout import LayoutResult, layout_from_study, write_layout
 from .network.audit import AuditResult, audit_study, write_audit
 from .parks import evaluate_parks, park_industries
-from .recommend import recommend_study
+from .recommend import rank_industries, recommend_study
 from .redline import CONFLICT_COLUMNS, RedlineResult, check_study, write_result
 from .sourcing import SourcingResult, run_sourcing, write_sourcing
 from .study import Study
@@ -69,6 +69,11 @@ class StudyRun:
         Grids, candidate regions and the model card ([suitability]).
     recommendations
         Ranked parks and sites per industry of ``[parks.recommend]``.
+    ranking
+        Rankings for every industry of the chain maps
+        (:func:`geo.recommend.rank_industries`: industry, rank, site id and name, score,
+        its parts and the reasons; excluded sites unranked), for the map's picker; None
+        when the step did not run.
     layout
         The park layout ([layout]).
     audit
@@ -90,6 +95,7 @@ class StudyRun:
     symbiosis: gpd.GeoDataFrame | None = None
     suitability: SuitabilityResult | None = None
     recommendations: dict[str, pd.DataFrame] = field(default_factory=dict)
+    ranking: pd.DataFrame | None = None
     layout: LayoutResult | None = None
     audit: AuditResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)
@@ -176,11 +182,16 @@ def _suitability(run: StudyRun, dest: Path) -> str:
 
 def _recommend(run: StudyRun, dest: Path) -> str:
     cand = dest / "suitability" / "candidates.gpkg"
-    run.recommendations = recommend_study(run.study, candidates=cand if cand.exists() else None)
+    sites = cand if cand.exists() else None
+    run.recommendations = recommend_study(run.study, candidates=sites)
     for industry, table in run.recommendations.items():
         write_csv(table, dest / f"recommend_{safe_component(industry)}.csv")
+    run.ranking = rank_industries(run.study, candidates=sites)
+    write_csv(run.ranking, dest / "recommend_all.csv")
+    n = run.ranking["industry"].nunique()
     return (f"recommendations for {', '.join(run.recommendations) or 'no industry'} → "
-            f"{run.out_dir}/recommend_*.csv")
+            f"{run.out_dir}/recommend_*.csv; rankings for all {n} industries "
+            f"({run.ranking.attrs['seconds']:.1f} s) → {run.out_dir}/recommend_all.csv")
 
 
 def _layout(run: StudyRun, dest: Path) -> str:

@@ -43,6 +43,7 @@ English.
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,7 @@ from .parks import occupied_land_mu
 from .redline import equal_area_polygons, pair_overlaps
 from .register import park_frame, sector_model_for, study_chains, study_firms
 from .sectors import split_industries
-from .sourcing import input_share_within, supply_index
+from .sourcing import supply_index
 from .units import MU_M2
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -166,7 +167,7 @@ def _fields(path: Path, layer: str) -> list[str]:
     return list(pyogrio.read_info(path, layer=layer)["fields"])
 
 
-def _sites(study: Study, candidates: Any, cfg) -> gpd.GeoDataFrame:
+def _sites(study: Study, candidates: Any, cfg) -> tuple[gpd.GeoDataFrame, Any]:
     parks = park_frame(study)
     firms = study_firms(study) if study.has_role("firms") else None
     rows = gpd.GeoDataFrame({
@@ -189,8 +190,85 @@ def _sites(study: Study, candidates: Any, cfg) -> gpd.GeoDataFrame:
                                "site_name": names, "kind": "candidate", "area_m2": area},
                               geometry=c.geometry.values, crs=4326)
         rows = gpd.GeoDataFrame(pd.concat([rows, cg], ignore_index=True), crs=4326)
-    rows.attrs["firms"] = firms
-    return rows
+    return rows, firms
+
+
+@dataclass
+class _Base:
+    """What every industry's ranking shares: the sites (EPSG:4326), the firms, the
+    centroids and their snaps, the supply index, the firms' road distances from each
+    site (metres, computed once when an industry has buyers), each site's member firms,
+    the land already used (亩) and the (site, zone) overlaps."""
+
+    sites: gpd.GeoDataFrame
+    firms: Any
+    cent: gpd.GeoDataFrame
+    idx: Any
+    sn: Any
+    r_km: float
+    kind: np.ndarray
+    site_ids: np.ndarray
+    area_mu: np.ndarray
+    used: np.ndarray
+    members: list
+    zones: dict | None
+    cov: dict
+    dist: Any = None
+
+    def covered(self, inputs: list[str]) -> np.ndarray:
+        """(sites, inputs) bool: a supplier within the radius by road (cached per input)."""
+        for j in inputs:
+            if j not in self.cov:
+                self.cov[j] = self.idx.covered(self.sn, [j])[:, 0]
+        if not inputs:
+            return np.zeros((len(self.cent), 0), bool)
+        return np.column_stack([self.cov[j] for j in inputs])
+
+    def distances(self) -> np.ndarray:
+        """(sites, firms) road metres within the radius (inf beyond, NaN off network)."""
+        if self.dist is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.dist = self.idx.network.distances(self.cent, self.firms,
+                                                       limit_km=self.r_km, warn=False)
+        return self.dist
+
+
+def _base(study: Study, candidates: Any, cfg: ParksConfig, r_km: float) -> _Base:
+    """The industry-independent part of a ranking (see :class:`_Base`)."""
+    sites, firms = _sites(study, candidates, cfg)
+    metric = sites.to_crs(study.metric_crs)
+    cent = gpd.GeoDataFrame({"id": sites["site_id"].to_numpy()},
+                            geometry=metric.geometry.centroid.to_crs(4326).values, crs=4326)
+    lonlat = np.column_stack([cent.geometry.x.to_numpy(), cent.geometry.y.to_numpy()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idx = supply_index(study, r_km)
+        sn = idx.network.snap_xy(lonlat)
+    kind = sites["kind"].to_numpy()
+    site_ids = sites["site_id"].astype(str).to_numpy()
+    n = len(sites)
+    used = np.zeros(n)
+    members: list = [np.zeros(0, int)] * n
+    if firms is not None:
+        fpark = firms["park_id"].astype(str).to_numpy()
+        fland = firms["_land"].to_numpy(float)
+        for s in np.flatnonzero(kind == "park"):
+            m = np.flatnonzero(fpark == site_ids[s])
+            members[s] = m
+            used[s] = float(fland[m].sum())
+        if (kind != "park").any() and len(firms):
+            fxy = np.column_stack(_to_metric(firms.geometry, study))
+            cxy = np.column_stack(_to_metric(cent.geometry[kind != "park"], study))
+            hood = cKDTree(fxy).query_ball_point(cxy, cfg.recommend.neighbourhood_km * 1000.0)
+            for s, h in zip(np.flatnonzero(kind != "park"), hood, strict=True):
+                members[s] = np.asarray(h, dtype=int)
+    area_mu = sites["area_m2"].to_numpy() / MU_M2
+    zones = _zone_pairs(study, sites, firms, used, kind, site_ids) \
+        if study.has_role("redlines") else None
+    return _Base(sites=sites, firms=firms, cent=cent, idx=idx, sn=sn, r_km=r_km, kind=kind,
+                 site_ids=site_ids, area_mu=area_mu, used=used, members=members,
+                 zones=zones, cov={})
 
 
 @dataclass(frozen=True)
@@ -254,22 +332,25 @@ def recommend(study: Study, industry: str, top: int = 5, candidates: Any = None,
     if not (isinstance(top, int) and top >= 1):
         raise InputError(f"--top must be a whole number ≥ 1, got {top!r}")
     cfg = study.config.parks
-    rc = cfg.recommend
     chains = study_chains(study)
-    st = _settings(study, rc, chains, industry, radius_km)
-    notes: list[str] = []
+    st = _settings(study, cfg.recommend, chains, industry, radius_km)
+    base = _base(study, candidates, cfg, st.r_km)
+    return _rank_one(study, chains, base, st, top, land_mu)
 
-    sites = _sites(study, candidates, cfg)
-    firms = sites.attrs["firms"]
-    metric = sites.to_crs(study.metric_crs)
-    cent = gpd.GeoDataFrame({"id": sites["site_id"].to_numpy()},
-                            geometry=metric.geometry.centroid.to_crs(4326).values, crs=4326)
-    need = _land_need(land_mu, rc, firms, st.x, cfg, notes)
-    sup = _supply(study, chains, cent, st)
-    cus = _customers(chains, firms, sup["idx"], cent, st)
-    chain_lq, ind_lq, spec = _specialisation(study, chains, sites, firms, cent, st)
-    adm = _land_and_admissibility(study, sites, firms, cfg, need, st)
-    _shortfalls(adm, sup["sn"], need)
+
+def _rank_one(study: Study, chains, base: _Base, st: _Settings, top: int,
+              land_mu: float | None) -> pd.DataFrame:
+    """One industry's ranking from the shared :class:`_Base` (the :func:`recommend`
+    table with its ``attrs``)."""
+    cfg = study.config.parks
+    notes: list[str] = []
+    firms, sites, cent = base.firms, base.sites, base.cent
+    need = _land_need(land_mu, cfg.recommend, firms, st.x, cfg, notes)
+    sup = _supply(base, chains, st)
+    cus = _customers(chains, base, st)
+    chain_lq, ind_lq, spec = _specialisation(chains, base, st)
+    adm = _land_and_admissibility(study, base, cfg, need, st)
+    _shortfalls(adm, base.sn, need)
     land_score = np.minimum(1.0, adm["free"] / (st.land_factor * need))
     score = _score(sup, cus, spec, land_score, st.weights, notes, st.x)
     reasons = _reasons(chains, st, sup, cus, chain_lq, ind_lq, adm)
@@ -356,27 +437,29 @@ def _land_need(land_mu: float | None, rc: RecommendConfig, firms, x: str, cfg: P
     return need
 
 
-def _supply(study: Study, chains, cent: gpd.GeoDataFrame, st: _Settings) -> dict:
+def _supply(base: _Base, chains, st: _Settings) -> dict:
     """Criterion 1, supply: the value share of the industry's inputs within the radius by
-    road of each site centroid (EPSG:4326 points), and which inputs are covered."""
-    n = len(cent)
-    lonlat = np.column_stack([cent.geometry.x.to_numpy(), cent.geometry.y.to_numpy()])
-    names_in = list(chains.inputs_of(st.x))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        idx = supply_index(study, st.r_km)
-        supply = input_share_within(cent, st.x, study, st.r_km)
-        sn = idx.network.snap_xy(lonlat)
-    cov = idx.covered(sn, names_in) if names_in else np.zeros((n, 0), bool)
-    return {"idx": idx, "sn": sn, "supply": supply, "names_in": names_in, "cov": cov,
+    road of each site centroid (EPSG:4326 points), and which inputs are covered; the
+    arithmetic of :func:`geo.sourcing.input_share_within`, on the shared coverage."""
+    n, sn = len(base.cent), base.sn
+    ins = chains.inputs_of(st.x)
+    names_in = list(ins)
+    cov = base.covered(names_in)
+    if names_in:
+        w = np.array([ins[j] for j in names_in])
+        supply = cov.astype(float) @ w / w.sum()
+        supply[~sn.on_network] = np.nan
+    else:
+        supply = np.full(n, np.nan)
+    return {"sn": sn, "supply": supply, "names_in": names_in, "cov": cov,
             "n_cov": cov.sum(axis=1), "on_net": sn.on_network}
 
 
-def _customers(chains, firms, idx, cent: gpd.GeoDataFrame, st: _Settings) -> dict:
+def _customers(chains, base: _Base, st: _Settings) -> dict:
     """Criterion 2, customers: firms whose industry buys the industry, by road from each
     site centroid (EPSG:4326); counts within the radius and within ``near_km``, and the
     score (Σ input share of buyers within the radius / the best site's sum)."""
-    n = len(cent)
+    n, firms = len(base.cent), base.firms
     x = st.x
     buyers = {b: w.get(x, 0.0) for b, w in chains.inputs.items() if w.get(x, 0.0) > 0}
     cust_r = np.zeros(n, int)
@@ -384,11 +467,10 @@ def _customers(chains, firms, idx, cent: gpd.GeoDataFrame, st: _Settings) -> dic
     cust_val = np.zeros(n)
     cust_inds: list[str] = []
     if buyers and firms is not None:
-        bf = firms[firms["industry"].isin(list(buyers))]
+        sel = firms["industry"].isin(list(buyers)).to_numpy()
+        bf = firms[sel]
         if len(bf):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                d = idx.network.distances(cent, bf, limit_km=st.r_km, warn=False)
+            d = base.distances()[:, sel]
             d = np.where(np.isfinite(d), d, np.inf)  # (sites, firms)
             w = bf["industry"].map(buyers).to_numpy(float)
             within = d <= st.r_km * 1000.0
@@ -401,13 +483,12 @@ def _customers(chains, firms, idx, cent: gpd.GeoDataFrame, st: _Settings) -> dic
             "industries": cust_inds}
 
 
-def _specialisation(study: Study, chains, sites: gpd.GeoDataFrame, firms,
-                    cent: gpd.GeoDataFrame, st: _Settings
+def _specialisation(chains, base: _Base, st: _Settings
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Criterion 3, specialisation: (chain LQ, industry LQ, score) per site. A park's
     members are its firms; a candidate region's are the firms within ``hood_km`` of its
     centroid (EPSG:4326, measured in the metric CRS)."""
-    n = len(sites)
+    n, firms = len(base.sites), base.firms
     chain_lq = np.full(n, np.nan)
     ind_lq = np.full(n, np.nan)
     if firms is not None and len(firms):
@@ -415,20 +496,10 @@ def _specialisation(study: Study, chains, sites: gpd.GeoDataFrame, firms,
             firms["industry"].map(chains.industries["chain"]).fillna("").to_numpy()
         find = firms["industry"].astype(str).to_numpy()
         region = firms["in_region"].to_numpy(bool)
-        site_of = np.full(len(firms), "", dtype=object)
-        site_of[:] = firms["park_id"].astype(str).to_numpy()
-        is_park = sites["kind"].to_numpy() == "park"
-        member = [(np.flatnonzero(site_of == s)) for s in sites["site_id"].to_numpy()[is_park]]
-        if (~is_park).any():
-            fxy = np.column_stack(_to_metric(firms.geometry, study))
-            cxy = np.column_stack(_to_metric(cent.geometry[~is_park], study))
-            hood = cKDTree(fxy).query_ball_point(cxy, st.hood_km * 1000.0)
-            member += [np.asarray(h, dtype=int) for h in hood]
-        order = list(np.flatnonzero(is_park)) + list(np.flatnonzero(~is_park))
         # LQ of site s: share of the chain among its firms / share in the region
         reg_chain = (fchain[region] == st.chain_id).mean() if region.any() else np.nan
         reg_ind = (find[region] == st.x).mean() if region.any() else np.nan
-        for s, m in zip(order, member, strict=True):  # loop over sites (tens)
+        for s, m in enumerate(base.members):  # loop over sites (tens)
             if len(m) == 0:
                 chain_lq[s] = 0.0
                 ind_lq[s] = 0.0
@@ -442,42 +513,33 @@ def _specialisation(study: Study, chains, sites: gpd.GeoDataFrame, firms,
     return chain_lq, ind_lq, spec
 
 
-def _land_and_admissibility(study: Study, sites: gpd.GeoDataFrame, firms, cfg, need: float,
+def _land_and_admissibility(study: Study, base: _Base, cfg, need: float,
                             st: _Settings) -> dict:
     """Criteria 4 and 5 before the shortfall check: free land (亩) per site after the
     firms already there and red-line overlaps, status and admissibility notes (en/zh)."""
-    n = len(sites)
-    area_mu = sites["area_m2"].to_numpy() / MU_M2
+    n = len(base.sites)
     share = float(cfg.net_land_share)
-    used = np.zeros(n)
-    if firms is not None:
-        for s, sid in enumerate(sites["site_id"].to_numpy()):
-            if sites["kind"].iat[s] == "park":
-                used[s] = float(firms.loc[firms["park_id"].astype(str) == sid, "_land"].sum())
-    adm = {"free": np.maximum(0.0, area_mu * share - used),
+    adm = {"free": np.maximum(0.0, base.area_mu * share - base.used),
            "status": np.full(n, "ok", dtype=object),
            "en": np.full(n, "", dtype=object), "zh": np.full(n, "", dtype=object)}
-    if study.has_role("redlines"):
-        _zone_verdicts(study, sites, firms, adm, area_mu, used, share, need, st)
+    if base.zones is not None:
+        _zone_verdicts(study, base, adm, share, need, st)
     return adm
 
 
-def _zone_verdicts(study: Study, sites: gpd.GeoDataFrame, firms, adm: dict,
-                   area_mu: np.ndarray, used: np.ndarray, share: float, need: float,
-                   st: _Settings) -> None:
-    """Red-line and restricted-zone overlaps of each site (computed in the study's
-    equal-area CRS), applied to ``adm`` in place."""
+def _zone_pairs(study: Study, sites: gpd.GeoDataFrame, firms, used: np.ndarray,
+                kind: np.ndarray, site_ids: np.ndarray) -> dict | None:
+    """The (site, zone) pairs that overlap (computed once in the study's equal-area CRS):
+    overlap 亩, zone class, id, name and bans, and the land (亩) the site's firms use
+    outside the zone."""
     zones = study.load_role("redlines")
     if zones is None:
-        return
+        return None
     zspec = study.by_role("redlines")[0]
     cf = zspec.options.get("class") or "class"
     zcls = zones[cf].astype(str).str.strip().str.lower().to_numpy() if cf in zones else \
         np.full(len(zones), "redline")
     si, zi, ov_m2, za = _site_zone_overlaps(sites, zones, study.area_crs)
-    ov_mu = ov_m2 / MU_M2
-    zname = zones["name"].astype(str).to_numpy()
-    zid = zones["id"].astype(str).to_numpy()
     banned_col = zones["banned_industries"].to_numpy() if "banned_industries" in zones \
         else np.full(len(zones), "")
     fpts = None
@@ -485,10 +547,33 @@ def _zone_verdicts(study: Study, sites: gpd.GeoDataFrame, firms, adm: dict,
         fpts = shapely.transform(
             shapely.points(firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()),
             lambda c: np.column_stack(_to_area(c, study)))
+    used_out = used[si].astype(float)
+    if fpts is not None:
+        fpark = firms["park_id"].astype(str).to_numpy()
+        fland = firms["_land"].to_numpy()
+        for k in range(len(si)):  # a handful of pairs
+            s, z = si[k], zi[k]
+            if kind[s] == "park":
+                sel = fpark == site_ids[s]
+                inside = shapely.contains(za[z], fpts[sel])
+                used_out[k] = float(fland[sel][~inside].sum())
+    return {"si": si, "zi": zi, "ov_mu": ov_m2 / MU_M2, "cls": zcls,
+            "name": zones["name"].astype(str).to_numpy(), "id": zones["id"].astype(str).to_numpy(),
+            "bans": [split_industries(b) for b in banned_col], "used_out": used_out}
+
+
+def _zone_verdicts(study: Study, base: _Base, adm: dict, share: float, need: float,
+                   st: _Settings) -> None:
+    """Red-line and restricted-zone overlaps of each site (:func:`_zone_pairs`) judged
+    for the industry, applied to ``adm`` in place."""
+    zp = base.zones
+    assert zp is not None
     sectors = sector_model_for(study)
+    area_mu = base.area_mu
     free, adm_en, adm_zh = adm["free"], adm["en"], adm["zh"]
-    for k in range(len(si)):  # (site, zone) pairs that touch: a handful
-        s, z = si[k], zi[k]
+    zcls, zid, zname, ov_mu = zp["cls"], zp["id"], zp["name"], zp["ov_mu"]
+    for k in range(len(zp["si"])):  # (site, zone) pairs that touch: a handful
+        s, z = zp["si"][k], zp["zi"][k]
         if ov_mu[k] <= 0:
             continue
         pct = 100.0 * ov_mu[k] / area_mu[s]
@@ -498,7 +583,7 @@ def _zone_verdicts(study: Study, sites: gpd.GeoDataFrame, firms, adm: dict,
                          "buildable; "
             adm_zh[s] += f"{ov_mu[k]:,.0f} 亩（{pct:.1f}%）位于生态红线 {zid[z]} 内，不可建设；"
             continue
-        bans = split_industries(banned_col[z])
+        bans = zp["bans"][z]
         verdict = sectors.is_banned([st.x], bans).status if bans else "review"
         if verdict == "allowed":
             continue
@@ -506,12 +591,7 @@ def _zone_verdicts(study: Study, sites: gpd.GeoDataFrame, firms, adm: dict,
             _inside_restricted(adm, s, zname[z], verdict, st)
             continue
         # partial: only the land outside the zone is usable
-        used_out = used[s]
-        if fpts is not None and sites["kind"].iat[s] == "park":
-            sel = (firms["park_id"].astype(str) == sites["site_id"].iat[s]).to_numpy()
-            inside = shapely.contains(za[z], fpts[sel])
-            used_out = float(firms["_land"].to_numpy()[sel][~inside].sum())
-        free_out = max(0.0, (area_mu[s] - ov_mu[k]) * share - used_out)
+        free_out = max(0.0, (area_mu[s] - ov_mu[k]) * share - zp["used_out"][k])
         free[s] = min(free[s], free_out)
         _partly_restricted(adm, s, zname[z], pct, free_out, need, st)
 
@@ -693,6 +773,85 @@ def recommend_study(study: Study, candidates: Any = None) -> dict[str, pd.DataFr
     rc = study.config.parks.recommend
     return {ind: recommend(study, ind, top=rc.top, candidates=candidates)
             for ind in rc.industries}
+
+
+#: Columns of :func:`rank_industries`, in order.
+RANKING_COLUMNS = ("industry", "industry_zh", "industry_en", "rank", "site_id", "site_name",
+                   "kind", "status", "score", "supply_rate", "inputs_covered", "n_inputs",
+                   "customers_radius", "customers_near",
+                   "customer_score", "spec_score", "land_score", "chain_lq", "industry_lq",
+                   "free_land_mu", "land_mu", "admissibility", "reason_zh", "reason_en",
+                   "lon", "lat")
+
+
+def rank_industries(study: Study, candidates: Any = None, *, top: int = 10,
+                    industries: Any = None, radius_km: float | None = None) -> pd.DataFrame:
+    """Rankings for every industry of the study's chain maps, in one pass.
+
+    What does not depend on the industry is computed once and shared: the sites and
+    their centroids, the snaps to the road network, the road reach of each input
+    industry's suppliers (one Dijkstra per input industry, see
+    :class:`geo.sourcing.SupplyIndex`), the road distances from every site to every firm,
+    each site's member firms and the (site, zone) overlaps. Each industry then costs a
+    few array operations and its reasons in words. Every figure and verdict is the one
+    :func:`recommend` gives for that industry (same code): a site that a restricted zone
+    excludes for an industry (wholly inside a zone that bans it, or too little free land
+    outside it) is never ranked for that industry.
+
+    Parameters
+    ----------
+    study
+        A study with parks, firms, roads and (optionally) red-line layers.
+    candidates
+        Candidate regions as :func:`read_candidates` accepts (ranked with the parks);
+        None for parks only.
+    top
+        How many admissible sites to rank per industry (≥ 1).
+    industries
+        Industry ids or names to rank (default: every industry of the chain maps, in
+        their order).
+    radius_km
+        Sourcing radius by road, km (default ``[sourcing] radius_km`` or 100).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (industry, site) in :data:`RANKING_COLUMNS`: the ``top`` ranked
+        sites of each industry (``rank`` 1…) then its excluded sites (``rank`` empty,
+        ``status`` excluded, the reason in ``admissibility`` and ``reason_*``).
+        ``score`` and the ``*_score`` parts are in [0, 1]; ``supply_rate`` is a share of
+        input value; ``free_land_mu`` and ``land_mu`` (the firm's need) are in 亩;
+        ``lon``/``lat`` are the site's centroid in EPSG:4326 degrees (computed in the
+        study's metric CRS). ``attrs["seconds"]`` holds the time taken and
+        ``attrs["radius_km"]`` the radius.
+
+    Raises
+    ------
+    ModelError
+        An industry of ``industries`` is not in the chain maps.
+    InputError
+        Bad ``top`` or radius, unreadable candidates.
+    """
+    if not (isinstance(top, int) and top >= 1):
+        raise InputError(f"top must be a whole number ≥ 1, got {top!r}")
+    t0 = time.perf_counter()
+    cfg = study.config.parks
+    chains = study_chains(study)
+    names = list(chains.industries.index) if industries is None else list(industries)
+    sts = [_settings(study, cfg.recommend, chains, x, radius_km) for x in names]
+    if not sts:
+        return pd.DataFrame(columns=list(RANKING_COLUMNS))
+    base = _base(study, candidates, cfg, sts[0].r_km)
+    parts = []
+    for st in sts:  # one industry at a time on the shared base (tens)
+        r = _rank_one(study, chains, base, st, top, None)
+        parts.append(r.assign(industry=st.x, industry_zh=st.x_zh, industry_en=st.x_en,
+                              land_mu=r.attrs["land_mu"]))
+    out = pd.concat(parts, ignore_index=True)[list(RANKING_COLUMNS)]
+    out["rank"] = out["rank"].astype("Int64")
+    out.attrs.update({"seconds": time.perf_counter() - t0, "radius_km": sts[0].r_km,
+                      "top": top})
+    return out
 
 
 def _to_metric(geoms: gpd.GeoSeries, study: Study) -> tuple[np.ndarray, np.ndarray]:

@@ -181,3 +181,57 @@ def test_redline_verdict_equals_the_gates(request, study_name, industry):
     # the bundled data has the case that matters: Suzhou New District partly in Taihu
     if study_name == "yrd_study" and industry == "fine_chemicals":
         assert set(hit["park_id"]) == {"snd"}
+
+
+def test_rank_industries_agrees_with_recommend(yrd_study):
+    from geo.recommend import RANKING_COLUMNS, rank_industries
+    from geo.register import study_chains
+
+    r = rank_industries(yrd_study, top=4)
+    assert list(r.columns) == list(RANKING_COLUMNS)
+    assert list(dict.fromkeys(r["industry"])) == list(study_chains(yrd_study).industries.index)
+    assert (r.groupby("industry")["rank"].count() <= 4).all()
+    for ind in ("notebook_assembly", "fine_chemicals", "cathode_materials"):
+        one = recommend(yrd_study, ind, top=4).reset_index(drop=True)
+        mine = r[r["industry"] == ind].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine[one.columns], one)
+        assert (mine["land_mu"] == one.attrs["land_mu"]).all()
+        assert (mine["industry_zh"] == one.attrs["industry_zh"]).all()
+    top = r[(r["industry"] == "notebook_assembly") & (r["rank"] == 1)]
+    assert top["site_id"].tolist() == ["kunshan"]
+
+
+def test_rank_industries_never_ranks_a_banned_site(taihu_study):
+    from geo.recommend import rank_industries
+
+    r = rank_industries(taihu_study, top=50, industries=["fine_chemicals", "pcb"])
+    chem = r[r["industry"] == "fine_chemicals"].set_index("site_id")
+    assert pd.isna(chem.at["lakeside", "rank"])
+    assert chem.at["lakeside", "status"] == "excluded"
+    assert "inside 太湖流域一级保护区" in chem.at["lakeside", "reason_en"]
+    ranked = chem[chem["rank"].notna()]
+    assert "lakeside" not in ranked.index and len(ranked) > 0
+    # electronics are not banned there: the verdict is per industry
+    pcb = r[r["industry"] == "pcb"].set_index("site_id")
+    assert "inside 太湖流域一级保护区" not in pcb.at["lakeside", "reason_en"]
+
+
+def test_picker_panel_data_is_escaped_and_ranked(yrd_study):
+    from geo.recommend import rank_industries
+    from geo.webmap._picker import _picker_panel
+    from geo.webmap._settings import _settings
+
+    r = rank_industries(yrd_study, top=3, industries=["pcb", "fine_chemicals"])
+    r.loc[0, "site_name"] = '<img src=x onerror="window.__pwned=1">'
+    from geo.webmap._compose import _context
+
+    sec, basemap, lang, tiles = _settings(yrd_study, None, None, None)
+    ctx = _context(yrd_study, sec, basemap=basemap, tiles=tiles, lang=lang, offline=True)
+    p = _picker_panel(ctx, r)
+    assert p is not None
+    d = p["data"]
+    assert d["order"] == ["pcb", "fine_chemicals"]
+    assert [row[0] for row in d["rows"]["pcb"]] == [1, 2, 3]
+    assert d["rows"]["pcb"][0][1].startswith("&lt;img")
+    assert "<img" not in p["html"] and "印制电路板" in p["html"]
+    assert _picker_panel(ctx, None) is None

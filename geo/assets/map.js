@@ -559,6 +559,7 @@ function parksiteInit(map, cfg, layers, control) {
   psFolded(S, 'ps-card', cfg.card, 1);
   S.gaps = cfg.gaps ? psFolded(S, 'ps-gaps', cfg.gaps, 2) : null;
   if (S.gaps) { psLinkGaps(S, S.gaps); }
+  if (cfg.picker) { psPicker(S, cfg.picker); }
   psFurniture(S);
   psTileNotice(S);
   map.options.zoomSnap = 0.25;
@@ -573,4 +574,73 @@ function parksiteInit(map, cfg, layers, control) {
                      fit: function() { return psFit(S); },
                      relayout: function() { psRelayout(S); },
                      print: function(on) { psPrint(S, on); }};
+}
+
+
+/* --- recommendation picker (geo/webmap/_picker.py): an industry → its ranked sites ---- */
+
+/* A picker row: zoom to its park or candidate region and outline it (as gap rows do);
+   a site whose polygon is not on the map gets a ring at its centre. */
+function psPickRow(S, row) {
+  var map = S.map, kind = row[2], fid = row[7];
+  var keys = kind === 'park' ? [S.cfg.parks_key] : ['candidates_top', 'candidates'];
+  var b = L.latLngBounds([]);
+  [S.cfg.parks_key, 'candidates_top', 'candidates'].forEach(function(k) {
+    if (keys.indexOf(k) < 0) { psHighlight(S, k, []); }
+  });
+  keys.forEach(function(k) {
+    if (!psHighlight(S, k, [fid]).length) { return; }
+    psEnsure(S, k);
+    psHighlight(S, k, [fid]).forEach(function(f) { if (f.getBounds) { b.extend(f.getBounds()); } });
+  });
+  if (S.pickMark) { map.removeLayer(S.pickMark); S.pickMark = null; }
+  if (row[8] !== null && row[9] !== null) {
+    var ll = L.latLng(row[8], row[9]);
+    S.pickMark = L.circleMarker(ll, {radius: 14, color: '#000', weight: 3, fill: false,
+      className: 'ps-hl-firm ps-pick-mark', interactive: false}).addTo(map);
+    if (!b.isValid()) { b.extend(ll); }
+  }
+  if (b.isValid()) { map.fitBounds(b, {maxZoom: 12, padding: [40, 40], animate: false}); }
+}
+
+/* The picker panel: ``P.html`` (escaped) holds the select; ``P.data`` the rows per
+   industry (every string escaped in Python; inserted, never parsed from raw data). */
+function psPicker(S, P) {
+  var d = psFolded(S, 'ps-picker', P.html, 2);
+  d.className = 'ps-gaps ps-picker leaflet-control';
+  var D = P.data, T = D.t;
+  var sel = d.querySelector('select[data-picker]');
+  var body = d.querySelector('tbody');
+  var ex = d.querySelector('.ps-pick-ex');
+  function fill() {
+    var rows = D.rows[sel.value] || [];
+    body.innerHTML = '';
+    ex.innerHTML = '';
+    if (!sel.value) { return; }
+    if (!rows.length) { psEl('tr', '', body, '<td colspan="4">' + T.none + '</td>'); }
+    var trs = [];
+    rows.forEach(function(r) {
+      var kind = T[r[2]] || r[2];
+      var flag = r[6] === 'flagged' ? ' <span class="ps-sub">· ' + T.flagged + '</span>' : '';
+      var tr = psEl('tr', 'ps-row', body,
+        '<td class="n">' + r[0] + '</td><td>' + r[1] + '<br><span class="ps-sub">' + kind +
+        '</span>' + flag + '</td><td class="n">' + (r[3] === null ? '–' : r[3].toFixed(3)) +
+        '</td><td>' + r[4] + '<br><span class="ps-sub">' + r[5] + '</span></td>');
+      tr.setAttribute('data-site', r[7]);
+      trs.push(tr);
+      L.DomEvent.on(tr, 'click', function() {
+        trs.forEach(function(x) { x.classList.toggle('ps-on', x === tr); });
+        psPickRow(S, r);
+      });
+    });
+    var out = D.ex[sel.value] || [];
+    if (out.length) {
+      var h = '<div class="ps-sub">' + T.excluded + ' · ' + out.length + '</div><ul>';
+      out.forEach(function(x) { h += '<li>× ' + x[0] + (x[1] ? ': <span class="ps-sub">' + x[1] + '</span>' : '') + '</li>'; });
+      ex.innerHTML = h + '</ul>';
+    }
+  }
+  L.DomEvent.on(sel, 'change', fill);
+  S.picker = d;
+  return d;
 }

@@ -38,6 +38,7 @@ from ._decision import GROUPS, banner, decision_keys, group_of, print_notes
 from ._firms import _draw_firms
 from ._layout import _draw_layout
 from ._parks import _draw_parks, _draw_redlines
+from ._picker import _picker_panel
 from ._rasters import _draw_dem, _draw_landuse, _draw_suitability
 from ._results import (
     _as_wgs84,
@@ -282,6 +283,7 @@ def _config(page: _Page, grouped: list) -> dict:
         "card": _model_card(ctx, ctx.study, results, page.title, page.sec,
                             page.basemap_text),
         "gaps": _gap_panel(ctx, results.chain_gaps),
+        "picker": _picker_panel(ctx, results.ranking),
         "banner": bn, "study": study_b, "search": search,
         "parks_key": parks_key, "firms_key": firms_key,
         "notes": print_notes(ctx, page.title, bn["date"], ctx.study),

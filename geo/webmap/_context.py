@@ -237,7 +237,9 @@ class _CompactGeoJson(folium.GeoJson):
         lines = script._children[name].render().split("\n")
         call = f"{name}_add("
         at = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith(call))
-        lines[at] = (f"parksiteLater({self._parent.get_name()}, function() {{ "
+        group = self._parent
+        assert group is not None  # rendered inside its feature group
+        lines[at] = (f"parksiteLater({group.get_name()}, function() {{ "
                      f"{lines[at].strip()} }});")
         script.add_child(_Text("\n".join(lines)), name=name)
 

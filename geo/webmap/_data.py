@@ -83,6 +83,9 @@ class MapData:
         Rasters, candidate regions and the model card.
     recommendations : mapping of str to pandas.DataFrame
         Ranked parks and sites per industry of ``[parks.recommend]``.
+    ranking : pandas.DataFrame, optional
+        Top sites for every chain-map industry (:func:`geo.recommend.rank_industries`),
+        for the map's recommendation picker.
     layout : geo.layout.LayoutResult, optional
         A park layout.
     network_audit : geopandas.GeoDataFrame, optional
@@ -101,6 +104,7 @@ class MapData:
     symbiosis: gpd.GeoDataFrame | None = None
     suitability: SuitabilityLayers | None = None
     recommendations: dict[str, pd.DataFrame] = field(default_factory=dict)
+    ranking: pd.DataFrame | None = None
     layout: LayoutResult | None = None
     network_audit: gpd.GeoDataFrame | None = None
     model_card: dict[str, list[str]] = field(default_factory=dict)
@@ -147,6 +151,7 @@ class MapData:
             suitability=SuitabilityLayers.of(run.suitability)
             if run.suitability is not None else None,
             recommendations=dict(run.recommendations or {}),
+            ranking=run.ranking,
             layout=run.layout,
             network_audit=run.audit.findings if run.audit is not None else None,
             model_card={**notes, **(card or {})})
