@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import html
 import re
+import tempfile
 import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -37,10 +39,12 @@ MATERIALS = [("steam", "蒸汽"), ("black mass", "黑粉"), ("<i>slag</i>", "<i>
 
 
 def _build(study, results, lang=None):
-    with warnings.catch_warnings():
+    """The page and info of :func:`webmap.write_map`, warnings silenced."""
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
         warnings.simplefilter("ignore")
-        return webmap._build(study, results, offline=True, basemap=None, lang=lang,
-                             tiles=None, tianditu_key=None)
+        out = Path(tmp) / "map.html"
+        info = webmap.write_map(study, out, results, lang=lang)
+        return out.read_text(encoding="utf-8"), info
 
 
 def _pairs(study, n: int, seed: int = 0) -> gpd.GeoDataFrame:
@@ -84,7 +88,7 @@ def _park_names(study) -> dict[str, str]:
 
 def test_few_pairs_are_drawn_one_line_each(yrd_study):
     sym = symbiosis_fixture(firms_fixture(yrd_study))
-    page, info = _build(yrd_study, {"symbiosis": sym})
+    page, info = _build(yrd_study, webmap.MapData(symbiosis=sym))
     assert "产业共生（合成数据）" in info["layers"]
     assert not any("汇总" in lab for lab in info["layers"])
     lines = _pair_lines(page)
@@ -94,7 +98,7 @@ def test_few_pairs_are_drawn_one_line_each(yrd_study):
 
 def test_pairs_up_to_the_threshold_are_not_aggregated(yrd_study):
     sym = _pairs(yrd_study, MAX_PAIR_LINES)
-    page, info = _build(yrd_study, {"symbiosis": sym})
+    page, info = _build(yrd_study, webmap.MapData(symbiosis=sym))
     assert "产业共生（合成数据）" in info["layers"]
     assert len(_pair_lines(page)) == MAX_PAIR_LINES
     assert _symbiosis_features(page) == []
@@ -105,7 +109,7 @@ def test_pairs_up_to_the_threshold_are_not_aggregated(yrd_study):
 @pytest.fixture(scope="module")
 def many(yrd_study):
     sym = _pairs(yrd_study, 4 * MAX_PAIR_LINES)
-    page, info = _build(yrd_study, {"symbiosis": sym})
+    page, info = _build(yrd_study, webmap.MapData(symbiosis=sym))
     return sym, page, info
 
 
@@ -163,7 +167,7 @@ def test_aggregated_names_and_materials_are_escaped(yrd_study, tmp_path):
     sym.loc[sym.index[:50], "chain"] = "<b>chain</b>"
     assert (sym["from_park"] == "caojing").any()
     for lang in ("zh", "en"):
-        page, info = _build(study, {"symbiosis": sym}, lang=lang)
+        page, info = _build(study, webmap.MapData(symbiosis=sym), lang=lang)
         feats = _symbiosis_features(page)
         texts = [f["properties"][k] for f in feats for k in ("t", "p")]
         assert any(html.escape(XSS) in t for t in texts)
@@ -176,7 +180,7 @@ def test_aggregated_names_and_materials_are_escaped(yrd_study, tmp_path):
 
 def test_english_map_names_the_aggregation(yrd_study, many):
     sym = many[0]
-    page, info = _build(yrd_study, {"symbiosis": sym}, lang="en")
+    page, info = _build(yrd_study, webmap.MapData(symbiosis=sym), lang="en")
     assert (f"Industrial symbiosis (aggregated by park / district, {len(sym):,} pairs, "
             "synthetic)") in info["layers"]
     feats = _symbiosis_features(page)
@@ -186,7 +190,7 @@ def test_english_map_names_the_aggregation(yrd_study, many):
 
 def test_twenty_thousand_pairs_are_drawn_as_few_flows(yrd_study):
     sym = _pairs(yrd_study, 20_000, seed=1)
-    page, _ = _build(yrd_study, {"symbiosis": sym})
+    page, _ = _build(yrd_study, webmap.MapData(symbiosis=sym))
     feats = _symbiosis_features(page)
     assert sum(f["properties"]["np"] for f in feats) == 20_000
     assert len(feats) < 2_000
@@ -214,7 +218,7 @@ def test_aggregated_flows_open_in_a_browser_without_running_names(yrd_study, tmp
         study = load_study(tmp_path / "evil.toml")
         sym = _pairs(study, 2 * MAX_PAIR_LINES, seed=5)
         assert (sym["from_park"] == "sip").any()
-        webmap.write_map(study, tmp_path / "flows.html", {"symbiosis": sym})
+        webmap.write_map(study, tmp_path / "flows.html", webmap.MapData(symbiosis=sym))
     page = (tmp_path / "flows.html").read_text(encoding="utf-8")
     n_feats = len(_symbiosis_features(page))
     with _browser.chromium(offline=True) as driver:
@@ -239,7 +243,7 @@ def test_bare_pairs_without_parks_or_materials_are_aggregated(yrd_study):
     far = gpd.GeoDataFrame(geometry=[shapely.LineString([(100.1, 40.1), (100.2, 40.2)])] * 3,
                            crs=4326)  # outside every district: a grid cell
     sym = pd.concat([sym, far], ignore_index=True)
-    page, info = _build(yrd_study, {"symbiosis": sym})
+    page, info = _build(yrd_study, webmap.MapData(symbiosis=sym))
     assert f"产业共生（按园区/区县汇总，{len(sym):,} 对）" in info["layers"]
     feats = _symbiosis_features(page)
     assert sum(f["properties"]["np"] for f in feats) == len(sym)
@@ -251,7 +255,7 @@ def test_bare_pairs_without_parks_or_materials_are_aggregated(yrd_study):
 def test_a_park_the_parks_layer_lacks_is_named_by_its_id(yrd_study):
     sym = _pairs(yrd_study, MAX_PAIR_LINES + 10, seed=4)
     sym.loc[sym.index[:7], ["from_park", "to_park"]] = "<b>ghost</b>"
-    page, _ = _build(yrd_study, {"symbiosis": sym})
+    page, _ = _build(yrd_study, webmap.MapData(symbiosis=sym))
     feats = _symbiosis_features(page)
     ghost = [f for f in feats if f["properties"]["t"].startswith("&lt;b&gt;ghost&lt;/b&gt;内部")]
     assert len(ghost) == 1 and ghost[0]["properties"]["np"] == 7
