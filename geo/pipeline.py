@@ -186,7 +186,8 @@ def _recommend(run: StudyRun, dest: Path) -> str:
     run.recommendations = recommend_study(run.study, candidates=sites)
     for industry, table in run.recommendations.items():
         write_csv(table, dest / f"recommend_{safe_component(industry)}.csv")
-    run.ranking = rank_industries(run.study, candidates=sites)
+    run.ranking = rank_industries(run.study, candidates=sites,
+                                  top=run.study.config.parks.recommend.top)
     write_csv(run.ranking, dest / "recommend_all.csv")
     n = run.ranking["industry"].nunique()
     return (f"recommendations for {', '.join(run.recommendations) or 'no industry'} → "

@@ -346,7 +346,8 @@ class RecommendConfig:
                                     unit="亩", gt=0)
     industries: tuple[str, ...] = setting((), "industries `parksite run` ranks parks for "
                                           "(chain-map ids)")
-    top: int = setting(5, "how many sites `parksite run` lists per industry", ge=1)
+    top: int = setting(5, "how many sites `parksite run` lists per industry (its tables and the "
+                               "map's picker)", ge=1)
 
 
 @dataclass(frozen=True)
