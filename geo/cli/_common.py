@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import ParksiteError
+from ..io import write_csv
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -87,7 +88,6 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         :class:`~geo.errors.ParksiteError` (one-line message), 130 on Ctrl-C, 128 +
         SIGTERM when terminated, 3 for any other exception (a bug).
     """
-
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         old = warnings.showwarning
@@ -229,8 +229,6 @@ def notes_and_write(df, out_path, *, overwrite: bool, noun: str, synthetic_note:
     geo.errors.OutputError
         ``out_path`` exists and ``overwrite`` is False, or cannot be written.
     """
-    from ..io import write_csv
-
     for n in df.attrs.get("notes", []):
         console.print(f"note: {escape(str(n))}")
     if df.attrs.get("synthetic_firms"):

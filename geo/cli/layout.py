@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
 from rich.table import Table
 
+from ..layout import layout_park, read_incoming, write_layout
+from ..study import load_study
+from ..webmap import check_map_path, write_layout_map
 from ._common import EXIT_OK, add_row, console, esc, guarded, out, overwrite_option, state
 from .options import (
     NON_NEGATIVE,
@@ -181,17 +185,12 @@ def command(study, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, s
 def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m, seed,
          time_limit_s, existing, out_path, overwrite, map_path=None,
          map_opts: MapOptions | None = None) -> int:
-    from ..layout import layout_park, read_incoming, write_layout
-    from ..study import load_study
-
     map_opts = map_opts or MapOptions()
     check_out_file(out_path, (".gpkg",), "a layout is written as a GeoPackage (.gpkg)",
                    overwrite=overwrite)
     study = load_study(study_path)
     refuse_outputs_over_inputs([out_path, map_path], study=study, files=[firms_path])
     if map_path is not None:
-        from ..webmap import check_map_path
-
         check_map_path(map_path, overwrite=overwrite)
         map_opts.check(study)
     firms = read_incoming(firms_path)
@@ -211,9 +210,7 @@ def _run(study_path, park_id, firms_path, plot_mu, road_spacing_m, road_width_m,
     console.print(f"[green]✓[/] {s['n_placed']} firms on {s['n_usable_plots']} plots → "
                   f"{esc(out_path)}")
     if map_path is not None:
-        import warnings
 
-        from ..webmap import write_layout_map
 
         with console.status("drawing the layout map…"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported below, once

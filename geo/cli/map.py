@@ -13,6 +13,8 @@ from ..errors import OutputError
 from ..io import check_writable, safe_component
 from ..pipeline import NO_PARKS, NO_REDLINES
 from ..redline import check_study
+from ..study import load_study
+from ..webmap import MapData, check_map_path, render_print, write_map
 from ._common import console, esc, guarded, out, overwrite_option
 from .options import (
     MapOptions,
@@ -83,9 +85,6 @@ def command(study, out_path, map_opts, redlines, pdf_path, png_path, overwrite):
 @guarded
 def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite,
          prints: dict[Literal["pdf", "png"], Path | None]) -> int:
-    from ..study import load_study
-    from ..webmap import MapData, check_map_path, render_print, write_map
-
     t0 = time.perf_counter()
     study = load_study(study_path)
     out_path = out_path or Path("maps") / f"{safe_component(study.name)}.html"

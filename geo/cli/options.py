@@ -17,6 +17,7 @@ import click
 
 from ..errors import InputError
 from ..io import check_writable, refuse_overwriting_input
+from ..webmap import check_options
 
 
 def _regular_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
@@ -122,7 +123,6 @@ class MapOptions:
     tianditu_key
         Tianditu key for ``basemap = "tianditu"``.
     """
-
     offline: bool = True
     basemap: str | None = None
     lang: str | None = None
@@ -154,8 +154,6 @@ class MapOptions:
         geo.errors.InputError
             With the option or study key to change.
         """
-        from ..errors import InputError
-        from ..webmap import check_options
 
         check_options(study, **{k: v for k, v in asdict(self).items() if k != "offline"})
         if self.offline and self.tiles is None:
@@ -205,7 +203,6 @@ def map_options(func: Callable[..., Any]) -> Callable[..., Any]:
         The function with ``--offline/--online``, ``--basemap``, ``--lang``,
         ``--tiles`` and ``--tianditu-key`` added.
     """
-
     @functools.wraps(func)
     def wrapper(*args: Any, offline: bool, basemap: str | None, lang: str | None,
                 tiles: str | None, tianditu_key: str | None, **kwargs: Any) -> Any:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import geopandas as gpd
 from rich.table import Table
 from rich.text import Text
 
+from ..io import write_csv, write_gpkg
+from ..parks import evaluate_parks, park_industries
+from ..register import park_frame
+from ..study import load_study
 from ._common import (
     EXIT_OK,
     add_columns,
@@ -153,11 +158,6 @@ def command(study, radius_km, out_path, overwrite):
 
 @guarded
 def _run(study_path, radius_km, out_path, overwrite) -> int:
-    from ..io import write_csv, write_gpkg
-    from ..parks import evaluate_parks
-    from ..register import park_frame
-    from ..study import load_study
-
     check_out_file(out_path, (".csv", ".gpkg"),
                    "write .csv (the table) or .gpkg (with the park outlines)",
                    overwrite=overwrite)
@@ -174,8 +174,6 @@ def _run(study_path, radius_km, out_path, overwrite) -> int:
         console.print("[yellow]note:[/] the firm register is synthetic (made-up firms for the "
                       "demo): firm counts, quotients and 亩均 grades illustrate the method only")
     if out_path is not None:
-        from ..parks import park_industries
-
         inds = park_industries(study)
         if out_path.suffix.lower() == ".csv":
             write_csv(df, out_path, overwrite=overwrite)
@@ -183,8 +181,6 @@ def _run(study_path, radius_km, out_path, overwrite) -> int:
             write_csv(inds, side, overwrite=overwrite)
             console.print(f"[green]✓[/] park × industry quotients → {esc(side)}")
         else:
-            import geopandas as gpd
-
             parks = park_frame(study)[["park_id", "geometry"]]
             g = gpd.GeoDataFrame(parks.merge(df, on="park_id"), geometry="geometry", crs=4326)
             write_gpkg({"parks": g, "park_industries": inds}, out_path, overwrite=overwrite)

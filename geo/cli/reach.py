@@ -10,6 +10,7 @@ from rich.table import Table
 from ..errors import InputError
 from ..io import check_writable, write_gpkg
 from ..network import network_from_option
+from ..register import load_firms
 from ..study import load_study
 from ._common import add_columns, add_row, console, esc, guarded, out, overwrite_option
 from .od import network_table, progress_bar, read_points
@@ -103,8 +104,6 @@ def _run(sites, radius_km, radius_min, metric, study_path, network_layer, networ
     s = read_points(sites, study, id_field=id_field, what="sites", coords=coords, crs=None)
     firms = None
     if study is not None and study.has_role("firms"):
-        from ..register import load_firms
-
         firms = load_firms(study)
     with console.status("building the road network…"):
         net = network_from_option(network, study, layer=network_layer)

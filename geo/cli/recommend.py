@@ -8,6 +8,8 @@ import click
 import pandas as pd
 from rich.table import Table
 
+from ..recommend import recommend
+from ..study import load_study
 from ._common import (
     EXIT_OK,
     add_columns,
@@ -123,9 +125,6 @@ def command(study, industry, top, candidates, land_mu, radius_km, out_path, over
 
 @guarded
 def _run(study_path, industry, top, candidates, land_mu, radius_km, out_path, overwrite) -> int:
-    from ..recommend import recommend
-    from ..study import load_study
-
     check_out_file(out_path, (".csv",), "the ranking is written as .csv", overwrite=overwrite)
     study = load_study(study_path)
     refuse_outputs_over_inputs([out_path], study=study, files=[candidates])

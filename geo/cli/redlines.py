@@ -19,6 +19,7 @@ from ..redline import (
     write_result,
 )
 from ..register import bundled_sector_model
+from ..study import load_study
 from ._common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -216,7 +217,6 @@ def _run(parks, redlines, study, buffer_m, industry_field, park_id, zone_id, nam
     if study is not None:
         if parks or redlines:
             raise InputError("give either --study or PARKS and REDLINES, not both")
-        from ..study import load_study
 
         s = load_study(study)
         refuse_outputs_over_inputs([out_file], study=s)

@@ -9,6 +9,9 @@ import click
 from rich.console import JustifyMethod
 from rich.table import Table
 
+from ..io import check_dir_writable, check_writable
+from ..sourcing import run_sourcing, write_sourcing
+from ..study import load_study
 from ._common import add_columns, add_row, console, esc, guarded, out, overwrite_option, styled
 from .od import network_table
 from .options import POSITIVE, SOURCING_FILES, refuse_outputs_over_inputs, study_arg
@@ -152,10 +155,6 @@ def command(study, radius_km, out_path, no_service_areas, overwrite):
 
 @guarded
 def _run(study_path, radius_km, out_path, no_service_areas, overwrite) -> int:
-    from ..io import check_dir_writable, check_writable
-    from ..sourcing import run_sourcing, write_sourcing
-    from ..study import load_study
-
     if out_path.is_dir() or not out_path.suffix:
         check_dir_writable(out_path)  # a folder: an existing file of that name is exit 2
     else:

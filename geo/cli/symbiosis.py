@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from ..study import load_study
+from ..symbiosis import find_pairs, park_summary
 from ._common import (
     EXIT_OK,
     add_columns,
@@ -89,9 +91,6 @@ def command(study, max_km, out_path, overwrite):
 
 @guarded
 def _run(study_path, max_km, out_path, overwrite) -> int:
-    from ..study import load_study
-    from ..symbiosis import find_pairs, park_summary
-
     check_out_file(out_path, (".csv",), "the pairs are written as .csv", overwrite=overwrite)
     study = load_study(study_path)
     refuse_outputs_over_inputs([out_path], study=study)

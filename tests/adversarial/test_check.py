@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import shapely
 
+import geo.cli.map
 import geo.cli.run as run_cli
-import geo.webmap
 from geo.cli.options import layers_outside
 from geo.pipeline import StudyRun
 from geo.redline import check_study
@@ -141,7 +141,7 @@ def _capture_map(monkeypatch) -> dict:
         return {"path": out_path, "bytes": 0, "layers": [], "offline": True,
                 "basemap": "none", "lang": "zh", "warnings": []}
 
-    monkeypatch.setattr(geo.webmap, "write_map", fake_write_map)
+    monkeypatch.setattr(geo.cli.map, "write_map", fake_write_map)
     return seen
 
 
