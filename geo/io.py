@@ -17,7 +17,9 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from .errors import OutputError
 
@@ -389,9 +391,6 @@ def write_gpkg(layers: dict[str, object], path: str | os.PathLike, *,
         If ``path`` cannot be written or exists without ``overwrite`` (see
         :func:`atomic_path`).
     """
-    import geopandas as gpd
-    import pyogrio
-
     with atomic_path(path, overwrite=overwrite) as tmp:
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):

@@ -22,6 +22,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+import rasterio
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -246,8 +248,6 @@ def gpkg_layers(path: str | os.PathLike) -> list[str]:
     LayerError
         If ``path`` is not a regular file, or cannot be opened as a vector file.
     """
-    import pyogrio
-
     check_exists(path)
     try:
         return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
@@ -583,8 +583,6 @@ def _layer_name(p: Path, shown: str, fmt: str, layer: str | None,
 def _read_vector(p: Path, shown: str, fmt: str, layer: str | None,
                  encoding: str | None) -> gpd.GeoDataFrame:
     """Read a vector file (not CSV) with pyogrio or GeoParquet; errors name the file."""
-    import pyogrio
-
     kw: dict = {}
     if fmt == "Shapefile":
         enc = encoding or detect_shapefile_encoding(p)
@@ -734,8 +732,6 @@ def check_raster(path: str | os.PathLike, *, label: str | None = None,
     LayerError
         It cannot be opened, has no CRS, or a block cannot be decoded.
     """
-    import rasterio
-
     p = check_exists(path)
     shown = label or str(path)
     try:
