@@ -169,6 +169,13 @@ def test_the_picker_panel_overlaps_no_other_at_opening(driver, picker_map, size)
         open_map(driver, Path(picker_map["info"]["path"]))
         time.sleep(0.4)
         assert driver.execute_script(_CLASHES) == [], size
+        # opened and filled, it stays open and the panels it would cover fold
+        driver.execute_script("document.querySelector('#ps-picker details').open = true;")
+        _choose(driver, "pcb")
+        time.sleep(0.4)
+        assert driver.execute_script(
+            "return document.querySelector('#ps-picker details').open;"), size
+        assert driver.execute_script(_CLASHES) == [], size
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert console_errors(driver) == []

@@ -361,7 +361,14 @@ function psFolded(S, id, html, prio) {
     .getContainer();
   var det = d.querySelector('details');
   var p = psPanel(S, d, prio, {pref: 1, set: function(l) { if (det && l >= 1) { det.open = false; } }});
-  if (det) { det.addEventListener('toggle', function() { p.level = det.open ? 0 : 1; }); }
+  // a panel the user opens stays open: the others that it now covers fold instead
+  if (det) {
+    det.addEventListener('toggle', function() {
+      p.level = det.open ? 0 : 1;
+      S.panels.forEach(function(q) { q.pinned = det.open && q === p; });
+      if (det.open) { psFit(S); }
+    });
+  }
   return d;
 }
 
@@ -482,9 +489,10 @@ function psWorst(S, ctl, box) {
       }
     }
     if (!against.length) { continue; }
-    var cand = S.panels.filter(function(p) { return against.indexOf(p.el) >= 0 && p.level < p.max; });
+    var cand = S.panels.filter(function(p) {
+      return against.indexOf(p.el) >= 0 && p.level < p.max && !p.pinned; });
     if (!cand.length && against.length === 1) { continue; }
-    if (!cand.length) { cand = S.panels.filter(function(p) { return p.level < p.max; }); }
+    if (!cand.length) { cand = S.panels.filter(function(p) { return p.level < p.max && !p.pinned; }); }
     cand.sort(function(a, b) { return a.prio - b.prio; });
     if (cand.length) { return cand[0]; }
   }
@@ -640,7 +648,7 @@ function psPicker(S, P) {
       ex.innerHTML = h + '</ul>';
     }
   }
-  L.DomEvent.on(sel, 'change', fill);
+  L.DomEvent.on(sel, 'change', function() { fill(); psFit(S); });  // the table grew
   S.picker = d;
   return d;
 }
