@@ -40,6 +40,18 @@ def browser_missing() -> str | None:
     return None
 
 
+def require_browser() -> None:
+    """Skip without Chromium, or fail under CI (``CI=true``): there the browser tests
+    must run."""
+    import pytest
+
+    why = browser_missing()
+    if why:
+        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
+            pytest.fail(f"CI: the browser tests must run: {why}")
+        pytest.skip(why)
+
+
 @contextmanager
 def chromium(*, offline: bool = True, width: int = 1400, height: int = 900):
     """A headless Chromium WebDriver; with ``offline`` the network is unreachable."""

@@ -16,7 +16,6 @@ under CI=true, where they fail (tools/install_browser.sh installs both).
 from __future__ import annotations
 
 import json
-import os
 import time
 import warnings
 from pathlib import Path
@@ -31,6 +30,7 @@ from _browser import (
     console_errors,
     open_map,
     requested_urls,
+    require_browser,
     screenshot_dir,
 )
 from _mapdata import XSS, XSS_LABEL, all_results, evil_layer_toml, study_copy
@@ -40,17 +40,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::geo.crs.Z
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _require_browser() -> None:
-    why = _browser.browser_missing()
-    if why:
-        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-            pytest.fail(f"CI: the browser tests must run: {why}")
-        pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
 def driver():
-    _require_browser()
+    require_browser()
     with chromium(offline=True) as d:
         yield d
 
@@ -60,7 +52,7 @@ def maps(tmp_path_factory):
     """The bundled offline map as `parksite map layers/yrd.toml` writes it (with the
     red-line gate), a map with every result kind plus hostile strings, and a park
     layout map (`parksite layout … --map`) of the layout fixture."""
-    _require_browser()
+    require_browser()
     from geo.redline import check_study
     from geo.study import load_study
     from geo.webmap import MapData, write_layout_map, write_map
@@ -652,7 +644,7 @@ def test_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_pat
     monkeypatch.setattr(_browser, "CHROMIUM", tmp_path / "no-chromium")
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI: the browser tests must run"):
-        _require_browser()
+        require_browser()
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="install_browser.sh"):
-        _require_browser()
+        require_browser()

@@ -7,14 +7,19 @@ Skipped without /usr/bin/chromium and /usr/bin/chromedriver (failed under CI=tru
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from pathlib import Path
 
-import _browser
 import pytest
-from _browser import chromium, console_errors, open_map, requested_urls, screenshot_dir
+from _browser import (
+    chromium,
+    console_errors,
+    open_map,
+    requested_urls,
+    require_browser,
+    screenshot_dir,
+)
 from _mapdata import XSS
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::geo.crs.ZoneWarning")]
@@ -22,17 +27,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::geo.crs.Z
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _require_browser() -> None:
-    why = _browser.browser_missing()
-    if why:
-        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-            pytest.fail(f"CI: the browser tests must run: {why}")
-        pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
 def driver():
-    _require_browser()
+    require_browser()
     with chromium(offline=True) as d:
         yield d
 
@@ -41,7 +38,7 @@ def driver():
 def picker_map(tmp_path_factory):
     """The bundled study's offline map with the gate and the rankings of every
     chain-map industry (one site name made hostile)."""
-    _require_browser()
+    require_browser()
     from geo.recommend import rank_industries
     from geo.redline import check_study
     from geo.study import load_study

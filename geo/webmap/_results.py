@@ -11,7 +11,12 @@ import pandas as pd
 from ._context import _add_group, _display_geoms, _geojson, _layer, _result_frame, _zone_names
 from ._i18n import _T, _names
 from ._style import _KIND_STYLE, _PALETTE, _legend_html, _sw_fill, _sw_line, _sw_point
-from ._symbiosis import MAX_PAIR_LINES, _draw_symbiosis_flows, _symbiosis_label
+from ._symbiosis import (
+    MAX_PAIR_LINES,
+    _chain_colours,
+    _draw_symbiosis_flows,
+    _symbiosis_label,
+)
 from ._text import _esc, _isnull, _num, _nz, _popup, _truthy
 
 
@@ -135,10 +140,7 @@ def _draw_symbiosis(ctx, m, pairs):
         return
     label = _symbiosis_label(ctx, gdf, aggregated=False)
     fg = _add_group(ctx, m, "symbiosis", label)
-    chains = gdf["chain"].astype("string").fillna("") if "chain" in gdf else \
-        pd.Series("", index=gdf.index, dtype="string")
-    uniq = list(dict.fromkeys(chains))
-    colour = {c: _PALETTE[(i + 3) % len(_PALETTE)] for i, c in enumerate(uniq)}
+    chains, colour = _chain_colours(gdf)
     mat = "material_zh" if ctx.lang == "zh" and "material_zh" in gdf else "material"
     props, styles = [], []
     for i in range(len(gdf)):
@@ -155,7 +157,8 @@ def _draw_symbiosis(ctx, m, pairs):
         styles.append({"color": colour[chains.iloc[i]], "weight": 2.5, "opacity": 0.85,
                        "dashArray": "6 3", "className": "ps-symbiosis"})
     _geojson(ctx, fg, _display_geoms(ctx, gdf, simplify=False), props, styles)
-    entries = [(_sw_line(colour[c], 2.5, True), _esc(c or ctx.t("other"))) for c in uniq[:12]]
+    entries = [(_sw_line(colour[c], 2.5, True), _esc(c or ctx.t("other")))
+               for c in list(colour)[:12]]
     ctx.legend.append(("symbiosis", fg, _legend_html(_esc(label), entries)))
 
 

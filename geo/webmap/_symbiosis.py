@@ -218,10 +218,7 @@ def _draw_symbiosis_flows(ctx, m, gdf: gpd.GeoDataFrame) -> int:
     flows, places = _flows(ctx, gdf)
     label = _symbiosis_label(ctx, gdf, aggregated=True)
     fg = _add_group(ctx, m, "symbiosis", label)
-    chains = gdf["chain"].astype("string").fillna("") if "chain" in gdf else \
-        pd.Series("", index=gdf.index, dtype="string")
-    uniq = list(dict.fromkeys(chains))
-    colour = {c: _PALETTE[(i + 3) % len(_PALETTE)] for i, c in enumerate(uniq)}
+    chains, colour = _chain_colours(gdf)
     nmax = max(int(flows["n"].max()), 1)
     share = np.sqrt(flows["n"].to_numpy(float) / nmax)
     width = WIDTH[0] + (WIDTH[1] - WIDTH[0]) * share
@@ -264,7 +261,7 @@ def _draw_symbiosis_flows(ctx, m, gdf: gpd.GeoDataFrame) -> int:
     drawn += _geojson(ctx, fg, shown[same], props[True], styles[True], pane="ps-points",
                       point_radius=6)
     entries = [(_sw_line(colour[c], 4), _esc(ctx.chain_name(str(c)) if c else ctx.t("other")))
-               for c in uniq[:12]]
+               for c in list(colour)[:12]]
     entries += [(_sw_line("#666666", WIDTH[0]), _esc(_w(ctx, "pairs_n", n=1))),
                 (_sw_line("#666666", WIDTH[1]), _esc(_w(ctx, "pairs_n", n=nmax)))]
     if same.any():
@@ -273,3 +270,12 @@ def _draw_symbiosis_flows(ctx, m, gdf: gpd.GeoDataFrame) -> int:
     ctx.legend.append(("symbiosis", fg, _legend_html(_esc(label), entries,
                                                       _esc(_w(ctx, "width")))))
     return drawn
+
+
+def _chain_colours(gdf: gpd.GeoDataFrame) -> tuple[pd.Series, dict[str, str]]:
+    """Each pair's chain ("" when none) and one palette colour per chain, in order of
+    first appearance (the same for pair lines and flows)."""
+    chains = gdf["chain"].astype("string").fillna("") if "chain" in gdf else \
+        pd.Series("", index=gdf.index, dtype="string")
+    uniq = list(dict.fromkeys(chains))
+    return chains, {c: _PALETTE[(i + 3) % len(_PALETTE)] for i, c in enumerate(uniq)}
