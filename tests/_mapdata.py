@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.study import load_study
 from geo.webmap import MapData, SuitabilityLayers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,6 +274,23 @@ def layout_fixture(study):
                                 crs=crs).to_crs(4326)
     return SimpleNamespace(plots=plots, facilities=fac, links=links, setbacks=setbacks,
                            assignments=None, roads=None, summary={"park_id": "kunshan"})
+
+
+def study_with_park_named(tmp: Path, park_id: str, name: str):
+    """The bundled study with park ``park_id`` renamed ``name`` (``name``, ``name_zh``
+    and ``name_en``): its parks layer copied into ``tmp``, the study file beside it."""
+    pk = gpd.read_file(ROOT / "data" / "yrd" / "parks.gpkg")
+    assert (pk["park_id"] == park_id).any(), park_id
+    for col in ("name", "name_zh", "name_en"):
+        pk.loc[pk["park_id"] == park_id, col] = name
+    pk.to_file(tmp / "parks.gpkg", driver="GPKG")
+    text = study_copy(tmp).read_text(encoding="utf-8")
+    text = text.replace(f'"{(ROOT / "data").as_posix()}/yrd/parks.gpkg"',
+                        f'"{(tmp / "parks.gpkg").as_posix()}"')
+    (tmp / "evil.toml").write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_study(tmp / "evil.toml")
 
 
 def all_results(tmp: Path, study) -> MapData:

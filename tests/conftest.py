@@ -45,3 +45,14 @@ def yrd_parks(yrd_study) -> gpd.GeoDataFrame:
 @pytest.fixture(scope="session")
 def yrd_redlines(yrd_study) -> gpd.GeoDataFrame:
     return yrd_study.load("redlines")
+
+
+@pytest.fixture(scope="module")
+def driver():
+    """A headless Chromium with the network cut, one per test module (skipped without
+    Chromium; under CI the browser tests must run)."""
+    from _browser import chromium, require_browser
+
+    require_browser()
+    with chromium(offline=True) as d:
+        yield d

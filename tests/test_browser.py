@@ -26,7 +26,6 @@ import pandas as pd
 import pytest
 import shapely
 from _browser import (
-    chromium,
     console_errors,
     open_map,
     requested_urls,
@@ -38,13 +37,6 @@ from _mapdata import XSS, XSS_LABEL, all_results, evil_layer_toml, study_copy
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::geo.crs.ZoneWarning")]
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def driver():
-    require_browser()
-    with chromium(offline=True) as d:
-        yield d
 
 
 @pytest.fixture(scope="module")

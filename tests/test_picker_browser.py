@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from _browser import (
-    chromium,
     console_errors,
     open_map,
     requested_urls,
@@ -25,13 +24,6 @@ from _mapdata import XSS
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::geo.crs.ZoneWarning")]
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def driver():
-    require_browser()
-    with chromium(offline=True) as d:
-        yield d
 
 
 @pytest.fixture(scope="module")

@@ -10,25 +10,25 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import _browser
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _browser import require_browser
 from _mapdata import (
-    ROOT,
     XSS,
     features_by,
     firms_fixture,
     geojson_layers,
     strings_in_scripts,
-    study_copy,
+    study_with_park_named,
     symbiosis_fixture,
 )
 
 from geo import webmap
 from geo.register import load_firms
-from geo.study import load_study
 from geo.symbiosis import COLUMNS, pairs_geodataframe
 from geo.webmap._symbiosis import MAX_PAIR_LINES
 
@@ -152,17 +152,7 @@ def test_firms_outside_parks_are_gathered_by_district(many):
 
 
 def test_aggregated_names_and_materials_are_escaped(yrd_study, tmp_path):
-    pk = gpd.read_file(ROOT / "data" / "yrd" / "parks.gpkg")
-    for col in ("name", "name_zh", "name_en"):
-        pk.loc[pk["park_id"] == "caojing", col] = XSS
-    pk.to_file(tmp_path / "parks.gpkg", driver="GPKG")
-    text = study_copy(tmp_path).read_text(encoding="utf-8")
-    text = text.replace(f'"{(ROOT / "data").as_posix()}/yrd/parks.gpkg"',
-                        f'"{(tmp_path / "parks.gpkg").as_posix()}"')
-    (tmp_path / "evil.toml").write_text(text, encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        study = load_study(tmp_path / "evil.toml")
+    study = study_with_park_named(tmp_path, "caojing", XSS)
     sym = _pairs(study, 2 * MAX_PAIR_LINES, seed=3)
     sym.loc[sym.index[:50], "chain"] = "<b>chain</b>"
     assert (sym["from_park"] == "caojing").any()
@@ -200,22 +190,10 @@ def test_twenty_thousand_pairs_are_drawn_as_few_flows(yrd_study):
 
 @pytest.mark.browser
 def test_aggregated_flows_open_in_a_browser_without_running_names(yrd_study, tmp_path):
-    import _browser
-
-    why = _browser.browser_missing()
-    if why:
-        pytest.skip(why)
-    pk = gpd.read_file(ROOT / "data" / "yrd" / "parks.gpkg")
-    for col in ("name", "name_zh", "name_en"):
-        pk.loc[pk["park_id"] == "sip", col] = XSS
-    pk.to_file(tmp_path / "parks.gpkg", driver="GPKG")
-    text = study_copy(tmp_path).read_text(encoding="utf-8")
-    text = text.replace(f'"{(ROOT / "data").as_posix()}/yrd/parks.gpkg"',
-                        f'"{(tmp_path / "parks.gpkg").as_posix()}"')
-    (tmp_path / "evil.toml").write_text(text, encoding="utf-8")
+    require_browser()  # skips without Chromium; under CI the browser tests must run
+    study = study_with_park_named(tmp_path, "sip", XSS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = load_study(tmp_path / "evil.toml")
         sym = _pairs(study, 2 * MAX_PAIR_LINES, seed=5)
         assert (sym["from_park"] == "sip").any()
         webmap.write_map(study, tmp_path / "flows.html", webmap.MapData(symbiosis=sym))

@@ -32,6 +32,7 @@ from _mapdata import (
     geojson_layers,
     strings_in_scripts,
     study_copy,
+    study_with_park_named,
     suitability_fixture,
 )
 from pyproj import Geod
@@ -1070,17 +1071,8 @@ def test_template_syntax_in_data_is_text_not_evaluated(tmp_path):
     """folium compiles each rendered layer script again as a Jinja template: a park named
     "{{7*7}}" came out as "49" (and Jinja reaches Python objects from there). Braces from
     data are character references, so the name reaches the page as written."""
-    study0 = load_study(ROOT / "layers" / "yrd.toml")
-    spec = study0.layers["parks"]
-    parks = gpd.read_file(spec.path)
     evil = "{{7*7}}园 {% if true %}yes{% endif %} {# c #} {{ cycler.__init__ }}"
-    parks.loc[parks.index[0], "name_zh"] = evil
-    parks.to_file(tmp_path / "parks.gpkg", layer="parks")
-    s = study_copy(tmp_path)
-    s.write_text(s.read_text(encoding="utf-8").replace(str(spec.path),
-                                                       str(tmp_path / "parks.gpkg")),
-                 encoding="utf-8")
-    study = load_study(s)
+    study = study_with_park_named(tmp_path, "sip", evil)
     assert study.layers["parks"].path == tmp_path / "parks.gpkg"
     page, _ = _quiet_build(study, lang="zh")
     popups = [f["properties"].get("p", "") for fc in geojson_layers(page) for f in fc["features"]]
