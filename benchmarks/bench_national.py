@@ -16,9 +16,10 @@ Everything is generated at run time from the packaged national data
    ``LocalCluster`` of 1 and of 2 worker processes, ``--repeat`` times alternating (the
    firms snap, the per-industry searches run and the firms are rated in the workers; the
    register is read in the driver); results must be identical; the best times and the
-   speed-up are printed, goal ≥ 1.6×, with the load average: this machine's 2 cores are
-   shared. The red-line workload is ``bench_scale.py --plots N`` (the national data
-   have no red lines; the YRD's bundled ones are used there).
+   speed-up are printed, goal ≥ 1.6×, with the load average and the speed-up of a CPU
+   probe run beside them (:func:`bench_scale.probe`): this machine's 2 cores are shared.
+   The red-line workload is ``bench_scale.py --plots N`` (the national data have no red
+   lines; the YRD's bundled ones are used there).
 4. ``grid``: the province demo's suitability at ``--cell-m`` (default 250 m) through the
    chunked engine on a 2-worker LocalCluster in a child process (time, time per million
    cells, peak RSS of the process tree), and the extrapolation to China at 250 m
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_scale import load, run_child, warm  # noqa: E402
+from bench_scale import load, probe, run_child, warm  # noqa: E402
 
 from geo import compute  # noqa: E402
 from geo import national_demo as nd  # noqa: E402
@@ -148,6 +149,7 @@ def bench_workers(tmp: Path, province: str, n: int, repeat: int) -> None:
         load_firms(load_study(path))
         t_read = time.perf_counter() - t
     times: dict[int, float] = {}
+    probes: dict[int, float] = {}
     out = {}
     for _ in range(repeat):  # 1 and 2 workers alternate, so both see the same load
         for w in (1, 2):
@@ -160,8 +162,11 @@ def bench_workers(tmp: Path, province: str, n: int, repeat: int) -> None:
                     t = time.perf_counter()
                     out[w] = supply_rates_partitioned(st, npartitions=8)
                     s = time.perf_counter() - t
+                    pr = probe(c)
             times[w] = min(s, times.get(w, float("inf")))
-            print(f"workers: {w} worker{'s' if w > 1 else ''} {s:.1f} s; {load()}", flush=True)
+            probes[w] = min(pr, probes.get(w, float("inf")))
+            print(f"workers: {w} worker{'s' if w > 1 else ''} {s:.1f} s (CPU probe {pr:.2f} s); "
+                  f"{load()}", flush=True)
     pd.testing.assert_frame_equal(out[1], out[2])
     on = np.isfinite(out[1]["local_supply_rate"]).mean()
     print(f"workers: supply rates of {n:,} SYNTHETIC firms in {province} (100 km, 8 Hilbert "
@@ -169,7 +174,9 @@ def bench_workers(tmp: Path, province: str, n: int, repeat: int) -> None:
           f"network), best of {repeat}: 1 worker {times[1]:.1f} s, 2 workers "
           f"{times[2]:.1f} s, speed-up {times[1] / times[2]:.2f}× (goal ≥ 1.6×); results "
           f"identical; the register read ({t_read:.1f} s) and the network load (disk cache) "
-          f"run in the driver and are inside both times; {load()}", flush=True)
+          f"run in the driver and are inside both times; the CPU probe's speed-up beside it "
+          f"{probes[1] / probes[2]:.2f}× (what the machine gave a second worker); {load()}",
+          flush=True)
 
 
 def bench_grid(tmp: Path, province: str, cell_m: float, runs: int, memory_gb: float) -> None:

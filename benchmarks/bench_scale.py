@@ -10,7 +10,9 @@ workers alternating (a fresh cluster each time, its workers' imports done before
 clock starts: cluster start-up is not timed). The tables must be identical; every time,
 the best of each, the partitioned/single ratio and the 1 → 2 worker speed-up are printed
 (the issue 13 goal is ≥ 1.6× on 2 cores), each with the load average, since a shared
-machine's other work takes cores from the 2-worker run.
+machine's other work takes cores from the 2-worker run; beside each run a CPU probe (8
+equal numpy tasks on the same cluster) shows what speed-up the machine gave a second
+worker at that moment.
 
 Suitability (``--suitability``): the real YRD study (``layers/yrd.toml``, 6 criteria with
 AHP weights, red lines, water, land use, slope, 200 Monte Carlo runs, 15,000-亩 cut
@@ -86,6 +88,22 @@ def warm(c) -> None:
     """Import the partitioned code in every worker of client ``c`` (part of the cluster
     start-up, which is not timed)."""
     c.run(importlib.import_module, "geo.partitioned")
+
+
+def _spin(rounds: int) -> float:
+    """CPU-bound numpy work in one task (for :func:`probe`)."""
+    x = np.arange(20_000.0)
+    return float(sum(np.sin(x + i).sum() for i in range(rounds)))
+
+
+def probe(c) -> float:
+    """Seconds 8 equal CPU-bound tasks take on client ``c``'s workers: the speed-up of
+    this probe from 1 to 2 workers is what the machine gives a second worker right now
+    (the ceiling for the workloads measured beside it)."""
+    c.submit(_spin, 1, pure=False).result()
+    t = time.perf_counter()
+    c.gather([c.submit(_spin, 300, pure=False) for _ in range(8)])
+    return time.perf_counter() - t
 
 
 def load() -> str:
@@ -290,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  single process redline_conflicts:      {t_single:7.2f} s  "
           f"({len(single.conflicts):,} conflicts); {load()}", flush=True)
     times: dict[int, float] = {}
+    probes: dict[int, float] = {}
     for _ in range(args.repeat):  # 1 and 2 workers alternate, so both see the same load
         for workers in (1, 2):
             with compute.client(n_workers=workers, memory_gb=min(2.0 * workers, 4.0),
@@ -297,14 +316,17 @@ def main(argv: list[str] | None = None) -> int:
                 warm(c)
                 part, t = timed(redline_conflicts_partitioned, plots, zones,
                                 npartitions=args.npartitions, **kw)
+                pr = probe(c)
             same(single, part)
             times[workers] = min(t, times.get(workers, float("inf")))
+            probes[workers] = min(pr, probes.get(workers, float("inf")))
             print(f"  partitioned, LocalCluster {workers} worker{'s' if workers > 1 else ' '}:  "
                   f"{t:7.2f} s  (×{t_single / t:.2f} vs single process; tables identical); "
-                  f"{load()}", flush=True)
+                  f"CPU probe {pr:.2f} s; {load()}", flush=True)
     print(f"  best of {args.repeat}: 1 worker {times[1]:.2f} s, 2 workers {times[2]:.2f} s, "
           f"speed-up 1 → 2 workers = {times[1] / times[2]:.2f}× (goal ≥ 1.6× on 2 cores); "
-          f"{load()} at the end")
+          f"the CPU probe's speed-up beside it {probes[1] / probes[2]:.2f}× (what the "
+          f"machine gave a second worker); {load()} at the end")
     return 0
 
 
