@@ -129,10 +129,13 @@ class Snapper:
             self.edge_tree = shapely.STRtree(self.edge_geom_m)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "edge_tree": None}
+        # the edges as one vectorised WKB array (exact coordinates): pickling 10⁵
+        # geometries one by one costs more than the snapping of a partition
+        return {**self.__dict__, "edge_geom_m": shapely.to_wkb(self.edge_geom_m),
+                "edge_tree": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update(state, edge_geom_m=shapely.from_wkb(state["edge_geom_m"]))
         self.__post_init__()
 
     def __dask_tokenize__(self) -> tuple[Any, ...]:
