@@ -226,9 +226,9 @@ class ReducedGraph:
         # Several sources of a group on one node: keep the smallest (CSR would sum).
         o = np.lexsort((offsets, nodes, group))
         group, nodes, offsets = group[o], nodes[o], offsets[o]
-        first = np.ones(len(group), dtype=bool)
-        first[1:] = (group[1:] != group[:-1]) | (nodes[1:] != nodes[:-1])
-        group, nodes, offsets = group[first], nodes[first], offsets[first]
+        lead = np.ones(len(group), dtype=bool)
+        lead[1:] = (group[1:] != group[:-1]) | (nodes[1:] != nodes[:-1])
+        group, nodes, offsets = group[lead], nodes[lead], offsets[lead]
         # The search graph's CSR arrays with k rows appended (no generic sparse stacking).
         p = self.search
         counts = np.bincount(group, minlength=k)
