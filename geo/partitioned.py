@@ -116,18 +116,17 @@ def redline_conflicts_partitioned(
     """
     if area_crs is None:
         area_crs = area_crs_of(parks, zones)
-    order = pd.Series(np.arange(len(parks)), index=parks["id"].astype(str).to_numpy())
+    members = hilbert_partitions(parks, npartitions)
     # The tasks get slices of the input frame itself so every column keeps its dtype.
     zones_d = dask.delayed(zones, pure=True)  # one copy in the graph, sent to every task
-    tasks = [
-        dask.delayed(redline_conflicts)(parks.iloc[m], zones_d, area_crs=area_crs, **kwargs)
-        for m in hilbert_partitions(parks, npartitions)
-    ]
-    results = [r for r in dask.compute(*tasks) if len(r.parks)]
+    tasks = [dask.delayed(redline_conflicts)(parks.iloc[m], zones_d, area_crs=area_crs,
+                                             **kwargs) for m in members]
+    results = dask.compute(*tasks)
     first = results[0]
+    # each partition's park table has one row per park in the partition's (ascending)
+    # order, so the input order is the inverse of the concatenated row positions
     park_table = pd.concat([r.parks for r in results], ignore_index=True)
-    park_table = park_table.iloc[np.argsort(order[park_table["park_id"].astype(str)].to_numpy(),
-                                            kind="stable")].reset_index(drop=True)
+    park_table = park_table.iloc[np.argsort(np.concatenate(members))].reset_index(drop=True)
     # partitions without conflicts give empty frames of object columns: leave them out
     # so the columns keep the dtypes the single-process gate gives
     conflicts = pd.concat([r.conflicts for r in results if len(r.conflicts)]
