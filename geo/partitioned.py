@@ -221,7 +221,7 @@ class _Plan:
     industries: list[str]
     code: np.ndarray
     xy: np.ndarray
-    lonlat: np.ndarray
+    lonlat_parts: list[Any]     # each partition's lon/lat, one copy in the graph
     members: list[np.ndarray]
     bounds: np.ndarray          # reach task t has industries bounds[t] … bounds[t+1]−1
     snapper: Any
@@ -238,13 +238,14 @@ class _Plan:
         bounds = np.linspace(0, k, min(max(1, industry_tasks), k) + 1).round().astype(int)
         snapper = dask.delayed(net.snapper, pure=True)   # one copy each, in the graph
         reduced = dask.delayed(net.reduced("length"), pure=True)
-        blocks = [dask.delayed(_snap_block, nout=2)(snapper, lonlat[m], code[m], bounds)
-                  for m in members]
+        lonlat_parts = [dask.delayed(lonlat[m], pure=True) for m in members]
+        blocks = [dask.delayed(_snap_block, nout=2)(snapper, ll, code[m], bounds)
+                  for ll, m in zip(lonlat_parts, members, strict=True)]
         reach = [dask.delayed(_reach_block)(reduced, [b[1][t] for b in blocks],
                                             int(bounds[t]), int(bounds[t + 1] - bounds[t]),
                                             radius_m)
                  for t in range(len(bounds) - 1)]
-        return cls(inds, code, xy, lonlat, members, bounds, snapper, [b[0] for b in blocks],
+        return cls(inds, code, xy, lonlat_parts, members, bounds, snapper, [b[0] for b in blocks],
                    reach)
 
     def where(self, industry: str) -> tuple[int, int]:
@@ -380,8 +381,8 @@ def supply_rates_partitioned(study, radius_km: float | None = None, *,
     loc = [plan.where(j) for j in ids]
     W_d = dask.delayed(W, pure=True)
     tasks = [dask.delayed(_rate_block)(s, plan.reach, loc, radius_m, plan.snapper,
-                                       plan.xy[m], plan.lonlat[m], ind_pos[m], W_d, sup)
-             for s, m in zip(plan.snaps, plan.members, strict=True)]
+                                       plan.xy[m], ll, ind_pos[m], W_d, sup)
+             for s, ll, m in zip(plan.snaps, plan.lonlat_parts, plan.members, strict=True)]
     n = len(firms)
     rate, crow, snap_m = np.empty(n), np.empty(n), np.empty(n)
     in_main = np.empty(n, dtype=bool)

@@ -401,9 +401,12 @@ def warn_snap(on_network: np.ndarray, in_main: np.ndarray, snap_m: np.ndarray,
     stacklevel
         Of the warnings (2: the caller's line).
     """
+    off = ~on_network
+    small = on_network & ~in_main
+    if not (off.any() or small.any()):
+        return
     ids = points["id"].astype(str).to_numpy() if "id" in points else \
         np.asarray(points.index.astype(str))
-    off = ~on_network
     if off.any():
         ex = ", ".join(f"{i}: {d / 1000:.1f} km from the nearest road" for i, d in
                        zip(ids[off][:5], snap_m[off][:5], strict=True))
@@ -411,7 +414,6 @@ def warn_snap(on_network: np.ndarray, in_main: np.ndarray, snap_m: np.ndarray,
                       f"{max_snap_m:g} m from any road of {source} and were not "
                       f"snapped (e.g. {ex}); their costs are NaN. Check their coordinates "
                       "or raise max_snap_m.", UserWarning, stacklevel=stacklevel)
-    small = on_network & ~in_main
     if small.any():
         warnings.warn(f"{what}: {int(small.sum())} point(s) snap to a small disconnected "
                       f"part of the network (e.g. {', '.join(ids[small][:5])}); pairs that "
