@@ -178,3 +178,17 @@ def test_chunked_equals_in_memory_for_an_industry(cluster, tmp_path):
     pd.testing.assert_frame_equal(pd.DataFrame(mem.candidates[cols]),
                                   pd.DataFrame(ch.candidates[cols]), check_exact=False,
                                   rtol=1e-6)
+
+
+@pytest.mark.parametrize("cells, budget_gb, workers, expect", [
+    (6_540_352, 11.5, 2, 1280),     # 河北 at 250 m: memory would allow one 4,352-cell tile
+    (400_000, 11.5, 2, 512),        # small grid: never below MIN_AUTO_TILE
+    (19_197_255, 2.0, 2, 1280),     # YRD at 50 m on 2 GiB: memory sets the side
+    (10**9, 64.0, 8, 5120),         # China at 100 m on a big cluster: memory sets it
+])
+def test_automatic_tiles_keep_every_worker_busy(cells, budget_gb, workers, expect):
+    side = chunked._tile_side(budget_gb, None, workers, cells)
+    assert side == expect and side % 256 == 0
+    # a tile for every worker at least, unless the grid is small for the smallest tile
+    assert cells / side**2 >= workers or side == chunked.MIN_AUTO_TILE
+    assert chunked._tile_side(budget_gb, 64, workers, cells) == 64   # a given side is kept
