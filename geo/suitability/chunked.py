@@ -620,8 +620,9 @@ def run_chunked(study, *, industry: str | None = None, out_dir: str | Path | Non
                        tile_side, keep_stacks, log, overrides)
     with contextlib.ExitStack() as stack:
         try:
-            c = stack.enter_context(compute.client(scheduler, settings.memory_gb,
-                                                   n_workers=settings.n_workers))
+            c = stack.enter_context(compute.client(
+                scheduler, settings.memory_gb, n_workers=settings.n_workers,
+                processes=settings.workers == "processes"))
         except OSError as exc:  # distributed's connection timeout
             where = f"reach the Dask scheduler {scheduler}" if scheduler else \
                 "start a local Dask cluster"
