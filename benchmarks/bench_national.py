@@ -241,7 +241,8 @@ def bench_china(tmp: Path, cell_m: float, runs: int, memory_gb: float,
           f"goal < 4 GB); {res['candidates']:,} candidates; {load()}", flush=True)
     ref, ref_peak, _ = run_child(SUIT_CHILD.format(
         root=str(ROOT), study=str(ROOT / "layers" / "yrd.toml"), engine="memory", cell_m=50.0,
-        out=str(tmp / "yrd_memory"), memory_gb=2.0, keep=False, tile=None, max_memory_gb=None))
+        out=str(tmp / "yrd_memory"), memory_gb=2.0, keep=False, tile=None, max_memory_gb=None,
+        processes=True))
     ref_per = ref["s"] / ref["cells"] * 1e6
     print(f"china: in-memory engine on the YRD at 50 m ({ref['cells']:,} cells, 6 criteria, "
           f"200 runs): {ref['s']:.1f} s = {ref_per:.2f} s per million cells, peak "
