@@ -23,12 +23,22 @@ Everything is generated at run time from the packaged national data
 4. ``grid``: the province demo's suitability at ``--cell-m`` (default 250 m) through the
    chunked engine on a 2-worker LocalCluster in a child process (time, time per million
    cells, peak RSS of the process tree), and the extrapolation to China at 250 m
-   (≈ 1.5·10⁸ cells) stated as such — not run.
+   (≈ 1.5·10⁸ cells) stated as such;
+5. ``china``: China at ``--china-cell-m`` (default 250 m) with ``--runs`` Monte Carlo
+   runs, run — the mosaic of :func:`geo.national_demo.national_units` (each unit in its
+   own GK zone, six distance criteria, exclusions, COG output) through the chunked engine
+   on one 2-worker LocalCluster with ``--china-memory-gb`` (default 3 GiB) in a child
+   process: cells, failed units, time writing the unit studies and time of the
+   suitability runs, time per million cells, peak RSS of the process tree (goal < 4 GB);
+   then the in-memory engine on the real YRD study at 50 m (≈ 1.9·10⁷ cells) in another
+   child, and the ratio of the two per-cell times (goal ≤ 1.5×). ``--units N`` runs the
+   first N units only (and says so).
 
 Ratios are printed, never asserted.
 
 Run: .venv/bin/python benchmarks/bench_national.py [--parts network sourcing workers grid]
      [--firms 1000000] [--province 江苏省] [--cell-m 250] [--runs 200] [--repeat 2]
+     .venv/bin/python benchmarks/bench_national.py --parts china [--china-cell-m 250]
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from bench_scale import CHILD as SUIT_CHILD  # noqa: E402
 from bench_scale import CpuClock, load, probe, run_child, warm  # noqa: E402
 
 from geo import compute  # noqa: E402
@@ -104,6 +115,36 @@ def main():  # worker processes are spawned: the guard below keeps them from re-
     print(json.dumps({{"s": time.perf_counter() - t, "cells": res.grid.size,
                       "candidates": len(res.candidates),
                       "engine": res.model_card.get("engine")}}))
+
+if __name__ == "__main__":
+    main()
+"""
+
+CHINA_CHILD = """
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {root!r})
+from geo import compute
+from geo import national_demo as nd
+
+def main():  # worker processes are spawned: the guard below keeps them from re-running it
+    units, n_units = nd.national_units(), {n_units!r}
+    n_all = len(units)
+    units = units[:n_units] if n_units is not None else units
+    t = time.perf_counter()
+    with compute.client(n_workers=2, memory_gb={memory_gb}, dashboard=False) as c:
+        table = nd.run_national_grid({folder!r}, cell_m={cell_m}, runs={runs}, units=units,
+                                     client=c, log=lambda s: print("  " + s, file=sys.stderr,
+                                                                   flush=True))
+    ok = table[table["error"] == ""]
+    print(json.dumps({{"wall": time.perf_counter() - t, "units": len(table), "n_all": n_all,
+                      "failed": table.loc[table["error"] != "", "name"].tolist(),
+                      "cells": int(ok["cells"].sum()),
+                      "in_study": int(ok["cells_in_study"].sum()),
+                      "criteria": {{int(k): int(v) for k, v in
+                                   ok["criteria"].value_counts().sort_index().items()}},
+                      "prep": float(ok["prep_seconds"].sum()), "suit": float(ok["seconds"].sum()),
+                      "candidates": int(ok["candidates"].sum())}}))
 
 if __name__ == "__main__":
     main()
@@ -201,10 +242,38 @@ def bench_grid(tmp: Path, province: str, cell_m: float, runs: int, memory_gb: fl
           "size (tiles stream to the COG)", flush=True)
 
 
+def bench_china(tmp: Path, cell_m: float, runs: int, memory_gb: float,
+                n_units: int | None) -> None:
+    res, peak, own = run_child(CHINA_CHILD.format(
+        root=str(ROOT), folder=str(tmp / "china"), cell_m=cell_m, runs=runs,
+        memory_gb=memory_gb, n_units=n_units))
+    per = res["suit"] / res["cells"] * 1e6
+    part = "" if res["units"] == res["n_all"] else f" (the first {res['units']} only)"
+    crit = ", ".join(f"{k}: {v} units" for k, v in res["criteria"].items())
+    print(f"china: China at {cell_m:g} m, RUN: {res['units']} of {res['n_all']} units{part}, "
+          f"{res['cells']:,} cells ({res['in_study']:,} in the units), "
+          f"criteria per unit {crit} (init's distances to highways, railways, ports where "
+          f"near, plus rivers, county points, built-up land where inside), {runs} Monte "
+          "Carlo runs, COGs; "
+          f"failed units: {', '.join(res['failed']) or 'none'}; unit studies written in "
+          f"{res['prep']:.0f} s, suitability {res['suit']:.0f} s = {per:.2f} s per million "
+          f"cells; wall {res['wall']:.0f} s; peak RSS {peak:.2f} GiB (driver {own:.2f} GiB; "
+          f"goal < 4 GB); {res['candidates']:,} candidates; {load()}", flush=True)
+    ref, ref_peak, _ = run_child(SUIT_CHILD.format(
+        root=str(ROOT), study=str(ROOT / "layers" / "yrd.toml"), engine="memory", cell_m=50.0,
+        out=str(tmp / "yrd_memory"), memory_gb=2.0, keep=False, tile=None, max_memory_gb=None,
+        processes=True))
+    ref_per = ref["s"] / ref["cells"] * 1e6
+    print(f"china: in-memory engine on the YRD at 50 m ({ref['cells']:,} cells, 6 criteria, "
+          f"200 runs): {ref['s']:.1f} s = {ref_per:.2f} s per million cells, peak "
+          f"{ref_peak:.2f} GiB; China's per-cell time is ×{per / ref_per:.2f} of it (goal "
+          f"≤ 1.5×); {load()}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--parts", nargs="+", default=["network", "sourcing", "workers", "grid"],
-                    choices=["network", "sourcing", "workers", "grid"])
+                    choices=["network", "sourcing", "workers", "grid", "china"])
     ap.add_argument("--firms", type=int, default=1_000_000)
     ap.add_argument("--province", default="江苏省")
     ap.add_argument("--cell-m", type=float, default=250.0)
@@ -212,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-gb", type=float, default=2.0)
     ap.add_argument("--repeat", type=int, default=2,
                     help="workers: best of this many runs of 1 and of 2 workers")
+    ap.add_argument("--china-cell-m", type=float, default=250.0)
+    ap.add_argument("--china-memory-gb", type=float, default=3.0)
+    ap.add_argument("--units", type=int, default=None, help="china: the first N units only")
     args = ap.parse_args(argv)
     print(f"national benchmark: {os.cpu_count()} cores, {load()} at start; every firm "
           "register here is SYNTHETIC", flush=True)
@@ -225,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_workers(t, args.province, args.firms, args.repeat)
         if "grid" in args.parts:
             bench_grid(t, args.province, args.cell_m, args.runs, args.memory_gb)
+        if "china" in args.parts:
+            bench_china(t, args.china_cell_m, args.runs, args.china_memory_gb, args.units)
     return 0
 
 

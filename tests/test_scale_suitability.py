@@ -178,3 +178,34 @@ def test_chunked_equals_in_memory_for_an_industry(cluster, tmp_path):
     pd.testing.assert_frame_equal(pd.DataFrame(mem.candidates[cols]),
                                   pd.DataFrame(ch.candidates[cols]), check_exact=False,
                                   rtol=1e-6)
+
+
+@pytest.mark.parametrize("cells, budget_gb, workers, expect", [
+    (6_540_352, 11.5, 2, 1280),     # 河北 at 250 m: memory would allow one 4,352-cell tile
+    (400_000, 11.5, 2, 512),        # small grid: never below MIN_AUTO_TILE
+    (19_197_255, 2.0, 2, 1280),     # YRD at 50 m on 2 GiB: memory sets the side
+    (10**9, 64.0, 8, 5120),         # China at 100 m on a big cluster: memory sets it
+])
+def test_automatic_tiles_keep_every_worker_busy(cells, budget_gb, workers, expect):
+    side = chunked._tile_side(budget_gb, None, workers, cells)
+    assert side == expect and side % 256 == 0
+    # a tile for every worker at least, unless the grid is small for the smallest tile
+    assert cells / side**2 >= workers or side == chunked.MIN_AUTO_TILE
+    assert chunked._tile_side(budget_gb, 64, workers, cells) == 64   # a given side is kept
+
+
+def test_compute_workers_threads_runs_in_this_process_and_a_typo_is_refused(tmp_path):
+    text = YRD.read_text(encoding="utf-8").replace('"../', f'"{ROOT}/')
+    study = tmp_path / "yrd_threads.toml"
+    study.write_text(text + '\n[compute]\nworkers = "threads"\nn_workers = 2\n',
+                     encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = load_study(study)
+    res = chunked.run_chunked(st, cell_m=2000.0, out_dir=tmp_path / "out", runs=5)
+    assert res.model_card["engine"]["scheduler"].startswith("inproc://")
+    assert res.model_card["engine"]["workers"] == 2
+    study.write_text(text + '\n[compute]\nworkers = "thread"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"compute\.workers.*'thread' is not one of "
+                                         r"processes, threads"):
+        load_study(study)

@@ -600,6 +600,10 @@ class MapConfig:
 
 _address = _text_that(lambda v: "://" in v,
                       "is not a scheduler address; write it like \"tcp://host:8786\"")
+#: How a local cluster's workers run (``[compute] workers``).
+WORKER_KINDS = ("processes", "threads")
+_worker_kind = _text_that(lambda v: v in WORKER_KINDS,
+                          f"is not one of {', '.join(WORKER_KINDS)}")
 
 
 @dataclass(frozen=True)
@@ -615,6 +619,10 @@ class ComputeConfig:
                                       unit="GiB", gt=0)
     n_workers: int | None = setting(None, "workers of the local cluster (default: one per "
                                     "core)", ge=1)
+    workers: str = setting("processes", "how the local cluster's workers run: \"processes\" "
+                           "(default) or \"threads\" of one process (the lowest memory: one "
+                           "interpreter and one copy of the layers; numpy and shapely release "
+                           "the GIL)", parse=_worker_kind)
     cache_dir: str | None = setting(None, "folder (relative to the study file) where built "
                                     "road networks are cached (geo.network.cache); default: "
                                     "no cache, nothing written")

@@ -103,6 +103,15 @@ TILE_BYTES_PER_CELL = 300
 blocks, region parts; measured about 150 B/cell on 1024-cell tiles of the YRD at 50 m,
 doubled for safety)."""
 
+TILES_PER_WORKER = 2
+"""Tiles per worker an automatic tile size aims at, so that every worker has work and a
+slow tile does not leave the others idle (a grid that fits in one tile would run on one
+worker)."""
+
+MIN_AUTO_TILE = 512
+"""Smallest automatic tile side (cells): below it the per-tile overhead (plan lookups,
+STRtree queries, result transfer) outweighs what a second worker gains."""
+
 Log = Callable[[str], None]
 
 
@@ -505,13 +514,18 @@ def cluster_memory_gb(client, settings: compute.ComputeSettings) -> tuple[float,
     return (limit if limit > 0 else settings.budget_gb), max(1, len(workers))
 
 
-def _tile_side(budget_gb: float, tile_side: int | None, n_workers: int) -> int:
+def _tile_side(budget_gb: float, tile_side: int | None, n_workers: int, n_cells: int) -> int:
     """Cells per tile side: given, else what one worker's memory holds beside its
-    baseline (:data:`WORKER_BASELINE_GB`) at :data:`TILE_BYTES_PER_CELL`, a multiple of
-    256 (the COG block); always a multiple of :data:`.tiles.DISTANCE_BLOCK`."""
+    baseline (:data:`WORKER_BASELINE_GB`) at :data:`TILE_BYTES_PER_CELL`, made smaller
+    (down to :data:`MIN_AUTO_TILE`) until the grid of ``n_cells`` has
+    :data:`TILES_PER_WORKER` tiles per worker — a grid that fits in one tile would
+    otherwise keep all but one worker idle —, a multiple of 256 (the COG block); always a
+    multiple of :data:`.tiles.DISTANCE_BLOCK`."""
     if not tile_side:
         free = max(budget_gb / n_workers - WORKER_BASELINE_GB, 0.05) * compute.GB
-        tile_side = max(256, int(math.sqrt(free / TILE_BYTES_PER_CELL)) // 256 * 256)
+        by_memory = max(256, int(math.sqrt(free / TILE_BYTES_PER_CELL)) // 256 * 256)
+        balanced = math.ceil(math.sqrt(n_cells / (TILES_PER_WORKER * n_workers)) / 256) * 256
+        tile_side = min(by_memory, max(MIN_AUTO_TILE, balanced))
     side = tile_side
     if side < DISTANCE_BLOCK or side % DISTANCE_BLOCK:
         raise ModelError(f"tile side {side} cells must be a positive multiple of "
@@ -606,8 +620,9 @@ def run_chunked(study, *, industry: str | None = None, out_dir: str | Path | Non
                        tile_side, keep_stacks, log, overrides)
     with contextlib.ExitStack() as stack:
         try:
-            c = stack.enter_context(compute.client(scheduler, settings.memory_gb,
-                                                   n_workers=settings.n_workers))
+            c = stack.enter_context(compute.client(
+                scheduler, settings.memory_gb, n_workers=settings.n_workers,
+                processes=settings.workers == "processes"))
         except OSError as exc:  # distributed's connection timeout
             where = f"reach the Dask scheduler {scheduler}" if scheduler else \
                 "start a local Dask cluster"
@@ -634,7 +649,7 @@ def _run_on(client, study, industry, out_dir, overwrite, progress, settings, til
     report: dict[str, Any] = {}
     plan = build_plan(study, cfg, grid, active, weights, profile, report)
     budget_gb, n_workers = cluster_memory_gb(client, settings)
-    side = _tile_side(budget_gb, tile_side, n_workers)
+    side = _tile_side(budget_gb, tile_side, n_workers, grid.size)
     wins = windows(grid, side)
     if keep_stacks is None:
         keep_stacks = grid.size * (4 * len(active) + 5) < budget_gb * compute.GB / 2
