@@ -1,16 +1,28 @@
-"""The red-line gate over spatially partitioned ``dask_geopandas`` frames.
+"""The red-line gate, snapping and firm-level supply rates on Dask partitions.
 
-Parks (or plots) are partitioned by Hilbert distance
+Parks, plots or firms are partitioned by Hilbert distance
 (``dask_geopandas.GeoDataFrame.hilbert_distance``, split into equal-count runs along
-the curve); the red-line zones
-are broadcast to every partition; each partition runs the single-process gate
-(:func:`geo.redline.redline_conflicts`) unchanged, in one equal-area CRS fixed for
-the whole frame, and the tables are reassembled in the input order — the same
-tables as the single-process path.
+the curve: :func:`hilbert_partitions`). Each task runs the single-process rule on its
+partition with one copy of what it shares — the red-line zones, the network's
+:class:`~geo.network.Snapper`, its :class:`~geo.network.ReducedGraph` — and the tables
+are reassembled in the input order, equal to the single-process ones:
+
+* :func:`redline_conflicts_partitioned` = :func:`geo.redline.redline_conflicts`;
+* :func:`snap_partitioned` = :meth:`geo.network.Network.snap`;
+* :func:`supply_index_partitioned` = :meth:`geo.sourcing.SupplyIndex.build` (snapping per
+  partition, the per-industry multi-source searches as one task per run of
+  industries);
+* :func:`supply_rates_partitioned` = the rates of :func:`geo.sourcing.run_sourcing`,
+  snapping, searching and rating in one task graph (the snaps stay on the workers).
+
+Everything runs on the active ``dask.distributed`` client if there is one
+(:func:`geo.compute.client`), else on dask's default scheduler.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import dask
@@ -20,11 +32,58 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from .chains import Chains
 from .crs import WGS84
-from .network import Network, SnapResult, _as_points_metric, geodesic_m, transformer
+from .network import (
+    Network,
+    ReducedGraph,
+    Snapper,
+    SnapResult,
+    _as_points_metric,
+    geodesic_m,
+    transformer,
+    warn_snap,
+)
 from .redline import RedlineResult, area_crs_of, redline_conflicts
 from .register import load_firms, study_chains
-from .sourcing import SupplyIndex, _check_radius, _rates
+from .sourcing import (
+    SupplyIndex,
+    _check_radius,
+    _rates,
+    _rows_by_code,
+    supplier_codes,
+    supplier_sources,
+)
+
+INDUSTRY_TASKS = 4
+"""Default number of tasks the per-industry searches are split into."""
+
+
+def hilbert_partitions(gdf: gpd.GeoDataFrame, npartitions: int) -> list[np.ndarray]:
+    """Row positions of ``npartitions`` equal-count runs along the Hilbert curve.
+
+    What ``spatial_shuffle(by="hilbert")`` does, without its all-to-all shuffle (~10 s
+    of fixed overhead on a LocalCluster). The key (dask_geopandas' Hilbert distance of
+    the bounding-box centres) is computed in this process: it is cheap arithmetic, and
+    sending the geometries to the workers for it cost more.
+
+    Parameters
+    ----------
+    gdf
+        Any geometries (none empty or missing).
+    npartitions
+        Runs wanted (capped at the number of rows; at least one).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Ascending row positions of each non-empty run, covering every row once.
+    """
+    n = max(1, min(npartitions, len(gdf)))
+    ddf = dask_geopandas.from_geopandas(gdf[["geometry"]], npartitions=n)
+    hd = ddf.hilbert_distance(total_bounds=gdf.total_bounds).compute(scheduler="sync")
+    runs = np.array_split(np.argsort(hd.to_numpy(), kind="stable"), n)
+    return [np.sort(m) for m in runs if len(m)]
 
 
 def redline_conflicts_partitioned(
@@ -57,27 +116,17 @@ def redline_conflicts_partitioned(
     """
     if area_crs is None:
         area_crs = area_crs_of(parks, zones)
-    order = pd.Series(np.arange(len(parks)), index=parks["id"].astype(str).to_numpy())
-    n = max(1, min(npartitions, len(parks)))
-    # Partition membership by Hilbert distance (computed by dask_geopandas per input
-    # partition), split into n runs of equal count along the curve — what
-    # spatial_shuffle(by="hilbert") does, without its all-to-all shuffle, which cost
-    # ~10 s of fixed overhead on a LocalCluster. The tasks get slices of the input
-    # frame itself so every column keeps its dtype.
-    ddf = dask_geopandas.from_geopandas(parks[["geometry"]], npartitions=n)
-    hd = ddf.hilbert_distance(total_bounds=parks.total_bounds).compute().to_numpy()
-    members = np.array_split(np.argsort(hd, kind="stable"), n)
+    members = hilbert_partitions(parks, npartitions)
+    # The tasks get slices of the input frame itself so every column keeps its dtype.
     zones_d = dask.delayed(zones, pure=True)  # one copy in the graph, sent to every task
-    tasks = [
-        dask.delayed(redline_conflicts)(parks.iloc[np.sort(m)], zones_d, area_crs=area_crs,
-                                        **kwargs)
-        for m in members if len(m)
-    ]
-    results = [r for r in dask.compute(*tasks) if len(r.parks)]
+    tasks = [dask.delayed(redline_conflicts)(parks.iloc[m], zones_d, area_crs=area_crs,
+                                             **kwargs) for m in members]
+    results = dask.compute(*tasks)
     first = results[0]
+    # each partition's park table has one row per park in the partition's (ascending)
+    # order, so the input order is the inverse of the concatenated row positions
     park_table = pd.concat([r.parks for r in results], ignore_index=True)
-    park_table = park_table.iloc[np.argsort(order[park_table["park_id"].astype(str)].to_numpy(),
-                                            kind="stable")].reset_index(drop=True)
+    park_table = park_table.iloc[np.argsort(np.concatenate(members))].reset_index(drop=True)
     # partitions without conflicts give empty frames of object columns: leave them out
     # so the columns keep the dtypes the single-process gate gives
     conflicts = pd.concat([r.conflicts for r in results if len(r.conflicts)]
@@ -95,18 +144,180 @@ def redline_conflicts_partitioned(
                          notes=notes)
 
 
+def _reassemble(members: list[np.ndarray], parts: list[SnapResult], n: int) -> SnapResult:
+    """One :class:`SnapResult` in input order from the partitions' snaps."""
+    first = parts[0]
+    out = {}
+    for f in dataclasses.fields(SnapResult):
+        if f.name == "max_snap_m":
+            continue
+        a = getattr(first, f.name)
+        arr = np.empty((n, *a.shape[1:]), dtype=a.dtype)
+        for m, part in zip(members, parts, strict=True):  # a few partitions
+            arr[m] = getattr(part, f.name)
+        out[f.name] = arr
+    return SnapResult(**out, max_snap_m=first.max_snap_m)
 
-def _rate_block(reach_m, radius_m, cols, ends, arrive, on, xy, lonlat, ind_pos, W,
-                supplier_xy, crs):
-    """Road and straight-line supply rates of one partition of firms (arrays only)."""
-    n, m = len(ends), W.shape[1]
+
+def snap_partitioned(net: Network, points: gpd.GeoDataFrame, *, npartitions: int = 8,
+                     what: str = "points", warn: bool = True) -> pd.DataFrame:
+    """:meth:`geo.network.Network.snap` on Hilbert partitions of the points.
+
+    Parameters
+    ----------
+    net
+        The network (its :class:`~geo.network.Snapper` goes into the graph once).
+    points
+        Any CRS (it must have one); polygons snap by their centroid.
+    npartitions
+        Spatial partitions (capped at the number of points).
+    what, warn
+        As for :meth:`~geo.network.Network.snap`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Equal to ``net.snap(points)``.
+
+    Raises
+    ------
+    NetworkError
+        Points without a CRS or without geometry.
+    """
+    _, lonlat = _as_points_metric(points, net.crs, what)
+    members = hilbert_partitions(points, npartitions)
+    snapper = dask.delayed(net.snapper, pure=True)
+    parts = dask.compute(*[dask.delayed(Snapper.snap_xy)(snapper, lonlat[m])
+                           for m in members])
+    res = _reassemble(members, list(parts), len(points))
+    if warn:
+        warn_snap(res.on_network, res.in_main, res.snap_m, res.max_snap_m, points, what,
+                  net.source)
+    return res.frame(index=points.index)
+
+
+def _snap_block(snapper: Snapper, lonlat: np.ndarray, code: np.ndarray, bounds: np.ndarray
+                ) -> tuple[SnapResult, list[tuple[np.ndarray, ...]]]:
+    """One partition's snaps and its supplier sources split by industry task."""
+    sr = snapper.snap_xy(lonlat)
+    grp, nodes, w = supplier_sources(snapper, sr, code)
+    task = np.searchsorted(bounds, grp, side="right") - 1
+    return sr, [(grp[task == t], nodes[task == t], w[task == t])
+                for t in range(len(bounds) - 1)]
+
+
+def _reach_block(reduced: ReducedGraph, sources: list[tuple[np.ndarray, ...]], first: int,
+                 k: int, limit: float) -> np.ndarray:
+    """Rows ``first … first + k − 1`` of the reach matrix, from every partition's sources."""
+    grp, nodes, w = (np.concatenate([s[i] for s in sources]) for i in range(3))
+    return reduced.grouped(grp, nodes, w, k, limit=limit, first=first)
+
+
+@dataclass
+class _Plan:
+    """The delayed snaps (one per Hilbert partition) and reach rows (one per run of
+    industries) of a register, with what the driver knows of it."""
+
+    industries: list[str]
+    code: np.ndarray
+    xy: np.ndarray
+    lonlat_parts: list[Any]     # each partition's lon/lat, one copy in the graph
+    members: list[np.ndarray]
+    bounds: np.ndarray          # reach task t has industries bounds[t] … bounds[t+1]−1
+    snapper: Any
+    snaps: list[Any]
+    reach: list[Any]
+
+    @classmethod
+    def make(cls, net: Network, chains: Chains, firms: gpd.GeoDataFrame, radius_m: float,
+             npartitions: int, industry_tasks: int) -> _Plan:
+        inds, code = supplier_codes(firms, chains)
+        xy, lonlat = _as_points_metric(firms, net.crs, "firms")
+        members = hilbert_partitions(firms, npartitions)
+        k = len(inds)
+        bounds = np.linspace(0, k, min(max(1, industry_tasks), k) + 1).round().astype(int)
+        snapper = dask.delayed(net.snapper, pure=True)   # one copy each, in the graph
+        reduced = dask.delayed(net.reduced("length"), pure=True)
+        lonlat_parts = [dask.delayed(lonlat[m], pure=True) for m in members]
+        blocks = [dask.delayed(_snap_block, nout=2)(snapper, ll, code[m], bounds)
+                  for ll, m in zip(lonlat_parts, members, strict=True)]
+        reach = [dask.delayed(_reach_block)(reduced, [b[1][t] for b in blocks],
+                                            int(bounds[t]), int(bounds[t + 1] - bounds[t]),
+                                            radius_m)
+                 for t in range(len(bounds) - 1)]
+        return cls(inds, code, xy, lonlat_parts, members, bounds, snapper, [b[0] for b in blocks],
+                   reach)
+
+    def where(self, industry: str) -> tuple[int, int]:
+        """(reach task, row in it) of an industry; (−1, −1) if it supplies nothing."""
+        if industry not in self.industries:
+            return -1, -1
+        p = self.industries.index(industry)
+        t = int(np.searchsorted(self.bounds, p, side="right") - 1)
+        return t, p - int(self.bounds[t])
+
+
+def supply_index_partitioned(net: Network, chains: Chains, firms: gpd.GeoDataFrame,
+                             radius_km: float, *, npartitions: int = 8,
+                             industry_tasks: int = INDUSTRY_TASKS
+                             ) -> tuple[SupplyIndex, pd.DataFrame]:
+    """:meth:`geo.sourcing.SupplyIndex.build` with the snapping and the searches on Dask.
+
+    The firms snap per Hilbert partition (one copy of the network's
+    :class:`~geo.network.Snapper` in the graph); the per-industry multi-source searches
+    run as ``industry_tasks`` tasks of consecutive industries on one copy of the
+    network's reduced CSR graph, each fed the partitions' supplier sources of its
+    industries.
+
+    Parameters
+    ----------
+    net, chains, firms
+        As for :meth:`~geo.sourcing.SupplyIndex.build` (``firms`` from
+        :func:`geo.register.load_firms`).
+    radius_km
+        The sourcing radius (km, > 0).
+    npartitions
+        Spatial partitions of the firms.
+    industry_tasks
+        Tasks the searches are split into (capped at the number of industries).
+
+    Returns
+    -------
+    index : SupplyIndex
+        Equal to ``SupplyIndex.build(net, chains, firms, net.snap(firms), radius_km)``
+        (the same reach matrix).
+    snap : pandas.DataFrame
+        Equal to ``net.snap(firms, what="firms", warn=False)``.
+
+    Raises
+    ------
+    InputError
+        ``radius_km`` is not a positive number.
+    """
+    radius_m = _check_radius(radius_km) * 1000.0
+    plan = _Plan.make(net, chains, firms, radius_m, npartitions, industry_tasks)
+    snaps, reach = dask.compute(plan.snaps, plan.reach)
+    sr = _reassemble(plan.members, list(snaps), len(firms))
+    d = np.concatenate(reach) if reach else np.full((0, net.n_nodes), np.inf)
+    rows_of = _rows_by_code(plan.code, plan.industries)
+    idx = SupplyIndex(net, chains, plan.industries, radius_m, d,
+                      {j: plan.xy[rows_of[j]] for j in plan.industries}, rows_of)
+    return idx, sr.frame(index=firms.index)
+
+
+def _rate_block(sr, reach, loc, radius_m, snapper, xy, lonlat, ind_pos, W, supplier_xy):
+    """Road and straight-line supply rates of one partition of firms (arrays only), and
+    its snap distances and main-component flags (for the driver's warnings)."""
+    n, m = len(xy), W.shape[1]
+    ends, _, arrive = snapper.entry(sr, "length")
+    on = sr.on_network
     cov = np.zeros((n, m), dtype=bool)
     crow = np.zeros((n, m), dtype=bool)
-    to_w = transformer(crs, WGS84)
-    for c, (p, sxy) in enumerate(zip(cols, supplier_xy, strict=True)):
-        if p >= 0:
-            cost = np.minimum(reach_m[p, ends[:, 0]] + arrive[:, 0],
-                              reach_m[p, ends[:, 1]] + arrive[:, 1])
+    to_w = transformer(snapper.crs, WGS84)
+    for c, ((t, p), sxy) in enumerate(zip(loc, supplier_xy, strict=True)):  # industries
+        if t >= 0:
+            r = reach[t][p]
+            cost = np.minimum(r[ends[:, 0]] + arrive[:, 0], r[ends[:, 1]] + arrive[:, 1])
             cov[:, c] = (cost <= radius_m) & on
         if sxy is not None and len(sxy) and n:
             _, nn = cKDTree(sxy).query(xy)
@@ -114,18 +325,19 @@ def _rate_block(reach_m, radius_m, cols, ends, arrive, on, xy, lonlat, ind_pos, 
             crow[:, c] = geodesic_m(lonlat[:, 0], lonlat[:, 1], slon, slat) <= radius_m
     rate = _rates(W, ind_pos, cov)
     rate[~on] = np.nan
-    return rate, _rates(W, ind_pos, crow)
+    return rate, _rates(W, ind_pos, crow), sr.snap_m, sr.in_main
 
 
 def supply_rates_partitioned(study, radius_km: float | None = None, *,
-                             npartitions: int = 8) -> pd.DataFrame:
+                             npartitions: int = 8,
+                             industry_tasks: int = INDUSTRY_TASKS) -> pd.DataFrame:
     """Firm-level local supply rates (road and straight line) on Hilbert partitions.
 
-    The road search (:class:`geo.sourcing.SupplyIndex`, one multi-source Dijkstra per
-    input industry) runs once in this process; the firms are then rated per partition
-    of the register, each task getting only arrays (its firms' snaps, coordinates and
-    industries, the shared ``(k, n_nodes)`` reach matrix and supplier coordinates) —
-    never the ``Study`` or the network.
+    One task graph: each partition of the register snaps its firms
+    (:func:`supply_index_partitioned`'s snapping), the per-industry searches run as
+    ``industry_tasks`` tasks, and each partition then rates its firms with its own
+    snaps (they never leave the worker), the reach rows and the supplier coordinates —
+    never the ``Study`` or the network. The register is read in this process.
 
     Parameters
     ----------
@@ -136,6 +348,8 @@ def supply_rates_partitioned(study, radius_km: float | None = None, *,
         default ``[sourcing] radius_km``.
     npartitions
         Number of Hilbert-ordered partitions (capped at the number of firms).
+    industry_tasks
+        Tasks the per-industry searches are split into.
 
     Returns
     -------
@@ -152,37 +366,29 @@ def supply_rates_partitioned(study, radius_km: float | None = None, *,
     NetworkError
         The road network cannot be built.
     """
-    r_km = _check_radius(radius_km if radius_km is not None
-                         else study.config.sourcing.radius_km)
+    radius_m = _check_radius(radius_km if radius_km is not None
+                              else study.config.sourcing.radius_km) * 1000.0
     net = Network.from_study(study)
     chains = study_chains(study)
     firms = load_firms(study)
-    snap = net.snap(firms, what="firms")
-    idx = SupplyIndex.build(net, chains, firms, snap, r_km)
+    plan = _Plan.make(net, chains, firms, radius_m, npartitions, industry_tasks)
     ids = chains.ids
     W, _ = chains.weight_matrix(ids)
-    pos = {j: i for i, j in enumerate(ids)}
-    ind_pos = np.array([pos.get(j, -1) for j in firms["industry"].to_numpy(dtype=object)])
-    sr = SnapResult.from_frame(snap, net.max_snap_m)
-    ends, _, arrive = net.entry(sr, "length")
-    xy, lonlat = _as_points_metric(firms, net.crs, "firms")
-    kpos = {j: i for i, j in enumerate(idx.industries)}
-    cols = [kpos.get(j, -1) for j in ids]
-    sup = [idx.supplier_xy.get(j) for j in ids]
-    n = max(1, min(npartitions, len(firms)))
-    ddf = dask_geopandas.from_geopandas(firms[["geometry"]], npartitions=n)
-    hd = ddf.hilbert_distance(total_bounds=firms.total_bounds).compute().to_numpy()
-    members = [np.sort(m) for m in np.array_split(np.argsort(hd, kind="stable"), n) if len(m)]
-    reach_d = dask.delayed(idx.reach_m, pure=True)
-    sup_d = dask.delayed(sup, pure=True)
+    ind_pos = pd.Index(ids).get_indexer(firms["industry"].to_numpy(dtype=object))
+    rows_of = _rows_by_code(plan.code, plan.industries)
+    sup = dask.delayed([plan.xy[rows_of[j]] if j in rows_of else None for j in ids],
+                       pure=True)
+    loc = [plan.where(j) for j in ids]
     W_d = dask.delayed(W, pure=True)
-    on = sr.on_network
-    tasks = [dask.delayed(_rate_block)(reach_d, idx.radius_m, cols, ends[m], arrive[m], on[m],
-                                       xy[m], lonlat[m], ind_pos[m], W_d, sup_d, net.crs)
-             for m in members]
-    rate = np.full(len(firms), np.nan)
-    crow = np.full(len(firms), np.nan)
-    for m, (r, c) in zip(members, dask.compute(*tasks), strict=True):
-        rate[m], crow[m] = r, c
+    tasks = [dask.delayed(_rate_block)(s, plan.reach, loc, radius_m, plan.snapper,
+                                       plan.xy[m], ll, ind_pos[m], W_d, sup)
+             for s, ll, m in zip(plan.snaps, plan.lonlat_parts, plan.members, strict=True)]
+    n = len(firms)
+    rate, crow, snap_m = np.empty(n), np.empty(n), np.empty(n)
+    in_main = np.empty(n, dtype=bool)
+    for m, (r, c, d, im) in zip(plan.members, dask.compute(*tasks), strict=True):
+        rate[m], crow[m], snap_m[m], in_main[m] = r, c, d, im
+    warn_snap(snap_m <= net.max_snap_m, in_main, snap_m, net.max_snap_m, firms, "firms",
+              net.source)
     return pd.DataFrame({"firm_id": firms["firm_id"].to_numpy(), "local_supply_rate": rate,
                          "local_supply_rate_crow": crow})

@@ -49,7 +49,14 @@ from .config import SourcingConfig
 from .crs import WGS84
 from .errors import InputError, ModelError
 from .io import check_writable, write_csv, write_gpkg
-from .network import Network, SnapResult, _as_points_metric, geodesic_m, transformer
+from .network import (
+    Network,
+    Snapper,
+    SnapResult,
+    _as_points_metric,
+    geodesic_m,
+    transformer,
+)
 from .register import load_firms, study_chains
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -114,32 +121,19 @@ class SupplyIndex:
             enter the road search.
         """
         radius_m = _check_radius(radius_km) * 1000.0
-        ind = firms["industry"].to_numpy(dtype=object)
-        on = snap["on_network"].to_numpy()
-        inds = sorted(set(ind) & set(chains.ids))
-        n = network.n_nodes
+        inds, code = supplier_codes(firms, chains)
         k = len(inds)
         xy, _ = _as_points_metric(firms, network.crs, "firms")
-        code = pd.Index(inds, dtype=object).get_indexer(ind) if k else np.full(len(ind), -1)
-        rows = np.flatnonzero(code >= 0)
-        rows = rows[np.argsort(code[rows], kind="stable")]  # by industry, then row
-        parts = np.split(rows, np.cumsum(np.bincount(code[rows], minlength=k))[:-1]) \
-            if k else []
-        rows_of: dict[str, np.ndarray] = dict(zip(inds, parts, strict=True))
+        rows_of = _rows_by_code(code, inds)
         if k:
             # One multi-source search per industry, all in one csgraph call on the
             # network's reduced graph: a virtual source per industry joined to both ends
             # of each on-network supplier's road by its access leg and partial edge.
-            net_rows = rows[on[rows]]
-            ends, leave, _ = network.entry(SnapResult.from_frame(snap, network.max_snap_m)
-                                           .take(net_rows), "length")
-            grp = np.repeat(code[net_rows], 2)
-            w = leave.ravel()
-            ok = np.isfinite(w)
-            d = network.grouped_costs(grp[ok], ends.ravel()[ok], w[ok], k, metric="length",
-                                      limit=radius_m)
+            grp, nodes, w = supplier_sources(
+                network.snapper, SnapResult.from_frame(snap, network.max_snap_m), code)
+            d = network.grouped_costs(grp, nodes, w, k, metric="length", limit=radius_m)
         else:
-            d = np.full((0, n), np.inf)
+            d = np.full((0, network.n_nodes), np.inf)
         return cls(network, chains, inds, radius_m, d,
                    {j: xy[rows_of[j]] for j in inds}, rows_of)
 
@@ -202,6 +196,67 @@ class SupplyIndex:
             slon, slat = to_w.transform(sxy[:, 0], sxy[:, 1])
             out[:, c] = geodesic_m(lonlat[:, 0], lonlat[:, 1], slon, slat) <= self.radius_m
         return out
+
+
+def supplier_codes(firms: pd.DataFrame, chains: Chains) -> tuple[list[str], np.ndarray]:
+    """The supplier industries of a register and each firm's position among them.
+
+    Parameters
+    ----------
+    firms
+        The firm register (an ``industry`` column of chain-map ids).
+    chains
+        The chain maps.
+
+    Returns
+    -------
+    industries : list of str
+        The register's industries that the chain maps know, sorted: the rows of
+        :attr:`SupplyIndex.reach_m`.
+    code : numpy.ndarray
+        int64 position of each firm's industry in ``industries`` (−1 if not there).
+    """
+    ind = firms["industry"].to_numpy(dtype=object)
+    inds = sorted(set(ind) & set(chains.ids))
+    code = pd.Index(inds, dtype=object).get_indexer(ind) if inds else np.full(len(ind), -1)
+    return inds, np.asarray(code, dtype=np.int64)
+
+
+def _rows_by_code(code: np.ndarray, inds: list[str]) -> dict[str, np.ndarray]:
+    """Register rows of each industry (ascending)."""
+    rows = np.flatnonzero(code >= 0)
+    rows = rows[np.argsort(code[rows], kind="stable")]  # by industry, then row
+    parts = np.split(rows, np.cumsum(np.bincount(code[rows], minlength=len(inds)))[:-1]) \
+        if inds else []
+    return dict(zip(inds, parts, strict=True))
+
+
+def supplier_sources(snapper: Snapper, snap: SnapResult, code: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sources of the per-industry searches: each on-network supplier at both ends
+    of its road, starting at its access leg plus the partial edge (metres).
+
+    Parameters
+    ----------
+    snapper
+        The network's :class:`~geo.network.Snapper`.
+    snap
+        The firms' snaps.
+    code
+        Each firm's industry position (:func:`supplier_codes`; −1: not a supplier).
+
+    Returns
+    -------
+    group, nodes, offsets : numpy.ndarray
+        For :meth:`Network.grouped_costs` (an end behind a one-way edge is left out).
+        Firms may come in any order or in parts: the search does not depend on it.
+    """
+    rows = np.flatnonzero((code >= 0) & snap.on_network)
+    ends, leave, _ = snapper.entry(snap.take(rows), "length")
+    grp = np.repeat(code[rows], 2)
+    w = leave.ravel()
+    ok = np.isfinite(w)
+    return grp[ok], ends.ravel()[ok], w[ok]
 
 
 def supply_index(study: Study, radius_km: float = RADIUS_KM) -> SupplyIndex:

@@ -1,4 +1,5 @@
-"""geo.partitioned: the dask-geopandas red-line gate equals the single-process gate."""
+"""geo.partitioned: the red-line gate, snapping, the supply index and the supply rates on
+Dask partitions equal the single-process results (2-worker LocalCluster)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,16 @@ import pytest
 import shapely
 
 from geo import compute
-from geo.partitioned import redline_conflicts_partitioned
+from geo.network import Network
+from geo.partitioned import (
+    redline_conflicts_partitioned,
+    snap_partitioned,
+    supply_index_partitioned,
+    supply_rates_partitioned,
+)
 from geo.redline import redline_conflicts
+from geo.register import load_firms, study_chains
+from geo.sourcing import SupplyIndex, run_sourcing
 from geo.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +33,20 @@ def yrd():
     return st, st.load_role("parks"), st.load_role("redlines")
 
 
+@pytest.fixture(scope="module")
+def two_workers():
+    """One 2-worker LocalCluster (worker processes) for the module's tests."""
+    with compute.client(n_workers=2, processes=True, memory_gb=2.0, dashboard=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def yrd_firms(yrd):
+    """The YRD study's network, chain maps and firm register (387 firms, 44 industries)."""
+    st = yrd[0]
+    return Network.from_study(st), study_chains(st), load_firms(st)
+
+
 def _same(a, b):
     pd.testing.assert_frame_equal(a.parks, b.parks)
     ca = pd.DataFrame(a.conflicts.drop(columns="geometry"))
@@ -33,12 +56,11 @@ def _same(a, b):
                                 tolerance=1e-9).all()
 
 
-def test_partitioned_gate_equals_single_process_on_yrd(yrd):
+def test_partitioned_gate_equals_single_process_on_yrd(yrd, two_workers):
     st, parks, zones = yrd
     kw = dict(buffer_m=1000.0, empty_bans="review", area_crs=st.area_crs)
     single = redline_conflicts(parks, zones, **kw)
-    with compute.client(n_workers=2, processes=True, memory_gb=2.0, dashboard=False):
-        part = redline_conflicts_partitioned(parks, zones, npartitions=3, **kw)
+    part = redline_conflicts_partitioned(parks, zones, npartitions=3, **kw)
     _same(single, part)
 
 
@@ -62,19 +84,79 @@ def test_partitioned_gate_on_a_synthetic_plot_register(yrd):
     _same(single, part)
 
 
-
-def test_partitioned_supply_rates_equal_run_sourcing(tmp_path):
+def test_partitioned_supply_rates_equal_run_sourcing(tmp_path, two_workers):
     """Firm-level supply rates on Hilbert partitions = geo.sourcing.run_sourcing's."""
     from test_sourcing import make_fixture
 
-    from geo.partitioned import supply_rates_partitioned
-    from geo.sourcing import run_sourcing
-
     study = load_study(make_fixture(tmp_path))
     single = run_sourcing(study, with_service_areas=False).firms
-    with compute.client(n_workers=2, processes=True, memory_gb=2.0, dashboard=False):
-        part = supply_rates_partitioned(study, npartitions=3)
+    part = supply_rates_partitioned(study, npartitions=3, industry_tasks=2)
     assert part["firm_id"].tolist() == single["firm_id"].tolist()
     for col in ("local_supply_rate", "local_supply_rate_crow"):
         np.testing.assert_array_equal(part[col].to_numpy(), single[col].to_numpy())
     assert np.isfinite(part["local_supply_rate"]).any()
+
+
+def test_partitioned_supply_rates_equal_run_sourcing_on_yrd(yrd, two_workers):
+    """The same on the YRD register: 5 partitions, the 44 industries' searches in 3 tasks."""
+    st = yrd[0]
+    single = run_sourcing(st, with_service_areas=False).firms
+    part = supply_rates_partitioned(st, npartitions=5, industry_tasks=3)
+    assert part["firm_id"].tolist() == single["firm_id"].tolist()
+    for col in ("local_supply_rate", "local_supply_rate_crow"):
+        np.testing.assert_array_equal(part[col].to_numpy(), single[col].to_numpy())
+    assert np.isfinite(part["local_supply_rate"]).mean() > 0.5
+
+
+def test_partitioned_snap_equals_network_snap_with_its_warnings(yrd_firms, two_workers):
+    """Snapping on partitions (one Snapper sent to the workers) = Network.snap, row for
+    row in register order, warnings included (three firms moved 3° east, off network)."""
+    net, _, firms = yrd_firms
+    firms = firms.copy()
+    far = firms.index[[5, 100, 300]]
+    firms.loc[far, "geometry"] = shapely.transform(firms.geometry.loc[far].values,
+                                                   lambda c: c + [3.0, 0.0])
+    with pytest.warns(UserWarning) as w_single:
+        single = net.snap(firms, what="firms")
+    with pytest.warns(UserWarning) as w_part:
+        part = snap_partitioned(net, firms, npartitions=4, what="firms")
+    pd.testing.assert_frame_equal(single, part)
+    assert (~part["on_network"]).sum() == 3
+    assert [str(w.message) for w in w_single] == [str(w.message) for w in w_part]
+
+
+def test_partitioned_supply_index_equals_build(yrd_firms, two_workers):
+    """The per-industry searches as 4 Dask tasks (snaps from 6 partitions) give the
+    reach matrix of SupplyIndex.build, bit for bit, and the same supplier tables."""
+    net, chains, firms = yrd_firms
+    snap = net.snap(firms, what="firms", warn=False)
+    single = SupplyIndex.build(net, chains, firms, snap, 60.0)
+    part, psnap = supply_index_partitioned(net, chains, firms, 60.0, npartitions=6,
+                                           industry_tasks=4)
+    pd.testing.assert_frame_equal(snap, psnap)
+    assert part.industries == single.industries and len(part.industries) == 44
+    np.testing.assert_array_equal(part.reach_m, single.reach_m)
+    assert np.isfinite(part.reach_m).any() and np.isinf(part.reach_m).any()
+    for j in single.industries:
+        np.testing.assert_array_equal(part.supplier_rows[j], single.supplier_rows[j])
+        np.testing.assert_array_equal(part.supplier_xy[j], single.supplier_xy[j])
+
+
+def test_grouped_search_of_a_run_of_groups_is_those_rows(yrd_firms):
+    """ReducedGraph.grouped(first=…) on a run of groups = those rows of the full search
+    (what lets the industries be split into tasks), and the Snapper survives pickling."""
+    import pickle
+
+    from geo.sourcing import supplier_codes, supplier_sources
+
+    net, chains, firms = yrd_firms
+    inds, code = supplier_codes(firms, chains)
+    snapper = pickle.loads(pickle.dumps(net.snapper))
+    sr = snapper.snap_xy(np.column_stack([firms.geometry.x, firms.geometry.y]))
+    pd.testing.assert_frame_equal(sr.frame(index=firms.index),
+                                  net.snap(firms, warn=False))
+    grp, nodes, w = supplier_sources(snapper, sr, code)
+    red = net.reduced("length")
+    full = red.grouped(grp, nodes, w, len(inds), limit=50_000.0)
+    np.testing.assert_array_equal(red.grouped(grp, nodes, w, 7, limit=50_000.0, first=10),
+                                  full[10:17])

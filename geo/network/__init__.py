@@ -68,12 +68,12 @@ from ._settings import (
 )
 from .core import Network, network_from_option
 from .reduced import ReducedGraph
-from .snapping import SnapResult
+from .snapping import Snapper, SnapResult, warn_snap
 
 __all__ = [
     "ACCESS_SPEED_KMH", "DEFAULT_SPEED_KMH", "DEFAULT_SPEEDS_KMH", "GEOD", "MAX_SNAP_M",
     "SNAP_TOLERANCE_M", "TRIM_M", "Metric", "Network", "ReducedGraph",
-    "SnapResult", "_as_points_metric", "geodesic_lengths_m", "geodesic_m",
+    "SnapResult", "Snapper", "_as_points_metric", "geodesic_lengths_m", "geodesic_m",
     "network_from_option", "network_settings", "parse_maxspeed", "parse_oneway",
-    "transformer",
+    "transformer", "warn_snap",
 ]

@@ -20,7 +20,7 @@ from scipy.sparse import csgraph
 from ..crs import WGS84
 from ..errors import NetworkError
 from ._geo import Metric, _as_points_metric, _ids, geodesic_m, transformer
-from .reduced import ReducedGraph
+from .reduced import MIN_OFFSET, ReducedGraph
 from .snapping import SnappingMixin, SnapResult
 
 
@@ -72,15 +72,16 @@ class QueriesMixin(SnappingMixin):
         if not min_only:
             raise ValueError("offsets need min_only=True")
         # A virtual source joined to every source node by its offset.
-        return red.grouped(np.zeros(len(sources), dtype=np.int64), sources,
-                           np.maximum(np.asarray(offsets, float), 1e-9), 1, limit=limit)[0]
+        return red.grouped(np.zeros(len(sources), dtype=np.int64), sources, offsets, 1,
+                           limit=limit)[0]
 
     def grouped_costs(self, group: np.ndarray, nodes: np.ndarray, offsets: np.ndarray,
                       n_groups: int, *, metric: Metric = "length",
                       limit: float = np.inf) -> np.ndarray:
         """Multi-source costs for several groups of sources at once: row ``k`` is the
         cost from the nearest source of group ``k`` (sources ``nodes[group == k]``
-        starting at ``offsets``, clipped to ≥ 1e-9), ``inf`` beyond ``limit``.
+        starting at ``offsets``, clipped to ≥
+        :data:`~geo.network.reduced.MIN_OFFSET`), ``inf`` beyond ``limit``.
 
         One csgraph call for all groups (a virtual source per group) on the reduced
         graph (:meth:`reduced`).
@@ -110,9 +111,7 @@ class QueriesMixin(SnappingMixin):
         InputError
             ``metric`` is not ``"length"`` or ``"time"``.
         """
-        return self.reduced(metric).grouped(group, nodes,
-                                            np.maximum(np.asarray(offsets, float), 1e-9),
-                                            n_groups, limit=limit)
+        return self.reduced(metric).grouped(group, nodes, offsets, n_groups, limit=limit)
 
     def reduced(self, metric: Metric = "length") -> ReducedGraph:
         """The :class:`ReducedGraph` of a cost (built on first use, then cached).
@@ -164,8 +163,8 @@ class QueriesMixin(SnappingMixin):
         grp = np.repeat(np.arange(k, dtype=np.int64), 2)
         off = leave.ravel()
         ok = np.isfinite(off)
-        return self.reduced(metric).grouped(grp[ok], ends.ravel()[ok],
-                                            np.maximum(off[ok], 1e-9), k, limit=limit)
+        return self.reduced(metric).grouped(grp[ok], ends.ravel()[ok], off[ok], k,
+                                            limit=limit)
 
     def to_points(self, node_cost: np.ndarray, snap: SnapResult,
                   metric: Metric = "length") -> np.ndarray:
@@ -215,7 +214,7 @@ class QueriesMixin(SnappingMixin):
             ok = np.isfinite(wp)
             o = np.lexsort((nodes[ok], grp[ok]))
             grp, nodes, wp, ws = grp[ok][o], nodes[ok][o], wp[ok][o], ws[ok][o]
-            big_p = _append_rows(g.primary, grp, nodes, np.maximum(wp, 1e-9), c)
+            big_p = _append_rows(g.primary, grp, nodes, np.maximum(wp, MIN_OFFSET), c)
             big_s = _append_rows(g.secondary, grp, nodes, ws, c)
             d, pred = csgraph.dijkstra(big_p, directed=True, indices=np.arange(n, n + c),
                                        limit=lim, return_predecessors=True)

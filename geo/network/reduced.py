@@ -9,6 +9,10 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+MIN_OFFSET = 1e-9
+"""Smallest start cost of a multi-source search (:meth:`ReducedGraph.grouped`): csgraph
+drops zero-cost arcs from sparse input, so a source exactly on a node starts here."""
+
 
 def _dedup_arcs(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
     """Keep the cheapest of parallel arcs u → v."""
@@ -179,10 +183,14 @@ class ReducedGraph:
         return self.finish(d, limit)
 
     def grouped(self, group: np.ndarray, nodes: np.ndarray, offsets: np.ndarray,
-                n_groups: int, *, limit: float = np.inf) -> np.ndarray:
+                n_groups: int, *, limit: float = np.inf, first: int = 0) -> np.ndarray:
         """(n_groups, n) costs from the nearest source of each group, starting at
-        ``offsets`` (> 0) on ``nodes``: one virtual source per group, all groups in
-        one csgraph call.
+        ``offsets`` on ``nodes``: one virtual source per group, all groups in one
+        csgraph call.
+
+        Each row is its own search (no arc enters a virtual source), so a run of groups
+        searched alone (``first``) gives exactly those rows of the search over all
+        groups: Dask tasks split the groups this way.
 
         Parameters
         ----------
@@ -191,30 +199,36 @@ class ReducedGraph:
         nodes
             Node index of each source.
         offsets
-            Cost already spent at each source (> 0, e.g. the snap leg), in the graph's
-            cost unit.
+            Cost already spent at each source (e.g. the snap leg), in the graph's cost
+            unit; clipped to ≥ :data:`MIN_OFFSET` (csgraph drops zero arcs).
         n_groups
-            Number of groups k.
+            Number of groups k searched.
         limit
             Search radius (cost unit); farther nodes are ``inf``.
+        first
+            The groups searched are ``first`` … ``first + k − 1``; sources of other
+            groups are left out.
 
         Returns
         -------
         numpy.ndarray
-            (k, n) float64 cost from each group's nearest source to every node.
+            (k, n) float64 cost from each group's nearest source to every node (row
+            ``i``: group ``first + i``).
         """
         n, k = self.n, int(n_groups)
         if k == 0:
             return np.full((0, n), np.inf)
-        group = np.asarray(group, dtype=np.int64)
-        nodes = np.asarray(nodes, dtype=np.int64)
-        offsets = np.asarray(offsets, dtype=float)
+        group = np.asarray(group, dtype=np.int64) - int(first)
+        mine = (group >= 0) & (group < k)
+        group = group[mine]
+        nodes = np.asarray(nodes, dtype=np.int64)[mine]
+        offsets = np.maximum(np.asarray(offsets, dtype=float)[mine], MIN_OFFSET)
         # Several sources of a group on one node: keep the smallest (CSR would sum).
         o = np.lexsort((offsets, nodes, group))
         group, nodes, offsets = group[o], nodes[o], offsets[o]
-        first = np.ones(len(group), dtype=bool)
-        first[1:] = (group[1:] != group[:-1]) | (nodes[1:] != nodes[:-1])
-        group, nodes, offsets = group[first], nodes[first], offsets[first]
+        lead = np.ones(len(group), dtype=bool)
+        lead[1:] = (group[1:] != group[:-1]) | (nodes[1:] != nodes[:-1])
+        group, nodes, offsets = group[lead], nodes[lead], offsets[lead]
         # The search graph's CSR arrays with k rows appended (no generic sparse stacking).
         p = self.search
         counts = np.bincount(group, minlength=k)
