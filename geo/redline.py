@@ -526,7 +526,7 @@ def _park_table(pairs: _Pairs, conflicts: gpd.GeoDataFrame, parks, zones, pg: np
         "status": status, "n_conflicts": nc,
         "overlap_m2_total": ids.map(g["overlap_m2"].sum()).fillna(0.0).to_numpy(),
         "nearest_zone_id": nearest_id.astype(str), "nearest_zone_m": nearest_m,
-        "restricted_allowed": [allowed_by_park.get(i, "") for i in ids],
+        "restricted_allowed": ids.map(allowed_by_park).fillna("").to_numpy(dtype=object),
     })
     park_table["overlap_mu_total"] = park_table["overlap_m2_total"] / MU_M2
     return park_table
