@@ -15,6 +15,9 @@ pool: all parallelism is ``dask.distributed``.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import gc
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -149,6 +152,43 @@ def needs_chunks(n_cells: int, memory_gb: float | None = None) -> bool:
     """
     budget = default_memory_gb() if memory_gb is None else memory_gb
     return grid_memory_gb(n_cells) > budget
+
+
+def release_memory() -> int:
+    """Give freed memory back to the operating system: a garbage collection, then
+    glibc's ``malloc_trim(0)`` where the C library is glibc.
+
+    A long driver (one study after another: the national mosaic's units) otherwise
+    keeps the heap of its largest step fragmented and resident, and its RSS grows from
+    unit to unit (measured: 0.74 → 1.48 GiB across one coastal province, kept to 0.45
+    GiB with the trim). Dask's own worker processes are trimmed by ``distributed``.
+
+    Returns
+    -------
+    int
+        Bytes of resident memory released (0 where it cannot be measured or trimmed).
+    """
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        trim = libc.malloc_trim if libc is not None else None
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
+        return 0
+    if trim is None:
+        return 0
+    before = _rss()
+    trim(0)
+    return max(0, before - _rss())
+
+
+def _rss() -> int:
+    """Resident memory of this process in bytes (0 when unknown)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 @contextlib.contextmanager

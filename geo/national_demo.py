@@ -586,6 +586,7 @@ def run_national_grid(folder: str | os.PathLike, *, cell_m: float = 2000.0, runs
                              "cells_in_study": 0, "criteria": 0, "candidates": 0,
                              "prep_seconds": 0.0, "seconds": time.perf_counter() - t,
                              "out": "", "error": str(exc)})
+            compute.release_memory()  # the next unit starts from a trimmed heap
             r = rows[-1]
             log(f"{u.full_name} {u.adcode}: " + (r["error"] or
                 f"{r['cells']:,} cells, {r['criteria']} criteria, {r['candidates']} candidates, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import time
 
 import dask.array as da
@@ -58,3 +59,11 @@ def test_settings_from_toml_default_and_errors():
     with pytest.raises(ValueError,
                        match=r"compute.memory_gb: must be a number > 0.*compute.cores: unknown"):
         compute.settings_from_toml({"memory_gb": -1, "cores": 2})
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_release_memory_returns_a_freed_heap_to_the_system():
+    blocks = [np.ones(1000) for _ in range(100_000)]   # 8 kB each: on the heap, not mmap
+    del blocks
+    assert compute.release_memory() > 100 * 2**20        # most of the 800 MB comes back
+    assert compute.release_memory() < 100 * 2**20        # and nothing is left to give
