@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             a = sorted(f[k] for f in fig["after"])[len(fig["after"]) // 2]
             print(f"{k:26s}{b:>18}{a:>12}   {_budget(k, name, a)}")
         if name in layers:
-            print(f"\n  longest pan/zoom frame, opening layers + one layer (ms):")
+            print("\n  longest pan/zoom frame, opening layers + one layer (ms):")
             print(f"  {'':32s}{'before':>10s}{'after':>10s}")
             lb, la = layers[name]["before"], layers[name]["after"]
             for k in sorted(set(lb) | set(la), key=lambda k: -max(la.get(k, 0), lb.get(k, 0))):
