@@ -15,14 +15,21 @@ temporary folder), "after" with this checkout's. For each map:
   zooming (two levels in and out, animated) the opening view, requestAnimationFrame
   gaps in ms, and again with every layer on;
 * DOM event listeners (DevTools ``Memory.getDOMCounters``) at opening and with every
-  layer on.
+  layer on;
+* with ``--per-layer``, for each layer off at opening: the longest pan or zoom frame with
+  the opening layers plus that one (one run per map, after the others), to tell what
+  costs what.
+
+The load average is printed before and after measuring: the machine is shared, frame
+times are noisy, so compare before and after of one run (and use ``--runs 3``).
 
 The figures are printed against the budgets of issue 12 (:data:`BUDGETS`: first paint
 ≤ 1.5 s, no frame over 100 ms, ≤ 5 MB for the bundled study).
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_map.py [--rev main] [--runs 2] [--no-10x]
+    .venv/bin/python benchmarks/bench_map.py [--rev main] [--runs 2] [--no-10x] [--per-layer]
+        [--keep DIR]
     .venv/bin/python benchmarks/bench_map.py --before old.html --after new.html
 """
 

@@ -96,6 +96,50 @@ function psImportance(ms) {
   };
 })();
 
+/* After an animated zoom or a pan, each renderer (a canvas or SVG of one pane) catches
+   up in a frame of its own, one after the other: it re-projects its layers (after a
+   zoom) and redraws them there, instead of every layer of the map in the move's last
+   frame. Until then it shows its old drawing moved and scaled, as Leaflet does during
+   the animation. A view set without animation (setView, fitBounds: search, panels,
+   print) still redraws at once (viewreset). */
+(function() {
+  var R = L.Renderer.prototype, events = R.getEvents, onAdd = R.onAdd, queue = [],
+      busy = false;
+  R.onAdd = function() { onAdd.apply(this, arguments); this._psZ = this._map.getZoom(); };
+  function run() {
+    var r = queue.shift();
+    if (r) { r._psQueued = false; if (r._map) { r._psCatchUp(); } }
+    if (queue.length) { requestAnimationFrame(run); } else { busy = false; }
+  }
+  R._psCatchUp = function() {
+    var map = this._map, z = map.getZoom();
+    if (map._animatingZoom) { return; }  // the zoom's own end queues it again
+    if (this._psZ !== z) { this._psZ = z; this._onZoomEnd(); }
+    if (this._zoom !== z || !this._center || !this._center.equals(map.getCenter())) {
+      this._update();
+    }
+  };
+  R.getEvents = function() {
+    var ev = events.call(this), self = this;
+    if (ev.viewreset !== this._reset) { return ev; }  // not Leaflet's own renderer
+    if (!this._psEv) {  // the same functions on add and on remove
+      this._psEv = {
+        later: function() {
+          if (self._psQueued) { return; }
+          self._psQueued = true;
+          queue.push(self);
+          if (!busy) { busy = true; requestAnimationFrame(run); }
+        },
+        reset: function() { self._reset(); self._psZ = self._map.getZoom(); }
+      };
+    }
+    ev.viewreset = this._psEv.reset;
+    ev.moveend = this._psEv.later;
+    ev.zoomend = this._psEv.later;
+    return ev;
+  };
+})();
+
 /* Firm markers: row = [lat, lon, {named fields}], labels = translated field names. */
 function parksiteFirm(pal, other, labels) {
   return function(row) {
