@@ -15,14 +15,21 @@ temporary folder), "after" with this checkout's. For each map:
   zooming (two levels in and out, animated) the opening view, requestAnimationFrame
   gaps in ms, and again with every layer on;
 * DOM event listeners (DevTools ``Memory.getDOMCounters``) at opening and with every
-  layer on.
+  layer on;
+* with ``--per-layer``, for each layer off at opening: the longest pan or zoom frame with
+  the opening layers plus that one (one run per map, after the others), to tell what
+  costs what.
+
+The load average is printed before and after measuring: the machine is shared, frame
+times are noisy, so compare before and after of one run (and use ``--runs 3``).
 
 The figures are printed against the budgets of issue 12 (:data:`BUDGETS`: first paint
 ≤ 1.5 s, no frame over 100 ms, ≤ 5 MB for the bundled study).
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_map.py [--rev main] [--runs 2] [--no-10x]
+    .venv/bin/python benchmarks/bench_map.py [--rev main] [--runs 2] [--no-10x] [--per-layer]
+        [--keep DIR]
     .venv/bin/python benchmarks/bench_map.py --before old.html --after new.html
 """
 
@@ -225,6 +232,23 @@ return {features: n, symbiosis: p.layers.symbiosis ? leaves(p.layers.symbiosis) 
 """
 
 
+_OPENING = """
+var p = window.parksite;
+return Object.keys(p.layers).filter(function(k) { return p.map.hasLayer(p.layers[k]); });
+"""
+
+
+_SET_ON = """
+var p = window.parksite, want = arguments[0];
+Object.keys(p.layers).forEach(function(k) {
+  var on = want.indexOf(k) >= 0, has = p.map.hasLayer(p.layers[k]);
+  if (on && !has) { p.map.addLayer(p.layers[k]); }
+  if (!on && has) { p.map.removeLayer(p.layers[k]); }
+});
+return Object.keys(p.layers);
+"""
+
+
 _ALL_ON = """
 var p = window.parksite;
 Object.keys(p.layers).forEach(function(k) {
@@ -268,6 +292,23 @@ def measure(driver, path: Path) -> dict:
             "console_errors": len(console_errors(driver))}
 
 
+def per_layer(driver, path: Path) -> dict[str, int]:
+    """Layer key → the longest pan or zoom frame (ms) with the opening layers plus that
+    one layer on (the opening set itself under ``(opening)``)."""
+    open_map(driver, path)
+    time.sleep(0.8)
+    opening = driver.execute_script(_OPENING)
+    keys = driver.execute_script(_SET_ON, opening)
+    out: dict[str, int] = {}
+    for key in ["(opening)"] + [k for k in keys if k not in opening]:
+        driver.execute_script(_SET_ON, opening + ([key] if key != "(opening)" else []))
+        time.sleep(0.6)
+        pan = driver.execute_async_script(_PAN)
+        zoom = driver.execute_async_script(_ZOOM)
+        out[key] = round(max(pan["max"], zoom["max"]))
+    return out
+
+
 def _budget(key: str, study: str, value: float) -> str:
     """``≤ limit ok`` / ``≤ limit OVER`` for a figure with a budget, else ``""``."""
     limit = BUDGETS.get(key.replace("all_on_", ""))
@@ -285,9 +326,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-10x", dest="tenx", action="store_false",
                     help="the bundled study only, not the 10×-firms one")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--per-layer", action="store_true",
+                    help="also the longest pan/zoom frame with the opening layers plus one "
+                         "layer at a time (one run per map)")
+    ap.add_argument("--keep", type=Path,
+                    help="build the maps in this folder and keep them (a 'before' map "
+                         "already there is reused)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-map-") as tmp:
-        work = Path(tmp)
+        work = Path(tmp) if args.keep is None else args.keep.resolve()
+        work.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         rev_root: Path | None = None
         maps: dict[str, dict[str, Path]] = {"bundled": {}}
@@ -301,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
                 path = given.get(side)
                 if path is None:
                     path = work / f"{side}_{name}.html"
+                    if side == "before" and args.keep is not None and path.exists():
+                        maps[name][side] = path
+                        continue
                     if side == "before" and rev_root is None:
                         rev_root = export(args.rev, work / "rev")
                     build(rev_root if side == "before" else ROOT, path, work, study)
@@ -308,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"maps built in {time.perf_counter() - t0:.0f} s")
         figures: dict[str, dict[str, list[dict]]] = {
             name: {"before": [], "after": []} for name in maps}
+        print(f"load average before measuring {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         with chromium(offline=True, width=1366, height=768) as driver:
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
                 "width": 1366, "height": 768, "deviceScaleFactor": 1, "mobile": False})
@@ -316,7 +368,11 @@ def main(argv: list[str] | None = None) -> int:
                 for name, sides in maps.items():
                     for side, path in sides.items():
                         figures[name][side].append(measure(driver, path))
-        print(f"total {time.perf_counter() - t0:.0f} s")
+            layers: dict[str, dict[str, dict[str, int]]] = {
+                name: {side: per_layer(driver, path) for side, path in sides.items()}
+                for name, sides in maps.items()} if args.per_layer else {}
+        print(f"total {time.perf_counter() - t0:.0f} s; load average (1, 5, 15 min) "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for name, fig in figures.items():
         title = {"bundled": "bundled study (layers/yrd.toml)",
                  "10x": f"{FIRMS_FACTOR}× firms (synthetic copies of the bundled register)"}
@@ -327,8 +383,15 @@ def main(argv: list[str] | None = None) -> int:
             b = sorted(f[k] for f in fig["before"])[len(fig["before"]) // 2]
             a = sorted(f[k] for f in fig["after"])[len(fig["after"]) // 2]
             print(f"{k:26s}{b:>18}{a:>12}   {_budget(k, name, a)}")
+        if name in layers:
+            print("\n  longest pan/zoom frame, opening layers + one layer (ms):")
+            print(f"  {'':32s}{'before':>10s}{'after':>10s}")
+            lb, la = layers[name]["before"], layers[name]["after"]
+            for k in sorted(set(lb) | set(la), key=lambda k: -max(la.get(k, 0), lb.get(k, 0))):
+                print(f"  {k:32s}{lb.get(k, '–')!s:>10s}{la.get(k, '–')!s:>10s}")
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps({"figures": figures, "per_layer": layers}, indent=1),
+                             encoding="utf-8")
     return 0
 
 

@@ -277,6 +277,32 @@ def test_hidden_layers_are_built_when_first_shown(driver, maps):
     assert console_errors(driver) == []
 
 
+_VERTICES = """
+var g = window.parksite.layers[arguments[0]], drawn = 0, all = 0;
+function count(a) { if (a[0] instanceof L.LatLng) { all += a.length; } else { a.forEach(count); } }
+g.eachLayer(function(sub) { (sub.eachLayer ? sub : L.layerGroup([sub])).eachLayer(function(f) {
+  if (!f._rings) { return; }
+  f._rings.forEach(function(r) { drawn += r.length; });
+  count(f._latlngs); }); });
+return [drawn, all];
+"""
+
+
+def test_a_zoom_projects_only_the_vertices_that_show(driver, maps):
+    """The districts (37k vertices) at the opening zoom: only the vertices that move a
+    border by more than half a pixel there are projected; zoomed in, more of them."""
+    _fresh(driver)
+    open_map(driver, Path(maps["yrd"]["path"]))
+    _switch_on(driver, "districts")
+    drawn, every = driver.execute_script(_VERTICES, "districts")
+    assert every > 10_000 and drawn < every * 0.6, (drawn, every)
+    driver.execute_script("var m = window.parksite.map; m.setZoom(m.getZoom() + 4, "
+                          "{animate: false});")
+    drawn_in, _ = driver.execute_script(_VERTICES, "districts")
+    assert drawn < drawn_in <= every
+    assert console_errors(driver) == []
+
+
 # --- hostile strings, every result kind ---------------------------------------------------
 
 def test_markup_in_data_renders_as_text(driver, maps):

@@ -892,6 +892,42 @@ def test_service_areas_list_firms_by_industry(full):
     assert "微电子（集成电路） 30" in p and "&lt;b&gt;x&lt;/b&gt; 10" in p and "<b>x" not in p
 
 
+def test_service_areas_are_an_image_with_their_holes_and_light_outlines(yrd_study):
+    """A 100 km reach area with thousands of vertices and holes: the fills and holes go
+    into an image (a hole's pixels stay clear), the popups ride on the outer outlines,
+    simplified at OUTLINE_FACTOR × [map] simplify_m (no rings of holes), far fewer
+    vertices than drawn as vectors (47k for the bundled study's ten areas)."""
+    from geo.webmap._reach import OUTLINE_FACTOR
+
+    crs = yrd_study.area_crs
+    centre = yrd_study.load("parks").to_crs(crs).geometry.iloc[0].centroid
+    hole = centre.buffer(5_000).exterior
+    wobbly = shapely.Polygon(
+        [(centre.x + (60_000 + 300 * np.sin(a * 40)) * np.cos(a),
+          centre.y + (60_000 + 300 * np.sin(a * 40)) * np.sin(a))
+         for a in np.linspace(0, 2 * np.pi, 4000, endpoint=False)], [hole])
+    sa = gpd.GeoDataFrame({"site_id": ["s1"], "name": ["站点一"], "radius_km": [100.0]},
+                          geometry=[wobbly], crs=crs).to_crs(4326)
+    page, info = _quiet_build(yrd_study, MapData(service_areas=sa))
+    assert "公路可达范围" in info["layers"]
+    uri, bounds = _overlays(page)["ps-reach"]
+    w, h, alpha = _png_size_and_alpha(uri)
+    assert max(w, h) == webmap.DEFAULTS["max_image_px"]
+    (s_, w_), (n_, e_) = json.loads(bounds)
+    # the hole (5 km around the centre) is clear, the ring around it is filled
+    c = gpd.GeoSeries([centre], crs=crs).to_crs(4326).iloc[0]
+    col = int((c.x - w_) / (e_ - w_) * w)
+    row = int((n_ - c.y) / (n_ - s_) * h)  # near enough in Mercator for 100 km
+    assert alpha[row, col] == 0
+    assert alpha[row, col + w // 8] > 0
+    feats = features_by(geojson_layers(page), lambda f: "站点一" in f["properties"].get("t", ""))
+    assert len(feats) == 1
+    geom = shapely.geometry.shape(feats[0]["geometry"])
+    assert shapely.get_num_interior_rings(shapely.get_parts(geom)).sum() == 0
+    assert shapely.get_num_coordinates(geom) < 4000 / 4
+    assert f"{OUTLINE_FACTOR * webmap.DEFAULTS['simplify_m']:g} m" in page
+
+
 def test_cli_map_reports_the_size_budget(tmp_path):
     from click.testing import CliRunner
 

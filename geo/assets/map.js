@@ -26,6 +26,120 @@ var parksiteCanvas = (function() {
   };
 })();
 
+/* Lines and polygons are projected cheaply on a zoom. Each vertex keeps its projected
+   (zoom-independent) position, so a zoom only scales and rounds it as Leaflet's
+   latLngToLayerPoint does; and each ring of more than PS_MIN_RING vertices keeps, from
+   the first time it is shown, the Douglas-Peucker tolerance at which each vertex would
+   be dropped, so a zoom projects only the vertices that move the line by more than
+   PS_TOL_PX pixels there (Leaflet then simplifies further, by smoothFactor, as
+   before). The longest frames with every layer on were a zoom's last one, projecting
+   and clipping every vertex of every layer. */
+var PS_MIN_RING = 4, PS_TOL_PX = 0.5;
+
+function psSqSeg(p, a, b) {  // squared distance from p to segment ab
+  var x = a.x, y = a.y, dx = b.x - x, dy = b.y - y, d = dx * dx + dy * dy;
+  if (d > 0) {
+    var t = ((p.x - x) * dx + (p.y - y) * dy) / d;
+    if (t > 1) { x = b.x; y = b.y; } else if (t > 0) { x += dx * t; y += dy * t; }
+  }
+  dx = p.x - x; dy = p.y - y;
+  return dx * dx + dy * dy;
+}
+
+/* Per vertex of ``ms``: the squared tolerance below which Douglas-Peucker keeps it
+   (ends: Infinity); keeping the vertices above a tolerance is that simplification. */
+function psImportance(ms) {
+  var n = ms.length, imp = new Float64Array(n), stack = [0, n - 1, Infinity];
+  imp[0] = imp[n - 1] = Infinity;
+  while (stack.length) {
+    var cap = stack.pop(), last = stack.pop(), first = stack.pop(), best = -1, at = -1;
+    for (var i = first + 1; i < last; i++) {
+      var d = psSqSeg(ms[i], ms[first], ms[last]);
+      if (d > best) { best = d; at = i; }
+    }
+    if (at < 0) { continue; }
+    var v = Math.min(cap, best);
+    imp[at] = v;
+    stack.push(first, at, v, at, last, v);
+  }
+  return imp;
+}
+
+(function() {
+  var P = L.Polyline.prototype, project = P._projectLatlngs;
+  P._projectLatlngs = function(latlngs, result, bounds) {
+    var map = this._map, crs = map.options.crs, t = crs.transformation;
+    if (!(latlngs[0] instanceof L.LatLng) || !crs.projection || !t) {
+      return project.call(this, latlngs, result, bounds);
+    }
+    var s = crs.scale(map._zoom), o = map.getPixelOrigin(), n = latlngs.length;
+    var ms = new Array(n), ring = [];
+    for (var i = 0; i < n; i++) {
+      var ll = latlngs[i];
+      ms[i] = ll._psm || (ll._psm = crs.projection.project(ll));
+    }
+    var imp = null, tol = 0;
+    if (n > PS_MIN_RING) {
+      if (!latlngs._psImp || latlngs._psImp.length !== n) { latlngs._psImp = psImportance(ms); }
+      imp = latlngs._psImp;
+      tol = PS_TOL_PX / (s * Math.abs(t._a));
+      tol *= tol;
+    }
+    for (i = 0; i < n; i++) {
+      if (imp && imp[i] <= tol) { continue; }
+      var p = L.point(Math.round(s * (t._a * ms[i].x + t._b)) - o.x,
+                      Math.round(s * (t._c * ms[i].y + t._d)) - o.y);
+      ring.push(p);
+      bounds.extend(p);
+    }
+    result.push(ring);
+  };
+})();
+
+/* After an animated zoom or a pan, each renderer (a canvas or SVG of one pane) catches
+   up in a frame of its own, one after the other: it re-projects its layers (after a
+   zoom) and redraws them there, instead of every layer of the map in the move's last
+   frame. Until then it shows its old drawing moved and scaled, as Leaflet does during
+   the animation. A view set without animation (setView, fitBounds: search, panels,
+   print) still redraws at once (viewreset). */
+(function() {
+  var R = L.Renderer.prototype, events = R.getEvents, onAdd = R.onAdd, queue = [],
+      busy = false;
+  R.onAdd = function() { onAdd.apply(this, arguments); this._psZ = this._map.getZoom(); };
+  function run() {
+    var r = queue.shift();
+    if (r) { r._psQueued = false; if (r._map) { r._psCatchUp(); } }
+    if (queue.length) { requestAnimationFrame(run); } else { busy = false; }
+  }
+  R._psCatchUp = function() {
+    var map = this._map, z = map.getZoom();
+    if (map._animatingZoom) { return; }  // the zoom's own end queues it again
+    if (this._psZ !== z) { this._psZ = z; this._onZoomEnd(); }
+    if (this._zoom !== z || !this._center || !this._center.equals(map.getCenter())) {
+      this._update();
+    }
+  };
+  R.getEvents = function() {
+    var ev = events.call(this), self = this;
+    if (ev.viewreset !== this._reset) { return ev; }  // not Leaflet's own renderer
+    if (!this._psEv) {  // the same functions on add and on remove
+      this._psEv = {
+        later: function() {
+          if (self._psQueued) { return; }
+          self._psQueued = true;
+          queue.push(self);
+          if (!busy) { busy = true; requestAnimationFrame(run); }
+        },
+        reset: function() { self._reset(); self._psZ = self._map.getZoom(); }
+      };
+    }
+    ev.viewreset = this._psEv.reset;
+    ev.moveend = this._psEv.later;
+    ev.zoomend = this._psEv.later;
+    return ev;
+  };
+})();
+
 /* Firm markers: row = [lat, lon, {named fields}], labels = translated field names. */
 function parksiteFirm(pal, other, labels) {
   return function(row) {
@@ -350,7 +464,14 @@ function psLegend(S) {
     });
     lg.style.display = any ? '' : 'none';
   }
-  map.on('overlayadd overlayremove layeradd layerremove', sync);
+  // a layer the control switches: now; any other layer (a cluster splitting at a zoom
+  // adds and removes hundreds of markers): once, after the frame's work
+  var later = null;
+  function syncLater() {
+    if (later === null) { later = setTimeout(function() { later = null; sync(); }, 0); }
+  }
+  map.on('overlayadd overlayremove', sync);
+  map.on('layeradd layerremove', syncLater);
   sync();
 }
 

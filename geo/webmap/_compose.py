@@ -40,11 +40,11 @@ from ._layout import _draw_layout
 from ._parks import _draw_parks, _draw_redlines
 from ._picker import _picker_panel
 from ._rasters import _draw_dem, _draw_landuse, _draw_suitability
+from ._reach import _draw_service_areas
 from ._results import (
     _as_wgs84,
     _draw_conflicts,
     _draw_recommendations,
-    _draw_service_areas,
     _draw_symbiosis,
 )
 from ._settings import DEFAULTS, MapSizeWarning, _settings, check_map_path, check_options

@@ -78,7 +78,11 @@ def _draw_firms(ctx, m, study, results):
                 + ", " + json.dumps(lbl, ensure_ascii=False).replace("<", "\\u003c") + ")")
     FastMarkerCluster(rows, callback=callback, control=False, maxClusterRadius=45,
                       disableClusteringAtZoom=13, chunkedLoading=True,
-                      spiderfyOnMaxZoom=False, showCoverageOnHover=False).add_to(fg)
+                      spiderfyOnMaxZoom=False, showCoverageOnHover=False,
+                      # clusters split and merge at the end of a zoom, not in an animation
+                      # of their own (that forced a layout per frame: a 100 ms+ frame
+                      # with every layer on)
+                      animate=False).add_to(fg)
     ctx.legend.append((key, fg, _firm_legend(ctx, label, inds, colour_i, rate, any_synth)))
 
 

@@ -101,6 +101,9 @@ _T: dict[str, tuple[str, str]] = {
     "conflicts": ("红线冲突", "Red-line conflicts"),
     "firms": ("企业", "Firms"),
     "service_areas": ("公路可达范围", "Road service areas"),
+    "reach_note": ("公路可达范围：填充与空洞为图像（像元约 {px} m），外轮廓按 {tol} m 简化",
+                   "Road service areas: fills and holes as an image (pixels of about {px} m), "
+                   "outer outlines simplified at {tol} m"),
     "suitability": ("用地适宜性", "Site suitability"),
     "exclusions": ("刚性排除", "Hard exclusions"),
     "candidates": ("候选区域", "Candidate regions"),

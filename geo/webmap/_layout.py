@@ -77,17 +77,21 @@ def _draw_layout(ctx, m, lay, *, split: bool = False):
     if a is not None and len(a) and {"firm_id", "name"} <= set(a.columns):
         firm_names = {str(k): str(v) for k, v in zip(a["firm_id"], a["name"], strict=True)
                       if not _isnull(v)}
-    _draw_plots(ctx, groups, plots, firm_names)
+    # on the study map the plots (hundreds) are one of many layers: one canvas, not an
+    # SVG path each; the layout map keeps SVG (classes on every plot, few other layers)
+    canvas = not split
+    _draw_plots(ctx, groups, plots, firm_names, canvas=canvas)
     if setbacks is not None and len(setbacks):
-        _draw_setbacks(ctx, groups, setbacks)
+        _draw_setbacks(ctx, groups, setbacks, canvas=canvas)
     if links is not None and len(links):
-        _draw_links(ctx, groups, links, firm_names)
+        _draw_links(ctx, groups, links, firm_names, canvas=canvas)
     if fac is not None and len(fac):
         _draw_facilities(ctx, groups, fac)
     groups.finish()
 
 
-def _draw_plots(ctx, groups: _Groups, plots, firm_names: dict[str, str]) -> None:
+def _draw_plots(ctx, groups: _Groups, plots, firm_names: dict[str, str], *,
+                canvas: bool = False) -> None:
     """Plots coloured by the industry of their firm (the industry's colour in every
     layer), else by status; popups name the plot, firm, industry and area (亩)."""
     status = plots["status"].astype("string").fillna("free") if "status" in plots else \
@@ -124,7 +128,7 @@ def _draw_plots(ctx, groups: _Groups, plots, firm_names: dict[str, str]) -> None
         styles.append({"color": border[0], "weight": border[1], "fillColor": c,
                        "fillOpacity": 0.85, "className": f"ps-plot ps-plot-{st}"})
     fg = groups("layout_plots", ctx.t("plots_ind"))
-    _geojson(ctx, fg, _display_geoms(ctx, plots, simplify=False), props, styles)
+    _geojson(ctx, fg, _display_geoms(ctx, plots, simplify=False), props, styles, canvas=canvas)
     present = set(status)
     ent = [(_sw_fill(colour[v], "#636363", 0.9), _esc(ctx.ind(v))) for v in top]
     if len(order) > len(top):
@@ -138,7 +142,7 @@ def _draw_plots(ctx, groups: _Groups, plots, firm_names: dict[str, str]) -> None
     groups.legend("layout_plots", *ent)
 
 
-def _draw_setbacks(ctx, groups: _Groups, setbacks) -> None:
+def _draw_setbacks(ctx, groups: _Groups, setbacks, *, canvas: bool = False) -> None:
     """The polluter setback (metres in the tip), dashed."""
     fg = groups("layout_setbacks", ctx.t("setback"))
     dist = setbacks["setback_m"].iloc[0] if "setback_m" in setbacks else None
@@ -146,11 +150,13 @@ def _draw_setbacks(ctx, groups: _Groups, setbacks) -> None:
     style = {"color": "#a50f15", "weight": 1.5, "fillColor": "#fc9272", "fillOpacity": 0.25,
              "dashArray": "4 3", "className": "ps-setback"}
     _geojson(ctx, fg, _display_geoms(ctx, setbacks, simplify=False),
-             [{"t": tip} for _ in range(len(setbacks))], [style] * len(setbacks))
+             [{"t": tip} for _ in range(len(setbacks))], [style] * len(setbacks),
+             canvas=canvas)
     groups.legend("layout_setbacks", (_sw_fill("#fc9272", "#a50f15", 0.6, True), tip))
 
 
-def _draw_links(ctx, groups: _Groups, links, firm_names: dict[str, str]) -> None:
+def _draw_links(ctx, groups: _Groups, links, firm_names: dict[str, str], *,
+                canvas: bool = False) -> None:
     """Links between chain-linked firms, wider for a heavier input weight."""
     fg = groups("layout_links", ctx.t("firm_links"))
     w = pd.to_numeric(links["weight"], errors="coerce").fillna(0).to_numpy() \
@@ -171,7 +177,8 @@ def _draw_links(ctx, groups: _Groups, links, firm_names: dict[str, str]) -> None
         lprops.append({"t": " · ".join(parts)})
         lstyles.append({"color": "#54278f", "weight": round(0.6 + 2.4 * w[i] / wmax, 1),
                         "opacity": 0.45, "className": "ps-link"})
-    _geojson(ctx, fg, _display_geoms(ctx, links, simplify=False), lprops, lstyles)
+    _geojson(ctx, fg, _display_geoms(ctx, links, simplify=False), lprops, lstyles,
+             canvas=canvas)
     groups.legend("layout_links", (_sw_line("#54278f", 2.5), _esc(ctx.t("firm_links"))))
 
 

@@ -1,4 +1,4 @@
-"""Analysis results: red-line conflicts, firms, service areas, symbiosis pairs,
+"""Analysis results: red-line conflicts, firms, symbiosis pairs,
 recommendations and candidate regions.
 """
 
@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from ._context import _add_group, _display_geoms, _geojson, _layer, _result_frame, _zone_names
-from ._i18n import _T, _names
 from ._style import _KIND_STYLE, _PALETTE, _legend_html, _sw_fill, _sw_line, _sw_point
 from ._symbiosis import (
     MAX_PAIR_LINES,
@@ -72,51 +71,6 @@ def _conflict_rows(ctx, r, kind: str) -> list[tuple[str, str]]:
     if not _isnull(r.get("reason")) and str(r.get("reason")).strip():
         rows.append((ctx.t("reason_l"), _esc(r.get("reason"))))
     return rows
-
-
-def _draw_service_areas(ctx, m, sa: gpd.GeoDataFrame):
-    gdf = _result_frame(sa)
-    if gdf is None:
-        return
-    label = ctx.t("service_areas")
-    if len(gdf) > 2 and not ctx.explicit_hidden:
-        ctx.hidden.add("service_areas")  # many 100 km areas would blanket the map
-    fg = _add_group(ctx, m, "service_areas", label)
-    # 100 km reach areas: 10 × [map] simplify_m is invisible at the zoom that shows them
-    geoms = _display_geoms(ctx, gdf, coarse=True, tolerance_m=10 * ctx.simplify_m)
-    known = {"site_id", "name", "radius_km", "metric", "road_km", "geometry", "name_zh",
-             "name_en", "id"}
-    counts = [c for c in gdf.columns if c not in known and pd.api.types.is_numeric_dtype(gdf[c])]
-    names, other = _names(gdf.assign(id=gdf.get("site_id", gdf.index.astype(str))), ctx.lang)
-    props, styles, entries = [], [], []
-    for i in range(len(gdf)):
-        r = gdf.iloc[i]
-        colour = _PALETTE[i % len(_PALETTE)]
-        rows = [(ctx.t("site"), _esc(r.get("site_id"))),
-                (ctx.t("radius"), f"{_num(r.get('radius_km'), 0)} km"
-                 if not _isnull(r.get("radius_km")) else ""),
-                (ctx.t("metric"), _esc(r.get("metric"))),
-                (ctx.t("road_km"), f"{_num(r.get('road_km'), 0)} km"
-                 if not _isnull(r.get("road_km")) else "")]
-        rows += [(_esc(ctx.t(c) if c in _T else c),
-                  _num(r.get(c), 0 if float(r.get(c) or 0).is_integer() else 2))
-                 for c in counts]
-        fbi = r.get("firms_by_industry")
-        if not _isnull(fbi) and str(fbi).strip():
-            pairs = [x.split("=", 1) for x in str(fbi).split(";") if "=" in x]
-            shown = [f"{_esc(ctx.ind(k.strip()))} {_esc(v.strip())}" for k, v in pairs[:8]]
-            more = f" … (+{len(pairs) - 8})" if len(pairs) > 8 else ""
-            rows.append((ctx.t("firms"), "; ".join(shown) + more))
-        tip = _esc(names.iloc[i])
-        props.append({"t": tip, "p": _popup(tip, _esc(other.iloc[i]), rows)})
-        styles.append({"color": colour, "weight": 2, "dashArray": "5 4", "fillColor": colour,
-                       "fillOpacity": 0.04})
-        if i < 12:
-            radius = f" · {_num(r.get('radius_km'), 0)} km" if not _isnull(r.get("radius_km")) \
-                else ""
-            entries.append((_sw_fill(colour, colour, 0.3, True), tip + radius))
-    _geojson(ctx, fg, geoms, props, styles, canvas=True)  # big polygons: one canvas
-    ctx.legend.append(("service_areas", fg, _legend_html(_esc(label), entries)))
 
 
 def _as_wgs84(gdf) -> gpd.GeoDataFrame | None:
