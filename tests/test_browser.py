@@ -651,6 +651,32 @@ def test_print_to_pdf_and_png_from_the_command_line(maps, tmp_path):
                                    str(tmp_path / "n.html"), "--pdf", str(tmp_path / "x.png")])
     assert bad.exit_code == 2 and "ending in .pdf" in bad.output
     assert not (tmp_path / "n.html").exists()  # refused before any work
+    assert all(p.stat().st_mode & 0o044 == 0o044 for p in (pdf, png)), \
+        "readable by others like the map, not mkstemp's 0600"
+
+
+@pytest.mark.slow
+def test_run_renders_the_print_layout_of_its_results(tmp_path):
+    """`parksite run --png` prints the run's map (its suitability and chain-gap lines in
+    the banner), and a wrong suffix is refused before the run starts."""
+    import struct
+
+    from click.testing import CliRunner
+
+    from geo.cli import main as cli
+
+    study = str(ROOT / "layers" / "yrd.toml")
+    bad = CliRunner().invoke(cli, ["run", study, "--out-dir", str(tmp_path / "o1"), "--map",
+                                   str(tmp_path / "m1.html"), "--png", str(tmp_path / "a.pdf")])
+    assert bad.exit_code == 2 and "ending in .png" in bad.output
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "m1.html").exists()
+    png = tmp_path / "a4.png"
+    res = CliRunner().invoke(cli, ["run", study, "--out-dir", str(tmp_path / "o"), "--map",
+                                   str(tmp_path / "m.html"), "--png", str(png)])
+    assert res.exit_code == 0, res.output
+    assert struct.unpack(">II", png.read_bytes()[16:24]) == (1062, 726)
+    html = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "未做适宜性分析" not in html and "候选区域" in html
 
 
 def _study_box(study) -> list[list[float]]:

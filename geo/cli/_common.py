@@ -18,7 +18,8 @@ import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from pathlib import Path
+from typing import Any, Literal, cast
 
 import click
 from rich.console import Console, JustifyMethod
@@ -28,6 +29,7 @@ from rich.text import Text
 
 from ..errors import ParksiteError
 from ..io import write_csv
+from ..webmap import render_print
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -236,3 +238,30 @@ def notes_and_write(df, out_path, *, overwrite: bool, noun: str, synthetic_note:
     if out_path is not None:
         write_csv(df, out_path, overwrite=overwrite)
         console.print(f"[green]✓[/] {len(df)} {noun} → {escape(str(out_path))}")
+
+
+#: ``--pdf``/``--png`` as a command receives them (:func:`geo.cli.options.print_options`).
+Prints = dict[Literal["pdf", "png"], "Path | None"]
+
+
+def render_prints(info: dict[str, Any], prints: Prints, *, overwrite: bool = True) -> None:
+    """Render a written map's print layout to each ``--pdf``/``--png`` file asked for,
+    with a status line while Chromium works and one line per file.
+
+    Parameters
+    ----------
+    info : dict
+        What :func:`geo.webmap.write_map` returned (``path``, ``offline``).
+    prints : dict
+        ``{"pdf": path or None, "png": path or None}``, already checked
+        (:func:`geo.cli.options.check_print_paths`).
+    overwrite : bool, optional
+        Whether an existing file may be replaced.
+    """
+    for kind, path in prints.items():
+        if path is None:
+            continue
+        with console.status(f"rendering the print layout to {kind.upper()}…"):
+            render_print(info["path"], path, kind=kind, offline=info["offline"],
+                         overwrite=overwrite)
+        out.print(f"{esc(str(path))}  {path.stat().st_size / 1e6:.2f} MB  A4 landscape")

@@ -5,21 +5,21 @@ from __future__ import annotations
 import time
 import warnings
 from pathlib import Path
-from typing import Literal
 
 import click
 
-from ..errors import OutputError
-from ..io import check_writable, safe_component
+from ..io import safe_component
 from ..pipeline import NO_PARKS, NO_REDLINES
 from ..redline import check_study
 from ..study import load_study
-from ..webmap import MapData, check_map_path, render_print, write_map
-from ._common import console, esc, guarded, out, overwrite_option
+from ..webmap import MapData, check_map_path, write_map
+from ._common import Prints, console, esc, guarded, out, overwrite_option, render_prints
 from .options import (
     MapOptions,
+    check_print_paths,
     map_options,
     outside_card,
+    print_options,
     refuse_outputs_over_inputs,
     study_arg,
 )
@@ -32,14 +32,9 @@ from .options import (
 @map_options
 @click.option("--redlines/--no-redlines", default=True, show_default=True,
               help="Run the red-line gate and show its conflicts and park status.")
-@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also render the A4 landscape print layout to this PDF (headless "
-                   "Chromium).")
-@click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also render the print layout as a 1062×726 px PNG (the A4 page box at "
-                   "96 dpi; headless Chromium).")
+@print_options
 @overwrite_option
-def command(study, out_path, map_opts, redlines, pdf_path, png_path, overwrite):
+def command(study, out_path, map_opts, redlines, prints, overwrite):
     """Write the interactive map of STUDY (layers/*.toml) as one HTML file.
 
     \b
@@ -69,34 +64,25 @@ def command(study, out_path, map_opts, redlines, pdf_path, png_path, overwrite):
     redlines : bool
         ``--redlines/--no-redlines``: Run the red-line gate and show its
         conflicts and park status. Default ``True``.
-    pdf_path : pathlib.Path or None
-        ``--pdf``: Also render the A4 landscape print layout to this PDF
-        (headless Chromium).
-    png_path : pathlib.Path or None
-        ``--png``: Also render the print layout as a 1062×726 px PNG (the A4
-        page box at 96 dpi; headless Chromium).
+    prints : dict
+        ``--pdf`` / ``--png``: files to render the A4 landscape print layout to
+        (headless Chromium), ``{"pdf": path or None, "png": path or None}``.
     overwrite : bool
         ``--overwrite/--no-overwrite``: Replace an existing output file (always
         written atomically). Default ``True``.
     """
-    _run(study, out_path, map_opts, redlines, overwrite, {"pdf": pdf_path, "png": png_path})
+    _run(study, out_path, map_opts, redlines, overwrite, prints)
 
 
 @guarded
 def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite,
-         prints: dict[Literal["pdf", "png"], Path | None]) -> int:
+         prints: Prints) -> int:
     t0 = time.perf_counter()
     study = load_study(study_path)
     out_path = out_path or Path("maps") / f"{safe_component(study.name)}.html"
     refuse_outputs_over_inputs([out_path], study=study)
     check_map_path(out_path, overwrite=overwrite)
-    for kind, path in prints.items():
-        if path is not None:
-            refuse_outputs_over_inputs([path], study=study)
-            if path.suffix.lower() != f".{kind}":
-                raise OutputError(f"{path}: --{kind} writes a .{kind} file; give a name "
-                                  f"ending in .{kind}")
-            check_writable(path, overwrite=overwrite)
+    check_print_paths(prints, study, overwrite=overwrite)
     map_opts.check(study)
     not_run = [msg for role, msg in (("redlines", NO_REDLINES), ("parks", NO_PARKS))
                if redlines and not study.has_role(role)]
@@ -121,11 +107,6 @@ def _run(study_path, out_path, map_opts: MapOptions, redlines, overwrite,
     out.print(f"{esc(info['path'])}  {info['bytes'] / 1e6:.2f} MB  {len(info['layers'])} layers  "
               f"{'offline' if info['offline'] else 'online'}  basemap {info['basemap']}  "
               f"lang {info['lang']}")
-    for kind, path in prints.items():
-        if path is not None:
-            with console.status(f"rendering the print layout to {kind.upper()}…"):
-                render_print(info["path"], path, kind=kind, offline=info["offline"],
-                             overwrite=overwrite)
-            out.print(f"{esc(str(path))}  {path.stat().st_size / 1e6:.2f} MB  A4 landscape")
+    render_prints(info, prints, overwrite=overwrite)
     console.print(f"[green]✓[/] map written in {time.perf_counter() - t0:.1f} s")
     return 0

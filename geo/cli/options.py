@@ -15,9 +15,10 @@ from typing import Any
 
 import click
 
-from ..errors import InputError
+from ..errors import InputError, OutputError
 from ..io import check_writable, refuse_overwriting_input
 from ..webmap import check_options
+from ._common import Prints
 
 
 def _regular_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
@@ -214,6 +215,64 @@ def map_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_MAP_OPTIONS):
         wrapper = option(wrapper)
     return wrapper
+
+
+def print_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--pdf FILE`` and ``--png FILE`` (the map's A4 landscape print layout rendered
+    in headless Chromium); the command receives them as one ``prints`` dict.
+
+    Parameters
+    ----------
+    func : callable
+        A click command function taking a ``prints`` keyword.
+
+    Returns
+    -------
+    callable
+        The function with ``--pdf`` and ``--png`` added; ``prints`` maps ``"pdf"`` and
+        ``"png"`` to a path or ``None``.
+    """
+    @functools.wraps(func)
+    def wrapper(*args: Any, pdf_path: Path | None, png_path: Path | None, **kwargs: Any) -> Any:
+        return func(*args, prints={"pdf": pdf_path, "png": png_path}, **kwargs)
+
+    wrapper = click.option(
+        "--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),
+        help="Also render the print layout as a 1062×726 px PNG (the A4 page box at 96 "
+             "dpi; headless Chromium).")(wrapper)
+    return click.option(
+        "--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path),
+        help="Also render the A4 landscape print layout to this PDF (headless "
+             "Chromium).")(wrapper)
+
+
+def check_print_paths(prints: Prints, study: Any, *,
+                      overwrite: bool = True) -> None:
+    """Refuse a ``--pdf``/``--png`` path that is an input, has the wrong suffix or cannot
+    be written — before any work.
+
+    Parameters
+    ----------
+    prints : dict
+        ``{"pdf": path or None, "png": path or None}`` (from :func:`print_options`).
+    study : geo.study.Study
+        The loaded study (its inputs are never overwritten).
+    overwrite : bool, optional
+        Whether an existing file may be replaced.
+
+    Raises
+    ------
+    OutputError
+        A path with the wrong suffix, over an input, or not writable.
+    """
+    for kind, path in prints.items():
+        if path is None:
+            continue
+        refuse_outputs_over_inputs([path], study=study)
+        if path.suffix.lower() != f".{kind}":
+            raise OutputError(f"{path}: --{kind} writes a .{kind} file; give a name ending "
+                              f"in .{kind}")
+        check_writable(path, overwrite=overwrite)
 
 
 #: Files ``parksite suitability`` writes into --out (see geo.suitability.run).

@@ -11,12 +11,14 @@ from ..io import check_dir_writable, safe_component, staged_dir
 from ..pipeline import ANALYSES, run_study
 from ..study import load_study
 from ..webmap import MapData, check_map_path, write_layout_map, write_map
-from ._common import Terminated, console, esc, guarded, out
+from ._common import Prints, Terminated, console, esc, guarded, out, render_prints
 from .options import (
     RUN_FILES,
     MapOptions,
+    check_print_paths,
     map_options,
     outside_card,
+    print_options,
     refuse_outputs_over_inputs,
     study_arg,
 )
@@ -38,7 +40,8 @@ from .sourcing import parks_table as sourcing_parks_table
 @click.option("--audit-network", is_flag=True,
               help="Also audit the road network (probable missing links; about 15 s on the "
                    "bundled study): network_audit.gpkg and a map layer, off by default.")
-def command(study, out_dir, map_path, map_opts, skip, audit_network):
+@print_options
+def command(study, out_dir, map_path, map_opts, skip, audit_network, prints):
     """Run everything STUDY (layers/*.toml) declares and write the map.
 
     \b
@@ -77,13 +80,16 @@ def command(study, out_dir, map_path, map_opts, skip, audit_network):
         ``--audit-network``: Also audit the road network (probable missing
         links; about 15 s on the bundled study): network_audit.gpkg and a map
         layer, off by default.
+    prints : dict
+        ``--pdf`` / ``--png``: files to render the map's A4 landscape print layout
+        to (headless Chromium), ``{"pdf": path or None, "png": path or None}``.
     """
-    _run(study, out_dir, map_path, map_opts, set(skip), audit_network)
+    _run(study, out_dir, map_path, map_opts, set(skip), audit_network, prints)
 
 
 @guarded
 def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip,
-         audit_network: bool = False) -> int:
+         audit_network: bool = False, prints: Prints | None = None) -> int:
     t0 = time.perf_counter()
     study = load_study(study_path)
     stem = safe_component(study.name, fallback=safe_component(study_path.stem))
@@ -95,6 +101,8 @@ def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip,
     refuse_outputs_over_inputs(study=study, folder=map_path.parent, names=("layout_*.html",))
     check_dir_writable(out_dir)
     check_map_path(map_path)
+    prints = prints or {}
+    check_print_paths(prints, study)
     map_opts.check(study)
     opts = map_opts.kwargs()
     with staged_dir(out_dir) as stage:
@@ -127,6 +135,7 @@ def _run(study_path, out_dir, map_path, map_opts: MapOptions, skip,
     console.print(f"[green]✓[/] map → {esc(info['path'])} ({info['bytes'] / 1e6:.1f} MB, "
                   f"{len(info['layers'])} layers, {'offline' if map_opts.offline else 'online'}) "
                   f"in {time.perf_counter() - t0:.1f} s")
+    render_prints(info, prints)
     return 0
 
 

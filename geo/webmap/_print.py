@@ -97,6 +97,7 @@ def render_print(html_path: str | os.PathLike, out_path: str | os.PathLike, *,
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=f".{kind}", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    tmp.unlink()  # Chromium creates it, with the umask's mode (mkstemp's file is 0600)
     profile = tempfile.mkdtemp(prefix="parksite-print-")
     target = ["--no-pdf-header-footer", f"--print-to-pdf={tmp}"] if kind == "pdf" else \
         [f"--window-size={A4_PX[0]},{A4_PX[1]}", f"--screenshot={tmp}"]
@@ -105,7 +106,7 @@ def render_print(html_path: str | os.PathLike, out_path: str | os.PathLike, *,
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
                               check=False)
-        if proc.returncode != 0 or tmp.stat().st_size == 0:
+        if proc.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
             tail = (proc.stderr or "").strip().splitlines()[-3:]
             raise OutputError(f"{out}: Chromium could not render the map (exit "
                               f"{proc.returncode}): {' | '.join(tail) or 'no output'}")
