@@ -596,6 +596,16 @@ def test_print_layout_fits_one_a4_page(driver, maps, tmp_path):
     assert inside
     for sel in ("#ps-banner", "#ps-legend", "#ps-north", "#ps-notes"):
         assert driver.find_element("css selector", sel).is_displayed(), sel
+    # the data notes sit in the banner, and the study is fitted below it: no note box
+    # covers the map's content
+    below = driver.execute_script(
+        "var m = window.parksite.map, b = document.getElementById('ps-banner');"
+        "var z = L.latLngBounds(arguments[0]);"
+        "return [b.contains(document.getElementById('ps-notes')),"
+        "        m.latLngToContainerPoint(z.getNorthWest()).y,"
+        "        b.getBoundingClientRect().bottom];",
+        [[float(v) for v in pair] for pair in _study_box(maps["evil"])])
+    assert below[0] and below[1] >= below[2] - 1, below
     for sel in ("#ps-search", "#ps-layers", "#ps-gaps"):
         assert not driver.find_element("css selector", sel).is_displayed(), sel
     pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {

@@ -558,11 +558,17 @@ function psFurniture(S) {
       '<path d="M9 0 L17 22 L9 16 L1 22 Z" fill="#222"/></svg>' + S.T.north;
   });
   L.control.scale({position: 'bottomright', metric: true, imperial: false, maxWidth: 140}).addTo(map);
-  psControl(S, 'bottomright', function(d) {
-    d.className = 'ps-panel ps-print-only';
-    d.id = 'ps-notes';
-    d.innerHTML = S.cfg.notes;
-  });
+  // the print page's data notes go under the banner's summary, so fitting the study
+  // below the banner keeps them off the map (a corner box covered the study's edge)
+  var notes = S.banner ? psEl('div', 'ps-print-only ps-notes',
+                              S.banner.el.querySelector('.ps-body'), S.cfg.notes) : null;
+  if (notes) { notes.id = 'ps-notes'; } else {
+    psControl(S, 'bottomright', function(d) {
+      d.className = 'ps-panel ps-print-only';
+      d.id = 'ps-notes';
+      d.innerHTML = S.cfg.notes;
+    });
+  }
   // the attribution shrinks to one line (click to read it all) before any panel folds
   var attr = map.attributionControl && map.attributionControl.getContainer();
   if (attr) {
@@ -642,7 +648,9 @@ function psRelayout(S) {
 
 function psFitStudy(S) {
   var top = S.banner ? S.banner.el.getBoundingClientRect().height : 0;
-  S.map.fitBounds(S.study, {animate: false, paddingTopLeft: [10, Math.min(top, 200) + 10],
+  // on screen a tall banner may overlap the study; on the print page it never does
+  var cap = document.documentElement.classList.contains('ps-print') ? 400 : 200;
+  S.map.fitBounds(S.study, {animate: false, paddingTopLeft: [10, Math.min(top, cap) + 10],
                             paddingBottomRight: [10, 10]});
 }
 
