@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import platform
 import time
+import warnings
+from pathlib import Path
 
 import dask.array as da
 import numpy as np
@@ -11,6 +13,11 @@ import psutil
 import pytest
 
 from geo import compute
+from geo.errors import InputError
+from geo.study import load_study
+from geo.suitability import chunked
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_local_cluster_two_workers_runs_a_graph():
@@ -67,3 +74,21 @@ def test_release_memory_returns_a_freed_heap_to_the_system():
     del blocks
     assert compute.release_memory() > 100 * 2**20        # most of the 800 MB comes back
     assert compute.release_memory() < 100 * 2**20        # and nothing is left to give
+
+
+@pytest.mark.slow
+def test_compute_workers_threads_runs_in_this_process_and_a_typo_is_refused(tmp_path):
+    text = (ROOT / "layers" / "yrd.toml").read_text(encoding="utf-8").replace('"../', f'"{ROOT}/')
+    study = tmp_path / "yrd_threads.toml"
+    study.write_text(text + '\n[compute]\nworkers = "threads"\nn_workers = 2\n',
+                     encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = load_study(study)
+    res = chunked.run_chunked(st, cell_m=2000.0, out_dir=tmp_path / "out", runs=5)
+    assert res.model_card["engine"]["scheduler"].startswith("inproc://")
+    assert res.model_card["engine"]["workers"] == 2
+    study.write_text(text + '\n[compute]\nworkers = "thread"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"compute\.workers.*'thread' is not one of "
+                                         r"processes, threads"):
+        load_study(study)

@@ -193,19 +193,3 @@ def test_automatic_tiles_keep_every_worker_busy(cells, budget_gb, workers, expec
     assert cells / side**2 >= workers or side == chunked.MIN_AUTO_TILE
     assert chunked._tile_side(budget_gb, 64, workers, cells) == 64   # a given side is kept
 
-
-def test_compute_workers_threads_runs_in_this_process_and_a_typo_is_refused(tmp_path):
-    text = YRD.read_text(encoding="utf-8").replace('"../', f'"{ROOT}/')
-    study = tmp_path / "yrd_threads.toml"
-    study.write_text(text + '\n[compute]\nworkers = "threads"\nn_workers = 2\n',
-                     encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        st = load_study(study)
-    res = chunked.run_chunked(st, cell_m=2000.0, out_dir=tmp_path / "out", runs=5)
-    assert res.model_card["engine"]["scheduler"].startswith("inproc://")
-    assert res.model_card["engine"]["workers"] == 2
-    study.write_text(text + '\n[compute]\nworkers = "thread"\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"compute\.workers.*'thread' is not one of "
-                                         r"processes, threads"):
-        load_study(study)
