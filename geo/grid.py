@@ -328,8 +328,20 @@ class _SegmentIndex:
             view[r, :, c, :] = np.minimum(cur, red).reshape(len(starts), B, B)
 
 
+def _needed_blocks(where: np.ndarray | None, shape: tuple[int, int, int]) -> np.ndarray:
+    """Ids (row-major) of the ``B × B`` blocks holding a cell of ``where`` (all of them
+    without it); ``shape`` is (block rows, B, block columns)."""
+    nbr, B, nbc = shape
+    if where is None:
+        return np.arange(nbr * nbc)
+    pad = np.zeros((nbr * B, nbc * B), dtype=bool)
+    pad[:where.shape[0], :where.shape[1]] = where
+    return np.flatnonzero(pad.reshape(nbr, B, nbc, B).any(axis=(1, 3)))
+
+
 def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, block: int = 16,
-                         max_cells: int = 4_000_000) -> np.ndarray:
+                         max_cells: int = 1_000_000, where: np.ndarray | None = None
+                         ) -> np.ndarray:
     """Distance (metres, float32) from each cell centre of ``grid`` to ``geoms``.
 
     Exact point-to-geometry distance (up to float32 rounding, millimetres), computed
@@ -353,7 +365,9 @@ def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, block: int = 
     ``block`` (cells per block side) trades the number of STRtree queries against
     segments evaluated per block; ``max_cells`` bounds the (block, segment) pairs
     held at once (× 4 bytes each, a few temporaries), so memory stays flat on large
-    grids. No Python loop runs over cells or features.
+    grids. ``where`` limits the work to the blocks holding a cell whose distance is
+    needed (the chunked suitability engine passes the scored cells: a tile outside the
+    study or under water costs nothing). No Python loop runs over cells or features.
 
     Parameters
     ----------
@@ -367,18 +381,21 @@ def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, block: int = 
         Cells per block side.
     max_cells
         Bound on the (block, segment) pairs evaluated at once.
+    where
+        (height, width) bool: the cells whose distance is needed; default all. Cells of
+        a block holding none of them are +inf (the others are exact).
 
     Returns
     -------
     numpy.ndarray
-        (height, width) float32 metres; 0 inside polygons; +inf beyond ``pad_m`` or with
-        no feature.
+        (height, width) float32 metres; 0 inside polygons; +inf beyond ``pad_m``, with no
+        feature, or outside ``where``'s blocks.
     """
     h = float(grid.cell_m)
     H, W = grid.shape
     out = np.full(grid.shape, np.inf, dtype=np.float32)
     seg, polys, _ = _segments(geoms)
-    if not len(seg):
+    if not len(seg) or (where is not None and not where.any()):
         return out
     segs = _SegmentIndex.build(seg, h)
     cap = float(pad_m) if pad_m and pad_m > 0 else None
@@ -389,9 +406,9 @@ def distance_to_features(geoms, grid: Grid, *, pad_m: float = 0.0, block: int = 
     offs = ((jj * np.float32(h)).ravel()[None, :], (-ii * np.float32(h)).ravel()[None, :])
     best = np.full((nbr * B, nbc * B), np.inf, dtype=np.float32)
     per_group = max(1, max_cells // (B * B))
-    nblocks = nbr * nbc
-    for g0 in range(0, nblocks, per_group):  # groups of blocks bound the memory
-        bid = np.arange(g0, min(nblocks, g0 + per_group))
+    todo = _needed_blocks(where, (nbr, B, nbc))
+    for g0 in range(0, len(todo), per_group):  # groups of blocks bound the memory
+        bid = todo[g0:g0 + per_group]
         br, bc = np.divmod(bid, nbc)
         # the box spanned by the block's cell centres (clipped to the grid)
         box = (grid.x0 + (bc * B + 0.5) * h, grid.y0 - (br * B + 0.5) * h,

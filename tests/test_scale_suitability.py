@@ -71,13 +71,28 @@ def _same_up_to_relabelling(a: np.ndarray, b: np.ndarray) -> None:
     assert len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1]
 
 
-@pytest.mark.parametrize("sample_cells", [None, 10_000], ids=["all-cells", "bracket"])
+def _missing_bracket(bracket):
+    """``_bracket`` whose every third run's bracket lies above every score: those runs
+    miss and take the exact fallback (per-run histograms, then the values in the bin)."""
+    def wrapped(*args, **kwargs):
+        lo, hi = bracket(*args, **kwargs)
+        lo, hi = lo.copy(), hi.copy()
+        lo[::3] = hi[::3] = 2.0
+        return lo, hi
+    return wrapped
+
+
+@pytest.mark.parametrize("sample_cells,missed", [(None, False), (10_000, False),
+                                                 (10_000, True)],
+                         ids=["all-cells", "bracket", "bracket-missed"])
 def test_chunked_equals_in_memory_on_yrd(cluster, in_memory, tmp_path, monkeypatch,
-                                         sample_cells):
+                                         sample_cells, missed):
     mem, mem_dir = in_memory
     if sample_cells:  # a sample of ~20 % of the cells: bracketed Monte Carlo thresholds
         monkeypatch.setattr(chunked, "SAMPLE_CELLS", sample_cells)
         monkeypatch.setattr(chunked, "BRACKET_CELLS", sample_cells)
+    if missed:
+        monkeypatch.setattr(chunked, "_bracket", _missing_bracket(chunked._bracket))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         seen: set[str] = set()
@@ -85,6 +100,7 @@ def test_chunked_equals_in_memory_on_yrd(cluster, in_memory, tmp_path, monkeypat
                                  progress=lambda desc, done, total: seen.add(desc))
     if sample_cells:  # the bracket path ran: the thresholds pass is timed
         assert "stability: thresholds" in seen
+    assert ("stability: histograms" in seen) == missed  # the fallback ran, only then
     eng = ch.model_card["engine"]
     assert eng["tiles"] == 25 and eng["workers"] == 2
     assert ch.score is None  # never held: the rasters are in the files

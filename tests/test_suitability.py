@@ -322,6 +322,27 @@ def test_distance_to_features_matches_brute_force():
     assert d[int((2000 - 600) // 100), int(1400 // 100)] == 0.0
 
 
+def test_distance_where_computes_only_the_needed_blocks():
+    """``where`` (the chunked engine's scored cells): exact in every block holding a
+    needed cell, +inf in the others; nothing needed gives +inf everywhere."""
+    rng = np.random.default_rng(3)
+    grid = grid_for_bounds((0, 0, 4000, 3000), M, 100.0)  # 30 × 40 cells
+    geoms = np.concatenate([shapely.points(rng.uniform(-500, 4500, 8),
+                                           rng.uniform(-500, 3500, 8)),
+                            [shapely.Polygon([(1000, 300), (1800, 500), (1500, 900)])]])
+    full = distance_to_features(geoms, grid, pad_m=0, block=7)
+    where = np.zeros(grid.shape, dtype=bool)
+    where[2, 3] = where[29, 39] = where[15, 20] = True  # first, last (partial) and middle
+    d = distance_to_features(geoms, grid, pad_m=0, block=7, where=where)
+    blocks = np.zeros(grid.shape, dtype=bool)
+    for r, c in zip(*np.nonzero(where), strict=True):
+        blocks[r // 7 * 7:r // 7 * 7 + 7, c // 7 * 7:c // 7 * 7 + 7] = True
+    assert np.array_equal(d[blocks], full[blocks])
+    outside = ~blocks & (full > 0)  # polygons are painted 0 wherever they lie
+    assert np.isinf(d[outside]).all()
+    assert np.isinf(distance_to_features(geoms, grid, where=np.zeros(grid.shape, bool))).all()
+
+
 def test_distance_beyond_pad_is_never_underestimated():
     grid = grid_for_bounds((0, 0, 5000, 1000), M, 100.0)
     p = np.array([shapely.Point(-50.0, 500.0)])

@@ -72,7 +72,7 @@ from .report import (
     raster_specs,
     water_labels,
 )
-from .stability import _bracket, _kth_largest_per_run, _top_bin
+from .stability import _bracket, _top_bin
 from .tiles import (
     DISTANCE_BLOCK,
     TilePlan,
@@ -336,20 +336,15 @@ def _mc_thresholds(tiles: _Tiles, plan: TilePlan, summaries: list[dict], n_elig:
     if plan.wruns is None:
         res = tiles.run("thresholds", tile_thresholds, base_bin, None, None, None)
         return None, np.concatenate([r["base"] for r in res])
-    sample = np.concatenate([s["sample"] for s in summaries])
-    runs = plan.wruns.shape[0]
-    lo, hi = _bracket(sample, n_elig, plan.wruns, cfg, k_top)
+    lo, hi = _bracket(_pop_sample(summaries), n_elig, plan.wruns, cfg, k_top)
     res = tiles.run("stability: thresholds", tile_thresholds, base_bin, (lo, hi), None, None)
     base = np.concatenate([r["base"] for r in res])
-    above = np.sum([r["above"] for r in res], axis=0)
-    v = np.concatenate([r["values"] for r in res])
-    r_ = np.concatenate([r["runs"] for r in res])
-    need = k_top - above
-    ok = (need >= 1) & (need <= np.bincount(r_, minlength=runs))
-    thr = np.full(runs, np.nan, dtype=np.float32)
-    if ok.any():
-        keep = ok[r_]
-        thr[ok] = _kth_largest_per_run(v[keep], r_[keep], need[ok], np.flatnonzero(ok))
+    need = k_top - np.sum([r["above"] for r in res], axis=0)
+    v, counts = _run_major(res)
+    ok = (need >= 1) & (need <= counts)
+    thr = np.full(plan.wruns.shape[0], np.nan, dtype=np.float32)
+    thr[ok] = _kth_per_run(v, counts, need, np.flatnonzero(ok))
+    del v
     if not ok.all():  # exact fallback: per-run histograms, then the values in the bin
         missed = np.flatnonzero(~ok)
         hist = np.sum([r["hist"] for r in tiles.run("stability: histograms",
@@ -357,10 +352,52 @@ def _mc_thresholds(tiles: _Tiles, plan: TilePlan, summaries: list[dict], n_elig:
                                                     missed, None)], axis=0)
         tbin, above_m = _top_bin(hist, k_top)
         res = tiles.run("stability: bins", tile_thresholds, base_bin, None, missed, tbin)
-        thr[missed] = _kth_largest_per_run(np.concatenate([r["values"] for r in res]),
-                                           np.concatenate([r["runs"] for r in res]),
-                                           k_top - above_m, np.arange(missed.size))
+        thr[missed] = _kth_per_run(*_run_major(res), k_top - above_m,
+                                   np.arange(missed.size))
     return thr, base
+
+
+def _pop_sample(summaries: list[dict]) -> np.ndarray:
+    """The tiles' Bernoulli samples (cells × criteria) in one array, each tile's let go
+    as it is copied: the driver's largest array (4 B × criteria × BRACKET_CELLS) is
+    never held twice."""
+    n = sum(len(s["sample"]) for s in summaries)
+    out = np.empty((n, summaries[0]["sample"].shape[1]), dtype=np.float32)
+    at = 0
+    for s in summaries:  # a few hundred tiles
+        part = s.pop("sample")
+        out[at:at + len(part)] = part
+        at += len(part)
+    return out
+
+
+def _run_major(res: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """The tiles' values (each tile's grouped by run, with its ``counts``) in one array
+    grouped by run, and the values per run: one copy, no sort over all of them."""
+    counts = np.array([r["counts"] for r in res], dtype=np.int64)  # tiles × runs
+    total = counts.sum(axis=0)
+    # where run j of tile t starts: run j's start plus the runs j of the tiles before t
+    start = np.cumsum(total) - total
+    at = start[None, :] + np.cumsum(counts, axis=0) - counts
+    out = np.empty(int(total.sum()), dtype=np.float32)
+    for r, a, c in zip(res, at, counts, strict=True):  # a few hundred tiles
+        if c.sum():
+            dest = np.repeat(a - (np.cumsum(c) - c), c) + np.arange(c.sum())
+            out[dest] = r.pop("values")
+    return out, total
+
+
+def _kth_per_run(v: np.ndarray, counts: np.ndarray, need: np.ndarray, runs: np.ndarray
+                 ) -> np.ndarray:
+    """For each run ``j`` in ``runs``, the ``need[j]``-th largest of its values (``v``
+    grouped by run, ``counts`` values per run)."""
+    start = np.cumsum(counts) - counts
+    out = np.empty(len(runs), dtype=np.float32)
+    for i, j in enumerate(runs):  # one partition per run
+        seg = v[start[j]:start[j] + counts[j]]
+        kth = seg.size - int(need[j])
+        out[i] = np.partition(seg, kth)[kth]
+    return out
 
 
 # --------------------------------------------------------------------------------------

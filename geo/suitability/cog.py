@@ -25,6 +25,12 @@ from ..io import atomic_path
 from .tiles import Window
 
 
+COPY_CACHE_BYTES = 32 * 2**20
+"""GDAL's block cache while a scratch file is copied to a COG: GDAL's default (5 % of
+RAM) let the copy hold what the tiles never did (+120 MB on the YRD at 50 m; +60 MB with
+this)."""
+
+
 class TileWriter:
     """Windowed writes of the output rasters into tiled scratch GeoTIFFs beside the
     outputs; :meth:`finish` copies each to a COG (overviews built by GDAL from the file,
@@ -104,7 +110,8 @@ class TileWriter:
             ds.set_band_description(1, sp["band_names"][0])
             ds.close()
             kind = np.dtype(sp["dtype"]).kind
-            with atomic_path(self.paths[name], overwrite=overwrite) as tmp:
+            with atomic_path(self.paths[name], overwrite=overwrite) as tmp, \
+                    rasterio.Env(GDAL_CACHEMAX=COPY_CACHE_BYTES):
                 rasterio.shutil.copy(
                     self.scratch[name], tmp, driver="COG", COMPRESS="DEFLATE",
                     PREDICTOR="FLOATING_POINT" if kind == "f" else "NO", BLOCKSIZE=256,

@@ -130,14 +130,14 @@ def aggregate(x: np.ndarray, weights: np.ndarray, *, method: str = "wlc",
     vf = valid.astype(np.float32)
     if method == "wlc" or (andness is not None and order_weights is None and
                            abs(andness - 0.5) < 1e-12):
-        num = xf @ wt.T
+        out = xf @ wt.T  # (m, r) float32; divided in place: two (m, r) arrays at most
         if valid.all():  # common case: no unknown value in the block
-            out = num / wt.sum(axis=1)[None, :]
+            out /= wt.sum(axis=1)[None, :]
         else:
             den = vf @ wt.T
             with np.errstate(invalid="ignore", divide="ignore"):
-                out = np.where(den > 0, num / den, np.nan)
-        out = out.astype(np.float32, copy=False)
+                out /= den
+            out[den <= 0] = np.nan
         return out[:, 0] if single else out
     # OWA
     m, k = x.shape

@@ -68,7 +68,8 @@ def _bracket(sample_x: np.ndarray, n_elig: int, wruns: np.ndarray, cfg, k_top: i
     """(low, high) per run: a bracket around each run's ``k_top``-th best score of
     ``n_elig`` cells, from the scores of a random sample of them (criteria rows
     ``sample_x``); wide enough that a miss is rare (a miss falls back, exactly). The
-    sample is scored for a few runs at a time (≤ 16 MB of scores at once)."""
+    sample is scored for a few runs at a time (≤ 4 MB of scores at once: with a
+    1 M-cell sample, one run at a time)."""
     runs = wruns.shape[0]
     ns = sample_x.shape[0]
     p = k_top / n_elig
@@ -78,7 +79,7 @@ def _bracket(sample_x: np.ndarray, n_elig: int, wruns: np.ndarray, cfg, k_top: i
     j_lo = ns - 1 - min(ns - 1, int(math.ceil((p + delta) * ns)))
     hi = np.full(runs, np.inf, np.float32)
     lo = np.full(runs, -np.inf, np.float32)
-    step = max(1, int(16e6 // (4 * ns)))
+    step = max(1, int(4e6 // (4 * ns)))
     for r0 in range(0, runs, step):
         ssc = aggregate(sample_x, wruns[r0:r0 + step], method=cfg.aggregation,
                         andness=cfg.andness, order_weights=cfg.order_weights)  # (ns, step)

@@ -43,8 +43,11 @@ DISTANCE_BLOCK = 16
 """Block side of :func:`geo.grid.distance_to_features`; tiles are multiples of it so
 that a tile's blocks are the whole grid's blocks."""
 
-MC_BLOCK_BYTES = 12e6
-"""Bytes of one block of Monte Carlo scores (cells × runs float32) in a tile task."""
+MC_BLOCK_BYTES = 4e6
+"""Bytes of one block of Monte Carlo scores (cells × runs float32) in a tile task: with
+its few temporaries of the same size, a tile task's Monte Carlo step holds about
+3 × this per worker thread (a twelfth of the in-memory engine's 48 MB blocks; smaller
+blocks cost no measurable time on 512-cell tiles)."""
 
 HIST_BINS = 8192
 """Bins of the per-run score histograms (scores 0–1) used for exact thresholds."""
@@ -172,11 +175,14 @@ def _dem_on(path_label: tuple[str, str], tile: Grid, kind: str) -> np.ndarray:
     return dem[1:-1, 1:-1].copy()
 
 
-def _raw(plan: TilePlan, c: Criterion, tile: Grid, win: Window) -> np.ndarray | None:
-    """The raw value of a (non-category) criterion on the tile: metres, degrees or a share."""
+def _raw(plan: TilePlan, c: Criterion, tile: Grid, win: Window, scored: np.ndarray
+         ) -> np.ndarray | None:
+    """The raw value of a (non-category) criterion on the tile: metres, degrees or a
+    share; distances only in the blocks holding a ``scored`` cell (+inf elsewhere: no
+    score, sample or statistic reads an excluded cell)."""
     if c.kind == "distance":
         raw = distance_to_features(plan.near(c.name, tile), tile, pad_m=plan.pads[c.name],
-                                   block=DISTANCE_BLOCK)
+                                   block=DISTANCE_BLOCK, where=scored)
         raw[np.isinf(raw)] = np.float32(1e9)
         return raw
     if c.kind in ("slope", "elevation"):
@@ -251,7 +257,7 @@ def tile_stack(plan: TilePlan, win: Window) -> TileStack:
             stack[i] = paint_category(plan.categories[c.name], tile)
             stats.append(None)
             continue
-        raw = _raw(plan, c, tile, win)
+        raw = _raw(plan, c, tile, win, code == CODE_SCORED)
         assert raw is not None  # only category criteria have no raw value
         if c.kind == "slope":
             slope = raw
@@ -346,7 +352,6 @@ def mc_blocks(ts: TileStack, plan: TilePlan, wruns: np.ndarray):
     """
     cfg = plan.cfg
     k = ts.stack.shape[0]
-    # a quarter of the in-memory engine's block: several tiles run at once per machine
     budget = max(2_000, int(MC_BLOCK_BYTES / (4 * wruns.shape[0] *
                                               (k if cfg.aggregation == "owa" else 1))))
     step = max(1, budget // max(ts.win.width, 1))
@@ -380,7 +385,8 @@ def tile_thresholds(ts: TileStack, plan: TilePlan, base_bin: int,
     Returns
     -------
     dict
-        ``base``; and ``above``, ``hist``, ``values``, ``runs`` with runs.
+        ``base``; and with runs ``above``, ``hist``, ``values`` (grouped by run, in the
+        order of the runs asked for) and ``counts`` (values per run).
     """
     eligible = ts.code == CODE_SCORED
     base = ts.score[eligible][:, None]
@@ -393,12 +399,13 @@ def tile_thresholds(ts: TileStack, plan: TilePlan, base_bin: int,
                                                     np.full(runs, np.nan))
     above = np.zeros(runs, dtype=np.int64)
     vals, rids = [], []
-    hist = None
     wsel = plan.wruns if hist_runs is None else plan.wruns[hist_runs]
+    # zeros, not None, in a tile without a scored cell: the driver sums them
+    hist = np.zeros((wsel.shape[0], HIST_BINS), np.int64) \
+        if hist_runs is not None and bins is None else None
     for _, _, sc in mc_blocks(ts, plan, wsel):
-        if hist_runs is not None and bins is None:
-            h = _hist(sc)
-            hist = h if hist is None else hist + h
+        if hist is not None:
+            hist += _hist(sc)
         elif hist_runs is not None:
             assert bins is not None
             v, r = _in_bin(sc, bins)
@@ -409,9 +416,11 @@ def tile_thresholds(ts: TileStack, plan: TilePlan, base_bin: int,
             ci, ri = np.nonzero((sc >= lo[None, :]) & (sc <= hi[None, :]))
             vals.append(sc[ci, ri])
             rids.append(ri.astype(np.int32))
-    out.update(above=above, hist=hist,
-               values=np.concatenate(vals) if vals else np.zeros(0, np.float32),
-               runs=np.concatenate(rids) if rids else np.zeros(0, np.int32))
+    v = np.concatenate(vals) if vals else np.zeros(0, np.float32)
+    r = np.concatenate(rids) if rids else np.zeros(0, np.int32)
+    # grouped by run here, so the driver never sorts all tiles' values at once
+    out.update(above=above, hist=hist, values=v[np.argsort(r, kind="stable")],
+               counts=np.bincount(r, minlength=wsel.shape[0]))
     return out
 
 
