@@ -26,10 +26,12 @@ Everything is generated at run time from the packaged national data
    (≈ 1.5·10⁸ cells) stated as such;
 5. ``china``: China at ``--china-cell-m`` (default 250 m) with ``--runs`` Monte Carlo
    runs, run — the mosaic of :func:`geo.national_demo.national_units` (each unit in its
-   own GK zone, six distance criteria, exclusions, COG output) through the chunked engine
-   on one 2-worker LocalCluster with ``--china-memory-gb`` (default 3 GiB) in a child
-   process: cells, failed units, time writing the unit studies and time of the
-   suitability runs, time per million cells, peak RSS of the process tree (goal < 4 GB);
+   own GK zone, six distance criteria, exclusions, COG output) by
+   :func:`geo.national_demo.run_national_grid` on one 2-worker LocalCluster with
+   ``--china-memory-gb`` (default 3 GiB) in a child process (units that fit a worker as
+   whole tasks, larger ones on tiles): cells, failed units, wall time and time per
+   million cells (everything included: the unit studies are written inside the run),
+   the summed per-unit times, peak RSS of the process tree (goal < 4 GB);
    then the in-memory engine on the real YRD study at 50 m (≈ 1.9·10⁷ cells) in another
    child, and the ratio of the two per-cell times (goal ≤ 1.5×). ``--units N`` runs the
    first N units only (and says so).
@@ -144,6 +146,8 @@ def main():  # worker processes are spawned: the guard below keeps them from re-
                       "criteria": {{int(k): int(v) for k, v in
                                    ok["criteria"].value_counts().sort_index().items()}},
                       "prep": float(ok["prep_seconds"].sum()), "suit": float(ok["seconds"].sum()),
+                      "engines": {{str(k): int(v) for k, v in
+                                  ok["engine"].value_counts().items()}},
                       "candidates": int(ok["candidates"].sum())}}))
 
 if __name__ == "__main__":
@@ -247,7 +251,8 @@ def bench_china(tmp: Path, cell_m: float, runs: int, memory_gb: float,
     res, peak, own = run_child(CHINA_CHILD.format(
         root=str(ROOT), folder=str(tmp / "china"), cell_m=cell_m, runs=runs,
         memory_gb=memory_gb, n_units=n_units))
-    per = res["suit"] / res["cells"] * 1e6
+    # wall time (unit studies written and run, in tasks and on tiles at once) per cell
+    per = res["wall"] / res["cells"] * 1e6
     part = "" if res["units"] == res["n_all"] else f" (the first {res['units']} only)"
     crit = ", ".join(f"{k}: {v} units" for k, v in res["criteria"].items())
     print(f"china: China at {cell_m:g} m, RUN: {res['units']} of {res['n_all']} units{part}, "
@@ -255,9 +260,11 @@ def bench_china(tmp: Path, cell_m: float, runs: int, memory_gb: float,
           f"criteria per unit {crit} (init's distances to highways, railways, ports where "
           f"near, plus rivers, county points, built-up land where inside), {runs} Monte "
           "Carlo runs, COGs; "
-          f"failed units: {', '.join(res['failed']) or 'none'}; unit studies written in "
-          f"{res['prep']:.0f} s, suitability {res['suit']:.0f} s = {per:.2f} s per million "
-          f"cells; wall {res['wall']:.0f} s; peak RSS {peak:.2f} GiB (driver {own:.2f} GiB; "
+          f"failed units: {', '.join(res['failed']) or 'none'}; units as whole tasks / on "
+          f"tiles: {res['engines'].get('memory', 0)} / {res['engines'].get('dask', 0)}; "
+          f"summed over units: studies written in {res['prep']:.0f} s, suitability "
+          f"{res['suit']:.0f} s; wall {res['wall']:.0f} s = {per:.2f} s per million cells "
+          f"(everything included); peak RSS {peak:.2f} GiB (driver {own:.2f} GiB; "
           f"goal < 4 GB); {res['candidates']:,} candidates; {load()}", flush=True)
     ref, ref_peak, _ = run_child(SUIT_CHILD.format(
         root=str(ROOT), study=str(ROOT / "layers" / "yrd.toml"), engine="memory", cell_m=50.0,

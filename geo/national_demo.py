@@ -20,7 +20,10 @@ Nothing large is committed: every piece is made from installed packages when ask
   ``[compute]`` network cache), to run through the chunked suitability engine
   (:func:`geo.suitability.chunked.run_chunked`) or sourcing;
 * :func:`run_national_grid`: the national grid as a mosaic of units that each fit one
-  CGCS2000 GK zone (:func:`national_units`), every unit through the chunked engine.
+  CGCS2000 GK zone (:func:`national_units`): a unit whose in-memory estimate fits a
+  share of one worker's memory is one Dask task (its study written and run whole with
+  the in-memory engine in the worker, COG outputs), a larger one runs on tiles with
+  the chunked engine from this process, on the same cluster.
 
 The demo studies score six criteria (:func:`_demo_criteria`): ``parksite init``'s
 distances to highways, railways and ports, plus distances to GSHHG rivers (water
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import re
 import time
@@ -68,7 +72,9 @@ from .network import cache as netcache
 from .region import choose_zone, init_region, resolve_region
 from .region_files import criterion_toml, layer_toml
 from .study import load_study
-from .suitability.chunked import run_chunked
+from .suitability import run_suitability
+from .suitability.chunked import WORKER_BASELINE_GB, cluster_memory_gb, run_chunked
+from .suitability.cog import to_cog
 
 #: WGS84 box of China's mainland, Hainan, Taiwan, Hong Kong and Macau (lon/lat degrees).
 CHINA_BBOX = (73.4, 18.1, 135.1, 53.6)
@@ -530,11 +536,24 @@ def _fitting(units: list[AdminUnit]) -> list[AdminUnit]:
     return out
 
 
+UNIT_TASK_SHARE = 0.5
+"""A unit runs whole in one worker task when the in-memory engine's estimate
+(:func:`geo.compute.grid_memory_gb`) is at most this share of one worker's memory
+beside its baseline: two such tasks and a tile of a larger unit fit the cluster at once."""
+
+
 def run_national_grid(folder: str | os.PathLike, *, cell_m: float = 2000.0, runs: int = 20,
                       units: list[AdminUnit] | None = None, client=None,
                       log=print) -> pd.DataFrame:
     """The coarse national suitability grid: one demo study per unit of
-    :func:`national_units` (each in its own GK zone), run through the chunked engine.
+    :func:`national_units` (each in its own GK zone), as Dask work on one cluster.
+
+    A unit whose in-memory estimate fits :data:`UNIT_TASK_SHARE` of a worker's free
+    memory is one task (written, loaded and run whole with the in-memory engine in the
+    worker; its rasters rewritten as COGs); a larger unit runs from this process with
+    the chunked engine, its tiles on the same workers. The large units go first and the
+    unit tasks at a lower priority, so the tasks fill the workers whenever the tiles
+    leave them idle (a unit's plan, region merge and COG copy run in this process).
 
     Parameters
     ----------
@@ -549,46 +568,93 @@ def run_national_grid(folder: str | os.PathLike, *, cell_m: float = 2000.0, runs
     client
         An active ``distributed.Client`` (default: a LocalCluster for the whole run).
     log
-        Called with one line per unit.
+        Called with one line per unit, as units finish.
 
     Returns
     -------
     pandas.DataFrame
-        One row per unit: ``adcode``, ``name``, ``cells`` (of its grid box),
-        ``cells_in_study``, ``criteria`` (used), ``candidates``, ``prep_seconds``
-        (writing and loading its demo study), ``seconds`` (its suitability run), ``out``
-        (folder of its COGs), or ``error`` (the message) when a unit failed — reported,
-        never dropped.
+        One row per unit in the order of ``units``: ``adcode``, ``name``, ``cells`` (of
+        its grid box), ``cells_in_study``, ``criteria`` (used), ``candidates``,
+        ``engine`` (``memory`` in a task, ``dask`` on tiles), ``prep_seconds`` (writing
+        and loading its demo study), ``seconds`` (its suitability run), ``out`` (folder
+        of its COGs), or ``error`` (the message) when a unit failed — reported, never
+        dropped.
     """
+    from distributed import as_completed
+
     folder = Path(folder)
     units = units if units is not None else national_units()
-    rows: list[dict[str, Any]] = []
     ctx = compute.client(n_workers=2, dashboard=False) if client is None else \
         contextlib.nullcontext(client)
-    with ctx:
-        for u in units:
-            t = time.perf_counter()
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    st = load_study(write_unit_demo(u, folder / "studies", n_firms=100,
-                                                    cell_m=cell_m))
-                    prep, t = time.perf_counter() - t, time.perf_counter()
-                    res = run_chunked(st, out_dir=folder / f"{u.adcode}_out", runs=runs)
-                rows.append({"adcode": u.adcode, "name": u.full_name, "cells": res.grid.size,
-                             "cells_in_study": res.model_card["grid"]["cells_in_study"],
-                             "criteria": len(res.model_card["weights"]["values"]),
-                             "candidates": len(res.candidates), "prep_seconds": prep,
-                             "seconds": time.perf_counter() - t,
-                             "out": str(folder / f"{u.adcode}_out"), "error": ""})
-            except (InputError, OSError, ValueError) as exc:
-                rows.append({"adcode": u.adcode, "name": u.full_name, "cells": 0,
-                             "cells_in_study": 0, "criteria": 0, "candidates": 0,
-                             "prep_seconds": 0.0, "seconds": time.perf_counter() - t,
-                             "out": "", "error": str(exc)})
-            compute.release_memory()  # the next unit starts from a trimmed heap
-            r = rows[-1]
-            log(f"{u.full_name} {u.adcode}: " + (r["error"] or
-                f"{r['cells']:,} cells, {r['criteria']} criteria, {r['candidates']} candidates, "
-                f"study written in {r['prep_seconds']:.1f} s, suitability {r['seconds']:.1f} s"))
+    rows: list[dict[str, Any]] = [{} for _ in units]
+    with ctx as c:
+        small = _fits_a_task(c, units, cell_m)
+        futs = {c.submit(_unit_row, u, folder, cell_m, runs, "memory", priority=-1,
+                         pure=False): i for i, u in enumerate(units) if small[i]}
+        for i, u in enumerate(units):
+            if not small[i]:
+                rows[i] = _unit_row(u, folder, cell_m, runs, "dask")
+                _log_unit(log, u, rows[i])
+        for f in as_completed(list(futs)):
+            i = futs[f]
+            rows[i] = f.result()
+            f.release()
+            _log_unit(log, units[i], rows[i])
     return pd.DataFrame(rows)
+
+
+def _fits_a_task(client, units: list[AdminUnit], cell_m: float) -> np.ndarray:
+    """Per unit, whether its grid's in-memory estimate fits :data:`UNIT_TASK_SHARE` of a
+    worker's free memory (the grid box of its boundary in its GK zone; a unit without a
+    zone is a task: it fails there, reported)."""
+    total_gb, n_workers = cluster_memory_gb(client, compute.ComputeSettings())
+    free = max(total_gb / n_workers - WORKER_BASELINE_GB, 0.0) * UNIT_TASK_SHARE
+    out = np.ones(len(units), dtype=bool)
+    for i, g in enumerate(read_boundaries(units).geometry.to_numpy()):  # a few hundred
+        try:
+            epsg, _ = choose_zone(g)
+        except InputError:
+            continue
+        x0, y0, x1, y1 = gpd.GeoSeries([g], crs=WGS84).to_crs(epsg).total_bounds
+        cells = math.ceil((x1 - x0) / cell_m) * math.ceil((y1 - y0) / cell_m)
+        out[i] = compute.grid_memory_gb(cells) <= free
+    return out
+
+
+def _unit_row(u: AdminUnit, folder: Path, cell_m: float, runs: int, engine: str
+              ) -> dict[str, Any]:
+    """One unit written, loaded and run (``engine`` ``"memory"``: whole, here, its
+    rasters then rewritten as COGs; ``"dask"``: on tiles on the active cluster)."""
+    t = time.perf_counter()
+    out = folder / f"{u.adcode}_out"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            st = load_study(write_unit_demo(u, folder / "studies", n_firms=100,
+                                            cell_m=cell_m))
+            prep, t = time.perf_counter() - t, time.perf_counter()
+            if engine == "memory":
+                res = run_suitability(st, out_dir=out, runs=runs, engine="memory")
+                for p in (res.suitability_tif, res.exclusion_tif, res.stability_tif):
+                    if p is not None:
+                        to_cog(p)
+            else:
+                res = run_chunked(st, out_dir=out, runs=runs)
+        row = {"adcode": u.adcode, "name": u.full_name, "cells": res.grid.size,
+               "cells_in_study": res.model_card["grid"]["cells_in_study"],
+               "criteria": len(res.model_card["weights"]["values"]),
+               "candidates": len(res.candidates), "engine": engine, "prep_seconds": prep,
+               "seconds": time.perf_counter() - t, "out": str(out), "error": ""}
+    except (InputError, OSError, ValueError) as exc:
+        row = {"adcode": u.adcode, "name": u.full_name, "cells": 0, "cells_in_study": 0,
+               "criteria": 0, "candidates": 0, "engine": engine, "prep_seconds": 0.0,
+               "seconds": time.perf_counter() - t, "out": "", "error": str(exc)}
+    compute.release_memory()  # the next unit starts from a trimmed heap
+    return row
+
+
+def _log_unit(log, u: AdminUnit, r: dict[str, Any]) -> None:
+    log(f"{u.full_name} {u.adcode}: " + (r["error"] or
+        f"{r['cells']:,} cells, {r['criteria']} criteria, {r['candidates']} candidates, "
+        f"{r['engine']}, study written in {r['prep_seconds']:.1f} s, suitability "
+        f"{r['seconds']:.1f} s"))

@@ -7,6 +7,7 @@ and the highways of a 2° box; the slow test writes and runs a province demo."""
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,13 +160,33 @@ def test_province_demo_runs_chunked_suitability_and_sourcing(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_national_grid_mosaic_reports_each_unit(tmp_path):
+def test_national_grid_mosaic_reports_each_unit(tmp_path, monkeypatch):
+    """A unit that fits a worker runs whole as one task (in-memory engine, COGs); the
+    same unit forced onto tiles (no unit fits: the chunked engine from the driver)
+    gives the same rasters and candidates."""
+    import rasterio
+
     from geo import compute
 
     units = [u for u in nd.admin_units() if u.level == "province" and u.name == PROVINCE]
+    tables = {}
     with compute.client(n_workers=2, memory_gb=2, processes=False, dashboard=False) as c:
-        table = nd.run_national_grid(tmp_path, cell_m=2000, runs=5, units=units, client=c,
-                                     log=lambda _: None)
-    assert list(table["adcode"]) == ["640000"] and table["error"].iloc[0] == ""
-    assert table["cells"].iloc[0] > 10_000
-    assert (tmp_path / "640000_out" / "suitability.tif").is_file()
+        for share in (nd.UNIT_TASK_SHARE, 0.0):
+            monkeypatch.setattr(nd, "UNIT_TASK_SHARE", share)
+            tables[share] = nd.run_national_grid(tmp_path / str(share), cell_m=2000, runs=5,
+                                                 units=units, client=c, log=lambda _: None)
+    task, tiles = tables.values()
+    assert list(task["engine"]) == ["memory"] and list(tiles["engine"]) == ["dask"]
+    for t in (task, tiles):
+        assert list(t["adcode"]) == ["640000"] and t["error"].iloc[0] == ""
+        assert t["cells"].iloc[0] > 10_000
+    assert task["candidates"].iloc[0] == tiles["candidates"].iloc[0] > 0
+    for name in ("suitability.tif", "exclusion.tif", "stability.tif"):
+        with rasterio.open(Path(task["out"].iloc[0]) / name) as a, \
+                rasterio.open(Path(tiles["out"].iloc[0]) / name) as b:
+            assert a.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG", name
+            assert a.overviews(1), name
+            u, v = a.read(1), b.read(1)
+            assert (np.isnan(u) == np.isnan(v)).all() if u.dtype.kind == "f" else \
+                (u == v).all(), name
+            np.testing.assert_allclose(u[u == u], v[v == v], atol=1e-6, err_msg=name)
