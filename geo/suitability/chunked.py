@@ -285,6 +285,7 @@ class _Tiles:
                 out[i] = res
             f.release()
             self.progress(desc, done, len(futs))
+        compute.release_memory()  # a pass's freed scratch goes back to the system
         return out
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ weights.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -122,26 +122,58 @@ def aggregate(x: np.ndarray, weights: np.ndarray, *, method: str = "wlc",
     numpy.ndarray
         (m,) or (m, r) float32 suitability 0–1; NaN where no criterion is known.
     """
+    return scorer(x, method=method, andness=andness, order_weights=order_weights)(weights)
+
+
+def scorer(x: np.ndarray, *, method: str = "wlc", andness: float | None = None,
+           order_weights: Sequence[float] | None = None
+           ) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`aggregate` of the cells ``x`` as a function of the weights, ``x`` read
+    once: scoring one sample for a few weight sets at a time (the Monte Carlo bracket)
+    then costs one matrix product per call.
+
+    Parameters
+    ----------
+    x : (m, k) array
+        Criterion scores 0–1 of m cells; NaN = unknown.
+    method, andness, order_weights
+        As for :func:`aggregate`.
+
+    Returns
+    -------
+    callable
+        ``weights`` ((k,) or (r, k)) → what :func:`aggregate` returns.
+    """
     x = np.asarray(x, dtype=np.float32)
-    single = np.ndim(weights) == 1
-    wt = np.atleast_2d(np.asarray(weights, dtype=np.float32))  # (r, k)
     valid = ~np.isnan(x)
     xf = np.where(valid, x, 0.0).astype(np.float32)
-    vf = valid.astype(np.float32)
-    if method == "wlc" or (andness is not None and order_weights is None and
-                           abs(andness - 0.5) < 1e-12):
+    if not (method == "wlc" or (andness is not None and order_weights is None and
+                                abs(andness - 0.5) < 1e-12)):
+        return lambda weights: _owa(xf, valid, weights, andness, order_weights)
+    vf = None if valid.all() else valid.astype(np.float32)  # None: no unknown value
+
+    def wlc(weights: np.ndarray) -> np.ndarray:
+        wt = np.atleast_2d(np.asarray(weights, dtype=np.float32))  # (r, k)
         out = xf @ wt.T  # (m, r) float32; divided in place: two (m, r) arrays at most
-        if valid.all():  # common case: no unknown value in the block
+        if vf is None:
             out /= wt.sum(axis=1)[None, :]
         else:
             den = vf @ wt.T
             with np.errstate(invalid="ignore", divide="ignore"):
                 out /= den
             out[den <= 0] = np.nan
-        return out[:, 0] if single else out
-    # OWA
-    m, k = x.shape
-    order = np.argsort(-np.where(valid, x, -np.inf), axis=1, kind="stable")  # best first
+        return out[:, 0] if np.ndim(weights) == 1 else out
+
+    return wlc
+
+
+def _owa(xf: np.ndarray, valid: np.ndarray, weights: np.ndarray, andness: float | None,
+         order_weights: Sequence[float] | None) -> np.ndarray:
+    """Yager's OWA of :func:`aggregate` (``xf``: scores with unknowns as 0)."""
+    single = np.ndim(weights) == 1
+    wt = np.atleast_2d(np.asarray(weights, dtype=np.float32))  # (r, k)
+    vf = valid.astype(np.float32)
+    order = np.argsort(-np.where(valid, xf, -np.inf), axis=1, kind="stable")  # best first
     xs = np.take_along_axis(xf, order, axis=1)  # (m, k)
     vs = np.take_along_axis(vf, order, axis=1)
     u = wt[:, order] * vs[None, :, :]  # (r, m, k)

@@ -12,7 +12,7 @@ from ..grid import (
 )
 from .config import SuitabilityConfig
 from .criteria import Progress
-from .mcda import aggregate
+from .mcda import aggregate, scorer
 
 
 def _top_threshold(values: np.ndarray, top_pct: float) -> tuple[float, int]:
@@ -80,9 +80,10 @@ def _bracket(sample_x: np.ndarray, n_elig: int, wruns: np.ndarray, cfg, k_top: i
     hi = np.full(runs, np.inf, np.float32)
     lo = np.full(runs, -np.inf, np.float32)
     step = max(1, int(4e6 // (4 * ns)))
+    score = scorer(sample_x, method=cfg.aggregation, andness=cfg.andness,
+                   order_weights=cfg.order_weights)  # the sample read once
     for r0 in range(0, runs, step):
-        ssc = aggregate(sample_x, wruns[r0:r0 + step], method=cfg.aggregation,
-                        andness=cfg.andness, order_weights=cfg.order_weights)  # (ns, step)
+        ssc = score(wruns[r0:r0 + step])  # (ns, step)
         if p - delta > 0:
             hi[r0:r0 + step] = np.partition(ssc, j_hi, axis=0)[j_hi]
         if p + delta < 1:
