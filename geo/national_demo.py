@@ -575,12 +575,13 @@ def run_national_grid(folder: str | os.PathLike, *, cell_m: float = 2000.0, runs
     pandas.DataFrame
         One row per unit in the order of ``units``: ``adcode``, ``name``, ``cells`` (of
         its grid box), ``cells_in_study``, ``criteria`` (used), ``candidates``,
-        ``engine`` (``memory`` in a task, ``dask`` on tiles), ``prep_seconds`` (writing
+        ``engine`` (``memory`` in a task, ``dask`` on tiles — also a unit whose task
+        ran its worker out of memory, rerun so and said so), ``prep_seconds`` (writing
         and loading its demo study), ``seconds`` (its suitability run), ``out`` (folder
         of its COGs), or ``error`` (the message) when a unit failed — reported, never
         dropped.
     """
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     folder = Path(folder)
     units = units if units is not None else national_units()
@@ -597,7 +598,11 @@ def run_national_grid(folder: str | os.PathLike, *, cell_m: float = 2000.0, runs
                 _log_unit(log, u, rows[i])
         for f in as_completed(list(futs)):
             i = futs[f]
-            rows[i] = f.result()
+            try:
+                rows[i] = f.result()
+            except KilledWorker:  # the estimate was short: the unit goes onto tiles
+                rows[i] = _unit_row(units[i], folder, cell_m, runs, "dask")
+                rows[i]["engine"] = "dask (its task's worker ran out of memory)"
             f.release()
             _log_unit(log, units[i], rows[i])
     return pd.DataFrame(rows)
