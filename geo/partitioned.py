@@ -2,10 +2,11 @@
 
 Parks, plots or firms are partitioned by Hilbert distance
 (``dask_geopandas.GeoDataFrame.hilbert_distance``, split into equal-count runs along
-the curve: :func:`hilbert_partitions`). Each task runs the single-process rule on its
-partition with one copy of what it shares — the red-line zones, the network's
-:class:`~geo.network.Snapper`, its :class:`~geo.network.ReducedGraph` — and the tables
-are reassembled in the input order, equal to the single-process ones:
+the curve, or runs of equal estimated cost: :func:`hilbert_partitions`). Each task runs
+the single-process rule on its partition with one copy of what it shares — the red-line
+zones, the network's :class:`~geo.network.Snapper`, its
+:class:`~geo.network.ReducedGraph` — and the tables are reassembled in the input order,
+equal to the single-process ones:
 
 * :func:`redline_conflicts_partitioned` = :func:`geo.redline.redline_conflicts`;
 * :func:`snap_partitioned` = :meth:`geo.network.Network.snap`;
@@ -201,7 +202,10 @@ def _identity(x):
 
 
 def _active_client():
-    """The active ``dask.distributed`` client, or None."""
+    """The ``dask.distributed`` client ``dask.compute`` would use, or None (none
+    active, or another scheduler set in dask's configuration)."""
+    if dask.config.get("scheduler", None) not in (None, "dask.distributed", "distributed"):
+        return None
     try:
         from distributed import default_client
         return default_client()
@@ -248,16 +252,18 @@ def redline_conflicts_partitioned(
 ) -> RedlineResult:
     """:func:`geo.redline.redline_conflicts` on Hilbert-partitioned parks.
 
-    Each task gets its partition's ``id`` and ``name`` (the only fields the gate reads)
-    and its geometries packed as coordinates (:class:`_PackedGeoms`); the zones and the
-    keyword arguments go to the cluster once.
+    The Hilbert runs have about equal estimated cost (:func:`redline_costs`: parks near
+    a zone cost more), and with several partitions per worker a free worker takes the
+    next one, so the workers finish together. Each task gets its partition's ``id`` and
+    ``name`` (the only fields the gate reads) and its geometries packed as coordinates
+    (:class:`_PackedGeoms`); the zones and the keyword arguments go to the cluster once.
 
     Parameters
     ----------
     parks, zones
         As for :func:`geo.redline.redline_conflicts` (any CRS).
     npartitions
-        Spatial partitions of ``parks`` (tasks: a free worker takes the next one).
+        Spatial partitions of ``parks`` (tasks; several per worker balance the load).
     area_crs
         The equal-area CRS; default the one the single-process gate would pick.
     **kwargs

@@ -243,3 +243,16 @@ def test_cost_weighted_hilbert_runs(yrd):
     cost = [w[m].sum() for m in runs]
     assert max(cost) - min(cost) <= 2 * NEAR_ZONE_COST
     assert [len(m) for m in hilbert_partitions(plots, 4)] == [150] * 4
+
+
+def test_partitioned_gate_on_dask_threads_with_a_client_active(yrd, two_workers):
+    """A scheduler set in dask's configuration wins over the active client, as it does
+    for dask.compute: the one-graph path."""
+    import dask
+
+    st, parks, zones = yrd
+    kw = dict(buffer_m=1000.0, empty_bans="review", area_crs=st.area_crs)
+    single = redline_conflicts(parks, zones, **kw)
+    with dask.config.set(scheduler="threads"):
+        part = redline_conflicts_partitioned(parks, zones, npartitions=4, **kw)
+    _same(single, part)
