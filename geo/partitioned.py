@@ -133,6 +133,7 @@ def redline_costs(parks: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, area_crs, *,
         x, y = transformer(parks.crs, area_crs).transform(x, y)
     d = max(float(nearest_within_m), 0.0) + max(float(buffer_m), 0.0)
     zb = shapely.bounds(np.asarray(zones.geometry.to_crs(area_crs).values))
+    zb = zb[np.isfinite(zb).all(axis=1)]  # missing, empty or unprojectable zones
     reach = shapely.union_all(shapely.box(zb[:, 0] - d, zb[:, 1] - d, zb[:, 2] + d,
                                           zb[:, 3] + d))
     shapely.prepare(reach)
