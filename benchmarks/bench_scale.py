@@ -5,14 +5,15 @@ study area of ``layers/yrd.toml``) against the bundled red-line zones. The same 
 runs through :func:`geo.redline.redline_conflicts` in this process, then through
 :func:`geo.partitioned.redline_conflicts_partitioned` on a ``LocalCluster``
 (:func:`geo.compute.client`, worker processes, one thread each) with 1 worker and with
-2 workers, the same Hilbert partitions each time, ``--repeat`` times with 1 and 2
-workers alternating (a fresh cluster each time, its workers' imports done before the
-clock starts: cluster start-up is not timed). The tables must be identical; every time,
-the best of each, the partitioned/single ratio and the 1 → 2 worker speed-up are printed
-(the issue 13 goal is ≥ 1.6× on 2 cores), each with the load average, since a shared
-machine's other work takes cores from the 2-worker run; beside each run a CPU probe (8
-equal numpy tasks on the same cluster) shows what speed-up the machine gave a second
-worker at that moment.
+2 workers, the same Hilbert partitions each time (``--npartitions``, default 32 at 10⁶
+plots: 16 tasks per worker, so the two end within a fraction of a task of each other),
+``--repeat`` times with 1 and 2 workers alternating (a fresh cluster each time, its
+workers' imports done before the clock starts: cluster start-up is not timed). The
+tables must be identical; every time, the best of each, the partitioned/single ratio and
+the 1 → 2 worker speed-up are printed (the issue 13 goal is ≥ 1.6× on 2 cores), each
+with the load average, since a shared machine's other work takes cores from the 2-worker
+run; beside each run a CPU probe (8 equal numpy tasks on the same cluster) shows what
+speed-up the machine gave a second worker at that moment.
 
 Suitability (``--suitability``): the real YRD study (``layers/yrd.toml``, 6 criteria with
 AHP weights, red lines, water, land use, slope, 200 Monte Carlo runs, 15,000-亩 cut
@@ -318,7 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20,000 plots instead of 100,000")
     ap.add_argument("--plots", type=int, default=None, help="number of synthetic plots")
-    ap.add_argument("--npartitions", type=int, default=8)
+    ap.add_argument("--npartitions", type=int, default=None,
+                    help="Hilbert partitions of the plots (tasks: a free worker takes the "
+                         "next, so with many per worker the workers finish together); "
+                         "default one per ~30,000 plots, 8 to 32")
     ap.add_argument("--repeat", type=int, default=2, help="best of this many runs")
     ap.add_argument("--suitability", action="store_true",
                     help="the suitability engines instead of the red-line gate")
@@ -343,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
                           args.max_memory_gb)
         return 0
     n = args.plots or (20_000 if args.quick else 100_000)
+    if args.npartitions is None:  # a task costs ~15 ms of pandas work besides its plots
+        args.npartitions = min(32, max(8, n // 30_000))
     warnings.simplefilter("ignore")
     study = load_study(ROOT / "layers" / "yrd.toml")
     zones = study.load_role("redlines")

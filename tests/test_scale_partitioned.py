@@ -12,9 +12,15 @@ import pytest
 import shapely
 
 from geo import compute
+from geo.errors import InputError
 from geo.network import Network
 from geo.partitioned import (
+    NEAR_ZONE_COST,
+    _PackedGeoms,
+    _unpack_geoms,
+    hilbert_partitions,
     redline_conflicts_partitioned,
+    redline_costs,
     snap_partitioned,
     supply_index_partitioned,
     supply_rates_partitioned,
@@ -160,3 +166,93 @@ def test_grouped_search_of_a_run_of_groups_is_those_rows(yrd_firms):
     full = red.grouped(grp, nodes, w, len(inds), limit=50_000.0)
     np.testing.assert_array_equal(red.grouped(grp, nodes, w, 7, limit=50_000.0, first=10),
                                   full[10:17])
+
+
+def _odd_plots(st, n: int = 600) -> gpd.GeoDataFrame:
+    """SYNTHETIC plots of every polygon kind the gate takes: squares, squares with a
+    hole, two-part multipolygons, 3-D squares; integer ids, an extra field and a
+    shuffled index, in lon/lat."""
+    rng = np.random.default_rng(7)
+    crs = st.area_crs
+    bnd = gpd.GeoSeries([st.boundary], crs=4326).to_crs(crs).iloc[0]
+    x0, y0, x1, y1 = bnd.bounds
+    pts = shapely.points(rng.uniform(x0, x1, 4 * n), rng.uniform(y0, y1, 4 * n))
+    pts = pts[shapely.contains(bnd, pts)][:n]
+    sq = shapely.buffer(pts, 150, cap_style="square")
+    kind = np.arange(len(sq)) % 4
+    geoms = sq.copy()
+    geoms[kind == 1] = shapely.difference(sq[kind == 1],
+                                          shapely.buffer(pts[kind == 1], 40, cap_style="square"))
+    geoms[kind == 2] = shapely.union(sq[kind == 2], shapely.buffer(
+        shapely.transform(pts[kind == 2], lambda c: c + 400.0), 100, cap_style="square"))
+    geoms[kind == 3] = shapely.force_3d(sq[kind == 3], 5.0)
+    return gpd.GeoDataFrame(
+        {"id": np.arange(len(sq)) * 10, "name": "synthetic plot", "extra": kind},
+        geometry=geoms, crs=crs, index=rng.permutation(len(sq)),
+    ).to_crs(4326)
+
+
+def test_partitioned_gate_on_odd_polygons(yrd, two_workers):
+    """Holes, multipolygons, 3-D rings, integer ids and park industries: the compact
+    transport (coordinates of the simple polygons, WKB of the rest) keeps the tables."""
+    st, _, zones = yrd
+    plots = _odd_plots(st)
+    assert set(shapely.get_type_id(plots.geometry.values)) == {3, 6}
+    inds = {str(i): ["chemicals"] for i in plots["id"][::3]}
+    kw = dict(buffer_m=800.0, empty_bans="review", park_industries=inds,
+              nearest_within_m=5_000.0)
+    single = redline_conflicts(plots, zones, **kw)
+    part = redline_conflicts_partitioned(plots, zones, npartitions=5, **kw)
+    assert single.has_conflicts
+    _same(single, part)
+
+
+def test_partitioned_gate_reports_a_non_polygon_as_the_gate_does(yrd, two_workers):
+    st, _, zones = yrd
+    plots = _odd_plots(st, 50)
+    plots.geometry.values[7] = shapely.Point(121.0, 31.0)
+    with pytest.raises(InputError, match="is not a polygon"):
+        redline_conflicts(plots, zones)
+    with pytest.raises(InputError, match="is not a polygon"):
+        redline_conflicts_partitioned(plots, zones, npartitions=3)
+
+
+def test_packed_geometries_are_the_same_bit_for_bit():
+    sq, z = shapely.box(0, 0, 1, 1), shapely.Polygon([(0, 0, 1), (1, 0, 2), (1, 1, 3)])
+    hole = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2)]])
+    geoms = np.array([sq, hole, shapely.MultiPolygon([sq, shapely.box(5, 5, 6, 7)]),
+                      shapely.Polygon(), None, z, shapely.Point(1, 2), shapely.box(2, 2, 3, 5)],
+                     dtype=object)
+    packed = _PackedGeoms.pack(geoms)
+    assert packed.simple.tolist() == [True, False, False, False, False, False, False, True]
+    for m in (np.arange(len(geoms)), np.array([0, 3, 7]), np.array([4]), np.array([], int)):
+        out = _unpack_geoms(*packed.part(m))
+        assert [g is None for g in out] == [g is None for g in geoms[m]]
+        have = [g is not None for g in out]
+        assert shapely.to_wkb(out[have]).tolist() == shapely.to_wkb(geoms[m][have]).tolist()
+
+
+def test_cost_weighted_hilbert_runs(yrd):
+    """Runs of equal estimated cost: every row once, the heavy rows spread out."""
+    st, _, zones = yrd
+    plots = _odd_plots(st)
+    w = redline_costs(plots, zones, st.area_crs, buffer_m=800.0)
+    assert set(np.unique(w)) <= {1.0, NEAR_ZONE_COST} and (w > 1).any() and (w == 1).any()
+    runs = hilbert_partitions(plots, 4, w)
+    np.testing.assert_array_equal(np.sort(np.concatenate(runs)), np.arange(len(plots)))
+    cost = [w[m].sum() for m in runs]
+    assert max(cost) - min(cost) <= 2 * NEAR_ZONE_COST
+    assert [len(m) for m in hilbert_partitions(plots, 4)] == [150] * 4
+
+
+def test_partitioned_gate_on_dask_threads_with_a_client_active(yrd, two_workers):
+    """A scheduler set in dask's configuration wins over the active client, as it does
+    for dask.compute: the one-graph path."""
+    import dask
+
+    st, parks, zones = yrd
+    kw = dict(buffer_m=1000.0, empty_bans="review", area_crs=st.area_crs)
+    single = redline_conflicts(parks, zones, **kw)
+    with dask.config.set(scheduler="threads"):
+        part = redline_conflicts_partitioned(parks, zones, npartitions=4, **kw)
+    _same(single, part)
