@@ -279,6 +279,11 @@ def redline_conflicts_partitioned(
     """
     if area_crs is None:
         area_crs = area_crs_of(parks, zones)
+    geoms = np.asarray(parks.geometry.values)
+    if not len(geoms) or (shapely.is_missing(geoms) | shapely.is_empty(geoms)).any():
+        # nothing to partition, or a plot without a shape: the gate's own answer (its
+        # empty tables, or its error naming the plot), never a partitioning error
+        return redline_conflicts(parks, zones, area_crs=area_crs, **kwargs)
     costs = redline_costs(parks, zones, area_crs, buffer_m=kwargs.get("buffer_m", 0.0),
                           nearest_within_m=kwargs.get("nearest_within_m", 20_000.0))
     members = hilbert_partitions(parks, npartitions, costs)

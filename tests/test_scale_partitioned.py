@@ -3,6 +3,7 @@ Dask partitions equal the single-process results (2-worker LocalCluster)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -215,6 +216,26 @@ def test_partitioned_gate_reports_a_non_polygon_as_the_gate_does(yrd, two_worker
         redline_conflicts(plots, zones)
     with pytest.raises(InputError, match="is not a polygon"):
         redline_conflicts_partitioned(plots, zones, npartitions=3)
+
+
+@pytest.mark.parametrize("case", ["no plots", "missing", "empty"])
+def test_partitioned_gate_gives_the_gates_answer_on_degenerate_input(yrd, two_workers, case):
+    """No plots, or a plot without a geometry: the partitioned gate answers as the
+    single-process gate does (same tables, or the same error), never a partitioning
+    error from dask_geopandas."""
+    st, _, zones = yrd
+    plots = _odd_plots(st, 20)
+    if case == "no plots":
+        plots = plots.iloc[:0]
+    else:
+        plots.geometry.values[4] = None if case == "missing" else shapely.Polygon()
+    try:
+        single = redline_conflicts(plots, zones)
+    except InputError as exc:
+        with pytest.raises(InputError, match=re.escape(str(exc)[:60])):
+            redline_conflicts_partitioned(plots, zones, npartitions=3)
+        return
+    _same(single, redline_conflicts_partitioned(plots, zones, npartitions=3))
 
 
 def test_packed_geometries_are_the_same_bit_for_bit():
