@@ -172,14 +172,14 @@ warnings.simplefilter("ignore")
 sys.path.insert(0, {root!r})
 from geo import compute
 from geo.study import load_study
-from geo.suitability import run as _run, run_suitability
+from geo.suitability import prepare as _prep, run_suitability
 from geo.suitability.chunked import run_chunked
 
 def main():
     max_gb = {max_memory_gb!r}
     if max_gb is not None:  # the in-memory engine's refusal lifted (benchmark)
-        _load = _run.load_config
-        _run.load_config = lambda s: dataclasses.replace(_load(s), max_memory_gb=max_gb)
+        _load = _prep.load_config
+        _prep.load_config = lambda s: dataclasses.replace(_load(s), max_memory_gb=max_gb)
     st = load_study({study!r})
     t = time.perf_counter()
     if {engine!r} == "memory":
