@@ -540,6 +540,12 @@ def slope_degrees(dem: np.ndarray, cell_m: float, *, max_cells: int = 4_000_000)
     return out
 
 
+def overview_factors(width: int, height: int) -> list[int]:
+    """Overview levels of the rasters parksite writes: 2, 4, … 64, down to 64 cells on
+    the short side (none for a smaller raster)."""
+    return [f for f in (2, 4, 8, 16, 32, 64) if min(width, height) // f >= 64]
+
+
 def write_geotiff(path: str | Path, arrays: np.ndarray | list[np.ndarray], grid: Grid, *,
                   dtype: str, nodata: float | int | None, tags: Mapping[str, str] | None = None,
                   band_names: list[str] | None = None, colormap: dict | None = None,
@@ -606,7 +612,7 @@ def write_geotiff(path: str | Path, arrays: np.ndarray | list[np.ndarray], grid:
                 dst.update_tags(**{k: str(v) for k, v in tags.items()})
             if colormap:
                 dst.write_colormap(1, colormap)
-            factors = [f for f in (2, 4, 8, 16, 32, 64) if min(grid.width, grid.height) // f >= 64]
+            factors = overview_factors(grid.width, grid.height)
             if factors:
                 dst.build_overviews(factors, getattr(Resampling, overview_resampling))
                 dst.update_tags(ns="rio_overview", resampling=overview_resampling)

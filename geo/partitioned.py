@@ -289,7 +289,7 @@ def redline_conflicts_partitioned(
     members = hilbert_partitions(parks, npartitions, costs)
     # the fields keep their dtypes; a missing one fails in the task as it does in the gate
     cols = parks[[c for c in ("id", "name") if c in parks.columns]]
-    packed = _PackedGeoms.pack(np.asarray(parks.geometry.values))
+    packed = _PackedGeoms.pack(geoms)
     blocks = ((cols.iloc[m].reset_index(drop=True), packed.part(m), parks.crs)
               for m in members)
     results = _run_blocks(_redline_block, blocks, (zones, area_crs, kwargs))

@@ -72,7 +72,7 @@ from .report import (
     raster_specs,
     water_labels,
 )
-from .stability import _bracket, _top_bin
+from .stability import _bracket, _kth_grouped, _top_bin
 from .tiles import (
     DISTANCE_BLOCK,
     TilePlan,
@@ -344,7 +344,7 @@ def _mc_thresholds(tiles: _Tiles, plan: TilePlan, summaries: list[dict], n_elig:
     v, counts = _run_major(res)
     ok = (need >= 1) & (need <= counts)
     thr = np.full(plan.wruns.shape[0], np.nan, dtype=np.float32)
-    thr[ok] = _kth_per_run(v, counts, need, np.flatnonzero(ok))
+    thr[ok] = _kth_grouped(v, counts, need[ok], np.flatnonzero(ok))
     del v
     if not ok.all():  # exact fallback: per-run histograms, then the values in the bin
         missed = np.flatnonzero(~ok)
@@ -353,7 +353,7 @@ def _mc_thresholds(tiles: _Tiles, plan: TilePlan, summaries: list[dict], n_elig:
                                                     missed, None)], axis=0)
         tbin, above_m = _top_bin(hist, k_top)
         res = tiles.run("stability: bins", tile_thresholds, base_bin, None, missed, tbin)
-        thr[missed] = _kth_per_run(*_run_major(res), k_top - above_m,
+        thr[missed] = _kth_grouped(*_run_major(res), k_top - above_m,
                                    np.arange(missed.size))
     return thr, base
 
@@ -386,19 +386,6 @@ def _run_major(res: list[dict]) -> tuple[np.ndarray, np.ndarray]:
             dest = np.repeat(a - (np.cumsum(c) - c), c) + np.arange(c.sum())
             out[dest] = r.pop("values")
     return out, total
-
-
-def _kth_per_run(v: np.ndarray, counts: np.ndarray, need: np.ndarray, runs: np.ndarray
-                 ) -> np.ndarray:
-    """For each run ``j`` in ``runs``, the ``need[j]``-th largest of its values (``v``
-    grouped by run, ``counts`` values per run)."""
-    start = np.cumsum(counts) - counts
-    out = np.empty(len(runs), dtype=np.float32)
-    for i, j in enumerate(runs):  # one partition per run
-        seg = v[start[j]:start[j] + counts[j]]
-        kth = seg.size - int(need[j])
-        out[i] = np.partition(seg, kth)[kth]
-    return out
 
 
 # --------------------------------------------------------------------------------------

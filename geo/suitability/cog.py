@@ -20,7 +20,7 @@ import rasterio
 import rasterio.shutil
 from rasterio.windows import Window as RioWindow
 
-from ..grid import Grid
+from ..grid import Grid, overview_factors
 from ..io import atomic_path
 from .tiles import Window
 
@@ -101,7 +101,7 @@ class TileWriter:
             An output exists and ``overwrite`` is False, or cannot be written (from
             :func:`geo.io.atomic_path`).
         """
-        factors = _overview_factors(self.grid.width, self.grid.height)
+        factors = overview_factors(self.grid.width, self.grid.height)
         for name, ds in self.ds.items():
             sp = self.specs[name]
             ds.update_tags(**{k: str(v) for k, v in sp["tags"].items()})
@@ -119,12 +119,6 @@ class TileWriter:
                 ds.close()
         for p in self.scratch.values():
             p.unlink(missing_ok=True)
-
-
-def _overview_factors(width: int, height: int) -> list[int]:
-    """Overview levels down to 64 cells on the short side (those of
-    :func:`geo.grid.write_geotiff`)."""
-    return [f for f in (2, 4, 8, 16, 32, 64) if min(width, height) // f >= 64]
 
 
 def _copy_cog(src: Path, dst: Path, dtype: str, resampling: str, n_overviews: int) -> None:
@@ -159,5 +153,5 @@ def to_cog(path: str | Path) -> Path:
         dtype, width, height = src.dtypes[0], src.width, src.height
         resampling = src.tags(ns="rio_overview").get("resampling", "average")
     with atomic_path(path, overwrite=True) as tmp:
-        _copy_cog(path, tmp, dtype, resampling, len(_overview_factors(width, height)))
+        _copy_cog(path, tmp, dtype, resampling, len(overview_factors(width, height)))
     return path

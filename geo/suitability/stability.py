@@ -33,17 +33,21 @@ def _block_scores(stack, rows, keep, weights, cfg) -> np.ndarray:
 def _kth_largest_per_run(v: np.ndarray, r: np.ndarray, need: np.ndarray,
                          runs: np.ndarray) -> np.ndarray:
     """For each run in ``runs``, the ``need``-th largest of the values ``v`` of that run
-    (``r`` gives each value's run; a stable radix sort on the run, then one partition
-    per run)."""
+    (``r`` gives each value's run: a stable radix sort on the run, then
+    :func:`_kth_grouped`)."""
     order = np.argsort(r, kind="stable")
-    vs = v[order]
-    rs = r[order]
-    del order
-    lo = np.searchsorted(rs, runs, side="left")
-    hi = np.searchsorted(rs, runs, side="right")
+    counts = np.bincount(r, minlength=int(runs.max()) + 1 if len(runs) else 0)
+    return _kth_grouped(v[order], counts, need, runs)
+
+
+def _kth_grouped(v: np.ndarray, counts: np.ndarray, need: np.ndarray, runs: np.ndarray
+                 ) -> np.ndarray:
+    """For each run ``runs[i]``, the ``need[i]``-th largest of its values (``v`` grouped
+    by run in run order, ``counts`` values per run): one partition per run."""
+    start = np.cumsum(counts) - counts
     out = np.empty(len(runs), dtype=np.float32)
-    for i, (a, b, n) in enumerate(zip(lo, hi, need, strict=False)):
-        seg = vs[a:b]
+    for i, (j, n) in enumerate(zip(runs, need, strict=True)):
+        seg = v[start[j]:start[j] + counts[j]]
         kth = seg.size - int(n)
         out[i] = np.partition(seg, kth)[kth]
     return out
