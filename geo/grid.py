@@ -541,8 +541,19 @@ def slope_degrees(dem: np.ndarray, cell_m: float, *, max_cells: int = 4_000_000)
 
 
 def overview_factors(width: int, height: int) -> list[int]:
-    """Overview levels of the rasters parksite writes: 2, 4, … 64, down to 64 cells on
-    the short side (none for a smaller raster)."""
+    """Overview levels of the rasters parksite writes (in memory and as COGs).
+
+    Parameters
+    ----------
+    width, height : int
+        The raster's size in cells.
+
+    Returns
+    -------
+    list of int
+        Decimation factors 2, 4, … 64 that keep at least 64 cells on the short side
+        (empty for a raster under 128 cells).
+    """
     return [f for f in (2, 4, 8, 16, 32, 64) if min(width, height) // f >= 64]
 
 
